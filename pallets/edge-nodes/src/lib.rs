@@ -1,0 +1,350 @@
+//! # Edge nodes pallet
+//!
+//! The resource-layer registry: which PeerNodes exist, who operates them, what they offer and whether they may
+//! be paid. Anyone who can hold the registration deposit may join (permissionless).
+//!
+//! ## For operators
+//! - [`Pallet::register`] a node with its ed25519 key ([`NodeId`]), a *proof of possession* (the node key's
+//!   signature over [`pop_payload`]: the operator account and the chain's genesis hash, so a node key cannot be
+//!   claimed by someone who does not hold it, nor replayed on another chain), its [`Capabilities`] and the
+//!   multiaddresses it is reached at. [`Config::RegistrationDeposit`] is held from the operator.
+//! - [`Pallet::update_capabilities`] when the machine or its addresses change.
+//! - [`Pallet::deregister`] to leave: the node stops being active at once, and after
+//!   [`Config::UnbondingPeriod`] [`Pallet::withdraw_deposit`] releases the deposit. The delay keeps the deposit
+//!   slashable for offences of the node's last epochs.
+//!
+//! ## For other pallets
+//! [`Pallet::set_status`] (governance, [`Config::StatusOrigin`]) and [`NodeRegistry`] let GPoW and GPoS
+//! suspend or jail a node and read who operates it.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use enreach_primitives::{Capabilities, NodeId};
+use frame_support::{pallet_prelude::*, BoundedVec};
+use scale_info::TypeInfo;
+
+/// Domain separation for proofs of possession: the node key signs nothing else with this prefix.
+pub const POP_CONTEXT: &[u8] = b"enreach/node-proof-of-possession/v1";
+
+/// What a node key signs to prove it belongs to `operator` on the chain with `genesis_hash`.
+pub fn pop_payload<AccountId: Encode, Hash: Encode>(operator: &AccountId, genesis_hash: &Hash) -> Vec<u8> {
+    let mut payload = POP_CONTEXT.to_vec();
+    (operator, genesis_hash).encode_to(&mut payload);
+    payload
+}
+
+/// Whether a node may work and be paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub enum NodeStatus<BlockNumber> {
+    /// Serving, reporting work and being challenged.
+    Active,
+    /// Temporarily out of service by governance decision (e.g. a software recall); may be reactivated.
+    Suspended,
+    /// Punished for an offence; earns nothing until governance reactivates it.
+    Jailed,
+    /// Deregistered by its operator; the deposit is released at the given block.
+    Leaving { unlock_at: BlockNumber },
+}
+
+/// A registered node, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+#[scale_info(skip_type_params(MaxEndpoints, MaxEndpointLen))]
+pub struct NodeInfo<AccountId, Balance, BlockNumber, MaxEndpoints: Get<u32>, MaxEndpointLen: Get<u32>> {
+    /// The account that registered the node, holds its deposit and receives its earnings.
+    pub operator: AccountId,
+    /// What the node offers.
+    pub capabilities: Capabilities,
+    /// libp2p multiaddresses (as text) the node is reached at.
+    pub endpoints: BoundedVec<BoundedVec<u8, MaxEndpointLen>, MaxEndpoints>,
+    /// Deposit held from the operator.
+    pub deposit: Balance,
+    /// Whether it may work.
+    pub status: NodeStatus<BlockNumber>,
+    /// When it registered.
+    pub registered_at: BlockNumber,
+}
+
+/// What other pallets (GPoW, GPoS, settlement) need from the registry.
+pub trait NodeRegistry<AccountId> {
+    /// The operator of `node` if it is registered.
+    fn operator(node: &NodeId) -> Option<AccountId>;
+    /// Whether `node` is registered and active.
+    fn is_active(node: &NodeId) -> bool;
+    /// Jails `node` after an offence; no effect if it is not registered or already leaving.
+    fn jail(node: &NodeId);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+    use frame_support::traits::{
+        fungible::{Inspect, MutateHold},
+        tokens::Precision,
+    };
+    use frame_system::pallet_prelude::*;
+
+    /// Balance type of the currency deposits are held in.
+    pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+    /// A list of endpoints as extrinsics take it.
+    pub type EndpointsOf<T> = BoundedVec<BoundedVec<u8, <T as Config>::MaxEndpointLen>, <T as Config>::MaxEndpoints>;
+
+    /// A stored node record.
+    pub type NodeInfoOf<T> = NodeInfo<
+        <T as frame_system::Config>::AccountId,
+        BalanceOf<T>,
+        BlockNumberFor<T>,
+        <T as Config>::MaxEndpoints,
+        <T as Config>::MaxEndpointLen,
+    >;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config {
+        /// Holds registration deposits.
+        type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+        /// The runtime's hold reasons, which include this pallet's.
+        type RuntimeHoldReason: From<HoldReason>;
+        /// Held from the operator for as long as the node is registered: the stake a node loses if it cheats.
+        #[pallet::constant]
+        type RegistrationDeposit: Get<BalanceOf<Self>>;
+        /// Blocks between `deregister` and `withdraw_deposit`, so offences of the last epochs can still be punished.
+        #[pallet::constant]
+        type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+        /// Most nodes the registry holds; bounds per-epoch processing.
+        #[pallet::constant]
+        type MaxNodes: Get<u32>;
+        /// Most nodes one operator account may register.
+        #[pallet::constant]
+        type MaxNodesPerOperator: Get<u32>;
+        /// Most endpoints per node.
+        #[pallet::constant]
+        type MaxEndpoints: Get<u32>;
+        /// Longest endpoint (multiaddress text), bytes.
+        #[pallet::constant]
+        type MaxEndpointLen: Get<u32>;
+        /// Who may suspend, jail and reactivate nodes (governance).
+        type StatusOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+        /// Weights of this pallet's calls.
+        type WeightInfo: WeightInfo;
+    }
+
+    /// Why this pallet holds funds.
+    #[pallet::composite_enum]
+    pub enum HoldReason {
+        /// A node's registration deposit.
+        NodeDeposit,
+    }
+
+    /// Every registered node.
+    #[pallet::storage]
+    pub type Nodes<T: Config> = CountedStorageMap<_, Blake2_128Concat, NodeId, NodeInfoOf<T>>;
+
+    /// The nodes each operator runs.
+    #[pallet::storage]
+    pub type OperatorNodes<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<NodeId, T::MaxNodesPerOperator>, ValueQuery>;
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// A node joined.
+        NodeRegistered { node: NodeId, operator: T::AccountId, deposit: BalanceOf<T> },
+        /// A node's capabilities or endpoints changed.
+        CapabilitiesUpdated { node: NodeId },
+        /// A node's status changed.
+        StatusChanged { node: NodeId, status: NodeStatus<BlockNumberFor<T>> },
+        /// A node left and its deposit was released.
+        NodeRemoved { node: NodeId, operator: T::AccountId, released: BalanceOf<T> },
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        /// The proof of possession is not the node key's signature over this operator and chain.
+        InvalidProofOfPossession,
+        /// This node key is already registered.
+        AlreadyRegistered,
+        /// No node is registered under this key.
+        NotRegistered,
+        /// Only the node's operator may do this.
+        NotOperator,
+        /// The capabilities offer nothing, or name an invalid country or GPU.
+        InvalidCapabilities,
+        /// The registry is full.
+        TooManyNodes,
+        /// This operator already runs the most nodes allowed.
+        TooManyNodesForOperator,
+        /// The operator cannot hold the registration deposit.
+        InsufficientDeposit,
+        /// The node is already leaving.
+        AlreadyLeaving,
+        /// The node has not deregistered.
+        NotLeaving,
+        /// The unbonding period has not passed yet.
+        StillUnbonding,
+        /// A node that is leaving cannot be given another status.
+        CannotChangeLeavingNode,
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Registers `node`, operated by the signer, holding [`Config::RegistrationDeposit`].
+        ///
+        /// `proof` is the node key's ed25519 signature over [`pop_payload`] of the signer and genesis hash.
+        #[pallet::call_index(0)]
+        #[pallet::weight(T::WeightInfo::register())]
+        pub fn register(
+            origin: OriginFor<T>,
+            node: NodeId,
+            proof: [u8; 64],
+            capabilities: Capabilities,
+            endpoints: EndpointsOf<T>,
+        ) -> DispatchResult {
+            let operator = ensure_signed(origin)?;
+            ensure!(!Nodes::<T>::contains_key(node), Error::<T>::AlreadyRegistered);
+            ensure!(Nodes::<T>::count() < T::MaxNodes::get(), Error::<T>::TooManyNodes);
+            let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+            let payload = pop_payload(&operator, &genesis);
+            ensure!(
+                sp_io::crypto::ed25519_verify(
+                    &sp_core::ed25519::Signature::from_raw(proof),
+                    &payload,
+                    &sp_core::ed25519::Public::from_raw(node.0),
+                ),
+                Error::<T>::InvalidProofOfPossession
+            );
+            capabilities.validate().map_err(|_| Error::<T>::InvalidCapabilities)?;
+            OperatorNodes::<T>::try_mutate(&operator, |nodes| nodes.try_push(node))
+                .map_err(|_| Error::<T>::TooManyNodesForOperator)?;
+            let deposit = T::RegistrationDeposit::get();
+            T::Currency::hold(&HoldReason::NodeDeposit.into(), &operator, deposit)
+                .map_err(|_| Error::<T>::InsufficientDeposit)?;
+            Nodes::<T>::insert(
+                node,
+                NodeInfo {
+                    operator: operator.clone(),
+                    capabilities,
+                    endpoints,
+                    deposit,
+                    status: NodeStatus::Active,
+                    registered_at: frame_system::Pallet::<T>::block_number(),
+                },
+            );
+            Self::deposit_event(Event::NodeRegistered { node, operator, deposit });
+            Ok(())
+        }
+
+        /// Replaces a node's capabilities and endpoints. Only its operator may.
+        #[pallet::call_index(1)]
+        #[pallet::weight(T::WeightInfo::update_capabilities())]
+        pub fn update_capabilities(
+            origin: OriginFor<T>,
+            node: NodeId,
+            capabilities: Capabilities,
+            endpoints: EndpointsOf<T>,
+        ) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            capabilities.validate().map_err(|_| Error::<T>::InvalidCapabilities)?;
+            Nodes::<T>::try_mutate(node, |info| {
+                let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+                ensure!(info.operator == who, Error::<T>::NotOperator);
+                info.capabilities = capabilities;
+                info.endpoints = endpoints;
+                Ok::<_, DispatchError>(())
+            })?;
+            Self::deposit_event(Event::CapabilitiesUpdated { node });
+            Ok(())
+        }
+
+        /// Starts leaving: the node is no longer active and its deposit unlocks after the unbonding period.
+        #[pallet::call_index(2)]
+        #[pallet::weight(T::WeightInfo::deregister())]
+        pub fn deregister(origin: OriginFor<T>, node: NodeId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let unlock_at = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+            let status = NodeStatus::Leaving { unlock_at };
+            Nodes::<T>::try_mutate(node, |info| {
+                let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+                ensure!(info.operator == who, Error::<T>::NotOperator);
+                ensure!(!matches!(info.status, NodeStatus::Leaving { .. }), Error::<T>::AlreadyLeaving);
+                info.status = status;
+                Ok::<_, DispatchError>(())
+            })?;
+            Self::deposit_event(Event::StatusChanged { node, status });
+            Ok(())
+        }
+
+        /// Removes a node whose unbonding period has passed and releases its deposit.
+        #[pallet::call_index(3)]
+        #[pallet::weight(T::WeightInfo::withdraw_deposit())]
+        pub fn withdraw_deposit(origin: OriginFor<T>, node: NodeId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let info = Nodes::<T>::get(node).ok_or(Error::<T>::NotRegistered)?;
+            ensure!(info.operator == who, Error::<T>::NotOperator);
+            let NodeStatus::Leaving { unlock_at } = info.status else {
+                return Err(Error::<T>::NotLeaving.into());
+            };
+            ensure!(frame_system::Pallet::<T>::block_number() >= unlock_at, Error::<T>::StillUnbonding);
+            // Release what is still held: slashes may have taken part of the deposit.
+            let released = T::Currency::release(&HoldReason::NodeDeposit.into(), &who, info.deposit, Precision::BestEffort)?;
+            Nodes::<T>::remove(node);
+            OperatorNodes::<T>::mutate(&who, |nodes| nodes.retain(|n| *n != node));
+            Self::deposit_event(Event::NodeRemoved { node, operator: who, released });
+            Ok(())
+        }
+
+        /// Sets a node's status (activate, suspend, jail). Governance only; a leaving node cannot be changed.
+        #[pallet::call_index(4)]
+        #[pallet::weight(T::WeightInfo::set_status())]
+        pub fn set_status(origin: OriginFor<T>, node: NodeId, status: NodeStatus<BlockNumberFor<T>>) -> DispatchResult {
+            T::StatusOrigin::ensure_origin(origin)?;
+            ensure!(!matches!(status, NodeStatus::Leaving { .. }), Error::<T>::CannotChangeLeavingNode);
+            Self::change_status(&node, status)
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        fn change_status(node: &NodeId, status: NodeStatus<BlockNumberFor<T>>) -> DispatchResult {
+            Nodes::<T>::try_mutate(node, |info| {
+                let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+                ensure!(!matches!(info.status, NodeStatus::Leaving { .. }), Error::<T>::CannotChangeLeavingNode);
+                info.status = status;
+                Ok::<_, DispatchError>(())
+            })?;
+            Self::deposit_event(Event::StatusChanged { node: *node, status });
+            Ok(())
+        }
+    }
+
+    impl<T: Config> NodeRegistry<T::AccountId> for Pallet<T> {
+        fn operator(node: &NodeId) -> Option<T::AccountId> {
+            Nodes::<T>::get(node).map(|info| info.operator)
+        }
+
+        fn is_active(node: &NodeId) -> bool {
+            Nodes::<T>::get(node).is_some_and(|info| info.status == NodeStatus::Active)
+        }
+
+        fn jail(node: &NodeId) {
+            // A node that is gone or leaving has nothing left to jail; its deposit is still slashable.
+            let _ = Self::change_status(node, NodeStatus::Jailed);
+        }
+    }
+}

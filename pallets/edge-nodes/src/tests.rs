@@ -1,0 +1,200 @@
+//! Every call and every named error of the registry.
+
+use crate::{mock::*, pop_payload, Error, Event, HoldReason, NodeRegistry, NodeStatus, Nodes, OperatorNodes};
+use enreach_primitives::{Capabilities, Continent, NatType, NodeId, Region, SoftwareVersion};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
+use sp_core::{ed25519, Pair};
+use sp_runtime::DispatchError;
+
+fn node_key(seed: u8) -> ed25519::Pair {
+    ed25519::Pair::from_seed(&[seed; 32])
+}
+
+fn node_id(seed: u8) -> NodeId {
+    NodeId(node_key(seed).public().0)
+}
+
+fn pop(seed: u8, operator: u64) -> [u8; 64] {
+    node_key(seed).sign(&pop_payload(&operator, &System::block_hash(0))).0
+}
+
+fn caps() -> Capabilities {
+    Capabilities {
+        bandwidth_up_mbps: 1000,
+        bandwidth_down_mbps: 1000,
+        storage_gib: 2000,
+        cpu_cores: 8,
+        memory_mib: 16384,
+        gpu: None,
+        region: Region { continent: Continent::Europe, country: *b"FR" },
+        nat: NatType::Public,
+        version: SoftwareVersion { major: 0, minor: 1, patch: 0 },
+    }
+}
+
+fn endpoints() -> crate::EndpointsOf<Test> {
+    BoundedVec::truncate_from(vec![BoundedVec::truncate_from(b"/ip4/203.0.113.7/tcp/4001".to_vec())])
+}
+
+fn register(operator: u64, seed: u8) -> sp_runtime::DispatchResult {
+    EdgeNodes::register(RuntimeOrigin::signed(operator), node_id(seed), pop(seed, operator), caps(), endpoints())
+}
+
+fn held(who: u64) -> u64 {
+    Balances::balance_on_hold(&RuntimeHoldReason::EdgeNodes(HoldReason::NodeDeposit), &who)
+}
+
+#[test]
+fn register_holds_the_deposit_and_records_the_node() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 7));
+        let info = Nodes::<Test>::get(node_id(7)).expect("stored");
+        assert_eq!(info.operator, 1);
+        assert_eq!(info.status, NodeStatus::Active);
+        assert_eq!(info.capabilities, caps());
+        assert_eq!(info.deposit, DEPOSIT);
+        assert_eq!(held(1), DEPOSIT);
+        assert_eq!(OperatorNodes::<Test>::get(1).into_inner(), vec![node_id(7)]);
+        assert!(<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
+        System::assert_last_event(Event::NodeRegistered { node: node_id(7), operator: 1, deposit: DEPOSIT }.into());
+    });
+}
+
+#[test]
+fn proof_of_possession_must_be_the_node_keys_signature_for_this_operator() {
+    new_test_ext().execute_with(|| {
+        // Signed by another key.
+        assert_noop!(
+            EdgeNodes::register(RuntimeOrigin::signed(1), node_id(7), pop(8, 1), caps(), endpoints()),
+            Error::<Test>::InvalidProofOfPossession
+        );
+        // The right key, but for another operator: a stolen proof cannot be reused.
+        assert_noop!(
+            EdgeNodes::register(RuntimeOrigin::signed(1), node_id(7), pop(7, 2), caps(), endpoints()),
+            Error::<Test>::InvalidProofOfPossession
+        );
+    });
+}
+
+#[test]
+fn a_node_registers_once() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 7));
+        assert_noop!(register(2, 7), Error::<Test>::AlreadyRegistered);
+    });
+}
+
+#[test]
+fn capabilities_must_be_valid() {
+    new_test_ext().execute_with(|| {
+        let nothing = Capabilities { bandwidth_up_mbps: 0, storage_gib: 0, cpu_cores: 0, ..caps() };
+        assert_noop!(
+            EdgeNodes::register(RuntimeOrigin::signed(1), node_id(7), pop(7, 1), nothing.clone(), endpoints()),
+            Error::<Test>::InvalidCapabilities
+        );
+        assert_ok!(register(1, 7));
+        assert_noop!(
+            EdgeNodes::update_capabilities(RuntimeOrigin::signed(1), node_id(7), nothing, endpoints()),
+            Error::<Test>::InvalidCapabilities
+        );
+    });
+}
+
+#[test]
+fn registry_and_operators_are_bounded() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 1));
+        assert_ok!(register(1, 2));
+        assert_noop!(register(1, 3), Error::<Test>::TooManyNodesForOperator);
+        assert_ok!(register(2, 3));
+        assert_ok!(register(2, 4));
+        assert_noop!(register(3, 5), Error::<Test>::TooManyNodes);
+    });
+}
+
+#[test]
+fn registering_needs_the_deposit() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(register(4, 7), Error::<Test>::InsufficientDeposit);
+    });
+}
+
+#[test]
+fn only_the_operator_updates_capabilities() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 7));
+        let more = Capabilities { storage_gib: 4000, ..caps() };
+        assert_noop!(
+            EdgeNodes::update_capabilities(RuntimeOrigin::signed(2), node_id(7), more.clone(), endpoints()),
+            Error::<Test>::NotOperator
+        );
+        assert_noop!(
+            EdgeNodes::update_capabilities(RuntimeOrigin::signed(1), node_id(9), more.clone(), endpoints()),
+            Error::<Test>::NotRegistered
+        );
+        assert_ok!(EdgeNodes::update_capabilities(RuntimeOrigin::signed(1), node_id(7), more.clone(), endpoints()));
+        assert_eq!(Nodes::<Test>::get(node_id(7)).unwrap().capabilities, more);
+        System::assert_last_event(Event::CapabilitiesUpdated { node: node_id(7) }.into());
+    });
+}
+
+#[test]
+fn leaving_releases_the_deposit_only_after_unbonding() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 7));
+        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::NotLeaving);
+        assert_noop!(EdgeNodes::deregister(RuntimeOrigin::signed(2), node_id(7)), Error::<Test>::NotOperator);
+        assert_noop!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(9)), Error::<Test>::NotRegistered);
+
+        assert_ok!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)));
+        let unlock_at = 1 + UNBONDING;
+        assert_eq!(Nodes::<Test>::get(node_id(7)).unwrap().status, NodeStatus::Leaving { unlock_at });
+        assert!(!<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
+        assert_noop!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::AlreadyLeaving);
+
+        System::set_block_number(unlock_at - 1);
+        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::StillUnbonding);
+        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(2), node_id(7)), Error::<Test>::NotOperator);
+
+        System::set_block_number(unlock_at);
+        assert_ok!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)));
+        assert_eq!(held(1), 0);
+        assert!(Nodes::<Test>::get(node_id(7)).is_none());
+        assert!(OperatorNodes::<Test>::get(1).is_empty());
+        System::assert_last_event(Event::NodeRemoved { node: node_id(7), operator: 1, released: DEPOSIT }.into());
+        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::NotRegistered);
+    });
+}
+
+#[test]
+fn governance_suspends_jails_and_reactivates() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 7));
+        assert_noop!(
+            EdgeNodes::set_status(RuntimeOrigin::signed(1), node_id(7), NodeStatus::Active),
+            DispatchError::BadOrigin
+        );
+        assert_ok!(EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Suspended));
+        assert!(!<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
+        assert_ok!(EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Active));
+        assert!(<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
+
+        <EdgeNodes as NodeRegistry<u64>>::jail(&node_id(7));
+        assert_eq!(Nodes::<Test>::get(node_id(7)).unwrap().status, NodeStatus::Jailed);
+        System::assert_last_event(Event::StatusChanged { node: node_id(7), status: NodeStatus::Jailed }.into());
+
+        assert_noop!(
+            EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Leaving { unlock_at: 5 }),
+            Error::<Test>::CannotChangeLeavingNode
+        );
+        assert_noop!(
+            EdgeNodes::set_status(RuntimeOrigin::root(), node_id(9), NodeStatus::Active),
+            Error::<Test>::NotRegistered
+        );
+        assert_ok!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)));
+        assert_noop!(
+            EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Active),
+            Error::<Test>::CannotChangeLeavingNode
+        );
+    });
+}

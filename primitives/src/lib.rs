@@ -1,0 +1,33 @@
+//! # EnReach primitives
+//!
+//! The types and proof formats that the chain (runtime, pallets) and the edge network (`edge-worker`) must
+//! agree on byte for byte: they are SCALE-encoded, `no_std`, and used unchanged on both sides, so a receipt
+//! signed by a client, Merkle-committed by an edge node and sampled by the chain is the same bytes everywhere.
+//!
+//! - [`node`]: who an edge node is ([`NodeId`]) and what it offers ([`Capabilities`], the PeerHVM descriptor).
+//! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
+//! - [`merkle`]: the binary Merkle tree over receipts and its inclusion proofs.
+//! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod merkle;
+pub mod node;
+pub mod receipt;
+pub mod work;
+
+pub use merkle::{Blake3Hasher, ReceiptProof};
+pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};
+pub use receipt::{ClientKey, ContentId, DeliveryReceipt, SessionId};
+pub use work::{KeeperObservation, WorkReport};
+
+/// Index of a GPoW epoch: a fixed number of blocks over which work is counted, reported and challenged.
+pub type EpochIndex = u32;
+
+/// A 32-byte hash (BLAKE3 on the edge side, the chain's hash where it names a block).
+pub type Hash32 = [u8; 32];
+
+/// An ed25519 signature.
+pub type Signature64 = [u8; 64];

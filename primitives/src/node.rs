@@ -1,0 +1,166 @@
+//! Edge node identity and the PeerHVM capability descriptor: one standard shape for heterogeneous machines, so
+//! routing and the chain can compare a Raspberry Pi behind a NAT with a GPU server in a data centre.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// An edge node's ed25519 public key. The same key is its libp2p identity, so a peer reached on the network
+/// and a node registered on chain are provably the same machine.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct NodeId(pub [u8; 32]);
+
+impl core::fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "NodeId(")?;
+        for b in &self.0[..4] {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "…)")
+    }
+}
+
+/// Continents, the coarse level of a node's [`Region`].
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Continent {
+    /// Africa.
+    Africa,
+    /// Antarctica.
+    Antarctica,
+    /// Asia.
+    Asia,
+    /// Europe.
+    Europe,
+    /// North and Central America.
+    NorthAmerica,
+    /// Australia and the Pacific.
+    Oceania,
+    /// South America.
+    SouthAmerica,
+}
+
+/// Where a node is: routing prefers nearby nodes, keeper assignment prefers keepers in the same region.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Region {
+    /// Continent.
+    pub continent: Continent,
+    /// ISO 3166-1 alpha-2 country code, upper case ASCII (`*b"DE"`).
+    pub country: [u8; 2],
+}
+
+impl Region {
+    /// Whether the country code is two upper-case ASCII letters.
+    pub fn is_valid(&self) -> bool {
+        self.country.iter().all(u8::is_ascii_uppercase)
+    }
+}
+
+/// How reachable a node is from the internet; decides whether peers dial it directly, hole-punch, or relay.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum NatType {
+    /// A public address: dialable directly.
+    Public,
+    /// Behind a NAT that hole punching traverses (full, restricted or port-restricted cone).
+    Cone,
+    /// Behind a symmetric NAT: reachable only through a relay.
+    Symmetric,
+    /// Not yet determined by AutoNAT.
+    Unknown,
+}
+
+/// A GPU offered for compute workloads (AI inference).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Gpu {
+    /// PCI vendor id (0x10de NVIDIA, 0x1002 AMD, ...).
+    pub vendor_id: u16,
+    /// PCI device id: with the vendor, names the model without free-form strings.
+    pub device_id: u16,
+    /// Number of identical GPUs.
+    pub count: u8,
+    /// Memory per GPU, MiB.
+    pub memory_mib: u32,
+}
+
+/// `edge-worker` release, so the network can require a minimum version after a protocol change.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SoftwareVersion {
+    /// Incompatible protocol changes.
+    pub major: u16,
+    /// Compatible additions.
+    pub minor: u16,
+    /// Fixes.
+    pub patch: u16,
+}
+
+/// The PeerHVM descriptor: what a node offers, in one shape for every kind of machine. Claimed by the operator
+/// at registration; keepers measure the claims and the work score counts only what they verify.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Capabilities {
+    /// Upload bandwidth offered, Mbit/s: what serving content uses.
+    pub bandwidth_up_mbps: u32,
+    /// Download bandwidth, Mbit/s: what fetching content to cache uses.
+    pub bandwidth_down_mbps: u32,
+    /// Storage offered for cached and pinned content, GiB.
+    pub storage_gib: u32,
+    /// CPU cores offered to workloads.
+    pub cpu_cores: u16,
+    /// Memory offered to workloads, MiB.
+    pub memory_mib: u32,
+    /// GPU, if any.
+    pub gpu: Option<Gpu>,
+    /// Where the node is.
+    pub region: Region,
+    /// How it is reached.
+    pub nat: NatType,
+    /// Which `edge-worker` it runs.
+    pub version: SoftwareVersion,
+}
+
+/// Why a [`Capabilities`] descriptor is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CapabilitiesError {
+    /// It offers no bandwidth, storage or compute at all.
+    NothingOffered,
+    /// The country code is not two upper-case ASCII letters.
+    InvalidCountry,
+    /// A GPU entry with zero GPUs or no memory.
+    InvalidGpu,
+}
+
+impl Capabilities {
+    /// Checks the descriptor is internally consistent. Says nothing about whether the claims are true: that is
+    /// what keeper measurements are for.
+    pub fn validate(&self) -> Result<(), CapabilitiesError> {
+        let offers_something = self.bandwidth_up_mbps > 0 || self.storage_gib > 0 || self.cpu_cores > 0;
+        if !offers_something {
+            return Err(CapabilitiesError::NothingOffered);
+        }
+        if !self.region.is_valid() {
+            return Err(CapabilitiesError::InvalidCountry);
+        }
+        if let Some(gpu) = self.gpu {
+            if gpu.count == 0 || gpu.memory_mib == 0 {
+                return Err(CapabilitiesError::InvalidGpu);
+            }
+        }
+        Ok(())
+    }
+}

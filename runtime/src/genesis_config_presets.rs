@@ -1,0 +1,115 @@
+//! Genesis presets: `development` (Alice alone authors and finalizes) and `local_testnet` (Alice, Bob,
+//! Charlie and Dave: four validators, so GRANDPA's 2/3 supermajority still finalizes with one down).
+//!
+//! Validators enter through `pallet-session` keys, not Aura/GRANDPA genesis, so the same path later lets
+//! GPoS elections replace them. Both presets are for development and testing and carry a sudo key; a public
+//! network's chain spec sets `sudo.key` to `null` and governs through governance pallets instead.
+
+use crate::{
+    AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
+};
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// What every endowed development account starts with: enough to pay fees and stake for a long time.
+pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+
+/// A validator's stash account and its session keys, as the genesis config wants them.
+fn validator(keyring: Sr25519Keyring) -> (AccountId, AccountId, SessionKeys) {
+    let account = keyring.to_account_id();
+    let keys = SessionKeys {
+        aura: keyring.public().into(),
+        grandpa: ed25519_twin(keyring).public().into(),
+    };
+    (account.clone(), account, keys)
+}
+
+/// The ed25519 key with the same well-known seed (`//Alice` ...) as an sr25519 keyring entry; GRANDPA
+/// signs with ed25519.
+fn ed25519_twin(keyring: Sr25519Keyring) -> Ed25519Keyring {
+    match keyring {
+        Sr25519Keyring::Alice => Ed25519Keyring::Alice,
+        Sr25519Keyring::Bob => Ed25519Keyring::Bob,
+        Sr25519Keyring::Charlie => Ed25519Keyring::Charlie,
+        Sr25519Keyring::Dave => Ed25519Keyring::Dave,
+        Sr25519Keyring::Eve => Ed25519Keyring::Eve,
+        Sr25519Keyring::Ferdie => Ed25519Keyring::Ferdie,
+        Sr25519Keyring::AliceStash => Ed25519Keyring::AliceStash,
+        Sr25519Keyring::BobStash => Ed25519Keyring::BobStash,
+        Sr25519Keyring::CharlieStash => Ed25519Keyring::CharlieStash,
+        Sr25519Keyring::DaveStash => Ed25519Keyring::DaveStash,
+        Sr25519Keyring::EveStash => Ed25519Keyring::EveStash,
+        Sr25519Keyring::FerdieStash => Ed25519Keyring::FerdieStash,
+        Sr25519Keyring::One => Ed25519Keyring::One,
+        Sr25519Keyring::Two => Ed25519Keyring::Two,
+    }
+}
+
+/// A genesis with the given validators, endowed accounts and sudo key.
+fn testnet_genesis(
+    validators: Vec<Sr25519Keyring>,
+    endowed: Vec<AccountId>,
+    root: AccountId,
+) -> Value {
+    build_struct_json_patch!(RuntimeGenesisConfig {
+        balances: BalancesConfig {
+            balances: endowed.into_iter().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+        },
+        session: SessionConfig {
+            keys: validators.into_iter().map(validator).collect::<Vec<_>>(),
+        },
+        sudo: SudoConfig { key: Some(root) },
+    })
+}
+
+/// The well-known development accounts (Alice ... Ferdie and their stashes), all endowed.
+fn dev_accounts() -> Vec<AccountId> {
+    Sr25519Keyring::iter()
+        .filter(|k| !matches!(k, Sr25519Keyring::One | Sr25519Keyring::Two))
+        .map(|k| k.to_account_id())
+        .collect()
+}
+
+/// Alice validates alone.
+pub fn development_config_genesis() -> Value {
+    testnet_genesis(vec![Sr25519Keyring::Alice], dev_accounts(), Sr25519Keyring::Alice.to_account_id())
+}
+
+/// Alice, Bob, Charlie and Dave validate.
+pub fn local_config_genesis() -> Value {
+    testnet_genesis(
+        vec![
+            Sr25519Keyring::Alice,
+            Sr25519Keyring::Bob,
+            Sr25519Keyring::Charlie,
+            Sr25519Keyring::Dave,
+        ],
+        dev_accounts(),
+        Sr25519Keyring::Alice.to_account_id(),
+    )
+}
+
+/// The JSON genesis patch of preset `id`, if it exists.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+    let patch = match id.as_ref() {
+        sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+        sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+        _ => return None,
+    };
+    Some(
+        serde_json::to_string(&patch)
+            .expect("serializing a serde_json::Value cannot fail; qed")
+            .into_bytes(),
+    )
+}
+
+/// The presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+    vec![
+        PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+        PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+    ]
+}
