@@ -21,10 +21,22 @@ struct BenchmarkSigner {
 }
 
 impl BenchmarkSigner {
-    fn build(&self, call: RuntimeCall, nonce: u32) -> std::result::Result<OpaqueExtrinsic, &'static str> {
-        let genesis_hash = self.client.block_hash(0).ok().flatten().ok_or("genesis block is missing")?;
+    fn build(
+        &self,
+        call: RuntimeCall,
+        nonce: u32,
+    ) -> std::result::Result<OpaqueExtrinsic, &'static str> {
+        let genesis_hash = self
+            .client
+            .block_hash(0)
+            .ok()
+            .flatten()
+            .ok_or("genesis block is missing")?;
         let info = self.client.info();
-        let ctx = SigningContext { genesis_hash, checkpoint: (info.best_hash, info.best_number) };
+        let ctx = SigningContext {
+            genesis_hash,
+            checkpoint: (info.best_hash, info.best_number),
+        };
         Ok(sign(&Sr25519Keyring::Bob.pair(), call, nonce, ctx).into())
     }
 }
@@ -49,7 +61,8 @@ impl frame_benchmarking_cli::ExtrinsicBuilder for RemarkBuilder {
     }
 
     fn build(&self, nonce: u32) -> std::result::Result<OpaqueExtrinsic, &'static str> {
-        self.0.build(SystemCall::remark { remark: vec![] }.into(), nonce)
+        self.0
+            .build(SystemCall::remark { remark: vec![] }.into(), nonce)
     }
 }
 
@@ -63,7 +76,11 @@ pub struct TransferKeepAliveBuilder {
 impl TransferKeepAliveBuilder {
     /// A builder signing against `client`'s chain.
     pub fn new(client: Arc<FullClient>, dest: AccountId, value: Balance) -> Self {
-        Self { signer: BenchmarkSigner { client }, dest, value }
+        Self {
+            signer: BenchmarkSigner { client },
+            dest,
+            value,
+        }
     }
 }
 
@@ -77,7 +94,10 @@ impl frame_benchmarking_cli::ExtrinsicBuilder for TransferKeepAliveBuilder {
     }
 
     fn build(&self, nonce: u32) -> std::result::Result<OpaqueExtrinsic, &'static str> {
-        let call = BalancesCall::transfer_keep_alive { dest: self.dest.clone().into(), value: self.value };
+        let call = BalancesCall::transfer_keep_alive {
+            dest: self.dest.clone().into(),
+            value: self.value,
+        };
         self.signer.build(call.into(), nonce)
     }
 }

@@ -16,8 +16,14 @@ fn token_properties() -> Properties {
 }
 
 /// A chain spec from runtime preset `preset`.
-fn from_preset(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Result<ChainSpec, String> {
-    let wasm = WASM_BINARY.ok_or_else(|| "the node was built without its wasm runtime".to_string())?;
+fn from_preset(
+    name: &str,
+    id: &str,
+    chain_type: ChainType,
+    preset: &str,
+) -> Result<ChainSpec, String> {
+    let wasm =
+        WASM_BINARY.ok_or_else(|| "the node was built without its wasm runtime".to_string())?;
     Ok(ChainSpec::builder(wasm, None)
         .with_name(name)
         .with_id(id)
@@ -29,7 +35,12 @@ fn from_preset(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Res
 
 /// `--chain dev`: Alice authors and finalizes alone.
 pub fn development_chain_spec() -> Result<ChainSpec, String> {
-    from_preset("EnReach Development", "enreach_dev", ChainType::Development, sp_genesis_builder::DEV_RUNTIME_PRESET)
+    from_preset(
+        "EnReach Development",
+        "enreach_dev",
+        ChainType::Development,
+        sp_genesis_builder::DEV_RUNTIME_PRESET,
+    )
 }
 
 /// `--chain local`: Alice, Bob, Charlie and Dave validate.

@@ -25,7 +25,12 @@ pub struct SigningContext {
 
 /// `call` from `signer` with `nonce`, signed for the chain and checkpoint in `ctx`, tipping nothing and not
 /// committing to a metadata hash.
-pub fn sign(signer: &sr25519::Pair, call: RuntimeCall, nonce: Nonce, ctx: SigningContext) -> UncheckedExtrinsic {
+pub fn sign(
+    signer: &sr25519::Pair,
+    call: RuntimeCall,
+    nonce: Nonce,
+    ctx: SigningContext,
+) -> UncheckedExtrinsic {
     let (checkpoint_hash, checkpoint_number) = ctx.checkpoint;
     let era = Era::mortal(MORTALITY_PERIOD, checkpoint_number.into());
     let extension: TxExtension = (

@@ -18,7 +18,10 @@ const BLOCKS: Duration = Duration::from_secs(90);
 async fn signing_context(node: &Node) -> SigningContext {
     let best = node.best_number().await;
     let best_hash = node.block_hash(best).await.expect("best block has a hash");
-    SigningContext { genesis_hash: node.genesis_hash().await, checkpoint: (best_hash, best) }
+    SigningContext {
+        genesis_hash: node.genesis_hash().await,
+        checkpoint: (best_hash, best),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -27,8 +30,14 @@ async fn dev_chain_authors_finalizes_and_transfers() {
     let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
     node.wait_rpc(STARTUP).await;
 
-    wait_for("3 authored blocks", BLOCKS, || async { (node.best_number().await >= 3).then_some(()) }).await;
-    wait_for("a finalized block", BLOCKS, || async { (node.finalized_number().await >= 1).then_some(()) }).await;
+    wait_for("3 authored blocks", BLOCKS, || async {
+        (node.best_number().await >= 3).then_some(())
+    })
+    .await;
+    wait_for("a finalized block", BLOCKS, || async {
+        (node.finalized_number().await >= 1).then_some(())
+    })
+    .await;
 
     // A transfer from Alice to an account that does not exist yet, signed here, not by the node.
     let alice = Sr25519Keyring::Alice;
@@ -36,22 +45,46 @@ async fn dev_chain_authors_finalizes_and_transfers() {
     let dest_id: enreach_runtime::AccountId = dest.public().into();
     let amount = 42 * UNIT;
     let (alice_before, alice_nonce) = node.account(&alice.to_account_id()).await;
-    assert_eq!(node.account(&dest_id).await.0, 0, "destination starts empty");
+    assert_eq!(
+        node.account(&dest_id).await.0,
+        0,
+        "destination starts empty"
+    );
 
-    let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive { dest: dest_id.clone().into(), value: amount });
-    let xt = sign(&alice.pair(), call, alice_nonce, signing_context(&node).await);
-    node.submit(&xt).await.expect("the node accepts a correctly signed transfer");
+    let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+        dest: dest_id.clone().into(),
+        value: amount,
+    });
+    let xt = sign(
+        &alice.pair(),
+        call,
+        alice_nonce,
+        signing_context(&node).await,
+    );
+    node.submit(&xt)
+        .await
+        .expect("the node accepts a correctly signed transfer");
 
     let dest_balance = wait_for("the transfer to be included", BLOCKS, || async {
         let balance = node.account(&dest_id).await.0;
         (balance > 0).then_some(balance)
     })
     .await;
-    assert_eq!(dest_balance, amount, "destination receives exactly the amount sent");
+    assert_eq!(
+        dest_balance, amount,
+        "destination receives exactly the amount sent"
+    );
     let (alice_after, alice_nonce_after) = node.account(&alice.to_account_id()).await;
-    assert_eq!(alice_nonce_after, alice_nonce + 1, "Alice's nonce advances by one");
+    assert_eq!(
+        alice_nonce_after,
+        alice_nonce + 1,
+        "Alice's nonce advances by one"
+    );
     let fee = alice_before - amount - alice_after;
-    assert!(fee > 0 && fee < UNIT, "Alice pays the amount plus a small fee, paid {fee}");
+    assert!(
+        fee > 0 && fee < UNIT,
+        "Alice pays the amount plus a small fee, paid {fee}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -59,12 +92,21 @@ async fn dev_chain_rejects_bad_transactions_and_keeps_running() {
     let dir = TempDir::new("dev-bad");
     let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
     node.wait_rpc(STARTUP).await;
-    wait_for("a first block", BLOCKS, || async { (node.best_number().await >= 1).then_some(()) }).await;
+    wait_for("a first block", BLOCKS, || async {
+        (node.best_number().await >= 1).then_some(())
+    })
+    .await;
 
     // Bytes that are not an extrinsic at all.
-    let err = node.submit_raw(&[0xde, 0xad, 0xbe, 0xef]).await.expect_err("garbage is rejected");
+    let err = node
+        .submit_raw(&[0xde, 0xad, 0xbe, 0xef])
+        .await
+        .expect_err("garbage is rejected");
     let message = err.to_string();
-    assert!(message.contains("decode") || message.contains("Decode"), "malformed extrinsic error names decoding: {message}");
+    assert!(
+        message.contains("decode") || message.contains("Decode"),
+        "malformed extrinsic error names decoding: {message}"
+    );
 
     // A well-formed transfer from an account with no funds to pay its fee.
     let pauper = sr25519::Pair::from_seed(&[9u8; 32]);
@@ -73,13 +115,21 @@ async fn dev_chain_rejects_bad_transactions_and_keeps_running() {
         value: UNIT,
     });
     let xt = sign(&pauper, call, 0, signing_context(&node).await);
-    let err = node.submit(&xt).await.expect_err("an unfunded transfer is rejected");
+    let err = node
+        .submit(&xt)
+        .await
+        .expect_err("an unfunded transfer is rejected");
     let message = err.to_string();
-    assert!(message.contains("Inability to pay some fees"), "unfunded transfer error says why: {message}");
+    assert!(
+        message.contains("Inability to pay some fees"),
+        "unfunded transfer error says why: {message}"
+    );
 
     // The node is unharmed: still running and still authoring.
     let height = node.best_number().await;
-    wait_for("blocks after the rejections", BLOCKS, || async { (node.best_number().await > height).then_some(()) })
-        .await;
+    wait_for("blocks after the rejections", BLOCKS, || async {
+        (node.best_number().await > height).then_some(())
+    })
+    .await;
     assert!(node.is_running(), "node keeps running after bad input");
 }

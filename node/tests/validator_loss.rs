@@ -14,7 +14,11 @@ const PROGRESS: Duration = Duration::from_secs(180);
 #[tokio::test(flavor = "multi_thread")]
 async fn finality_survives_a_killed_validator_which_then_catches_up() {
     let dir = TempDir::new("local");
-    let mut alice = Node::start(NodeConfig::new("local", Some("alice"), &dir.0.join("alice")));
+    let mut alice = Node::start(NodeConfig::new(
+        "local",
+        Some("alice"),
+        &dir.0.join("alice"),
+    ));
     alice.wait_rpc(STARTUP).await;
     let bootnode = alice.multiaddr().await;
 
@@ -42,7 +46,10 @@ async fn finality_survives_a_killed_validator_which_then_catches_up() {
         (n >= 2).then_some(n)
     })
     .await;
-    let dave_finalized_hash = dave.block_hash(dave_finalized).await.expect("dave has his finalized block");
+    let dave_finalized_hash = dave
+        .block_hash(dave_finalized)
+        .await
+        .expect("dave has his finalized block");
 
     dave.kill();
     assert!(!dave.is_running(), "dave is down");
@@ -62,7 +69,10 @@ async fn finality_survives_a_killed_validator_which_then_catches_up() {
         Some(dave_finalized_hash),
         "dave's finalized block survived SIGKILL in his database"
     );
-    assert!(dave.finalized_number().await >= dave_finalized, "dave's finalized height did not go backwards");
+    assert!(
+        dave.finalized_number().await >= dave_finalized,
+        "dave's finalized height did not go backwards"
+    );
 
     // He catches up with the others and agrees with them.
     let target = alice.finalized_number().await;
@@ -70,8 +80,16 @@ async fn finality_survives_a_killed_validator_which_then_catches_up() {
         (dave.finalized_number().await >= target).then_some(())
     })
     .await;
-    assert_eq!(dave.block_hash(target).await, alice.block_hash(target).await, "dave and alice agree on block {target}");
+    assert_eq!(
+        dave.block_hash(target).await,
+        alice.block_hash(target).await,
+        "dave and alice agree on block {target}"
+    );
     for node in &mut others {
-        assert!(node.is_running(), "{:?} kept running", node.config.validator);
+        assert!(
+            node.is_running(),
+            "{:?} kept running",
+            node.config.validator
+        );
     }
 }

@@ -59,8 +59,15 @@ pub fn receipt_proof(receipts: &[DeliveryReceipt], index: u32) -> Option<Receipt
     if index as usize >= receipts.len() {
         return None;
     }
-    let proof = binary_merkle_tree::merkle_proof::<Blake3Hasher, _, _>(receipts.iter().map(Encode::encode), index);
-    Some(ReceiptProof { leaf_index: proof.leaf_index, leaf_count: proof.number_of_leaves, siblings: proof.proof })
+    let proof = binary_merkle_tree::merkle_proof::<Blake3Hasher, _, _>(
+        receipts.iter().map(Encode::encode),
+        index,
+    );
+    Some(ReceiptProof {
+        leaf_index: proof.leaf_index,
+        leaf_count: proof.number_of_leaves,
+        siblings: proof.proof,
+    })
 }
 
 /// Whether `receipt` is leaf `proof.leaf_index` of a tree of `proof.leaf_count` leaves with root `root`.

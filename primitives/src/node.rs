@@ -7,7 +7,18 @@ use scale_info::TypeInfo;
 /// An edge node's ed25519 public key. The same key is its libp2p identity, so a peer reached on the network
 /// and a node registered on chain are provably the same machine.
 #[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeId(pub [u8; 32]);
@@ -24,7 +35,18 @@ impl core::fmt::Debug for NodeId {
 
 /// Continents, the coarse level of a node's [`Region`].
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Continent {
@@ -46,7 +68,18 @@ pub enum Continent {
 
 /// Where a node is: routing prefers nearby nodes, keeper assignment prefers keepers in the same region.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Region {
@@ -65,7 +98,18 @@ impl Region {
 
 /// How reachable a node is from the internet; decides whether peers dial it directly, hole-punch, or relay.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum NatType {
@@ -81,7 +125,18 @@ pub enum NatType {
 
 /// A GPU offered for compute workloads (AI inference).
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Gpu {
@@ -97,7 +152,18 @@ pub struct Gpu {
 
 /// `edge-worker` release, so the network can require a minimum version after a protocol change.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SoftwareVersion {
@@ -111,7 +177,9 @@ pub struct SoftwareVersion {
 
 /// The PeerHVM descriptor: what a node offers, in one shape for every kind of machine. Claimed by the operator
 /// at registration; keepers measure the claims and the work score counts only what they verify.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Capabilities {
     /// Upload bandwidth offered, Mbit/s: what serving content uses.
@@ -149,7 +217,8 @@ impl Capabilities {
     /// Checks the descriptor is internally consistent. Says nothing about whether the claims are true: that is
     /// what keeper measurements are for.
     pub fn validate(&self) -> Result<(), CapabilitiesError> {
-        let offers_something = self.bandwidth_up_mbps > 0 || self.storage_gib > 0 || self.cpu_cores > 0;
+        let offers_something =
+            self.bandwidth_up_mbps > 0 || self.storage_gib > 0 || self.cpu_cores > 0;
         if !offers_something {
             return Err(CapabilitiesError::NothingOffered);
         }

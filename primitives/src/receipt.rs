@@ -14,7 +14,18 @@ pub const RECEIPT_SIGNING_CONTEXT: &[u8] = b"enreach/delivery-receipt/v1";
 
 /// A client's ed25519 public key. dApps authorize the keys of their clients; only their receipts count.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -22,7 +33,18 @@ pub struct ClientKey(pub [u8; 32]);
 
 /// Content identifier: the BLAKE3 (bao) root of the content's bytes, so any chunk can be verified against it.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -30,7 +52,18 @@ pub struct ContentId(pub Hash32);
 
 /// A delivery session between one client and one node, chosen at random by the client.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -38,7 +71,9 @@ pub struct SessionId(pub [u8; 16]);
 
 /// A signed receipt. Everything but the signature is what the client signs (see
 /// [`DeliveryReceipt::signing_payload`]).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DeliveryReceipt {
     /// Genesis hash of the chain the receipt is for: no replay across networks.
@@ -97,6 +132,8 @@ mod serde_signature {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let bytes: alloc::vec::Vec<u8> = Deserialize::deserialize(d)?;
-        bytes.try_into().map_err(|_| D::Error::custom("a signature is 64 bytes"))
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom("a signature is 64 bytes"))
     }
 }

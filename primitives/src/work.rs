@@ -9,7 +9,9 @@ use crate::{EpochIndex, Hash32, NodeId};
 /// An edge node's claim for one epoch: the Merkle root of its receipts (one per session, the highest), how
 /// many there are, and the bytes they add up to. The chain later samples receipts against the root; a claim
 /// whose samples do not check out is void.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct WorkReport {
     /// The reporting node.
@@ -28,13 +30,17 @@ impl WorkReport {
     /// Mean bytes per receipt the report claims: sampled receipts are checked against it, so a report cannot
     /// inflate its total beyond what its receipts carry without failing the sample.
     pub fn mean_bytes_per_receipt(&self) -> u64 {
-        self.total_bytes.checked_div(self.receipt_count as u64).unwrap_or(0)
+        self.total_bytes
+            .checked_div(self.receipt_count as u64)
+            .unwrap_or(0)
     }
 }
 
 /// A keeper's measurements of one node over one epoch. The node's work score uses the median over its
 /// assigned keepers, so one lying keeper moves nothing, and keepers far from the median are recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeeperObservation {
     /// The observed node.

@@ -5,8 +5,8 @@ use codec::{Decode, Encode};
 use ed25519_dalek::{Signer, SigningKey, Verifier};
 use enreach_primitives::{
     merkle::{receipt_proof, receipts_root, verify_receipt},
-    Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt, Gpu, KeeperObservation, NatType, NodeId,
-    Region, SessionId, SoftwareVersion, WorkReport,
+    Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt, Gpu, KeeperObservation,
+    NatType, NodeId, Region, SessionId, SoftwareVersion, WorkReport,
 };
 use proptest::prelude::*;
 
@@ -21,16 +21,20 @@ fn receipt_strategy() -> impl Strategy<Value = DeliveryReceipt> {
         any::<u64>(),
         prop::collection::vec(any::<u8>(), 64),
     )
-        .prop_map(|(genesis_hash, epoch, node, client, content, session, cumulative_bytes, sig)| DeliveryReceipt {
-            genesis_hash,
-            epoch,
-            node: NodeId(node),
-            client: ClientKey(client),
-            content: ContentId(content),
-            session: SessionId(session),
-            cumulative_bytes,
-            signature: sig.try_into().unwrap(),
-        })
+        .prop_map(
+            |(genesis_hash, epoch, node, client, content, session, cumulative_bytes, sig)| {
+                DeliveryReceipt {
+                    genesis_hash,
+                    epoch,
+                    node: NodeId(node),
+                    client: ClientKey(client),
+                    content: ContentId(content),
+                    session: SessionId(session),
+                    cumulative_bytes,
+                    signature: sig.try_into().unwrap(),
+                }
+            },
+        )
 }
 
 fn capabilities_strategy() -> impl Strategy<Value = Capabilities> {
@@ -42,19 +46,40 @@ fn capabilities_strategy() -> impl Strategy<Value = Capabilities> {
         0u8..4,
         any::<(u16, u16, u16)>(),
     )
-        .prop_map(|((up, down, storage, cores, mem), gpu, continent, country, nat, (major, minor, patch))| {
-            Capabilities {
-                bandwidth_up_mbps: up,
-                bandwidth_down_mbps: down,
-                storage_gib: storage,
-                cpu_cores: cores,
-                memory_mib: mem,
-                gpu: gpu.map(|(vendor_id, device_id, count, memory_mib)| Gpu { vendor_id, device_id, count, memory_mib }),
-                region: Region { continent: Continent::decode(&mut &[continent][..]).unwrap(), country },
-                nat: NatType::decode(&mut &[nat][..]).unwrap(),
-                version: SoftwareVersion { major, minor, patch },
-            }
-        })
+        .prop_map(
+            |(
+                (up, down, storage, cores, mem),
+                gpu,
+                continent,
+                country,
+                nat,
+                (major, minor, patch),
+            )| {
+                Capabilities {
+                    bandwidth_up_mbps: up,
+                    bandwidth_down_mbps: down,
+                    storage_gib: storage,
+                    cpu_cores: cores,
+                    memory_mib: mem,
+                    gpu: gpu.map(|(vendor_id, device_id, count, memory_mib)| Gpu {
+                        vendor_id,
+                        device_id,
+                        count,
+                        memory_mib,
+                    }),
+                    region: Region {
+                        continent: Continent::decode(&mut &[continent][..]).unwrap(),
+                        country,
+                    },
+                    nat: NatType::decode(&mut &[nat][..]).unwrap(),
+                    version: SoftwareVersion {
+                        major,
+                        minor,
+                        patch,
+                    },
+                }
+            },
+        )
 }
 
 fn roundtrip<T: Encode + Decode + PartialEq + std::fmt::Debug>(value: &T) {
@@ -167,15 +192,44 @@ fn capabilities_validation_names_the_problem() {
         cpu_cores: 4,
         memory_mib: 8192,
         gpu: None,
-        region: Region { continent: Continent::Europe, country: *b"DE" },
+        region: Region {
+            continent: Continent::Europe,
+            country: *b"DE",
+        },
         nat: NatType::Cone,
-        version: SoftwareVersion { major: 0, minor: 1, patch: 0 },
+        version: SoftwareVersion {
+            major: 0,
+            minor: 1,
+            patch: 0,
+        },
     };
     assert_eq!(good.validate(), Ok(()));
-    let nothing = Capabilities { bandwidth_up_mbps: 0, storage_gib: 0, cpu_cores: 0, ..good.clone() };
+    let nothing = Capabilities {
+        bandwidth_up_mbps: 0,
+        storage_gib: 0,
+        cpu_cores: 0,
+        ..good.clone()
+    };
     assert_eq!(nothing.validate(), Err(CapabilitiesError::NothingOffered));
-    let bad_country = Capabilities { region: Region { continent: Continent::Europe, country: *b"de" }, ..good.clone() };
-    assert_eq!(bad_country.validate(), Err(CapabilitiesError::InvalidCountry));
-    let bad_gpu = Capabilities { gpu: Some(Gpu { vendor_id: 0x10de, device_id: 1, count: 0, memory_mib: 1 }), ..good };
+    let bad_country = Capabilities {
+        region: Region {
+            continent: Continent::Europe,
+            country: *b"de",
+        },
+        ..good.clone()
+    };
+    assert_eq!(
+        bad_country.validate(),
+        Err(CapabilitiesError::InvalidCountry)
+    );
+    let bad_gpu = Capabilities {
+        gpu: Some(Gpu {
+            vendor_id: 0x10de,
+            device_id: 1,
+            count: 0,
+            memory_mib: 1,
+        }),
+        ..good
+    };
     assert_eq!(bad_gpu.validate(), Err(CapabilitiesError::InvalidGpu));
 }

@@ -16,9 +16,12 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use enreach_primitives::{EpochIndex, NodeId};
+
 use super::{
-    AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-    RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+    AccountId, Aura, Balance, Block, BlockNumber, EdgeNodes, Executive, Gpow, Grandpa,
+    InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
+    TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -107,8 +110,8 @@ impl_runtime_apis! {
     }
 
     impl sp_session::SessionKeys<Block> for Runtime {
-        fn generate_session_keys(seed: Option<Vec<u8>>) -> Vec<u8> {
-            SessionKeys::generate(seed)
+        fn generate_session_keys(owner: Vec<u8>, seed: Option<Vec<u8>>) -> sp_session::OpaqueGeneratedSessionKeys {
+            SessionKeys::generate(&owner, seed).into()
         }
 
         fn decode_session_keys(encoded: Vec<u8>) -> Option<Vec<(Vec<u8>, KeyTypeId)>> {
@@ -191,6 +194,37 @@ impl_runtime_apis! {
         }
         fn query_length_to_fee(length: u32) -> Balance {
             TransactionPayment::length_to_fee(length)
+        }
+    }
+
+    impl pallet_edge_nodes::runtime_api::EdgeNodesApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+        fn node_info(
+            node: NodeId,
+        ) -> Option<pallet_edge_nodes::runtime_api::NodeView<AccountId, Balance, BlockNumber>> {
+            EdgeNodes::node_view(&node)
+        }
+
+        fn nodes_of(operator: AccountId) -> Vec<NodeId> {
+            pallet_edge_nodes::OperatorNodes::<Runtime>::get(operator).into_inner()
+        }
+    }
+
+    impl pallet_gpow::runtime_api::GpowApi<Block, AccountId, BlockNumber> for Runtime {
+        fn current_epoch() -> Option<(EpochIndex, BlockNumber)> {
+            pallet_gpow::CurrentEpoch::<Runtime>::get().map(|e| (e.index, e.start))
+        }
+
+        fn work_score(epoch: EpochIndex, node: NodeId) -> pallet_gpow::WorkScore {
+            pallet_gpow::WorkScores::<Runtime>::get(epoch, node)
+        }
+
+        fn open_challenge(node: NodeId) -> Option<pallet_gpow::runtime_api::OpenChallenge<BlockNumber>> {
+            Gpow::open_challenge(&node)
+        }
+
+        fn keepers_of(epoch: EpochIndex, node: NodeId) -> Vec<AccountId> {
+            let count = pallet_gpow::Params::<Runtime>::get().map_or(0, |p| p.keepers_per_node);
+            Gpow::keepers_of(epoch, &node, count)
         }
     }
 

@@ -6,7 +6,8 @@
 //! network's chain spec sets `sudo.key` to `null` and governs through governance pallets instead.
 
 use crate::{
-    AccountId, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
+    AccountId, BalancesConfig, BlockNumber, GpowConfig, RuntimeGenesisConfig, SessionConfig,
+    SessionKeys, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -56,13 +57,34 @@ fn testnet_genesis(
 ) -> Value {
     build_struct_json_patch!(RuntimeGenesisConfig {
         balances: BalancesConfig {
-            balances: endowed.into_iter().map(|k| (k, ENDOWMENT)).collect::<Vec<_>>(),
+            balances: endowed
+                .into_iter()
+                .map(|k| (k, ENDOWMENT))
+                .collect::<Vec<_>>(),
         },
         session: SessionConfig {
             keys: validators.into_iter().map(validator).collect::<Vec<_>>(),
         },
         sudo: SudoConfig { key: Some(root) },
+        gpow: GpowConfig {
+            params: Some(dev_gpow_params())
+        },
     })
+}
+
+/// GPoW parameters for development networks: 2-minute epochs so a whole report-challenge-answer cycle fits
+/// in a test. A production network uses 600-block (1 hour) epochs.
+pub fn dev_gpow_params() -> pallet_gpow::GpowParams<BlockNumber> {
+    pallet_gpow::GpowParams {
+        epoch_length: 20,
+        submission_window: 10,
+        challenge_delay: 1,
+        answer_window: 5,
+        sample_size: 32,
+        keepers_per_node: 3,
+        min_sampled_bytes_percent: 80,
+        keeper_tolerance_percent: 25,
+    }
 }
 
 /// The well-known development accounts (Alice ... Ferdie and their stashes), all endowed.
@@ -75,7 +97,11 @@ fn dev_accounts() -> Vec<AccountId> {
 
 /// Alice validates alone.
 pub fn development_config_genesis() -> Value {
-    testnet_genesis(vec![Sr25519Keyring::Alice], dev_accounts(), Sr25519Keyring::Alice.to_account_id())
+    testnet_genesis(
+        vec![Sr25519Keyring::Alice],
+        dev_accounts(),
+        Sr25519Keyring::Alice.to_account_id(),
+    )
 }
 
 /// Alice, Bob, Charlie and Dave validate.

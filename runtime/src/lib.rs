@@ -25,13 +25,13 @@ pub mod genesis_config_presets;
 
 extern crate alloc;
 
+use alloc::vec::Vec;
+
 use sp_runtime::{
     generic, impl_opaque_keys,
     traits::{BlakeTwo256, IdentifyAccount, Verify},
     MultiAddress, MultiSignature,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::RuntimeVersion;
 
 pub use frame_system::Call as SystemCall;
@@ -96,12 +96,6 @@ pub const MICRO_UNIT: Balance = 1_000_000;
 
 /// Below this balance an account is reaped; keeps dust accounts from bloating state.
 pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
-
-/// The version of the runtime compiled natively, for `sc-executor`'s compatibility checks.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-    NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// Transaction signature: sr25519, ed25519 or ecdsa.
 pub type Signature = MultiSignature;
@@ -199,4 +193,10 @@ mod runtime {
 
     #[runtime::pallet_index(8)]
     pub type Sudo = pallet_sudo;
+
+    #[runtime::pallet_index(20)]
+    pub type EdgeNodes = pallet_edge_nodes;
+
+    #[runtime::pallet_index(21)]
+    pub type Gpow = pallet_gpow;
 }

@@ -25,7 +25,10 @@ pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_enreach-node");
 
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind loopback")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind loopback")
 }
 
 /// How to start one node.
@@ -82,10 +85,14 @@ impl Node {
             .arg(&config.chain)
             .arg("--base-path")
             .arg(&config.base_path)
-            .args(["--port", &config.p2p_port.to_string()])
             .args(["--rpc-port", &config.rpc_port.to_string()])
-            .args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--no-hardware-benchmarks"])
-            .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port)]);
+            .args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+            // A validator needs a network key; generated once into the base path, so restarts keep the identity.
+            .arg("--unsafe-force-node-key-generation")
+            .args([
+                "--listen-addr",
+                &format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port),
+            ]);
         if let Some(name) = config.validator {
             cmd.arg(format!("--{name}"));
         }
@@ -124,7 +131,10 @@ impl Node {
 
     /// The multiaddress peers dial to reach this node.
     pub async fn multiaddr(&self) -> String {
-        let peer_id: String = self.call("system_localPeerId", rpc_params![]).await.expect("peer id");
+        let peer_id: String = self
+            .call("system_localPeerId", rpc_params![])
+            .await
+            .expect("peer id");
         format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.config.p2p_port)
     }
 
@@ -141,31 +151,53 @@ impl Node {
     pub async fn wait_rpc(&mut self, timeout: Duration) {
         let start = Instant::now();
         loop {
-            assert!(self.is_running(), "node exited; see {}", self.config.base_path.join("node.log").display());
-            if self.call::<Value>("system_health", rpc_params![]).await.is_ok() {
+            assert!(
+                self.is_running(),
+                "node exited; see {}",
+                self.config.base_path.join("node.log").display()
+            );
+            if self
+                .call::<Value>("system_health", rpc_params![])
+                .await
+                .is_ok()
+            {
                 return;
             }
-            assert!(start.elapsed() < timeout, "node did not answer JSON-RPC within {timeout:?}");
+            assert!(
+                start.elapsed() < timeout,
+                "node did not answer JSON-RPC within {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 
     /// Number of the best block.
     pub async fn best_number(&self) -> u32 {
-        let header: Value = self.call("chain_getHeader", rpc_params![]).await.expect("best header");
+        let header: Value = self
+            .call("chain_getHeader", rpc_params![])
+            .await
+            .expect("best header");
         parse_number(&header)
     }
 
     /// Number of the last finalized block.
     pub async fn finalized_number(&self) -> u32 {
-        let hash: Hash = self.call("chain_getFinalizedHead", rpc_params![]).await.expect("finalized head");
-        let header: Value = self.call("chain_getHeader", rpc_params![hash]).await.expect("finalized header");
+        let hash: Hash = self
+            .call("chain_getFinalizedHead", rpc_params![])
+            .await
+            .expect("finalized head");
+        let header: Value = self
+            .call("chain_getHeader", rpc_params![hash])
+            .await
+            .expect("finalized header");
         parse_number(&header)
     }
 
     /// Hash of the block at `number` on the best chain, if the node has it.
     pub async fn block_hash(&self, number: u32) -> Option<Hash> {
-        self.call("chain_getBlockHash", rpc_params![number]).await.expect("block hash")
+        self.call("chain_getBlockHash", rpc_params![number])
+            .await
+            .expect("block hash")
     }
 
     /// Genesis hash, for signing.
@@ -176,18 +208,24 @@ impl Node {
     /// Free balance and nonce of `who` at the best block (zero for an account that does not exist).
     pub async fn account(&self, who: &AccountId) -> (Balance, Nonce) {
         let key = frame_system::Account::<enreach_runtime::Runtime>::hashed_key_for(who);
-        let raw: Option<String> =
-            self.call("state_getStorage", rpc_params![format!("0x{}", hex::encode(key))]).await.expect("storage");
+        let raw: Option<String> = self
+            .call(
+                "state_getStorage",
+                rpc_params![format!("0x{}", hex::encode(key))],
+            )
+            .await
+            .expect("storage");
         match raw {
             None => (0, 0),
             Some(hex_value) => {
-                let bytes = hex::decode(hex_value.trim_start_matches("0x")).expect("hex storage value");
+                let bytes =
+                    hex::decode(hex_value.trim_start_matches("0x")).expect("hex storage value");
                 let info = frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
                     &mut &bytes[..],
                 )
                 .expect("AccountInfo decodes");
                 (info.data.free, info.nonce)
-            },
+            }
         }
     }
 
@@ -198,7 +236,11 @@ impl Node {
 
     /// Submits raw bytes as an extrinsic.
     pub async fn submit_raw(&self, bytes: &[u8]) -> Result<Hash, ClientError> {
-        self.call("author_submitExtrinsic", rpc_params![format!("0x{}", hex::encode(bytes))]).await
+        self.call(
+            "author_submitExtrinsic",
+            rpc_params![format!("0x{}", hex::encode(bytes))],
+        )
+        .await
     }
 }
 
@@ -224,7 +266,10 @@ where
         if let Some(value) = probe().await {
             return value;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
@@ -235,8 +280,12 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     /// Creates `<tmp>/enreach-<tag>-<pid>-<nanos>`.
     pub fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let path = std::env::temp_dir().join(format!("enreach-{tag}-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path =
+            std::env::temp_dir().join(format!("enreach-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path).expect("create temp dir");
         Self(path)
     }

@@ -5,8 +5,9 @@ use crate::Pallet as EdgeNodes;
 use enreach_primitives::{Capabilities, Continent, NatType, Region, SoftwareVersion};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
-use frame_system::RawOrigin;
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_core::crypto::KeyTypeId;
+use sp_runtime::traits::{Saturating, Zero};
 
 /// Key type under which benchmark node keys are generated in the benchmark keystore.
 const BENCH_KEY_TYPE: KeyTypeId = KeyTypeId(*b"edgb");
@@ -18,10 +19,22 @@ fn capabilities() -> Capabilities {
         storage_gib: 4000,
         cpu_cores: 16,
         memory_mib: 65536,
-        gpu: Some(enreach_primitives::Gpu { vendor_id: 0x10de, device_id: 0x2684, count: 1, memory_mib: 24576 }),
-        region: Region { continent: Continent::Asia, country: *b"SG" },
+        gpu: Some(enreach_primitives::Gpu {
+            vendor_id: 0x10de,
+            device_id: 0x2684,
+            count: 1,
+            memory_mib: 24576,
+        }),
+        region: Region {
+            continent: Continent::Asia,
+            country: *b"SG",
+        },
         nat: NatType::Public,
-        version: SoftwareVersion { major: 1, minor: 0, patch: 0 },
+        version: SoftwareVersion {
+            major: 1,
+            minor: 0,
+            patch: 0,
+        },
     }
 }
 
@@ -37,7 +50,9 @@ where
     T::Currency: Mutate<T::AccountId>,
 {
     let who: T::AccountId = account("operator", index, 0);
-    let amount = T::RegistrationDeposit::get().saturating_mul(100u32.into()).saturating_add(1_000_000u32.into());
+    let amount = T::RegistrationDeposit::get()
+        .saturating_mul(100u32.into())
+        .saturating_add(1_000_000u32.into());
     let _ = T::Currency::set_balance(&who, amount);
     who
 }
@@ -46,8 +61,9 @@ where
 fn node_with_proof<T: Config>(operator: &T::AccountId) -> (NodeId, [u8; 64]) {
     let public = sp_io::crypto::ed25519_generate(BENCH_KEY_TYPE, None);
     let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-    let signature = sp_io::crypto::ed25519_sign(BENCH_KEY_TYPE, &public, &pop_payload(operator, &genesis))
-        .expect("the key was just generated in this keystore");
+    let signature =
+        sp_io::crypto::ed25519_sign(BENCH_KEY_TYPE, &public, &pop_payload(operator, &genesis))
+            .expect("the key was just generated in this keystore");
     (NodeId(public.0), signature.0)
 }
 
@@ -56,8 +72,14 @@ where
     T::Currency: Mutate<T::AccountId>,
 {
     let (node, proof) = node_with_proof::<T>(operator);
-    EdgeNodes::<T>::register(RawOrigin::Signed(operator.clone()).into(), node, proof, capabilities(), endpoints::<T>())
-        .expect("registration of a fresh, funded node succeeds");
+    EdgeNodes::<T>::register(
+        RawOrigin::Signed(operator.clone()).into(),
+        node,
+        proof,
+        capabilities(),
+        endpoints::<T>(),
+    )
+    .expect("registration of a fresh, funded node succeeds");
     node
 }
 
@@ -71,7 +93,13 @@ mod benchmarks {
         let (node, proof) = node_with_proof::<T>(&operator);
 
         #[extrinsic_call]
-        _(RawOrigin::Signed(operator.clone()), node, proof, capabilities(), endpoints::<T>());
+        _(
+            RawOrigin::Signed(operator.clone()),
+            node,
+            proof,
+            capabilities(),
+            endpoints::<T>(),
+        );
 
         assert!(Nodes::<T>::contains_key(node));
     }
@@ -84,7 +112,12 @@ mod benchmarks {
         caps.storage_gib += 1;
 
         #[extrinsic_call]
-        _(RawOrigin::Signed(operator), node, caps.clone(), endpoints::<T>());
+        _(
+            RawOrigin::Signed(operator),
+            node,
+            caps.clone(),
+            endpoints::<T>(),
+        );
 
         assert_eq!(Nodes::<T>::get(node).map(|n| n.capabilities), Some(caps));
     }
@@ -97,16 +130,22 @@ mod benchmarks {
         #[extrinsic_call]
         _(RawOrigin::Signed(operator), node);
 
-        assert!(matches!(Nodes::<T>::get(node).map(|n| n.status), Some(NodeStatus::Leaving { .. })));
+        assert!(matches!(
+            Nodes::<T>::get(node).map(|n| n.status),
+            Some(NodeStatus::Leaving { .. })
+        ));
     }
 
     #[benchmark]
     fn withdraw_deposit() {
         let operator = funded_operator::<T>(0);
         // The operator's node list is full, so removing from it costs the most.
-        let nodes: Vec<NodeId> = (0..T::MaxNodesPerOperator::get()).map(|_| registered_node::<T>(&operator)).collect();
+        let nodes: Vec<NodeId> = (0..T::MaxNodesPerOperator::get())
+            .map(|_| registered_node::<T>(&operator))
+            .collect();
         let node = nodes[0];
-        EdgeNodes::<T>::deregister(RawOrigin::Signed(operator.clone()).into(), node).expect("registered");
+        EdgeNodes::<T>::deregister(RawOrigin::Signed(operator.clone()).into(), node)
+            .expect("registered");
         frame_system::Pallet::<T>::set_block_number(
             frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get()),
         );
@@ -121,12 +160,16 @@ mod benchmarks {
     fn set_status() -> Result<(), BenchmarkError> {
         let operator = funded_operator::<T>(0);
         let node = registered_node::<T>(&operator);
-        let origin = T::StatusOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+        let origin =
+            T::StatusOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
         #[extrinsic_call]
         _(origin as T::RuntimeOrigin, node, NodeStatus::Jailed);
 
-        assert_eq!(Nodes::<T>::get(node).map(|n| n.status), Some(NodeStatus::Jailed));
+        assert_eq!(
+            Nodes::<T>::get(node).map(|n| n.status),
+            Some(NodeStatus::Jailed)
+        );
         Ok(())
     }
 

@@ -27,6 +27,7 @@ pub use pallet::*;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+pub mod runtime_api;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -34,7 +35,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use enreach_primitives::{Capabilities, NodeId};
+use enreach_primitives::{Capabilities, NodeId, Region};
 use frame_support::{pallet_prelude::*, BoundedVec};
 use scale_info::TypeInfo;
 
@@ -42,14 +43,28 @@ use scale_info::TypeInfo;
 pub const POP_CONTEXT: &[u8] = b"enreach/node-proof-of-possession/v1";
 
 /// What a node key signs to prove it belongs to `operator` on the chain with `genesis_hash`.
-pub fn pop_payload<AccountId: Encode, Hash: Encode>(operator: &AccountId, genesis_hash: &Hash) -> Vec<u8> {
+pub fn pop_payload<AccountId: Encode, Hash: Encode>(
+    operator: &AccountId,
+    genesis_hash: &Hash,
+) -> Vec<u8> {
     let mut payload = POP_CONTEXT.to_vec();
     (operator, genesis_hash).encode_to(&mut payload);
     payload
 }
 
 /// Whether a node may work and be paid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
 pub enum NodeStatus<BlockNumber> {
     /// Serving, reporting work and being challenged.
     Active,
@@ -64,7 +79,13 @@ pub enum NodeStatus<BlockNumber> {
 /// A registered node, as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 #[scale_info(skip_type_params(MaxEndpoints, MaxEndpointLen))]
-pub struct NodeInfo<AccountId, Balance, BlockNumber, MaxEndpoints: Get<u32>, MaxEndpointLen: Get<u32>> {
+pub struct NodeInfo<
+    AccountId,
+    Balance,
+    BlockNumber,
+    MaxEndpoints: Get<u32>,
+    MaxEndpointLen: Get<u32>,
+> {
     /// The account that registered the node, holds its deposit and receives its earnings.
     pub operator: AccountId,
     /// What the node offers.
@@ -85,8 +106,13 @@ pub trait NodeRegistry<AccountId> {
     fn operator(node: &NodeId) -> Option<AccountId>;
     /// Whether `node` is registered and active.
     fn is_active(node: &NodeId) -> bool;
+    /// The region `node` declared, if it is registered.
+    fn region(node: &NodeId) -> Option<Region>;
     /// Jails `node` after an offence; no effect if it is not registered or already leaving.
     fn jail(node: &NodeId);
+    /// Registers `node` as active for `operator` without deposit or proof, for other pallets' benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn register_for_benchmark(node: NodeId, operator: AccountId, region: Region);
 }
 
 #[frame_support::pallet]
@@ -97,12 +123,15 @@ pub mod pallet {
         tokens::Precision,
     };
     use frame_system::pallet_prelude::*;
+    use sp_runtime::traits::Saturating;
 
     /// Balance type of the currency deposits are held in.
-    pub type BalanceOf<T> = <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+    pub type BalanceOf<T> =
+        <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
     /// A list of endpoints as extrinsics take it.
-    pub type EndpointsOf<T> = BoundedVec<BoundedVec<u8, <T as Config>::MaxEndpointLen>, <T as Config>::MaxEndpoints>;
+    pub type EndpointsOf<T> =
+        BoundedVec<BoundedVec<u8, <T as Config>::MaxEndpointLen>, <T as Config>::MaxEndpoints>;
 
     /// A stored node record.
     pub type NodeInfoOf<T> = NodeInfo<
@@ -159,20 +188,36 @@ pub mod pallet {
 
     /// The nodes each operator runs.
     #[pallet::storage]
-    pub type OperatorNodes<T: Config> =
-        StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<NodeId, T::MaxNodesPerOperator>, ValueQuery>;
+    pub type OperatorNodes<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        BoundedVec<NodeId, T::MaxNodesPerOperator>,
+        ValueQuery,
+    >;
 
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
         /// A node joined.
-        NodeRegistered { node: NodeId, operator: T::AccountId, deposit: BalanceOf<T> },
+        NodeRegistered {
+            node: NodeId,
+            operator: T::AccountId,
+            deposit: BalanceOf<T>,
+        },
         /// A node's capabilities or endpoints changed.
         CapabilitiesUpdated { node: NodeId },
         /// A node's status changed.
-        StatusChanged { node: NodeId, status: NodeStatus<BlockNumberFor<T>> },
+        StatusChanged {
+            node: NodeId,
+            status: NodeStatus<BlockNumberFor<T>>,
+        },
         /// A node left and its deposit was released.
-        NodeRemoved { node: NodeId, operator: T::AccountId, released: BalanceOf<T> },
+        NodeRemoved {
+            node: NodeId,
+            operator: T::AccountId,
+            released: BalanceOf<T>,
+        },
     }
 
     #[pallet::error]
@@ -218,8 +263,14 @@ pub mod pallet {
             endpoints: EndpointsOf<T>,
         ) -> DispatchResult {
             let operator = ensure_signed(origin)?;
-            ensure!(!Nodes::<T>::contains_key(node), Error::<T>::AlreadyRegistered);
-            ensure!(Nodes::<T>::count() < T::MaxNodes::get(), Error::<T>::TooManyNodes);
+            ensure!(
+                !Nodes::<T>::contains_key(node),
+                Error::<T>::AlreadyRegistered
+            );
+            ensure!(
+                Nodes::<T>::count() < T::MaxNodes::get(),
+                Error::<T>::TooManyNodes
+            );
             let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
             let payload = pop_payload(&operator, &genesis);
             ensure!(
@@ -230,7 +281,9 @@ pub mod pallet {
                 ),
                 Error::<T>::InvalidProofOfPossession
             );
-            capabilities.validate().map_err(|_| Error::<T>::InvalidCapabilities)?;
+            capabilities
+                .validate()
+                .map_err(|_| Error::<T>::InvalidCapabilities)?;
             OperatorNodes::<T>::try_mutate(&operator, |nodes| nodes.try_push(node))
                 .map_err(|_| Error::<T>::TooManyNodesForOperator)?;
             let deposit = T::RegistrationDeposit::get();
@@ -247,7 +300,11 @@ pub mod pallet {
                     registered_at: frame_system::Pallet::<T>::block_number(),
                 },
             );
-            Self::deposit_event(Event::NodeRegistered { node, operator, deposit });
+            Self::deposit_event(Event::NodeRegistered {
+                node,
+                operator,
+                deposit,
+            });
             Ok(())
         }
 
@@ -261,7 +318,9 @@ pub mod pallet {
             endpoints: EndpointsOf<T>,
         ) -> DispatchResult {
             let who = ensure_signed(origin)?;
-            capabilities.validate().map_err(|_| Error::<T>::InvalidCapabilities)?;
+            capabilities
+                .validate()
+                .map_err(|_| Error::<T>::InvalidCapabilities)?;
             Nodes::<T>::try_mutate(node, |info| {
                 let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
                 ensure!(info.operator == who, Error::<T>::NotOperator);
@@ -278,12 +337,16 @@ pub mod pallet {
         #[pallet::weight(T::WeightInfo::deregister())]
         pub fn deregister(origin: OriginFor<T>, node: NodeId) -> DispatchResult {
             let who = ensure_signed(origin)?;
-            let unlock_at = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+            let unlock_at =
+                frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
             let status = NodeStatus::Leaving { unlock_at };
             Nodes::<T>::try_mutate(node, |info| {
                 let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
                 ensure!(info.operator == who, Error::<T>::NotOperator);
-                ensure!(!matches!(info.status, NodeStatus::Leaving { .. }), Error::<T>::AlreadyLeaving);
+                ensure!(
+                    !matches!(info.status, NodeStatus::Leaving { .. }),
+                    Error::<T>::AlreadyLeaving
+                );
                 info.status = status;
                 Ok::<_, DispatchError>(())
             })?;
@@ -301,21 +364,40 @@ pub mod pallet {
             let NodeStatus::Leaving { unlock_at } = info.status else {
                 return Err(Error::<T>::NotLeaving.into());
             };
-            ensure!(frame_system::Pallet::<T>::block_number() >= unlock_at, Error::<T>::StillUnbonding);
+            ensure!(
+                frame_system::Pallet::<T>::block_number() >= unlock_at,
+                Error::<T>::StillUnbonding
+            );
             // Release what is still held: slashes may have taken part of the deposit.
-            let released = T::Currency::release(&HoldReason::NodeDeposit.into(), &who, info.deposit, Precision::BestEffort)?;
+            let released = T::Currency::release(
+                &HoldReason::NodeDeposit.into(),
+                &who,
+                info.deposit,
+                Precision::BestEffort,
+            )?;
             Nodes::<T>::remove(node);
             OperatorNodes::<T>::mutate(&who, |nodes| nodes.retain(|n| *n != node));
-            Self::deposit_event(Event::NodeRemoved { node, operator: who, released });
+            Self::deposit_event(Event::NodeRemoved {
+                node,
+                operator: who,
+                released,
+            });
             Ok(())
         }
 
         /// Sets a node's status (activate, suspend, jail). Governance only; a leaving node cannot be changed.
         #[pallet::call_index(4)]
         #[pallet::weight(T::WeightInfo::set_status())]
-        pub fn set_status(origin: OriginFor<T>, node: NodeId, status: NodeStatus<BlockNumberFor<T>>) -> DispatchResult {
+        pub fn set_status(
+            origin: OriginFor<T>,
+            node: NodeId,
+            status: NodeStatus<BlockNumberFor<T>>,
+        ) -> DispatchResult {
             T::StatusOrigin::ensure_origin(origin)?;
-            ensure!(!matches!(status, NodeStatus::Leaving { .. }), Error::<T>::CannotChangeLeavingNode);
+            ensure!(
+                !matches!(status, NodeStatus::Leaving { .. }),
+                Error::<T>::CannotChangeLeavingNode
+            );
             Self::change_status(&node, status)
         }
     }
@@ -324,12 +406,33 @@ pub mod pallet {
         fn change_status(node: &NodeId, status: NodeStatus<BlockNumberFor<T>>) -> DispatchResult {
             Nodes::<T>::try_mutate(node, |info| {
                 let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
-                ensure!(!matches!(info.status, NodeStatus::Leaving { .. }), Error::<T>::CannotChangeLeavingNode);
+                ensure!(
+                    !matches!(info.status, NodeStatus::Leaving { .. }),
+                    Error::<T>::CannotChangeLeavingNode
+                );
                 info.status = status;
                 Ok::<_, DispatchError>(())
             })?;
-            Self::deposit_event(Event::StatusChanged { node: *node, status });
+            Self::deposit_event(Event::StatusChanged {
+                node: *node,
+                status,
+            });
             Ok(())
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        /// `node`'s registration as the runtime API returns it.
+        pub fn node_view(
+            node: &NodeId,
+        ) -> Option<runtime_api::NodeView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+            Nodes::<T>::get(node).map(|info| runtime_api::NodeView {
+                operator: info.operator,
+                capabilities: info.capabilities,
+                endpoints: info.endpoints.into_iter().map(|e| e.into_inner()).collect(),
+                deposit: info.deposit,
+                status: info.status,
+            })
         }
     }
 
@@ -342,9 +445,44 @@ pub mod pallet {
             Nodes::<T>::get(node).is_some_and(|info| info.status == NodeStatus::Active)
         }
 
+        fn region(node: &NodeId) -> Option<Region> {
+            Nodes::<T>::get(node).map(|info| info.capabilities.region)
+        }
+
         fn jail(node: &NodeId) {
             // A node that is gone or leaving has nothing left to jail; its deposit is still slashable.
             let _ = Self::change_status(node, NodeStatus::Jailed);
+        }
+
+        #[cfg(feature = "runtime-benchmarks")]
+        fn register_for_benchmark(node: NodeId, operator: T::AccountId, region: Region) {
+            let capabilities = Capabilities {
+                bandwidth_up_mbps: 100,
+                bandwidth_down_mbps: 100,
+                storage_gib: 100,
+                cpu_cores: 1,
+                memory_mib: 1024,
+                gpu: None,
+                region,
+                nat: enreach_primitives::NatType::Public,
+                version: enreach_primitives::SoftwareVersion {
+                    major: 0,
+                    minor: 1,
+                    patch: 0,
+                },
+            };
+            let info = NodeInfo {
+                operator: operator.clone(),
+                capabilities,
+                endpoints: Default::default(),
+                deposit: Default::default(),
+                status: NodeStatus::Active,
+                registered_at: frame_system::Pallet::<T>::block_number(),
+            };
+            Nodes::<T>::insert(node, info);
+            OperatorNodes::<T>::mutate(&operator, |nodes| {
+                let _ = nodes.try_push(node);
+            });
         }
     }
 }

@@ -52,7 +52,9 @@ impl pallet_edge_nodes::Config for Test {
 
 /// Accounts 1..=3 hold 1000 each; account 4 holds less than a deposit.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-    let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+    let mut storage = frame_system::GenesisConfig::<Test>::default()
+        .build_storage()
+        .unwrap();
     pallet_balances::GenesisConfig::<Test> {
         balances: vec![(1, 1000), (2, 1000), (3, 1000), (4, DEPOSIT - 1)],
         ..Default::default()
@@ -68,6 +70,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> sp_io::TestExternalities {
     let mut ext = new_test_ext();
-    ext.register_extension(sp_keystore::KeystoreExt::new(sp_keystore::testing::MemoryKeystore::new()));
+    ext.register_extension(sp_keystore::KeystoreExt::new(
+        sp_keystore::testing::MemoryKeystore::new(),
+    ));
     ext
 }

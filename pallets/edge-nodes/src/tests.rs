@@ -1,6 +1,8 @@
 //! Every call and every named error of the registry.
 
-use crate::{mock::*, pop_payload, Error, Event, HoldReason, NodeRegistry, NodeStatus, Nodes, OperatorNodes};
+use crate::{
+    mock::*, pop_payload, Error, Event, HoldReason, NodeRegistry, NodeStatus, Nodes, OperatorNodes,
+};
 use enreach_primitives::{Capabilities, Continent, NatType, NodeId, Region, SoftwareVersion};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
 use sp_core::{ed25519, Pair};
@@ -15,7 +17,9 @@ fn node_id(seed: u8) -> NodeId {
 }
 
 fn pop(seed: u8, operator: u64) -> [u8; 64] {
-    node_key(seed).sign(&pop_payload(&operator, &System::block_hash(0))).0
+    node_key(seed)
+        .sign(&pop_payload(&operator, &System::block_hash(0)))
+        .0
 }
 
 fn caps() -> Capabilities {
@@ -26,18 +30,33 @@ fn caps() -> Capabilities {
         cpu_cores: 8,
         memory_mib: 16384,
         gpu: None,
-        region: Region { continent: Continent::Europe, country: *b"FR" },
+        region: Region {
+            continent: Continent::Europe,
+            country: *b"FR",
+        },
         nat: NatType::Public,
-        version: SoftwareVersion { major: 0, minor: 1, patch: 0 },
+        version: SoftwareVersion {
+            major: 0,
+            minor: 1,
+            patch: 0,
+        },
     }
 }
 
 fn endpoints() -> crate::EndpointsOf<Test> {
-    BoundedVec::truncate_from(vec![BoundedVec::truncate_from(b"/ip4/203.0.113.7/tcp/4001".to_vec())])
+    BoundedVec::truncate_from(vec![BoundedVec::truncate_from(
+        b"/ip4/203.0.113.7/tcp/4001".to_vec(),
+    )])
 }
 
 fn register(operator: u64, seed: u8) -> sp_runtime::DispatchResult {
-    EdgeNodes::register(RuntimeOrigin::signed(operator), node_id(seed), pop(seed, operator), caps(), endpoints())
+    EdgeNodes::register(
+        RuntimeOrigin::signed(operator),
+        node_id(seed),
+        pop(seed, operator),
+        caps(),
+        endpoints(),
+    )
 }
 
 fn held(who: u64) -> u64 {
@@ -56,7 +75,14 @@ fn register_holds_the_deposit_and_records_the_node() {
         assert_eq!(held(1), DEPOSIT);
         assert_eq!(OperatorNodes::<Test>::get(1).into_inner(), vec![node_id(7)]);
         assert!(<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
-        System::assert_last_event(Event::NodeRegistered { node: node_id(7), operator: 1, deposit: DEPOSIT }.into());
+        System::assert_last_event(
+            Event::NodeRegistered {
+                node: node_id(7),
+                operator: 1,
+                deposit: DEPOSIT,
+            }
+            .into(),
+        );
     });
 }
 
@@ -65,12 +91,24 @@ fn proof_of_possession_must_be_the_node_keys_signature_for_this_operator() {
     new_test_ext().execute_with(|| {
         // Signed by another key.
         assert_noop!(
-            EdgeNodes::register(RuntimeOrigin::signed(1), node_id(7), pop(8, 1), caps(), endpoints()),
+            EdgeNodes::register(
+                RuntimeOrigin::signed(1),
+                node_id(7),
+                pop(8, 1),
+                caps(),
+                endpoints()
+            ),
             Error::<Test>::InvalidProofOfPossession
         );
         // The right key, but for another operator: a stolen proof cannot be reused.
         assert_noop!(
-            EdgeNodes::register(RuntimeOrigin::signed(1), node_id(7), pop(7, 2), caps(), endpoints()),
+            EdgeNodes::register(
+                RuntimeOrigin::signed(1),
+                node_id(7),
+                pop(7, 2),
+                caps(),
+                endpoints()
+            ),
             Error::<Test>::InvalidProofOfPossession
         );
     });
@@ -87,14 +125,30 @@ fn a_node_registers_once() {
 #[test]
 fn capabilities_must_be_valid() {
     new_test_ext().execute_with(|| {
-        let nothing = Capabilities { bandwidth_up_mbps: 0, storage_gib: 0, cpu_cores: 0, ..caps() };
+        let nothing = Capabilities {
+            bandwidth_up_mbps: 0,
+            storage_gib: 0,
+            cpu_cores: 0,
+            ..caps()
+        };
         assert_noop!(
-            EdgeNodes::register(RuntimeOrigin::signed(1), node_id(7), pop(7, 1), nothing.clone(), endpoints()),
+            EdgeNodes::register(
+                RuntimeOrigin::signed(1),
+                node_id(7),
+                pop(7, 1),
+                nothing.clone(),
+                endpoints()
+            ),
             Error::<Test>::InvalidCapabilities
         );
         assert_ok!(register(1, 7));
         assert_noop!(
-            EdgeNodes::update_capabilities(RuntimeOrigin::signed(1), node_id(7), nothing, endpoints()),
+            EdgeNodes::update_capabilities(
+                RuntimeOrigin::signed(1),
+                node_id(7),
+                nothing,
+                endpoints()
+            ),
             Error::<Test>::InvalidCapabilities
         );
     });
@@ -123,16 +177,34 @@ fn registering_needs_the_deposit() {
 fn only_the_operator_updates_capabilities() {
     new_test_ext().execute_with(|| {
         assert_ok!(register(1, 7));
-        let more = Capabilities { storage_gib: 4000, ..caps() };
+        let more = Capabilities {
+            storage_gib: 4000,
+            ..caps()
+        };
         assert_noop!(
-            EdgeNodes::update_capabilities(RuntimeOrigin::signed(2), node_id(7), more.clone(), endpoints()),
+            EdgeNodes::update_capabilities(
+                RuntimeOrigin::signed(2),
+                node_id(7),
+                more.clone(),
+                endpoints()
+            ),
             Error::<Test>::NotOperator
         );
         assert_noop!(
-            EdgeNodes::update_capabilities(RuntimeOrigin::signed(1), node_id(9), more.clone(), endpoints()),
+            EdgeNodes::update_capabilities(
+                RuntimeOrigin::signed(1),
+                node_id(9),
+                more.clone(),
+                endpoints()
+            ),
             Error::<Test>::NotRegistered
         );
-        assert_ok!(EdgeNodes::update_capabilities(RuntimeOrigin::signed(1), node_id(7), more.clone(), endpoints()));
+        assert_ok!(EdgeNodes::update_capabilities(
+            RuntimeOrigin::signed(1),
+            node_id(7),
+            more.clone(),
+            endpoints()
+        ));
         assert_eq!(Nodes::<Test>::get(node_id(7)).unwrap().capabilities, more);
         System::assert_last_event(Event::CapabilitiesUpdated { node: node_id(7) }.into());
     });
@@ -142,27 +214,61 @@ fn only_the_operator_updates_capabilities() {
 fn leaving_releases_the_deposit_only_after_unbonding() {
     new_test_ext().execute_with(|| {
         assert_ok!(register(1, 7));
-        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::NotLeaving);
-        assert_noop!(EdgeNodes::deregister(RuntimeOrigin::signed(2), node_id(7)), Error::<Test>::NotOperator);
-        assert_noop!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(9)), Error::<Test>::NotRegistered);
+        assert_noop!(
+            EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)),
+            Error::<Test>::NotLeaving
+        );
+        assert_noop!(
+            EdgeNodes::deregister(RuntimeOrigin::signed(2), node_id(7)),
+            Error::<Test>::NotOperator
+        );
+        assert_noop!(
+            EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(9)),
+            Error::<Test>::NotRegistered
+        );
 
         assert_ok!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)));
         let unlock_at = 1 + UNBONDING;
-        assert_eq!(Nodes::<Test>::get(node_id(7)).unwrap().status, NodeStatus::Leaving { unlock_at });
+        assert_eq!(
+            Nodes::<Test>::get(node_id(7)).unwrap().status,
+            NodeStatus::Leaving { unlock_at }
+        );
         assert!(!<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
-        assert_noop!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::AlreadyLeaving);
+        assert_noop!(
+            EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)),
+            Error::<Test>::AlreadyLeaving
+        );
 
         System::set_block_number(unlock_at - 1);
-        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::StillUnbonding);
-        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(2), node_id(7)), Error::<Test>::NotOperator);
+        assert_noop!(
+            EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)),
+            Error::<Test>::StillUnbonding
+        );
+        assert_noop!(
+            EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(2), node_id(7)),
+            Error::<Test>::NotOperator
+        );
 
         System::set_block_number(unlock_at);
-        assert_ok!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)));
+        assert_ok!(EdgeNodes::withdraw_deposit(
+            RuntimeOrigin::signed(1),
+            node_id(7)
+        ));
         assert_eq!(held(1), 0);
         assert!(Nodes::<Test>::get(node_id(7)).is_none());
         assert!(OperatorNodes::<Test>::get(1).is_empty());
-        System::assert_last_event(Event::NodeRemoved { node: node_id(7), operator: 1, released: DEPOSIT }.into());
-        assert_noop!(EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)), Error::<Test>::NotRegistered);
+        System::assert_last_event(
+            Event::NodeRemoved {
+                node: node_id(7),
+                operator: 1,
+                released: DEPOSIT,
+            }
+            .into(),
+        );
+        assert_noop!(
+            EdgeNodes::withdraw_deposit(RuntimeOrigin::signed(1), node_id(7)),
+            Error::<Test>::NotRegistered
+        );
     });
 }
 
@@ -174,17 +280,38 @@ fn governance_suspends_jails_and_reactivates() {
             EdgeNodes::set_status(RuntimeOrigin::signed(1), node_id(7), NodeStatus::Active),
             DispatchError::BadOrigin
         );
-        assert_ok!(EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Suspended));
+        assert_ok!(EdgeNodes::set_status(
+            RuntimeOrigin::root(),
+            node_id(7),
+            NodeStatus::Suspended
+        ));
         assert!(!<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
-        assert_ok!(EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Active));
+        assert_ok!(EdgeNodes::set_status(
+            RuntimeOrigin::root(),
+            node_id(7),
+            NodeStatus::Active
+        ));
         assert!(<EdgeNodes as NodeRegistry<u64>>::is_active(&node_id(7)));
 
         <EdgeNodes as NodeRegistry<u64>>::jail(&node_id(7));
-        assert_eq!(Nodes::<Test>::get(node_id(7)).unwrap().status, NodeStatus::Jailed);
-        System::assert_last_event(Event::StatusChanged { node: node_id(7), status: NodeStatus::Jailed }.into());
+        assert_eq!(
+            Nodes::<Test>::get(node_id(7)).unwrap().status,
+            NodeStatus::Jailed
+        );
+        System::assert_last_event(
+            Event::StatusChanged {
+                node: node_id(7),
+                status: NodeStatus::Jailed,
+            }
+            .into(),
+        );
 
         assert_noop!(
-            EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Leaving { unlock_at: 5 }),
+            EdgeNodes::set_status(
+                RuntimeOrigin::root(),
+                node_id(7),
+                NodeStatus::Leaving { unlock_at: 5 }
+            ),
             Error::<Test>::CannotChangeLeavingNode
         );
         assert_noop!(

@@ -22,7 +22,8 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     fn register() -> Weight {
-        Weight::from_parts(100_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(5, 5))
+        Weight::from_parts(100_000_000, 10_000)
+            .saturating_add(T::DbWeight::get().reads_writes(5, 5))
     }
     fn update_capabilities() -> Weight {
         Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
@@ -31,7 +32,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
         Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
     }
     fn withdraw_deposit() -> Weight {
-        Weight::from_parts(100_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(4, 4))
+        Weight::from_parts(100_000_000, 10_000)
+            .saturating_add(T::DbWeight::get().reads_writes(4, 4))
     }
     fn set_status() -> Weight {
         Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))

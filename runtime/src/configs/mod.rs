@@ -1,7 +1,9 @@
 //! The `Config` of every pallet in the runtime and the constants they share.
 
 use frame_support::{
-    derive_impl, parameter_types,
+    derive_impl,
+    dispatch::DispatchClass,
+    parameter_types,
     traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
     weights::{
         constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -16,6 +18,8 @@ use sp_runtime::{
     Perbill,
 };
 use sp_version::RuntimeVersion;
+
+mod trust;
 
 use super::{
     AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
@@ -41,8 +45,10 @@ parameter_types! {
         NORMAL_DISPATCH_RATIO,
     );
     /// 5 MiB blocks.
-    pub RuntimeBlockLength: BlockLength =
-        BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+    pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+        .max_length(5 * 1024 * 1024)
+        .modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+        .build();
     /// Generic Substrate address format until EnReach registers its own prefix.
     pub const SS58Prefix: u16 = 42;
 }

@@ -1,0 +1,302 @@
+//! FRAME v2 benchmarks of every GPoW call and of the paged hooks, each in its most expensive path: answers
+//! with `k` real ed25519-signed receipts and Merkle paths, observations with the node's other keepers' already
+//! stored, epoch starts with a full keeper snapshot, and a full page of expiring challenges.
+
+use super::*;
+use crate::Pallet as Gpow;
+use alloc::vec::Vec;
+use enreach_primitives::{
+    merkle::{receipt_proof, receipts_root},
+    ContentId, Continent, DeliveryReceipt, SessionId,
+};
+use frame_benchmarking::v2::*;
+use frame_support::pallet_prelude::*;
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use pallet_edge_nodes::NodeRegistry;
+use sp_core::crypto::KeyTypeId;
+use sp_runtime::traits::{One, Saturating};
+
+const BENCH_KEY_TYPE: KeyTypeId = KeyTypeId(*b"gpwb");
+/// Leaves in the benchmark's receipt tree: proofs are 8 levels deep.
+const TREE_LEAVES: u32 = 256;
+
+fn region() -> Region {
+    Region {
+        continent: Continent::Europe,
+        country: *b"FR",
+    }
+}
+
+fn params<T: Config>(sample_size: u32) -> GpowParams<BlockNumberFor<T>> {
+    GpowParams {
+        epoch_length: 100u32.into(),
+        submission_window: 50u32.into(),
+        challenge_delay: One::one(),
+        answer_window: 20u32.into(),
+        sample_size,
+        keepers_per_node: T::MaxKeepersPerNode::get(),
+        min_sampled_bytes_percent: 50,
+        keeper_tolerance_percent: 20,
+    }
+}
+
+/// Epoch 1 in progress since the current block, so reports and observations for epoch 0 are accepted.
+fn in_submission_window<T: Config>(sample_size: u32) {
+    Params::<T>::put(params::<T>(sample_size));
+    let now = frame_system::Pallet::<T>::block_number().max(One::one());
+    frame_system::Pallet::<T>::set_block_number(now);
+    CurrentEpoch::<T>::put(EpochInfo {
+        index: 1,
+        start: now,
+    });
+    EpochSeeds::<T>::insert(0, [7u8; 32]);
+}
+
+/// A node registered and active, operated by `operator`.
+fn active_node<T: Config>(index: u32) -> (NodeId, T::AccountId) {
+    let operator: T::AccountId = account("operator", index, 0);
+    let mut id = [0u8; 32];
+    id[..4].copy_from_slice(&index.to_le_bytes());
+    let node = NodeId(id);
+    T::Registry::register_for_benchmark(node, operator.clone(), region());
+    (node, operator)
+}
+
+fn report_of(node: NodeId, receipts: &[DeliveryReceipt]) -> WorkReport {
+    WorkReport {
+        node,
+        epoch: 0,
+        receipts_root: receipts_root(receipts),
+        receipt_count: receipts.len() as u32,
+        total_bytes: receipts.iter().map(|r| r.cumulative_bytes).sum(),
+    }
+}
+
+/// `count` receipts for `node` in epoch 0, signed by one client key authorized for a dApp.
+fn signed_receipts<T: Config>(node: NodeId, count: u32) -> Vec<DeliveryReceipt> {
+    let client = sp_io::crypto::ed25519_generate(BENCH_KEY_TYPE, None);
+    let payer: T::AccountId = account("dapp", 0, 0);
+    AuthorizedClients::<T>::insert(ClientKey(client.0), payer);
+    let genesis = Gpow::<T>::genesis_hash();
+    (0..count)
+        .map(|i| {
+            let mut session = [0u8; 16];
+            session[..4].copy_from_slice(&i.to_le_bytes());
+            let mut receipt = DeliveryReceipt {
+                genesis_hash: genesis,
+                epoch: 0,
+                node,
+                client: ClientKey(client.0),
+                content: ContentId([1; 32]),
+                session: SessionId(session),
+                cumulative_bytes: 1 << 20,
+                signature: [0; 64],
+            };
+            receipt.signature =
+                sp_io::crypto::ed25519_sign(BENCH_KEY_TYPE, &client, &receipt.signing_payload())
+                    .expect("key generated in this keystore")
+                    .0;
+            receipt
+        })
+        .collect()
+}
+
+fn observation(node: NodeId, bandwidth: u32) -> KeeperObservation {
+    KeeperObservation {
+        node,
+        epoch: 0,
+        probes_answered: 10,
+        probes_sent: 10,
+        median_rtt_ms: 25,
+        storage_passed: 3,
+        storage_sent: 3,
+        bandwidth_mbps: bandwidth,
+    }
+}
+
+#[benchmarks]
+mod benchmarks {
+    use super::*;
+
+    #[benchmark]
+    fn submit_work_report() {
+        in_submission_window::<T>(T::MaxSampleSize::get());
+        let (node, operator) = active_node::<T>(0);
+        let receipts = signed_receipts::<T>(node, 4);
+        let report = report_of(node, &receipts);
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(operator), report);
+
+        assert!(Reports::<T>::contains_key(0, node));
+    }
+
+    #[benchmark]
+    fn answer_challenge(k: Linear<1, { T::MaxSampleSize::get() }>) {
+        in_submission_window::<T>(k);
+        let (node, operator) = active_node::<T>(0);
+        let receipts = signed_receipts::<T>(node, TREE_LEAVES);
+        Gpow::<T>::submit_work_report(
+            RawOrigin::Signed(operator).into(),
+            report_of(node, &receipts),
+        )
+        .expect("valid report");
+        let now = frame_system::Pallet::<T>::block_number();
+        let seed_block = now.saturating_add(One::one());
+        frame_system::BlockHash::<T>::insert(seed_block, T::Hash::default());
+        frame_system::Pallet::<T>::set_block_number(seed_block.saturating_add(One::one()));
+        let (indices, _) = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
+        let answer: AnswerOf<T> = BoundedVec::truncate_from(
+            indices
+                .iter()
+                .map(|&i| {
+                    (
+                        receipts[i as usize].clone(),
+                        receipt_proof(&receipts, i).expect("leaf exists"),
+                    )
+                })
+                .collect(),
+        );
+        let caller: T::AccountId = whitelisted_caller();
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(caller), node, 0, answer);
+
+        assert_eq!(
+            Reports::<T>::get(0, node).map(|r| r.status),
+            Some(ReportStatus::Verified)
+        );
+    }
+
+    #[benchmark]
+    fn submit_observation(o: Linear<0, { T::MaxKeepersPerNode::get() - 1 }>) {
+        in_submission_window::<T>(T::MaxSampleSize::get());
+        let (node, _) = active_node::<T>(0);
+        let keepers: Vec<KeeperCandidate<T::AccountId>> = (0..T::MaxKeepersPerNode::get())
+            .map(|i| KeeperCandidate {
+                account: account("keeper", i, 0),
+                region: region(),
+                weight: 1,
+            })
+            .collect();
+        EpochKeepers::<T>::insert(0, BoundedVec::truncate_from(keepers));
+        let assigned = Gpow::<T>::keepers_of(0, &node, T::MaxKeepersPerNode::get());
+        // `o` keepers already observed; half of them far off, so deviations are rewritten too.
+        for (i, keeper) in assigned.iter().take(o as usize).enumerate() {
+            let bandwidth = if i % 2 == 0 { 100 } else { 10_000 };
+            Observations::<T>::insert((0, node), keeper, observation(node, bandwidth));
+        }
+        let keeper = assigned[o as usize].clone();
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(keeper.clone()), observation(node, 100));
+
+        assert!(Observations::<T>::contains_key((0, node), keeper));
+    }
+
+    #[benchmark]
+    fn set_params() -> Result<(), BenchmarkError> {
+        let origin =
+            T::ParamsOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+        let new = params::<T>(T::MaxSampleSize::get());
+
+        #[extrinsic_call]
+        _(origin as T::RuntimeOrigin, new.clone());
+
+        assert_eq!(Params::<T>::get(), Some(new));
+        Ok(())
+    }
+
+    #[benchmark]
+    fn authorize_client() {
+        let dapp: T::AccountId = whitelisted_caller();
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(dapp.clone()), ClientKey([9; 32]));
+
+        assert_eq!(AuthorizedClients::<T>::get(ClientKey([9; 32])), Some(dapp));
+    }
+
+    #[benchmark]
+    fn revoke_client() {
+        let dapp: T::AccountId = whitelisted_caller();
+        AuthorizedClients::<T>::insert(ClientKey([9; 32]), dapp.clone());
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(dapp), ClientKey([9; 32]));
+
+        assert!(!AuthorizedClients::<T>::contains_key(ClientKey([9; 32])));
+    }
+
+    #[benchmark]
+    fn start_epoch(n: Linear<0, { T::MaxKeepers::get() }>) {
+        Params::<T>::put(params::<T>(T::MaxSampleSize::get()));
+        T::Keepers::set_for_benchmark(
+            (0..n)
+                .map(|i| KeeperCandidate {
+                    account: account("keeper", i, 0),
+                    region: region(),
+                    weight: 1,
+                })
+                .collect(),
+        );
+        // Two epochs back exist, so pruning runs too.
+        CurrentEpoch::<T>::put(EpochInfo {
+            index: 2,
+            start: One::one(),
+        });
+        EpochSeeds::<T>::insert(1, [1u8; 32]);
+        EpochKeepers::<T>::insert(1, BoundedVec::default());
+
+        #[block]
+        {
+            Gpow::<T>::start_epoch(3, 200u32.into());
+        }
+
+        assert_eq!(CurrentEpoch::<T>::get().map(|e| e.index), Some(3));
+        assert_eq!(EpochKeepers::<T>::get(3).len() as u32, n);
+    }
+
+    #[benchmark]
+    fn expire_challenges(n: Linear<0, { T::MaxExpiriesPerBlock::get() }>) {
+        in_submission_window::<T>(T::MaxSampleSize::get());
+        let deadline = frame_system::Pallet::<T>::block_number();
+        let mut due = BoundedVec::<_, T::MaxReportsPerBlock>::default();
+        for i in 0..n {
+            let (node, operator) = active_node::<T>(i);
+            let report = WorkReport {
+                node,
+                epoch: 0,
+                receipts_root: [0; 32],
+                receipt_count: 1,
+                total_bytes: 1,
+            };
+            Reports::<T>::insert(
+                0,
+                node,
+                ReportRecord {
+                    report,
+                    operator,
+                    status: ReportStatus::Challenged {
+                        seed_block: deadline,
+                        deadline,
+                    },
+                },
+            );
+            due.try_push((0, node))
+                .expect("MaxExpiriesPerBlock <= MaxReportsPerBlock");
+        }
+        Deadlines::<T>::insert(deadline, due);
+        ExpiryCursor::<T>::put(deadline);
+        let now = deadline.saturating_add(One::one());
+
+        #[block]
+        {
+            Gpow::<T>::expire_challenges(now);
+        }
+
+        assert!(Deadlines::<T>::get(deadline).is_empty());
+    }
+
+    impl_benchmark_test_suite!(Gpow, crate::mock::new_bench_ext(), crate::mock::Test);
+}

@@ -1,0 +1,882 @@
+//! # GPoW pallet: Guarantee Proof of Work
+//!
+//! Edge nodes are paid only for work the chain can check. Per epoch (a governed number of blocks):
+//!
+//! 1. **Report.** Inside the submission window after an epoch ends, each node's operator submits one
+//!    [`WorkReport`]: the Merkle root of the client-signed [`DeliveryReceipt`]s it collected, their count and
+//!    their byte total ([`Pallet::submit_work_report`]).
+//! 2. **Challenge.** The hash of the block `challenge_delay` blocks after the submission, which nobody knew when
+//!    the root was committed, seeds `k` leaf indices ([`Pallet::challenge_of`]). The node answers with those
+//!    receipts and their Merkle paths before the deadline ([`Pallet::answer_challenge`]). The pallet checks each
+//!    path against the root, each client signature (ed25519 host function), that node, epoch and genesis match,
+//!    that the client is authorized by a paying dApp ([`ClientAuthority`]), and that the sampled bytes support
+//!    the claimed total. If all holds, the claimed bytes are credited per (node, dApp) for settlement in
+//!    proportion to the sample. An answer that fails a check is rejected with the named error; a report not
+//!    verified by its deadline is voided and reported as an offence ([`WorkOffenceHandler`]).
+//! 3. **Keepers.** Each epoch every active node is assigned `K` keepers ([`Pallet::keepers_of`]), chosen
+//!    deterministically from the epoch seed among keepers of the node's region first. Only they may submit
+//!    [`KeeperObservation`]s of it ([`Pallet::submit_observation`]). The node's work score is computed from the
+//!    per-metric medians of its keepers' observations, so one lying keeper cannot move it; keepers far from the
+//!    median are recorded for GPoS.
+//!
+//! Expired challenges are processed in [`Hooks::on_initialize`] in pages of at most
+//! [`Config::MaxExpiriesPerBlock`], with a stored cursor, so no block exceeds its weight however many nodes
+//! report.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+mod sampling;
+mod scoring;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use sampling::sample_indices;
+pub use scoring::{score_of, WorkScore};
+pub use weights::WeightInfo;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use enreach_primitives::{ClientKey, EpochIndex, KeeperObservation, NodeId, Region, WorkReport};
+use scale_info::TypeInfo;
+
+/// Protocol parameters of GPoW, set at genesis and changed by governance ([`Pallet::set_params`]).
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct GpowParams<BlockNumber> {
+    /// Blocks per epoch (600 = 1 hour of 6 s blocks on a production network).
+    pub epoch_length: BlockNumber,
+    /// Blocks after an epoch ends during which its reports are accepted.
+    pub submission_window: BlockNumber,
+    /// The hash of the block this many blocks after a report's submission seeds its challenge (at least 1,
+    /// so the seed is unknown when the root is committed).
+    pub challenge_delay: BlockNumber,
+    /// Blocks after the seed block within which the challenge must be answered.
+    pub answer_window: BlockNumber,
+    /// Receipts sampled per challenge (`k`).
+    pub sample_size: u32,
+    /// Keepers assigned to each node per epoch (`K`).
+    pub keepers_per_node: u32,
+    /// The sampled receipts' mean bytes, scaled up to the report's receipt count, must reach this percentage
+    /// of the claimed total.
+    pub min_sampled_bytes_percent: u8,
+    /// A keeper whose observation differs from the median by more than this percentage is recorded as a
+    /// deviation.
+    pub keeper_tolerance_percent: u8,
+}
+
+/// Where a report is in its life.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+pub enum ReportStatus<BlockNumber> {
+    /// Waiting for the challenge answer; the challenge seed is the hash of block `seed_block`.
+    Challenged {
+        seed_block: BlockNumber,
+        deadline: BlockNumber,
+    },
+    /// The challenge was answered correctly; the claimed bytes were credited.
+    Verified,
+    /// The challenge was missed; the report earns nothing.
+    Voided,
+}
+
+/// A submitted report and its state.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct ReportRecord<AccountId, BlockNumber> {
+    /// The report as submitted.
+    pub report: WorkReport,
+    /// Who submitted it (the node's operator at the time), to be paid or penalized.
+    pub operator: AccountId,
+    /// Where it stands.
+    pub status: ReportStatus<BlockNumber>,
+}
+
+/// The current epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct EpochInfo<BlockNumber> {
+    /// Its index.
+    pub index: EpochIndex,
+    /// The block it started at.
+    pub start: BlockNumber,
+}
+
+/// A keeper eligible for assignment, with the region it works from and its weight (effective stake under
+/// GPoS).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct KeeperCandidate<AccountId> {
+    /// The keeper's account.
+    pub account: AccountId,
+    /// Its region; nodes are watched by keepers of their own region first.
+    pub region: Region,
+    /// Selection weight; zero is never selected.
+    pub weight: u64,
+}
+
+/// Work-related offences, reported to GPoS for slashing.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+pub enum WorkOffence {
+    /// The node did not answer its work-report challenge in time.
+    MissedChallenge,
+}
+
+/// Which dApp pays for a client's receipts. Settlement implements it with dApp accounts.
+pub trait ClientAuthority<AccountId> {
+    /// The paying dApp account that authorized `client`, if any.
+    fn payer(client: &ClientKey) -> Option<AccountId>;
+}
+
+/// Receives work offences (GPoS slashes the node's deposit and jails it).
+pub trait WorkOffenceHandler<AccountId> {
+    /// `node`, operated by `operator`, committed `offence` in `epoch`.
+    fn on_offence(node: &NodeId, operator: &AccountId, epoch: EpochIndex, offence: WorkOffence);
+}
+
+/// The keepers eligible this epoch (GPoS supplies them, weighted by effective stake).
+pub trait KeeperSet<AccountId> {
+    /// Eligible keepers; the pallet keeps at most `MaxKeepers` of them.
+    fn keepers() -> alloc::vec::Vec<KeeperCandidate<AccountId>>;
+    /// Makes `keepers` the eligible set, for benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_for_benchmark(keepers: alloc::vec::Vec<KeeperCandidate<AccountId>>);
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+    use alloc::vec::Vec;
+    use enreach_primitives::{merkle::verify_receipt, DeliveryReceipt, ReceiptProof};
+    use frame_support::pallet_prelude::*;
+    use frame_system::pallet_prelude::*;
+    use pallet_edge_nodes::NodeRegistry;
+    use sp_runtime::{
+        traits::{Saturating, Zero},
+        SaturatedConversion,
+    };
+
+    /// A challenge answer: the sampled receipts with their Merkle paths, in sample order.
+    pub type AnswerOf<T> =
+        BoundedVec<(DeliveryReceipt, ReceiptProof), <T as Config>::MaxSampleSize>;
+
+    /// A stored report.
+    pub type ReportRecordOf<T> =
+        ReportRecord<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config {
+        /// The node registry (edge-nodes pallet): operators and statuses.
+        type Registry: NodeRegistry<Self::AccountId>;
+        /// Which dApp pays for which client.
+        type ClientAuthority: ClientAuthority<Self::AccountId>;
+        /// Receives offences.
+        type OffenceHandler: WorkOffenceHandler<Self::AccountId>;
+        /// Supplies keepers each epoch.
+        type Keepers: KeeperSet<Self::AccountId>;
+        /// Who may change [`GpowParams`].
+        type ParamsOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+        /// Upper bound of the governed sample size `k`.
+        #[pallet::constant]
+        type MaxSampleSize: Get<u32>;
+        /// Upper bound of the governed keepers per node `K`.
+        #[pallet::constant]
+        type MaxKeepersPerNode: Get<u32>;
+        /// Most keepers in an epoch's snapshot.
+        #[pallet::constant]
+        type MaxKeepers: Get<u32>;
+        /// Most reports that may be submitted in one block (they share a deadline).
+        #[pallet::constant]
+        type MaxReportsPerBlock: Get<u32>;
+        /// Most expired challenges processed per block; the rest wait for the next block.
+        #[pallet::constant]
+        type MaxExpiriesPerBlock: Get<u32>;
+        /// Weights of this pallet's calls and hooks.
+        type WeightInfo: WeightInfo;
+    }
+
+    /// The GPoW parameters in force.
+    #[pallet::storage]
+    pub type Params<T: Config> = StorageValue<_, GpowParams<BlockNumberFor<T>>, OptionQuery>;
+
+    /// The epoch in progress.
+    #[pallet::storage]
+    pub type CurrentEpoch<T: Config> = StorageValue<_, EpochInfo<BlockNumberFor<T>>, OptionQuery>;
+
+    /// Seed of each recent epoch (the parent hash of its first block), for keeper assignment. Pruned after two
+    /// epochs.
+    #[pallet::storage]
+    pub type EpochSeeds<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, [u8; 32]>;
+
+    /// Keepers eligible in each recent epoch. Pruned after two epochs.
+    #[pallet::storage]
+    pub type EpochKeepers<T: Config> = StorageMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        BoundedVec<KeeperCandidate<T::AccountId>, T::MaxKeepers>,
+        ValueQuery,
+    >;
+
+    /// Work reports by epoch and node.
+    #[pallet::storage]
+    pub type Reports<T: Config> =
+        StorageDoubleMap<_, Twox64Concat, EpochIndex, Blake2_128Concat, NodeId, ReportRecordOf<T>>;
+
+    /// Challenges by deadline block, for expiry processing.
+    #[pallet::storage]
+    pub type Deadlines<T: Config> = StorageMap<
+        _,
+        Twox64Concat,
+        BlockNumberFor<T>,
+        BoundedVec<(EpochIndex, NodeId), T::MaxReportsPerBlock>,
+        ValueQuery,
+    >;
+
+    /// The first deadline block whose expired challenges are not all processed yet.
+    #[pallet::storage]
+    pub type ExpiryCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+    /// Verified bytes per epoch, node and paying dApp: what settlement charges and pays.
+    #[pallet::storage]
+    pub type Credits<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        (NodeId, T::AccountId),
+        u64,
+        ValueQuery,
+    >;
+
+    /// Client keys and the dApp account that pays for their receipts. Until settlement's dApp accounts exist,
+    /// this is the [`ClientAuthority`] the runtime uses.
+    #[pallet::storage]
+    pub type AuthorizedClients<T: Config> =
+        StorageMap<_, Blake2_128Concat, ClientKey, T::AccountId>;
+
+    /// Keeper observations by (epoch, node) and keeper.
+    #[pallet::storage]
+    pub type Observations<T: Config> = StorageDoubleMap<
+        _,
+        Blake2_128Concat,
+        (EpochIndex, NodeId),
+        Blake2_128Concat,
+        T::AccountId,
+        KeeperObservation,
+    >;
+
+    /// Each node's work score per epoch, from the medians of its keepers' observations.
+    #[pallet::storage]
+    pub type WorkScores<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        NodeId,
+        WorkScore,
+        ValueQuery,
+    >;
+
+    /// Keepers whose observation of a node was far from the median, by (epoch, node): GPoS penalizes repeat
+    /// offenders. Recomputed with every observation of the node, so it reflects the final median.
+    #[pallet::storage]
+    pub type KeeperDeviations<T: Config> = StorageDoubleMap<
+        _,
+        Blake2_128Concat,
+        (EpochIndex, NodeId),
+        Blake2_128Concat,
+        T::AccountId,
+        (),
+        OptionQuery,
+    >;
+
+    #[pallet::genesis_config]
+    #[derive(frame_support::DefaultNoBound)]
+    pub struct GenesisConfig<T: Config> {
+        /// Initial parameters; `None` leaves GPoW idle until governance sets them.
+        pub params: Option<GpowParams<BlockNumberFor<T>>>,
+    }
+
+    #[pallet::genesis_build]
+    impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+        fn build(&self) {
+            if let Some(params) = &self.params {
+                assert!(
+                    Pallet::<T>::params_are_valid(params),
+                    "invalid GPoW genesis parameters"
+                );
+                Params::<T>::put(params);
+            }
+        }
+    }
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// A new epoch started.
+        EpochStarted { epoch: EpochIndex, keepers: u32 },
+        /// A node reported its work for an epoch and was challenged.
+        WorkReported {
+            node: NodeId,
+            epoch: EpochIndex,
+            receipts: u32,
+            bytes: u64,
+            deadline: BlockNumberFor<T>,
+        },
+        /// A challenge was answered correctly; the claimed bytes are credited.
+        WorkVerified {
+            node: NodeId,
+            epoch: EpochIndex,
+            bytes: u64,
+        },
+        /// A challenge expired unanswered; the report is void and an offence was reported.
+        ReportVoided { node: NodeId, epoch: EpochIndex },
+        /// A keeper observed a node.
+        Observed {
+            keeper: T::AccountId,
+            node: NodeId,
+            epoch: EpochIndex,
+            score: WorkScore,
+        },
+        /// Governance changed the parameters.
+        ParamsChanged,
+        /// A dApp authorized a client key; its receipts are now paid by the dApp.
+        ClientAuthorized {
+            client: ClientKey,
+            payer: T::AccountId,
+        },
+        /// A dApp revoked a client key.
+        ClientRevoked {
+            client: ClientKey,
+            payer: T::AccountId,
+        },
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        /// GPoW has no parameters yet.
+        NotConfigured,
+        /// The parameters are out of range (zero lengths, `k` or `K` above their bounds, delay of zero).
+        InvalidParams,
+        /// The node is not registered or not active.
+        NodeNotActive,
+        /// Only the node's operator may report for it.
+        NotOperator,
+        /// Reports for this epoch are not accepted now: it has not ended, or its window has closed.
+        OutsideSubmissionWindow,
+        /// This node already reported for this epoch.
+        DuplicateReport,
+        /// The report names no receipts or no bytes.
+        EmptyReport,
+        /// Too many reports were submitted in this block; submit in the next one.
+        TooManyReportsThisBlock,
+        /// No report of this node for this epoch.
+        ReportNotFound,
+        /// The report is not awaiting a challenge answer.
+        NotChallenged,
+        /// The challenge seed block has not been produced yet.
+        ChallengeNotReady,
+        /// The answer came after the deadline.
+        LateAnswer,
+        /// The answer does not contain exactly the sampled receipts, in sample order.
+        WrongSample,
+        /// A receipt's Merkle path does not lead to the reported root.
+        WrongMerklePath,
+        /// A receipt is for another chain.
+        WrongGenesis,
+        /// A receipt is from another epoch than the report.
+        ReceiptFromOtherEpoch,
+        /// A receipt names another node.
+        ReceiptForOtherNode,
+        /// A receipt's client signature does not verify.
+        ForgedClientSignature,
+        /// A receipt's client is not authorized by any paying dApp.
+        UnauthorizedClient,
+        /// The sampled receipts do not support the claimed byte total.
+        InflatedByteTotal,
+        /// The keeper is not assigned to this node in this epoch.
+        KeeperNotAssigned,
+        /// The observation is not for the previous epoch, or its window has closed.
+        ObservationOutsideWindow,
+        /// The observation claims more answers than probes, or more passes than challenges.
+        InconsistentObservation,
+        /// This keeper already observed this node in this epoch.
+        DuplicateObservation,
+        /// Another dApp already pays for this client key.
+        ClientTakenByOtherPayer,
+        /// The signer does not pay for this client key.
+        NotClientsPayer,
+    }
+
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+            let Some(params) = Params::<T>::get() else {
+                return T::DbWeight::get().reads(1);
+            };
+            let mut weight = T::DbWeight::get().reads(2);
+            let next = match CurrentEpoch::<T>::get() {
+                None => Some(0),
+                Some(epoch) if now >= epoch.start.saturating_add(params.epoch_length) => {
+                    Some(epoch.index + 1)
+                }
+                Some(_) => None,
+            };
+            if let Some(index) = next {
+                weight.saturating_accrue(Self::start_epoch(index, now));
+            }
+            weight.saturating_add(Self::expire_challenges(now))
+        }
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Reports a node's work for the epoch that just ended. Signed by the node's operator; one per node and
+        /// epoch; only inside the submission window. Starts the challenge.
+        #[pallet::call_index(0)]
+        #[pallet::weight(T::WeightInfo::submit_work_report())]
+        pub fn submit_work_report(origin: OriginFor<T>, report: WorkReport) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
+            ensure!(
+                T::Registry::is_active(&report.node),
+                Error::<T>::NodeNotActive
+            );
+            ensure!(
+                T::Registry::operator(&report.node).as_ref() == Some(&who),
+                Error::<T>::NotOperator
+            );
+            let now = frame_system::Pallet::<T>::block_number();
+            let epoch = CurrentEpoch::<T>::get().ok_or(Error::<T>::OutsideSubmissionWindow)?;
+            ensure!(
+                report.epoch.checked_add(1) == Some(epoch.index)
+                    && now < epoch.start.saturating_add(params.submission_window),
+                Error::<T>::OutsideSubmissionWindow
+            );
+            ensure!(
+                !Reports::<T>::contains_key(report.epoch, report.node),
+                Error::<T>::DuplicateReport
+            );
+            ensure!(
+                report.receipt_count > 0 && report.total_bytes > 0,
+                Error::<T>::EmptyReport
+            );
+
+            let seed_block = now.saturating_add(params.challenge_delay);
+            let deadline = seed_block.saturating_add(params.answer_window);
+            Deadlines::<T>::try_mutate(deadline, |due| due.try_push((report.epoch, report.node)))
+                .map_err(|_| Error::<T>::TooManyReportsThisBlock)?;
+            Self::deposit_event(Event::WorkReported {
+                node: report.node,
+                epoch: report.epoch,
+                receipts: report.receipt_count,
+                bytes: report.total_bytes,
+                deadline,
+            });
+            Reports::<T>::insert(
+                report.epoch,
+                report.node,
+                ReportRecord {
+                    report,
+                    operator: who,
+                    status: ReportStatus::Challenged {
+                        seed_block,
+                        deadline,
+                    },
+                },
+            );
+            Ok(())
+        }
+
+        /// Answers the challenge of `node`'s report for `epoch` with the sampled receipts and their Merkle
+        /// paths. Anyone may submit the answer (the data proves itself); on success the claimed bytes are
+        /// credited to the node, split over the paying dApps in proportion to the sample.
+        #[pallet::call_index(1)]
+        #[pallet::weight(T::WeightInfo::answer_challenge(answer.len() as u32))]
+        pub fn answer_challenge(
+            origin: OriginFor<T>,
+            node: NodeId,
+            epoch: EpochIndex,
+            answer: AnswerOf<T>,
+        ) -> DispatchResult {
+            ensure_signed(origin)?;
+            let mut record = Reports::<T>::get(epoch, node).ok_or(Error::<T>::ReportNotFound)?;
+            let ReportStatus::Challenged {
+                seed_block,
+                deadline,
+            } = record.status
+            else {
+                return Err(Error::<T>::NotChallenged.into());
+            };
+            let now = frame_system::Pallet::<T>::block_number();
+            ensure!(now > seed_block, Error::<T>::ChallengeNotReady);
+            ensure!(now <= deadline, Error::<T>::LateAnswer);
+            let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
+
+            let indices = Self::sample_for(&record.report, seed_block, params.sample_size);
+            ensure!(answer.len() == indices.len(), Error::<T>::WrongSample);
+            let genesis = Self::genesis_hash();
+            let mut per_payer: Vec<(T::AccountId, u64)> = Vec::new();
+            let mut sampled_bytes: u128 = 0;
+            for ((receipt, proof), index) in answer.iter().zip(indices.iter()) {
+                ensure!(
+                    proof.leaf_index == *index && proof.leaf_count == record.report.receipt_count,
+                    Error::<T>::WrongSample
+                );
+                ensure!(
+                    verify_receipt(&record.report.receipts_root, receipt, proof),
+                    Error::<T>::WrongMerklePath
+                );
+                ensure!(receipt.genesis_hash == genesis, Error::<T>::WrongGenesis);
+                ensure!(receipt.epoch == epoch, Error::<T>::ReceiptFromOtherEpoch);
+                ensure!(receipt.node == node, Error::<T>::ReceiptForOtherNode);
+                ensure!(
+                    sp_io::crypto::ed25519_verify(
+                        &sp_core::ed25519::Signature::from_raw(receipt.signature),
+                        &receipt.signing_payload(),
+                        &sp_core::ed25519::Public::from_raw(receipt.client.0),
+                    ),
+                    Error::<T>::ForgedClientSignature
+                );
+                let payer = T::ClientAuthority::payer(&receipt.client)
+                    .ok_or(Error::<T>::UnauthorizedClient)?;
+                sampled_bytes = sampled_bytes.saturating_add(receipt.cumulative_bytes as u128);
+                match per_payer.iter_mut().find(|(p, _)| *p == payer) {
+                    Some((_, bytes)) => *bytes = bytes.saturating_add(receipt.cumulative_bytes),
+                    None => per_payer.push((payer, receipt.cumulative_bytes)),
+                }
+            }
+            // The sample's mean, scaled to all receipts, must support the claim.
+            let estimated_total = sampled_bytes.saturating_mul(record.report.receipt_count as u128)
+                / indices.len() as u128;
+            let required = (record.report.total_bytes as u128)
+                .saturating_mul(params.min_sampled_bytes_percent as u128)
+                / 100;
+            ensure!(estimated_total >= required, Error::<T>::InflatedByteTotal);
+
+            // Credit the claimed total, split in proportion to each payer's share of the sample.
+            let total = record.report.total_bytes as u128;
+            for (payer, bytes) in per_payer {
+                let share = (total.saturating_mul(bytes as u128) / sampled_bytes.max(1))
+                    .saturated_into::<u64>();
+                Credits::<T>::mutate(epoch, (node, payer), |credit| {
+                    *credit = credit.saturating_add(share)
+                });
+            }
+            record.status = ReportStatus::Verified;
+            Reports::<T>::insert(epoch, node, record.clone());
+            Deadlines::<T>::mutate(deadline, |due| due.retain(|entry| *entry != (epoch, node)));
+            Self::deposit_event(Event::WorkVerified {
+                node,
+                epoch,
+                bytes: record.report.total_bytes,
+            });
+            Ok(())
+        }
+
+        /// A keeper's observation of a node it is assigned to, for the previous epoch, inside the submission
+        /// window. Updates the node's work score from the medians of all its keepers' observations so far.
+        #[pallet::call_index(2)]
+        #[pallet::weight(T::WeightInfo::submit_observation(T::MaxKeepersPerNode::get()))]
+        pub fn submit_observation(
+            origin: OriginFor<T>,
+            observation: KeeperObservation,
+        ) -> DispatchResult {
+            let keeper = ensure_signed(origin)?;
+            let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
+            let now = frame_system::Pallet::<T>::block_number();
+            let current = CurrentEpoch::<T>::get().ok_or(Error::<T>::ObservationOutsideWindow)?;
+            ensure!(
+                observation.epoch.checked_add(1) == Some(current.index)
+                    && now < current.start.saturating_add(params.submission_window),
+                Error::<T>::ObservationOutsideWindow
+            );
+            ensure!(
+                observation.probes_answered <= observation.probes_sent
+                    && observation.storage_passed <= observation.storage_sent,
+                Error::<T>::InconsistentObservation
+            );
+            let node = observation.node;
+            let epoch = observation.epoch;
+            ensure!(
+                Self::keepers_of(epoch, &node, params.keepers_per_node).contains(&keeper),
+                Error::<T>::KeeperNotAssigned
+            );
+            ensure!(
+                !Observations::<T>::contains_key((epoch, node), &keeper),
+                Error::<T>::DuplicateObservation
+            );
+            Observations::<T>::insert((epoch, node), &keeper, observation);
+
+            let all: Vec<(T::AccountId, KeeperObservation)> =
+                Observations::<T>::iter_prefix((epoch, node)).collect();
+            let observations: Vec<&KeeperObservation> = all.iter().map(|(_, o)| o).collect();
+            let (score, deviating) =
+                scoring::score_of(&observations, params.keeper_tolerance_percent);
+            WorkScores::<T>::insert(epoch, node, score);
+            // At most `keepers_per_node` entries under this prefix.
+            let _ = KeeperDeviations::<T>::clear_prefix((epoch, node), u32::MAX, None);
+            for i in deviating {
+                KeeperDeviations::<T>::insert((epoch, node), &all[i].0, ());
+            }
+            Self::deposit_event(Event::Observed {
+                keeper,
+                node,
+                epoch,
+                score,
+            });
+            Ok(())
+        }
+
+        /// Authorizes `client` to sign receipts paid for by the signer (a dApp account).
+        #[pallet::call_index(4)]
+        #[pallet::weight(T::WeightInfo::authorize_client())]
+        pub fn authorize_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
+            let payer = ensure_signed(origin)?;
+            AuthorizedClients::<T>::try_mutate(client, |entry| match entry {
+                Some(existing) if *existing != payer => Err(Error::<T>::ClientTakenByOtherPayer),
+                _ => {
+                    *entry = Some(payer.clone());
+                    Ok(())
+                }
+            })?;
+            Self::deposit_event(Event::ClientAuthorized { client, payer });
+            Ok(())
+        }
+
+        /// Revokes `client`: receipts it signs are no longer paid for by the signer.
+        #[pallet::call_index(5)]
+        #[pallet::weight(T::WeightInfo::revoke_client())]
+        pub fn revoke_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
+            let payer = ensure_signed(origin)?;
+            ensure!(
+                AuthorizedClients::<T>::get(client).as_ref() == Some(&payer),
+                Error::<T>::NotClientsPayer
+            );
+            AuthorizedClients::<T>::remove(client);
+            Self::deposit_event(Event::ClientRevoked { client, payer });
+            Ok(())
+        }
+
+        /// Replaces the GPoW parameters. Governance only.
+        #[pallet::call_index(3)]
+        #[pallet::weight(T::WeightInfo::set_params())]
+        pub fn set_params(
+            origin: OriginFor<T>,
+            params: GpowParams<BlockNumberFor<T>>,
+        ) -> DispatchResult {
+            T::ParamsOrigin::ensure_origin(origin)?;
+            ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+            Params::<T>::put(params);
+            Self::deposit_event(Event::ParamsChanged);
+            Ok(())
+        }
+    }
+
+    impl<T: Config> ClientAuthority<T::AccountId> for Pallet<T> {
+        fn payer(client: &ClientKey) -> Option<T::AccountId> {
+            AuthorizedClients::<T>::get(client)
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        /// Whether `params` are usable: non-zero lengths, a delay of at least one block, `k` and `K` within
+        /// their bounds, percentages at most 100.
+        pub fn params_are_valid(params: &GpowParams<BlockNumberFor<T>>) -> bool {
+            !params.epoch_length.is_zero()
+                && !params.submission_window.is_zero()
+                && !params.challenge_delay.is_zero()
+                && !params.answer_window.is_zero()
+                && (1..=T::MaxSampleSize::get()).contains(&params.sample_size)
+                && (1..=T::MaxKeepersPerNode::get()).contains(&params.keepers_per_node)
+                && params.min_sampled_bytes_percent <= 100
+                && params.keeper_tolerance_percent <= 100
+        }
+
+        /// The leaf indices the challenge of `node`'s report for `epoch` samples, once its seed block exists.
+        pub fn challenge_of(
+            epoch: EpochIndex,
+            node: &NodeId,
+        ) -> Option<(Vec<u32>, BlockNumberFor<T>)> {
+            let record = Reports::<T>::get(epoch, node)?;
+            let ReportStatus::Challenged {
+                seed_block,
+                deadline,
+            } = record.status
+            else {
+                return None;
+            };
+            if frame_system::Pallet::<T>::block_number() <= seed_block {
+                return None;
+            }
+            let k = Params::<T>::get()?.sample_size;
+            Some((Self::sample_for(&record.report, seed_block, k), deadline))
+        }
+
+        /// The challenge `node` must answer now: for the last or the one-before-last epoch, whose challenges
+        /// may still be open.
+        pub fn open_challenge(
+            node: &NodeId,
+        ) -> Option<runtime_api::OpenChallenge<BlockNumberFor<T>>> {
+            let current = CurrentEpoch::<T>::get()?.index;
+            (1..=2)
+                .filter_map(|back| current.checked_sub(back))
+                .find_map(|epoch| {
+                    Self::challenge_of(epoch, node).map(|(indices, deadline)| {
+                        runtime_api::OpenChallenge {
+                            epoch,
+                            indices,
+                            deadline,
+                        }
+                    })
+                })
+        }
+
+        /// The keepers assigned to `node` in `epoch`: `count` distinct keepers drawn by weight from the
+        /// epoch's snapshot, keepers of the node's region first. Empty if the epoch is unknown.
+        pub fn keepers_of(epoch: EpochIndex, node: &NodeId, count: u32) -> Vec<T::AccountId> {
+            let Some(seed) = EpochSeeds::<T>::get(epoch) else {
+                return Vec::new();
+            };
+            let keepers = EpochKeepers::<T>::get(epoch);
+            let region = T::Registry::region(node);
+            sampling::assign_keepers(&seed, node, &keepers, region, count as usize)
+        }
+
+        fn sample_for(report: &WorkReport, seed_block: BlockNumberFor<T>, k: u32) -> Vec<u32> {
+            let seed_hash = frame_system::Pallet::<T>::block_hash(seed_block);
+            sampling::sample_indices(
+                seed_hash.as_ref(),
+                &report.node,
+                report.epoch,
+                report.receipt_count,
+                k,
+            )
+        }
+
+        pub(crate) fn genesis_hash() -> [u8; 32] {
+            let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+            let mut out = [0u8; 32];
+            let bytes = hash.as_ref();
+            let len = bytes.len().min(32);
+            out[..len].copy_from_slice(&bytes[..len]);
+            out
+        }
+
+        pub(crate) fn start_epoch(index: EpochIndex, now: BlockNumberFor<T>) -> Weight {
+            CurrentEpoch::<T>::put(EpochInfo { index, start: now });
+            let mut seed = [0u8; 32];
+            let parent = frame_system::Pallet::<T>::parent_hash();
+            let len = parent.as_ref().len().min(32);
+            seed[..len].copy_from_slice(&parent.as_ref()[..len]);
+            EpochSeeds::<T>::insert(index, seed);
+            let keepers = BoundedVec::<_, T::MaxKeepers>::truncate_from(
+                T::Keepers::keepers()
+                    .into_iter()
+                    .filter(|k| k.weight > 0)
+                    .collect(),
+            );
+            let count = keepers.len() as u32;
+            EpochKeepers::<T>::insert(index, keepers);
+            if let Some(old) = index.checked_sub(2) {
+                EpochSeeds::<T>::remove(old);
+                EpochKeepers::<T>::remove(old);
+            }
+            Self::deposit_event(Event::EpochStarted {
+                epoch: index,
+                keepers: count,
+            });
+            T::WeightInfo::start_epoch(count)
+        }
+
+        /// Voids challenges whose deadline has passed, at most `MaxExpiriesPerBlock` per block, resuming from
+        /// the stored cursor.
+        pub(crate) fn expire_challenges(now: BlockNumberFor<T>) -> Weight {
+            let mut cursor = ExpiryCursor::<T>::get();
+            let mut budget = T::MaxExpiriesPerBlock::get();
+            let mut processed = 0u32;
+            let mut blocks_scanned = 0u32;
+            // Deadlines are at most `challenge_delay + answer_window` ahead, so the scan is short; bound it anyway.
+            while cursor < now && budget > 0 && blocks_scanned < T::MaxExpiriesPerBlock::get() {
+                blocks_scanned += 1;
+                let mut due = Deadlines::<T>::take(cursor);
+                while budget > 0 {
+                    let Some((epoch, node)) = due.pop() else {
+                        break;
+                    };
+                    budget -= 1;
+                    processed += 1;
+                    Self::void_if_unanswered(epoch, &node);
+                }
+                if due.is_empty() {
+                    cursor = cursor.saturating_add(1u32.into());
+                } else {
+                    Deadlines::<T>::insert(cursor, due);
+                }
+            }
+            ExpiryCursor::<T>::put(cursor);
+            T::WeightInfo::expire_challenges(processed).saturating_add(
+                T::DbWeight::get()
+                    .reads_writes(blocks_scanned as u64 + 1, blocks_scanned as u64 + 1),
+            )
+        }
+
+        fn void_if_unanswered(epoch: EpochIndex, node: &NodeId) {
+            Reports::<T>::mutate(epoch, node, |record| {
+                if let Some(record) = record {
+                    if matches!(record.status, ReportStatus::Challenged { .. }) {
+                        record.status = ReportStatus::Voided;
+                        T::OffenceHandler::on_offence(
+                            node,
+                            &record.operator,
+                            epoch,
+                            WorkOffence::MissedChallenge,
+                        );
+                        Self::deposit_event(Event::ReportVoided { node: *node, epoch });
+                    }
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! What dApps, operators and `edge-worker` ask the chain about GPoW, served by the node's `gpow_*` JSON-RPC
+//! methods.
+
+use alloc::vec::Vec;
+use codec::{Codec, Decode, Encode};
+use enreach_primitives::{EpochIndex, NodeId};
+use scale_info::TypeInfo;
+
+use crate::WorkScore;
+
+/// A challenge a node must answer: which leaves, by when.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct OpenChallenge<BlockNumber> {
+    /// The epoch of the challenged report.
+    pub epoch: EpochIndex,
+    /// Leaf indices to answer with, in this order.
+    pub indices: Vec<u32>,
+    /// Last block at which the answer is accepted.
+    pub deadline: BlockNumber,
+}
+
+sp_api::decl_runtime_apis! {
+    /// GPoW queries.
+    pub trait GpowApi<AccountId, BlockNumber> where AccountId: Codec, BlockNumber: Codec {
+        /// The epoch in progress and the block it started at.
+        fn current_epoch() -> Option<(EpochIndex, BlockNumber)>;
+        /// `node`'s work score in `epoch` (zero if no keeper observed it).
+        fn work_score(epoch: EpochIndex, node: NodeId) -> WorkScore;
+        /// The challenge `node` must answer now, if any.
+        fn open_challenge(node: NodeId) -> Option<OpenChallenge<BlockNumber>>;
+        /// The keepers assigned to `node` in `epoch`.
+        fn keepers_of(epoch: EpochIndex, node: NodeId) -> Vec<AccountId>;
+    }
+}

@@ -1,0 +1,107 @@
+//! A node's work score from its keepers' observations: the median of each metric over the keepers, so that
+//! fewer than half of them lying cannot move it, and the keepers whose observations stray from the medians.
+
+use alloc::vec::Vec;
+use enreach_primitives::KeeperObservation;
+
+/// Verified capacity for one epoch: upload bandwidth in kbit/s as measured by keepers, scaled by the share of
+/// liveness probes and storage challenges the node passed. Zero for a node that was down.
+pub type WorkScore = u64;
+
+const PPM: u64 = 1_000_000;
+
+fn ratio_ppm(passed: u16, sent: u16) -> u64 {
+    // A keeper that sent no storage challenge has nothing to hold against the node.
+    if sent == 0 {
+        PPM
+    } else {
+        passed as u64 * PPM / sent as u64
+    }
+}
+
+/// Lower median: for an even count, the smaller middle value, so a tie never rounds in the node's favour.
+fn median(mut values: Vec<u64>) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    values.sort_unstable();
+    values[(values.len() - 1) / 2]
+}
+
+fn far(value: u64, median: u64, tolerance_percent: u8) -> bool {
+    let allowed = median.saturating_mul(tolerance_percent as u64) / 100;
+    value.abs_diff(median) > allowed
+}
+
+/// The score from `observations` and the positions of observations outside `tolerance_percent` of the median
+/// uptime or bandwidth.
+pub fn score_of(
+    observations: &[&KeeperObservation],
+    tolerance_percent: u8,
+) -> (WorkScore, Vec<usize>) {
+    let uptimes: Vec<u64> = observations
+        .iter()
+        .map(|o| ratio_ppm(o.probes_answered, o.probes_sent))
+        .collect();
+    let storage: Vec<u64> = observations
+        .iter()
+        .map(|o| ratio_ppm(o.storage_passed, o.storage_sent))
+        .collect();
+    let bandwidths: Vec<u64> = observations
+        .iter()
+        .map(|o| o.bandwidth_mbps as u64)
+        .collect();
+
+    let uptime = median(uptimes.clone());
+    let stored = median(storage);
+    let bandwidth = median(bandwidths.clone());
+    let score = bandwidth.saturating_mul(1000).saturating_mul(uptime) / PPM * stored / PPM;
+
+    let deviating = (0..observations.len())
+        .filter(|&i| {
+            far(uptimes[i], uptime, tolerance_percent)
+                || far(bandwidths[i], bandwidth, tolerance_percent)
+        })
+        .collect();
+    (score, deviating)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enreach_primitives::NodeId;
+
+    fn obs(answered: u16, bandwidth: u32) -> KeeperObservation {
+        KeeperObservation {
+            node: NodeId([0; 32]),
+            epoch: 1,
+            probes_answered: answered,
+            probes_sent: 10,
+            median_rtt_ms: 20,
+            storage_passed: 2,
+            storage_sent: 2,
+            bandwidth_mbps: bandwidth,
+        }
+    }
+
+    #[test]
+    fn one_lying_keeper_does_not_move_the_score() {
+        let honest = [obs(5, 100), obs(5, 100), obs(5, 100)];
+        let liar = obs(10, 10_000);
+        let all = [&honest[0], &honest[1], &liar];
+        let (score, deviating) = score_of(&all, 20);
+        // 100 Mbit/s, half the probes answered, all storage passed.
+        assert_eq!(score, 50_000);
+        assert_eq!(deviating, vec![2]);
+        let (honest_score, none) = score_of(&[&honest[0], &honest[1], &honest[2]], 20);
+        assert_eq!(score, honest_score);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_dead_node_scores_zero() {
+        let dead = [obs(0, 0), obs(0, 0)];
+        assert_eq!(score_of(&[&dead[0], &dead[1]], 20).0, 0);
+        assert_eq!(score_of(&[], 20).0, 0);
+    }
+}
