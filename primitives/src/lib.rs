@@ -7,12 +7,14 @@
 //! - [`node`]: who an edge node is ([`NodeId`]) and what it offers ([`Capabilities`], the PeerHVM descriptor).
 //! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
 //! - [`merkle`]: the binary Merkle tree over receipts and its inclusion proofs.
+//! - [`content`]: BLAKE3 chunk inclusion proofs, for storage challenges on pinned content.
 //! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod content;
 pub mod merkle;
 pub mod node;
 pub mod receipt;

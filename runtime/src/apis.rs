@@ -226,6 +226,11 @@ impl_runtime_apis! {
             let count = pallet_gpow::Params::<Runtime>::get().map_or(0, |p| p.keepers_per_node);
             Gpow::keepers_of(epoch, &node, count)
         }
+
+        fn storage_challenge(node: NodeId) -> Option<pallet_gpow::runtime_api::StorageChallenge> {
+            let epoch = pallet_gpow::CurrentEpoch::<Runtime>::get()?.index;
+            Gpow::storage_challenge_of(epoch, &node)
+        }
     }
 
     #[cfg(feature = "runtime-benchmarks")]

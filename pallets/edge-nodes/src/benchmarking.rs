@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::Pallet as EdgeNodes;
-use enreach_primitives::{Capabilities, Continent, NatType, Region, SoftwareVersion};
+use enreach_primitives::{Capabilities, ContentId, Continent, NatType, Region, SoftwareVersion};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
@@ -171,6 +171,59 @@ mod benchmarks {
             Some(NodeStatus::Jailed)
         );
         Ok(())
+    }
+
+    #[benchmark]
+    fn pin() {
+        let operator = funded_operator::<T>(0);
+        let node = registered_node::<T>(&operator);
+        // All but one slot taken: the duplicate scan covers the longest list.
+        for i in 1..T::MaxPinsPerNode::get() {
+            let mut id = [0u8; 32];
+            id[..4].copy_from_slice(&i.to_le_bytes());
+            EdgeNodes::<T>::pin(
+                RawOrigin::Signed(operator.clone()).into(),
+                node,
+                ContentId(id),
+                1 << 30,
+            )
+            .expect("room for it");
+        }
+
+        #[extrinsic_call]
+        _(
+            RawOrigin::Signed(operator),
+            node,
+            ContentId([0xff; 32]),
+            1 << 30,
+        );
+
+        assert_eq!(Pins::<T>::get(node).len() as u32, T::MaxPinsPerNode::get());
+    }
+
+    #[benchmark]
+    fn unpin() {
+        let operator = funded_operator::<T>(0);
+        let node = registered_node::<T>(&operator);
+        for i in 0..T::MaxPinsPerNode::get() {
+            let mut id = [0u8; 32];
+            id[..4].copy_from_slice(&i.to_le_bytes());
+            EdgeNodes::<T>::pin(
+                RawOrigin::Signed(operator.clone()).into(),
+                node,
+                ContentId(id),
+                1 << 30,
+            )
+            .expect("room for it");
+        }
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(operator), node, ContentId([0; 32]));
+
+        assert_eq!(
+            Pins::<T>::get(node).len() as u32,
+            T::MaxPinsPerNode::get() - 1
+        );
     }
 
     impl_benchmark_test_suite!(EdgeNodes, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -9,6 +9,8 @@
 //!   claimed by someone who does not hold it, nor replayed on another chain), its [`Capabilities`] and the
 //!   multiaddresses it is reached at. [`Config::RegistrationDeposit`] is held from the operator.
 //! - [`Pallet::update_capabilities`] when the machine or its addresses change.
+//! - [`Pallet::pin`] / [`Pallet::unpin`] content the node stores; GPoW challenges it to prove it still holds
+//!   a random chunk of it every epoch.
 //! - [`Pallet::deregister`] to leave: the node stops being active at once, and after
 //!   [`Config::UnbondingPeriod`] [`Pallet::withdraw_deposit`] releases the deposit. The delay keeps the deposit
 //!   slashable for offences of the node's last epochs.
@@ -35,7 +37,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use enreach_primitives::{Capabilities, NodeId, Region};
+use enreach_primitives::{Capabilities, ContentId, NodeId, Region};
 use frame_support::{pallet_prelude::*, BoundedVec};
 use scale_info::TypeInfo;
 
@@ -100,6 +102,26 @@ pub struct NodeInfo<
     pub registered_at: BlockNumber,
 }
 
+/// A blob a node declares it stores: its BLAKE3 hash and length in bytes.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+pub struct Pin {
+    /// BLAKE3 hash of the blob.
+    pub content: ContentId,
+    /// Its length in bytes, as published.
+    pub len: u64,
+}
+
 /// What other pallets (GPoW, GPoS, settlement) need from the registry.
 pub trait NodeRegistry<AccountId> {
     /// The operator of `node` if it is registered.
@@ -108,11 +130,16 @@ pub trait NodeRegistry<AccountId> {
     fn is_active(node: &NodeId) -> bool;
     /// The region `node` declared, if it is registered.
     fn region(node: &NodeId) -> Option<Region>;
+    /// The content `node` pins.
+    fn pins(node: &NodeId) -> Vec<Pin>;
     /// Jails `node` after an offence; no effect if it is not registered or already leaving.
     fn jail(node: &NodeId);
     /// Registers `node` as active for `operator` without deposit or proof, for other pallets' benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn register_for_benchmark(node: NodeId, operator: AccountId, region: Region);
+    /// Pins `content` of `len` bytes on `node`, for other pallets' benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn pin_for_benchmark(node: NodeId, content: ContentId, len: u64);
 }
 
 #[frame_support::pallet]
@@ -169,6 +196,9 @@ pub mod pallet {
         /// Longest endpoint (multiaddress text), bytes.
         #[pallet::constant]
         type MaxEndpointLen: Get<u32>;
+        /// Most blobs one node may pin.
+        #[pallet::constant]
+        type MaxPinsPerNode: Get<u32>;
         /// Who may suspend, jail and reactivate nodes (governance).
         type StatusOrigin: EnsureOrigin<Self::RuntimeOrigin>;
         /// Weights of this pallet's calls.
@@ -196,9 +226,22 @@ pub mod pallet {
         ValueQuery,
     >;
 
+    /// The content each node pins.
+    #[pallet::storage]
+    pub type Pins<T: Config> =
+        StorageMap<_, Blake2_128Concat, NodeId, BoundedVec<Pin, T::MaxPinsPerNode>, ValueQuery>;
+
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
+        /// A node pinned content.
+        Pinned {
+            node: NodeId,
+            content: ContentId,
+            len: u64,
+        },
+        /// A node unpinned content.
+        Unpinned { node: NodeId, content: ContentId },
         /// A node joined.
         NodeRegistered {
             node: NodeId,
@@ -246,6 +289,14 @@ pub mod pallet {
         StillUnbonding,
         /// A node that is leaving cannot be given another status.
         CannotChangeLeavingNode,
+        /// The node already pins this content.
+        AlreadyPinned,
+        /// The node does not pin this content.
+        NotPinned,
+        /// The node pins the most content allowed.
+        TooManyPins,
+        /// Content must have at least one byte.
+        EmptyContent,
     }
 
     #[pallet::call]
@@ -376,6 +427,7 @@ pub mod pallet {
                 Precision::BestEffort,
             )?;
             Nodes::<T>::remove(node);
+            Pins::<T>::remove(node);
             OperatorNodes::<T>::mutate(&who, |nodes| nodes.retain(|n| *n != node));
             Self::deposit_event(Event::NodeRemoved {
                 node,
@@ -400,9 +452,56 @@ pub mod pallet {
             );
             Self::change_status(&node, status)
         }
+
+        /// Declares that `node` stores the blob with BLAKE3 hash `content` and length `len`. Operator only; the
+        /// node is challenged on it from the next epoch.
+        #[pallet::call_index(5)]
+        #[pallet::weight(T::WeightInfo::pin())]
+        pub fn pin(
+            origin: OriginFor<T>,
+            node: NodeId,
+            content: ContentId,
+            len: u64,
+        ) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            ensure!(len > 0, Error::<T>::EmptyContent);
+            Self::ensure_operator(&node, &who)?;
+            Pins::<T>::try_mutate(node, |pins| {
+                ensure!(
+                    !pins.iter().any(|p| p.content == content),
+                    Error::<T>::AlreadyPinned
+                );
+                pins.try_push(Pin { content, len })
+                    .map_err(|_| Error::<T>::TooManyPins)
+            })?;
+            Self::deposit_event(Event::Pinned { node, content, len });
+            Ok(())
+        }
+
+        /// Stops pinning `content` on `node`. Operator only.
+        #[pallet::call_index(6)]
+        #[pallet::weight(T::WeightInfo::unpin())]
+        pub fn unpin(origin: OriginFor<T>, node: NodeId, content: ContentId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            Self::ensure_operator(&node, &who)?;
+            Pins::<T>::try_mutate(node, |pins| {
+                let before = pins.len();
+                pins.retain(|p| p.content != content);
+                ensure!(pins.len() < before, Error::<T>::NotPinned);
+                Ok::<_, Error<T>>(())
+            })?;
+            Self::deposit_event(Event::Unpinned { node, content });
+            Ok(())
+        }
     }
 
     impl<T: Config> Pallet<T> {
+        fn ensure_operator(node: &NodeId, who: &T::AccountId) -> DispatchResult {
+            let info = Nodes::<T>::get(node).ok_or(Error::<T>::NotRegistered)?;
+            ensure!(info.operator == *who, Error::<T>::NotOperator);
+            Ok(())
+        }
+
         fn change_status(node: &NodeId, status: NodeStatus<BlockNumberFor<T>>) -> DispatchResult {
             Nodes::<T>::try_mutate(node, |info| {
                 let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
@@ -449,6 +548,10 @@ pub mod pallet {
             Nodes::<T>::get(node).map(|info| info.capabilities.region)
         }
 
+        fn pins(node: &NodeId) -> Vec<Pin> {
+            Pins::<T>::get(node).into_inner()
+        }
+
         fn jail(node: &NodeId) {
             // A node that is gone or leaving has nothing left to jail; its deposit is still slashable.
             let _ = Self::change_status(node, NodeStatus::Jailed);
@@ -482,6 +585,13 @@ pub mod pallet {
             Nodes::<T>::insert(node, info);
             OperatorNodes::<T>::mutate(&operator, |nodes| {
                 let _ = nodes.try_push(node);
+            });
+        }
+
+        #[cfg(feature = "runtime-benchmarks")]
+        fn pin_for_benchmark(node: NodeId, content: ContentId, len: u64) {
+            Pins::<T>::mutate(node, |pins| {
+                let _ = pins.try_push(Pin { content, len });
             });
         }
     }

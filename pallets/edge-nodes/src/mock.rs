@@ -46,6 +46,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxNodesPerOperator = ConstU32<2>;
     type MaxEndpoints = ConstU32<4>;
     type MaxEndpointLen = ConstU32<128>;
+    type MaxPinsPerNode = ConstU32<2>;
     type StatusOrigin = EnsureRoot<u64>;
     type WeightInfo = crate::weights::SubstrateWeight<Test>;
 }

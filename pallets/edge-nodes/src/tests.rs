@@ -325,3 +325,88 @@ fn governance_suspends_jails_and_reactivates() {
         );
     });
 }
+
+#[test]
+fn operators_pin_and_unpin_content() {
+    new_test_ext().execute_with(|| {
+        use crate::{Pin, Pins};
+        use enreach_primitives::ContentId;
+        let (a, b, c) = (ContentId([1; 32]), ContentId([2; 32]), ContentId([3; 32]));
+        assert_noop!(
+            EdgeNodes::pin(RuntimeOrigin::signed(1), node_id(7), a, 10),
+            Error::<Test>::NotRegistered
+        );
+        assert_ok!(register(1, 7));
+        assert_noop!(
+            EdgeNodes::pin(RuntimeOrigin::signed(2), node_id(7), a, 10),
+            Error::<Test>::NotOperator
+        );
+        assert_noop!(
+            EdgeNodes::pin(RuntimeOrigin::signed(1), node_id(7), a, 0),
+            Error::<Test>::EmptyContent
+        );
+        assert_ok!(EdgeNodes::pin(RuntimeOrigin::signed(1), node_id(7), a, 10));
+        System::assert_last_event(
+            Event::Pinned {
+                node: node_id(7),
+                content: a,
+                len: 10,
+            }
+            .into(),
+        );
+        assert_noop!(
+            EdgeNodes::pin(RuntimeOrigin::signed(1), node_id(7), a, 10),
+            Error::<Test>::AlreadyPinned
+        );
+        assert_ok!(EdgeNodes::pin(RuntimeOrigin::signed(1), node_id(7), b, 20));
+        assert_noop!(
+            EdgeNodes::pin(RuntimeOrigin::signed(1), node_id(7), c, 30),
+            Error::<Test>::TooManyPins
+        );
+        assert_eq!(
+            <EdgeNodes as NodeRegistry<u64>>::pins(&node_id(7)),
+            vec![
+                Pin {
+                    content: a,
+                    len: 10
+                },
+                Pin {
+                    content: b,
+                    len: 20
+                }
+            ]
+        );
+        assert_noop!(
+            EdgeNodes::unpin(RuntimeOrigin::signed(1), node_id(7), c),
+            Error::<Test>::NotPinned
+        );
+        assert_noop!(
+            EdgeNodes::unpin(RuntimeOrigin::signed(2), node_id(7), a),
+            Error::<Test>::NotOperator
+        );
+        assert_ok!(EdgeNodes::unpin(RuntimeOrigin::signed(1), node_id(7), a));
+        System::assert_last_event(
+            Event::Unpinned {
+                node: node_id(7),
+                content: a,
+            }
+            .into(),
+        );
+        assert_eq!(
+            Pins::<Test>::get(node_id(7)).into_inner(),
+            vec![Pin {
+                content: b,
+                len: 20
+            }]
+        );
+
+        // Leaving removes the pins with the node.
+        assert_ok!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)));
+        System::set_block_number(1 + UNBONDING);
+        assert_ok!(EdgeNodes::withdraw_deposit(
+            RuntimeOrigin::signed(1),
+            node_id(7)
+        ));
+        assert!(Pins::<Test>::get(node_id(7)).is_empty());
+    });
+}

@@ -1,41 +1,137 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Placeholder until `scripts/bench/weights pallet_edge_nodes` generates this file.
 
-use core::marker::PhantomData;
+//! Weights for `pallet_edge_nodes`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
+//!
+//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//!
+//! Command:
+//! /root/.cache/enreach/target/debug/enreach-node
+//! benchmark
+//! pallet
+//! --runtime
+//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! --genesis-builder
+//! runtime
+//! --genesis-builder-preset
+//! development
+//! --pallet
+//! pallet_edge_nodes
+//! --extrinsic
+//! *
+//! --steps
+//! 20
+//! --repeat
+//! 10
+//! --wasm-execution
+//! compiled
+//! --template
+//! scripts/weight-template.hbs
+//! --output
+//! pallets/edge-nodes/src/weights.rs
+//! --header
+//! scripts/license-header.txt
+
+#![cfg_attr(rustfmt, rustfmt_skip)]
+#![allow(unused_parens)]
+#![allow(unused_imports)]
+
 use frame_support::{traits::Get, weights::Weight};
+use core::marker::PhantomData;
 
 /// The weight of each call of `pallet_edge_nodes`.
 pub trait WeightInfo {
-    /// Weight of `register`.
-    fn register() -> Weight;
-    /// Weight of `update_capabilities`.
-    fn update_capabilities() -> Weight;
-    /// Weight of `deregister`.
-    fn deregister() -> Weight;
-    /// Weight of `withdraw_deposit`.
-    fn withdraw_deposit() -> Weight;
-    /// Weight of `set_status`.
-    fn set_status() -> Weight;
+	/// Weight of `register`.
+	fn register() -> Weight;
+	/// Weight of `update_capabilities`.
+	fn update_capabilities() -> Weight;
+	/// Weight of `deregister`.
+	fn deregister() -> Weight;
+	/// Weight of `withdraw_deposit`.
+	fn withdraw_deposit() -> Weight;
+	/// Weight of `set_status`.
+	fn set_status() -> Weight;
+	/// Weight of `pin`.
+	fn pin() -> Weight;
+	/// Weight of `unpin`.
+	fn unpin() -> Weight;
 }
 
 /// Weights measured on the reference machine, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-    fn register() -> Weight {
-        Weight::from_parts(100_000_000, 10_000)
-            .saturating_add(T::DbWeight::get().reads_writes(5, 5))
-    }
-    fn update_capabilities() -> Weight {
-        Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
-    }
-    fn deregister() -> Weight {
-        Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
-    }
-    fn withdraw_deposit() -> Weight {
-        Weight::from_parts(100_000_000, 10_000)
-            .saturating_add(T::DbWeight::get().reads_writes(4, 4))
-    }
-    fn set_status() -> Weight {
-        Weight::from_parts(50_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
-    }
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::CounterForNodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::CounterForNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::OperatorNodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::OperatorNodes` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	fn register() -> Weight {
+		// Proof size: measured `163`, estimated `5563`.
+		// Minimum execution time: 598_583_000 picoseconds.
+		Weight::from_parts(713_174_000, 0)
+			.saturating_add(Weight::from_parts(0, 5563))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(5))
+	}
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	fn update_capabilities() -> Weight {
+		// Proof size: measured `1248`, estimated `4649`.
+		// Minimum execution time: 161_180_000 picoseconds.
+		Weight::from_parts(190_303_000, 0)
+			.saturating_add(Weight::from_parts(0, 4649))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	fn deregister() -> Weight {
+		// Proof size: measured `1248`, estimated `4649`.
+		// Minimum execution time: 155_802_000 picoseconds.
+		Weight::from_parts(182_642_000, 0)
+			.saturating_add(Weight::from_parts(0, 4649))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::CounterForNodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::CounterForNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::OperatorNodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::OperatorNodes` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	fn withdraw_deposit() -> Weight {
+		// Proof size: measured `4195`, estimated `5563`.
+		// Minimum execution time: 543_340_000 picoseconds.
+		Weight::from_parts(572_113_000, 0)
+			.saturating_add(Weight::from_parts(0, 5563))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(5))
+	}
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	fn set_status() -> Weight {
+		// Proof size: measured `1248`, estimated `4649`.
+		// Minimum execution time: 146_007_000 picoseconds.
+		Weight::from_parts(172_156_000, 0)
+			.saturating_add(Weight::from_parts(0, 4649))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	fn pin() -> Weight {
+		Weight::from_parts(100_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+	}
+	fn unpin() -> Weight {
+		Weight::from_parts(100_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+	}
 }

@@ -184,14 +184,14 @@ mod benchmarks {
         // `o` keepers already observed; half of them far off, so deviations are rewritten too.
         for (i, keeper) in assigned.iter().take(o as usize).enumerate() {
             let bandwidth = if i % 2 == 0 { 100 } else { 10_000 };
-            Observations::<T>::insert((0, node), keeper, observation(node, bandwidth));
+            Observations::<T>::insert((0, node, keeper), observation(node, bandwidth));
         }
         let keeper = assigned[o as usize].clone();
 
         #[extrinsic_call]
         _(RawOrigin::Signed(keeper.clone()), observation(node, 100));
 
-        assert!(Observations::<T>::contains_key((0, node), keeper));
+        assert!(Observations::<T>::contains_key((0, node, keeper)));
     }
 
     #[benchmark]
@@ -296,6 +296,69 @@ mod benchmarks {
         }
 
         assert!(Deadlines::<T>::get(deadline).is_empty());
+    }
+
+    #[benchmark]
+    fn answer_storage_challenge() {
+        in_submission_window::<T>(T::MaxSampleSize::get());
+        EpochSeeds::<T>::insert(1, [3u8; 32]);
+        let (node, _) = active_node::<T>(0);
+        // A 1 MiB blob: a 10-level path, and the challenge picks one of its 1024 chunks.
+        let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+        let content = ContentId(*blake3::hash(&data).as_bytes());
+        T::Registry::pin_for_benchmark(node, content, data.len() as u64);
+        let challenge = Gpow::<T>::storage_challenge_of(1, &node).expect("pinned");
+        let (chunk, proof) =
+            enreach_primitives::content::chunk_proof(&data, challenge.chunk).expect("in range");
+        let caller: T::AccountId = whitelisted_caller();
+
+        #[extrinsic_call]
+        _(
+            RawOrigin::Signed(caller),
+            node,
+            BoundedVec::truncate_from(chunk),
+            proof,
+        );
+
+        assert!(StorageProofs::<T>::contains_key(1, node));
+    }
+
+    #[benchmark]
+    fn prune_old_epochs(n: Linear<0, { T::MaxPrunePerBlock::get() }>) {
+        let depth = T::HistoryDepth::get();
+        CurrentEpoch::<T>::put(EpochInfo {
+            index: depth,
+            start: One::one(),
+        });
+        PruneCursor::<T>::put((0, 0));
+        for i in 0..n {
+            let mut id = [0u8; 32];
+            id[..4].copy_from_slice(&i.to_le_bytes());
+            let report = WorkReport {
+                node: NodeId(id),
+                epoch: 0,
+                receipts_root: [0; 32],
+                receipt_count: 1,
+                total_bytes: 1,
+            };
+            let operator: T::AccountId = account("operator", i, 0);
+            Reports::<T>::insert(
+                0,
+                NodeId(id),
+                ReportRecord {
+                    report,
+                    operator,
+                    status: ReportStatus::Verified,
+                },
+            );
+        }
+
+        #[block]
+        {
+            Gpow::<T>::prune_old_epochs();
+        }
+
+        assert_eq!(Reports::<T>::iter_prefix(0).count(), 0);
     }
 
     impl_benchmark_test_suite!(Gpow, crate::mock::new_bench_ext(), crate::mock::Test);

@@ -45,7 +45,10 @@ pub use scoring::{score_of, WorkScore};
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use enreach_primitives::{ClientKey, EpochIndex, KeeperObservation, NodeId, Region, WorkReport};
+use enreach_primitives::{
+    content::{self, ChunkProof},
+    ClientKey, ContentId, EpochIndex, KeeperObservation, NodeId, Region, WorkReport,
+};
 use scale_info::TypeInfo;
 
 /// Protocol parameters of GPoW, set at genesis and changed by governance ([`Pallet::set_params`]).
@@ -231,6 +234,12 @@ pub mod pallet {
         /// Most expired challenges processed per block; the rest wait for the next block.
         #[pallet::constant]
         type MaxExpiriesPerBlock: Get<u32>;
+        /// Epochs of records (reports, credits, observations, scores, proofs) kept; older ones are deleted.
+        #[pallet::constant]
+        type HistoryDepth: Get<EpochIndex>;
+        /// Most records deleted per block when pruning old epochs.
+        #[pallet::constant]
+        type MaxPrunePerBlock: Get<u32>;
         /// Weights of this pallet's calls and hooks.
         type WeightInfo: WeightInfo;
     }
@@ -295,14 +304,15 @@ pub mod pallet {
     pub type AuthorizedClients<T: Config> =
         StorageMap<_, Blake2_128Concat, ClientKey, T::AccountId>;
 
-    /// Keeper observations by (epoch, node) and keeper.
+    /// Keeper observations by epoch, node and keeper.
     #[pallet::storage]
-    pub type Observations<T: Config> = StorageDoubleMap<
+    pub type Observations<T: Config> = StorageNMap<
         _,
-        Blake2_128Concat,
-        (EpochIndex, NodeId),
-        Blake2_128Concat,
-        T::AccountId,
+        (
+            NMapKey<Twox64Concat, EpochIndex>,
+            NMapKey<Blake2_128Concat, NodeId>,
+            NMapKey<Blake2_128Concat, T::AccountId>,
+        ),
         KeeperObservation,
     >;
 
@@ -318,18 +328,28 @@ pub mod pallet {
         ValueQuery,
     >;
 
-    /// Keepers whose observation of a node was far from the median, by (epoch, node): GPoS penalizes repeat
-    /// offenders. Recomputed with every observation of the node, so it reflects the final median.
+    /// Keepers whose observation of a node was far from the median, by epoch, node and keeper: GPoS penalizes
+    /// repeat offenders. Recomputed with every observation of the node, so it reflects the final median.
     #[pallet::storage]
-    pub type KeeperDeviations<T: Config> = StorageDoubleMap<
+    pub type KeeperDeviations<T: Config> = StorageNMap<
         _,
-        Blake2_128Concat,
-        (EpochIndex, NodeId),
-        Blake2_128Concat,
-        T::AccountId,
+        (
+            NMapKey<Twox64Concat, EpochIndex>,
+            NMapKey<Blake2_128Concat, NodeId>,
+            NMapKey<Blake2_128Concat, T::AccountId>,
+        ),
         (),
-        OptionQuery,
     >;
+
+    /// Nodes that proved storage of a random chunk of their pinned content, per epoch.
+    #[pallet::storage]
+    pub type StorageProofs<T: Config> =
+        StorageDoubleMap<_, Twox64Concat, EpochIndex, Blake2_128Concat, NodeId, (), OptionQuery>;
+
+    /// The oldest epoch whose records (reports, credits, observations, scores, proofs) are still being deleted,
+    /// with the stage reached; advanced a page per block.
+    #[pallet::storage]
+    pub type PruneCursor<T: Config> = StorageValue<_, (EpochIndex, u8), OptionQuery>;
 
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
@@ -381,6 +401,12 @@ pub mod pallet {
         },
         /// Governance changed the parameters.
         ParamsChanged,
+        /// A node proved it stores the challenged chunk of its pinned content.
+        StorageProven {
+            node: NodeId,
+            epoch: EpochIndex,
+            content: ContentId,
+        },
         /// A dApp authorized a client key; its receipts are now paid by the dApp.
         ClientAuthorized {
             client: ClientKey,
@@ -447,6 +473,12 @@ pub mod pallet {
         ClientTakenByOtherPayer,
         /// The signer does not pay for this client key.
         NotClientsPayer,
+        /// The node pins no content, or GPoW has no epoch yet: there is no storage challenge.
+        NoStorageChallenge,
+        /// The node already proved its storage this epoch.
+        StorageAlreadyProven,
+        /// The chunk or its BLAKE3 path does not match the challenged content.
+        WrongStorageProof,
     }
 
     #[pallet::hooks]
@@ -466,7 +498,8 @@ pub mod pallet {
             if let Some(index) = next {
                 weight.saturating_accrue(Self::start_epoch(index, now));
             }
-            weight.saturating_add(Self::expire_challenges(now))
+            weight.saturating_accrue(Self::expire_challenges(now));
+            weight.saturating_add(Self::prune_old_epochs())
         }
     }
 
@@ -644,10 +677,10 @@ pub mod pallet {
                 Error::<T>::KeeperNotAssigned
             );
             ensure!(
-                !Observations::<T>::contains_key((epoch, node), &keeper),
+                !Observations::<T>::contains_key((epoch, node, &keeper)),
                 Error::<T>::DuplicateObservation
             );
-            Observations::<T>::insert((epoch, node), &keeper, observation);
+            Observations::<T>::insert((epoch, node, &keeper), observation);
 
             let all: Vec<(T::AccountId, KeeperObservation)> =
                 Observations::<T>::iter_prefix((epoch, node)).collect();
@@ -658,13 +691,52 @@ pub mod pallet {
             // At most `keepers_per_node` entries under this prefix.
             let _ = KeeperDeviations::<T>::clear_prefix((epoch, node), u32::MAX, None);
             for i in deviating {
-                KeeperDeviations::<T>::insert((epoch, node), &all[i].0, ());
+                KeeperDeviations::<T>::insert((epoch, node, &all[i].0), ());
             }
             Self::deposit_event(Event::Observed {
                 keeper,
                 node,
                 epoch,
                 score,
+            });
+            Ok(())
+        }
+
+        /// Proves that `node` stores its pinned content: the chunk this epoch's seed selects
+        /// ([`Pallet::storage_challenge_of`]) and its BLAKE3 path to the content hash. Anyone may submit it.
+        #[pallet::call_index(6)]
+        #[pallet::weight(T::WeightInfo::answer_storage_challenge())]
+        pub fn answer_storage_challenge(
+            origin: OriginFor<T>,
+            node: NodeId,
+            chunk: BoundedVec<u8, ConstU32<{ content::CHUNK_LEN as u32 }>>,
+            proof: ChunkProof,
+        ) -> DispatchResult {
+            ensure_signed(origin)?;
+            let epoch = CurrentEpoch::<T>::get()
+                .ok_or(Error::<T>::NoStorageChallenge)?
+                .index;
+            let challenge =
+                Self::storage_challenge_of(epoch, &node).ok_or(Error::<T>::NoStorageChallenge)?;
+            ensure!(
+                !StorageProofs::<T>::contains_key(epoch, node),
+                Error::<T>::StorageAlreadyProven
+            );
+            ensure!(
+                content::verify_chunk(
+                    &challenge.content.0,
+                    challenge.len,
+                    challenge.chunk,
+                    &chunk,
+                    &proof
+                ),
+                Error::<T>::WrongStorageProof
+            );
+            StorageProofs::<T>::insert(epoch, node, ());
+            Self::deposit_event(Event::StorageProven {
+                node,
+                epoch,
+                content: challenge.content,
             });
             Ok(())
         }
@@ -771,6 +843,49 @@ pub mod pallet {
                         }
                     })
                 })
+        }
+
+        /// The storage challenge of `node` in `epoch`: which pinned blob and which chunk of it, drawn from the
+        /// epoch seed. `None` if the node pins nothing or the epoch is unknown.
+        pub fn storage_challenge_of(
+            epoch: EpochIndex,
+            node: &NodeId,
+        ) -> Option<runtime_api::StorageChallenge> {
+            let seed = EpochSeeds::<T>::get(epoch)?;
+            let (pin, chunk) = sampling::storage_target(&seed, node, &T::Registry::pins(node))?;
+            Some(runtime_api::StorageChallenge {
+                content: pin.content,
+                len: pin.len,
+                chunk,
+            })
+        }
+
+        /// Deletes a page of the oldest epoch's records once it is more than `HistoryDepth` epochs old: one map
+        /// per block, at most `MaxPrunePerBlock` entries.
+        pub(crate) fn prune_old_epochs() -> Weight {
+            let Some(current) = CurrentEpoch::<T>::get() else {
+                return T::DbWeight::get().reads(1);
+            };
+            let (epoch, stage) = PruneCursor::<T>::get().unwrap_or((0, 0));
+            if epoch.saturating_add(T::HistoryDepth::get()) > current.index {
+                return T::DbWeight::get().reads(2);
+            }
+            let limit = T::MaxPrunePerBlock::get();
+            let result = match stage {
+                0 => Reports::<T>::clear_prefix(epoch, limit, None),
+                1 => Credits::<T>::clear_prefix(epoch, limit, None),
+                2 => Observations::<T>::clear_prefix((epoch,), limit, None),
+                3 => WorkScores::<T>::clear_prefix(epoch, limit, None),
+                4 => KeeperDeviations::<T>::clear_prefix((epoch,), limit, None),
+                _ => StorageProofs::<T>::clear_prefix(epoch, limit, None),
+            };
+            let next = match (result.maybe_cursor.is_some(), stage) {
+                (true, _) => (epoch, stage),
+                (false, 5) => (epoch.saturating_add(1), 0),
+                (false, _) => (epoch, stage + 1),
+            };
+            PruneCursor::<T>::put(next);
+            T::WeightInfo::prune_old_epochs(result.backend)
         }
 
         /// The keepers assigned to `node` in `epoch`: `count` distinct keepers drawn by weight from the

@@ -52,6 +52,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxNodesPerOperator = ConstU32<10>;
     type MaxEndpoints = ConstU32<2>;
     type MaxEndpointLen = ConstU32<64>;
+    type MaxPinsPerNode = ConstU32<4>;
     type StatusOrigin = EnsureRoot<u64>;
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Test>;
 }
@@ -88,6 +89,8 @@ impl pallet_gpow::Config for Test {
     type MaxKeepers = ConstU32<64>;
     type MaxReportsPerBlock = ConstU32<2>;
     type MaxExpiriesPerBlock = ConstU32<1>;
+    type HistoryDepth = ConstU32<3>;
+    type MaxPrunePerBlock = ConstU32<1>;
     type WeightInfo = crate::weights::SubstrateWeight<Test>;
 }
 

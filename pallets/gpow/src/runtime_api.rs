@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
-use enreach_primitives::{EpochIndex, NodeId};
+use enreach_primitives::{ContentId, EpochIndex, NodeId};
 use scale_info::TypeInfo;
 
 use crate::WorkScore;
@@ -19,6 +19,17 @@ pub struct OpenChallenge<BlockNumber> {
     pub deadline: BlockNumber,
 }
 
+/// The chunk a node must prove it stores this epoch.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct StorageChallenge {
+    /// BLAKE3 hash of the pinned blob.
+    pub content: ContentId,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Index of the 1 KiB chunk to prove.
+    pub chunk: u64,
+}
+
 sp_api::decl_runtime_apis! {
     /// GPoW queries.
     pub trait GpowApi<AccountId, BlockNumber> where AccountId: Codec, BlockNumber: Codec {
@@ -30,5 +41,7 @@ sp_api::decl_runtime_apis! {
         fn open_challenge(node: NodeId) -> Option<OpenChallenge<BlockNumber>>;
         /// The keepers assigned to `node` in `epoch`.
         fn keepers_of(epoch: EpochIndex, node: NodeId) -> Vec<AccountId>;
+        /// The chunk of its pinned content `node` must prove it stores in the current epoch, if any.
+        fn storage_challenge(node: NodeId) -> Option<StorageChallenge>;
     }
 }

@@ -3,7 +3,8 @@
 //! can recompute it and nobody can choose it once the seed is fixed.
 
 use alloc::vec::Vec;
-use enreach_primitives::{EpochIndex, NodeId, Region};
+use enreach_primitives::{content::chunk_count, EpochIndex, NodeId, Region};
+use pallet_edge_nodes::Pin;
 
 use crate::KeeperCandidate;
 
@@ -102,4 +103,15 @@ pub fn assign_keepers<AccountId: Clone + PartialEq>(
         }
     }
     chosen
+}
+
+/// The pinned blob and chunk index a node's storage challenge asks for, from the epoch seed.
+pub fn storage_target(seed: &[u8; 32], node: &NodeId, pins: &[Pin]) -> Option<(Pin, u64)> {
+    if pins.is_empty() {
+        return None;
+    }
+    let mut draws = Draws::new(b"enreach/storage-challenge/v1", seed, &node.0);
+    let pin = pins[draws.below(pins.len() as u64) as usize];
+    let chunk = draws.below(chunk_count(pin.len));
+    Some((pin, chunk))
 }

@@ -659,14 +659,16 @@ fn only_assigned_keepers_observe_and_the_median_sets_the_score() {
             100_000,
             "100 Mbit/s, all probes answered"
         );
-        assert!(KeeperDeviations::<Test>::contains_key(
-            (1, node),
+        assert!(KeeperDeviations::<Test>::contains_key((
+            1,
+            node,
             assigned[1]
-        ));
-        assert!(!KeeperDeviations::<Test>::contains_key(
-            (1, node),
+        )));
+        assert!(!KeeperDeviations::<Test>::contains_key((
+            1,
+            node,
             assigned[0]
-        ));
+        )));
         assert_eq!(Observations::<Test>::iter_prefix((1, node)).count(), 2);
         run_to(26);
         assert_noop!(
@@ -711,5 +713,135 @@ fn dapps_authorize_and_revoke_their_own_clients() {
             .into(),
         );
         assert_eq!(crate::AuthorizedClients::<Test>::get(client), None);
+    });
+}
+
+/// A blob of `len` pseudo-random bytes.
+fn blob(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn nodes_prove_they_store_a_random_chunk_of_their_pinned_content() {
+    use enreach_primitives::content::chunk_proof;
+    new_test_ext().execute_with(|| {
+        register(OPERATOR, 7);
+        let data = blob(10_000);
+        let content = ContentId(*blake3::hash(&data).as_bytes());
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                Default::default(),
+                Default::default()
+            ),
+            Error::<Test>::NoStorageChallenge
+        );
+        assert_ok!(EdgeNodes::pin(
+            RuntimeOrigin::signed(OPERATOR),
+            node_id(7),
+            content,
+            data.len() as u64
+        ));
+        let challenge =
+            Gpow::storage_challenge_of(0, &node_id(7)).expect("a pinned node is challenged");
+        assert_eq!(challenge.content, content);
+        assert!(challenge.chunk < 10, "10 000 bytes are 10 chunks");
+
+        // Another chunk than the one challenged, with its own valid proof, does not answer the challenge.
+        let other = (challenge.chunk + 1) % 10;
+        let (wrong_chunk, wrong_proof) = chunk_proof(&data, other).unwrap();
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                BoundedVec::truncate_from(wrong_chunk),
+                wrong_proof
+            ),
+            Error::<Test>::WrongStorageProof
+        );
+        // The right chunk with one byte changed.
+        let (chunk, proof) = chunk_proof(&data, challenge.chunk).unwrap();
+        let mut corrupted = chunk.clone();
+        corrupted[0] ^= 1;
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                BoundedVec::truncate_from(corrupted),
+                proof.clone()
+            ),
+            Error::<Test>::WrongStorageProof
+        );
+        assert_ok!(Gpow::answer_storage_challenge(
+            RuntimeOrigin::signed(9),
+            node_id(7),
+            BoundedVec::truncate_from(chunk.clone()),
+            proof.clone()
+        ));
+        assert!(crate::StorageProofs::<Test>::contains_key(0, node_id(7)));
+        System::assert_last_event(
+            Event::StorageProven {
+                node: node_id(7),
+                epoch: 0,
+                content,
+            }
+            .into(),
+        );
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                BoundedVec::truncate_from(chunk),
+                proof
+            ),
+            Error::<Test>::StorageAlreadyProven
+        );
+    });
+}
+
+#[test]
+fn old_epochs_are_pruned_a_page_per_block() {
+    let mut ext = new_test_ext();
+    ext.execute_with(|| {
+        setup();
+        register(OPERATOR, 8);
+        let r = honest_receipts(4);
+        assert_ok!(Gpow::submit_work_report(
+            RuntimeOrigin::signed(OPERATOR),
+            report_for(&r, 4000)
+        ));
+        let other = WorkReport {
+            node: node_id(8),
+            ..report_for(&r, 4000)
+        };
+        assert_ok!(Gpow::submit_work_report(
+            RuntimeOrigin::signed(OPERATOR),
+            other
+        ));
+        // HistoryDepth is 3: epoch 0's records are kept until epoch 3 starts at block 31.
+        run_to(30);
+        assert_eq!(
+            Reports::<Test>::iter_prefix(0).count(),
+            2,
+            "kept while within the history depth"
+        );
+    });
+    // The page limit counts records in the database, so commit what the blocks so far wrote.
+    ext.commit_all().unwrap();
+    ext.execute_with(|| {
+        run_to(31);
+        assert_eq!(
+            Reports::<Test>::iter_prefix(0).count(),
+            1,
+            "one record per block"
+        );
+        run_to(40);
+        assert_eq!(Reports::<Test>::iter_prefix(0).count(), 0);
+        assert_eq!(
+            crate::PruneCursor::<Test>::get().map(|(epoch, _)| epoch),
+            Some(1),
+            "moved on to epoch 1"
+        );
     });
 }

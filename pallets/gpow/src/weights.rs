@@ -1,64 +1,215 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Placeholder until `scripts/bench/weights pallet_gpow` generates this file.
 
-use core::marker::PhantomData;
+//! Weights for `pallet_gpow`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
+//!
+//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//!
+//! Command:
+//! /root/.cache/enreach/target/debug/enreach-node
+//! benchmark
+//! pallet
+//! --runtime
+//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! --genesis-builder
+//! runtime
+//! --genesis-builder-preset
+//! development
+//! --pallet
+//! pallet_gpow
+//! --extrinsic
+//! *
+//! --steps
+//! 20
+//! --repeat
+//! 10
+//! --wasm-execution
+//! compiled
+//! --template
+//! scripts/weight-template.hbs
+//! --output
+//! pallets/gpow/src/weights.rs
+//! --header
+//! scripts/license-header.txt
+
+#![cfg_attr(rustfmt, rustfmt_skip)]
+#![allow(unused_parens)]
+#![allow(unused_imports)]
+
 use frame_support::{traits::Get, weights::Weight};
+use core::marker::PhantomData;
 
-/// The weight of each call and hook of `pallet_gpow`.
+/// The weight of each call of `pallet_gpow`.
 pub trait WeightInfo {
-    /// Weight of `submit_work_report`.
-    fn submit_work_report() -> Weight;
-    /// Weight of `answer_challenge` with `k` sampled receipts.
-    fn answer_challenge(k: u32) -> Weight;
-    /// Weight of `submit_observation` with `o` observations of the node already stored.
-    fn submit_observation(o: u32) -> Weight;
-    /// Weight of `set_params`.
-    fn set_params() -> Weight;
-    /// Weight of `authorize_client`.
-    fn authorize_client() -> Weight;
-    /// Weight of `revoke_client`.
-    fn revoke_client() -> Weight;
-    /// Weight of starting an epoch with `n` keepers.
-    fn start_epoch(n: u32) -> Weight;
-    /// Weight of expiring `n` challenges.
-    fn expire_challenges(n: u32) -> Weight;
+	/// Weight of `submit_work_report`.
+	fn submit_work_report() -> Weight;
+	/// Weight of `answer_challenge`.
+	fn answer_challenge(k: u32, ) -> Weight;
+	/// Weight of `submit_observation`.
+	fn submit_observation(o: u32, ) -> Weight;
+	/// Weight of `set_params`.
+	fn set_params() -> Weight;
+	/// Weight of `authorize_client`.
+	fn authorize_client() -> Weight;
+	/// Weight of `revoke_client`.
+	fn revoke_client() -> Weight;
+	/// Weight of `start_epoch`.
+	fn start_epoch(n: u32, ) -> Weight;
+	/// Weight of `expire_challenges`.
+	fn expire_challenges(n: u32, ) -> Weight;
+	/// Weight of `answer_storage_challenge`.
+	fn answer_storage_challenge() -> Weight;
+	/// Weight of `prune_old_epochs`.
+	fn prune_old_epochs(n: u32, ) -> Weight;
 }
 
 /// Weights measured on the reference machine, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-    fn submit_work_report() -> Weight {
-        Weight::from_parts(60_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(6, 2))
-    }
-    fn answer_challenge(k: u32) -> Weight {
-        Weight::from_parts(80_000_000, 10_000)
-            .saturating_add(Weight::from_parts(120_000_000, 1_000).saturating_mul(k.into()))
-            .saturating_add(T::DbWeight::get().reads_writes(4, 3))
-            .saturating_add(T::DbWeight::get().reads_writes(k.into(), k.into()))
-    }
-    fn submit_observation(o: u32) -> Weight {
-        Weight::from_parts(80_000_000, 10_000)
-            .saturating_add(Weight::from_parts(5_000_000, 1_000).saturating_mul(o.into()))
-            .saturating_add(T::DbWeight::get().reads_writes(6, 3))
-            .saturating_add(T::DbWeight::get().reads_writes(o.into(), o.into()))
-    }
-    fn set_params() -> Weight {
-        Weight::from_parts(20_000_000, 1_000).saturating_add(T::DbWeight::get().writes(1))
-    }
-    fn authorize_client() -> Weight {
-        Weight::from_parts(20_000_000, 1_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
-    }
-    fn revoke_client() -> Weight {
-        Weight::from_parts(20_000_000, 1_000).saturating_add(T::DbWeight::get().reads_writes(1, 1))
-    }
-    fn start_epoch(n: u32) -> Weight {
-        Weight::from_parts(40_000_000, 10_000)
-            .saturating_add(Weight::from_parts(1_000_000, 100).saturating_mul(n.into()))
-            .saturating_add(T::DbWeight::get().reads_writes(3, 6))
-    }
-    fn expire_challenges(n: u32) -> Weight {
-        Weight::from_parts(10_000_000, 1_000)
-            .saturating_add(Weight::from_parts(40_000_000, 5_000).saturating_mul(n.into()))
-            .saturating_add(T::DbWeight::get().reads_writes(3u64 * n as u64, 2u64 * n as u64))
-    }
+	/// Storage: `Gpow::Params` (r:1 w:0)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Reports` (r:1 w:1)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Deadlines` (r:1 w:1)
+	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
+	fn submit_work_report() -> Weight {
+		// Proof size: measured `457`, estimated `39479`.
+		// Minimum execution time: 350_383_000 picoseconds.
+		Weight::from_parts(384_403_000, 0)
+			.saturating_add(Weight::from_parts(0, 39479))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
+	/// Storage: `Gpow::Reports` (r:1 w:1)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Params` (r:1 w:0)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::AuthorizedClients` (r:1 w:0)
+	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Credits` (r:1 w:1)
+	/// Proof: `Gpow::Credits` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Deadlines` (r:1 w:1)
+	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 64]`.
+	fn answer_challenge(k: u32, ) -> Weight {
+		// Proof size: measured `711`, estimated `39479`.
+		// Minimum execution time: 455_600_000 picoseconds.
+		Weight::from_parts(285_727_948, 0)
+			.saturating_add(Weight::from_parts(0, 39479))
+			.saturating_add(Weight::from_parts(66_336_571, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
+	/// Storage: `Gpow::Params` (r:1 w:0)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochSeeds` (r:1 w:0)
+	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochKeepers` (r:1 w:0)
+	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(44046), added: 46521, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Observations` (r:17 w:1)
+	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(152), added: 2627, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::KeeperDeviations` (r:0 w:7)
+	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::WorkScores` (r:0 w:1)
+	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// The range of component `o` is `[0, 15]`.
+	fn submit_observation(o: u32, ) -> Weight {
+		// Proof size: measured `1335`, estimated `47511`.
+		// Minimum execution time: 467_467_000 picoseconds.
+		Weight::from_parts(515_940_685, 0)
+			.saturating_add(Weight::from_parts(0, 47511))
+			.saturating_add(Weight::from_parts(69_138_605, 0).saturating_mul(o.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(o.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(o.into()))
+	}
+	/// Storage: `Gpow::Params` (r:0 w:1)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	fn set_params() -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 63_886_000 picoseconds.
+		Weight::from_parts(68_592_000, 0)
+			.saturating_add(Weight::from_parts(0, 0))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Gpow::AuthorizedClients` (r:1 w:1)
+	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn authorize_client() -> Weight {
+		// Proof size: measured `152`, estimated `3545`.
+		// Minimum execution time: 129_213_000 picoseconds.
+		Weight::from_parts(137_285_000, 0)
+			.saturating_add(Weight::from_parts(0, 3545))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `Gpow::AuthorizedClients` (r:1 w:1)
+	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn revoke_client() -> Weight {
+		// Proof size: measured `254`, estimated `3545`.
+		// Minimum execution time: 151_797_000 picoseconds.
+		Weight::from_parts(162_372_000, 0)
+			.saturating_add(Weight::from_parts(0, 3545))
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(1))
+	}
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1025 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochKeepers` (r:0 w:2)
+	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(44046), added: 46521, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:0 w:1)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochSeeds` (r:0 w:2)
+	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 1024]`.
+	fn start_epoch(n: u32, ) -> Weight {
+		// Proof size: measured `929`, estimated `4649`.
+		// Minimum execution time: 139_798_000 picoseconds.
+		Weight::from_parts(147_900_000, 0)
+			.saturating_add(Weight::from_parts(0, 4649))
+			.saturating_add(Weight::from_parts(57_054_410, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
+	}
+	/// Storage: `Gpow::ExpiryCursor` (r:1 w:1)
+	/// Proof: `Gpow::ExpiryCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Deadlines` (r:1 w:1)
+	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Reports` (r:500 w:500)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:500 w:500)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 500]`.
+	fn expire_challenges(n: u32, ) -> Weight {
+		// Proof size: measured `327`, estimated `39479`.
+		// Minimum execution time: 103_525_000 picoseconds.
+		Weight::from_parts(104_105_000, 0)
+			.saturating_add(Weight::from_parts(0, 39479))
+			.saturating_add(Weight::from_parts(124_056_449, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
+	}
+	fn answer_storage_challenge() -> Weight {
+		Weight::from_parts(500_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(6, 1))
+	}
+	fn prune_old_epochs(n: u32, ) -> Weight {
+		Weight::from_parts(10_000_000, 1_000).saturating_add(T::DbWeight::get().reads_writes(2 + n as u64, 1 + n as u64))
+	}
 }

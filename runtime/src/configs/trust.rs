@@ -29,6 +29,7 @@ impl pallet_edge_nodes::Config for Runtime {
     type MaxNodesPerOperator = ConstU32<64>;
     type MaxEndpoints = ConstU32<8>;
     type MaxEndpointLen = ConstU32<128>;
+    type MaxPinsPerNode = ConstU32<256>;
     type StatusOrigin = EnsureRoot<AccountId>;
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Runtime>;
 }
@@ -91,5 +92,8 @@ impl pallet_gpow::Config for Runtime {
     type MaxKeepers = ConstU32<MAX_KEEPERS>;
     type MaxReportsPerBlock = ConstU32<1000>;
     type MaxExpiriesPerBlock = ConstU32<500>;
+    /// A week of 1-hour epochs: long enough for settlement to charge and pay from the credits.
+    type HistoryDepth = ConstU32<168>;
+    type MaxPrunePerBlock = ConstU32<1000>;
     type WeightInfo = pallet_gpow::weights::SubstrateWeight<Runtime>;
 }

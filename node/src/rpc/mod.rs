@@ -1,9 +1,12 @@
 //! The node's JSON-RPC extensions beyond Substrate's built-in `system`, `author`, `chain` and `state`:
-//! account nonces (`system_accountNextIndex`, `system_dryRun`) and fee queries (`payment_queryInfo`).
+//! account nonces (`system_accountNextIndex`, `system_dryRun`), fee queries (`payment_queryInfo`) and the
+//! trust layer ([`trust`]: `edgeNodes_*`, `gpow_*`).
+
+pub mod trust;
 
 use std::sync::Arc;
 
-use enreach_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use enreach_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::RpcModule;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
@@ -32,6 +35,8 @@ where
     C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
     C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
     C::Api: BlockBuilder<Block>,
+    C::Api: pallet_edge_nodes::runtime_api::EdgeNodesApi<Block, AccountId, Balance, BlockNumber>,
+    C::Api: pallet_gpow::runtime_api::GpowApi<Block, AccountId, BlockNumber>,
     P: TransactionPool + 'static,
 {
     use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
@@ -40,6 +45,7 @@ where
     let mut module = RpcModule::new(());
     let FullDeps { client, pool } = deps;
     module.merge(System::new(client.clone(), pool).into_rpc())?;
-    module.merge(TransactionPayment::new(client).into_rpc())?;
+    module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+    module.merge(trust::TrustApiServer::into_rpc(trust::Trust::new(client)))?;
     Ok(module)
 }
