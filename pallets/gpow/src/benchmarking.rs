@@ -330,7 +330,7 @@ mod benchmarks {
             index: depth,
             start: One::one(),
         });
-        PruneCursor::<T>::put((0, 0));
+        PruneCursor::<T>::put(PruneState::default());
         for i in 0..n {
             let mut id = [0u8; 32];
             id[..4].copy_from_slice(&i.to_le_bytes());

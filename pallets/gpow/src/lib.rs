@@ -144,6 +144,21 @@ pub struct KeeperCandidate<AccountId> {
     pub weight: u64,
 }
 
+/// Where the deletion of old epochs stands: the oldest epoch not fully deleted, which of its maps is being
+/// cleared, and the storage cursor inside that map.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct PruneState {
+    /// The epoch being deleted.
+    pub epoch: EpochIndex,
+    /// Which map: reports, credits, observations, scores, deviations, storage proofs.
+    pub stage: u8,
+    /// Where the previous page stopped.
+    pub cursor: Option<frame_support::BoundedVec<u8, frame_support::traits::ConstU32<256>>>,
+}
+
+/// Index of the last map in [`PruneState::stage`].
+const LAST_PRUNE_STAGE: u8 = 5;
+
 /// Work-related offences, reported to GPoS for slashing.
 #[derive(
     Clone,
@@ -349,7 +364,7 @@ pub mod pallet {
     /// The oldest epoch whose records (reports, credits, observations, scores, proofs) are still being deleted,
     /// with the stage reached; advanced a page per block.
     #[pallet::storage]
-    pub type PruneCursor<T: Config> = StorageValue<_, (EpochIndex, u8), OptionQuery>;
+    pub type PruneCursor<T: Config> = StorageValue<_, PruneState, OptionQuery>;
 
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
@@ -866,23 +881,42 @@ pub mod pallet {
             let Some(current) = CurrentEpoch::<T>::get() else {
                 return T::DbWeight::get().reads(1);
             };
-            let (epoch, stage) = PruneCursor::<T>::get().unwrap_or((0, 0));
+            let PruneState {
+                epoch,
+                stage,
+                cursor,
+            } = PruneCursor::<T>::get().unwrap_or_default();
             if epoch.saturating_add(T::HistoryDepth::get()) > current.index {
                 return T::DbWeight::get().reads(2);
             }
             let limit = T::MaxPrunePerBlock::get();
+            let cursor = cursor.as_ref().map(|c| c.as_slice());
             let result = match stage {
-                0 => Reports::<T>::clear_prefix(epoch, limit, None),
-                1 => Credits::<T>::clear_prefix(epoch, limit, None),
-                2 => Observations::<T>::clear_prefix((epoch,), limit, None),
-                3 => WorkScores::<T>::clear_prefix(epoch, limit, None),
-                4 => KeeperDeviations::<T>::clear_prefix((epoch,), limit, None),
-                _ => StorageProofs::<T>::clear_prefix(epoch, limit, None),
+                0 => Reports::<T>::clear_prefix(epoch, limit, cursor),
+                1 => Credits::<T>::clear_prefix(epoch, limit, cursor),
+                2 => Observations::<T>::clear_prefix((epoch,), limit, cursor),
+                3 => WorkScores::<T>::clear_prefix(epoch, limit, cursor),
+                4 => KeeperDeviations::<T>::clear_prefix((epoch,), limit, cursor),
+                _ => StorageProofs::<T>::clear_prefix(epoch, limit, cursor),
             };
-            let next = match (result.maybe_cursor.is_some(), stage) {
-                (true, _) => (epoch, stage),
-                (false, 5) => (epoch.saturating_add(1), 0),
-                (false, _) => (epoch, stage + 1),
+            // A storage key is far shorter than the bound; a cursor that did not fit would restart the stage,
+            // which is slower but still correct.
+            let next = match (result.maybe_cursor.map(BoundedVec::try_from), stage) {
+                (Some(cursor), _) => PruneState {
+                    epoch,
+                    stage,
+                    cursor: cursor.ok(),
+                },
+                (None, LAST_PRUNE_STAGE) => PruneState {
+                    epoch: epoch.saturating_add(1),
+                    stage: 0,
+                    cursor: None,
+                },
+                (None, _) => PruneState {
+                    epoch,
+                    stage: stage + 1,
+                    cursor: None,
+                },
             };
             PruneCursor::<T>::put(next);
             T::WeightInfo::prune_old_epochs(result.backend)
