@@ -74,8 +74,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size: measured `163`, estimated `5563`.
-		// Minimum execution time: 598_583_000 picoseconds.
-		Weight::from_parts(713_174_000, 0)
+		// Minimum execution time: 570_671_000 picoseconds.
+		Weight::from_parts(633_385_000, 0)
 			.saturating_add(Weight::from_parts(0, 5563))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -84,8 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	fn update_capabilities() -> Weight {
 		// Proof size: measured `1248`, estimated `4649`.
-		// Minimum execution time: 161_180_000 picoseconds.
-		Weight::from_parts(190_303_000, 0)
+		// Minimum execution time: 155_412_000 picoseconds.
+		Weight::from_parts(183_002_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
 		// Proof size: measured `1248`, estimated `4649`.
-		// Minimum execution time: 155_802_000 picoseconds.
-		Weight::from_parts(182_642_000, 0)
+		// Minimum execution time: 146_979_000 picoseconds.
+		Weight::from_parts(166_779_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -110,28 +110,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EdgeNodes::CounterForNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::OperatorNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::OperatorNodes` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Pins` (r:0 w:1)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
 	fn withdraw_deposit() -> Weight {
-		// Proof size: measured `4195`, estimated `5563`.
-		// Minimum execution time: 543_340_000 picoseconds.
-		Weight::from_parts(572_113_000, 0)
+		// Proof size: measured `4228`, estimated `5563`.
+		// Minimum execution time: 537_702_000 picoseconds.
+		Weight::from_parts(555_999_000, 0)
 			.saturating_add(Weight::from_parts(0, 5563))
 			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	fn set_status() -> Weight {
 		// Proof size: measured `1248`, estimated `4649`.
-		// Minimum execution time: 146_007_000 picoseconds.
-		Weight::from_parts(172_156_000, 0)
+		// Minimum execution time: 149_863_000 picoseconds.
+		Weight::from_parts(172_707_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Pins` (r:1 w:1)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
 	fn pin() -> Weight {
-		Weight::from_parts(100_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+		// Proof size: measured `11523`, estimated `13755`.
+		// Minimum execution time: 199_377_000 picoseconds.
+		Weight::from_parts(214_510_000, 0)
+			.saturating_add(Weight::from_parts(0, 13755))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Pins` (r:1 w:1)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
 	fn unpin() -> Weight {
-		Weight::from_parts(100_000_000, 5_000).saturating_add(T::DbWeight::get().reads_writes(2, 1))
+		// Proof size: measured `11563`, estimated `13755`.
+		// Minimum execution time: 199_117_000 picoseconds.
+		Weight::from_parts(216_844_000, 0)
+			.saturating_add(Weight::from_parts(0, 13755))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
 }

@@ -78,8 +78,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
 		// Proof size: measured `457`, estimated `39479`.
-		// Minimum execution time: 350_383_000 picoseconds.
-		Weight::from_parts(384_403_000, 0)
+		// Minimum execution time: 348_180_000 picoseconds.
+		Weight::from_parts(371_504_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -99,10 +99,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 64]`.
 	fn answer_challenge(k: u32, ) -> Weight {
 		// Proof size: measured `711`, estimated `39479`.
-		// Minimum execution time: 455_600_000 picoseconds.
-		Weight::from_parts(285_727_948, 0)
+		// Minimum execution time: 445_865_000 picoseconds.
+		Weight::from_parts(437_749_318, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(66_336_571, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(59_124_777, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
@@ -117,29 +117,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Observations` (r:17 w:1)
-	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(152), added: 2627, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(160), added: 2635, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::KeeperDeviations` (r:0 w:7)
-	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::WorkScores` (r:0 w:1)
 	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 15]`.
 	fn submit_observation(o: u32, ) -> Weight {
-		// Proof size: measured `1335`, estimated `47511`.
-		// Minimum execution time: 467_467_000 picoseconds.
-		Weight::from_parts(515_940_685, 0)
+		// Proof size: measured `1343`, estimated `47511`.
+		// Minimum execution time: 464_633_000 picoseconds.
+		Weight::from_parts(501_506_324, 0)
 			.saturating_add(Weight::from_parts(0, 47511))
-			.saturating_add(Weight::from_parts(69_138_605, 0).saturating_mul(o.into()))
+			.saturating_add(Weight::from_parts(67_823_605, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(o.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
-			.saturating_add(Weight::from_parts(0, 2627).saturating_mul(o.into()))
+			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(o.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 63_886_000 picoseconds.
-		Weight::from_parts(68_592_000, 0)
+		// Minimum execution time: 63_625_000 picoseconds.
+		Weight::from_parts(67_641_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -147,8 +147,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
 		// Proof size: measured `152`, estimated `3545`.
-		// Minimum execution time: 129_213_000 picoseconds.
-		Weight::from_parts(137_285_000, 0)
+		// Minimum execution time: 122_132_000 picoseconds.
+		Weight::from_parts(129_363_000, 0)
 			.saturating_add(Weight::from_parts(0, 3545))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -157,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
 		// Proof size: measured `254`, estimated `3545`.
-		// Minimum execution time: 151_797_000 picoseconds.
-		Weight::from_parts(162_372_000, 0)
+		// Minimum execution time: 138_586_000 picoseconds.
+		Weight::from_parts(144_626_000, 0)
 			.saturating_add(Weight::from_parts(0, 3545))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -176,10 +176,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
 		// Proof size: measured `929`, estimated `4649`.
-		// Minimum execution time: 139_798_000 picoseconds.
-		Weight::from_parts(147_900_000, 0)
+		// Minimum execution time: 128_752_000 picoseconds.
+		Weight::from_parts(129_153_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
-			.saturating_add(Weight::from_parts(57_054_410, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(51_424_261, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -196,20 +196,49 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
 		// Proof size: measured `327`, estimated `39479`.
-		// Minimum execution time: 103_525_000 picoseconds.
-		Weight::from_parts(104_105_000, 0)
+		// Minimum execution time: 91_296_000 picoseconds.
+		Weight::from_parts(91_407_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(124_056_449, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(111_247_541, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
 	}
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochSeeds` (r:1 w:0)
+	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::StorageProofs` (r:1 w:1)
+	/// Proof: `Gpow::StorageProofs` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn answer_storage_challenge() -> Weight {
-		Weight::from_parts(500_000_000, 10_000).saturating_add(T::DbWeight::get().reads_writes(6, 1))
+		// Proof size: measured `470`, estimated `13755`.
+		// Minimum execution time: 240_319_000 picoseconds.
+		Weight::from_parts(284_735_000, 0)
+			.saturating_add(Weight::from_parts(0, 13755))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::PruneCursor` (r:1 w:1)
+	/// Proof: `Gpow::PruneCursor` (`max_values`: Some(1), `max_size`: Some(264), added: 759, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Reports` (r:1000 w:1000)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
-		Weight::from_parts(10_000_000, 1_000).saturating_add(T::DbWeight::get().reads_writes(2 + n as u64, 1 + n as u64))
+		// Proof size: measured `264`, estimated `1749`.
+		// Minimum execution time: 112_398_000 picoseconds.
+		Weight::from_parts(76_329_485, 0)
+			.saturating_add(Weight::from_parts(0, 1749))
+			.saturating_add(Weight::from_parts(6_529_237, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2656).saturating_mul(n.into()))
 	}
 }
