@@ -3,32 +3,16 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{wait_for, Node, NodeConfig, TempDir};
-use enreach_node::transaction::{sign, SigningContext};
+use common::{dev_node, wait_for, TempDir, BLOCKS};
+use enreach_node::transaction::sign;
 use enreach_runtime::{BalancesCall, RuntimeCall, UNIT};
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
 
-const STARTUP: Duration = Duration::from_secs(120);
-/// Three 6 s blocks plus slack for a loaded 2-core machine.
-const BLOCKS: Duration = Duration::from_secs(90);
-
-async fn signing_context(node: &Node) -> SigningContext {
-    let best = node.best_number().await;
-    let best_hash = node.block_hash(best).await.expect("best block has a hash");
-    SigningContext {
-        genesis_hash: node.genesis_hash().await,
-        checkpoint: (best_hash, best),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_authors_finalizes_and_transfers() {
     let dir = TempDir::new("dev");
-    let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
-    node.wait_rpc(STARTUP).await;
+    let node = dev_node(&dir).await;
 
     wait_for("3 authored blocks", BLOCKS, || async {
         (node.best_number().await >= 3).then_some(())
@@ -59,7 +43,7 @@ async fn dev_chain_authors_finalizes_and_transfers() {
         &alice.pair(),
         call,
         alice_nonce,
-        signing_context(&node).await,
+        node.signing_context(node.best_number().await).await,
     );
     node.submit(&xt)
         .await
@@ -90,12 +74,7 @@ async fn dev_chain_authors_finalizes_and_transfers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_chain_rejects_bad_transactions_and_keeps_running() {
     let dir = TempDir::new("dev-bad");
-    let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
-    node.wait_rpc(STARTUP).await;
-    wait_for("a first block", BLOCKS, || async {
-        (node.best_number().await >= 1).then_some(())
-    })
-    .await;
+    let mut node = dev_node(&dir).await;
 
     // Bytes that are not an extrinsic at all.
     let err = node
@@ -114,7 +93,12 @@ async fn dev_chain_rejects_bad_transactions_and_keeps_running() {
         dest: Sr25519Keyring::Bob.to_account_id().into(),
         value: UNIT,
     });
-    let xt = sign(&pauper, call, 0, signing_context(&node).await);
+    let xt = sign(
+        &pauper,
+        call,
+        0,
+        node.signing_context(node.best_number().await).await,
+    );
     let err = node
         .submit(&xt)
         .await

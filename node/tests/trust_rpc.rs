@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use codec::Encode;
-use common::{wait_for, Node, NodeConfig, TempDir};
-use enreach_node::transaction::{sign, SigningContext};
+use common::{dev_node, wait_for, TempDir, BLOCKS};
+use enreach_node::transaction::sign;
 use enreach_primitives::{Capabilities, Continent, NatType, NodeId, Region, SoftwareVersion};
 use enreach_runtime::RuntimeCall;
 use jsonrpsee::rpc_params;
@@ -15,18 +13,10 @@ use serde_json::Value;
 use sp_core::{ed25519, Pair};
 use sp_keyring::Sr25519Keyring;
 
-const STARTUP: Duration = Duration::from_secs(120);
-const BLOCKS: Duration = Duration::from_secs(90);
-
 #[tokio::test(flavor = "multi_thread")]
 async fn operators_register_nodes_and_dapps_read_them_over_rpc() {
     let dir = TempDir::new("trust");
-    let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
-    node.wait_rpc(STARTUP).await;
-    wait_for("a first block", BLOCKS, || async {
-        (node.best_number().await >= 1).then_some(())
-    })
-    .await;
+    let mut node = dev_node(&dir).await;
 
     let epoch: Value = node
         .call("gpow_currentEpoch", rpc_params![])
@@ -74,11 +64,7 @@ async fn operators_register_nodes_and_dapps_read_them_over_rpc() {
         endpoints: vec![endpoint.try_into().unwrap()].try_into().unwrap(),
     });
     let (_, nonce) = node.account(&alice.to_account_id()).await;
-    let best = node.best_number().await;
-    let ctx = SigningContext {
-        genesis_hash: genesis,
-        checkpoint: (node.block_hash(best).await.unwrap(), best),
-    };
+    let ctx = node.signing_context(node.best_number().await).await;
     node.submit(&sign(&alice.pair(), call, nonce, ctx))
         .await
         .expect("registration accepted by the pool");
@@ -152,11 +138,7 @@ async fn operators_register_nodes_and_dapps_read_them_over_rpc() {
     let (_, nonce) = node.account(&alice.to_account_id()).await;
     // `system_dryRun` applies at the best block, whose own hash is not yet in its state: use its parent as
     // the mortality checkpoint.
-    let parent = node.best_number().await - 1;
-    let ctx = SigningContext {
-        genesis_hash: genesis,
-        checkpoint: (node.block_hash(parent).await.unwrap(), parent),
-    };
+    let ctx = node.signing_context(node.best_number().await - 1).await;
     let xt = sign(&alice.pair(), again, nonce, ctx);
     let dry_run: String = node
         .call(

@@ -6,9 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{wait_for, Node, NodeConfig, TempDir};
+use common::{wait_for, Node, NodeConfig, TempDir, STARTUP};
 
-const STARTUP: Duration = Duration::from_secs(120);
 const PROGRESS: Duration = Duration::from_secs(180);
 
 #[tokio::test(flavor = "multi_thread")]

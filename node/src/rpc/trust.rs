@@ -109,6 +109,18 @@ impl<C> Trust<C> {
     }
 }
 
+impl<C: ProvideRuntimeApi<Block> + HeaderBackend<Block>> Trust<C> {
+    /// The runtime API and the best block to call it at.
+    fn at_best(
+        &self,
+    ) -> (
+        sp_api::ApiRef<'_, C::Api>,
+        <Block as sp_runtime::traits::Block>::Hash,
+    ) {
+        (self.client.runtime_api(), self.client.info().best_hash)
+    }
+}
+
 fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
 }
@@ -144,12 +156,8 @@ where
 {
     fn node_info(&self, node: String) -> RpcResult<Option<NodeInfo>> {
         let node = parse_node_id(&node)?;
-        let best = self.client.info().best_hash;
-        let view = self
-            .client
-            .runtime_api()
-            .node_info(best, node)
-            .map_err(runtime_error)?;
+        let (api, best) = self.at_best();
+        let view = api.node_info(best, node).map_err(runtime_error)?;
         Ok(view.map(|v| {
             use pallet_edge_nodes::NodeStatus::*;
             let (status, unlock_at) = match v.status {
@@ -174,43 +182,27 @@ where
     }
 
     fn nodes_of(&self, operator: AccountId) -> RpcResult<Vec<String>> {
-        let best = self.client.info().best_hash;
-        let nodes = self
-            .client
-            .runtime_api()
-            .nodes_of(best, operator)
-            .map_err(runtime_error)?;
+        let (api, best) = self.at_best();
+        let nodes = api.nodes_of(best, operator).map_err(runtime_error)?;
         Ok(nodes.iter().map(node_hex).collect())
     }
 
     fn current_epoch(&self) -> RpcResult<Option<Epoch>> {
-        let best = self.client.info().best_hash;
-        let epoch = self
-            .client
-            .runtime_api()
-            .current_epoch(best)
-            .map_err(runtime_error)?;
+        let (api, best) = self.at_best();
+        let epoch = api.current_epoch(best).map_err(runtime_error)?;
         Ok(epoch.map(|(index, start)| Epoch { index, start }))
     }
 
     fn work_score(&self, epoch: EpochIndex, node: String) -> RpcResult<u64> {
         let node = parse_node_id(&node)?;
-        let best = self.client.info().best_hash;
-        Ok(self
-            .client
-            .runtime_api()
-            .work_score(best, epoch, node)
-            .map_err(runtime_error)?)
+        let (api, best) = self.at_best();
+        Ok(api.work_score(best, epoch, node).map_err(runtime_error)?)
     }
 
     fn open_challenge(&self, node: String) -> RpcResult<Option<Challenge>> {
         let node = parse_node_id(&node)?;
-        let best = self.client.info().best_hash;
-        let challenge = self
-            .client
-            .runtime_api()
-            .open_challenge(best, node)
-            .map_err(runtime_error)?;
+        let (api, best) = self.at_best();
+        let challenge = api.open_challenge(best, node).map_err(runtime_error)?;
         Ok(challenge.map(|c| Challenge {
             epoch: c.epoch,
             indices: c.indices,
@@ -220,22 +212,14 @@ where
 
     fn keepers(&self, epoch: EpochIndex, node: String) -> RpcResult<Vec<AccountId>> {
         let node = parse_node_id(&node)?;
-        let best = self.client.info().best_hash;
-        Ok(self
-            .client
-            .runtime_api()
-            .keepers_of(best, epoch, node)
-            .map_err(runtime_error)?)
+        let (api, best) = self.at_best();
+        Ok(api.keepers_of(best, epoch, node).map_err(runtime_error)?)
     }
 
     fn storage_challenge(&self, node: String) -> RpcResult<Option<StorageChallenge>> {
         let node = parse_node_id(&node)?;
-        let best = self.client.info().best_hash;
-        let challenge = self
-            .client
-            .runtime_api()
-            .storage_challenge(best, node)
-            .map_err(runtime_error)?;
+        let (api, best) = self.at_best();
+        let challenge = api.storage_challenge(best, node).map_err(runtime_error)?;
         Ok(challenge.map(|c| StorageChallenge {
             content: format!("0x{}", hex::encode(c.content.0)),
             len: c.len,

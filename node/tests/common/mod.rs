@@ -200,6 +200,17 @@ impl Node {
             .expect("block hash")
     }
 
+    /// What a transaction signed now commits to: this chain's genesis and block `at` as mortality checkpoint.
+    pub async fn signing_context(&self, at: u32) -> enreach_node::transaction::SigningContext {
+        enreach_node::transaction::SigningContext {
+            genesis_hash: self.genesis_hash().await,
+            checkpoint: (
+                self.block_hash(at).await.expect("checkpoint block exists"),
+                at,
+            ),
+        }
+    }
+
     /// Genesis hash, for signing.
     pub async fn genesis_hash(&self) -> Hash {
         self.block_hash(0).await.expect("genesis exists")
@@ -253,6 +264,22 @@ impl Drop for Node {
 fn parse_number(header: &Value) -> u32 {
     let hex_number = header["number"].as_str().expect("header has a number");
     u32::from_str_radix(hex_number.trim_start_matches("0x"), 16).expect("hex block number")
+}
+
+/// How long a node may take to start (wasm compilation on a loaded 2-core machine).
+pub const STARTUP: Duration = Duration::from_secs(120);
+/// How long a few 6 s blocks may take on a loaded machine.
+pub const BLOCKS: Duration = Duration::from_secs(90);
+
+/// A `--chain dev` node validating as Alice in `dir`, answering JSON-RPC and past its first block.
+pub async fn dev_node(dir: &TempDir) -> Node {
+    let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
+    node.wait_rpc(STARTUP).await;
+    wait_for("a first block", BLOCKS, || async {
+        (node.best_number().await >= 1).then_some(())
+    })
+    .await;
+    node
 }
 
 /// Polls `probe` every second until it returns `Some`, failing the test with `what` after `timeout`.

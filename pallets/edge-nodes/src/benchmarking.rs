@@ -57,6 +57,21 @@ where
     who
 }
 
+/// Pins `count` distinct 1 GiB blobs on `node`.
+fn pin_blobs<T: Config>(operator: &T::AccountId, node: NodeId, count: u32) {
+    for i in 0..count {
+        let mut id = [0u8; 32];
+        id[..4].copy_from_slice(&i.to_le_bytes());
+        EdgeNodes::<T>::pin(
+            RawOrigin::Signed(operator.clone()).into(),
+            node,
+            ContentId(id),
+            1 << 30,
+        )
+        .expect("room for it");
+    }
+}
+
 /// A node key from the benchmark keystore and its proof of possession for `operator`.
 fn node_with_proof<T: Config>(operator: &T::AccountId) -> (NodeId, [u8; 64]) {
     let public = sp_io::crypto::ed25519_generate(BENCH_KEY_TYPE, None);
@@ -178,17 +193,7 @@ mod benchmarks {
         let operator = funded_operator::<T>(0);
         let node = registered_node::<T>(&operator);
         // All but one slot taken: the duplicate scan covers the longest list.
-        for i in 1..T::MaxPinsPerNode::get() {
-            let mut id = [0u8; 32];
-            id[..4].copy_from_slice(&i.to_le_bytes());
-            EdgeNodes::<T>::pin(
-                RawOrigin::Signed(operator.clone()).into(),
-                node,
-                ContentId(id),
-                1 << 30,
-            )
-            .expect("room for it");
-        }
+        pin_blobs::<T>(&operator, node, T::MaxPinsPerNode::get() - 1);
 
         #[extrinsic_call]
         _(
@@ -205,17 +210,7 @@ mod benchmarks {
     fn unpin() {
         let operator = funded_operator::<T>(0);
         let node = registered_node::<T>(&operator);
-        for i in 0..T::MaxPinsPerNode::get() {
-            let mut id = [0u8; 32];
-            id[..4].copy_from_slice(&i.to_le_bytes());
-            EdgeNodes::<T>::pin(
-                RawOrigin::Signed(operator.clone()).into(),
-                node,
-                ContentId(id),
-                1 << 30,
-            )
-            .expect("room for it");
-        }
+        pin_blobs::<T>(&operator, node, T::MaxPinsPerNode::get());
 
         #[extrinsic_call]
         _(RawOrigin::Signed(operator), node, ContentId([0; 32]));
