@@ -196,7 +196,7 @@ where
     fn work_score(&self, epoch: EpochIndex, node: String) -> RpcResult<u64> {
         let node = parse_node_id(&node)?;
         let (api, best) = self.at_best();
-        Ok(api.work_score(best, epoch, node).map_err(runtime_error)?)
+        api.work_score(best, epoch, node).map_err(runtime_error)
     }
 
     fn open_challenge(&self, node: String) -> RpcResult<Option<Challenge>> {
@@ -213,7 +213,7 @@ where
     fn keepers(&self, epoch: EpochIndex, node: String) -> RpcResult<Vec<AccountId>> {
         let node = parse_node_id(&node)?;
         let (api, best) = self.at_best();
-        Ok(api.keepers_of(best, epoch, node).map_err(runtime_error)?)
+        api.keepers_of(best, epoch, node).map_err(runtime_error)
     }
 
     fn storage_challenge(&self, node: String) -> RpcResult<Option<StorageChallenge>> {
