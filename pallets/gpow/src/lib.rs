@@ -944,8 +944,8 @@ pub mod pallet {
             )
         }
 
-        pub(crate) fn genesis_hash() -> [u8; 32] {
-            let hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+        /// A block hash as the 32 bytes receipts and seeds use (zero-padded if the chain's hash is shorter).
+        fn hash_bytes(hash: &T::Hash) -> [u8; 32] {
             let mut out = [0u8; 32];
             let bytes = hash.as_ref();
             let len = bytes.len().min(32);
@@ -953,13 +953,18 @@ pub mod pallet {
             out
         }
 
+        pub(crate) fn genesis_hash() -> [u8; 32] {
+            Self::hash_bytes(&frame_system::Pallet::<T>::block_hash(
+                BlockNumberFor::<T>::zero(),
+            ))
+        }
+
         pub(crate) fn start_epoch(index: EpochIndex, now: BlockNumberFor<T>) -> Weight {
             CurrentEpoch::<T>::put(EpochInfo { index, start: now });
-            let mut seed = [0u8; 32];
-            let parent = frame_system::Pallet::<T>::parent_hash();
-            let len = parent.as_ref().len().min(32);
-            seed[..len].copy_from_slice(&parent.as_ref()[..len]);
-            EpochSeeds::<T>::insert(index, seed);
+            EpochSeeds::<T>::insert(
+                index,
+                Self::hash_bytes(&frame_system::Pallet::<T>::parent_hash()),
+            );
             let keepers = BoundedVec::<_, T::MaxKeepers>::truncate_from(
                 T::Keepers::keepers()
                     .into_iter()
