@@ -4,6 +4,7 @@
 // sc-cli, sc-service and jsonrpsee return large error types by design; boxing them at every call would obscure
 // the code for no gain outside hot paths.
 #![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
 pub mod benchmarking;
 pub mod chain_spec;

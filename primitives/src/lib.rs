@@ -11,6 +11,7 @@
 //! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

@@ -20,6 +20,7 @@
 //! suspend or jail a node and read who operates it.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -75,7 +76,10 @@ pub enum NodeStatus<BlockNumber> {
     /// Punished for an offence; earns nothing until governance reactivates it.
     Jailed,
     /// Deregistered by its operator; the deposit is released at the given block.
-    Leaving { unlock_at: BlockNumber },
+    Leaving {
+        /// Block at which the deposit unlocks.
+        unlock_at: BlockNumber,
+    },
 }
 
 /// A registered node, as stored.
@@ -236,29 +240,48 @@ pub mod pallet {
     pub enum Event<T: Config> {
         /// A node pinned content.
         Pinned {
+            /// The edge node.
             node: NodeId,
+            /// BLAKE3 hash of the content.
             content: ContentId,
+            /// Length of the content in bytes.
             len: u64,
         },
         /// A node unpinned content.
-        Unpinned { node: NodeId, content: ContentId },
+        Unpinned {
+            /// The edge node.
+            node: NodeId,
+            /// BLAKE3 hash of the content.
+            content: ContentId,
+        },
         /// A node joined.
         NodeRegistered {
+            /// The edge node.
             node: NodeId,
+            /// The operator account.
             operator: T::AccountId,
+            /// The deposit held.
             deposit: BalanceOf<T>,
         },
         /// A node's capabilities or endpoints changed.
-        CapabilitiesUpdated { node: NodeId },
+        CapabilitiesUpdated {
+            /// The edge node.
+            node: NodeId,
+        },
         /// A node's status changed.
         StatusChanged {
+            /// The edge node.
             node: NodeId,
+            /// The new status.
             status: NodeStatus<BlockNumberFor<T>>,
         },
         /// A node left and its deposit was released.
         NodeRemoved {
+            /// The edge node.
             node: NodeId,
+            /// The operator account.
             operator: T::AccountId,
+            /// The deposit released (less any slashes).
             released: BalanceOf<T>,
         },
     }

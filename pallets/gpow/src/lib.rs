@@ -24,6 +24,7 @@
 //! report.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -103,7 +104,9 @@ pub struct GpowParams<BlockNumber> {
 pub enum ReportStatus<BlockNumber> {
     /// Waiting for the challenge answer; the challenge seed is the hash of block `seed_block`.
     Challenged {
+        /// The block whose hash seeds the sample.
         seed_block: BlockNumber,
+        /// Last block at which the answer is accepted.
         deadline: BlockNumber,
     },
     /// The challenge was answered correctly; the claimed bytes were credited.
@@ -390,46 +393,75 @@ pub mod pallet {
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
         /// A new epoch started.
-        EpochStarted { epoch: EpochIndex, keepers: u32 },
+        EpochStarted {
+            /// The epoch concerned.
+            epoch: EpochIndex,
+            /// Number of eligible keepers in the snapshot.
+            keepers: u32,
+        },
         /// A node reported its work for an epoch and was challenged.
         WorkReported {
+            /// The edge node.
             node: NodeId,
+            /// The epoch concerned.
             epoch: EpochIndex,
+            /// Receipts under the reported root.
             receipts: u32,
+            /// Bytes claimed.
             bytes: u64,
+            /// Last block for the challenge answer.
             deadline: BlockNumberFor<T>,
         },
         /// A challenge was answered correctly; the claimed bytes are credited.
         WorkVerified {
+            /// The edge node.
             node: NodeId,
+            /// The epoch concerned.
             epoch: EpochIndex,
+            /// Bytes claimed.
             bytes: u64,
         },
         /// A challenge expired unanswered; the report is void and an offence was reported.
-        ReportVoided { node: NodeId, epoch: EpochIndex },
+        ReportVoided {
+            /// The edge node.
+            node: NodeId,
+            /// The epoch concerned.
+            epoch: EpochIndex,
+        },
         /// A keeper observed a node.
         Observed {
+            /// The observing keeper.
             keeper: T::AccountId,
+            /// The edge node.
             node: NodeId,
+            /// The epoch concerned.
             epoch: EpochIndex,
+            /// The node's work score after this observation.
             score: WorkScore,
         },
         /// Governance changed the parameters.
         ParamsChanged,
         /// A node proved it stores the challenged chunk of its pinned content.
         StorageProven {
+            /// The edge node.
             node: NodeId,
+            /// The epoch concerned.
             epoch: EpochIndex,
+            /// BLAKE3 hash of the content.
             content: ContentId,
         },
         /// A dApp authorized a client key; its receipts are now paid by the dApp.
         ClientAuthorized {
+            /// The client key.
             client: ClientKey,
+            /// The dApp account that pays for it.
             payer: T::AccountId,
         },
         /// A dApp revoked a client key.
         ClientRevoked {
+            /// The client key.
             client: ClientKey,
+            /// The dApp account that pays for it.
             payer: T::AccountId,
         },
     }
