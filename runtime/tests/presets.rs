@@ -1,0 +1,42 @@
+//! The genesis presets build into a working state: the validators the presets name become the Aura and
+//! GRANDPA authorities through pallet-session, and the GPoW parameters are valid.
+
+use enreach_runtime::{genesis_config_presets::get_preset, Runtime, RuntimeGenesisConfig};
+use frame_support::traits::Get;
+use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_runtime::BuildStorage;
+
+/// Builds the storage of preset `id` and runs `check` inside it.
+fn with_preset(id: &str, check: impl FnOnce()) {
+    let json = get_preset(&id.into()).expect("preset exists");
+    let patch: serde_json::Value = serde_json::from_slice(&json).expect("preset is JSON");
+    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+    sc_chain_spec::json_patch::merge(&mut config, patch);
+    let config: RuntimeGenesisConfig =
+        serde_json::from_value(config).expect("preset matches the runtime's genesis");
+    let storage = config.build_storage().expect("genesis builds");
+    sp_io::TestExternalities::new(storage).execute_with(check);
+}
+
+#[test]
+fn local_testnet_has_four_validators_in_aura_and_grandpa() {
+    with_preset(LOCAL_TESTNET_RUNTIME_PRESET, || {
+        assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 4);
+        assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+        assert_eq!(
+            pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(),
+            4
+        );
+        assert!(pallet_sudo::Key::<Runtime>::get().is_some());
+    });
+}
+
+#[test]
+fn development_has_alice_alone_and_valid_gpow_parameters() {
+    with_preset(DEV_RUNTIME_PRESET, || {
+        assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+        let params = pallet_gpow::Params::<Runtime>::get().expect("GPoW configured at genesis");
+        assert!(pallet_gpow::Pallet::<Runtime>::params_are_valid(&params));
+        assert!(params.sample_size <= <Runtime as pallet_gpow::Config>::MaxSampleSize::get());
+    });
+}
