@@ -138,6 +138,9 @@ pub trait NodeRegistry<AccountId> {
     fn pins(node: &NodeId) -> Vec<Pin>;
     /// Jails `node` after an offence; no effect if it is not registered or already leaving.
     fn jail(node: &NodeId);
+    /// Moves `fraction` of `node`'s held deposit to `beneficiary` (the treasury) after an offence, also while it
+    /// is leaving; no effect if the node is gone.
+    fn slash_deposit(node: &NodeId, fraction: sp_runtime::Perbill, beneficiary: &AccountId);
     /// Registers `node` as active for `operator` without deposit or proof, for other pallets' benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn register_for_benchmark(node: NodeId, operator: AccountId, region: Region);
@@ -283,6 +286,13 @@ pub mod pallet {
             operator: T::AccountId,
             /// The deposit released (less any slashes).
             released: BalanceOf<T>,
+        },
+        /// Part of a node's deposit was slashed for an offence.
+        DepositSlashed {
+            /// The edge node.
+            node: NodeId,
+            /// The amount taken from the deposit.
+            amount: BalanceOf<T>,
         },
     }
 
@@ -578,6 +588,30 @@ pub mod pallet {
         fn jail(node: &NodeId) {
             // A node that is gone or leaving has nothing left to jail; its deposit is still slashable.
             let _ = Self::change_status(node, NodeStatus::Jailed);
+        }
+
+        fn slash_deposit(node: &NodeId, fraction: sp_runtime::Perbill, beneficiary: &T::AccountId) {
+            use frame_support::traits::tokens::{Fortitude, Restriction};
+            Nodes::<T>::mutate(node, |info| {
+                let Some(info) = info else { return };
+                let amount = fraction.mul_floor(info.deposit);
+                // Best effort: what is still held is what can be taken.
+                let slashed = T::Currency::transfer_on_hold(
+                    &HoldReason::NodeDeposit.into(),
+                    &info.operator,
+                    beneficiary,
+                    amount,
+                    Precision::BestEffort,
+                    Restriction::Free,
+                    Fortitude::Force,
+                )
+                .unwrap_or_default();
+                info.deposit = info.deposit.saturating_sub(slashed);
+                Self::deposit_event(Event::DepositSlashed {
+                    node: *node,
+                    amount: slashed,
+                });
+            });
         }
 
         #[cfg(feature = "runtime-benchmarks")]

@@ -153,14 +153,15 @@ pub struct KeeperCandidate<AccountId> {
 pub struct PruneState {
     /// The epoch being deleted.
     pub epoch: EpochIndex,
-    /// Which map: reports, credits, observations, scores, deviations, storage proofs.
+    /// Which map: reports, credits, observations, scores, deviations, storage proofs, total score, keeper
+    /// oversight, deviation counts.
     pub stage: u8,
     /// Where the previous page stopped.
     pub cursor: Option<frame_support::BoundedVec<u8, frame_support::traits::ConstU32<256>>>,
 }
 
 /// Index of the last map in [`PruneState::stage`].
-const LAST_PRUNE_STAGE: u8 = 5;
+const LAST_PRUNE_STAGE: u8 = 8;
 
 /// Work-related offences, reported to GPoS for slashing.
 #[derive(
@@ -190,6 +191,23 @@ pub trait ClientAuthority<AccountId> {
 pub trait WorkOffenceHandler<AccountId> {
     /// `node`, operated by `operator`, committed `offence` in `epoch`.
     fn on_offence(node: &NodeId, operator: &AccountId, epoch: EpochIndex, offence: WorkOffence);
+}
+
+/// Receives verified work as it is proven, for settlement to charge dApps and pay nodes.
+pub trait WorkAccounting<AccountId> {
+    /// `bytes` served by `node` (operated by `operator`) in `epoch` to clients paid for by `payer` were
+    /// verified by a challenge answer.
+    fn on_traffic_verified(
+        epoch: EpochIndex,
+        node: &NodeId,
+        operator: &AccountId,
+        payer: &AccountId,
+        bytes: u64,
+    );
+}
+
+impl<AccountId> WorkAccounting<AccountId> for () {
+    fn on_traffic_verified(_: EpochIndex, _: &NodeId, _: &AccountId, _: &AccountId, _: u64) {}
 }
 
 /// The keepers eligible this epoch (GPoS supplies them, weighted by effective stake).
@@ -233,6 +251,8 @@ pub mod pallet {
         type ClientAuthority: ClientAuthority<Self::AccountId>;
         /// Receives offences.
         type OffenceHandler: WorkOffenceHandler<Self::AccountId>;
+        /// Receives verified traffic (settlement).
+        type Accounting: WorkAccounting<Self::AccountId>;
         /// Supplies keepers each epoch.
         type Keepers: KeeperSet<Self::AccountId>;
         /// Who may change [`GpowParams`].
@@ -343,6 +363,35 @@ pub mod pallet {
         Blake2_128Concat,
         NodeId,
         WorkScore,
+        ValueQuery,
+    >;
+
+    /// Sum of all nodes' work scores per epoch: the denominator when capacity is paid in proportion to score.
+    #[pallet::storage]
+    pub type TotalWorkScore<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, u128, ValueQuery>;
+
+    /// Per epoch and keeper, the sum of the work scores of the nodes it observed: the verified work it
+    /// guarantees, from which GPoS derives its stake limit.
+    #[pallet::storage]
+    pub type KeeperOversight<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        T::AccountId,
+        u64,
+        ValueQuery,
+    >;
+
+    /// Per epoch and keeper, how many of its observations are currently far from their node's median.
+    #[pallet::storage]
+    pub type DeviationCount<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        T::AccountId,
+        u32,
         ValueQuery,
     >;
 
@@ -680,9 +729,10 @@ pub mod pallet {
             for (payer, bytes) in per_payer {
                 let share = (total.saturating_mul(bytes as u128) / sampled_bytes.max(1))
                     .saturated_into::<u64>();
-                Credits::<T>::mutate(epoch, (node, payer), |credit| {
+                Credits::<T>::mutate(epoch, (node, &payer), |credit| {
                     *credit = credit.saturating_add(share)
                 });
+                T::Accounting::on_traffic_verified(epoch, &node, &record.operator, &payer, share);
             }
             record.status = ReportStatus::Verified;
             Reports::<T>::insert(epoch, node, record.clone());
@@ -734,11 +784,30 @@ pub mod pallet {
             let observations: Vec<&KeeperObservation> = all.iter().map(|(_, o)| o).collect();
             let (score, deviating) =
                 scoring::score_of(&observations, params.keeper_tolerance_percent);
+            let old_score = WorkScores::<T>::get(epoch, node);
             WorkScores::<T>::insert(epoch, node, score);
+            TotalWorkScore::<T>::mutate(epoch, |total| {
+                *total = total.saturating_sub(old_score as u128).saturating_add(score as u128)
+            });
+            // Every keeper that observed the node now vouches for its new score (the new keeper had vouched
+            // for nothing yet).
+            for (observer, _) in &all {
+                let vouched = if *observer == keeper { 0 } else { old_score };
+                KeeperOversight::<T>::mutate(epoch, observer, |sum| {
+                    *sum = sum.saturating_sub(vouched).saturating_add(score)
+                });
+            }
             // At most `keepers_per_node` entries under this prefix.
-            let _ = KeeperDeviations::<T>::clear_prefix((epoch, node), u32::MAX, None);
+            for (previous, ()) in KeeperDeviations::<T>::drain_prefix((epoch, node)) {
+                DeviationCount::<T>::mutate(epoch, previous, |count| {
+                    *count = count.saturating_sub(1)
+                });
+            }
             for i in deviating {
                 KeeperDeviations::<T>::insert((epoch, node, &all[i].0), ());
+                DeviationCount::<T>::mutate(epoch, &all[i].0, |count| {
+                    *count = count.saturating_add(1)
+                });
             }
             Self::deposit_event(Event::Observed {
                 keeper,
@@ -850,6 +919,13 @@ pub mod pallet {
                 && (1..=T::MaxSampleSize::get()).contains(&params.sample_size)
                 && (1..=T::MaxKeepersPerNode::get()).contains(&params.keepers_per_node)
                 && params.min_sampled_bytes_percent <= 100
+                // A report's challenge must be settled before the epoch after next starts, when settlement
+                // pays for it.
+                && params
+                    .submission_window
+                    .saturating_add(params.challenge_delay)
+                    .saturating_add(params.answer_window)
+                    <= params.epoch_length
                 && params.keeper_tolerance_percent <= 100
         }
 
@@ -929,7 +1005,18 @@ pub mod pallet {
                 2 => Observations::<T>::clear_prefix((epoch,), limit, cursor),
                 3 => WorkScores::<T>::clear_prefix(epoch, limit, cursor),
                 4 => KeeperDeviations::<T>::clear_prefix((epoch,), limit, cursor),
-                _ => StorageProofs::<T>::clear_prefix(epoch, limit, cursor),
+                5 => StorageProofs::<T>::clear_prefix(epoch, limit, cursor),
+                6 => {
+                    TotalWorkScore::<T>::remove(epoch);
+                    sp_io::MultiRemovalResults {
+                        maybe_cursor: None,
+                        backend: 1,
+                        unique: 1,
+                        loops: 1,
+                    }
+                }
+                7 => KeeperOversight::<T>::clear_prefix(epoch, limit, cursor),
+                _ => DeviationCount::<T>::clear_prefix(epoch, limit, cursor),
             };
             // A storage key is far shorter than the bound; a cursor that did not fit would restart the stage,
             // which is slower but still correct.

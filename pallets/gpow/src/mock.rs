@@ -82,6 +82,7 @@ impl pallet_gpow::Config for Test {
     type Registry = EdgeNodes;
     type ClientAuthority = Gpow;
     type OffenceHandler = RecordAndJail;
+    type Accounting = ();
     type Keepers = TestKeepers;
     type ParamsOrigin = EnsureRoot<u64>;
     type MaxSampleSize = ConstU32<32>;

@@ -538,6 +538,11 @@ fn governance_sets_valid_parameters_only() {
                 min_sampled_bytes_percent: 101,
                 ..params.clone()
             },
+            // Challenges would outlive the next epoch, when settlement pays for them.
+            crate::GpowParams {
+                answer_window: 5,
+                ..params.clone()
+            },
         ] {
             assert_noop!(
                 Gpow::set_params(RuntimeOrigin::root(), invalid),
@@ -670,6 +675,13 @@ fn only_assigned_keepers_observe_and_the_median_sets_the_score() {
             assigned[0]
         )));
         assert_eq!(Observations::<Test>::iter_prefix((1, node)).count(), 2);
+        // What GPoS reads: both keepers vouch for the final score, only the liar counts a deviation, and the
+        // epoch's total follows the score (not the sum of every intermediate score).
+        assert_eq!(crate::KeeperOversight::<Test>::get(1, assigned[0]), 100_000);
+        assert_eq!(crate::KeeperOversight::<Test>::get(1, assigned[1]), 100_000);
+        assert_eq!(crate::DeviationCount::<Test>::get(1, assigned[1]), 1);
+        assert_eq!(crate::DeviationCount::<Test>::get(1, assigned[0]), 0);
+        assert_eq!(crate::TotalWorkScore::<Test>::get(1), 100_000);
         run_to(26);
         assert_noop!(
             Gpow::submit_observation(
