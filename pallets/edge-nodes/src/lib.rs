@@ -31,6 +31,8 @@ mod benchmarking;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
+#[cfg(feature = "std")]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 pub mod weights;

@@ -102,7 +102,10 @@ mod tests {
         assert_eq!((capped.own, capped.total), (100, 100));
         assert!(capped.guarantors.is_empty());
         let under = counted_stake(10u64, &[(1u32, 5)], 100);
-        assert_eq!((under.own, under.total, under.guarantors), (10, 15, vec![(1, 5)]));
+        assert_eq!(
+            (under.own, under.total, under.guarantors),
+            (10, 15, vec![(1, 5)])
+        );
     }
 
     #[test]

@@ -71,7 +71,16 @@ pub struct KeeperPrefs {
 
 /// Funds on their way out: withdrawable once `era` has started.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
 )]
 pub struct UnlockChunk<Balance> {
     /// Amount unlocking.
@@ -314,8 +323,7 @@ pub mod pallet {
 
     /// Keepers that want to keep and validate, with their preferences.
     #[pallet::storage]
-    pub type Candidates<T: Config> =
-        CountedStorageMap<_, Twox64Concat, T::AccountId, KeeperPrefs>;
+    pub type Candidates<T: Config> = CountedStorageMap<_, Twox64Concat, T::AccountId, KeeperPrefs>;
 
     /// Guarantees of each keeper, oldest first.
     #[pallet::storage]
@@ -367,7 +375,10 @@ pub mod pallet {
     impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
         fn build(&self) {
             for (keeper, bond, commission, region) in &self.keepers {
-                assert!(*bond >= T::MinBond::get(), "genesis keeper bond below MinBond");
+                assert!(
+                    *bond >= T::MinBond::get(),
+                    "genesis keeper bond below MinBond"
+                );
                 Pallet::<T>::hold_into_ledger(keeper, *bond, |ledger| {
                     ledger.active = ledger.active.saturating_add(*bond)
                 })
@@ -550,9 +561,14 @@ pub mod pallet {
         /// Bonds `amount` of the signer's free balance as own stake (holding it).
         #[pallet::call_index(0)]
         #[pallet::weight(T::WeightInfo::bond())]
-        pub fn bond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+        pub fn bond(
+            origin: OriginFor<T>,
+            #[pallet::compact] amount: BalanceOf<T>,
+        ) -> DispatchResult {
             let who = ensure_signed(origin)?;
-            let active = Ledgers::<T>::get(&who).map(|l| l.active).unwrap_or_default();
+            let active = Ledgers::<T>::get(&who)
+                .map(|l| l.active)
+                .unwrap_or_default();
             ensure!(
                 !amount.is_zero() && active.saturating_add(amount) >= T::MinBond::get(),
                 Error::<T>::BondTooSmall
@@ -568,7 +584,10 @@ pub mod pallet {
         /// after `BondingDuration` eras. A validating keeper must keep `MinBond`.
         #[pallet::call_index(1)]
         #[pallet::weight(T::WeightInfo::unbond())]
-        pub fn unbond(origin: OriginFor<T>, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+        pub fn unbond(
+            origin: OriginFor<T>,
+            #[pallet::compact] amount: BalanceOf<T>,
+        ) -> DispatchResult {
             let who = ensure_signed(origin)?;
             let mut ledger = Ledgers::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
             ensure!(
@@ -577,7 +596,10 @@ pub mod pallet {
             );
             let remaining = ledger.active.saturating_sub(amount);
             if Candidates::<T>::contains_key(&who) {
-                ensure!(remaining >= T::MinBond::get(), Error::<T>::KeeperBondTooSmall);
+                ensure!(
+                    remaining >= T::MinBond::get(),
+                    Error::<T>::KeeperBondTooSmall
+                );
             } else {
                 ensure!(
                     remaining.is_zero() || remaining >= T::MinBond::get(),
@@ -763,7 +785,11 @@ pub mod pallet {
                 Self::mint_reward(&keeper, era, amount);
             }
             let size = T::ExposurePageSize::get() as usize;
-            for (guarantor, counted) in exposure.guarantors.iter().skip(page as usize * size).take(size)
+            for (guarantor, counted) in exposure
+                .guarantors
+                .iter()
+                .skip(page as usize * size)
+                .take(size)
             {
                 let amount =
                     guarantor_reward(reward, exposure.commission, *counted, exposure.total);
@@ -789,7 +815,9 @@ pub mod pallet {
             );
             UnappliedSlashes::<T>::try_mutate(era, |slashes| -> DispatchResult {
                 ensure!(
-                    indices.last().is_some_and(|last| (*last as usize) < slashes.len()),
+                    indices
+                        .last()
+                        .is_some_and(|last| (*last as usize) < slashes.len()),
                     Error::<T>::InvalidSlashIndex
                 );
                 for index in indices.iter().rev() {
@@ -814,7 +842,9 @@ pub mod pallet {
         ) -> DispatchResult {
             T::Currency::hold(&HoldReason::Staking.into(), who, amount)
                 .map_err(|_| Error::<T>::InsufficientBalance)?;
-            Ledgers::<T>::mutate(who, |ledger| record(ledger.get_or_insert_with(Default::default)));
+            Ledgers::<T>::mutate(who, |ledger| {
+                record(ledger.get_or_insert_with(Default::default))
+            });
             Ok(())
         }
 
@@ -872,9 +902,14 @@ pub mod pallet {
         }
 
         /// What would count of `keeper`'s stake now, with the work of `epoch`.
-        pub fn exposure_now(keeper: &T::AccountId, epoch: Option<EpochIndex>) -> Option<Exposure<T>> {
+        pub fn exposure_now(
+            keeper: &T::AccountId,
+            epoch: Option<EpochIndex>,
+        ) -> Option<Exposure<T>> {
             let prefs = Candidates::<T>::get(keeper)?;
-            let own = Ledgers::<T>::get(keeper).map(|l| l.active).unwrap_or_default();
+            let own = Ledgers::<T>::get(keeper)
+                .map(|l| l.active)
+                .unwrap_or_default();
             let guarantees = Guarantees::<T>::get(keeper);
             let limit = Self::stake_limit(keeper, epoch);
             let counted = counted_stake(own, &guarantees, limit);
@@ -1005,7 +1040,8 @@ pub mod pallet {
                 }
                 SlashTarget::Keeper(keeper) => {
                     if let Some(mut ledger) = Ledgers::<T>::get(keeper) {
-                        let taken = Self::take_held(keeper, slash.fraction.mul_floor(ledger.active));
+                        let taken =
+                            Self::take_held(keeper, slash.fraction.mul_floor(ledger.active));
                         ledger.active = ledger.active.saturating_sub(taken);
                         amount = amount.saturating_add(taken);
                         Ledgers::<T>::insert(keeper, ledger);
@@ -1110,7 +1146,9 @@ pub mod pallet {
         /// Keepers with effective stake this era, weighted by it (scaled so the weights sum to at most 2^40).
         fn keepers() -> Vec<pallet_gpow::KeeperCandidate<T::AccountId>> {
             let era = CurrentEra::<T>::get();
-            let total = ErasTotalStake::<T>::get(era).saturated_into::<u128>().max(1);
+            let total = ErasTotalStake::<T>::get(era)
+                .saturated_into::<u128>()
+                .max(1);
             ErasExposure::<T>::iter_prefix(era)
                 .filter_map(|(account, exposure)| {
                     let prefs = Candidates::<T>::get(&account)?;

@@ -143,7 +143,10 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
         .build_storage()
         .unwrap();
     pallet_balances::GenesisConfig::<Test> {
-        balances: (1..=9).chain([Treasury::get()]).map(|a| (a, 10_000)).collect(),
+        balances: (1..=9)
+            .chain([Treasury::get()])
+            .map(|a| (a, 10_000))
+            .collect(),
         ..Default::default()
     }
     .assimilate_storage(&mut storage)

@@ -3,20 +3,17 @@
 //! deferral unless governance cancels them.
 
 use crate::{
-    mock::*, Candidates, CurrentEra, Error, ErasExposure, ErasRewardPot, Event, Guarantees,
+    mock::*, Candidates, CurrentEra, ErasExposure, ErasRewardPot, Error, Event, Guarantees,
     KeeperPrefs, Ledgers, SlashReason, SlashTarget, StakingRewards, UnappliedSlashes,
 };
-use enreach_primitives::{
-    Capabilities, Continent, NatType, NodeId, Region, SoftwareVersion,
-};
+use enreach_primitives::{Continent, NodeId, Region};
 use frame_support::{
     assert_noop, assert_ok,
     traits::fungible::{Inspect, InspectHold},
     BoundedVec,
 };
-use pallet_edge_nodes::{pop_payload, NodeStatus};
+use pallet_edge_nodes::NodeStatus;
 use pallet_gpow::{KeeperSet, WorkOffence, WorkOffenceHandler};
-use sp_core::{ed25519, Pair};
 use sp_runtime::{testing::UintAuthorityId, DispatchError, Perbill};
 
 /// The region every test keeper works from.
@@ -60,7 +57,10 @@ fn set_keys(who: u64) {
 fn bond_holds_funds_and_needs_the_minimum() {
     new_test_ext().execute_with(|| {
         assert_noop!(Gpos::bond(signed(3), 9), Error::<Test>::BondTooSmall);
-        assert_noop!(Gpos::bond(signed(3), 20_000), Error::<Test>::InsufficientBalance);
+        assert_noop!(
+            Gpos::bond(signed(3), 20_000),
+            Error::<Test>::InsufficientBalance
+        );
         assert_ok!(Gpos::bond(signed(3), 10));
         // Topping up needs no minimum once the bond is there.
         assert_ok!(Gpos::bond(signed(3), 1));
@@ -79,7 +79,10 @@ fn unbonded_funds_unlock_after_the_bonding_duration() {
         // What stays must be zero or at least the minimum.
         assert_noop!(Gpos::unbond(signed(3), 45), Error::<Test>::BondTooSmall);
         assert_ok!(Gpos::unbond(signed(3), 20));
-        assert_noop!(Gpos::withdraw_unbonded(signed(3)), Error::<Test>::NothingToWithdraw);
+        assert_noop!(
+            Gpos::withdraw_unbonded(signed(3)),
+            Error::<Test>::NothingToWithdraw
+        );
         run_to_era(1);
         assert_ok!(Gpos::unbond(signed(3), 30));
         run_to_era(2);
@@ -89,14 +92,20 @@ fn unbonded_funds_unlock_after_the_bonding_duration() {
         assert_ok!(Gpos::withdraw_unbonded(signed(3)));
         assert_eq!(held(3), 0);
         assert_eq!(Balances::balance(&3), 10_000);
-        assert!(Ledgers::<Test>::get(3).is_none(), "an empty ledger is removed");
+        assert!(
+            Ledgers::<Test>::get(3).is_none(),
+            "an empty ledger is removed"
+        );
     });
 }
 
 #[test]
 fn unlocking_chunks_are_bounded_and_keepers_keep_the_minimum() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Gpos::unbond(signed(1), 91), Error::<Test>::KeeperBondTooSmall);
+        assert_noop!(
+            Gpos::unbond(signed(1), 91),
+            Error::<Test>::KeeperBondTooSmall
+        );
         assert_ok!(Gpos::unbond(signed(1), 10));
         run_to_era(1);
         assert_ok!(Gpos::unbond(signed(1), 10));
@@ -114,10 +123,16 @@ fn unlocking_chunks_are_bounded_and_keepers_keep_the_minimum() {
 #[test]
 fn validate_and_chill_manage_the_keeper_set() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Gpos::validate(signed(3), prefs(5)), Error::<Test>::NotBonded);
+        assert_noop!(
+            Gpos::validate(signed(3), prefs(5)),
+            Error::<Test>::NotBonded
+        );
         assert_ok!(Gpos::bond(signed(3), 10));
         assert_ok!(Gpos::unbond(signed(3), 10));
-        assert_noop!(Gpos::validate(signed(3), prefs(5)), Error::<Test>::BondTooSmall);
+        assert_noop!(
+            Gpos::validate(signed(3), prefs(5)),
+            Error::<Test>::BondTooSmall
+        );
         assert_ok!(Gpos::bond(signed(3), 10));
         let bad = KeeperPrefs {
             commission: Perbill::zero(),
@@ -133,7 +148,10 @@ fn validate_and_chill_manage_the_keeper_set() {
             assert_ok!(Gpos::bond(signed(who), 10));
         }
         assert_ok!(Gpos::validate(signed(4), prefs(5)));
-        assert_noop!(Gpos::validate(signed(5), prefs(5)), Error::<Test>::TooManyCandidates);
+        assert_noop!(
+            Gpos::validate(signed(5), prefs(5)),
+            Error::<Test>::TooManyCandidates
+        );
         // A keeper already in the set may change its preferences when the set is full.
         assert_ok!(Gpos::validate(signed(4), prefs(7)));
         assert_ok!(Gpos::chill(signed(4)));
@@ -145,9 +163,15 @@ fn validate_and_chill_manage_the_keeper_set() {
 #[test]
 fn guarantees_are_held_bounded_and_cut_into_unlocking() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Gpos::guarantee(signed(1), 1, 10), Error::<Test>::SelfGuarantee);
+        assert_noop!(
+            Gpos::guarantee(signed(1), 1, 10),
+            Error::<Test>::SelfGuarantee
+        );
         assert_noop!(Gpos::guarantee(signed(3), 7, 10), Error::<Test>::NotKeeper);
-        assert_noop!(Gpos::guarantee(signed(3), 1, 4), Error::<Test>::GuaranteeTooSmall);
+        assert_noop!(
+            Gpos::guarantee(signed(3), 1, 4),
+            Error::<Test>::GuaranteeTooSmall
+        );
         assert_noop!(
             Gpos::guarantee(signed(3), 1, 20_000),
             Error::<Test>::InsufficientBalance
@@ -155,15 +179,27 @@ fn guarantees_are_held_bounded_and_cut_into_unlocking() {
         for who in [3, 4, 5] {
             assert_ok!(Gpos::guarantee(signed(who), 1, 10));
         }
-        assert_noop!(Gpos::guarantee(signed(6), 1, 10), Error::<Test>::TooManyGuarantors);
+        assert_noop!(
+            Gpos::guarantee(signed(6), 1, 10),
+            Error::<Test>::TooManyGuarantors
+        );
         // An existing guarantor may add any amount.
         assert_ok!(Gpos::guarantee(signed(3), 1, 1));
         assert_eq!(Guarantees::<Test>::get(1)[0], (3, 11));
         assert_eq!(held(3), 11);
 
-        assert_noop!(Gpos::cut_guarantee(signed(6), 1, 1), Error::<Test>::NotBonded);
-        assert_noop!(Gpos::cut_guarantee(signed(3), 1, 12), Error::<Test>::NoSuchGuarantee);
-        assert_noop!(Gpos::cut_guarantee(signed(3), 2, 1), Error::<Test>::NoSuchGuarantee);
+        assert_noop!(
+            Gpos::cut_guarantee(signed(6), 1, 1),
+            Error::<Test>::NotBonded
+        );
+        assert_noop!(
+            Gpos::cut_guarantee(signed(3), 1, 12),
+            Error::<Test>::NoSuchGuarantee
+        );
+        assert_noop!(
+            Gpos::cut_guarantee(signed(3), 2, 1),
+            Error::<Test>::NoSuchGuarantee
+        );
         assert_ok!(Gpos::cut_guarantee(signed(3), 1, 11));
         assert_eq!(Guarantees::<Test>::get(1).len(), 2);
         let ledger = Ledgers::<Test>::get(3).unwrap();
@@ -186,12 +222,19 @@ fn stake_above_the_limit_earns_nothing() {
         assert_ok!(Gpos::guarantee(signed(4), 1, 100));
         run_to_era(1);
         let exposure = ErasExposure::<Test>::get(1, 1).unwrap();
-        assert_eq!((exposure.own, exposure.total, exposure.limit), (100, 150, 150));
+        assert_eq!(
+            (exposure.own, exposure.total, exposure.limit),
+            (100, 150, 150)
+        );
         assert_eq!(exposure.guarantors.to_vec(), vec![(3, 50)]);
 
         Gpos::reward_keepers(1_000);
         run_to_era(2);
-        let before = (Balances::balance(&1), Balances::balance(&3), Balances::balance(&4));
+        let before = (
+            Balances::balance(&1),
+            Balances::balance(&3),
+            Balances::balance(&4),
+        );
         assert_ok!(Gpos::payout_stakers(signed(9), 1, 1, 0));
         // Keeper 2 has limit 100 and stake 100: the pot splits 150 : 100.
         let keeper1_reward = 1_000 * 150 / 250;
@@ -200,7 +243,11 @@ fn stake_above_the_limit_earns_nothing() {
         let guarantor = (keeper1_reward - commission) * 50 / 150;
         assert_eq!(Balances::balance(&1) - before.0, own);
         assert_eq!(Balances::balance(&3) - before.1, guarantor);
-        assert_eq!(Balances::balance(&4), before.2, "the guarantee above the limit earned nothing");
+        assert_eq!(
+            Balances::balance(&4),
+            before.2,
+            "the guarantee above the limit earned nothing"
+        );
         assert_eq!(Gpos::pending_rewards(&4), 0);
     });
 }
@@ -212,25 +259,46 @@ fn payouts_are_paged_claimed_once_and_expire() {
             assert_ok!(Gpos::guarantee(signed(who), 1, 10));
         }
         run_to_era(1);
-        assert_noop!(Gpos::payout_stakers(signed(9), 1, 1, 0), Error::<Test>::EraNotEnded);
+        assert_noop!(
+            Gpos::payout_stakers(signed(9), 1, 1, 0),
+            Error::<Test>::EraNotEnded
+        );
         Gpos::reward_keepers(900);
         assert_eq!(ErasRewardPot::<Test>::get(1), 900);
         run_to_era(2);
         assert!(Gpos::pending_rewards(&5) > 0);
-        assert_noop!(Gpos::payout_stakers(signed(9), 7, 1, 0), Error::<Test>::NoExposure);
+        assert_noop!(
+            Gpos::payout_stakers(signed(9), 7, 1, 0),
+            Error::<Test>::NoExposure
+        );
         // Three guarantors, two per page: pages 0 and 1.
-        assert_noop!(Gpos::payout_stakers(signed(9), 1, 1, 2), Error::<Test>::InvalidPage);
+        assert_noop!(
+            Gpos::payout_stakers(signed(9), 1, 1, 2),
+            Error::<Test>::InvalidPage
+        );
         let five = Balances::balance(&5);
         assert_ok!(Gpos::payout_stakers(signed(9), 1, 1, 1));
-        assert!(Balances::balance(&5) > five, "page 1 paid the third guarantor");
+        assert!(
+            Balances::balance(&5) > five,
+            "page 1 paid the third guarantor"
+        );
         assert_eq!(Gpos::pending_rewards(&5), 0);
-        assert_noop!(Gpos::payout_stakers(signed(9), 1, 1, 1), Error::<Test>::AlreadyClaimed);
+        assert_noop!(
+            Gpos::payout_stakers(signed(9), 1, 1, 1),
+            Error::<Test>::AlreadyClaimed
+        );
         assert_ok!(Gpos::payout_stakers(signed(9), 1, 1, 0));
         assert_eq!(Gpos::pending_rewards(&1), 0);
         // Era 1 is claimable while it is within three eras of the current one.
         run_to_era(5);
-        assert_noop!(Gpos::payout_stakers(signed(9), 1, 1, 0), Error::<Test>::EraTooOld);
-        assert!(ErasExposure::<Test>::get(1, 1).is_none(), "old eras are deleted");
+        assert_noop!(
+            Gpos::payout_stakers(signed(9), 1, 1, 0),
+            Error::<Test>::EraTooOld
+        );
+        assert!(
+            ErasExposure::<Test>::get(1, 1).is_none(),
+            "old eras are deleted"
+        );
     });
 }
 
@@ -290,32 +358,7 @@ fn too_few_electable_keepers_keep_the_current_validators() {
 }
 
 fn register_node(operator: u64, seed: u8) -> NodeId {
-    let key = ed25519::Pair::from_seed(&[seed; 32]);
-    let node = NodeId(key.public().0);
-    let proof = key.sign(&pop_payload(&operator, &System::block_hash(0))).0;
-    let capabilities = Capabilities {
-        bandwidth_up_mbps: 100,
-        bandwidth_down_mbps: 100,
-        storage_gib: 100,
-        cpu_cores: 2,
-        memory_mib: 2048,
-        gpu: None,
-        region: region(),
-        nat: NatType::Public,
-        version: SoftwareVersion {
-            major: 0,
-            minor: 1,
-            patch: 0,
-        },
-    };
-    assert_ok!(EdgeNodes::register(
-        signed(operator),
-        node,
-        proof,
-        capabilities,
-        Default::default()
-    ));
-    node
+    pallet_edge_nodes::testing::register_node::<Test>(operator, seed)
 }
 
 #[test]
@@ -330,9 +373,15 @@ fn a_failed_challenge_slashes_the_node_after_the_deferral() {
         );
         assert_eq!(UnappliedSlashes::<Test>::get(2).len(), 1);
         run_to_era(1);
-        assert_eq!(pallet_edge_nodes::Nodes::<Test>::get(node).unwrap().deposit, 100);
+        assert_eq!(
+            pallet_edge_nodes::Nodes::<Test>::get(node).unwrap().deposit,
+            100
+        );
         run_to_era(2);
-        assert_eq!(pallet_edge_nodes::Nodes::<Test>::get(node).unwrap().deposit, 50);
+        assert_eq!(
+            pallet_edge_nodes::Nodes::<Test>::get(node).unwrap().deposit,
+            50
+        );
         assert_eq!(Balances::balance(&Treasury::get()), treasury + 50);
         assert!(UnappliedSlashes::<Test>::get(2).is_empty());
     });
@@ -362,7 +411,11 @@ fn governance_cancels_a_deferred_slash() {
             Gpos::cancel_deferred_slash(RuntimeOrigin::root(), 2, cancel(vec![2])),
             Error::<Test>::InvalidSlashIndex
         );
-        assert_ok!(Gpos::cancel_deferred_slash(RuntimeOrigin::root(), 2, cancel(vec![0])));
+        assert_ok!(Gpos::cancel_deferred_slash(
+            RuntimeOrigin::root(),
+            2,
+            cancel(vec![0])
+        ));
         run_to_era(2);
         let deposit = |n| pallet_edge_nodes::Nodes::<Test>::get(n).unwrap().deposit;
         assert_eq!(deposit(node), 100, "the cancelled slash was not applied");
@@ -408,6 +461,11 @@ fn a_full_era_of_slashes_applies_further_slashes_at_once() {
             Gpos::on_offence(node, &6, 0, WorkOffence::MissedChallenge);
         }
         assert_eq!(UnappliedSlashes::<Test>::get(2).len(), 4);
-        assert_eq!(pallet_edge_nodes::Nodes::<Test>::get(nodes[4]).unwrap().deposit, 50);
+        assert_eq!(
+            pallet_edge_nodes::Nodes::<Test>::get(nodes[4])
+                .unwrap()
+                .deposit,
+            50
+        );
     });
 }

@@ -76,7 +76,7 @@ fn report_of(node: NodeId, receipts: &[DeliveryReceipt]) -> WorkReport {
 fn signed_receipts<T: Config>(node: NodeId, count: u32) -> Vec<DeliveryReceipt> {
     let client = sp_io::crypto::ed25519_generate(BENCH_KEY_TYPE, None);
     let payer: T::AccountId = account("dapp", 0, 0);
-    AuthorizedClients::<T>::insert(ClientKey(client.0), payer);
+    T::ClientAuthority::authorize_for_benchmark(&ClientKey(client.0), &payer);
     let genesis = Gpow::<T>::genesis_hash();
     (0..count)
         .map(|i| {
@@ -205,27 +205,6 @@ mod benchmarks {
 
         assert_eq!(Params::<T>::get(), Some(new));
         Ok(())
-    }
-
-    #[benchmark]
-    fn authorize_client() {
-        let dapp: T::AccountId = whitelisted_caller();
-
-        #[extrinsic_call]
-        _(RawOrigin::Signed(dapp.clone()), ClientKey([9; 32]));
-
-        assert_eq!(AuthorizedClients::<T>::get(ClientKey([9; 32])), Some(dapp));
-    }
-
-    #[benchmark]
-    fn revoke_client() {
-        let dapp: T::AccountId = whitelisted_caller();
-        AuthorizedClients::<T>::insert(ClientKey([9; 32]), dapp.clone());
-
-        #[extrinsic_call]
-        _(RawOrigin::Signed(dapp), ClientKey([9; 32]));
-
-        assert!(!AuthorizedClients::<T>::contains_key(ClientKey([9; 32])));
     }
 
     #[benchmark]

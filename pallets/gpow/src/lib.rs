@@ -183,8 +183,11 @@ pub enum WorkOffence {
 
 /// Which dApp pays for a client's receipts. Settlement implements it with dApp accounts.
 pub trait ClientAuthority<AccountId> {
-    /// The paying dApp account that authorized `client`, if any.
+    /// The paying dApp account that authorized `client`, if any and if its clients are not paused.
     fn payer(client: &ClientKey) -> Option<AccountId>;
+    /// Makes `payer` pay for `client`, for benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn authorize_for_benchmark(client: &ClientKey, payer: &AccountId);
 }
 
 /// Receives work offences (GPoS slashes the node's deposit and jails it).
@@ -335,12 +338,6 @@ pub mod pallet {
         u64,
         ValueQuery,
     >;
-
-    /// Client keys and the dApp account that pays for their receipts. Until settlement's dApp accounts exist,
-    /// this is the [`ClientAuthority`] the runtime uses.
-    #[pallet::storage]
-    pub type AuthorizedClients<T: Config> =
-        StorageMap<_, Blake2_128Concat, ClientKey, T::AccountId>;
 
     /// Keeper observations by epoch, node and keeper.
     #[pallet::storage]
@@ -499,20 +496,6 @@ pub mod pallet {
             /// BLAKE3 hash of the content.
             content: ContentId,
         },
-        /// A dApp authorized a client key; its receipts are now paid by the dApp.
-        ClientAuthorized {
-            /// The client key.
-            client: ClientKey,
-            /// The dApp account that pays for it.
-            payer: T::AccountId,
-        },
-        /// A dApp revoked a client key.
-        ClientRevoked {
-            /// The client key.
-            client: ClientKey,
-            /// The dApp account that pays for it.
-            payer: T::AccountId,
-        },
     }
 
     #[pallet::error]
@@ -565,10 +548,6 @@ pub mod pallet {
         InconsistentObservation,
         /// This keeper already observed this node in this epoch.
         DuplicateObservation,
-        /// Another dApp already pays for this client key.
-        ClientTakenByOtherPayer,
-        /// The signer does not pay for this client key.
-        NotClientsPayer,
         /// The node pins no content, or GPoW has no epoch yet: there is no storage challenge.
         NoStorageChallenge,
         /// The node already proved its storage this epoch.
@@ -787,7 +766,9 @@ pub mod pallet {
             let old_score = WorkScores::<T>::get(epoch, node);
             WorkScores::<T>::insert(epoch, node, score);
             TotalWorkScore::<T>::mutate(epoch, |total| {
-                *total = total.saturating_sub(old_score as u128).saturating_add(score as u128)
+                *total = total
+                    .saturating_sub(old_score as u128)
+                    .saturating_add(score as u128)
             });
             // Every keeper that observed the node now vouches for its new score (the new keeper had vouched
             // for nothing yet).
@@ -857,36 +838,6 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Authorizes `client` to sign receipts paid for by the signer (a dApp account).
-        #[pallet::call_index(4)]
-        #[pallet::weight(T::WeightInfo::authorize_client())]
-        pub fn authorize_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
-            let payer = ensure_signed(origin)?;
-            AuthorizedClients::<T>::try_mutate(client, |entry| match entry {
-                Some(existing) if *existing != payer => Err(Error::<T>::ClientTakenByOtherPayer),
-                _ => {
-                    *entry = Some(payer.clone());
-                    Ok(())
-                }
-            })?;
-            Self::deposit_event(Event::ClientAuthorized { client, payer });
-            Ok(())
-        }
-
-        /// Revokes `client`: receipts it signs are no longer paid for by the signer.
-        #[pallet::call_index(5)]
-        #[pallet::weight(T::WeightInfo::revoke_client())]
-        pub fn revoke_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
-            let payer = ensure_signed(origin)?;
-            ensure!(
-                AuthorizedClients::<T>::get(client).as_ref() == Some(&payer),
-                Error::<T>::NotClientsPayer
-            );
-            AuthorizedClients::<T>::remove(client);
-            Self::deposit_event(Event::ClientRevoked { client, payer });
-            Ok(())
-        }
-
         /// Replaces the GPoW parameters. Governance only.
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::set_params())]
@@ -899,12 +850,6 @@ pub mod pallet {
             Params::<T>::put(params);
             Self::deposit_event(Event::ParamsChanged);
             Ok(())
-        }
-    }
-
-    impl<T: Config> ClientAuthority<T::AccountId> for Pallet<T> {
-        fn payer(client: &ClientKey) -> Option<T::AccountId> {
-            AuthorizedClients::<T>::get(client)
         }
     }
 

@@ -2,9 +2,10 @@
 //! keepers, and an offence handler that records offences and jails the node.
 
 use crate::{
-    self as pallet_gpow, GpowParams, KeeperCandidate, KeeperSet, WorkOffence, WorkOffenceHandler,
+    self as pallet_gpow, ClientAuthority, GpowParams, KeeperCandidate, KeeperSet, WorkOffence,
+    WorkOffenceHandler,
 };
-use enreach_primitives::{EpochIndex, NodeId};
+use enreach_primitives::{ClientKey, EpochIndex, NodeId};
 use frame_support::{
     derive_impl, parameter_types,
     traits::{ConstU32, Hooks},
@@ -41,6 +42,7 @@ parameter_types! {
     pub const UnbondingPeriod: u64 = 10;
     pub static Keepers: Vec<KeeperCandidate<u64>> = vec![];
     pub static Offences: Vec<(NodeId, u64, EpochIndex, WorkOffence)> = vec![];
+    pub static Clients: std::collections::BTreeMap<ClientKey, u64> = Default::default();
 }
 
 impl pallet_edge_nodes::Config for Test {
@@ -66,6 +68,18 @@ impl WorkOffenceHandler<u64> for RecordAndJail {
     }
 }
 
+/// dApps pay for the clients in [`Clients`].
+pub struct TestClients;
+impl ClientAuthority<u64> for TestClients {
+    fn payer(client: &ClientKey) -> Option<u64> {
+        Clients::get().get(client).copied()
+    }
+    #[cfg(feature = "runtime-benchmarks")]
+    fn authorize_for_benchmark(client: &ClientKey, payer: &u64) {
+        Clients::mutate(|clients| clients.insert(*client, *payer));
+    }
+}
+
 /// Keepers from [`Keepers`].
 pub struct TestKeepers;
 impl KeeperSet<u64> for TestKeepers {
@@ -80,7 +94,7 @@ impl KeeperSet<u64> for TestKeepers {
 
 impl pallet_gpow::Config for Test {
     type Registry = EdgeNodes;
-    type ClientAuthority = Gpow;
+    type ClientAuthority = TestClients;
     type OffenceHandler = RecordAndJail;
     type Accounting = ();
     type Keepers = TestKeepers;
@@ -128,6 +142,7 @@ pub fn new_test_ext_with(configured: bool) -> sp_io::TestExternalities {
     .unwrap();
     Keepers::take();
     Offences::take();
+    Clients::take();
     let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| run_to(1));
     ext

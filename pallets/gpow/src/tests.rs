@@ -127,10 +127,7 @@ fn answer(receipts: &[DeliveryReceipt]) -> crate::AnswerOf<Test> {
 }
 
 fn authorize(client: u8, dapp: u64) {
-    assert_ok!(Gpow::authorize_client(
-        RuntimeOrigin::signed(dapp),
-        ClientKey(client_key(client).public().0)
-    ));
+    Clients::mutate(|clients| clients.insert(ClientKey(client_key(client).public().0), dapp));
 }
 
 /// Node 7 registered, client 1 authorized for DAPP, at block 11 (epoch 1, reports for epoch 0 open).
@@ -690,41 +687,6 @@ fn only_assigned_keepers_observe_and_the_median_sets_the_score() {
             ),
             Error::<Test>::ObservationOutsideWindow
         );
-    });
-}
-
-#[test]
-fn dapps_authorize_and_revoke_their_own_clients() {
-    new_test_ext().execute_with(|| {
-        let client = ClientKey(client_key(1).public().0);
-        assert_ok!(Gpow::authorize_client(RuntimeOrigin::signed(DAPP), client));
-        System::assert_last_event(
-            Event::ClientAuthorized {
-                client,
-                payer: DAPP,
-            }
-            .into(),
-        );
-        assert_eq!(crate::AuthorizedClients::<Test>::get(client), Some(DAPP));
-        // Idempotent for the same dApp; another dApp cannot take the client over.
-        assert_ok!(Gpow::authorize_client(RuntimeOrigin::signed(DAPP), client));
-        assert_noop!(
-            Gpow::authorize_client(RuntimeOrigin::signed(OTHER_DAPP), client),
-            Error::<Test>::ClientTakenByOtherPayer
-        );
-        assert_noop!(
-            Gpow::revoke_client(RuntimeOrigin::signed(OTHER_DAPP), client),
-            Error::<Test>::NotClientsPayer
-        );
-        assert_ok!(Gpow::revoke_client(RuntimeOrigin::signed(DAPP), client));
-        System::assert_last_event(
-            Event::ClientRevoked {
-                client,
-                payer: DAPP,
-            }
-            .into(),
-        );
-        assert_eq!(crate::AuthorizedClients::<Test>::get(client), None);
     });
 }
 

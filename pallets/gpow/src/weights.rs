@@ -49,10 +49,6 @@ pub trait WeightInfo {
 	fn submit_observation(o: u32, ) -> Weight;
 	/// Weight of `set_params`.
 	fn set_params() -> Weight;
-	/// Weight of `authorize_client`.
-	fn authorize_client() -> Weight;
-	/// Weight of `revoke_client`.
-	fn revoke_client() -> Weight;
 	/// Weight of `start_epoch`.
 	fn start_epoch(n: u32, ) -> Weight;
 	/// Weight of `expire_challenges`.
@@ -141,26 +137,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 63_625_000 picoseconds.
 		Weight::from_parts(67_641_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
-			.saturating_add(T::DbWeight::get().writes(1))
-	}
-	/// Storage: `Gpow::AuthorizedClients` (r:1 w:1)
-	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	fn authorize_client() -> Weight {
-		// Proof size: measured `152`, estimated `3545`.
-		// Minimum execution time: 122_132_000 picoseconds.
-		Weight::from_parts(129_363_000, 0)
-			.saturating_add(Weight::from_parts(0, 3545))
-			.saturating_add(T::DbWeight::get().reads(1))
-			.saturating_add(T::DbWeight::get().writes(1))
-	}
-	/// Storage: `Gpow::AuthorizedClients` (r:1 w:1)
-	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	fn revoke_client() -> Weight {
-		// Proof size: measured `254`, estimated `3545`.
-		// Minimum execution time: 138_586_000 picoseconds.
-		Weight::from_parts(144_626_000, 0)
-			.saturating_add(Weight::from_parts(0, 3545))
-			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `System::ParentHash` (r:1 w:0)

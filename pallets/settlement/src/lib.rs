@@ -1,0 +1,1003 @@
+//! # Settlement pallet: dApps pay for verified work, nodes and stakers earn
+//!
+//! - **dApp accounts.** A dApp [`open_account`](Pallet::open_account)s with a held deposit and prepaid funds,
+//!   [`top_up`](Pallet::top_up)s them, and [`authorize_client`](Pallet::authorize_client)s the ed25519 keys
+//!   its clients sign delivery receipts with. Withdrawals wait `WithdrawDelay` blocks, so work done before
+//!   the request is still paid for.
+//! - **Content.** [`publish_content`](Pallet::publish_content) names a blob, its size, how many replicas the
+//!   dApp pays for and the highest storage price it accepts. Nodes that pin it and prove storage in an epoch
+//!   are paid storage for it, up to `replicas` nodes per epoch.
+//! - **Per epoch.** GPoW reports verified bytes per (node, dApp) as challenges are answered
+//!   ([`pallet_gpow::WorkAccounting`]). Once the epoch's challenges are over (two epochs later), the epoch is
+//!   settled a page per block: storage is accrued from the epoch's storage proofs, each dApp is charged its
+//!   bytes times the delivery price plus its storage, each node is paid what its dApps paid for it less the
+//!   protocol fee (to the treasury), and a dApp that cannot pay everything is charged pro rata, its debt
+//!   recorded and its clients paused until it tops up. Nodes never earn more from traffic than clients paid.
+//! - **Subsidy.** An emission per epoch, tapering per GPoS era, is paid by work score (capacity verified by
+//!   keepers, not self-reported traffic) to nodes and, for `KeeperShare` of it, to the era's keeper pot that
+//!   GPoS pays out by effective stake.
+//!
+//! Node earnings accumulate and are taken with [`claim_rewards`](Pallet::claim_rewards).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use weights::WeightInfo;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::Perbill;
+
+/// One GiB: prices are per GiB delivered and per GiB stored for an epoch.
+pub const GIB: u64 = 1 << 30;
+
+/// How the subsidy per epoch tapers off: `per_epoch * (1 - taper_per_era)^era`, never below `floor`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+pub struct EmissionSchedule<Balance> {
+    /// Subsidy per epoch in era 0.
+    pub per_epoch: Balance,
+    /// Share by which the subsidy shrinks each era.
+    pub taper_per_era: Perbill,
+    /// The subsidy never falls below this.
+    pub floor: Balance,
+}
+
+impl<Balance: sp_runtime::traits::AtLeast32BitUnsigned + Copy> EmissionSchedule<Balance> {
+    /// The subsidy of one epoch in `era`.
+    pub fn per_epoch_in(&self, era: u32) -> Balance {
+        use sp_runtime::traits::Saturating;
+        let kept = Perbill::one()
+            .saturating_sub(self.taper_per_era)
+            .saturating_pow(era as usize);
+        kept.mul_floor(self.per_epoch).max(self.floor)
+    }
+}
+
+/// A dApp's prepaid account.
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+pub struct DappAccount<Balance, BlockNumber> {
+    /// Prepaid funds available for charges.
+    pub balance: Balance,
+    /// What settlement could not charge; while non-zero the dApp's clients are paused.
+    pub debt: Balance,
+    /// Held from the dApp while the account is open.
+    pub deposit: Balance,
+    /// Authorized client keys.
+    pub clients: u32,
+    /// Published contents.
+    pub contents: u32,
+    /// A requested withdrawal: amount and first block at which it may be taken.
+    pub withdrawal: Option<(Balance, BlockNumber)>,
+}
+
+/// A published blob.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct ContentInfo<AccountId, Balance> {
+    /// The dApp that pays for storing it.
+    pub owner: AccountId,
+    /// Its length in bytes.
+    pub size: u64,
+    /// Nodes paid per epoch for storing it.
+    pub replicas: u32,
+    /// Highest storage price per GiB and epoch the dApp accepts; above it nobody is paid to store it.
+    pub max_price: Balance,
+}
+
+/// Work to be paid for one (node, dApp) pair in an epoch.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Accrual<AccountId> {
+    /// Who is paid: the node's operator when the work was verified.
+    pub operator: AccountId,
+    /// Verified bytes delivered.
+    pub bytes: u64,
+    /// Bytes stored (proven) for the epoch.
+    pub stored: u64,
+}
+
+/// A dApp's usage in one epoch and how it was settled.
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+pub struct EpochUsage<Balance> {
+    /// Verified bytes delivered to its clients.
+    pub bytes: u64,
+    /// Bytes of its content stored and proven.
+    pub stored: u64,
+    /// What the epoch cost at the prices in force when it was settled; zero until then.
+    pub cost: Balance,
+    /// What was taken from its balance (less than `cost` if it ran out).
+    pub paid: Balance,
+    /// Whether the epoch was charged.
+    pub settled: bool,
+}
+
+/// Where settlement stands: the epoch being settled, its stage, and the storage cursor inside that stage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct SettleState<Balance> {
+    /// The epoch being settled.
+    pub epoch: u32,
+    /// 0: accrue storage, 1: charge and pay, 2: subsidy, 3: delete old usage.
+    pub stage: u8,
+    /// Where the previous page stopped.
+    pub cursor: Option<frame_support::BoundedVec<u8, frame_support::traits::ConstU32<256>>>,
+    /// The node part of the epoch's subsidy, fixed when stage 2 starts.
+    pub subsidy: Balance,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+    use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
+    use frame_support::{
+        pallet_prelude::*,
+        traits::{
+            fungible::{Inspect, Mutate, MutateHold},
+            tokens::Preservation,
+        },
+        PalletId,
+    };
+    use frame_system::pallet_prelude::*;
+    use pallet_edge_nodes::NodeRegistry;
+    use pallet_gpos::{exposure::pro_rata, StakingRewards};
+    use sp_runtime::{
+        traits::{AccountIdConversion, Saturating, Zero},
+        SaturatedConversion,
+    };
+
+    /// Balance of the settlement currency.
+    pub type BalanceOf<T> =
+        <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+    /// A stored dApp account.
+    pub type DappAccountOf<T> = DappAccount<BalanceOf<T>, BlockNumberFor<T>>;
+
+    /// A stored content record.
+    pub type ContentInfoOf<T> = ContentInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config + pallet_gpow::Config {
+        /// Moves dApp funds and payouts; holds account deposits; mints the subsidy.
+        type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+            + Mutate<Self::AccountId>;
+        /// The runtime's hold reasons, which include this pallet's.
+        type RuntimeHoldReason: From<HoldReason>;
+        /// The account that holds dApp balances and unclaimed node earnings.
+        #[pallet::constant]
+        type PalletId: Get<PalletId>;
+        /// Receives protocol fees and repaid debt (the treasury).
+        type Treasury: Get<Self::AccountId>;
+        /// GPoS: the era, and the keeper reward pot.
+        type Staking: StakingRewards<BalanceOf<Self>>;
+        /// Price of one GiB delivered (governed).
+        type DeliveryPrice: Get<BalanceOf<Self>>;
+        /// Price of one GiB stored for one epoch (governed).
+        type StoragePrice: Get<BalanceOf<Self>>;
+        /// Share of every payment to nodes that goes to the treasury (governed).
+        type ProtocolFee: Get<Perbill>;
+        /// Held while a dApp account is open (governed).
+        type AccountDeposit: Get<BalanceOf<Self>>;
+        /// Blocks between a withdrawal request and the withdrawal (governed).
+        type WithdrawDelay: Get<BlockNumberFor<Self>>;
+        /// The subsidy schedule (governed).
+        type Emission: Get<EmissionSchedule<BalanceOf<Self>>>;
+        /// Share of the subsidy paid to keepers and their guarantors (governed).
+        type KeeperShare: Get<Perbill>;
+        /// Most client keys per dApp.
+        #[pallet::constant]
+        type MaxClientsPerAccount: Get<u32>;
+        /// Most published contents per dApp.
+        #[pallet::constant]
+        type MaxContentsPerAccount: Get<u32>;
+        /// Most replicas a content may ask for.
+        #[pallet::constant]
+        type MaxReplicas: Get<u32>;
+        /// Most items (nodes or accruals) settled per block.
+        #[pallet::constant]
+        type MaxSettlePerBlock: Get<u32>;
+        /// Epochs of usage kept for queries.
+        #[pallet::constant]
+        type UsageHistory: Get<EpochIndex>;
+        /// Weights of this pallet's calls and settlement steps.
+        type WeightInfo: WeightInfo;
+    }
+
+    /// Why this pallet holds funds.
+    #[pallet::composite_enum]
+    pub enum HoldReason {
+        /// The deposit of an open dApp account.
+        #[codec(index = 0)]
+        AccountDeposit,
+    }
+
+    /// dApp accounts.
+    #[pallet::storage]
+    pub type Accounts<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DappAccountOf<T>>;
+
+    /// Client keys and the dApp that pays for their receipts.
+    #[pallet::storage]
+    pub type Clients<T: Config> = StorageMap<_, Blake2_128Concat, ClientKey, T::AccountId>;
+
+    /// Published contents.
+    #[pallet::storage]
+    pub type Contents<T: Config> = StorageMap<_, Blake2_128Concat, ContentId, ContentInfoOf<T>>;
+
+    /// Work to pay for, per epoch and (node, dApp); removed as it is paid.
+    #[pallet::storage]
+    pub type Accruals<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        (NodeId, T::AccountId),
+        Accrual<T::AccountId>,
+    >;
+
+    /// Usage per epoch and dApp, kept `UsageHistory` epochs.
+    #[pallet::storage]
+    pub type Usage<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        T::AccountId,
+        EpochUsage<BalanceOf<T>>,
+        ValueQuery,
+    >;
+
+    /// Nodes paid so far for storing each content in the epoch being settled.
+    #[pallet::storage]
+    pub type StorageReplicas<T: Config> =
+        StorageDoubleMap<_, Twox64Concat, EpochIndex, Blake2_128Concat, ContentId, u32, ValueQuery>;
+
+    /// Earnings of node operators not claimed yet.
+    #[pallet::storage]
+    pub type PendingRewards<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+    /// Where settlement stands.
+    #[pallet::storage]
+    pub type Settling<T: Config> = StorageValue<_, SettleState<BalanceOf<T>>, ValueQuery>;
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// A dApp opened its account.
+        AccountOpened {
+            /// The dApp.
+            dapp: T::AccountId,
+            /// Prepaid funds.
+            balance: BalanceOf<T>,
+        },
+        /// A dApp added funds; debt is repaid first.
+        ToppedUp {
+            /// The dApp.
+            dapp: T::AccountId,
+            /// Amount added.
+            amount: BalanceOf<T>,
+            /// Debt repaid from it.
+            repaid: BalanceOf<T>,
+        },
+        /// A client key may now sign receipts paid by the dApp.
+        ClientAuthorized {
+            /// The client key.
+            client: ClientKey,
+            /// The dApp.
+            dapp: T::AccountId,
+        },
+        /// A client key was revoked.
+        ClientRevoked {
+            /// The client key.
+            client: ClientKey,
+            /// The dApp.
+            dapp: T::AccountId,
+        },
+        /// A withdrawal was requested.
+        WithdrawalRequested {
+            /// The dApp.
+            dapp: T::AccountId,
+            /// Amount.
+            amount: BalanceOf<T>,
+            /// First block at which it may be withdrawn.
+            at: BlockNumberFor<T>,
+        },
+        /// Funds were withdrawn.
+        Withdrawn {
+            /// The dApp.
+            dapp: T::AccountId,
+            /// Amount.
+            amount: BalanceOf<T>,
+        },
+        /// Content was published.
+        ContentPublished {
+            /// The content.
+            content: ContentId,
+            /// The dApp.
+            owner: T::AccountId,
+            /// Size in bytes.
+            size: u64,
+            /// Replicas paid for.
+            replicas: u32,
+        },
+        /// Content was unpublished.
+        ContentUnpublished {
+            /// The content.
+            content: ContentId,
+        },
+        /// A dApp was charged for an epoch.
+        Charged {
+            /// The dApp.
+            dapp: T::AccountId,
+            /// The epoch.
+            epoch: EpochIndex,
+            /// What the epoch cost.
+            cost: BalanceOf<T>,
+            /// What it paid.
+            paid: BalanceOf<T>,
+        },
+        /// A dApp could not pay everything: its clients are paused until it tops up.
+        AccountInDebt {
+            /// The dApp.
+            dapp: T::AccountId,
+            /// Its debt.
+            debt: BalanceOf<T>,
+        },
+        /// An epoch was settled.
+        EpochSettled {
+            /// The epoch.
+            epoch: EpochIndex,
+            /// Subsidy paid to nodes by work score.
+            node_subsidy: BalanceOf<T>,
+            /// Subsidy added to the keepers' era pot.
+            keeper_subsidy: BalanceOf<T>,
+        },
+        /// A node operator claimed its earnings.
+        RewardsClaimed {
+            /// The operator.
+            who: T::AccountId,
+            /// Amount.
+            amount: BalanceOf<T>,
+        },
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        /// The account already has a dApp account.
+        AccountExists,
+        /// No dApp account for this signer.
+        NoAccount,
+        /// The signer's free balance cannot cover the deposit or the amount.
+        InsufficientBalance,
+        /// The amount is zero.
+        ZeroAmount,
+        /// The client key is authorized by another dApp.
+        ClientTaken,
+        /// The dApp has as many clients as it may.
+        TooManyClients,
+        /// The client key is not authorized by the signer.
+        NotClientOwner,
+        /// The dApp's balance is below the amount.
+        InsufficientFunds,
+        /// No withdrawal was requested.
+        NoWithdrawal,
+        /// The withdrawal delay has not passed.
+        WithdrawalNotReady,
+        /// The content is already published.
+        ContentExists,
+        /// Content must have a size.
+        EmptyContent,
+        /// Replicas must be between 1 and `MaxReplicas`.
+        InvalidReplicas,
+        /// The dApp has as many contents as it may.
+        TooManyContents,
+        /// The content is not published by the signer.
+        NotContentOwner,
+        /// No earnings to claim.
+        NothingToClaim,
+    }
+
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        fn on_initialize(_: BlockNumberFor<T>) -> Weight {
+            Self::settle_page()
+        }
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Opens the signer's dApp account: holds `AccountDeposit` and prepays `balance`.
+        #[pallet::call_index(0)]
+        #[pallet::weight(<T as Config>::WeightInfo::open_account())]
+        pub fn open_account(
+            origin: OriginFor<T>,
+            #[pallet::compact] balance: BalanceOf<T>,
+        ) -> DispatchResult {
+            let dapp = ensure_signed(origin)?;
+            ensure!(
+                !Accounts::<T>::contains_key(&dapp),
+                Error::<T>::AccountExists
+            );
+            let deposit = T::AccountDeposit::get();
+            <T as Config>::Currency::hold(&HoldReason::AccountDeposit.into(), &dapp, deposit)
+                .map_err(|_| Error::<T>::InsufficientBalance)?;
+            Self::pay_in(&dapp, balance)?;
+            Accounts::<T>::insert(
+                &dapp,
+                DappAccount {
+                    balance,
+                    deposit,
+                    ..Default::default()
+                },
+            );
+            Self::deposit_event(Event::AccountOpened { dapp, balance });
+            Ok(())
+        }
+
+        /// Adds `amount` to the signer's account, repaying debt first; clients resume once the debt is gone.
+        #[pallet::call_index(1)]
+        #[pallet::weight(<T as Config>::WeightInfo::top_up())]
+        pub fn top_up(
+            origin: OriginFor<T>,
+            #[pallet::compact] amount: BalanceOf<T>,
+        ) -> DispatchResult {
+            let dapp = ensure_signed(origin)?;
+            ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+            let mut account = Accounts::<T>::get(&dapp).ok_or(Error::<T>::NoAccount)?;
+            Self::pay_in(&dapp, amount)?;
+            let repaid = amount.min(account.debt);
+            if !repaid.is_zero() {
+                Self::pay_out(&T::Treasury::get(), repaid)?;
+            }
+            account.debt = account.debt.saturating_sub(repaid);
+            account.balance = account
+                .balance
+                .saturating_add(amount.saturating_sub(repaid));
+            Accounts::<T>::insert(&dapp, account);
+            Self::deposit_event(Event::ToppedUp {
+                dapp,
+                amount,
+                repaid,
+            });
+            Ok(())
+        }
+
+        /// Lets `client` sign delivery receipts paid by the signer.
+        #[pallet::call_index(2)]
+        #[pallet::weight(<T as Config>::WeightInfo::authorize_client())]
+        pub fn authorize_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
+            let dapp = ensure_signed(origin)?;
+            let mut account = Accounts::<T>::get(&dapp).ok_or(Error::<T>::NoAccount)?;
+            match Clients::<T>::get(client) {
+                Some(owner) if owner == dapp => return Ok(()),
+                Some(_) => return Err(Error::<T>::ClientTaken.into()),
+                None => {}
+            }
+            ensure!(
+                account.clients < T::MaxClientsPerAccount::get(),
+                Error::<T>::TooManyClients
+            );
+            account.clients += 1;
+            Accounts::<T>::insert(&dapp, account);
+            Clients::<T>::insert(client, &dapp);
+            Self::deposit_event(Event::ClientAuthorized { client, dapp });
+            Ok(())
+        }
+
+        /// Revokes `client`: its receipts are no longer paid.
+        #[pallet::call_index(3)]
+        #[pallet::weight(<T as Config>::WeightInfo::revoke_client())]
+        pub fn revoke_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
+            let dapp = ensure_signed(origin)?;
+            ensure!(
+                Clients::<T>::get(client).as_ref() == Some(&dapp),
+                Error::<T>::NotClientOwner
+            );
+            Clients::<T>::remove(client);
+            Accounts::<T>::mutate(&dapp, |account| {
+                if let Some(account) = account {
+                    account.clients = account.clients.saturating_sub(1)
+                }
+            });
+            Self::deposit_event(Event::ClientRevoked { client, dapp });
+            Ok(())
+        }
+
+        /// Asks to withdraw `amount` after `WithdrawDelay` blocks; replaces an earlier request. The funds stay
+        /// chargeable until then.
+        #[pallet::call_index(4)]
+        #[pallet::weight(<T as Config>::WeightInfo::request_withdrawal())]
+        pub fn request_withdrawal(
+            origin: OriginFor<T>,
+            #[pallet::compact] amount: BalanceOf<T>,
+        ) -> DispatchResult {
+            let dapp = ensure_signed(origin)?;
+            ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+            let mut account = Accounts::<T>::get(&dapp).ok_or(Error::<T>::NoAccount)?;
+            ensure!(amount <= account.balance, Error::<T>::InsufficientFunds);
+            let at =
+                frame_system::Pallet::<T>::block_number().saturating_add(T::WithdrawDelay::get());
+            account.withdrawal = Some((amount, at));
+            Accounts::<T>::insert(&dapp, account);
+            Self::deposit_event(Event::WithdrawalRequested { dapp, amount, at });
+            Ok(())
+        }
+
+        /// Takes the requested withdrawal once its delay has passed (at most the balance left).
+        #[pallet::call_index(5)]
+        #[pallet::weight(<T as Config>::WeightInfo::withdraw())]
+        pub fn withdraw(origin: OriginFor<T>) -> DispatchResult {
+            let dapp = ensure_signed(origin)?;
+            let mut account = Accounts::<T>::get(&dapp).ok_or(Error::<T>::NoAccount)?;
+            let (requested, at) = account.withdrawal.ok_or(Error::<T>::NoWithdrawal)?;
+            ensure!(
+                frame_system::Pallet::<T>::block_number() >= at,
+                Error::<T>::WithdrawalNotReady
+            );
+            let amount = requested.min(account.balance);
+            Self::pay_out(&dapp, amount)?;
+            account.balance = account.balance.saturating_sub(amount);
+            account.withdrawal = None;
+            Accounts::<T>::insert(&dapp, account);
+            Self::deposit_event(Event::Withdrawn { dapp, amount });
+            Ok(())
+        }
+
+        /// Publishes `content` of `size` bytes for storage by `replicas` nodes at a storage price up to
+        /// `max_price` per GiB and epoch.
+        #[pallet::call_index(6)]
+        #[pallet::weight(<T as Config>::WeightInfo::publish_content())]
+        pub fn publish_content(
+            origin: OriginFor<T>,
+            content: ContentId,
+            size: u64,
+            replicas: u32,
+            max_price: BalanceOf<T>,
+        ) -> DispatchResult {
+            let owner = ensure_signed(origin)?;
+            let mut account = Accounts::<T>::get(&owner).ok_or(Error::<T>::NoAccount)?;
+            ensure!(
+                !Contents::<T>::contains_key(content),
+                Error::<T>::ContentExists
+            );
+            ensure!(size > 0, Error::<T>::EmptyContent);
+            ensure!(
+                (1..=T::MaxReplicas::get()).contains(&replicas),
+                Error::<T>::InvalidReplicas
+            );
+            ensure!(
+                account.contents < T::MaxContentsPerAccount::get(),
+                Error::<T>::TooManyContents
+            );
+            account.contents += 1;
+            Accounts::<T>::insert(&owner, account);
+            Contents::<T>::insert(
+                content,
+                ContentInfo {
+                    owner: owner.clone(),
+                    size,
+                    replicas,
+                    max_price,
+                },
+            );
+            Self::deposit_event(Event::ContentPublished {
+                content,
+                owner,
+                size,
+                replicas,
+            });
+            Ok(())
+        }
+
+        /// Stops paying for storage of `content`.
+        #[pallet::call_index(7)]
+        #[pallet::weight(<T as Config>::WeightInfo::unpublish_content())]
+        pub fn unpublish_content(origin: OriginFor<T>, content: ContentId) -> DispatchResult {
+            let owner = ensure_signed(origin)?;
+            ensure!(
+                Contents::<T>::get(content).is_some_and(|c| c.owner == owner),
+                Error::<T>::NotContentOwner
+            );
+            Contents::<T>::remove(content);
+            Accounts::<T>::mutate(&owner, |account| {
+                if let Some(account) = account {
+                    account.contents = account.contents.saturating_sub(1)
+                }
+            });
+            Self::deposit_event(Event::ContentUnpublished { content });
+            Ok(())
+        }
+
+        /// Pays the signer's accumulated node earnings (traffic, storage and subsidy).
+        #[pallet::call_index(8)]
+        #[pallet::weight(<T as Config>::WeightInfo::claim_rewards())]
+        pub fn claim_rewards(origin: OriginFor<T>) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let amount = PendingRewards::<T>::get(&who);
+            ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
+            Self::pay_out(&who, amount)?;
+            PendingRewards::<T>::remove(&who);
+            Self::deposit_event(Event::RewardsClaimed { who, amount });
+            Ok(())
+        }
+    }
+
+    impl<T: Config> pallet_gpow::ClientAuthority<T::AccountId> for Pallet<T> {
+        /// The dApp paying for `client`, unless its account is in debt (its clients are paused).
+        fn payer(client: &ClientKey) -> Option<T::AccountId> {
+            let dapp = Clients::<T>::get(client)?;
+            Accounts::<T>::get(&dapp)
+                .filter(|account| account.debt.is_zero())
+                .map(|_| dapp)
+        }
+
+        #[cfg(feature = "runtime-benchmarks")]
+        fn authorize_for_benchmark(client: &ClientKey, payer: &T::AccountId) {
+            Accounts::<T>::mutate(payer, |account| {
+                account.get_or_insert_with(Default::default).clients += 1
+            });
+            Clients::<T>::insert(client, payer);
+        }
+    }
+
+    impl<T: Config> pallet_gpow::WorkAccounting<T::AccountId> for Pallet<T> {
+        fn on_traffic_verified(
+            epoch: EpochIndex,
+            node: &NodeId,
+            operator: &T::AccountId,
+            payer: &T::AccountId,
+            bytes: u64,
+        ) {
+            Self::accrue(epoch, node, operator, payer, bytes, 0);
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        /// The account holding dApp funds and unclaimed earnings.
+        pub fn account_id() -> T::AccountId {
+            T::PalletId::get().into_account_truncating()
+        }
+
+        fn pay_in(from: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+            <T as Config>::Currency::transfer(
+                from,
+                &Self::account_id(),
+                amount,
+                Preservation::Preserve,
+            )
+            .map(|_| ())
+            .map_err(|_| Error::<T>::InsufficientBalance.into())
+        }
+
+        fn pay_out(to: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+            <T as Config>::Currency::transfer(
+                &Self::account_id(),
+                to,
+                amount,
+                Preservation::Expendable,
+            )
+            .map(|_| ())
+        }
+
+        /// What `bytes` delivered and `stored` bytes kept for an epoch cost at today's prices.
+        pub fn cost_of(bytes: u64, stored: u64) -> BalanceOf<T> {
+            let per = |price: BalanceOf<T>, amount: u64| -> BalanceOf<T> {
+                pro_rata(price, amount.saturated_into(), GIB.saturated_into())
+            };
+            per(T::DeliveryPrice::get(), bytes).saturating_add(per(T::StoragePrice::get(), stored))
+        }
+
+        fn accrue(
+            epoch: EpochIndex,
+            node: &NodeId,
+            operator: &T::AccountId,
+            payer: &T::AccountId,
+            bytes: u64,
+            stored: u64,
+        ) {
+            Accruals::<T>::mutate(epoch, (node, payer), |accrual| {
+                let accrual = accrual.get_or_insert_with(|| Accrual {
+                    operator: operator.clone(),
+                    bytes: 0,
+                    stored: 0,
+                });
+                accrual.bytes = accrual.bytes.saturating_add(bytes);
+                accrual.stored = accrual.stored.saturating_add(stored);
+            });
+            Usage::<T>::mutate(epoch, payer, |usage| {
+                usage.bytes = usage.bytes.saturating_add(bytes);
+                usage.stored = usage.stored.saturating_add(stored);
+            });
+        }
+
+        /// Settles a page of the next unsettled epoch whose challenges are over.
+        pub(crate) fn settle_page() -> Weight {
+            let db = T::DbWeight::get();
+            let Some(current) = pallet_gpow::CurrentEpoch::<T>::get() else {
+                return db.reads(1);
+            };
+            let mut state = Settling::<T>::get();
+            if state.epoch.saturating_add(2) > current.index {
+                return db.reads(2);
+            }
+            let limit = T::MaxSettlePerBlock::get();
+            let (done, weight) = match state.stage {
+                0 => Self::accrue_storage(&mut state, limit),
+                1 => Self::charge_and_pay(state.epoch, limit),
+                2 => Self::pay_subsidy(&mut state, limit),
+                _ => Self::prune_usage(&mut state, limit),
+            };
+            if done {
+                if state.stage == 2 {
+                    Self::deposit_event(Event::EpochSettled {
+                        epoch: state.epoch,
+                        node_subsidy: state.subsidy,
+                        keeper_subsidy: Self::keeper_subsidy(),
+                    });
+                }
+                state = match state.stage {
+                    3 => SettleState {
+                        epoch: state.epoch.saturating_add(1),
+                        ..Default::default()
+                    },
+                    stage => SettleState {
+                        stage: stage + 1,
+                        cursor: None,
+                        ..state
+                    },
+                };
+            }
+            Settling::<T>::put(state);
+            weight.saturating_add(db.reads_writes(2, 1))
+        }
+
+        /// The keepers' part of this era's subsidy per epoch.
+        fn keeper_subsidy() -> BalanceOf<T> {
+            let emission = T::Emission::get().per_epoch_in(T::Staking::current_era());
+            T::KeeperShare::get().mul_floor(emission)
+        }
+
+        /// Stage 0: storage of published content on nodes that proved storage in the epoch, up to each
+        /// content's replicas and only if the storage price is within its maximum.
+        pub(crate) fn accrue_storage(
+            state: &mut SettleState<BalanceOf<T>>,
+            limit: u32,
+        ) -> (bool, Weight) {
+            let epoch = state.epoch;
+            let mut proofs = match state.cursor.take() {
+                Some(cursor) => {
+                    pallet_gpow::StorageProofs::<T>::iter_prefix_from(epoch, cursor.into_inner())
+                }
+                None => pallet_gpow::StorageProofs::<T>::iter_prefix(epoch),
+            };
+            let price = T::StoragePrice::get();
+            let mut count = 0;
+            let mut pins_read = 0u32;
+            while count < limit {
+                let Some((node, ())) = proofs.next() else {
+                    return (
+                        true,
+                        <T as Config>::WeightInfo::accrue_storage(count, pins_read),
+                    );
+                };
+                count += 1;
+                let Some(operator) = <T as pallet_gpow::Config>::Registry::operator(&node) else {
+                    continue;
+                };
+                let pins = <T as pallet_gpow::Config>::Registry::pins(&node);
+                pins_read = pins_read.saturating_add(pins.len() as u32);
+                for pin in pins {
+                    let Some(content) = Contents::<T>::get(pin.content) else {
+                        continue;
+                    };
+                    if price > content.max_price || pin.len != content.size {
+                        continue;
+                    }
+                    let paid = StorageReplicas::<T>::mutate(epoch, pin.content, |replicas| {
+                        let room = *replicas < content.replicas;
+                        if room {
+                            *replicas += 1;
+                        }
+                        room
+                    });
+                    if paid {
+                        Self::accrue(epoch, &node, &operator, &content.owner, 0, content.size);
+                    }
+                }
+            }
+            state.cursor = BoundedVec::try_from(proofs.last_raw_key().to_vec()).ok();
+            (
+                false,
+                <T as Config>::WeightInfo::accrue_storage(count, pins_read),
+            )
+        }
+
+        /// Stage 1: charges each dApp once for the epoch (pro rata if it cannot pay all) and pays each node its
+        /// share of what was paid, less the protocol fee.
+        pub(crate) fn charge_and_pay(epoch: EpochIndex, limit: u32) -> (bool, Weight) {
+            let mut fees = BalanceOf::<T>::zero();
+            let mut count = 0;
+            let mut drained = Accruals::<T>::drain_prefix(epoch);
+            let done = loop {
+                if count >= limit {
+                    break false;
+                }
+                let Some(((_node, payer), accrual)) = drained.next() else {
+                    break true;
+                };
+                count += 1;
+                let usage = Self::charge(epoch, &payer);
+                let gross = pro_rata(
+                    Self::cost_of(accrual.bytes, accrual.stored),
+                    usage.paid,
+                    usage.cost,
+                );
+                let fee = T::ProtocolFee::get().mul_ceil(gross);
+                fees = fees.saturating_add(fee);
+                PendingRewards::<T>::mutate(&accrual.operator, |pending| {
+                    *pending = pending.saturating_add(gross.saturating_sub(fee))
+                });
+            };
+            if !fees.is_zero() {
+                // The fees were paid in by dApps, so the pallet account holds them.
+                let _ = Self::pay_out(&T::Treasury::get(), fees);
+            }
+            (done, <T as Config>::WeightInfo::charge_and_pay(count))
+        }
+
+        /// Charges `payer` for `epoch` the first time one of its accruals is paid; returns its usage.
+        fn charge(epoch: EpochIndex, payer: &T::AccountId) -> EpochUsage<BalanceOf<T>> {
+            let mut usage = Usage::<T>::get(epoch, payer);
+            if usage.settled {
+                return usage;
+            }
+            usage.cost = Self::cost_of(usage.bytes, usage.stored);
+            usage.settled = true;
+            let mut account = Accounts::<T>::get(payer).unwrap_or_default();
+            usage.paid = usage.cost.min(account.balance);
+            account.balance = account.balance.saturating_sub(usage.paid);
+            let owed = usage.cost.saturating_sub(usage.paid);
+            if !owed.is_zero() {
+                account.debt = account.debt.saturating_add(owed);
+                Self::deposit_event(Event::AccountInDebt {
+                    dapp: payer.clone(),
+                    debt: account.debt,
+                });
+            }
+            if Accounts::<T>::contains_key(payer) {
+                Accounts::<T>::insert(payer, account);
+            }
+            Usage::<T>::insert(epoch, payer, usage.clone());
+            Self::deposit_event(Event::Charged {
+                dapp: payer.clone(),
+                epoch,
+                cost: usage.cost,
+                paid: usage.paid,
+            });
+            usage
+        }
+
+        /// Stage 2: the epoch's subsidy, the keepers' part to GPoS at once, the nodes' part by work score.
+        pub(crate) fn pay_subsidy(
+            state: &mut SettleState<BalanceOf<T>>,
+            limit: u32,
+        ) -> (bool, Weight) {
+            let epoch = state.epoch;
+            let mut scores = match state.cursor.take() {
+                Some(cursor) => {
+                    pallet_gpow::WorkScores::<T>::iter_prefix_from(epoch, cursor.into_inner())
+                }
+                None => {
+                    let emission = T::Emission::get().per_epoch_in(T::Staking::current_era());
+                    let keepers = T::KeeperShare::get().mul_floor(emission);
+                    T::Staking::reward_keepers(keepers);
+                    state.subsidy = emission.saturating_sub(keepers);
+                    pallet_gpow::WorkScores::<T>::iter_prefix(epoch)
+                }
+            };
+            let total = pallet_gpow::TotalWorkScore::<T>::get(epoch);
+            let mut count = 0;
+            while count < limit {
+                let Some((node, score)) = scores.next() else {
+                    return (true, <T as Config>::WeightInfo::pay_subsidy(count));
+                };
+                count += 1;
+                let registry = |n: &NodeId| <T as pallet_gpow::Config>::Registry::operator(n);
+                let Some(operator) = registry(&node) else {
+                    continue;
+                };
+                if !<T as pallet_gpow::Config>::Registry::is_active(&node) {
+                    continue;
+                }
+                let share = Self::share_of_total(state.subsidy, score, total);
+                if share.is_zero() {
+                    continue;
+                }
+                if <T as Config>::Currency::mint_into(&Self::account_id(), share).is_ok() {
+                    PendingRewards::<T>::mutate(&operator, |pending| {
+                        *pending = pending.saturating_add(share)
+                    });
+                }
+            }
+            state.cursor = BoundedVec::try_from(scores.last_raw_key().to_vec()).ok();
+            (false, <T as Config>::WeightInfo::pay_subsidy(count))
+        }
+
+        fn share_of_total(amount: BalanceOf<T>, score: u64, total: u128) -> BalanceOf<T> {
+            if total == 0 {
+                return Zero::zero();
+            }
+            sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+                amount.saturated_into(),
+                score as u128,
+                total,
+                sp_runtime::Rounding::Down,
+            )
+            .map(SaturatedConversion::saturated_into)
+            .unwrap_or_else(Zero::zero)
+        }
+
+        /// Stage 3: deletes the replica counts of the settled epoch and the usage that fell out of history.
+        pub(crate) fn prune_usage(
+            state: &mut SettleState<BalanceOf<T>>,
+            limit: u32,
+        ) -> (bool, Weight) {
+            let replicas = StorageReplicas::<T>::clear_prefix(state.epoch, limit, None);
+            let mut removed = replicas.backend;
+            let mut done = replicas.maybe_cursor.is_none();
+            if let Some(old) = state.epoch.checked_sub(T::UsageHistory::get()) {
+                let usage = Usage::<T>::clear_prefix(old, limit, None);
+                removed = removed.saturating_add(usage.backend);
+                done &= usage.maybe_cursor.is_none();
+            }
+            (done, <T as Config>::WeightInfo::prune_usage(removed))
+        }
+    }
+}
