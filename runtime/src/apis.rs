@@ -19,9 +19,9 @@ use sp_version::RuntimeVersion;
 use enreach_primitives::{EpochIndex, NodeId};
 
 use super::{
-    AccountId, Aura, Balance, Block, BlockNumber, EdgeNodes, Executive, Gpow, Grandpa,
-    InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System,
-    TransactionPayment, VERSION,
+    AccountId, Aura, Balance, Block, BlockNumber, EdgeNodes, Executive, Gpos, Gpow, Grandpa,
+    InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, Settlement,
+    System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -230,6 +230,40 @@ impl_runtime_apis! {
         fn storage_challenge(node: NodeId) -> Option<pallet_gpow::runtime_api::StorageChallenge> {
             let epoch = pallet_gpow::CurrentEpoch::<Runtime>::get()?.index;
             Gpow::storage_challenge_of(epoch, &node)
+        }
+    }
+
+    impl pallet_gpos::runtime_api::GposApi<Block, AccountId, Balance> for Runtime {
+        fn current_era() -> pallet_gpos::EraIndex {
+            pallet_gpos::CurrentEra::<Runtime>::get()
+        }
+
+        fn keeper_stake(keeper: AccountId) -> Option<pallet_gpos::runtime_api::KeeperStake<Balance>> {
+            Gpos::keeper_stake(&keeper)
+        }
+
+        fn pending_rewards(who: AccountId) -> Balance {
+            Gpos::pending_rewards(&who)
+        }
+    }
+
+    impl pallet_settlement::runtime_api::SettlementApi<Block, AccountId, Balance> for Runtime {
+        fn dapp_account(
+            dapp: AccountId,
+        ) -> Option<pallet_settlement::runtime_api::DappAccountInfo<Balance>> {
+            Settlement::account_info(&dapp)
+        }
+
+        fn usage(dapp: AccountId, epoch: EpochIndex) -> pallet_settlement::EpochUsage<Balance> {
+            pallet_settlement::Usage::<Runtime>::get(epoch, dapp)
+        }
+
+        fn pending_node_rewards(operator: AccountId) -> Balance {
+            pallet_settlement::PendingRewards::<Runtime>::get(operator)
+        }
+
+        fn params() -> pallet_settlement::runtime_api::SettlementParams<Balance> {
+            Settlement::params()
         }
     }
 

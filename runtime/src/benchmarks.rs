@@ -19,4 +19,6 @@ frame_benchmarking::define_benchmarks!(
     [pallet_sudo, Sudo]
     [pallet_edge_nodes, EdgeNodes]
     [pallet_gpow, Gpow]
+    [pallet_gpos, Gpos]
+    [pallet_settlement, Settlement]
 );

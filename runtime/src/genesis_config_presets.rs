@@ -1,22 +1,27 @@
 //! Genesis presets: `development` (Alice alone authors and finalizes) and `local_testnet` (Alice, Bob,
 //! Charlie and Dave: four validators, so GRANDPA's 2/3 supermajority still finalizes with one down).
 //!
-//! Validators enter through `pallet-session` keys, not Aura/GRANDPA genesis, so the same path later lets
-//! GPoS elections replace them. Both presets are for development and testing and carry a sudo key; a public
+//! Validators enter through `pallet-session` keys, not Aura/GRANDPA genesis, and are bonded GPoS keepers, so
+//! GPoS elections keep or replace them every era. Both presets are for development and testing and carry a sudo key; a public
 //! network's chain spec sets `sudo.key` to `null` and governs through governance pallets instead.
 
 use crate::{
-    AccountId, BalancesConfig, BlockNumber, GpowConfig, RuntimeGenesisConfig, SessionConfig,
-    SessionKeys, SudoConfig, UNIT,
+    AccountId, BalancesConfig, BlockNumber, GposConfig, GpowConfig, RuntimeGenesisConfig,
+    SessionConfig, SessionKeys, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
+use enreach_primitives::{Continent, Region};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::Perbill;
 
 /// What every endowed development account starts with: enough to pay fees and stake for a long time.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
+
+/// What each genesis validator bonds as a GPoS keeper.
+pub const GENESIS_BOND: crate::Balance = 10_000 * UNIT;
 
 /// A validator's stash account and its session keys, as the genesis config wants them.
 fn validator(keyring: Sr25519Keyring) -> (AccountId, AccountId, SessionKeys) {
@@ -63,13 +68,36 @@ fn testnet_genesis(
                 .collect::<Vec<_>>(),
         },
         session: SessionConfig {
-            keys: validators.into_iter().map(validator).collect::<Vec<_>>(),
+            keys: validators
+                .iter()
+                .copied()
+                .map(validator)
+                .collect::<Vec<_>>(),
+        },
+        gpos: GposConfig {
+            keepers: validators
+                .iter()
+                .map(|v| (
+                    v.to_account_id(),
+                    GENESIS_BOND,
+                    Perbill::from_percent(5),
+                    genesis_region()
+                ))
+                .collect::<Vec<_>>(),
         },
         sudo: SudoConfig { key: Some(root) },
         gpow: GpowConfig {
             params: Some(dev_gpow_params())
         },
     })
+}
+
+/// Where the genesis keepers say they work from.
+fn genesis_region() -> Region {
+    Region {
+        continent: Continent::Europe,
+        country: *b"DE",
+    }
 }
 
 /// GPoW parameters for development networks: 2-minute epochs so a whole report-challenge-answer cycle fits

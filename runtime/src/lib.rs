@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("enreach"),
     impl_name: alloc::borrow::Cow::Borrowed("enreach-node"),
     authoring_version: 1,
-    spec_version: 100,
+    spec_version: 101,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -199,4 +199,31 @@ mod runtime {
 
     #[runtime::pallet_index(21)]
     pub type Gpow = pallet_gpow;
+
+    #[runtime::pallet_index(22)]
+    pub type Gpos = pallet_gpos;
+
+    #[runtime::pallet_index(23)]
+    pub type Settlement = pallet_settlement;
+
+    #[runtime::pallet_index(30)]
+    pub type Treasury = pallet_treasury;
+
+    #[runtime::pallet_index(31)]
+    pub type Preimage = pallet_preimage;
+
+    #[runtime::pallet_index(32)]
+    pub type Scheduler = pallet_scheduler;
+
+    #[runtime::pallet_index(33)]
+    pub type Referenda = pallet_referenda;
+
+    #[runtime::pallet_index(34)]
+    pub type ConvictionVoting = pallet_conviction_voting;
+
+    #[runtime::pallet_index(35)]
+    pub type Origins = crate::configs::governance::pallet_custom_origins;
+
+    #[runtime::pallet_index(36)]
+    pub type Parameters = pallet_parameters;
 }

@@ -1,13 +1,17 @@
 //! The node's JSON-RPC extensions beyond Substrate's built-in `system`, `author`, `chain` and `state`:
 //! account nonces (`system_accountNextIndex`, `system_dryRun`), fee queries (`payment_queryInfo`) and the
-//! trust layer ([`trust`]: `edgeNodes_*`, `gpow_*`).
+//! trust layer ([`trust`]: `edgeNodes_*`, `gpow_*`; [`economy`]: `gpos_*`, `settlement_*`).
 
+pub mod economy;
 pub mod trust;
 
 use std::sync::Arc;
 
 use enreach_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
-use jsonrpsee::RpcModule;
+use jsonrpsee::{
+    types::{error::ErrorObjectOwned, ErrorCode},
+    RpcModule,
+};
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
@@ -37,6 +41,8 @@ where
     C::Api: BlockBuilder<Block>,
     C::Api: pallet_edge_nodes::runtime_api::EdgeNodesApi<Block, AccountId, Balance, BlockNumber>,
     C::Api: pallet_gpow::runtime_api::GpowApi<Block, AccountId, BlockNumber>,
+    C::Api: pallet_gpos::runtime_api::GposApi<Block, AccountId, Balance>,
+    C::Api: pallet_settlement::runtime_api::SettlementApi<Block, AccountId, Balance>,
     P: TransactionPool + 'static,
 {
     use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
@@ -46,6 +52,47 @@ where
     let FullDeps { client, pool } = deps;
     module.merge(System::new(client.clone(), pool).into_rpc())?;
     module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-    module.merge(trust::TrustApiServer::into_rpc(trust::Trust::new(client)))?;
+    module.merge(trust::TrustApiServer::into_rpc(Queries::new(
+        client.clone(),
+    )))?;
+    module.merge(economy::EconomyApiServer::into_rpc(Queries::new(client)))?;
     Ok(module)
+}
+
+/// Serves the trust-layer and economy RPC methods by calling runtime APIs at the best block.
+pub struct Queries<C> {
+    client: Arc<C>,
+}
+
+impl<C> Queries<C> {
+    /// Serves queries against `client`'s best block.
+    pub fn new(client: Arc<C>) -> Self {
+        Self { client }
+    }
+}
+
+impl<C: ProvideRuntimeApi<Block> + HeaderBackend<Block>> Queries<C> {
+    /// The runtime API and the best block to call it at.
+    fn at_best(
+        &self,
+    ) -> (
+        sp_api::ApiRef<'_, C::Api>,
+        <Block as sp_runtime::traits::Block>::Hash,
+    ) {
+        (self.client.runtime_api(), self.client.info().best_hash)
+    }
+}
+
+/// A JSON-RPC "invalid params" error with `message`.
+fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
+}
+
+/// A failed runtime API call as a JSON-RPC internal error.
+fn runtime_error(error: sp_api::ApiError) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        ErrorCode::InternalError.code(),
+        format!("runtime API call failed: {error}"),
+        None::<()>,
+    )
 }

@@ -1,20 +1,16 @@
 //! JSON-RPC for dApps and operators over the trust layer: `edgeNodes_*` (the registry) and `gpow_*` (epochs,
 //! challenges, keeper assignments, work scores). Each method calls the runtime API at the best block.
 
-use std::sync::Arc;
-
 use enreach_primitives::{Capabilities, EpochIndex, NodeId};
 use enreach_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
-use jsonrpsee::{
-    core::RpcResult,
-    proc_macros::rpc,
-    types::{error::ErrorObjectOwned, ErrorCode},
-};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::error::ErrorObjectOwned};
 use pallet_edge_nodes::runtime_api::EdgeNodesApi;
 use pallet_gpow::runtime_api::GpowApi;
 use serde::Serialize;
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
+
+use super::{invalid_params, runtime_error, Queries};
 
 /// A registered edge node as `edgeNodes_nodeInfo` returns it.
 #[derive(Clone, Debug, Serialize)]
@@ -97,42 +93,6 @@ pub trait TrustApi {
     fn storage_challenge(&self, node: String) -> RpcResult<Option<StorageChallenge>>;
 }
 
-/// Serves [`TrustApiServer`] from a client.
-pub struct Trust<C> {
-    client: Arc<C>,
-}
-
-impl<C> Trust<C> {
-    /// Serves queries against `client`'s best block.
-    pub fn new(client: Arc<C>) -> Self {
-        Self { client }
-    }
-}
-
-impl<C: ProvideRuntimeApi<Block> + HeaderBackend<Block>> Trust<C> {
-    /// The runtime API and the best block to call it at.
-    fn at_best(
-        &self,
-    ) -> (
-        sp_api::ApiRef<'_, C::Api>,
-        <Block as sp_runtime::traits::Block>::Hash,
-    ) {
-        (self.client.runtime_api(), self.client.info().best_hash)
-    }
-}
-
-fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(ErrorCode::InvalidParams.code(), message.into(), None::<()>)
-}
-
-fn runtime_error(error: sp_api::ApiError) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(
-        ErrorCode::InternalError.code(),
-        format!("runtime API call failed: {error}"),
-        None::<()>,
-    )
-}
-
 /// Parses a node key given as 64 hex digits, with or without `0x`.
 pub fn parse_node_id(text: &str) -> Result<NodeId, ErrorObjectOwned> {
     let hex_digits = text.strip_prefix("0x").unwrap_or(text);
@@ -148,7 +108,7 @@ fn node_hex(node: &NodeId) -> String {
     format!("0x{}", hex::encode(node.0))
 }
 
-impl<C> TrustApiServer for Trust<C>
+impl<C> TrustApiServer for Queries<C>
 where
     C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
     C::Api: EdgeNodesApi<Block, AccountId, Balance, BlockNumber>

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::Pallet as Gpos;
+use alloc::{vec, vec::Vec};
 use enreach_primitives::Continent;
 use frame_benchmarking::v2::*;
 use frame_support::{

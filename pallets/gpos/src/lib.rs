@@ -1082,6 +1082,29 @@ pub mod pallet {
             .unwrap_or_default()
         }
 
+        /// `keeper`'s stake as it would count now and as it counts this era, if it is a keeper.
+        pub fn keeper_stake(
+            keeper: &T::AccountId,
+        ) -> Option<crate::runtime_api::KeeperStake<BalanceOf<T>>> {
+            let now = Self::exposure_now(keeper, T::Work::last_scored_epoch())?;
+            let guaranteed = Guarantees::<T>::get(keeper)
+                .iter()
+                .fold(BalanceOf::<T>::zero(), |sum, (_, value)| {
+                    sum.saturating_add(*value)
+                });
+            Some(crate::runtime_api::KeeperStake {
+                bonded: Ledgers::<T>::get(keeper)
+                    .map(|l| l.active)
+                    .unwrap_or_default(),
+                guaranteed,
+                stake_limit: now.limit,
+                effective_stake: now.total,
+                era_effective_stake: ErasExposure::<T>::get(CurrentEra::<T>::get(), keeper)
+                    .map(|e| e.total)
+                    .unwrap_or_default(),
+            })
+        }
+
         /// What `who` may still claim as keeper or guarantor over the claimable eras.
         pub fn pending_rewards(who: &T::AccountId) -> BalanceOf<T> {
             let current = CurrentEra::<T>::get();

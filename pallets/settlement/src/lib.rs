@@ -22,6 +22,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -724,6 +726,33 @@ pub mod pallet {
                 Preservation::Expendable,
             )
             .map(|_| ())
+        }
+
+        /// `dapp`'s account as its developer sees it.
+        pub fn account_info(
+            dapp: &T::AccountId,
+        ) -> Option<crate::runtime_api::DappAccountInfo<BalanceOf<T>>> {
+            Accounts::<T>::get(dapp).map(|account| crate::runtime_api::DappAccountInfo {
+                balance: account.balance,
+                paused: !account.debt.is_zero(),
+                debt: account.debt,
+                clients: account.clients,
+                contents: account.contents,
+            })
+        }
+
+        /// The prices, fee and subsidy in force.
+        pub fn params() -> crate::runtime_api::SettlementParams<BalanceOf<T>> {
+            let emission = T::Emission::get();
+            crate::runtime_api::SettlementParams {
+                delivery_price: T::DeliveryPrice::get(),
+                storage_price: T::StoragePrice::get(),
+                protocol_fee: T::ProtocolFee::get(),
+                current_emission: emission.per_epoch_in(T::Staking::current_era()),
+                emission,
+                keeper_share: T::KeeperShare::get(),
+                next_epoch_to_settle: Settling::<T>::get().epoch,
+            }
         }
 
         /// What `bytes` delivered and `stored` bytes kept for an epoch cost at today's prices.

@@ -19,6 +19,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+pub mod governance;
 mod trust;
 
 use super::{
@@ -90,7 +91,8 @@ impl pallet_balances::Config for Runtime {
     type ReserveIdentifier = [u8; 8];
     /// Pallets hold and freeze funds by reason; locks and reserves are legacy and unused.
     type FreezeIdentifier = RuntimeFreezeReason;
-    type MaxLocks = ConstU32<0>;
+    /// Conviction voting locks votes.
+    type MaxLocks = ConstU32<8>;
     type MaxReserves = ConstU32<0>;
     type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
     type DoneSlashHandler = ();
@@ -124,8 +126,8 @@ impl pallet_session::Config for Runtime {
     type ValidatorIdOf = ConvertInto;
     type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
     type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-    /// The genesis validators stay until GPoS provides a `SessionManager`.
-    type SessionManager = ();
+    /// GPoS elects the validators every era by effective stake.
+    type SessionManager = crate::Gpos;
     type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
     type Keys = SessionKeys;
     type DisablingStrategy = ();
