@@ -938,7 +938,7 @@ pub mod pallet {
                     }
                 }
             }
-            ranked.sort_by(|a, b| b.1.cmp(&a.1));
+            ranked.sort_by_key(|(_, stake)| core::cmp::Reverse(*stake));
             ErasTotalStake::<T>::insert(era, total);
             Self::deposit_event(Event::EraStarted {
                 era,
@@ -966,7 +966,7 @@ pub mod pallet {
             let validators: Vec<T::AccountId> = ranked
                 .into_iter()
                 .map(|(keeper, _)| keeper)
-                .filter(|keeper| T::HasSessionKeys::contains(keeper))
+                .filter(T::HasSessionKeys::contains)
                 .take(T::MaxValidators::get() as usize)
                 .collect();
             if (validators.len() as u32) < T::MinValidators::get().max(1) {
@@ -1142,7 +1142,7 @@ pub mod pallet {
     impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
         fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
             let per_era = T::SessionsPerEra::get().max(1);
-            if new_index == 0 || new_index % per_era != 0 {
+            if new_index == 0 || !new_index.is_multiple_of(per_era) {
                 return None;
             }
             let candidates = Candidates::<T>::count();
