@@ -194,6 +194,15 @@ mod runtime {
     #[runtime::pallet_index(8)]
     pub type Sudo = pallet_sudo;
 
+    #[runtime::pallet_index(9)]
+    pub type Authorship = pallet_authorship;
+
+    #[runtime::pallet_index(10)]
+    pub type Offences = pallet_offences;
+
+    #[runtime::pallet_index(11)]
+    pub type Historical = pallet_session::historical;
+
     #[runtime::pallet_index(20)]
     pub type EdgeNodes = pallet_edge_nodes;
 

@@ -1,15 +1,17 @@
 //! OpenGov in the real runtime: a referendum on the `protocol_parameters` track changes the delivery price
-//! through `pallet-parameters`, and the next settlement charges dApps at the new price. Blocks are produced
+//! through `pallet-parameters`, and the next settlement charges dApps at the new price; a referendum on the
+//! `slash_cancellation` track cancels a deferred GPoS slash before it applies. Blocks are produced
 //! by running every pallet's `on_initialize`, so referenda, the scheduler, GPoW epochs, GPoS eras and
 //! settlement all advance as on a chain.
 
 use enreach_primitives::NodeId;
 use enreach_runtime::{
     configs::governance::{
-        dynamic_params::settlement as settlement_params, pallet_custom_origins, RuntimeParameters,
+        dynamic_params::settlement as settlement_params, pallet_custom_origins, track,
+        RuntimeParameters,
     },
     genesis_config_presets::get_preset,
-    AllPalletsWithSystem, ConvictionVoting, OriginCaller, Preimage, Referenda, Runtime,
+    AllPalletsWithSystem, ConvictionVoting, Gpos, OriginCaller, Preimage, Referenda, Runtime,
     RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, Settlement, System, UNIT,
 };
 use frame_support::{
@@ -17,7 +19,7 @@ use frame_support::{
     traits::{schedule::DispatchTime, Get, OnInitialize, StorePreimage},
 };
 use pallet_conviction_voting::{AccountVote, Conviction, Vote};
-use pallet_gpow::WorkAccounting;
+use pallet_gpow::{WorkAccounting, WorkOffence, WorkOffenceHandler};
 use pallet_referenda::TracksInfo;
 use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
@@ -49,22 +51,14 @@ fn signed(keyring: Sr25519Keyring) -> RuntimeOrigin {
     RuntimeOrigin::signed(keyring.to_account_id())
 }
 
-/// Submits a `protocol_parameters` referendum setting the delivery price, decided by the dev accounts' votes;
-/// returns the block by which it is enacted at the latest.
-fn pass_referendum_setting_delivery_price(price: u128) -> u32 {
-    let call = RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
-        key_value: RuntimeParameters::Settlement(settlement_params::Parameters::DeliveryPrice(
-            settlement_params::DeliveryPrice,
-            Some(price),
-        )),
-    });
+/// Submits a referendum dispatching `call` from `origin`, places its decision deposit and votes it in with
+/// the dev accounts; returns the block by which it is enacted at the latest.
+fn vote_in(call: RuntimeCall, origin: pallet_custom_origins::Origin, track: u16) -> u32 {
     let proposal = Preimage::bound(call).expect("small calls are inlined");
     let index = pallet_referenda::ReferendumCount::<Runtime>::get();
     assert_ok!(Referenda::submit(
         signed(Sr25519Keyring::Alice),
-        Box::new(OriginCaller::Origins(
-            pallet_custom_origins::Origin::ProtocolParameters
-        )),
+        Box::new(OriginCaller::Origins(origin)),
         proposal,
         DispatchTime::After(1),
     ));
@@ -90,7 +84,6 @@ fn pass_referendum_setting_delivery_price(price: u128) -> u32 {
             }
         ));
     }
-    let track = enreach_runtime::configs::governance::track::PROTOCOL_PARAMETERS;
     let info = <Runtime as pallet_referenda::Config>::Tracks::info(track).expect("track exists");
     System::block_number()
         + info.prepare_period
@@ -99,21 +92,37 @@ fn pass_referendum_setting_delivery_price(price: u128) -> u32 {
         + 10
 }
 
+/// Runs blocks until `done` holds or `deadline` passes; returns the block at which it held.
+fn run_until(deadline: u32, done: impl Fn() -> bool) -> Option<u32> {
+    while System::block_number() < deadline {
+        run_to(System::block_number() + 1);
+        if done() {
+            return Some(System::block_number());
+        }
+    }
+    None
+}
+
 #[test]
 fn a_referendum_changes_the_delivery_price_and_the_next_settlement_uses_it() {
     dev_ext().execute_with(|| {
         let old_price: u128 = settlement_params::DeliveryPrice::get();
         let new_price = old_price * 3;
-        let deadline = pass_referendum_setting_delivery_price(new_price);
-        let mut passed_at = None;
-        while System::block_number() < deadline {
-            run_to(System::block_number() + 1);
-            if settlement_params::DeliveryPrice::get() == new_price {
-                passed_at = Some(System::block_number());
-                break;
-            }
-        }
-        let passed_at = passed_at.expect("the referendum passed and was enacted");
+        let call = RuntimeCall::Parameters(pallet_parameters::Call::set_parameter {
+            key_value: RuntimeParameters::Settlement(settlement_params::Parameters::DeliveryPrice(
+                settlement_params::DeliveryPrice,
+                Some(new_price),
+            )),
+        });
+        let deadline = vote_in(
+            call,
+            pallet_custom_origins::Origin::ProtocolParameters,
+            track::PROTOCOL_PARAMETERS,
+        );
+        let passed_at = run_until(deadline, || {
+            settlement_params::DeliveryPrice::get() == new_price
+        })
+        .expect("the referendum passed and was enacted");
         assert!(matches!(
             pallet_referenda::ReferendumInfoFor::<Runtime>::get(0),
             Some(pallet_referenda::ReferendumInfo::Approved(..))
@@ -142,5 +151,44 @@ fn a_referendum_changes_the_delivery_price_and_the_next_settlement_uses_it() {
             pallet_settlement::PendingRewards::<Runtime>::get(&operator),
             5 * new_price - fee.mul_ceil(5 * new_price)
         );
+    });
+}
+
+#[test]
+fn a_slash_cancellation_referendum_undoes_a_deferred_slash() {
+    dev_ext().execute_with(|| {
+        let operator = Sr25519Keyring::Ferdie.to_account_id();
+        let node = pallet_edge_nodes::testing::register_node::<Runtime>(operator.clone(), 9);
+        let deposit = || {
+            pallet_edge_nodes::Nodes::<Runtime>::get(node)
+                .unwrap()
+                .deposit
+        };
+        let before = deposit();
+        <Gpos as WorkOffenceHandler<_>>::on_offence(
+            &node,
+            &operator,
+            0,
+            WorkOffence::MissedChallenge,
+        );
+        let era = pallet_gpos::CurrentEra::<Runtime>::get()
+            + <Runtime as pallet_gpos::Config>::SlashDeferDuration::get();
+        assert_eq!(pallet_gpos::UnappliedSlashes::<Runtime>::get(era).len(), 1);
+
+        let call = RuntimeCall::Gpos(pallet_gpos::Call::cancel_deferred_slash {
+            era,
+            indices: vec![0].try_into().unwrap(),
+        });
+        let deadline = vote_in(
+            call,
+            pallet_custom_origins::Origin::SlashCanceller,
+            track::SLASH_CANCELLATION,
+        );
+        run_until(deadline, || {
+            pallet_gpos::UnappliedSlashes::<Runtime>::get(era).is_empty()
+        })
+        .expect("the cancellation passed and was enacted");
+        run_until(u32::MAX, || pallet_gpos::CurrentEra::<Runtime>::get() > era);
+        assert_eq!(deposit(), before, "the cancelled slash never applied");
     });
 }

@@ -28,6 +28,16 @@ fn local_testnet_has_four_validators_in_aura_and_grandpa() {
             4
         );
         assert!(pallet_sudo::Key::<Runtime>::get().is_some());
+        // The validators are bonded GPoS keepers with effective stake in era 0, so elections keep them.
+        assert_eq!(pallet_gpos::Candidates::<Runtime>::count(), 4);
+        for validator in pallet_session::Validators::<Runtime>::get() {
+            let exposure = pallet_gpos::ErasExposure::<Runtime>::get(0, &validator)
+                .expect("genesis keepers are exposed in era 0");
+            assert_eq!(
+                exposure.total,
+                enreach_runtime::genesis_config_presets::GENESIS_BOND
+            );
+        }
     });
 }
 

@@ -118,6 +118,8 @@ pub enum SlashReason {
     MissedChallenge,
     /// The keeper's observations were far from the median more than `DeviationsBeforeSlash` times in an epoch.
     KeeperDeviation,
+    /// The keeper, as a validator, equivocated (GRANDPA votes reported through `pallet-offences`).
+    Equivocation,
 }
 
 /// A slash waiting for its era.
@@ -252,6 +254,11 @@ pub mod pallet {
         type Registry: NodeRegistry<Self::AccountId>;
         /// Accounts that have session keys set; only they can be elected validators.
         type HasSessionKeys: Contains<Self::AccountId>;
+        /// The active validators, kept when an election has too few electable keepers.
+        type SessionValidators: frame_support::traits::ValidatorSet<
+            Self::AccountId,
+            ValidatorId = Self::AccountId,
+        >;
         /// Receives slashed funds (the treasury).
         type SlashBeneficiary: Get<Self::AccountId>;
         /// Who may cancel a deferred slash (a governance track).
@@ -974,7 +981,11 @@ pub mod pallet {
                     era,
                     electable: validators.len() as u32,
                 });
-                return None;
+                // Returned rather than `None`, so every era has a validator set of its own (GRANDPA set and
+                // historical session root) that offences can be proven against.
+                return Some(
+                    <T::SessionValidators as frame_support::traits::ValidatorSet<_>>::validators(),
+                );
             }
             Self::deposit_event(Event::ValidatorsElected {
                 era,
@@ -1005,7 +1016,8 @@ pub mod pallet {
             }
         }
 
-        /// Schedules a slash `SlashDeferDuration` eras ahead; applies it now if that era is full.
+        /// Schedules a slash `SlashDeferDuration` eras ahead; applies it now if that era is full. A target is
+        /// slashed at most once per reason and era: a repeated report raises the fraction to the larger one.
         pub(crate) fn schedule_slash(
             target: SlashTarget<T::AccountId>,
             fraction: Perbill,
@@ -1022,10 +1034,20 @@ pub mod pallet {
             if apply_at == reported_era {
                 return Self::apply_slash(slash);
             }
-            let queued =
-                UnappliedSlashes::<T>::mutate(apply_at, |slashes| slashes.try_push(slash.clone()));
+            let queued = UnappliedSlashes::<T>::mutate(apply_at, |slashes| {
+                match slashes
+                    .iter_mut()
+                    .find(|s| s.target == slash.target && s.reason == slash.reason)
+                {
+                    Some(existing) => {
+                        existing.fraction = existing.fraction.max(slash.fraction);
+                        Ok(existing.clone())
+                    }
+                    None => slashes.try_push(slash.clone()).map(|()| slash.clone()),
+                }
+            });
             match queued {
-                Ok(()) => Self::deposit_event(Event::SlashDeferred { slash, apply_at }),
+                Ok(slash) => Self::deposit_event(Event::SlashDeferred { slash, apply_at }),
                 Err(_) => Self::apply_slash(slash),
             }
         }
@@ -1188,6 +1210,10 @@ pub mod pallet {
         #[cfg(feature = "runtime-benchmarks")]
         fn set_for_benchmark(keepers: Vec<pallet_gpow::KeeperCandidate<T::AccountId>>) {
             let era = CurrentEra::<T>::get();
+            // Exactly these keepers: the genesis ones are removed.
+            let _ = Candidates::<T>::clear(u32::MAX, None);
+            let _ = ErasExposure::<T>::clear_prefix(era, u32::MAX, None);
+            ErasTotalStake::<T>::remove(era);
             for keeper in keepers {
                 Candidates::<T>::insert(
                     &keeper.account,
@@ -1229,6 +1255,48 @@ pub mod pallet {
                     SlashReason::MissedChallenge,
                 ),
             }
+        }
+    }
+
+    impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
+        fn new_session(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
+            <Self as pallet_session::SessionManager<_>>::new_session(new_index)
+                .map(|validators| validators.into_iter().map(|v| (v, ())).collect())
+        }
+
+        fn start_session(_: SessionIndex) {}
+
+        fn end_session(_: SessionIndex) {}
+    }
+
+    impl<T: Config, Identification>
+        sp_staking::offence::OnOffenceHandler<T::AccountId, (T::AccountId, Identification), Weight>
+        for Pallet<T>
+    {
+        /// Validators reported for equivocation (through `pallet-offences`) are chilled at once and slashed
+        /// the reported fraction of their bond and guarantees after the deferral.
+        fn on_offence(
+            offenders: &[sp_staking::offence::OffenceDetails<
+                T::AccountId,
+                (T::AccountId, Identification),
+            >],
+            slash_fraction: &[Perbill],
+            _session: SessionIndex,
+        ) -> Weight {
+            for (details, fraction) in offenders.iter().zip(slash_fraction) {
+                let keeper = &details.offender.0;
+                if Candidates::<T>::take(keeper).is_some() {
+                    Self::deposit_event(Event::Chilled {
+                        keeper: keeper.clone(),
+                    });
+                }
+                Self::schedule_slash(
+                    SlashTarget::Keeper(keeper.clone()),
+                    *fraction,
+                    SlashReason::Equivocation,
+                );
+            }
+            T::DbWeight::get().reads_writes(2 * offenders.len() as u64, 2 * offenders.len() as u64)
         }
     }
 

@@ -109,6 +109,7 @@ impl pallet_gpos::Config for Test {
     type Work = TestWork;
     type Registry = EdgeNodes;
     type HasSessionKeys = WithSessionKeys<Test>;
+    type SessionValidators = Session;
     type SlashBeneficiary = Treasury;
     type SlashCancelOrigin = EnsureRoot<u64>;
     type SessionsPerEra = ConstU32<2>;

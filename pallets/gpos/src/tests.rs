@@ -469,3 +469,34 @@ fn a_full_era_of_slashes_applies_further_slashes_at_once() {
         );
     });
 }
+
+#[test]
+fn equivocating_validators_are_chilled_and_slashed_once_after_the_deferral() {
+    use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+    new_test_ext().execute_with(|| {
+        let report = |fraction: u32| {
+            <Gpos as OnOffenceHandler<u64, (u64, ()), _>>::on_offence(
+                &[OffenceDetails {
+                    offender: (2, ()),
+                    reporters: vec![],
+                }],
+                &[Perbill::from_percent(fraction)],
+                0,
+            )
+        };
+        report(5);
+        assert!(
+            Candidates::<Test>::get(2).is_none(),
+            "the offender is chilled"
+        );
+        // The same offence reported again with a larger fraction: still one slash, at the larger fraction.
+        report(20);
+        let pending = UnappliedSlashes::<Test>::get(2);
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].reason, SlashReason::Equivocation);
+        assert_eq!(pending[0].fraction, Perbill::from_percent(20));
+        run_to_era(2);
+        assert_eq!(Ledgers::<Test>::get(2).unwrap().active, 80);
+        assert_eq!(held(2), 80);
+    });
+}

@@ -851,10 +851,7 @@ pub mod pallet {
             let mut pins_read = 0u32;
             while count < limit {
                 let Some((node, ())) = proofs.next() else {
-                    return (
-                        true,
-                        <T as Config>::WeightInfo::accrue_storage(count, pins_read),
-                    );
+                    return (true, Self::storage_weight(count, pins_read));
                 };
                 count += 1;
                 let Some(operator) = <T as pallet_gpow::Config>::Registry::operator(&node) else {
@@ -882,10 +879,17 @@ pub mod pallet {
                 }
             }
             state.cursor = BoundedVec::try_from(proofs.last_raw_key().to_vec()).ok();
-            (
-                false,
-                <T as Config>::WeightInfo::accrue_storage(count, pins_read),
-            )
+            (false, Self::storage_weight(count, pins_read))
+        }
+
+        /// Weight of accruing storage for `nodes` nodes with `pins` pins between them, from the one-node
+        /// benchmark: its cost without pins per node, and its slope per pin.
+        fn storage_weight(nodes: u32, pins: u32) -> Weight {
+            let per_node = <T as Config>::WeightInfo::accrue_storage(0);
+            let per_pin = <T as Config>::WeightInfo::accrue_storage(1).saturating_sub(per_node);
+            per_node
+                .saturating_mul(nodes.into())
+                .saturating_add(per_pin.saturating_mul(pins.into()))
         }
 
         /// Stage 1: charges each dApp once for the epoch (pro rata if it cannot pay all) and pays each node its

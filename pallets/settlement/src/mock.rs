@@ -46,7 +46,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxNodesPerOperator = ConstU32<10>;
     type MaxEndpoints = ConstU32<2>;
     type MaxEndpointLen = ConstU32<64>;
-    type MaxPinsPerNode = ConstU32<16>;
+    type MaxPinsPerNode = ConstU32<64>;
     type StatusOrigin = EnsureRoot<u64>;
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Test>;
 }

@@ -1,6 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
 
-//! Weights for `pallet_settlement`: bootstrap values until `scripts/bench/weights pallet_settlement` regenerates this file.
+//! Weights for `pallet_settlement`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
+//!
+//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//!
+//! Command:
+//! /root/.cache/enreach/target/debug/enreach-node
+//! benchmark
+//! pallet
+//! --runtime
+//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! --genesis-builder
+//! runtime
+//! --genesis-builder-preset
+//! development
+//! --pallet
+//! pallet_settlement
+//! --extrinsic
+//! *
+//! --steps
+//! 20
+//! --repeat
+//! 10
+//! --wasm-execution
+//! compiled
+//! --template
+//! scripts/weight-template.hbs
+//! --output
+//! pallets/settlement/src/weights.rs
+//! --header
+//! scripts/license-header.txt
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -30,7 +60,7 @@ pub trait WeightInfo {
 	/// Weight of `claim_rewards`.
 	fn claim_rewards() -> Weight;
 	/// Weight of `accrue_storage`.
-	fn accrue_storage(n: u32, p: u32, ) -> Weight;
+	fn accrue_storage(p: u32, ) -> Weight;
 	/// Weight of `charge_and_pay`.
 	fn charge_and_pay(n: u32, ) -> Weight;
 	/// Weight of `pay_subsidy`.
@@ -39,59 +69,215 @@ pub trait WeightInfo {
 	fn prune_usage(n: u32, ) -> Weight;
 }
 
-/// Weights measured on the reference machine, for the runtime's configuration.
+/// Weights measured on the reference machine, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `256`, estimated `6196`.
+		// Minimum execution time: 663_049_000 picoseconds.
+		Weight::from_parts(689_598_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:3 w:3)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `522`, estimated `8799`.
+		// Minimum execution time: 627_426_000 picoseconds.
+		Weight::from_parts(659_734_000, 0)
+			.saturating_add(Weight::from_parts(0, 8799))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Clients` (r:1 w:1)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `176`, estimated `3590`.
+		// Minimum execution time: 150_815_000 picoseconds.
+		Weight::from_parts(159_938_000, 0)
+			.saturating_add(Weight::from_parts(0, 3590))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	/// Storage: `Settlement::Clients` (r:1 w:1)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `278`, estimated `3590`.
+		// Minimum execution time: 156_764_000 picoseconds.
+		Weight::from_parts(165_127_000, 0)
+			.saturating_add(Weight::from_parts(0, 3590))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `179`, estimated `3590`.
+		// Minimum execution time: 147_911_000 picoseconds.
+		Weight::from_parts(155_041_000, 0)
+			.saturating_add(Weight::from_parts(0, 3590))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `440`, estimated `6196`.
+		// Minimum execution time: 450_522_000 picoseconds.
+		Weight::from_parts(463_712_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Contents` (r:1 w:1)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `176`, estimated `3590`.
+		// Minimum execution time: 156_484_000 picoseconds.
+		Weight::from_parts(163_985_000, 0)
+			.saturating_add(Weight::from_parts(0, 3590))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	/// Storage: `Settlement::Contents` (r:1 w:1)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `311`, estimated `3590`.
+		// Minimum execution time: 154_911_000 picoseconds.
+		Weight::from_parts(161_801_000, 0)
+			.saturating_add(Weight::from_parts(0, 3590))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	/// Storage: `Settlement::PendingRewards` (r:1 w:1)
+	/// Proof: `Settlement::PendingRewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
-		Weight::from_parts(100_000_000, 10_000)
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `325`, estimated `6196`.
+		// Minimum execution time: 418_925_000 picoseconds.
+		Weight::from_parts(437_903_000, 0)
+			.saturating_add(Weight::from_parts(0, 6196))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
-	fn accrue_storage(n: u32, p: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 10_000).saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(n.into())).saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::StorageProofs` (r:2 w:0)
+	/// Proof: `Gpow::StorageProofs` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Contents` (r:64 w:0)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::StorageReplicas` (r:64 w:64)
+	/// Proof: `Settlement::StorageReplicas` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accruals` (r:1 w:1)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Usage` (r:1 w:1)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[0, 64]`.
+	fn accrue_storage(p: u32, ) -> Weight {
+		// Proof size: measured `712`, estimated `13755`.
+		// Minimum execution time: 176_513_000 picoseconds.
+		Weight::from_parts(249_804_524, 0)
+			.saturating_add(Weight::from_parts(0, 13755))
+			.saturating_add(Weight::from_parts(75_552_116, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
 	}
+	/// Storage: `Settlement::Accruals` (r:501 w:500)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Usage` (r:500 w:500)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accounts` (r:500 w:500)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::PendingRewards` (r:500 w:500)
+	/// Proof: `Settlement::PendingRewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 10_000).saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `587`, estimated `8583`.
+		// Minimum execution time: 628_398_000 picoseconds.
+		Weight::from_parts(633_785_000, 0)
+			.saturating_add(Weight::from_parts(0, 8583))
+			.saturating_add(Weight::from_parts(252_078_805, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(n.into()))
 	}
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
+	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::ErasRewardPot` (r:1 w:1)
+	/// Proof: `Gpos::ErasRewardPot` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::TotalWorkScore` (r:1 w:0)
+	/// Proof: `Gpow::TotalWorkScore` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::WorkScores` (r:501 w:0)
+	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:500 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::PendingRewards` (r:500 w:500)
+	/// Proof: `Settlement::PendingRewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 10_000).saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `638`, estimated `6052`.
+		// Minimum execution time: 485_564_000 picoseconds.
+		Weight::from_parts(487_888_000, 0)
+			.saturating_add(Weight::from_parts(0, 6052))
+			.saturating_add(Weight::from_parts(212_556_567, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
 	}
+	/// Storage: `Settlement::Usage` (r:500 w:500)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
-		Weight::from_parts(100_000_000, 10_000).saturating_add(Weight::from_parts(1_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads_writes(10, 10))
+		// Proof size: measured `79`, estimated `990`.
+		// Minimum execution time: 61_812_000 picoseconds.
+		Weight::from_parts(12_587_342, 0)
+			.saturating_add(Weight::from_parts(0, 990))
+			.saturating_add(Weight::from_parts(6_225_072, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2584).saturating_mul(n.into()))
 	}
 }

@@ -23,9 +23,10 @@ pub mod governance;
 mod trust;
 
 use super::{
-    AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-    RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-    SessionKeys, System, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
+    AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
+    PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+    RuntimeOrigin, RuntimeTask, SessionKeys, System, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION,
+    VERSION,
 };
 
 /// Share of a block's weight and length that ordinary transactions may use; the rest is kept for
@@ -126,8 +127,9 @@ impl pallet_session::Config for Runtime {
     type ValidatorIdOf = ConvertInto;
     type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
     type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-    /// GPoS elects the validators every era by effective stake.
-    type SessionManager = crate::Gpos;
+    /// GPoS elects the validators every era by effective stake; each new set's root is kept so GRANDPA
+    /// equivocations can be proven against it.
+    type SessionManager = pallet_session::historical::NoteHistoricalRoot<Runtime, crate::Gpos>;
     type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
     type Keys = SessionKeys;
     type DisablingStrategy = ();
@@ -145,15 +147,68 @@ impl pallet_aura::Config for Runtime {
     type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
 }
 
+parameter_types! {
+    /// GRANDPA set ids remembered per session, and how long equivocation reports stay valid: a week.
+    pub const EquivocationHistory: u64 = 7 * 24 * 6;
+    /// Equivocation reports live in the pool for as long as their session can still be proven.
+    pub const ReportLongevity: u64 = EquivocationHistory::get() * SessionPeriod::get() as u64;
+}
+
 impl pallet_grandpa::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type WeightInfo = ();
     type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
-    type MaxNominators = ConstU32<0>;
-    type MaxSetIdSessionEntries = ConstU64<0>;
-    /// Equivocation reports need historical session proofs; not wired yet, so reports are not accepted.
-    type KeyOwnerProof = sp_core::Void;
-    type EquivocationReportSystem = ();
+    /// Guarantors behind a keeper bound the cost of processing its equivocation.
+    type MaxNominators = ConstU32<256>;
+    type MaxSetIdSessionEntries = EquivocationHistory;
+    type KeyOwnerProof = sp_session::MembershipProof;
+    type EquivocationReportSystem =
+        pallet_grandpa::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
+}
+
+impl pallet_authorship::Config for Runtime {
+    type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Aura>;
+    type EventHandler = ();
+}
+
+/// Validators carry no identification beyond their account: GPoS slashes by account.
+pub struct ValidatorIdentity;
+
+impl sp_runtime::traits::Convert<AccountId, Option<()>> for ValidatorIdentity {
+    fn convert(_: AccountId) -> Option<()> {
+        Some(())
+    }
+}
+
+impl pallet_session::historical::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type FullIdentification = ();
+    type FullIdentificationOf = ValidatorIdentity;
+}
+
+impl pallet_offences::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type IdentificationTuple = pallet_session::historical::IdentificationTuple<Self>;
+    /// GPoS chills and (after the deferral) slashes equivocating validators.
+    type OnOffenceHandler = crate::Gpos;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+    RuntimeCall: From<C>,
+{
+    type Extrinsic = crate::UncheckedExtrinsic;
+    type RuntimeCall = RuntimeCall;
+}
+
+/// Unsigned transactions the runtime creates itself: GRANDPA equivocation reports.
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+    RuntimeCall: From<C>,
+{
+    fn create_bare(call: RuntimeCall) -> crate::UncheckedExtrinsic {
+        crate::UncheckedExtrinsic::new_bare(call)
+    }
 }
 
 impl pallet_utility::Config for Runtime {

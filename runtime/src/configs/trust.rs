@@ -58,6 +58,7 @@ impl pallet_gpos::Config for Runtime {
     type Work = crate::Gpow;
     type Registry = EdgeNodes;
     type HasSessionKeys = pallet_gpos::WithSessionKeys<Runtime>;
+    type SessionValidators = crate::Session;
     type SlashBeneficiary = TreasuryAccount;
     type SlashCancelOrigin = SlashCancelOrigin;
     /// Six 10-minute sessions: one-hour eras.

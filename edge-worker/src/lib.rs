@@ -1,0 +1,17 @@
+//! # edge-worker
+//!
+//! The daemon EnReach PeerNodes run. This crate holds the service layer's PeerDTS: a BLAKE3-verified content
+//! store ([`store`]), the wire protocol ([`protocol`]), multi-source downloads ([`transfer`], scheduled by
+//! [`schedule`]), the provider side ([`serve`]), the libp2p node ([`network`]) and the CDN gateway
+//! ([`gateway`]). The binary (`src/main.rs`) wires them into `publish`, `fetch` and `run`.
+
+pub mod bitfield;
+pub mod gateway;
+pub mod keys;
+pub mod metrics;
+pub mod network;
+pub mod protocol;
+pub mod schedule;
+pub mod serve;
+pub mod store;
+pub mod transfer;

@@ -1,0 +1,285 @@
+//! The libp2p node: TCP and QUIC with noise and yamux, identify and ping, Kademlia provider records for
+//! discovery, AutoNAT to learn reachability, relay v2 (client, and server when asked) and DCUtR hole punching
+//! so nodes behind NATs take part, and raw substreams for PeerDTS. One task owns the swarm; the rest of the
+//! worker talks to it through [`Network`].
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
+
+use anyhow::Context;
+use futures::StreamExt;
+use libp2p::{
+    autonat, dcutr, identify,
+    identity::Keypair,
+    kad,
+    multiaddr::Protocol,
+    noise, ping, relay,
+    swarm::{behaviour::toggle::Toggle, NetworkBehaviour, SwarmEvent},
+    Multiaddr, PeerId, Swarm,
+};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::store::ContentHash;
+
+/// How a node joins the network.
+#[derive(Clone, Debug, Default)]
+pub struct NetworkConfig {
+    /// Addresses to listen on (`/ip4/0.0.0.0/tcp/4001`, `/ip4/0.0.0.0/udp/4001/quic-v1`).
+    pub listen: Vec<Multiaddr>,
+    /// Peers to connect to at start (with `/p2p/<id>`), also used to bootstrap Kademlia.
+    pub peers: Vec<Multiaddr>,
+    /// Relays to reserve a slot on and be reachable through (`/.../p2p/<relay id>`).
+    pub relays: Vec<Multiaddr>,
+    /// Whether to act as a relay for others.
+    pub relay_server: bool,
+}
+
+/// The composed behaviour.
+#[derive(NetworkBehaviour)]
+pub struct Behaviour {
+    relay_client: relay::client::Behaviour,
+    relay_server: Toggle<relay::Behaviour>,
+    dcutr: dcutr::Behaviour,
+    autonat: autonat::Behaviour,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    kad: kad::Behaviour<kad::store::MemoryStore>,
+    stream: libp2p_stream::Behaviour,
+}
+
+enum Command {
+    Announce(ContentHash),
+    Providers(ContentHash, oneshot::Sender<Vec<PeerId>>),
+    Connected(oneshot::Sender<Vec<PeerId>>),
+    Dial(Multiaddr),
+}
+
+/// A handle to the running node.
+#[derive(Clone)]
+pub struct Network {
+    local_peer_id: PeerId,
+    control: libp2p_stream::Control,
+    commands: mpsc::Sender<Command>,
+}
+
+/// Events the node prints on stdout, one JSON object per line, for operators' tooling and the tests.
+fn announce_event(event: serde_json::Value) {
+    println!("{event}");
+}
+
+impl Network {
+    /// Starts the node with `keypair`, listening and dialing as `config` says.
+    pub async fn start(keypair: Keypair, config: NetworkConfig) -> anyhow::Result<Self> {
+        let local_peer_id = keypair.public().to_peer_id();
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+            .with_tokio()
+            .with_tcp(
+                libp2p::tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                libp2p::yamux::Config::default,
+            )?
+            .with_quic()
+            .with_relay_client(noise::Config::new, libp2p::yamux::Config::default)?
+            .with_behaviour(|key, relay_client| {
+                let peer_id = key.public().to_peer_id();
+                let mut kad = kad::Behaviour::new(peer_id, kad::store::MemoryStore::new(peer_id));
+                // Serve provider records even before AutoNAT confirms a public address (loopback networks).
+                kad.set_mode(Some(kad::Mode::Server));
+                Behaviour {
+                    relay_client,
+                    relay_server: Toggle::from(config.relay_server.then(|| {
+                        // EnReach relays are edge nodes paid for bandwidth: circuits carry content, so no
+                        // per-circuit byte cap (the libp2p default of 128 KiB is for signalling only).
+                        relay::Behaviour::new(
+                            peer_id,
+                            relay::Config {
+                                max_circuit_bytes: 0,
+                                max_circuit_duration: Duration::from_secs(3600),
+                                ..Default::default()
+                            },
+                        )
+                    })),
+                    dcutr: dcutr::Behaviour::new(peer_id),
+                    autonat: autonat::Behaviour::new(peer_id, Default::default()),
+                    identify: identify::Behaviour::new(identify::Config::new(
+                        "/enreach/1.0.0".into(),
+                        key.public(),
+                    )),
+                    ping: ping::Behaviour::new(ping::Config::new()),
+                    kad,
+                    stream: libp2p_stream::Behaviour::new(),
+                }
+            })?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+            .build();
+        for addr in &config.listen {
+            swarm
+                .listen_on(addr.clone())
+                .with_context(|| format!("listening on {addr}"))?;
+        }
+        for addr in &config.peers {
+            if let Some(peer) = peer_of(addr) {
+                swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+            }
+            swarm
+                .dial(addr.clone())
+                .with_context(|| format!("dialing {addr}"))?;
+        }
+        for relay in &config.relays {
+            swarm
+                .listen_on(relay.clone().with(Protocol::P2pCircuit))
+                .with_context(|| format!("reserving a slot on relay {relay}"))?;
+        }
+        let control = swarm.behaviour().stream.new_control();
+        let (commands, receiver) = mpsc::channel(64);
+        tokio::spawn(run(swarm, receiver, config.relay_server));
+        announce_event(
+            serde_json::json!({"event": "started", "peer_id": local_peer_id.to_string()}),
+        );
+        Ok(Self {
+            local_peer_id,
+            control,
+            commands,
+        })
+    }
+
+    /// This node's peer id.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local_peer_id
+    }
+
+    /// The substream control, to open and accept PeerDTS streams.
+    pub fn control(&self) -> libp2p_stream::Control {
+        self.control.clone()
+    }
+
+    /// Publishes a provider record for `id`.
+    pub async fn announce(&self, id: ContentHash) {
+        let _ = self.commands.send(Command::Announce(id)).await;
+    }
+
+    /// Peers Kademlia knows to provide `id`.
+    pub async fn providers(&self, id: ContentHash) -> Vec<PeerId> {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::Providers(id, tx))
+            .await
+            .is_err()
+        {
+            return Vec::new();
+        }
+        tokio::time::timeout(Duration::from_secs(10), rx)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    }
+
+    /// Peers connected now.
+    pub async fn connected(&self) -> Vec<PeerId> {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Connected(tx)).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Dials `addr`.
+    pub async fn dial(&self, addr: Multiaddr) {
+        let _ = self.commands.send(Command::Dial(addr)).await;
+    }
+}
+
+/// The peer id at the end of `addr`, if it names one.
+pub fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
+    addr.iter().last().and_then(|p| match p {
+        Protocol::P2p(peer) => Some(peer),
+        _ => None,
+    })
+}
+
+#[tracing::instrument(skip_all, name = "swarm")]
+async fn run(
+    mut swarm: Swarm<Behaviour>,
+    mut commands: mpsc::Receiver<Command>,
+    relay_server: bool,
+) {
+    let mut provider_queries: HashMap<
+        kad::QueryId,
+        (oneshot::Sender<Vec<PeerId>>, HashSet<PeerId>),
+    > = HashMap::new();
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                None => return,
+                Some(Command::Announce(id)) => {
+                    let key = kad::RecordKey::new(&id.as_bytes());
+                    if let Err(e) = swarm.behaviour_mut().kad.start_providing(key) {
+                        warn!(%e, "cannot store provider record");
+                    }
+                }
+                Some(Command::Providers(id, reply)) => {
+                    let key = kad::RecordKey::new(&id.as_bytes());
+                    let query = swarm.behaviour_mut().kad.get_providers(key);
+                    provider_queries.insert(query, (reply, HashSet::new()));
+                }
+                Some(Command::Connected(reply)) => {
+                    let _ = reply.send(swarm.connected_peers().copied().collect());
+                }
+                Some(Command::Dial(addr)) => {
+                    if let Err(e) = swarm.dial(addr.clone()) {
+                        warn!(%addr, %e, "dial failed");
+                    }
+                }
+            },
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::NewListenAddr { address, .. } => {
+                    // A relay hands its addresses to the peers it reserves slots for, so it must name them;
+                    // a relay is deployed where its listen addresses are reachable.
+                    if relay_server {
+                        swarm.add_external_address(address.clone());
+                    }
+                    let full = address.with(Protocol::P2p(*swarm.local_peer_id()));
+                    info!(%full, "listening");
+                    announce_event(serde_json::json!({"event": "listening", "address": full.to_string()}));
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                    for addr in info.listen_addrs {
+                        swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::RelayClient(
+                    relay::client::Event::ReservationReqAccepted { relay_peer_id, .. },
+                )) => {
+                    info!(%relay_peer_id, "relay reservation accepted");
+                    announce_event(serde_json::json!({"event": "relayed", "relay": relay_peer_id.to_string()}));
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                    id, result: kad::QueryResult::GetProviders(result), step, ..
+                })) => {
+                    if let Some((_, found)) = provider_queries.get_mut(&id) {
+                        if let Ok(kad::GetProvidersOk::FoundProviders { providers, .. }) = result {
+                            found.extend(providers);
+                        }
+                    }
+                    if step.last {
+                        if let Some((reply, found)) = provider_queries.remove(&id) {
+                            let _ = reply.send(found.into_iter().collect());
+                        }
+                    }
+                }
+                SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
+                    debug!(%peer_id, address = %endpoint.get_remote_address(), "connected");
+                }
+                SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                    debug!(?peer_id, %error, "outgoing connection failed");
+                }
+                _ => {}
+            },
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The provider side of PeerDTS: answers `HAVE` and `GET` on incoming substreams from the content store.
+//! Encoding runs on a blocking thread (BLAKE3 re-verification and file reads), bridged to the substream.
+
+use std::{
+    io::{self, BufWriter, Write},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::{AsyncWriteExt, StreamExt};
+use libp2p::{PeerId, Stream};
+use tokio_util::{compat::FuturesAsyncWriteCompatExt, io::SyncIoBridge};
+use tracing::debug;
+
+use crate::{
+    metrics::Metrics,
+    protocol::{self, HaveAnswer, Request},
+    store::ContentStore,
+};
+
+/// How a provider serves, beyond the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// Caps the bytes per second sent on each transfer (benchmarks of capped providers).
+    pub rate_limit: Option<u64>,
+    /// Test hook: flips bytes in what is sent, to prove downloaders detect and ban such providers.
+    pub corrupt: bool,
+}
+
+/// Serves every incoming PeerDTS substream until the node stops.
+pub async fn serve(
+    store: Arc<ContentStore>,
+    mut incoming: libp2p_stream::IncomingStreams,
+    options: ServeOptions,
+    metrics: Arc<Metrics>,
+) {
+    while let Some((peer, stream)) = incoming.next().await {
+        let (store, options, metrics) = (store.clone(), options.clone(), metrics.clone());
+        tokio::spawn(async move {
+            if let Err(e) = handle(peer, stream, store, options, metrics).await {
+                debug!(%peer, %e, "request failed");
+            }
+        });
+    }
+}
+
+async fn handle(
+    peer: PeerId,
+    mut stream: Stream,
+    store: Arc<ContentStore>,
+    options: ServeOptions,
+    metrics: Arc<Metrics>,
+) -> io::Result<()> {
+    match Request::read(&mut stream).await? {
+        Request::Have(id) => {
+            let answer = store.get(&id).map(|blob| HaveAnswer {
+                size: blob.size(),
+                name: blob.name().map(String::from),
+                present: blob.present(),
+            });
+            protocol::write_have(&mut stream, answer.as_ref()).await?;
+            stream.close().await
+        }
+        Request::Get(id, ranges) => {
+            let blob = store.get(&id);
+            let held = blob.as_ref().is_some_and(|b| {
+                let present = b.present();
+                ranges
+                    .iter()
+                    .flat_map(|r| r.clone())
+                    .all(|g| present.get(g))
+            });
+            protocol::write_get_status(&mut stream, held).await?;
+            let Some(blob) = blob.filter(|_| held) else {
+                return stream.close().await;
+            };
+            let writer = SyncIoBridge::new(stream.compat_write());
+            let sent = metrics.bytes_out(&peer);
+            let guard = metrics.transfer_started();
+            let writer = tokio::task::spawn_blocking(move || {
+                let mut out = BufWriter::with_capacity(
+                    256 * 1024,
+                    Shaped::new(writer, options.rate_limit, options.corrupt, sent),
+                );
+                blob.encode(&ranges, &mut out)
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                out.flush()?;
+                let shaped = out.into_inner().map_err(|e| e.into_error())?;
+                Ok::<_, io::Error>(shaped.into_inner())
+            })
+            .await
+            .map_err(io::Error::other)??;
+            drop(guard);
+            let mut stream = writer.into_inner().into_inner();
+            stream.close().await
+        }
+    }
+}
+
+/// A writer that counts, optionally rate-limits and (test hook) corrupts what passes through.
+struct Shaped<W> {
+    inner: W,
+    rate_limit: Option<u64>,
+    corrupt: bool,
+    counter: prometheus_client::metrics::counter::Counter,
+    started: Instant,
+    written: u64,
+}
+
+impl<W> Shaped<W> {
+    fn new(
+        inner: W,
+        rate_limit: Option<u64>,
+        corrupt: bool,
+        counter: prometheus_client::metrics::counter::Counter,
+    ) -> Self {
+        Self {
+            inner,
+            rate_limit,
+            corrupt,
+            counter,
+            started: Instant::now(),
+            written: 0,
+        }
+    }
+
+    fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for Shaped<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = if self.corrupt {
+            let mut bad = buf.to_vec();
+            // One flipped byte every 4 KiB of output: every 16 KiB group is hit.
+            for (i, b) in bad.iter_mut().enumerate() {
+                if (self.written + i as u64) % 4096 == 4000 {
+                    *b ^= 0x5a;
+                }
+            }
+            self.inner.write(&bad)?
+        } else {
+            self.inner.write(buf)?
+        };
+        self.written += n as u64;
+        self.counter.inc_by(n as u64);
+        if let Some(rate) = self.rate_limit.filter(|r| *r > 0) {
+            let due = Duration::from_secs_f64(self.written as f64 / rate as f64);
+            if let Some(wait) = due.checked_sub(self.started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,334 @@
+//! The downloader side of PeerDTS: finds providers, learns what each holds, and fetches chunk groups from all
+//! of them at once as the [`Scheduler`] assigns them, verifying every group before it is stored. A provider
+//! that sends a group that fails verification is banned for the download; its groups are fetched elsewhere.
+//! Groups already verified on disk (an earlier, interrupted run) are never fetched again.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    io::{self, BufReader},
+    ops::Range,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures::{AsyncWriteExt, StreamExt};
+use libp2p::PeerId;
+use serde::Serialize;
+use tokio_util::{compat::FuturesAsyncReadCompatExt, io::SyncIoBridge};
+use tracing::{info, warn};
+
+use crate::{
+    metrics::Metrics,
+    network::Network,
+    protocol::{self, HaveAnswer, Request, PROTOCOL},
+    schedule::Scheduler,
+    store::{group_count, Blob, ContentHash, ContentStore, StoreError, GROUP_BYTES},
+};
+
+/// Why a download failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No reachable peer holds the content.
+    #[error("no provider found for {0}")]
+    NoProviders(String),
+    /// Providers disagree with the content id or all were banned before it completed.
+    #[error("every provider failed or was banned; {0} of {1} groups verified")]
+    Incomplete(u64, u64),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How a download went, for the CLI's summary and the tests.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FetchReport {
+    /// The content id.
+    pub id: String,
+    /// Its size.
+    pub size: u64,
+    /// Groups that were already verified on disk when the download started.
+    pub groups_already_present: u64,
+    /// Bytes of content received and verified in this run, per provider.
+    pub bytes_by_peer: BTreeMap<String, u64>,
+    /// Providers banned for sending data that failed verification.
+    pub banned: Vec<String>,
+}
+
+impl FetchReport {
+    /// Content bytes fetched in this run.
+    pub fn bytes_fetched(&self) -> u64 {
+        self.bytes_by_peer.values().sum()
+    }
+}
+
+/// A snapshot for progress display.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Verified bytes on disk.
+    pub done: u64,
+    /// Content size.
+    pub size: u64,
+    /// Providers being fetched from.
+    pub sources: usize,
+}
+
+struct Shared {
+    scheduler: Scheduler<PeerId>,
+    report: FetchReport,
+}
+
+/// Fetches `id` into `store` from every provider it can find (and `hints`, peers dialed beforehand).
+pub async fn fetch(
+    network: &Network,
+    store: Arc<ContentStore>,
+    id: ContentHash,
+    metrics: Arc<Metrics>,
+    progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> Result<FetchReport, FetchError> {
+    let control = network.control();
+    // Who has it: connected peers (the hints), and Kademlia's provider records.
+    let mut candidates: HashSet<PeerId> = HashSet::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut answers: Vec<(PeerId, HaveAnswer)> = Vec::new();
+    while answers.is_empty() && Instant::now() < deadline {
+        candidates.extend(network.connected().await);
+        candidates.extend(network.providers(id).await);
+        for peer in candidates.iter().copied() {
+            if answers.iter().any(|(p, _)| *p == peer) {
+                continue;
+            }
+            if let Ok(Some(answer)) = have(&control, peer, id).await {
+                answers.push((peer, answer));
+            }
+        }
+        if answers.is_empty() {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    let (size, name) = match answers.first() {
+        Some((_, a)) => (a.size, a.name.clone()),
+        None => return Err(FetchError::NoProviders(id.to_hex().to_string())),
+    };
+    let blob = store.create(id, size, name)?;
+    let already = blob.present().count();
+    let shared = Arc::new(Mutex::new(Shared {
+        scheduler: Scheduler::new(blob.present()),
+        report: FetchReport {
+            id: id.to_hex().to_string(),
+            size,
+            groups_already_present: already,
+            ..Default::default()
+        },
+    }));
+    for (peer, answer) in &answers {
+        lock(&shared)
+            .scheduler
+            .update_provider(*peer, answer.present.clone());
+    }
+    let done_bytes = move |s: &Shared| (s.scheduler.done_count() * GROUP_BYTES).min(size);
+    let ticker = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                let snapshot = {
+                    let s = lock(&shared);
+                    Progress {
+                        done: done_bytes(&s),
+                        size,
+                        sources: s.scheduler.active_providers(),
+                    }
+                };
+                progress(snapshot);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let mut workers = futures::stream::FuturesUnordered::new();
+    let mut started: HashSet<PeerId> = HashSet::new();
+    for (peer, _) in answers {
+        started.insert(peer);
+        workers.push(tokio::spawn(worker(
+            control.clone(),
+            peer,
+            blob.clone(),
+            shared.clone(),
+            metrics.clone(),
+        )));
+    }
+    // Providers that show up later join the download.
+    let mut rediscover = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        if lock(&shared).scheduler.is_complete() {
+            break;
+        }
+        tokio::select! {
+            finished = workers.next() => {
+                if finished.is_none() {
+                    break;
+                }
+            }
+            _ = rediscover.tick() => {
+                let mut fresh: Vec<PeerId> = network.connected().await;
+                fresh.extend(network.providers(id).await);
+                for peer in fresh {
+                    if started.insert(peer) {
+                        if let Ok(Some(answer)) = have(&control, peer, id).await {
+                            if answer.size == size {
+                                lock(&shared).scheduler.update_provider(peer, answer.present);
+                                workers.push(tokio::spawn(worker(control.clone(), peer, blob.clone(), shared.clone(), metrics.clone())));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ticker.abort();
+    let s = lock(&shared);
+    if !s.scheduler.is_complete() {
+        return Err(FetchError::Incomplete(
+            s.scheduler.done_count(),
+            group_count(size),
+        ));
+    }
+    info!(id = %id.to_hex(), bytes = s.report.bytes_fetched(), "download complete");
+    Ok(s.report.clone())
+}
+
+fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Asks `peer` which groups of `id` it holds.
+async fn have(
+    control: &libp2p_stream::Control,
+    peer: PeerId,
+    id: ContentHash,
+) -> io::Result<Option<HaveAnswer>> {
+    let mut control = control.clone();
+    let mut stream = control
+        .open_stream(peer, PROTOCOL)
+        .await
+        .map_err(io::Error::other)?;
+    Request::Have(id).write(&mut stream).await?;
+    let answer = tokio::time::timeout(Duration::from_secs(10), protocol::read_have(&mut stream))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "HAVE timed out"))??;
+    let _ = stream.close().await;
+    Ok(answer)
+}
+
+/// Fetches batches from one provider until the download completes, it has nothing more to give, or it is
+/// banned.
+#[tracing::instrument(skip_all, fields(%peer))]
+async fn worker(
+    control: libp2p_stream::Control,
+    peer: PeerId,
+    blob: Arc<Blob>,
+    shared: Arc<Mutex<Shared>>,
+    metrics: Arc<Metrics>,
+) {
+    let mut idle_rounds = 0u32;
+    loop {
+        let batch = {
+            let mut s = lock(&shared);
+            if s.scheduler.is_complete() || s.scheduler.is_banned(&peer) {
+                return;
+            }
+            s.scheduler.next_batch(&peer, Instant::now())
+        };
+        let Some(ranges) = batch else {
+            // Nothing to ask of this provider now: refresh what it holds (it may be downloading too).
+            idle_rounds += 1;
+            if idle_rounds > 150 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
+                lock(&shared)
+                    .scheduler
+                    .update_provider(peer, answer.present);
+            }
+            continue;
+        };
+        idle_rounds = 0;
+        let started = Instant::now();
+        match get(&control, peer, &blob, ranges, &shared, &metrics).await {
+            Ok(bytes) => lock(&shared)
+                .scheduler
+                .batch_finished(&peer, bytes, started.elapsed()),
+            Err(GetError::Verification(e)) => {
+                warn!(%e, "provider sent data that failed verification: banned");
+                metrics.groups_rejected.inc();
+                let mut s = lock(&shared);
+                s.scheduler.ban(&peer);
+                s.report.banned.push(peer.to_string());
+                return;
+            }
+            Err(GetError::Io(e)) => {
+                warn!(%e, "provider failed");
+                lock(&shared).scheduler.provider_failed(&peer);
+                return;
+            }
+        }
+    }
+}
+
+enum GetError {
+    Verification(String),
+    Io(io::Error),
+}
+
+/// One `GET` of `ranges` from `peer`, decoded and verified into `blob`; returns the content bytes stored.
+async fn get(
+    control: &libp2p_stream::Control,
+    peer: PeerId,
+    blob: &Arc<Blob>,
+    ranges: Vec<Range<u64>>,
+    shared: &Arc<Mutex<Shared>>,
+    metrics: &Arc<Metrics>,
+) -> Result<u64, GetError> {
+    let mut control = control.clone();
+    let mut stream = control
+        .open_stream(peer, PROTOCOL)
+        .await
+        .map_err(|e| GetError::Io(io::Error::other(e)))?;
+    Request::Get(blob.id(), ranges.clone())
+        .write(&mut stream)
+        .await
+        .map_err(GetError::Io)?;
+    if !protocol::read_get_status(&mut stream)
+        .await
+        .map_err(GetError::Io)?
+    {
+        return Err(GetError::Io(io::Error::other(
+            "provider no longer holds the groups",
+        )));
+    }
+    let reader = SyncIoBridge::new(stream.compat());
+    let (blob, shared, metrics) = (blob.clone(), shared.clone(), metrics.clone());
+    let _active = metrics.transfer_started();
+    tokio::task::spawn_blocking(move || {
+        let received = metrics.bytes_in(&peer);
+        let mut bytes = 0u64;
+        let result = blob.decode(
+            &ranges,
+            BufReader::with_capacity(256 * 1024, reader),
+            |group, len| {
+                bytes += len;
+                received.inc_by(len);
+                metrics.groups_verified.inc();
+                let mut s = lock(&shared);
+                s.scheduler.group_done(&peer, group);
+                *s.report.bytes_by_peer.entry(peer.to_string()).or_default() += len;
+            },
+        );
+        match result {
+            Ok(()) => Ok(bytes),
+            Err(StoreError::Verification(e)) => Err(GetError::Verification(e)),
+            Err(e) => Err(GetError::Io(io::Error::other(e.to_string()))),
+        }
+    })
+    .await
+    .map_err(|e| GetError::Io(io::Error::other(e)))?
+}

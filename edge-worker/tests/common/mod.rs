@@ -1,0 +1,162 @@
+//! Real `edge-worker` processes on loopback for the integration tests: spawn, read their JSON events, kill.
+
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use serde_json::Value;
+
+/// A running worker and the events it printed.
+pub struct Worker {
+    child: Child,
+    events: mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+}
+
+/// The binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_edge-worker")
+}
+
+impl Worker {
+    /// Starts `edge-worker --data-dir <data_dir> <args>`.
+    pub fn spawn(data_dir: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new(binary())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("edge-worker starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if let Ok(event) = serde_json::from_str::<Value>(&line) {
+                    if tx.send(event).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Self {
+            child,
+            events,
+            seen: Vec::new(),
+            data_dir: data_dir.into(),
+        }
+    }
+
+    /// The first event named `name`, waiting up to `timeout`.
+    pub fn event(&mut self, name: &str, timeout: Duration) -> Value {
+        if let Some(e) = self.seen.iter().find(|e| e["event"] == name) {
+            return e.clone();
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(e) => {
+                    self.seen.push(e.clone());
+                    if e["event"] == name {
+                        return e;
+                    }
+                }
+                Err(_) => panic!("no `{name}` event within {timeout:?}; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Its TCP multiaddress with peer id.
+    pub fn address(&mut self) -> String {
+        self.event("listening", Duration::from_secs(20))["address"]
+            .as_str()
+            .expect("address")
+            .to_string()
+    }
+
+    /// Its peer id.
+    pub fn peer_id(&mut self) -> String {
+        self.event("started", Duration::from_secs(20))["peer_id"]
+            .as_str()
+            .expect("peer id")
+            .to_string()
+    }
+
+    /// Waits for it to exit; its status.
+    pub fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "worker did not exit in {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILLs it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A file of `len` pseudo-random bytes (xorshift, seeded).
+pub fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut bytes = Vec::with_capacity(len);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        bytes.extend_from_slice(&state.to_le_bytes());
+    }
+    bytes.truncate(len);
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(&bytes))
+        .expect("test file written");
+    bytes
+}
+
+/// Imports `file` into the store in `data_dir`; returns the content id.
+pub fn publish(data_dir: &Path, file: &Path) -> String {
+    let out = Command::new(binary())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("publish")
+        .arg(file)
+        .output()
+        .expect("publish runs");
+    assert!(out.status.success(), "publish failed: {out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A loopback TCP listen address on a free port.
+pub fn loopback() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("/ip4/127.0.0.1/tcp/{port}")
+}
