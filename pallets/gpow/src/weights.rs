@@ -73,9 +73,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
-		// Proof size: measured `457`, estimated `39479`.
-		// Minimum execution time: 348_180_000 picoseconds.
-		Weight::from_parts(371_504_000, 0)
+		// Proof size: measured `495`, estimated `39479`.
+		// Minimum execution time: 352_997_000 picoseconds.
+		Weight::from_parts(372_195_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -86,21 +86,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:2 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::AuthorizedClients` (r:1 w:0)
-	/// Proof: `Gpow::AuthorizedClients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Clients` (r:1 w:0)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accounts` (r:1 w:0)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Credits` (r:1 w:1)
 	/// Proof: `Gpow::Credits` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accruals` (r:1 w:1)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Usage` (r:1 w:1)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 64]`.
 	fn answer_challenge(k: u32, ) -> Weight {
-		// Proof size: measured `711`, estimated `39479`.
-		// Minimum execution time: 445_865_000 picoseconds.
-		Weight::from_parts(437_749_318, 0)
+		// Proof size: measured `887`, estimated `39479`.
+		// Minimum execution time: 572_353_000 picoseconds.
+		Weight::from_parts(550_588_350, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(59_124_777, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(Weight::from_parts(69_619_189, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
@@ -114,35 +120,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Observations` (r:17 w:1)
 	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(160), added: 2635, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::KeeperDeviations` (r:0 w:7)
-	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::WorkScores` (r:0 w:1)
+	/// Storage: `Gpow::WorkScores` (r:1 w:1)
 	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::TotalWorkScore` (r:1 w:1)
+	/// Proof: `Gpow::TotalWorkScore` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::KeeperOversight` (r:16 w:16)
+	/// Proof: `Gpow::KeeperOversight` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::KeeperDeviations` (r:1 w:7)
+	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::DeviationCount` (r:7 w:7)
+	/// Proof: `Gpow::DeviationCount` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 15]`.
 	fn submit_observation(o: u32, ) -> Weight {
-		// Proof size: measured `1343`, estimated `47511`.
-		// Minimum execution time: 464_633_000 picoseconds.
-		Weight::from_parts(501_506_324, 0)
+		// Proof size: measured `1414`, estimated `47511`.
+		// Minimum execution time: 510_000_000 picoseconds.
+		Weight::from_parts(550_592_504, 0)
 			.saturating_add(Weight::from_parts(0, 47511))
-			.saturating_add(Weight::from_parts(67_823_605, 0).saturating_mul(o.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(o.into())))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(Weight::from_parts(97_246_384, 0).saturating_mul(o.into()))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(o.into())))
+			.saturating_add(T::DbWeight::get().writes(4))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(o.into())))
 			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(o.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 63_625_000 picoseconds.
-		Weight::from_parts(67_641_000, 0)
+		// Minimum execution time: 61_422_000 picoseconds.
+		Weight::from_parts(64_736_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `EdgeNodes::Nodes` (r:1025 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
+	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::ErasTotalStake` (r:1 w:0)
+	/// Proof: `Gpos::ErasTotalStake` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::ErasExposure` (r:1025 w:0)
+	/// Proof: `Gpos::ErasExposure` (`max_values`: None, `max_size`: Some(12394), added: 14869, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::Candidates` (r:1024 w:0)
+	/// Proof: `Gpos::Candidates` (`max_values`: None, `max_size`: Some(47), added: 2522, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochKeepers` (r:0 w:2)
 	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(44046), added: 46521, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:0 w:1)
@@ -151,15 +170,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
-		// Proof size: measured `929`, estimated `4649`.
-		// Minimum execution time: 128_752_000 picoseconds.
-		Weight::from_parts(129_153_000, 0)
-			.saturating_add(Weight::from_parts(0, 4649))
-			.saturating_add(Weight::from_parts(51_424_261, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+		// Proof size: measured `287`, estimated `15859`.
+		// Minimum execution time: 170_955_000 picoseconds.
+		Weight::from_parts(172_507_000, 0)
+			.saturating_add(Weight::from_parts(0, 15859))
+			.saturating_add(Weight::from_parts(83_846_720, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
-			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 14869).saturating_mul(n.into()))
 	}
 	/// Storage: `Gpow::ExpiryCursor` (r:1 w:1)
 	/// Proof: `Gpow::ExpiryCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -169,16 +188,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:500 w:500)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
+	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::UnappliedSlashes` (r:1 w:1)
+	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(42014), added: 44489, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
-		// Proof size: measured `327`, estimated `39479`.
-		// Minimum execution time: 91_296_000 picoseconds.
-		Weight::from_parts(91_407_000, 0)
-			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(111_247_541, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: measured `604`, estimated `45479`.
+		// Minimum execution time: 76_955_000 picoseconds.
+		Weight::from_parts(78_397_000, 0)
+			.saturating_add(Weight::from_parts(0, 45479))
+			.saturating_add(Weight::from_parts(165_908_582, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
 	}
@@ -191,9 +216,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::StorageProofs` (r:1 w:1)
 	/// Proof: `Gpow::StorageProofs` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn answer_storage_challenge() -> Weight {
-		// Proof size: measured `470`, estimated `13755`.
-		// Minimum execution time: 240_319_000 picoseconds.
-		Weight::from_parts(284_735_000, 0)
+		// Proof size: measured `541`, estimated `13755`.
+		// Minimum execution time: 232_056_000 picoseconds.
+		Weight::from_parts(292_847_000, 0)
 			.saturating_add(Weight::from_parts(0, 13755))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -207,10 +232,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
 		// Proof size: measured `264`, estimated `1749`.
-		// Minimum execution time: 112_398_000 picoseconds.
-		Weight::from_parts(76_329_485, 0)
+		// Minimum execution time: 101_862_000 picoseconds.
+		Weight::from_parts(216_749_348, 0)
 			.saturating_add(Weight::from_parts(0, 1749))
-			.saturating_add(Weight::from_parts(6_529_237, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(6_281_585, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
