@@ -16,6 +16,11 @@ use jsonrpsee::rpc_params;
 use serde_json::{json, Value};
 use sp_keyring::Sr25519Keyring;
 
+/// A governed parameter's genesis value: read from empty storage, where the default applies.
+fn genesis_value<V>(read: impl FnOnce() -> V) -> V {
+    sp_io::TestExternalities::default().execute_with(read)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dapps_and_stakers_read_stakes_accounts_and_prices_over_rpc() {
     let dir = TempDir::new("economy");
@@ -30,7 +35,7 @@ async fn dapps_and_stakers_read_stakes_accounts_and_prices_over_rpc() {
         .call("gpos_keeperStake", rpc_params![alice.clone()])
         .await
         .unwrap();
-    let base_limit: u128 = gpos::BaseStakeLimit::get();
+    let base_limit: u128 = genesis_value(gpos::BaseStakeLimit::get);
     assert_eq!(
         stake,
         json!({
@@ -60,15 +65,15 @@ async fn dapps_and_stakers_read_stakes_accounts_and_prices_over_rpc() {
     );
 
     let params: Value = node.call("settlement_params", rpc_params![]).await.unwrap();
-    let price: u128 = settlement::DeliveryPrice::get();
+    let price: u128 = genesis_value(settlement::DeliveryPrice::get);
     assert_eq!(params["deliveryPricePerGib"], price.to_string());
     assert_eq!(
         params["protocolFeePpb"],
-        settlement::ProtocolFee::get().deconstruct()
+        genesis_value(settlement::ProtocolFee::get).deconstruct()
     );
     assert_eq!(
         params["keeperSharePpb"],
-        settlement::KeeperShare::get().deconstruct()
+        genesis_value(settlement::KeeperShare::get).deconstruct()
     );
 
     // Eve opens a dApp account and authorizes a client key, in one batch.

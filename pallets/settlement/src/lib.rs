@@ -849,7 +849,10 @@ pub mod pallet {
             let price = T::StoragePrice::get();
             let mut count = 0;
             let mut pins_read = 0u32;
-            while count < limit {
+            // Nodes pin up to hundreds of contents: a page is bounded by weight (a full page of the charge
+            // stage), not only by node count.
+            let budget = <T as Config>::WeightInfo::charge_and_pay(limit);
+            while count < limit && Self::storage_weight(count, pins_read).all_lt(budget) {
                 let Some((node, ())) = proofs.next() else {
                     return (true, Self::storage_weight(count, pins_read));
                 };

@@ -9,7 +9,7 @@ use crate::{
 use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
 use frame_support::{
     assert_noop, assert_ok,
-    traits::fungible::{Inspect, InspectHold},
+    traits::fungible::{Inspect, InspectHold, Mutate},
 };
 use pallet_gpow::{ClientAuthority, WorkAccounting};
 use proptest::prelude::*;
@@ -388,6 +388,46 @@ fn settlement_waits_for_the_challenges_and_runs_in_pages() {
         settle(0);
         assert_eq!(PendingRewards::<Test>::get(OPERATOR), 5 * 900);
         assert_eq!(crate::Accruals::<Test>::iter_prefix(0).count(), 0);
+    });
+}
+
+#[test]
+fn storage_accrual_pages_by_weight_when_nodes_pin_much() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Settlement::open_account(signed(DAPP), 100_000));
+        assert_ok!(Settlement::publish_content(
+            signed(DAPP),
+            ContentId([1; 32]),
+            GIB,
+            3,
+            100
+        ));
+        for seed in 1..=30u8 {
+            let operator = 10 + seed as u64;
+            Balances::set_balance(&operator, 1_000);
+            let node = pallet_edge_nodes::testing::register_node::<Test>(operator, seed);
+            for c in 0..16u8 {
+                pallet_edge_nodes::Pins::<Test>::mutate(node, |pins| {
+                    pins.try_push(pallet_edge_nodes::Pin {
+                        content: ContentId([c + 1; 32]),
+                        len: GIB,
+                    })
+                    .unwrap()
+                });
+            }
+            pallet_gpow::StorageProofs::<Test>::insert(0, node, ());
+        }
+        run_to(21);
+        // Block 21 starts epoch 2 and the storage stage: 30 nodes with 16 pins each exceed one page's weight.
+        assert_eq!(
+            Settling::<Test>::get().stage,
+            0,
+            "storage accrual spans blocks"
+        );
+        assert!(Settling::<Test>::get().cursor.is_some());
+        settle(0);
+        // Exactly three replicas of the one published content were paid.
+        assert_eq!(Usage::<Test>::get(0, DAPP).stored, 3 * GIB);
     });
 }
 
