@@ -19,7 +19,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::{
     metrics::Metrics,
-    store::{Blob, ContentStore},
+    store::{Blob, ContentStore, StoreError},
 };
 
 /// What the gateway serves from.
@@ -147,7 +147,7 @@ async fn content(
         .into_bytes();
         match read_verified(&blob, r.clone()) {
             Ok(bytes) => part.extend_from_slice(&bytes),
-            Err(response) => return response,
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
         }
         parts.extend_from_slice(&part);
     }
@@ -170,10 +170,9 @@ async fn content(
 }
 
 /// Bytes of `range` read through the store, which refuses groups that are not verified.
-fn read_verified(blob: &Blob, range: RangeInclusive<u64>) -> Result<Vec<u8>, Response> {
+fn read_verified(blob: &Blob, range: RangeInclusive<u64>) -> Result<Vec<u8>, StoreError> {
     let mut buf = vec![0u8; (range.end() - range.start() + 1) as usize];
-    blob.read_at(*range.start(), &mut buf)
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?;
+    blob.read_at(*range.start(), &mut buf)?;
     Ok(buf)
 }
 

@@ -3,8 +3,9 @@
 //! The daemon EnReach PeerNodes run. This crate holds the service layer's PeerDTS: a BLAKE3-verified content
 //! store ([`store`]), the wire protocol ([`protocol`]), multi-source downloads ([`transfer`], scheduled by
 //! [`schedule`]), the provider side ([`serve`]), the libp2p node ([`network`]) and the CDN gateway
-//! ([`gateway`]). The binary (`src/main.rs`) wires them into `publish`, `fetch` and `run`.
+//! ([`gateway`]); [`bench`] holds the baselines `scripts/bench/dts` compares against. The binary (`src/main.rs`) wires them into `publish`, `fetch` and `run`.
 
+pub mod bench;
 pub mod bitfield;
 pub mod gateway;
 pub mod keys;

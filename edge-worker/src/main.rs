@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use edge_worker::{
+    bench,
     gateway::Gateway,
     keys,
     metrics::Metrics,
@@ -58,6 +59,21 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// Benchmark baseline: streams bytes from a peer's bench endpoint over the bare transport.
+    #[command(hide = true)]
+    BenchTransport {
+        /// How many bytes.
+        #[arg(long)]
+        bytes: u64,
+        #[command(flatten)]
+        network: NetArgs,
+    },
+    /// Benchmark baseline: one core's time to hash a file into its BLAKE3 tree (the cost of verifying it).
+    #[command(hide = true)]
+    BenchVerify {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -89,6 +105,9 @@ struct NodeArgs {
     /// Test hook: corrupt what is served.
     #[arg(long, hide = true)]
     corrupt: bool,
+    /// Benchmark hook: serve the raw streaming endpoint of `bench-transport`.
+    #[arg(long, hide = true)]
+    bench_endpoint: bool,
 }
 
 fn network_config(args: &NetArgs, relay_server: bool) -> NetworkConfig {
@@ -124,6 +143,27 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Run { node } => run(cli.data_dir, store, store_dir, metrics, node).await?,
+        Command::BenchVerify { file } => {
+            let seconds = bench::verify_cost(&file)?;
+            println!(
+                "{}",
+                serde_json::json!({"event": "verify_cost", "seconds": seconds})
+            );
+        }
+        Command::BenchTransport { bytes, network } => {
+            let keypair = keys::load_or_create(&cli.data_dir.join("node_key"))?;
+            let net = Network::start(keypair, network_config(&network, false)).await?;
+            let peer = network
+                .peer
+                .first()
+                .and_then(edge_worker::network::peer_of)
+                .context("--peer with a /p2p/<id> suffix is required")?;
+            let seconds = bench::fetch_raw(&mut net.control(), peer, bytes).await?;
+            println!(
+                "{}",
+                serde_json::json!({"event": "transport", "bytes": bytes, "seconds": seconds})
+            );
+        }
         Command::Fetch {
             id,
             output,
@@ -209,6 +249,11 @@ async fn run(
         options,
         metrics.clone(),
     ));
+    if node.bench_endpoint {
+        tokio::spawn(bench::serve_raw(
+            net.control().accept(bench::BENCH_PROTOCOL)?,
+        ));
+    }
     if let Some(addr) = node.gateway {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -417,6 +417,8 @@ fn open_rw(path: &Path) -> io::Result<File> {
 }
 
 #[cfg(test)]
+// Single ranges are what the API takes: slices of group ranges.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
 

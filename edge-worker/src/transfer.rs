@@ -52,6 +52,8 @@ pub struct FetchReport {
     pub bytes_by_peer: BTreeMap<String, u64>,
     /// Providers banned for sending data that failed verification.
     pub banned: Vec<String>,
+    /// Seconds from the first request to the last verified group.
+    pub seconds: f64,
 }
 
 impl FetchReport {
@@ -86,6 +88,7 @@ pub async fn fetch(
     progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<FetchReport, FetchError> {
     let control = network.control();
+    let began = Instant::now();
     // Who has it: connected peers (the hints), and Kademlia's provider records.
     let mut candidates: HashSet<PeerId> = HashSet::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -184,7 +187,8 @@ pub async fn fetch(
         }
     }
     ticker.abort();
-    let s = lock(&shared);
+    let mut s = lock(&shared);
+    s.report.seconds = began.elapsed().as_secs_f64();
     if !s.scheduler.is_complete() {
         return Err(FetchError::Incomplete(
             s.scheduler.done_count(),

@@ -24,7 +24,7 @@ fn genesis_value<V>(read: impl FnOnce() -> V) -> V {
 #[tokio::test(flavor = "multi_thread")]
 async fn dapps_and_stakers_read_stakes_accounts_and_prices_over_rpc() {
     let dir = TempDir::new("economy");
-    let mut node = dev_node(&dir).await;
+    let node = dev_node(&dir).await;
     let alice = Sr25519Keyring::Alice.to_account_id();
 
     let era: u32 = node.call("gpos_currentEra", rpc_params![]).await.unwrap();
