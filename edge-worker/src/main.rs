@@ -99,7 +99,7 @@ struct NodeArgs {
     /// Address of the HTTP gateway and metrics.
     #[arg(long)]
     gateway: Option<SocketAddr>,
-    /// Cap on bytes per second sent per transfer.
+    /// Cap on the bytes per second this node sends, over all transfers.
     #[arg(long)]
     rate_limit: Option<u64>,
     /// Test hook: corrupt what is served.
@@ -240,7 +240,9 @@ async fn run(
     let keypair = keys::load_or_create(&data_dir.join("node_key"))?;
     let net = Network::start(keypair, network_config(&node.network, node.relay_server)).await?;
     let options = ServeOptions {
-        rate_limit: node.rate_limit,
+        rate_limit: node
+            .rate_limit
+            .map(|rate| Arc::new(edge_worker::serve::RateLimiter::new(rate))),
         corrupt: node.corrupt,
     };
     tokio::spawn(serve(

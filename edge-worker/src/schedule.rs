@@ -4,7 +4,8 @@
 //!   providers have go first, so rare groups are not left to a provider that may leave.
 //! - **Rate-weighted batches**: a provider is given about [`Scheduler::BATCH_TARGET_MS`] worth of groups at its
 //!   measured rate (at least one, at most [`Scheduler::MAX_BATCH`]), so fast providers get big batches and slow
-//!   ones small ones, and all finish their batches at about the same time.
+//!   ones small ones, and all finish their batches at about the same time. Up to
+//!   [`Scheduler::BATCHES_IN_FLIGHT`] batches per provider overlap, so a round trip never idles the link.
 //! - **Endgame**: when every missing group is in flight, idle providers duplicate the in-flight groups that were
 //!   assigned longest ago, so one slow provider cannot hold the last groups hostage.
 //! - **Bans**: a provider that sent a group that failed verification is dropped; its in-flight groups return to
@@ -26,8 +27,15 @@ struct Provider {
     has: Bitfield,
     /// Bytes per second, exponentially smoothed; `None` until the first batch completes.
     rate: Option<f64>,
-    in_flight: BTreeSet<u64>,
+    /// Groups of each batch in flight, by batch id.
+    batches: BTreeMap<u64, BTreeSet<u64>>,
     banned: bool,
+}
+
+impl Provider {
+    fn holds_in_flight(&self, group: u64) -> bool {
+        self.batches.values().any(|b| b.contains(&group))
+    }
 }
 
 /// Per-download scheduling state, generic over how providers are named.
@@ -38,6 +46,7 @@ pub struct Scheduler<P> {
     providers: HashMap<P, Provider>,
     /// In-flight groups and when each was first assigned.
     in_flight: BTreeMap<u64, Instant>,
+    next_batch_id: u64,
 }
 
 impl<P: Clone + Eq + Hash> Scheduler<P> {
@@ -47,6 +56,8 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
     pub const MAX_BATCH: u64 = 256;
     /// Groups asked of a provider whose rate is not known yet (256 KiB).
     pub const FIRST_BATCH: u64 = 16;
+    /// Batches a provider may have in flight at once.
+    pub const BATCHES_IN_FLIGHT: usize = 2;
 
     /// A download of `groups` groups, of which `done` are already verified locally.
     pub fn new(done: Bitfield) -> Self {
@@ -55,6 +66,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             done,
             providers: HashMap::new(),
             in_flight: BTreeMap::new(),
+            next_batch_id: 0,
         }
     }
 
@@ -83,7 +95,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
                     Provider {
                         has,
                         rate: None,
-                        in_flight: BTreeSet::new(),
+                        batches: BTreeMap::new(),
                         banned: false,
                     },
                 );
@@ -108,11 +120,11 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             .count()
     }
 
-    /// The next batch for `peer` as ascending half-open group ranges, or `None` if it has nothing useful or
-    /// already has a batch in flight.
-    pub fn next_batch(&mut self, peer: &P, now: Instant) -> Option<Vec<Range<u64>>> {
+    /// The next batch for `peer`: its id and its groups as ascending half-open ranges; `None` if the provider
+    /// has nothing useful or already has [`Self::BATCHES_IN_FLIGHT`] batches in flight.
+    pub fn next_batch(&mut self, peer: &P, now: Instant) -> Option<(u64, Vec<Range<u64>>)> {
         let provider = self.providers.get(peer)?;
-        if provider.banned || !provider.in_flight.is_empty() {
+        if provider.banned || provider.batches.len() >= Self::BATCHES_IN_FLIGHT {
             return None;
         }
         let size = match provider.rate {
@@ -127,20 +139,33 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             .map(|g| (self.availability(g), g))
             .collect();
         let picked: Vec<u64> = if candidates.is_empty() {
-            // Endgame: duplicate the oldest in-flight groups this provider has.
+            // Endgame: duplicate the oldest in-flight groups this provider has, each at most once and in
+            // small batches, so the tail costs little extra transfer.
+            let holders = |g: u64| {
+                self.providers
+                    .values()
+                    .filter(|p| p.holds_in_flight(g))
+                    .count()
+            };
             let mut oldest: Vec<(Instant, u64)> = self
                 .in_flight
                 .iter()
-                .filter(|(g, _)| provider.has.get(**g))
+                .filter(|(g, _)| {
+                    provider.has.get(**g) && !provider.holds_in_flight(**g) && holders(**g) == 1
+                })
                 .map(|(g, at)| (*at, *g))
                 .collect();
             oldest.sort();
             oldest
                 .into_iter()
-                .take(size as usize)
+                .take(size.min(Self::FIRST_BATCH) as usize)
                 .map(|(_, g)| g)
                 .collect()
         } else {
+            // Near the end, no batch takes more than its fair share of what is left, so the tail is spread
+            // over every provider instead of queued behind one big batch.
+            let slots = (self.active_providers() * Self::BATCHES_IN_FLIGHT).max(1) as u64;
+            let size = size.min((candidates.len() as u64).div_ceil(slots)).max(1);
             // Rarest first; among equally rare groups, contiguous runs from the lowest index.
             candidates.sort();
             let rarest = candidates[0].0;
@@ -163,12 +188,16 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         if picked.is_empty() {
             return None;
         }
-        let provider = self.providers.get_mut(peer)?;
+        let id = self.next_batch_id;
+        self.next_batch_id += 1;
         for g in &picked {
-            provider.in_flight.insert(*g);
             self.in_flight.entry(*g).or_insert(now);
         }
-        Some(to_ranges(picked))
+        let provider = self.providers.get_mut(peer)?;
+        provider
+            .batches
+            .insert(id, picked.iter().copied().collect());
+        Some((id, to_ranges(picked)))
     }
 
     /// `peer` delivered and verified `group`.
@@ -176,16 +205,18 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         self.done.set(group);
         self.in_flight.remove(&group);
         for provider in self.providers.values_mut() {
-            provider.in_flight.remove(&group);
+            for batch in provider.batches.values_mut() {
+                batch.remove(&group);
+            }
         }
         if let Some(p) = self.providers.get_mut(peer) {
             p.has.set(group);
         }
     }
 
-    /// `peer` finished a request of `bytes` in `elapsed`: updates its rate and frees groups it did not
-    /// deliver.
-    pub fn batch_finished(&mut self, peer: &P, bytes: u64, elapsed: Duration) {
+    /// `peer` finished batch `batch` with `bytes` in `elapsed`: updates its rate and frees the groups of the
+    /// batch it did not deliver.
+    pub fn batch_finished(&mut self, peer: &P, batch: u64, bytes: u64, elapsed: Duration) {
         let mut undelivered = Vec::new();
         if let Some(p) = self.providers.get_mut(peer) {
             let sample = bytes as f64 / elapsed.as_secs_f64().max(1e-3);
@@ -193,7 +224,12 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
                 Some(rate) => rate * 0.7 + sample * 0.3,
                 None => sample,
             });
-            undelivered = std::mem::take(&mut p.in_flight).into_iter().collect();
+            undelivered = p
+                .batches
+                .remove(&batch)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
         }
         self.release(undelivered);
     }
@@ -204,7 +240,10 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         let mut undelivered = Vec::new();
         if let Some(p) = self.providers.get_mut(peer) {
             p.banned = true;
-            undelivered = std::mem::take(&mut p.in_flight).into_iter().collect();
+            undelivered = std::mem::take(&mut p.batches)
+                .into_values()
+                .flatten()
+                .collect();
         }
         self.release(undelivered);
     }
@@ -214,14 +253,14 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         let undelivered = self
             .providers
             .remove(peer)
-            .map(|p| p.in_flight.into_iter().collect())
+            .map(|p| p.batches.into_values().flatten().collect())
             .unwrap_or_default();
         self.release(undelivered);
     }
 
     fn release(&mut self, groups: Vec<u64>) {
         for g in groups {
-            let still = self.providers.values().any(|p| p.in_flight.contains(&g));
+            let still = self.providers.values().any(|p| p.holds_in_flight(g));
             if !still {
                 self.in_flight.remove(&g);
             }
@@ -265,13 +304,9 @@ mod tests {
         let mut s = Scheduler::new(Bitfield::new(40));
         s.update_provider("a", Bitfield::full(40));
         s.update_provider("b", field(40, 0..30));
-        // Groups 30..40 only "a" has: they come first.
-        let batch = flat(&s.next_batch(&"a", Instant::now()).unwrap());
-        assert_eq!(batch.len() as u64, Scheduler::<&str>::FIRST_BATCH);
-        assert!(
-            (30..40).all(|g| batch.contains(&g)),
-            "the ten rarest are in: {batch:?}"
-        );
+        // Groups 30..40 only "a" has: they come first (a fair share of 40 over 4 slots is 10 groups).
+        let batch = flat(&s.next_batch(&"a", Instant::now()).unwrap().1);
+        assert_eq!(batch, (30..40).collect::<Vec<_>>());
     }
 
     #[test]
@@ -280,15 +315,28 @@ mod tests {
         s.update_provider("fast", Bitfield::full(10_000));
         s.update_provider("slow", Bitfield::full(10_000));
         let now = Instant::now();
-        for peer in ["fast", "slow"] {
-            s.next_batch(&peer, now).unwrap();
-        }
-        s.batch_finished(&"fast", 100 << 20, Duration::from_secs(1));
-        s.batch_finished(&"slow", 1 << 20, Duration::from_secs(1));
-        let fast = flat(&s.next_batch(&"fast", now).unwrap()).len();
-        let slow = flat(&s.next_batch(&"slow", now).unwrap()).len();
+        let fast_batch = s.next_batch(&"fast", now).unwrap().0;
+        let slow_batch = s.next_batch(&"slow", now).unwrap().0;
+        s.batch_finished(&"fast", fast_batch, 100 << 20, Duration::from_secs(1));
+        s.batch_finished(&"slow", slow_batch, 1 << 20, Duration::from_secs(1));
+        let fast = flat(&s.next_batch(&"fast", now).unwrap().1).len();
+        let slow = flat(&s.next_batch(&"slow", now).unwrap().1).len();
         assert!(fast > 10 * slow, "fast {fast}, slow {slow}");
         assert_eq!(fast as u64, Scheduler::<&str>::MAX_BATCH);
+    }
+
+    /// Drains every batch `peer` can get, delivering all of it; returns the groups received.
+    fn drain(s: &mut Scheduler<&'static str>, peer: &'static str) -> Vec<u64> {
+        let mut got = Vec::new();
+        while let Some((id, batch)) = s.next_batch(&peer, Instant::now()) {
+            for g in flat(&batch) {
+                got.push(g);
+                s.group_done(&peer, g);
+            }
+            s.batch_finished(&peer, id, GROUP_BYTES, Duration::from_millis(10));
+        }
+        got.sort();
+        got
     }
 
     #[test]
@@ -297,29 +345,75 @@ mod tests {
         s.update_provider("bad", Bitfield::full(8));
         s.update_provider("good", Bitfield::full(8));
         let now = Instant::now();
-        let taken = flat(&s.next_batch(&"bad", now).unwrap());
-        assert_eq!(taken.len(), 8);
+        let taken = flat(&s.next_batch(&"bad", now).unwrap().1);
+        assert!(!taken.is_empty());
         s.ban(&"bad");
         assert!(s.is_banned(&"bad"));
         assert!(s.next_batch(&"bad", now).is_none());
         s.update_provider("bad", Bitfield::full(8));
         assert!(s.is_banned(&"bad"), "a ban survives re-advertisement");
         assert_eq!(
-            flat(&s.next_batch(&"good", now).unwrap()),
-            (0..8).collect::<Vec<_>>()
+            drain(&mut s, "good"),
+            (0..8).collect::<Vec<_>>(),
+            "the bad provider's groups returned"
         );
+        assert!(s.is_complete());
     }
 
     #[test]
-    fn the_endgame_duplicates_the_oldest_in_flight_groups() {
-        let mut s = Scheduler::new(Bitfield::new(4));
-        s.update_provider("slow", Bitfield::full(4));
-        s.update_provider("idle", Bitfield::full(4));
+    fn batches_overlap_up_to_the_limit_and_finish_independently() {
+        let mut s = Scheduler::new(Bitfield::new(100));
+        s.update_provider("a", Bitfield::full(100));
+        let now = Instant::now();
+        let (first, one) = s.next_batch(&"a", now).unwrap();
+        let (_, two) = s.next_batch(&"a", now).unwrap();
+        assert!(
+            s.next_batch(&"a", now).is_none(),
+            "two batches in flight at most"
+        );
+        assert!(
+            flat(&one).iter().all(|g| !flat(&two).contains(g)),
+            "no overlap"
+        );
+        // The first batch delivers half and finishes: the rest returns to the pool, the second is untouched.
+        for g in flat(&one).into_iter().take(8) {
+            s.group_done(&"a", g);
+        }
+        s.batch_finished(&"a", first, 8 * GROUP_BYTES, Duration::from_millis(50));
+        let (_, three) = s.next_batch(&"a", now).unwrap();
+        assert!(
+            flat(&one)[8..].iter().all(|g| flat(&three).contains(g)),
+            "undelivered groups reassigned"
+        );
+        assert!(flat(&two).iter().all(|g| !flat(&three).contains(g)));
+    }
+
+    #[test]
+    fn the_endgame_duplicates_the_oldest_in_flight_groups_once() {
+        let mut s = Scheduler::new(Bitfield::new(2));
+        s.update_provider("slow", Bitfield::full(2));
         let t0 = Instant::now();
-        assert_eq!(flat(&s.next_batch(&"slow", t0).unwrap()), vec![0, 1, 2, 3]);
-        let dup = flat(&s.next_batch(&"idle", t0 + Duration::from_secs(1)).unwrap());
-        assert_eq!(dup, vec![0, 1, 2, 3]);
-        for g in 0..4 {
+        let mut held = flat(&s.next_batch(&"slow", t0).unwrap().1);
+        held.extend(flat(&s.next_batch(&"slow", t0).unwrap().1));
+        held.sort();
+        assert_eq!(
+            held,
+            vec![0, 1],
+            "everything is in flight at the slow provider"
+        );
+        s.update_provider("idle", Bitfield::full(2));
+        let dup = flat(
+            &s.next_batch(&"idle", t0 + Duration::from_secs(1))
+                .unwrap()
+                .1,
+        );
+        assert_eq!(dup, vec![0, 1], "the idle provider duplicates the tail");
+        s.update_provider("third", Bitfield::full(2));
+        assert!(
+            s.next_batch(&"third", t0).is_none(),
+            "a group is duplicated at most once"
+        );
+        for g in 0..2 {
             s.group_done(&"idle", g);
         }
         assert!(s.is_complete());
@@ -345,12 +439,12 @@ mod tests {
             let now = Instant::now();
             for _round in 0..(groups * 2 + 10) {
                 for p in &peers {
-                    if let Some(batch) = s.next_batch(p, now) {
+                    if let Some((id, batch)) = s.next_batch(p, now) {
                         for g in flat(&batch) {
                             prop_assert!(holdings[*p][g as usize], "peer {p} lacks group {g}");
                             s.group_done(p, g);
                         }
-                        s.batch_finished(p, GROUP_BYTES, Duration::from_millis(10));
+                        s.batch_finished(p, id, GROUP_BYTES, Duration::from_millis(10));
                     }
                 }
             }

@@ -18,11 +18,44 @@ use crate::{
     store::ContentStore,
 };
 
+/// A token bucket shared by all of a provider's transfers: caps what it sends in total per second.
+#[derive(Debug)]
+pub struct RateLimiter {
+    rate: f64,
+    /// When tokens were last added, and how many there are (negative: sent ahead, must wait).
+    state: std::sync::Mutex<(Instant, f64)>,
+}
+
+impl RateLimiter {
+    /// At most `bytes_per_second`, with bursts of a tenth of a second.
+    pub fn new(bytes_per_second: u64) -> Self {
+        Self {
+            rate: bytes_per_second.max(1) as f64,
+            state: std::sync::Mutex::new((Instant::now(), 0.0)),
+        }
+    }
+
+    /// Accounts `n` bytes sent; blocks the (blocking) thread until they fit the rate.
+    fn take(&self, n: usize) {
+        let wait = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let refill = now.duration_since(state.0).as_secs_f64() * self.rate;
+            state.1 = (state.1 + refill).min(self.rate / 10.0) - n as f64;
+            state.0 = now;
+            (state.1 < 0.0).then(|| Duration::from_secs_f64(-state.1 / self.rate))
+        };
+        if let Some(wait) = wait {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
 /// How a provider serves, beyond the defaults.
 #[derive(Clone, Debug, Default)]
 pub struct ServeOptions {
-    /// Caps the bytes per second sent on each transfer (benchmarks of capped providers).
-    pub rate_limit: Option<u64>,
+    /// Caps the bytes per second this provider sends over all transfers (benchmarks of capped providers).
+    pub rate_limit: Option<Arc<RateLimiter>>,
     /// Test hook: flips bytes in what is sent, to prove downloaders detect and ban such providers.
     pub corrupt: bool,
 }
@@ -100,17 +133,16 @@ async fn handle(
 /// A writer that counts, optionally rate-limits and (test hook) corrupts what passes through.
 struct Shaped<W> {
     inner: W,
-    rate_limit: Option<u64>,
+    rate_limit: Option<Arc<RateLimiter>>,
     corrupt: bool,
     counter: prometheus_client::metrics::counter::Counter,
-    started: Instant,
     written: u64,
 }
 
 impl<W> Shaped<W> {
     fn new(
         inner: W,
-        rate_limit: Option<u64>,
+        rate_limit: Option<Arc<RateLimiter>>,
         corrupt: bool,
         counter: prometheus_client::metrics::counter::Counter,
     ) -> Self {
@@ -119,7 +151,6 @@ impl<W> Shaped<W> {
             rate_limit,
             corrupt,
             counter,
-            started: Instant::now(),
             written: 0,
         }
     }
@@ -145,11 +176,8 @@ impl<W: Write> Write for Shaped<W> {
         };
         self.written += n as u64;
         self.counter.inc_by(n as u64);
-        if let Some(rate) = self.rate_limit.filter(|r| *r > 0) {
-            let due = Duration::from_secs_f64(self.written as f64 / rate as f64);
-            if let Some(wait) = due.checked_sub(self.started.elapsed()) {
-                std::thread::sleep(wait);
-            }
+        if let Some(limiter) = &self.rate_limit {
+            limiter.take(n);
         }
         Ok(n)
     }

@@ -148,15 +148,21 @@ pub async fn fetch(
     };
     let mut workers = futures::stream::FuturesUnordered::new();
     let mut started: HashSet<PeerId> = HashSet::new();
+    let spawn_workers = |peer: PeerId, workers: &mut futures::stream::FuturesUnordered<_>| {
+        // One worker per batch a provider may have in flight: requests overlap round trips.
+        for _ in 0..Scheduler::<PeerId>::BATCHES_IN_FLIGHT {
+            workers.push(tokio::spawn(worker(
+                control.clone(),
+                peer,
+                blob.clone(),
+                shared.clone(),
+                metrics.clone(),
+            )));
+        }
+    };
     for (peer, _) in answers {
         started.insert(peer);
-        workers.push(tokio::spawn(worker(
-            control.clone(),
-            peer,
-            blob.clone(),
-            shared.clone(),
-            metrics.clone(),
-        )));
+        spawn_workers(peer, &mut workers);
     }
     // Providers that show up later join the download.
     let mut rediscover = tokio::time::interval(Duration::from_secs(2));
@@ -178,7 +184,7 @@ pub async fn fetch(
                         if let Ok(Some(answer)) = have(&control, peer, id).await {
                             if answer.size == size {
                                 lock(&shared).scheduler.update_provider(peer, answer.present);
-                                workers.push(tokio::spawn(worker(control.clone(), peer, blob.clone(), shared.clone(), metrics.clone())));
+                                spawn_workers(peer, &mut workers);
                             }
                         }
                     }
@@ -190,6 +196,8 @@ pub async fn fetch(
     let mut s = lock(&shared);
     s.report.seconds = began.elapsed().as_secs_f64();
     if !s.scheduler.is_complete() {
+        // Keep what was verified for the next attempt.
+        blob.persist()?;
         return Err(FetchError::Incomplete(
             s.scheduler.done_count(),
             group_count(size),
@@ -241,7 +249,7 @@ async fn worker(
             }
             s.scheduler.next_batch(&peer, Instant::now())
         };
-        let Some(ranges) = batch else {
+        let Some((batch, ranges)) = batch else {
             // Nothing to ask of this provider now: refresh what it holds (it may be downloading too).
             idle_rounds += 1;
             if idle_rounds > 150 {
@@ -258,15 +266,19 @@ async fn worker(
         idle_rounds = 0;
         let started = Instant::now();
         match get(&control, peer, &blob, ranges, &shared, &metrics).await {
-            Ok(bytes) => lock(&shared)
-                .scheduler
-                .batch_finished(&peer, bytes, started.elapsed()),
+            Ok(bytes) => {
+                lock(&shared)
+                    .scheduler
+                    .batch_finished(&peer, batch, bytes, started.elapsed())
+            }
             Err(GetError::Verification(e)) => {
-                warn!(%e, "provider sent data that failed verification: banned");
                 metrics.groups_rejected.inc();
                 let mut s = lock(&shared);
-                s.scheduler.ban(&peer);
-                s.report.banned.push(peer.to_string());
+                if !s.scheduler.is_banned(&peer) {
+                    warn!(%e, "provider sent data that failed verification: banned");
+                    s.scheduler.ban(&peer);
+                    s.report.banned.push(peer.to_string());
+                }
                 return;
             }
             Err(GetError::Io(e)) => {
