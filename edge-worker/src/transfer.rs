@@ -5,7 +5,7 @@
 
 use std::{
     collections::{BTreeMap, HashSet},
-    io::{self, BufReader},
+    io,
     ops::Range,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -14,7 +14,6 @@ use std::{
 use futures::{AsyncWriteExt, StreamExt};
 use libp2p::PeerId;
 use serde::Serialize;
-use tokio_util::{compat::FuturesAsyncReadCompatExt, io::SyncIoBridge};
 use tracing::{info, warn};
 
 use crate::{
@@ -321,30 +320,100 @@ async fn get(
             "provider no longer holds the groups",
         )));
     }
-    let reader = SyncIoBridge::new(stream.compat());
+    // The stream is read on the runtime in large chunks and handed to the blocking decoder through a channel:
+    // one thread wake-up per chunk rather than per transport frame.
+    let (chunks, reader) = ChunkReader::channel();
+    let pump = pump(stream, chunks);
     let (blob, shared, metrics) = (blob.clone(), shared.clone(), metrics.clone());
     let _active = metrics.transfer_started();
-    tokio::task::spawn_blocking(move || {
+    let decode = tokio::task::spawn_blocking(move || {
         let received = metrics.bytes_in(&peer);
+        let label = peer.to_string();
         let mut bytes = 0u64;
-        let result = blob.decode(
-            &ranges,
-            BufReader::with_capacity(256 * 1024, reader),
-            |group, len| {
-                bytes += len;
-                received.inc_by(len);
-                metrics.groups_verified.inc();
-                let mut s = lock(&shared);
-                s.scheduler.group_done(&peer, group);
-                *s.report.bytes_by_peer.entry(peer.to_string()).or_default() += len;
-            },
-        );
+        let result = blob.decode(&ranges, reader, |group, len| {
+            bytes += len;
+            received.inc_by(len);
+            metrics.groups_verified.inc();
+            let mut s = lock(&shared);
+            s.scheduler.group_done(&peer, group);
+            *s.report.bytes_by_peer.entry(label.clone()).or_default() += len;
+        });
         match result {
             Ok(()) => Ok(bytes),
             Err(StoreError::Verification(e)) => Err(GetError::Verification(e)),
             Err(e) => Err(GetError::Io(io::Error::other(e.to_string()))),
         }
-    })
-    .await
-    .map_err(|e| GetError::Io(io::Error::other(e)))?
+    });
+    let ((), decoded) = tokio::join!(pump, decode);
+    decoded.map_err(|e| GetError::Io(io::Error::other(e)))?
+}
+
+/// Bytes read per hand-over from the runtime to the decoding thread.
+const CHUNK: usize = 256 * 1024;
+
+/// Reads `stream` in chunks of up to [`CHUNK`] bytes into `chunks` until it ends, fails, or the decoder
+/// stops listening.
+async fn pump(mut stream: libp2p::Stream, chunks: tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>) {
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let mut filled = 0;
+        let mut ended = false;
+        while filled < CHUNK {
+            match futures::AsyncReadExt::read(&mut stream, &mut chunk[filled..]).await {
+                Ok(0) => {
+                    ended = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) => {
+                    let _ = chunks.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+        chunk.truncate(filled);
+        if (!chunk.is_empty() && chunks.send(Ok(chunk)).await.is_err()) || ended {
+            return;
+        }
+    }
+}
+
+/// The blocking side of [`pump`]: a `Read` over the chunks it sends.
+struct ChunkReader {
+    chunks: tokio::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+}
+
+impl ChunkReader {
+    fn channel() -> (tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>, Self) {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        (
+            tx,
+            Self {
+                chunks: rx,
+                current: Vec::new(),
+                position: 0,
+            },
+        )
+    }
+}
+
+impl io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.position == self.current.len() {
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.position = 0;
+                }
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.position);
+        out[..n].copy_from_slice(&self.current[self.position..self.position + n]);
+        self.position += n;
+        Ok(n)
+    }
 }
