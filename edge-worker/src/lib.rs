@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod bitfield;
+pub mod chunked;
 pub mod gateway;
 pub mod keys;
 pub mod metrics;

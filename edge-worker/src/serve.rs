@@ -2,17 +2,17 @@
 //! Encoding runs on a blocking thread (BLAKE3 re-verification and file reads), bridged to the substream.
 
 use std::{
-    io::{self, BufWriter, Write},
+    io::{self, Write},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::{AsyncWriteExt, StreamExt};
 use libp2p::{PeerId, Stream};
-use tokio_util::{compat::FuturesAsyncWriteCompatExt, io::SyncIoBridge};
 use tracing::debug;
 
 use crate::{
+    chunked::{pump_out, ChunkWriter},
     metrics::Metrics,
     protocol::{self, HaveAnswer, Request},
     store::ContentStore,
@@ -107,25 +107,20 @@ async fn handle(
             let Some(blob) = blob.filter(|_| held) else {
                 return stream.close().await;
             };
-            let writer = SyncIoBridge::new(stream.compat_write());
+            let (writer, chunks) = ChunkWriter::channel();
+            let sending = tokio::spawn(pump_out(stream, chunks));
             let sent = metrics.bytes_out(&peer);
             let guard = metrics.transfer_started();
-            let writer = tokio::task::spawn_blocking(move || {
-                let mut out = BufWriter::with_capacity(
-                    256 * 1024,
-                    Shaped::new(writer, options.rate_limit, options.corrupt, sent),
-                );
+            tokio::task::spawn_blocking(move || {
+                let mut out = Shaped::new(writer, options.rate_limit, options.corrupt, sent);
                 blob.encode(&ranges, &mut out)
                     .map_err(|e| io::Error::other(e.to_string()))?;
-                out.flush()?;
-                let shaped = out.into_inner().map_err(|e| e.into_error())?;
-                Ok::<_, io::Error>(shaped.into_inner())
+                out.flush()
             })
             .await
             .map_err(io::Error::other)??;
             drop(guard);
-            let mut stream = writer.into_inner().into_inner();
-            stream.close().await
+            sending.await.map_err(io::Error::other)?
         }
     }
 }
@@ -153,10 +148,6 @@ impl<W> Shaped<W> {
             counter,
             written: 0,
         }
-    }
-
-    fn into_inner(self) -> W {
-        self.inner
     }
 }
 

@@ -17,6 +17,7 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::{
+    chunked::{pump_in, ChunkReader},
     metrics::Metrics,
     network::Network,
     protocol::{self, HaveAnswer, Request, PROTOCOL},
@@ -323,7 +324,7 @@ async fn get(
     // The stream is read on the runtime in large chunks and handed to the blocking decoder through a channel:
     // one thread wake-up per chunk rather than per transport frame.
     let (chunks, reader) = ChunkReader::channel();
-    let pump = pump(stream, chunks);
+    let pump = pump_in(stream, chunks);
     let (blob, shared, metrics) = (blob.clone(), shared.clone(), metrics.clone());
     let _active = metrics.transfer_started();
     let decode = tokio::task::spawn_blocking(move || {
@@ -346,74 +347,4 @@ async fn get(
     });
     let ((), decoded) = tokio::join!(pump, decode);
     decoded.map_err(|e| GetError::Io(io::Error::other(e)))?
-}
-
-/// Bytes read per hand-over from the runtime to the decoding thread.
-const CHUNK: usize = 256 * 1024;
-
-/// Reads `stream` in chunks of up to [`CHUNK`] bytes into `chunks` until it ends, fails, or the decoder
-/// stops listening.
-async fn pump(mut stream: libp2p::Stream, chunks: tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>) {
-    loop {
-        let mut chunk = vec![0u8; CHUNK];
-        let mut filled = 0;
-        let mut ended = false;
-        while filled < CHUNK {
-            match futures::AsyncReadExt::read(&mut stream, &mut chunk[filled..]).await {
-                Ok(0) => {
-                    ended = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) => {
-                    let _ = chunks.send(Err(e)).await;
-                    return;
-                }
-            }
-        }
-        chunk.truncate(filled);
-        if (!chunk.is_empty() && chunks.send(Ok(chunk)).await.is_err()) || ended {
-            return;
-        }
-    }
-}
-
-/// The blocking side of [`pump`]: a `Read` over the chunks it sends.
-struct ChunkReader {
-    chunks: tokio::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
-    current: Vec<u8>,
-    position: usize,
-}
-
-impl ChunkReader {
-    fn channel() -> (tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>, Self) {
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        (
-            tx,
-            Self {
-                chunks: rx,
-                current: Vec::new(),
-                position: 0,
-            },
-        )
-    }
-}
-
-impl io::Read for ChunkReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.position == self.current.len() {
-            match self.chunks.blocking_recv() {
-                Some(Ok(chunk)) => {
-                    self.current = chunk;
-                    self.position = 0;
-                }
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.current.len() - self.position);
-        out[..n].copy_from_slice(&self.current[self.position..self.position + n]);
-        self.position += n;
-        Ok(n)
-    }
 }

@@ -1,0 +1,173 @@
+//! Moving bulk bytes between a libp2p substream (async, on the runtime) and the blocking threads that encode
+//! and decode bao streams: 256 KiB chunks over a bounded channel, so a thread wakes once per chunk rather than
+//! once per transport frame, and a slow side applies back-pressure to the other.
+
+use std::io::{self, Read, Write};
+
+use futures::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Bytes per hand-over.
+pub const CHUNK: usize = 256 * 1024;
+
+/// Chunks in flight between the two sides.
+const DEPTH: usize = 4;
+
+/// Reads `stream` until it ends into chunks for a [`ChunkReader`]; stops early if the reader is dropped.
+pub async fn pump_in(
+    mut stream: impl futures::AsyncRead + Unpin,
+    chunks: mpsc::Sender<io::Result<Vec<u8>>>,
+) {
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let mut filled = 0;
+        let mut ended = false;
+        while filled < CHUNK {
+            match stream.read(&mut chunk[filled..]).await {
+                Ok(0) => {
+                    ended = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) => {
+                    let _ = chunks.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+        chunk.truncate(filled);
+        if (!chunk.is_empty() && chunks.send(Ok(chunk)).await.is_err()) || ended {
+            return;
+        }
+    }
+}
+
+/// Writes the chunks of a [`ChunkWriter`] to `stream` until the writer is dropped, then closes the stream.
+pub async fn pump_out<S: futures::AsyncWrite + Unpin>(
+    mut stream: S,
+    mut chunks: mpsc::Receiver<Vec<u8>>,
+) -> io::Result<()> {
+    while let Some(chunk) = chunks.recv().await {
+        stream.write_all(&chunk).await?;
+    }
+    stream.close().await
+}
+
+/// The blocking side of [`pump_in`]: a `Read` over the chunks.
+pub struct ChunkReader {
+    chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    position: usize,
+}
+
+impl ChunkReader {
+    /// A reader and the sender [`pump_in`] fills.
+    pub fn channel() -> (mpsc::Sender<io::Result<Vec<u8>>>, Self) {
+        let (tx, rx) = mpsc::channel(DEPTH);
+        (
+            tx,
+            Self {
+                chunks: rx,
+                current: Vec::new(),
+                position: 0,
+            },
+        )
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.position == self.current.len() {
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.position = 0;
+                }
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len() - self.position);
+        out[..n].copy_from_slice(&self.current[self.position..self.position + n]);
+        self.position += n;
+        Ok(n)
+    }
+}
+
+/// The blocking side of [`pump_out`]: a `Write` that hands over full chunks (and the rest on flush).
+pub struct ChunkWriter {
+    chunks: mpsc::Sender<Vec<u8>>,
+    pending: Vec<u8>,
+}
+
+impl ChunkWriter {
+    /// A writer and the receiver [`pump_out`] drains.
+    pub fn channel() -> (Self, mpsc::Receiver<Vec<u8>>) {
+        let (tx, rx) = mpsc::channel(DEPTH);
+        (
+            Self {
+                chunks: tx,
+                pending: Vec::with_capacity(CHUNK),
+            },
+            rx,
+        )
+    }
+
+    fn hand_over(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        self.chunks
+            .blocking_send(chunk)
+            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(CHUNK - self.pending.len());
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() == CHUNK {
+            self.hand_over()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.hand_over()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn bytes_cross_both_ways_intact() {
+        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
+        // Blocking writer -> async sink.
+        let (mut writer, chunks) = ChunkWriter::channel();
+        let sink = tokio::spawn(pump_out(futures::io::Cursor::new(Vec::new()), chunks));
+        let expected = data.clone();
+        tokio::task::spawn_blocking(move || {
+            writer.write_all(&expected).unwrap();
+            writer.flush().unwrap();
+        })
+        .await
+        .unwrap();
+        sink.await.unwrap().unwrap();
+        // Async source -> blocking reader.
+        let (tx, mut reader) = ChunkReader::channel();
+        let source = tokio::spawn(pump_in(futures::io::Cursor::new(data.clone()), tx));
+        let read = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).unwrap();
+            out
+        })
+        .await
+        .unwrap();
+        source.await.unwrap();
+        assert_eq!(read, data);
+    }
+}
