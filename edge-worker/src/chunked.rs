@@ -1,10 +1,10 @@
-//! Moving bulk bytes between a libp2p substream (async, on the runtime) and the blocking threads that encode
-//! and decode bao streams: 256 KiB chunks over a bounded channel, so a thread wakes once per chunk rather than
-//! once per transport frame, and a slow side applies back-pressure to the other.
+//! Moving bulk bytes from a libp2p substream (async, on the runtime) to the blocking thread that decodes and
+//! verifies the bao stream: 256 KiB chunks over a bounded channel, so the thread wakes once per chunk rather
+//! than once per transport frame, and a slow decoder applies back-pressure to the network.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
-use futures::{AsyncReadExt, AsyncWriteExt};
+use futures::AsyncReadExt;
 use tokio::sync::mpsc;
 
 /// Bytes per hand-over.
@@ -40,17 +40,6 @@ pub async fn pump_in(
             return;
         }
     }
-}
-
-/// Writes the chunks of a [`ChunkWriter`] to `stream` until the writer is dropped, then closes the stream.
-pub async fn pump_out<S: futures::AsyncWrite + Unpin>(
-    mut stream: S,
-    mut chunks: mpsc::Receiver<Vec<u8>>,
-) -> io::Result<()> {
-    while let Some(chunk) = chunks.recv().await {
-        stream.write_all(&chunk).await?;
-    }
-    stream.close().await
 }
 
 /// The blocking side of [`pump_in`]: a `Read` over the chunks.
@@ -94,70 +83,13 @@ impl Read for ChunkReader {
     }
 }
 
-/// The blocking side of [`pump_out`]: a `Write` that hands over full chunks (and the rest on flush).
-pub struct ChunkWriter {
-    chunks: mpsc::Sender<Vec<u8>>,
-    pending: Vec<u8>,
-}
-
-impl ChunkWriter {
-    /// A writer and the receiver [`pump_out`] drains.
-    pub fn channel() -> (Self, mpsc::Receiver<Vec<u8>>) {
-        let (tx, rx) = mpsc::channel(DEPTH);
-        (
-            Self {
-                chunks: tx,
-                pending: Vec::with_capacity(CHUNK),
-            },
-            rx,
-        )
-    }
-
-    fn hand_over(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
-        self.chunks
-            .blocking_send(chunk)
-            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
-    }
-}
-
-impl Write for ChunkWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = buf.len().min(CHUNK - self.pending.len());
-        self.pending.extend_from_slice(&buf[..n]);
-        if self.pending.len() == CHUNK {
-            self.hand_over()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.hand_over()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn bytes_cross_both_ways_intact() {
+    async fn bytes_cross_intact_in_order() {
         let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
-        // Blocking writer -> async sink.
-        let (mut writer, chunks) = ChunkWriter::channel();
-        let sink = tokio::spawn(pump_out(futures::io::Cursor::new(Vec::new()), chunks));
-        let expected = data.clone();
-        tokio::task::spawn_blocking(move || {
-            writer.write_all(&expected).unwrap();
-            writer.flush().unwrap();
-        })
-        .await
-        .unwrap();
-        sink.await.unwrap().unwrap();
-        // Async source -> blocking reader.
         let (tx, mut reader) = ChunkReader::channel();
         let source = tokio::spawn(pump_in(futures::io::Cursor::new(data.clone()), tx));
         let read = tokio::task::spawn_blocking(move || {

@@ -2,17 +2,17 @@
 //! Encoding runs on a blocking thread (BLAKE3 re-verification and file reads), bridged to the substream.
 
 use std::{
-    io::{self, Write},
+    io::{self, BufWriter, Write},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::{AsyncWriteExt, StreamExt};
 use libp2p::{PeerId, Stream};
+use tokio_util::{compat::FuturesAsyncWriteCompatExt, io::SyncIoBridge};
 use tracing::debug;
 
 use crate::{
-    chunked::{pump_out, ChunkWriter},
     metrics::Metrics,
     protocol::{self, HaveAnswer, Request},
     store::ContentStore,
@@ -107,20 +107,25 @@ async fn handle(
             let Some(blob) = blob.filter(|_| held) else {
                 return stream.close().await;
             };
-            let (writer, chunks) = ChunkWriter::channel();
-            let sending = tokio::spawn(pump_out(stream, chunks));
+            let writer = SyncIoBridge::new(stream.compat_write());
             let sent = metrics.bytes_out(&peer);
             let guard = metrics.transfer_started();
-            tokio::task::spawn_blocking(move || {
-                let mut out = Shaped::new(writer, options.rate_limit, options.corrupt, sent);
+            let writer = tokio::task::spawn_blocking(move || {
+                let mut out = BufWriter::with_capacity(
+                    256 * 1024,
+                    Shaped::new(writer, options.rate_limit, options.corrupt, sent),
+                );
                 blob.encode(&ranges, &mut out)
                     .map_err(|e| io::Error::other(e.to_string()))?;
-                out.flush()
+                out.flush()?;
+                let shaped = out.into_inner().map_err(|e| e.into_error())?;
+                Ok::<_, io::Error>(shaped.into_inner())
             })
             .await
             .map_err(io::Error::other)??;
             drop(guard);
-            sending.await.map_err(io::Error::other)?
+            let mut stream = writer.into_inner().into_inner();
+            stream.close().await
         }
     }
 }
@@ -148,6 +153,10 @@ impl<W> Shaped<W> {
             counter,
             written: 0,
         }
+    }
+
+    fn into_inner(self) -> W {
+        self.inner
     }
 }
 
