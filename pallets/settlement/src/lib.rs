@@ -170,6 +170,8 @@ pub struct SettleState<Balance> {
     pub cursor: Option<frame_support::BoundedVec<u8, frame_support::traits::ConstU32<256>>>,
     /// The node part of the epoch's subsidy, fixed when stage 2 starts.
     pub subsidy: Balance,
+    /// The keepers' part, paid into the GPoS pot when stage 2 starts.
+    pub keeper_subsidy: Balance,
 }
 
 #[frame_support::pallet]
@@ -808,7 +810,7 @@ pub mod pallet {
                     Self::deposit_event(Event::EpochSettled {
                         epoch: state.epoch,
                         node_subsidy: state.subsidy,
-                        keeper_subsidy: Self::keeper_subsidy(),
+                        keeper_subsidy: state.keeper_subsidy,
                     });
                 }
                 state = match state.stage {
@@ -825,12 +827,6 @@ pub mod pallet {
             }
             Settling::<T>::put(state);
             weight.saturating_add(db.reads_writes(2, 1))
-        }
-
-        /// The keepers' part of this era's subsidy per epoch.
-        fn keeper_subsidy() -> BalanceOf<T> {
-            let emission = T::Emission::get().per_epoch_in(T::Staking::current_era());
-            T::KeeperShare::get().mul_floor(emission)
         }
 
         /// Stage 0: storage of published content on nodes that proved storage in the epoch, up to each
@@ -974,6 +970,7 @@ pub mod pallet {
                     let emission = T::Emission::get().per_epoch_in(T::Staking::current_era());
                     let keepers = T::KeeperShare::get().mul_floor(emission);
                     T::Staking::reward_keepers(keepers);
+                    state.keeper_subsidy = keepers;
                     state.subsidy = emission.saturating_sub(keepers);
                     pallet_gpow::WorkScores::<T>::iter_prefix(epoch)
                 }
