@@ -1,10 +1,11 @@
-//! Moving bulk bytes from a libp2p substream (async, on the runtime) to the blocking thread that decodes and
-//! verifies the bao stream: 256 KiB chunks over a bounded channel, so the thread wakes once per chunk rather
-//! than once per transport frame, and a slow decoder applies back-pressure to the network.
+//! Moving bulk bytes between a libp2p substream (async, on the runtime) and the blocking thread that encodes or
+//! decodes the bao stream: 256 KiB chunks over a bounded channel, so a thread wakes once per chunk rather than
+//! once per transport frame, both sides work at the same time (the encoder fills the next chunk while the
+//! network sends the last), and the slower side applies back-pressure to the other.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
-use futures::AsyncReadExt;
+use futures::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// Bytes per hand-over.
@@ -83,6 +84,64 @@ impl Read for ChunkReader {
     }
 }
 
+/// Writes the chunks of a [`ChunkWriter`] to `stream` until the writer is dropped; then flushes. Returns the
+/// stream for closing. If the stream fails, the writer's next write fails too.
+pub async fn pump_out<S: futures::AsyncWrite + Unpin>(
+    mut stream: S,
+    mut chunks: mpsc::Receiver<Vec<u8>>,
+) -> io::Result<S> {
+    while let Some(chunk) = chunks.recv().await {
+        stream.write_all(&chunk).await?;
+    }
+    stream.flush().await?;
+    Ok(stream)
+}
+
+/// The blocking side of [`pump_out`]: a `Write` that hands over full chunks (and the rest on `flush`).
+pub struct ChunkWriter {
+    chunks: mpsc::Sender<Vec<u8>>,
+    current: Vec<u8>,
+}
+
+impl ChunkWriter {
+    /// A writer and the receiver [`pump_out`] drains.
+    pub fn channel() -> (Self, mpsc::Receiver<Vec<u8>>) {
+        let (tx, rx) = mpsc::channel(DEPTH);
+        (
+            Self {
+                chunks: tx,
+                current: Vec::with_capacity(CHUNK),
+            },
+            rx,
+        )
+    }
+
+    fn hand_over(&mut self) -> io::Result<()> {
+        let full = std::mem::replace(&mut self.current, Vec::with_capacity(CHUNK));
+        self.chunks
+            .blocking_send(full)
+            .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(CHUNK - self.current.len());
+        self.current.extend_from_slice(&buf[..n]);
+        if self.current.len() == CHUNK {
+            self.hand_over()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.current.is_empty() {
+            return Ok(());
+        }
+        self.hand_over()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +160,33 @@ mod tests {
         .unwrap();
         source.await.unwrap();
         assert_eq!(read, data);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn written_bytes_reach_the_stream_intact_in_order() {
+        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
+        let (mut writer, chunks) = ChunkWriter::channel();
+        let sink = tokio::spawn(pump_out(futures::io::Cursor::new(Vec::new()), chunks));
+        let source = data.clone();
+        tokio::task::spawn_blocking(move || {
+            // Odd-sized writes straddle chunk boundaries.
+            for piece in source.chunks(7_777) {
+                writer.write_all(piece).unwrap();
+            }
+            writer.flush().unwrap();
+        })
+        .await
+        .unwrap();
+        assert_eq!(sink.await.unwrap().unwrap().into_inner(), data);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_stream_fails_the_writer() {
+        let (mut writer, chunks) = ChunkWriter::channel();
+        drop(chunks);
+        let failed = tokio::task::spawn_blocking(move || writer.write_all(&vec![0; CHUNK + 1]))
+            .await
+            .unwrap();
+        assert_eq!(failed.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 }

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod bitfield;
 pub mod chunked;
+pub mod coalesce;
 pub mod gateway;
 pub mod keys;
 pub mod metrics;

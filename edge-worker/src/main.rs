@@ -59,12 +59,11 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// Benchmark baseline: streams bytes from a peer's bench endpoint over the bare transport.
+    /// Benchmark baseline: streams stored content from a peer's bench endpoint over the bare transport.
     #[command(hide = true)]
     BenchTransport {
-        /// How many bytes.
-        #[arg(long)]
-        bytes: u64,
+        /// The content id (hex BLAKE3 root).
+        id: String,
         #[command(flatten)]
         network: NetArgs,
     },
@@ -150,7 +149,8 @@ async fn main() -> anyhow::Result<()> {
                 serde_json::json!({"event": "verify_cost", "seconds": seconds})
             );
         }
-        Command::BenchTransport { bytes, network } => {
+        Command::BenchTransport { id, network } => {
+            let id = parse_id(&id)?;
             let keypair = keys::load_or_create(&cli.data_dir.join("node_key"))?;
             let net = Network::start(keypair, network_config(&network, false)).await?;
             let peer = network
@@ -158,7 +158,7 @@ async fn main() -> anyhow::Result<()> {
                 .first()
                 .and_then(edge_worker::network::peer_of)
                 .context("--peer with a /p2p/<id> suffix is required")?;
-            let seconds = bench::fetch_raw(&mut net.control(), peer, bytes).await?;
+            let (bytes, seconds) = bench::fetch_raw(&mut net.control(), peer, id).await?;
             println!(
                 "{}",
                 serde_json::json!({"event": "transport", "bytes": bytes, "seconds": seconds})
@@ -170,8 +170,7 @@ async fn main() -> anyhow::Result<()> {
             json,
             network,
         } => {
-            let id = blake3::Hash::from_hex(id.trim_start_matches("0x"))
-                .context("a content id is 64 hex digits")?;
+            let id = parse_id(&id)?;
             let keypair = keys::load_or_create(&cli.data_dir.join("node_key"))?;
             let net = Network::start(keypair, network_config(&network, false)).await?;
             // A fetching node serves what it holds too.
@@ -253,6 +252,7 @@ async fn run(
     ));
     if node.bench_endpoint {
         tokio::spawn(bench::serve_raw(
+            store.clone(),
             net.control().accept(bench::BENCH_PROTOCOL)?,
         ));
     }
@@ -277,4 +277,9 @@ async fn run(
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
+}
+
+/// A content id as users write it: 64 hex digits, optionally `0x`-prefixed.
+fn parse_id(id: &str) -> anyhow::Result<blake3::Hash> {
+    blake3::Hash::from_hex(id.trim_start_matches("0x")).context("a content id is 64 hex digits")
 }

@@ -52,8 +52,8 @@ pub struct Scheduler<P> {
 impl<P: Clone + Eq + Hash> Scheduler<P> {
     /// Aim for batches that take this long at the provider's rate.
     pub const BATCH_TARGET_MS: f64 = 250.0;
-    /// Most groups in one request (4 MiB).
-    pub const MAX_BATCH: u64 = 256;
+    /// Most groups in one request (16 MiB): large enough that per-request costs vanish on a fast link.
+    pub const MAX_BATCH: u64 = 1024;
     /// Groups asked of a provider whose rate is not known yet (256 KiB).
     pub const FIRST_BATCH: u64 = 16;
     /// Batches a provider may have in flight at once.
@@ -166,24 +166,15 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             // over every provider instead of queued behind one big batch.
             let slots = (self.active_providers() * Self::BATCHES_IN_FLIGHT).max(1) as u64;
             let size = size.min((candidates.len() as u64).div_ceil(slots)).max(1);
-            // Rarest first; among equally rare groups, contiguous runs from the lowest index.
-            candidates.sort();
-            let rarest = candidates[0].0;
-            let mut picked: Vec<u64> = candidates
-                .iter()
-                .take_while(|(a, _)| *a == rarest)
-                .map(|(_, g)| *g)
-                .take(size as usize)
-                .collect();
-            if (picked.len() as u64) < size {
-                let more = candidates
-                    .iter()
-                    .skip(picked.len())
-                    .map(|(_, g)| *g)
-                    .take(size as usize - picked.len());
-                picked.extend(more);
+            // Rarest first; among equally rare groups, contiguous runs from the lowest index. Only the
+            // `size` smallest (availability, index) pairs are needed: selected in linear time, then sorted.
+            let size = size as usize;
+            if candidates.len() > size {
+                candidates.select_nth_unstable(size);
+                candidates.truncate(size);
             }
-            picked
+            candidates.sort_unstable();
+            candidates.into_iter().map(|(_, g)| g).collect()
         };
         if picked.is_empty() {
             return None;

@@ -1,18 +1,19 @@
 //! The provider side of PeerDTS: answers `HAVE` and `GET` on incoming substreams from the content store.
-//! Encoding runs on a blocking thread (BLAKE3 re-verification and file reads), bridged to the substream.
+//! Encoding runs on a blocking thread (BLAKE3 re-verification and file reads) and hands 256 KiB chunks to the
+//! task that writes the substream, so encoding and sending overlap.
 
 use std::{
-    io::{self, BufWriter, Write},
+    io::{self, Write},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures::{AsyncWriteExt, StreamExt};
 use libp2p::{PeerId, Stream};
-use tokio_util::{compat::FuturesAsyncWriteCompatExt, io::SyncIoBridge};
 use tracing::debug;
 
 use crate::{
+    chunked::{pump_out, ChunkWriter},
     metrics::Metrics,
     protocol::{self, HaveAnswer, Request},
     store::ContentStore,
@@ -107,24 +108,19 @@ async fn handle(
             let Some(blob) = blob.filter(|_| held) else {
                 return stream.close().await;
             };
-            let writer = SyncIoBridge::new(stream.compat_write());
+            let (writer, chunks) = ChunkWriter::channel();
             let sent = metrics.bytes_out(&peer);
             let guard = metrics.transfer_started();
-            let writer = tokio::task::spawn_blocking(move || {
-                let mut out = BufWriter::with_capacity(
-                    256 * 1024,
-                    Shaped::new(writer, options.rate_limit, options.corrupt, sent),
-                );
+            let encode = tokio::task::spawn_blocking(move || {
+                let mut out = Shaped::new(writer, options.rate_limit, options.corrupt, sent);
                 blob.encode(&ranges, &mut out)
                     .map_err(|e| io::Error::other(e.to_string()))?;
-                out.flush()?;
-                let shaped = out.into_inner().map_err(|e| e.into_error())?;
-                Ok::<_, io::Error>(shaped.into_inner())
-            })
-            .await
-            .map_err(io::Error::other)??;
+                out.flush()
+            });
+            let (sent, encoded) = tokio::join!(pump_out(stream, chunks), encode);
             drop(guard);
-            let mut stream = writer.into_inner().into_inner();
+            encoded.map_err(io::Error::other)??;
+            let mut stream = sent?;
             stream.close().await
         }
     }
@@ -153,10 +149,6 @@ impl<W> Shaped<W> {
             counter,
             written: 0,
         }
-    }
-
-    fn into_inner(self) -> W {
-        self.inner
     }
 }
 

@@ -3,10 +3,12 @@
 //! chunk groups.
 //!
 //! Invariants a reader may rely on:
-//! - a group is marked present only after its bytes were verified against the root hash and written, and the
-//!   data was synced to disk before the bitfield that marks it (at most every [`PERSIST_INTERVAL`] and when
-//!   the blob completes), so a crash (even SIGKILL mid-write) never leaves a group marked that is not on disk;
-//!   a restarted download fetches only unmarked groups;
+//! - a group is marked present only after its bytes were verified against the root hash and written; it is
+//!   recorded on disk by [`Blob::persist`] (which a download runs off the transfer path every
+//!   [`PERSIST_INTERVAL`], syncing every [`SYNC_INTERVAL`] and when it ends) either after a disk sync or in a
+//!   record valid only for the current boot, so neither a killed process (even SIGKILL mid-write) nor an OS
+//!   crash leaves a group recorded whose bytes are not there; a restarted download fetches only unrecorded
+//!   groups;
 //! - serving re-verifies every group against the outboard (`encode_ranges_validated`), so bytes corrupted on
 //!   disk are refused rather than served.
 
@@ -27,10 +29,10 @@ use bao_tree::{
     },
     BaoTree, BlockSize, ChunkNum, ChunkRanges,
 };
-use positioned_io::ReadAt;
+use positioned_io::{ReadAt, WriteAt};
 use serde::{Deserialize, Serialize};
 
-use crate::bitfield::Bitfield;
+use crate::{bitfield::Bitfield, coalesce::CoalescedWrites};
 
 /// Chunks per group as a power of two: 2^4 BLAKE3 chunks of 1 KiB = 16 KiB groups.
 pub const GROUP_CHUNK_LOG: u8 = 4;
@@ -85,13 +87,19 @@ pub struct Blob {
     data: File,
     outboard: File,
     present: Mutex<Bitfield>,
-    /// When the bitfield was last written to disk.
-    last_persist: Mutex<std::time::Instant>,
+    /// Serializes [`Blob::persist`], so concurrent calls never race on the bitfield files.
+    persisting: Mutex<()>,
+    /// Lets concurrent downloads of this blob take turns writing its files.
+    writing: Mutex<()>,
 }
 
-/// How often a download records its verified groups on disk: a crash costs at most this much transfer again,
-/// and syncing costs nothing measurable at this rate.
+/// How often a download records its verified groups on disk: a killed process costs at most this much transfer
+/// again.
 pub const PERSIST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How often a download syncs to disk, so an OS crash or power loss costs at most this much transfer again.
+/// Rarer than [`PERSIST_INTERVAL`]: forced writeback competes with the transfer for CPU and the file's lock.
+pub const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Blob {
     /// Its content id.
@@ -171,31 +179,44 @@ impl Blob {
         mut on_group: impl FnMut(u64, u64),
     ) -> Result<(), StoreError> {
         let ranges = self.chunk_ranges(groups);
+        // Hash pairs and groups arrive in file order: written out in large pieces.
         let mut outboard = PreOrderOutboard {
             root: self.id,
             tree: self.tree(),
-            data: self.outboard.try_clone()?,
+            data: CoalescedWrites::new(&self.outboard, &self.writing),
         };
+        let mut data = CoalescedWrites::new(&self.data, &self.writing);
+        // Groups whose bytes are still buffered: announced and marked only once they and the hashes above them
+        // (which precede them in the stream) are written.
+        let mut buffered: Vec<(u64, u64)> = Vec::new();
         let mut stored = Vec::new();
+        let mut write_out = |hashes: &mut CoalescedWrites,
+                             data: &mut CoalescedWrites,
+                             buffered: &mut Vec<(u64, u64)>| {
+            hashes.flush()?;
+            data.flush()?;
+            for (group, len) in buffered.drain(..) {
+                stored.push(group);
+                on_group(group, len);
+            }
+            io::Result::Ok(())
+        };
         let mut result = Ok(());
         for item in DecodeResponseIter::new(self.id, self.tree(), input, &ranges) {
-            match item {
-                Ok(BaoContentItem::Parent(Parent { node, pair })) => {
-                    if let Err(e) = outboard.save(node, &pair) {
-                        result = Err(e.into());
-                        break;
+            let step = match item {
+                Ok(BaoContentItem::Parent(Parent { node, pair })) => outboard.save(node, &pair),
+                Ok(BaoContentItem::Leaf(Leaf {
+                    offset,
+                    data: bytes,
+                })) => {
+                    let written = data.write_all_at(offset, &bytes);
+                    buffered.push((offset / GROUP_BYTES, bytes.len() as u64));
+                    if buffered.len() as u64 * GROUP_BYTES >= CoalescedWrites::LIMIT as u64 {
+                        written
+                            .and_then(|()| write_out(&mut outboard.data, &mut data, &mut buffered))
+                    } else {
+                        written
                     }
-                }
-                Ok(BaoContentItem::Leaf(Leaf { offset, data })) => {
-                    if let Err(e) =
-                        std::os::unix::fs::FileExt::write_all_at(&self.data, &data, offset)
-                    {
-                        result = Err(e.into());
-                        break;
-                    }
-                    let group = offset / GROUP_BYTES;
-                    stored.push(group);
-                    on_group(group, data.len() as u64);
                 }
                 Err(e) => {
                     result = Err(match e {
@@ -208,39 +229,43 @@ impl Blob {
                     });
                     break;
                 }
+            };
+            if let Err(e) = step {
+                result = Err(e.into());
+                break;
             }
         }
-        if !stored.is_empty() {
-            let complete = {
-                let mut present = self.lock();
-                for g in stored {
-                    present.set(g);
-                }
-                present.is_complete()
-            };
-            let due = self
-                .last_persist
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .elapsed()
-                >= PERSIST_INTERVAL;
-            if complete || due {
-                self.persist()?;
-            }
+        // What was verified before a failure is kept.
+        let flushed = write_out(&mut outboard.data, &mut data, &mut buffered);
+        if let (Ok(()), Err(e)) = (&result, flushed) {
+            result = Err(e.into());
+        }
+        let mut present = self.lock();
+        for g in stored {
+            present.set(g);
         }
         result
     }
 
-    /// Syncs data and outboard, then records the verified groups on disk. Serialized, so concurrent downloads
-    /// into the same blob never race on the bitfield file.
-    pub fn persist(&self) -> Result<(), StoreError> {
-        let mut last = self.last_persist.lock().unwrap_or_else(|e| e.into_inner());
-        // Data reaches the disk before the bitfield that vouches for it.
-        self.data.sync_data()?;
-        self.outboard.sync_data()?;
+    /// Records on disk the groups verified so far, as durable as `durability` asks. Serialized, so concurrent
+    /// calls never race on the bitfield files.
+    pub fn persist(&self, durability: Durability) -> Result<(), StoreError> {
+        let _one_at_a_time = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
+        // Taken first: a group marked later may have been written after the sync.
         let snapshot = self.present();
-        write_atomically(&self.dir.join("present"), snapshot.as_bytes())?;
-        *last = std::time::Instant::now();
+        match (durability, boot_id()) {
+            (Durability::ThisBoot, Some(boot)) => {
+                let mut record = boot.to_vec();
+                record.extend_from_slice(snapshot.as_bytes());
+                replace_file(&self.dir.join(BOOT_RECORD), &record, false)?;
+            }
+            // Without a boot id a record could outlive the page cache it relies on: sync instead.
+            (Durability::Synced, _) | (Durability::ThisBoot, None) => {
+                self.data.sync_data()?;
+                self.outboard.sync_data()?;
+                replace_file(&self.dir.join(SYNCED_RECORD), snapshot.as_bytes(), true)?;
+            }
+        }
         Ok(())
     }
 
@@ -271,11 +296,71 @@ impl Blob {
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers see the old or the new
 /// content, never a torn one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_file(path, bytes, true)
+}
+
+/// Replaces `path` by `bytes` through a rename, so readers see the old or the new content, never a mix;
+/// `sync` makes the new content reach the disk before the rename.
+fn replace_file(path: &Path, bytes: &[u8], sync: bool) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut file = File::create(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_data()?;
+    if sync {
+        file.sync_data()?;
+    }
     fs::rename(tmp, path)
+}
+
+/// How far a [`Blob::persist`] record can be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Data and outboard are synced before the record: it survives power loss and OS crashes.
+    Synced,
+    /// No sync: the record holds for as long as this boot lasts (a killed process loses nothing, the kernel
+    /// still has the bytes it wrote) and is ignored after a reboot, when the last synced record counts. Cheap
+    /// enough to run often during a download.
+    ThisBoot,
+}
+
+/// The groups vouched for by a [`Durability::Synced`] record.
+const SYNCED_RECORD: &str = "present";
+/// The boot id followed by the groups vouched for by a [`Durability::ThisBoot`] record.
+const BOOT_RECORD: &str = "present.boot";
+
+/// This boot's id (Linux), which changes at every reboot.
+fn boot_id() -> Option<&'static [u8]> {
+    static BOOT_ID: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            fs::read("/proc/sys/kernel/random/boot_id")
+                .ok()
+                .filter(|id| !id.is_empty())
+        })
+        .as_deref()
+}
+
+/// What the records in `dir` vouch for: the synced record, plus the boot record if it is from this boot.
+fn load_present(dir: &Path, groups: u64) -> Result<Bitfield, StoreError> {
+    let corrupt = || StoreError::Metadata(dir.into());
+    let mut present = match fs::read(dir.join(SYNCED_RECORD)) {
+        Ok(bytes) => Bitfield::from_bytes(groups, bytes).ok_or_else(corrupt)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Bitfield::new(groups),
+        Err(e) => return Err(e.into()),
+    };
+    let this_boot = match (fs::read(dir.join(BOOT_RECORD)), boot_id()) {
+        (Ok(record), Some(boot)) => record.strip_prefix(boot).map(<[u8]>::to_vec),
+        (Err(e), _) if e.kind() != io::ErrorKind::NotFound => return Err(e.into()),
+        _ => None,
+    };
+    if let Some(bytes) = this_boot {
+        for g in Bitfield::from_bytes(groups, bytes)
+            .ok_or_else(corrupt)?
+            .iter()
+        {
+            present.set(g);
+        }
+    }
+    Ok(present)
 }
 
 /// All blobs under one directory.
@@ -316,13 +401,7 @@ impl ContentStore {
         let meta: Meta =
             serde_json::from_slice(&meta).map_err(|_| StoreError::Metadata(dir.into()))?;
         let groups = group_count(meta.size);
-        let present = match fs::read(dir.join("present")) {
-            Ok(bytes) => {
-                Bitfield::from_bytes(groups, bytes).ok_or(StoreError::Metadata(dir.into()))?
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Bitfield::new(groups),
-            Err(e) => return Err(e.into()),
-        };
+        let present = load_present(dir, groups)?;
         Ok(Some(Blob {
             id,
             size: meta.size,
@@ -331,7 +410,8 @@ impl ContentStore {
             data: open_rw(&dir.join("data"))?,
             outboard: open_rw(&dir.join("outboard"))?,
             present: Mutex::new(present),
-            last_persist: Mutex::new(std::time::Instant::now()),
+            persisting: Mutex::new(()),
+            writing: Mutex::new(()),
         }))
     }
 
@@ -380,7 +460,7 @@ impl ContentStore {
             serde_json::to_vec(&Meta { size, name }).expect("metadata serializes"),
         )?;
         write_atomically(
-            &staging.join("present"),
+            &staging.join(SYNCED_RECORD),
             Bitfield::full(group_count(size)).as_bytes(),
         )?;
         let dir = self.root.join(id.to_hex().as_str());
@@ -495,7 +575,7 @@ mod tests {
         assert_eq!(seen, vec![2, 3, 4, groups - 1]);
         // Recorded on disk (a download does this every PERSIST_INTERVAL), then reopened: the partial blob
         // remembers exactly those groups.
-        blob.persist().unwrap();
+        blob.persist(Durability::Synced).unwrap();
         drop(blob);
         drop(target);
         let target = ContentStore::open(target_dir.path()).unwrap();
@@ -519,6 +599,37 @@ mod tests {
         // The downloaded copy serves onward.
         let mut again = Vec::new();
         blob.encode(&[0..groups], &mut again).unwrap();
+    }
+
+    #[test]
+    fn a_record_of_this_boot_counts_and_one_of_another_boot_does_not() {
+        let (_dir, source, id, bytes) = publish(300_000);
+        let target_dir = tempfile::tempdir().unwrap();
+        let target = ContentStore::open(target_dir.path()).unwrap();
+        let blob = target.create(id, bytes.len() as u64, None).unwrap();
+        let fetch = |groups: Range<u64>| {
+            let mut wire = Vec::new();
+            let ranges = [groups];
+            source.get(&id).unwrap().encode(&ranges, &mut wire).unwrap();
+            blob.decode(&ranges, &wire[..], |_, _| {}).unwrap();
+        };
+        fetch(0..2);
+        blob.persist(Durability::Synced).unwrap();
+        fetch(2..4);
+        blob.persist(Durability::ThisBoot).unwrap();
+        let reopened = || {
+            let store = ContentStore::open(target_dir.path()).unwrap();
+            let present = store.get(&id).unwrap().present();
+            present.iter().collect::<Vec<_>>()
+        };
+        // A killed process: the kernel kept the bytes, the boot record vouches for them.
+        assert_eq!(reopened(), vec![0, 1, 2, 3]);
+        // After a reboot (another boot id) only the synced record is trusted.
+        let record = blob.dir.join(BOOT_RECORD);
+        let mut bytes = fs::read(&record).unwrap();
+        bytes[0] ^= 1;
+        fs::write(&record, bytes).unwrap();
+        assert_eq!(reopened(), vec![0, 1]);
     }
 
     #[test]

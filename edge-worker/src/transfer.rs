@@ -22,7 +22,10 @@ use crate::{
     network::Network,
     protocol::{self, HaveAnswer, Request, PROTOCOL},
     schedule::Scheduler,
-    store::{group_count, Blob, ContentHash, ContentStore, StoreError, GROUP_BYTES},
+    store::{
+        group_count, Blob, ContentHash, ContentStore, Durability, StoreError, GROUP_BYTES,
+        PERSIST_INTERVAL, SYNC_INTERVAL,
+    },
 };
 
 /// Why a download failed.
@@ -52,7 +55,7 @@ pub struct FetchReport {
     pub bytes_by_peer: BTreeMap<String, u64>,
     /// Providers banned for sending data that failed verification.
     pub banned: Vec<String>,
-    /// Seconds from the first request to the last verified group.
+    /// Seconds from the first chunk request to the last verified group (provider discovery excluded).
     pub seconds: f64,
 }
 
@@ -88,7 +91,6 @@ pub async fn fetch(
     progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<FetchReport, FetchError> {
     let control = network.control();
-    let began = Instant::now();
     // Who has it: connected peers (the hints), and Kademlia's provider records.
     let mut candidates: HashSet<PeerId> = HashSet::new();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -105,7 +107,8 @@ pub async fn fetch(
             }
         }
         if answers.is_empty() {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Dials to the hinted peers are usually still in flight: look again shortly.
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
     let (size, name) = match answers.first() {
@@ -146,6 +149,29 @@ pub async fn fetch(
             }
         })
     };
+    // Verified groups are recorded on disk in the background: the transfer never waits for a disk sync.
+    let recorder = {
+        let blob = blob.clone();
+        tokio::spawn(async move {
+            let mut last_sync = Instant::now();
+            loop {
+                tokio::time::sleep(PERSIST_INTERVAL).await;
+                let durability = if last_sync.elapsed() >= SYNC_INTERVAL {
+                    last_sync = Instant::now();
+                    Durability::Synced
+                } else {
+                    Durability::ThisBoot
+                };
+                let blob = blob.clone();
+                match tokio::task::spawn_blocking(move || blob.persist(durability)).await {
+                    Ok(Err(e)) => warn!(%e, "recording verified groups failed"),
+                    Err(e) => warn!(%e, "recording verified groups panicked"),
+                    Ok(Ok(())) => {}
+                }
+            }
+        })
+    };
+    let began = Instant::now();
     let mut workers = futures::stream::FuturesUnordered::new();
     let mut started: HashSet<PeerId> = HashSet::new();
     let spawn_workers = |peer: PeerId, workers: &mut futures::stream::FuturesUnordered<_>| {
@@ -193,18 +219,25 @@ pub async fn fetch(
         }
     }
     ticker.abort();
-    let mut s = lock(&shared);
-    s.report.seconds = began.elapsed().as_secs_f64();
-    if !s.scheduler.is_complete() {
-        // Keep what was verified for the next attempt.
-        blob.persist()?;
-        return Err(FetchError::Incomplete(
+    recorder.abort();
+    let (report, complete, done) = {
+        let mut s = lock(&shared);
+        s.report.seconds = began.elapsed().as_secs_f64();
+        (
+            s.report.clone(),
+            s.scheduler.is_complete(),
             s.scheduler.done_count(),
-            group_count(size),
-        ));
+        )
+    };
+    // Durable before it is reported: complete, or kept for the next attempt.
+    tokio::task::spawn_blocking(move || blob.persist(Durability::Synced))
+        .await
+        .map_err(|e| StoreError::Io(io::Error::other(e)))??;
+    if !complete {
+        return Err(FetchError::Incomplete(done, group_count(size)));
     }
-    info!(id = %id.to_hex(), bytes = s.report.bytes_fetched(), "download complete");
-    Ok(s.report.clone())
+    info!(id = %id.to_hex(), bytes = report.bytes_fetched(), "download complete");
+    Ok(report)
 }
 
 fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
