@@ -45,10 +45,13 @@ pub async fn fetch_raw(
     peer: PeerId,
     id: ContentHash,
 ) -> io::Result<(u64, f64)> {
-    let mut stream = control
-        .open_stream(peer, BENCH_PROTOCOL)
-        .await
-        .map_err(io::Error::other)?;
+    let mut stream = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        control.open_stream(peer, BENCH_PROTOCOL),
+    )
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no stream to the peer in 30 s"))?
+    .map_err(io::Error::other)?;
     let started = Instant::now();
     stream.write_all(id.as_bytes()).await?;
     stream.flush().await?;

@@ -1,9 +1,14 @@
 //! Moving bulk bytes between a libp2p substream (async, on the runtime) and the blocking thread that encodes or
 //! decodes the bao stream: 256 KiB chunks over a bounded channel, so a thread wakes once per chunk rather than
 //! once per transport frame, both sides work at the same time (the encoder fills the next chunk while the
-//! network sends the last), and the slower side applies back-pressure to the other.
+//! network sends the last), and the slower side applies back-pressure to the other. Chunk buffers go back to
+//! the side that fills them, so a transfer allocates (and the kernel maps) a handful of buffers, not one per
+//! chunk.
 
-use std::io::{self, Read, Write};
+use std::{
+    io::{self, Read, Write},
+    sync::{Arc, Mutex},
+};
 
 use futures::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -14,13 +19,39 @@ pub const CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the two sides.
 const DEPTH: usize = 4;
 
-/// Reads `stream` until it ends into chunks for a [`ChunkReader`]; stops early if the reader is dropped.
-pub async fn pump_in(
-    mut stream: impl futures::AsyncRead + Unpin,
+/// Spent chunk buffers, returned by the side that empties them to the side that fills them.
+#[derive(Clone, Default)]
+struct Pool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl Pool {
+    /// An empty buffer of [`CHUNK`] capacity: a returned one if there is one.
+    fn take(&self) -> Vec<u8> {
+        let mut spent = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buffer = spent.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK));
+        buffer.clear();
+        buffer
+    }
+
+    fn give(&self, buffer: Vec<u8>) {
+        let mut spent = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if spent.len() <= DEPTH {
+            spent.push(buffer);
+        }
+    }
+}
+
+/// The filling end of a [`ChunkReader`], for [`pump_in`].
+pub struct ChunkSender {
     chunks: mpsc::Sender<io::Result<Vec<u8>>>,
-) {
+    pool: Pool,
+}
+
+/// Reads `stream` until it ends into chunks for a [`ChunkReader`]; stops early if the reader is dropped.
+pub async fn pump_in(mut stream: impl futures::AsyncRead + Unpin, sender: ChunkSender) {
+    let ChunkSender { chunks, pool } = sender;
     loop {
-        let mut chunk = vec![0u8; CHUNK];
+        let mut chunk = pool.take();
+        chunk.resize(CHUNK, 0);
         let mut filled = 0;
         let mut ended = false;
         while filled < CHUNK {
@@ -46,18 +77,24 @@ pub async fn pump_in(
 /// The blocking side of [`pump_in`]: a `Read` over the chunks.
 pub struct ChunkReader {
     chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    pool: Pool,
     current: Vec<u8>,
     position: usize,
 }
 
 impl ChunkReader {
     /// A reader and the sender [`pump_in`] fills.
-    pub fn channel() -> (mpsc::Sender<io::Result<Vec<u8>>>, Self) {
+    pub fn channel() -> (ChunkSender, Self) {
         let (tx, rx) = mpsc::channel(DEPTH);
+        let pool = Pool::default();
         (
-            tx,
+            ChunkSender {
+                chunks: tx,
+                pool: pool.clone(),
+            },
             Self {
                 chunks: rx,
+                pool,
                 current: Vec::new(),
                 position: 0,
             },
@@ -70,7 +107,7 @@ impl Read for ChunkReader {
         if self.position == self.current.len() {
             match self.chunks.blocking_recv() {
                 Some(Ok(chunk)) => {
-                    self.current = chunk;
+                    self.pool.give(std::mem::replace(&mut self.current, chunk));
                     self.position = 0;
                 }
                 Some(Err(e)) => return Err(e),
@@ -84,14 +121,22 @@ impl Read for ChunkReader {
     }
 }
 
+/// The draining end of a [`ChunkWriter`], for [`pump_out`].
+pub struct ChunkReceiver {
+    chunks: mpsc::Receiver<Vec<u8>>,
+    pool: Pool,
+}
+
 /// Writes the chunks of a [`ChunkWriter`] to `stream` until the writer is dropped; then flushes. Returns the
 /// stream for closing. If the stream fails, the writer's next write fails too.
 pub async fn pump_out<S: futures::AsyncWrite + Unpin>(
     mut stream: S,
-    mut chunks: mpsc::Receiver<Vec<u8>>,
+    receiver: ChunkReceiver,
 ) -> io::Result<S> {
+    let ChunkReceiver { mut chunks, pool } = receiver;
     while let Some(chunk) = chunks.recv().await {
         stream.write_all(&chunk).await?;
+        pool.give(chunk);
     }
     stream.flush().await?;
     Ok(stream)
@@ -100,24 +145,27 @@ pub async fn pump_out<S: futures::AsyncWrite + Unpin>(
 /// The blocking side of [`pump_out`]: a `Write` that hands over full chunks (and the rest on `flush`).
 pub struct ChunkWriter {
     chunks: mpsc::Sender<Vec<u8>>,
+    pool: Pool,
     current: Vec<u8>,
 }
 
 impl ChunkWriter {
     /// A writer and the receiver [`pump_out`] drains.
-    pub fn channel() -> (Self, mpsc::Receiver<Vec<u8>>) {
+    pub fn channel() -> (Self, ChunkReceiver) {
         let (tx, rx) = mpsc::channel(DEPTH);
+        let pool = Pool::default();
         (
             Self {
                 chunks: tx,
-                current: Vec::with_capacity(CHUNK),
+                current: pool.take(),
+                pool: pool.clone(),
             },
-            rx,
+            ChunkReceiver { chunks: rx, pool },
         )
     }
 
     fn hand_over(&mut self) -> io::Result<()> {
-        let full = std::mem::replace(&mut self.current, Vec::with_capacity(CHUNK));
+        let full = std::mem::replace(&mut self.current, self.pool.take());
         self.chunks
             .blocking_send(full)
             .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))

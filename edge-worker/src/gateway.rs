@@ -1,7 +1,8 @@
 //! The CDN gateway: HTTP `GET` and `HEAD` of content by id (`/c/<hex id>`), with `Range` (single and
 //! multiple ranges), `ETag` (the content id, which never changes for the same bytes), `If-None-Match`,
 //! `Content-Type` from the published file name and exact `Content-Length`. Only verified groups are served;
-//! `/metrics` serves the Prometheus metrics.
+//! with a chain connection, a miss is pulled from the content's registered origin ([`crate::origin`]) and
+//! served once verified. `/metrics` serves the Prometheus metrics.
 
 use std::{io::SeekFrom, ops::RangeInclusive, path::PathBuf, sync::Arc};
 
@@ -19,6 +20,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::{
     metrics::Metrics,
+    origin::OriginPull,
     store::{Blob, ContentStore, StoreError},
 };
 
@@ -28,6 +30,7 @@ pub struct Gateway {
     store: Arc<ContentStore>,
     store_dir: PathBuf,
     metrics: Arc<Metrics>,
+    origin: Option<Arc<OriginPull>>,
 }
 
 impl Gateway {
@@ -37,7 +40,14 @@ impl Gateway {
             store,
             store_dir,
             metrics,
+            origin: None,
         }
+    }
+
+    /// Pulls misses from their registered origins.
+    pub fn with_origin_pull(mut self, origin: Arc<OriginPull>) -> Self {
+        self.origin = Some(origin);
+        self
     }
 
     /// The HTTP routes.
@@ -70,8 +80,19 @@ async fn content(
     let Ok(hash) = blake3::Hash::from_hex(id.trim_start_matches("0x")) else {
         return (StatusCode::BAD_REQUEST, "content id is 64 hex digits\n").into_response();
     };
-    let Some(blob) = gateway.store.get(&hash).filter(|b| b.is_complete()) else {
-        return (StatusCode::NOT_FOUND, "unknown content\n").into_response();
+    let blob = match (
+        gateway.store.get(&hash).filter(|b| b.is_complete()),
+        &gateway.origin,
+    ) {
+        (Some(blob), _) => blob,
+        (None, Some(origin)) => match origin.get(hash).await {
+            Ok(blob) => blob,
+            Err(e) if e.is_miss() => {
+                return (StatusCode::NOT_FOUND, "unknown content\n").into_response()
+            }
+            Err(e) => return (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+        },
+        (None, None) => return (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
     };
     let etag = format!("\"{}\"", hash.to_hex());
     let content_type = blob

@@ -3,16 +3,20 @@
 //! The daemon EnReach PeerNodes run. This crate holds the service layer's PeerDTS: a BLAKE3-verified content
 //! store ([`store`]), the wire protocol ([`protocol`]), multi-source downloads ([`transfer`], scheduled by
 //! [`schedule`]), the provider side ([`serve`]), the libp2p node ([`network`]) and the CDN gateway
-//! ([`gateway`]); [`bench`] holds the baselines `scripts/bench/dts` compares against. The binary (`src/main.rs`) wires them into `publish`, `fetch` and `run`.
+//! ([`gateway`], which pulls misses from their registered origins through [`origin`]); [`chain`] is the client
+//! of the EnReach node; [`bench`] holds the baselines `scripts/bench/dts` compares against. The binary
+//! (`src/main.rs`) wires them into `publish`, `fetch`, `run` and the dApp commands.
 
 pub mod bench;
 pub mod bitfield;
+pub mod chain;
 pub mod chunked;
 pub mod coalesce;
 pub mod gateway;
 pub mod keys;
 pub mod metrics;
 pub mod network;
+pub mod origin;
 pub mod protocol;
 pub mod schedule;
 pub mod serve;

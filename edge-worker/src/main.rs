@@ -6,10 +6,12 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use edge_worker::{
     bench,
+    chain::{Chain, Wait},
     gateway::Gateway,
     keys,
     metrics::Metrics,
     network::{Network, NetworkConfig},
+    origin::OriginPull,
     protocol::PROTOCOL,
     serve::{serve, ServeOptions},
     store::ContentStore,
@@ -41,13 +43,13 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
-    /// Downloads content from every provider found, verified, resumable, into the store and to a file.
+    /// Downloads content from every provider found, verified, resumable, into the store (and a file).
     Fetch {
         /// The content id (64 hex digits).
         id: String,
-        /// Where to write the content.
+        /// Where to write the content; without it, the content stays in the store only (to serve it).
         #[arg(short, long)]
-        output: PathBuf,
+        output: Option<PathBuf>,
         /// Print a JSON summary (bytes per provider, banned providers) instead of a progress bar.
         #[arg(long)]
         json: bool,
@@ -58,6 +60,18 @@ enum Command {
     Run {
         #[command(flatten)]
         node: NodeArgs,
+    },
+    /// What a dApp does on chain: open its account, publish content (with the origin gateways pull it from).
+    Dapp {
+        /// The node's JSON-RPC endpoint.
+        #[arg(long, default_value = "ws://127.0.0.1:9944")]
+        chain: String,
+        /// The dApp account's secret URI: a mnemonic or seed with optional derivation path (`//Alice` on
+        /// dev chains).
+        #[arg(long, env = "ENREACH_DAPP_SURI", hide_env_values = true)]
+        account: String,
+        #[command(subcommand)]
+        action: DappAction,
     },
     /// Benchmark baseline: streams stored content from a peer's bench endpoint over the bare transport.
     #[command(hide = true)]
@@ -72,6 +86,30 @@ enum Command {
     BenchVerify {
         /// The file.
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DappAction {
+    /// Opens the dApp's settlement account with a prepaid deposit (in plancks).
+    OpenAccount {
+        /// Funds moved into the account.
+        #[arg(long)]
+        deposit: u128,
+    },
+    /// Publishes a file's content id and size for storage and delivery; prints the content id.
+    Publish {
+        /// The file (hashed locally; its bytes are not uploaded anywhere).
+        file: PathBuf,
+        /// Nodes paid to store it.
+        #[arg(long, default_value_t = 1)]
+        replicas: u32,
+        /// Highest storage price per GiB and epoch accepted (in plancks).
+        #[arg(long)]
+        max_price: u128,
+        /// Where gateways fetch it on a miss (`http://` or `https://`).
+        #[arg(long)]
+        origin: Option<String>,
     },
 }
 
@@ -107,6 +145,10 @@ struct NodeArgs {
     /// Benchmark hook: serve the raw streaming endpoint of `bench-transport`.
     #[arg(long, hide = true)]
     bench_endpoint: bool,
+    /// The EnReach node's JSON-RPC endpoint (`ws://...`): lets the gateway pull misses from the origins dApps
+    /// registered.
+    #[arg(long)]
+    chain: Option<String>,
 }
 
 fn network_config(args: &NetArgs, relay_server: bool) -> NetworkConfig {
@@ -142,6 +184,11 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Run { node } => run(cli.data_dir, store, store_dir, metrics, node).await?,
+        Command::Dapp {
+            chain,
+            account,
+            action,
+        } => dapp(&chain, &account, action).await?,
         Command::BenchVerify { file } => {
             let seconds = bench::verify_cost(&file)?;
             println!(
@@ -202,23 +249,25 @@ async fn main() -> anyhow::Result<()> {
             if let Some(bar) = bar {
                 bar.finish();
             }
-            store
-                .get(&id)
-                .context("downloaded blob")?
-                .export(&output)
-                .with_context(|| format!("writing {}", output.display()))?;
+            if let Some(output) = &output {
+                store
+                    .get(&id)
+                    .context("downloaded blob")?
+                    .export(output)
+                    .with_context(|| format!("writing {}", output.display()))?;
+            }
             if json {
                 println!(
                     "{}",
                     serde_json::json!({"event": "fetched", "report": report, "bytes_fetched": report.bytes_fetched()})
                 );
             } else {
+                let into = output.map_or_else(|| "the store".into(), |o| o.display().to_string());
                 eprintln!(
-                    "fetched {} ({} bytes this run from {} providers) to {}",
+                    "fetched {} ({} bytes this run from {} providers) into {into}",
                     report.id,
                     report.bytes_fetched(),
                     report.bytes_by_peer.len(),
-                    output.display()
                 );
             }
         }
@@ -264,7 +313,14 @@ async fn run(
             "{}",
             serde_json::json!({"event": "gateway", "address": listener.local_addr()?.to_string()})
         );
-        let app = Gateway::new(store.clone(), store_dir, metrics).router();
+        let mut gateway = Gateway::new(store.clone(), store_dir, metrics);
+        if let Some(url) = &node.chain {
+            let chain = Chain::connect(url)
+                .await
+                .with_context(|| format!("connecting to the chain at {url}"))?;
+            gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(chain, store.clone())?));
+        }
+        let app = gateway.router();
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
     // Announce every blob now and again, as provider records expire.
@@ -277,6 +333,73 @@ async fn run(
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
+}
+
+/// Runs a dApp command against the chain at `url`, signed by the account `suri` names.
+async fn dapp(url: &str, suri: &str, action: DappAction) -> anyhow::Result<()> {
+    let uri: subxt_signer::SecretUri = suri.parse().context("--account is not a secret URI")?;
+    let signer = subxt_signer::sr25519::Keypair::from_uri(&uri).context("--account")?;
+    let chain = Chain::connect(url)
+        .await
+        .with_context(|| format!("connecting to the chain at {url}"))?;
+    match action {
+        DappAction::OpenAccount { deposit } => {
+            chain
+                .submit(
+                    &signer,
+                    ("Settlement", "open_account", (deposit,)),
+                    Wait::Finalized,
+                )
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({"event": "account_opened", "deposit": deposit.to_string()})
+            );
+        }
+        DappAction::Publish {
+            file,
+            replicas,
+            max_price,
+            origin,
+        } => {
+            if let Some(origin) = &origin {
+                if origin.len() > enreach_primitives::MAX_ORIGIN_URL_LEN as usize
+                    || !enreach_primitives::is_valid_origin(origin.as_bytes())
+                {
+                    bail!("--origin must be an http:// or https:// URL of at most {} printable ASCII bytes", enreach_primitives::MAX_ORIGIN_URL_LEN);
+                }
+            }
+            let mut hasher = blake3::Hasher::new();
+            hasher
+                .update_reader(
+                    std::fs::File::open(&file)
+                        .with_context(|| format!("opening {}", file.display()))?,
+                )
+                .with_context(|| format!("reading {}", file.display()))?;
+            let id = hasher.finalize();
+            let size = std::fs::metadata(&file)?.len();
+            chain
+                .submit(
+                    &signer,
+                    (
+                        "Settlement",
+                        "publish_content",
+                        (
+                            *id.as_bytes(),
+                            size,
+                            replicas,
+                            max_price,
+                            origin.map(String::into_bytes),
+                        ),
+                    ),
+                    // Gateways read finalized state.
+                    Wait::Finalized,
+                )
+                .await?;
+            println!("{}", id.to_hex());
+        }
+    }
+    Ok(())
 }
 
 /// A content id as users write it: 64 hex digits, optionally `0x`-prefixed.

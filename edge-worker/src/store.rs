@@ -32,7 +32,10 @@ use bao_tree::{
 use positioned_io::{ReadAt, WriteAt};
 use serde::{Deserialize, Serialize};
 
-use crate::{bitfield::Bitfield, coalesce::CoalescedWrites};
+use crate::{
+    bitfield::Bitfield,
+    coalesce::{open_direct, CoalescedWrites},
+};
 
 /// Chunks per group as a power of two: 2^4 BLAKE3 chunks of 1 KiB = 16 KiB groups.
 pub const GROUP_CHUNK_LOG: u8 = 4;
@@ -70,6 +73,17 @@ pub enum StoreError {
     /// A stored metadata file is unreadable.
     #[error("corrupt metadata in {0}")]
     Metadata(PathBuf),
+    /// Imported bytes are not the content they were expected to be.
+    #[error("the bytes hash to {actual}, not {expected}")]
+    NotTheContent {
+        /// The content id asked for.
+        expected: String,
+        /// What the bytes hash to.
+        actual: String,
+    },
+    /// The content is being downloaded into the store; it cannot be imported at the same time.
+    #[error("content {0} is being downloaded")]
+    Busy(String),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -85,6 +99,8 @@ pub struct Blob {
     name: Option<String>,
     dir: PathBuf,
     data: File,
+    /// The data file opened for direct writes, for large downloads (see [`crate::coalesce`]).
+    data_direct: Option<File>,
     outboard: File,
     present: Mutex<Bitfield>,
     /// Serializes [`Blob::persist`], so concurrent calls never race on the bitfield files.
@@ -96,6 +112,10 @@ pub struct Blob {
 /// How often a download records its verified groups on disk: a killed process costs at most this much transfer
 /// again.
 pub const PERSIST_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Blobs at least this large are downloaded with direct writes: for them, bypassing the page cache saves more
+/// than a later read from the device costs.
+pub const DIRECT_WRITE_MIN: u64 = 64 << 20;
 
 /// How often a download syncs to disk, so an OS crash or power loss costs at most this much transfer again.
 /// Rarer than [`PERSIST_INTERVAL`]: forced writeback competes with the transfer for CPU and the file's lock.
@@ -183,9 +203,9 @@ impl Blob {
         let mut outboard = PreOrderOutboard {
             root: self.id,
             tree: self.tree(),
-            data: CoalescedWrites::new(&self.outboard, &self.writing),
+            data: CoalescedWrites::new(&self.outboard, None, &self.writing),
         };
-        let mut data = CoalescedWrites::new(&self.data, &self.writing);
+        let mut data = CoalescedWrites::new(&self.data, self.data_direct.as_ref(), &self.writing);
         // Groups whose bytes are still buffered: announced and marked only once they and the hashes above them
         // (which precede them in the stream) are written.
         let mut buffered: Vec<(u64, u64)> = Vec::new();
@@ -363,6 +383,19 @@ fn load_present(dir: &Path, groups: u64) -> Result<Bitfield, StoreError> {
     Ok(present)
 }
 
+/// Names of the folders imports are staged in; left-overs of a crash are removed when the store opens.
+const STAGING_PREFIX: &str = ".import-";
+
+/// A blob being imported (see [`ContentStore::staging`]).
+pub struct Staging(tempfile::TempDir);
+
+impl Staging {
+    /// Where the blob's bytes go.
+    pub fn data_path(&self) -> PathBuf {
+        self.0.path().join("data")
+    }
+}
+
 /// All blobs under one directory.
 pub struct ContentStore {
     root: PathBuf,
@@ -377,11 +410,13 @@ impl ContentStore {
         let mut blobs = HashMap::new();
         for entry in fs::read_dir(&root)? {
             let dir = entry?.path();
-            let Some(id) = dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| blake3::Hash::from_hex(n).ok())
-            else {
+            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.starts_with(STAGING_PREFIX) {
+                // An import interrupted by a crash.
+                fs::remove_dir_all(&dir)?;
+                continue;
+            }
+            let Ok(id) = blake3::Hash::from_hex(name) else {
                 continue;
             };
             if let Some(blob) = Self::load(&dir, id)? {
@@ -402,12 +437,17 @@ impl ContentStore {
             serde_json::from_slice(&meta).map_err(|_| StoreError::Metadata(dir.into()))?;
         let groups = group_count(meta.size);
         let present = load_present(dir, groups)?;
+        // Only blobs still to be downloaded are written, and only large ones bypass the page cache.
+        let data_direct = (!present.is_complete() && meta.size >= DIRECT_WRITE_MIN)
+            .then(|| open_direct(&dir.join("data")))
+            .flatten();
         Ok(Some(Blob {
             id,
             size: meta.size,
             name: meta.name,
             dir: dir.into(),
             data: open_rw(&dir.join("data"))?,
+            data_direct,
             outboard: open_rw(&dir.join("outboard"))?,
             present: Mutex::new(present),
             persisting: Mutex::new(()),
@@ -436,44 +476,76 @@ impl ContentStore {
 
     /// Imports the file at `path` as a complete blob; returns its content id.
     pub fn import(&self, path: &Path) -> Result<ContentHash, StoreError> {
-        let mut source = File::open(path)?;
-        let size = source.metadata()?.len();
-        let staging = self.root.join(format!(".import-{}", std::process::id()));
-        fs::create_dir_all(&staging)?;
-        let data_path = staging.join("data");
-        let mut data = File::create(&data_path)?;
-        io::copy(&mut source, &mut data)?;
+        let staging = self.staging()?;
+        io::copy(
+            &mut File::open(path)?,
+            &mut File::create(staging.data_path())?,
+        )?;
+        let name = path.file_name().and_then(|n| n.to_str()).map(String::from);
+        Ok(self.finish_import(staging, name, None)?.id())
+    }
+
+    /// A private folder in the store for a blob being imported: write its bytes to
+    /// [`Staging::data_path`], then hand it to [`ContentStore::finish_import`]. Removed if dropped.
+    pub fn staging(&self) -> Result<Staging, StoreError> {
+        Ok(Staging(
+            tempfile::Builder::new()
+                .prefix(STAGING_PREFIX)
+                .tempdir_in(&self.root)?,
+        ))
+    }
+
+    /// Hashes the bytes written to `staging` into their BLAKE3 tree and adds them as a complete blob named
+    /// `name`; with `expected`, only if they are that content. A blob that is already complete stays as it
+    /// is.
+    pub fn finish_import(
+        &self,
+        staging: Staging,
+        name: Option<String>,
+        expected: Option<ContentHash>,
+    ) -> Result<Arc<Blob>, StoreError> {
+        let data = File::open(staging.data_path())?;
         data.sync_all()?;
+        let size = data.metadata()?.len();
         let tree = BaoTree::new(size, block_size());
-        let outboard_file = File::create(staging.join("outboard"))?;
+        let outboard_file = File::create(staging.0.path().join("outboard"))?;
         outboard_file.set_len(tree.outboard_size())?;
         let mut outboard = PreOrderOutboard {
             root: blake3::Hash::from_bytes([0; 32]),
             tree,
             data: outboard_file,
         };
-        let id = bao_tree::io::sync::outboard(File::open(&data_path)?, tree, &mut outboard)?;
+        let id = bao_tree::io::sync::outboard(&data, tree, &mut outboard)?;
+        if let Some(expected) = expected.filter(|e| *e != id) {
+            return Err(StoreError::NotTheContent {
+                expected: expected.to_hex().to_string(),
+                actual: id.to_hex().to_string(),
+            });
+        }
         outboard.data.sync_all()?;
-        let name = path.file_name().and_then(|n| n.to_str()).map(String::from);
         fs::write(
-            staging.join("meta.json"),
+            staging.0.path().join("meta.json"),
             serde_json::to_vec(&Meta { size, name }).expect("metadata serializes"),
         )?;
         write_atomically(
-            &staging.join(SYNCED_RECORD),
+            &staging.0.path().join(SYNCED_RECORD),
             Bitfield::full(group_count(size)).as_bytes(),
         )?;
+        let mut blobs = self.blobs.lock().unwrap_or_else(|e| e.into_inner());
+        match blobs.get(&id) {
+            Some(blob) if blob.is_complete() => return Ok(blob.clone()),
+            Some(_) => return Err(StoreError::Busy(id.to_hex().to_string())),
+            None => {}
+        }
         let dir = self.root.join(id.to_hex().as_str());
         if dir.exists() {
+            // Left by a crash before the blob was loaded: not a blob of this store.
             fs::remove_dir_all(&dir)?;
         }
-        fs::rename(&staging, &dir)?;
-        let blob = Self::load(&dir, id)?.ok_or(StoreError::Metadata(dir))?;
-        self.blobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, Arc::new(blob));
-        Ok(id)
+        fs::rename(staging.0.keep(), &dir)?;
+        let blob = Arc::new(Self::load(&dir, id)?.ok_or(StoreError::Metadata(dir))?);
+        blobs.insert(id, blob.clone());
+        Ok(blob)
     }
 
     /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into.

@@ -3,43 +3,9 @@
 
 mod common;
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
-use common::{loopback, publish, random_file, Worker};
-
-/// `curl -s -D - -o - <extra> url`: the status code, the headers (lower case) and the body.
-fn curl(url: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
-    // With -I curl prints the headers itself; otherwise -D - puts them before the body.
-    let dump: &[&str] = if extra.contains(&"-I") {
-        &[]
-    } else {
-        &["-D", "-"]
-    };
-    let out = Command::new("curl")
-        .arg("-s")
-        .args(dump)
-        .args(["-o", "-"])
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("curl runs");
-    assert!(out.status.success(), "curl failed: {out:?}");
-    let split = out
-        .stdout
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers end");
-    let head = String::from_utf8_lossy(&out.stdout[..split]).to_string();
-    let body = out.stdout[split + 4..].to_vec();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, head.to_lowercase(), body)
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .map(str::trim)
-}
+use common::{curl, header, loopback, publish, random_file, Worker};
 
 #[test]
 fn the_gateway_serves_content_with_ranges_etags_and_correct_headers() {

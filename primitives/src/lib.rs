@@ -8,6 +8,7 @@
 //! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
 //! - [`merkle`]: the binary Merkle tree over receipts and its inclusion proofs.
 //! - [`content`]: BLAKE3 chunk inclusion proofs, for storage challenges on pinned content.
+//! - [`origin`]: origin URLs, where gateways pull content that misses their store.
 //! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -18,11 +19,13 @@ extern crate alloc;
 pub mod content;
 pub mod merkle;
 pub mod node;
+pub mod origin;
 pub mod receipt;
 pub mod work;
 
 pub use merkle::{Blake3Hasher, ReceiptProof};
 pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};
+pub use origin::{is_valid_origin, OriginUrl, MAX_ORIGIN_URL_LEN};
 pub use receipt::{ClientKey, ContentId, DeliveryReceipt, SessionId};
 pub use work::{KeeperObservation, WorkReport};
 

@@ -1,6 +1,8 @@
 //! Real `edge-worker` processes on loopback for the integration tests: spawn, read their JSON events, kill.
 
-#![allow(dead_code)]
+#![allow(dead_code)] // Each test binary uses a different part of the harness.
+
+pub mod chain;
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -123,7 +125,8 @@ impl Drop for Worker {
 
 /// A file of `len` pseudo-random bytes (xorshift, seeded).
 pub fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
+    // Distinct seeds give distinct files (a plain `seed | 1` would make 8 and 9 the same).
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut bytes = Vec::with_capacity(len);
     while bytes.len() < len {
         state ^= state << 13;
@@ -159,4 +162,38 @@ pub fn loopback() -> String {
         .unwrap()
         .port();
     format!("/ip4/127.0.0.1/tcp/{port}")
+}
+
+/// `curl -s -D - -o - <extra> url`: the status code, the headers (lower case) and the body.
+pub fn curl(url: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
+    // With -I curl prints the headers itself; otherwise -D - puts them before the body.
+    let dump: &[&str] = if extra.contains(&"-I") {
+        &[]
+    } else {
+        &["-D", "-"]
+    };
+    let out = Command::new("curl")
+        .arg("-s")
+        .args(dump)
+        .args(["-o", "-"])
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "curl failed: {out:?}");
+    let split = out
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    let head = String::from_utf8_lossy(&out.stdout[..split]).to_string();
+    let body = out.stdout[split + 4..].to_vec();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_lowercase(), body)
+}
+
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .map(str::trim)
 }

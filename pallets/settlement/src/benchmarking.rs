@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::Pallet as Settlement;
-use enreach_primitives::{ClientKey, ContentId, Continent, NodeId, Region};
+use enreach_primitives::{ClientKey, ContentId, Continent, NodeId, Region, MAX_ORIGIN_URL_LEN};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
@@ -141,6 +141,10 @@ mod benchmarks {
     #[benchmark]
     fn publish_content() {
         let who = dapp::<T>(0);
+        // The longest origin a dApp may register: validation reads every byte.
+        let mut url = b"https://".to_vec();
+        url.resize(MAX_ORIGIN_URL_LEN as usize, b'a');
+        let origin = OriginUrl::try_from(url).expect("within the bound");
 
         #[extrinsic_call]
         _(
@@ -149,9 +153,13 @@ mod benchmarks {
             1 << 30,
             T::MaxReplicas::get(),
             amount::<T>(),
+            Some(origin.clone()),
         );
 
-        assert!(Contents::<T>::contains_key(content_id(0)));
+        assert_eq!(
+            Contents::<T>::get(content_id(0)).unwrap().origin,
+            Some(origin)
+        );
     }
 
     #[benchmark]
@@ -163,6 +171,7 @@ mod benchmarks {
             1 << 30,
             1,
             amount::<T>(),
+            None,
         )
         .unwrap();
 
@@ -197,6 +206,7 @@ mod benchmarks {
                     size: 1 << 20,
                     replicas: 1,
                     max_price: T::StoragePrice::get(),
+                    origin: None,
                 },
             );
             <T as pallet_gpow::Config>::Registry::pin_for_benchmark(node, content_id(c), 1 << 20);

@@ -38,6 +38,7 @@ pub mod weights;
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use enreach_primitives::OriginUrl;
 use scale_info::TypeInfo;
 use sp_runtime::Perbill;
 
@@ -118,6 +119,8 @@ pub struct ContentInfo<AccountId, Balance> {
     pub replicas: u32,
     /// Highest storage price per GiB and epoch the dApp accepts; above it nobody is paid to store it.
     pub max_price: Balance,
+    /// Where gateways pull it from when a request misses their store (an http(s) URL), if anywhere.
+    pub origin: Option<OriginUrl>,
 }
 
 /// Work to be paid for one (node, dApp) pair in an epoch.
@@ -177,7 +180,7 @@ pub struct SettleState<Balance> {
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
-    use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
+    use enreach_primitives::{is_valid_origin, ClientKey, ContentId, EpochIndex, NodeId};
     use frame_support::{
         pallet_prelude::*,
         traits::{
@@ -444,6 +447,8 @@ pub mod pallet {
         TooManyContents,
         /// The content is not published by the signer.
         NotContentOwner,
+        /// The origin URL is not `http://` or `https://` followed by printable ASCII.
+        InvalidOrigin,
         /// No earnings to claim.
         NothingToClaim,
     }
@@ -595,7 +600,8 @@ pub mod pallet {
         }
 
         /// Publishes `content` of `size` bytes for storage by `replicas` nodes at a storage price up to
-        /// `max_price` per GiB and epoch.
+        /// `max_price` per GiB and epoch; gateways that miss it pull it from `origin` (an http(s) URL), if
+        /// given, and serve it once it matches the content id.
         #[pallet::call_index(6)]
         #[pallet::weight(<T as Config>::WeightInfo::publish_content())]
         pub fn publish_content(
@@ -604,8 +610,13 @@ pub mod pallet {
             size: u64,
             replicas: u32,
             max_price: BalanceOf<T>,
+            origin_url: Option<OriginUrl>,
         ) -> DispatchResult {
             let owner = ensure_signed(origin)?;
+            ensure!(
+                origin_url.as_ref().is_none_or(|url| is_valid_origin(url)),
+                Error::<T>::InvalidOrigin
+            );
             let mut account = Accounts::<T>::get(&owner).ok_or(Error::<T>::NoAccount)?;
             ensure!(
                 !Contents::<T>::contains_key(content),
@@ -629,6 +640,7 @@ pub mod pallet {
                     size,
                     replicas,
                     max_price,
+                    origin: origin_url,
                 },
             );
             Self::deposit_event(Event::ContentPublished {

@@ -6,7 +6,7 @@ use crate::{
     mock::*, Accounts, Clients, ContentInfo, Contents, EmissionSchedule, Error, Event,
     PendingRewards, Settling, Usage, GIB,
 };
-use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
+use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId, OriginUrl};
 use frame_support::{
     assert_noop, assert_ok,
     traits::fungible::{Inspect, InspectHold, Mutate},
@@ -171,17 +171,30 @@ fn content_is_published_within_bounds_and_unpublished_by_its_owner() {
     new_test_ext().execute_with(|| {
         let content = ContentId([7; 32]);
         assert_noop!(
-            Settlement::publish_content(signed(DAPP), content, 10, 1, 100),
+            Settlement::publish_content(signed(DAPP), content, 10, 1, 100, None),
             Error::<Test>::NoAccount
         );
         assert_ok!(Settlement::open_account(signed(DAPP), 0));
         assert_noop!(
-            Settlement::publish_content(signed(DAPP), content, 0, 1, 100),
+            Settlement::publish_content(signed(DAPP), content, 0, 1, 100, None),
             Error::<Test>::EmptyContent
         );
+        for bad in [&b"ftp://example.com/x"[..], b"https://", b"https://a b/"] {
+            assert_noop!(
+                Settlement::publish_content(
+                    signed(DAPP),
+                    content,
+                    10,
+                    1,
+                    100,
+                    Some(bad.to_vec().try_into().unwrap())
+                ),
+                Error::<Test>::InvalidOrigin
+            );
+        }
         for replicas in [0, 4] {
             assert_noop!(
-                Settlement::publish_content(signed(DAPP), content, 10, replicas, 100),
+                Settlement::publish_content(signed(DAPP), content, 10, replicas, 100, None),
                 Error::<Test>::InvalidReplicas
             );
         }
@@ -190,21 +203,31 @@ fn content_is_published_within_bounds_and_unpublished_by_its_owner() {
             content,
             10,
             3,
-            100
+            100,
+            None
         ));
         assert_noop!(
-            Settlement::publish_content(signed(DAPP), content, 10, 1, 100),
+            Settlement::publish_content(signed(DAPP), content, 10, 1, 100, None),
             Error::<Test>::ContentExists
         );
+        let origin: OriginUrl = b"https://origin.example.com/8.bin"
+            .to_vec()
+            .try_into()
+            .unwrap();
         assert_ok!(Settlement::publish_content(
             signed(DAPP),
             ContentId([8; 32]),
             10,
             1,
-            100
+            100,
+            Some(origin.clone())
         ));
+        assert_eq!(
+            Contents::<Test>::get(ContentId([8; 32])).unwrap().origin,
+            Some(origin)
+        );
         assert_noop!(
-            Settlement::publish_content(signed(DAPP), ContentId([9; 32]), 10, 1, 100),
+            Settlement::publish_content(signed(DAPP), ContentId([9; 32]), 10, 1, 100, None),
             Error::<Test>::TooManyContents
         );
         assert_noop!(
@@ -218,7 +241,8 @@ fn content_is_published_within_bounds_and_unpublished_by_its_owner() {
             ContentId([9; 32]),
             10,
             1,
-            100
+            100,
+            None
         ));
     });
 }
@@ -302,10 +326,18 @@ fn storage_is_paid_for_proven_replicas_up_to_the_dapps_limits() {
             content,
             2 * GIB,
             2,
-            100
+            100,
+            None
         ));
         // This one only accepts a price below the storage price: nobody is paid to store it.
-        assert_ok!(Settlement::publish_content(signed(DAPP), cheap, GIB, 3, 99));
+        assert_ok!(Settlement::publish_content(
+            signed(DAPP),
+            cheap,
+            GIB,
+            3,
+            99,
+            None
+        ));
         let nodes: Vec<NodeId> = (1..=3)
             .map(|seed| {
                 pallet_edge_nodes::testing::register_node::<Test>(OPERATOR + seed as u64 - 1, seed)
@@ -332,7 +364,8 @@ fn storage_is_paid_for_proven_replicas_up_to_the_dapps_limits() {
                 owner: DAPP,
                 size: 2 * GIB,
                 replicas: 2,
-                max_price: 100
+                max_price: 100,
+                origin: None
             })
         );
     });
@@ -400,7 +433,8 @@ fn storage_accrual_pages_by_weight_when_nodes_pin_much() {
             ContentId([1; 32]),
             GIB,
             3,
-            100
+            100,
+            None
         ));
         for seed in 1..=30u8 {
             let operator = 10 + seed as u64;

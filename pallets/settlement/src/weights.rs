@@ -82,8 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
 		// Proof size: measured `256`, estimated `6196`.
-		// Minimum execution time: 663_049_000 picoseconds.
-		Weight::from_parts(689_598_000, 0)
+		// Minimum execution time: 677_851_000 picoseconds.
+		Weight::from_parts(713_504_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `522`, estimated `8799`.
-		// Minimum execution time: 627_426_000 picoseconds.
-		Weight::from_parts(659_734_000, 0)
+		// Minimum execution time: 642_258_000 picoseconds.
+		Weight::from_parts(674_496_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
 		// Proof size: measured `176`, estimated `3590`.
-		// Minimum execution time: 150_815_000 picoseconds.
-		Weight::from_parts(159_938_000, 0)
+		// Minimum execution time: 158_426_000 picoseconds.
+		Weight::from_parts(165_126_000, 0)
 			.saturating_add(Weight::from_parts(0, 3590))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -118,8 +118,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
 		// Proof size: measured `278`, estimated `3590`.
-		// Minimum execution time: 156_764_000 picoseconds.
-		Weight::from_parts(165_127_000, 0)
+		// Minimum execution time: 163_724_000 picoseconds.
+		Weight::from_parts(171_315_000, 0)
 			.saturating_add(Weight::from_parts(0, 3590))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -130,8 +130,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof size: measured `179`, estimated `3590`.
-		// Minimum execution time: 147_911_000 picoseconds.
-		Weight::from_parts(155_041_000, 0)
+		// Minimum execution time: 152_738_000 picoseconds.
+		Weight::from_parts(159_568_000, 0)
 			.saturating_add(Weight::from_parts(0, 3590))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -142,8 +142,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof size: measured `440`, estimated `6196`.
-		// Minimum execution time: 450_522_000 picoseconds.
-		Weight::from_parts(463_712_000, 0)
+		// Minimum execution time: 460_637_000 picoseconds.
+		Weight::from_parts(480_256_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -151,24 +151,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Contents` (r:1 w:1)
-	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
-		// Proof size: measured `176`, estimated `3590`.
-		// Minimum execution time: 156_484_000 picoseconds.
-		Weight::from_parts(163_985_000, 0)
-			.saturating_add(Weight::from_parts(0, 3590))
+		// Proof size: measured `176`, estimated `3832`.
+		// Minimum execution time: 167_220_000 picoseconds.
+		Weight::from_parts(175_191_000, 0)
+			.saturating_add(Weight::from_parts(0, 3832))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Settlement::Contents` (r:1 w:1)
-	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
-		// Proof size: measured `311`, estimated `3590`.
-		// Minimum execution time: 154_911_000 picoseconds.
-		Weight::from_parts(161_801_000, 0)
-			.saturating_add(Weight::from_parts(0, 3590))
+		// Proof size: measured `312`, estimated `3832`.
+		// Minimum execution time: 164_655_000 picoseconds.
+		Weight::from_parts(172_407_000, 0)
+			.saturating_add(Weight::from_parts(0, 3832))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -178,8 +178,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `325`, estimated `6196`.
-		// Minimum execution time: 418_925_000 picoseconds.
-		Weight::from_parts(437_903_000, 0)
+		// Minimum execution time: 431_423_000 picoseconds.
+		Weight::from_parts(454_718_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -193,7 +193,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
 	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Contents` (r:64 w:0)
-	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::StorageReplicas` (r:64 w:64)
 	/// Proof: `Settlement::StorageReplicas` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accruals` (r:1 w:1)
@@ -202,16 +202,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[0, 64]`.
 	fn accrue_storage(p: u32, ) -> Weight {
-		// Proof size: measured `712`, estimated `13755`.
-		// Minimum execution time: 176_513_000 picoseconds.
-		Weight::from_parts(249_804_524, 0)
+		// Proof size: measured `713`, estimated `13755`.
+		// Minimum execution time: 187_349_000 picoseconds.
+		Weight::from_parts(274_262_415, 0)
 			.saturating_add(Weight::from_parts(0, 13755))
-			.saturating_add(Weight::from_parts(75_552_116, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(78_307_443, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 2583).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(p.into()))
 	}
 	/// Storage: `Settlement::Accruals` (r:501 w:500)
 	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
@@ -228,10 +228,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
 		// Proof size: measured `587`, estimated `8583`.
-		// Minimum execution time: 628_398_000 picoseconds.
-		Weight::from_parts(633_785_000, 0)
+		// Minimum execution time: 652_233_000 picoseconds.
+		Weight::from_parts(656_309_000, 0)
 			.saturating_add(Weight::from_parts(0, 8583))
-			.saturating_add(Weight::from_parts(252_078_805, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(262_582_137, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -257,10 +257,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
 		// Proof size: measured `638`, estimated `6052`.
-		// Minimum execution time: 485_564_000 picoseconds.
-		Weight::from_parts(487_888_000, 0)
+		// Minimum execution time: 506_996_000 picoseconds.
+		Weight::from_parts(287_907_533, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
-			.saturating_add(Weight::from_parts(212_556_567, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(224_223_040, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -272,10 +272,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
 		// Proof size: measured `79`, estimated `990`.
-		// Minimum execution time: 61_812_000 picoseconds.
-		Weight::from_parts(12_587_342, 0)
+		// Minimum execution time: 67_952_000 picoseconds.
+		Weight::from_parts(63_884_710, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			.saturating_add(Weight::from_parts(6_225_072, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(6_427_246, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2584).saturating_mul(n.into()))

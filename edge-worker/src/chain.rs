@@ -1,0 +1,137 @@
+//! The chain client of edge-worker: subxt over the node's JSON-RPC (WebSocket), with the runtime's metadata
+//! fetched at connect time and calls and storage addressed dynamically by pallet and item name. No code is
+//! generated from a metadata file, so the worker follows runtime upgrades that keep those names and shapes.
+//!
+//! Reads are made at the latest finalized block: what a gateway or an edge acts on cannot be reverted under
+//! it. Transactions wait for inclusion or finality, as the caller needs ([`Wait`]), and report a failed
+//! dispatch by the pallet's error name (`Settlement::InvalidOrigin`), which is what an operator or a test needs
+//! to see.
+
+use scale_decode::DecodeAsType;
+use subxt::{dynamic, transactions::TransactionStatus, OnlineClient, PolkadotConfig};
+use subxt_signer::sr25519::Keypair;
+
+use crate::store::ContentHash;
+
+/// Why a chain operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The node could not be reached or answered something unexpected.
+    #[error("chain RPC: {0}")]
+    Rpc(String),
+    /// The transaction was included and failed; the error names the pallet and its error variant.
+    #[error("transaction failed: {0}")]
+    Dispatch(String),
+    /// The transaction was rejected before inclusion (bad nonce, no funds for fees, ...).
+    #[error("transaction rejected: {0}")]
+    Rejected(String),
+}
+
+fn rpc(e: impl std::fmt::Display) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+/// How long [`Chain::submit`] waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Until a best block includes the transaction: enough to learn whether it dispatched.
+    InBlock,
+    /// Until a finalized block includes it: what readers of finalized state (gateways, edges) see.
+    Finalized,
+}
+
+/// A published content as the settlement pallet records it.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct ContentRecord {
+    /// The dApp paying for it.
+    pub owner: [u8; 32],
+    /// Its length in bytes.
+    pub size: u64,
+    /// Nodes paid to store it.
+    pub replicas: u32,
+    /// Highest storage price per GiB and epoch the dApp accepts.
+    pub max_price: u128,
+    /// Where gateways pull it from on a miss.
+    pub origin: Option<Vec<u8>>,
+}
+
+impl ContentRecord {
+    /// The origin URL, if the dApp registered a valid one.
+    pub fn origin_url(&self) -> Option<&str> {
+        self.origin
+            .as_deref()
+            .filter(|url| enreach_primitives::is_valid_origin(url))
+            .and_then(|url| std::str::from_utf8(url).ok())
+    }
+}
+
+/// A connection to one node.
+#[derive(Clone)]
+pub struct Chain {
+    api: OnlineClient<PolkadotConfig>,
+}
+
+impl Chain {
+    /// Connects to the node at `url` (`ws://` or `wss://`).
+    pub async fn connect(url: &str) -> Result<Self, ChainError> {
+        let api = OnlineClient::<PolkadotConfig>::from_insecure_url(url)
+            .await
+            .map_err(rpc)?;
+        Ok(Self { api })
+    }
+
+    /// The settlement record of content `id`, if a dApp published it.
+    pub async fn content(&self, id: ContentHash) -> Result<Option<ContentRecord>, ChainError> {
+        let at = self.api.at_current_block().await.map_err(rpc)?;
+        let address = dynamic::storage::<([u8; 32],), ContentRecord>("Settlement", "Contents");
+        match at
+            .storage()
+            .try_fetch(address, (*id.as_bytes(),))
+            .await
+            .map_err(rpc)?
+        {
+            Some(value) => value.decode().map(Some).map_err(rpc),
+            None => Ok(None),
+        }
+    }
+
+    /// Signs `call` (pallet, call name, arguments) with `signer`, submits it and waits as `wait` says; fails
+    /// with the pallet's error if it did not dispatch successfully.
+    pub async fn submit<Args>(
+        &self,
+        signer: &Keypair,
+        (pallet, call, args): (&str, &str, Args),
+        wait: Wait,
+    ) -> Result<(), ChainError>
+    where
+        Args: subxt::ext::scale_encode::EncodeAsFields,
+    {
+        let payload = dynamic::transaction(pallet, call, args);
+        let at = self.api.at_current_block().await.map_err(rpc)?;
+        let mut progress = at
+            .transactions()
+            .sign_and_submit_then_watch_default(&payload, signer)
+            .await
+            .map_err(|e| ChainError::Rejected(e.to_string()))?;
+        while let Some(status) = progress.next().await {
+            let included = match status.map_err(rpc)? {
+                TransactionStatus::InBestBlock(included) if wait == Wait::InBlock => included,
+                TransactionStatus::InFinalizedBlock(included) => included,
+                TransactionStatus::Error { message }
+                | TransactionStatus::Invalid { message }
+                | TransactionStatus::Dropped { message } => {
+                    return Err(ChainError::Rejected(message));
+                }
+                _ => continue,
+            };
+            return included
+                .wait_for_success()
+                .await
+                .map(|_| ())
+                .map_err(|e| ChainError::Dispatch(e.to_string()));
+        }
+        Err(ChainError::Rpc(
+            "the node stopped reporting the transaction".into(),
+        ))
+    }
+}
