@@ -11,6 +11,8 @@ use scale_decode::DecodeAsType;
 use subxt::{dynamic, transactions::TransactionStatus, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::Keypair;
 
+use enreach_primitives::{Capabilities, NodeId};
+
 use crate::store::ContentHash;
 
 /// Why a chain operation failed.
@@ -65,6 +67,17 @@ impl ContentRecord {
     }
 }
 
+/// A registered edge node as the registry records it (the fields edge-worker acts on).
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct NodeRecord {
+    /// The account that registered it and is paid for its work.
+    pub operator: [u8; 32],
+    /// What it offers.
+    pub capabilities: Capabilities,
+    /// Multiaddresses (UTF-8) it is reached at.
+    pub endpoints: Vec<Vec<u8>>,
+}
+
 /// A connection to one node.
 #[derive(Clone)]
 pub struct Chain {
@@ -80,16 +93,31 @@ impl Chain {
         Ok(Self { api })
     }
 
+    /// The chain's genesis hash (what proofs of possession are bound to).
+    pub fn genesis_hash(&self) -> [u8; 32] {
+        self.api.genesis_hash().0
+    }
+
     /// The settlement record of content `id`, if a dApp published it.
     pub async fn content(&self, id: ContentHash) -> Result<Option<ContentRecord>, ChainError> {
+        self.read("Settlement", "Contents", *id.as_bytes()).await
+    }
+
+    /// The registry entry of `node`, if it is registered.
+    pub async fn node(&self, node: NodeId) -> Result<Option<NodeRecord>, ChainError> {
+        self.read("EdgeNodes", "Nodes", node.0).await
+    }
+
+    /// The value under `key` in the map `pallet::item`, at the latest finalized block.
+    async fn read<V: DecodeAsType>(
+        &self,
+        pallet: &str,
+        item: &str,
+        key: [u8; 32],
+    ) -> Result<Option<V>, ChainError> {
         let at = self.api.at_current_block().await.map_err(rpc)?;
-        let address = dynamic::storage::<([u8; 32],), ContentRecord>("Settlement", "Contents");
-        match at
-            .storage()
-            .try_fetch(address, (*id.as_bytes(),))
-            .await
-            .map_err(rpc)?
-        {
+        let address = dynamic::storage::<([u8; 32],), V>(pallet, item);
+        match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
             Some(value) => value.decode().map(Some).map_err(rpc),
             None => Ok(None),
         }

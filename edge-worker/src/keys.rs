@@ -1,9 +1,28 @@
-//! The node key: an ed25519 key that is the node's libp2p identity (and, on chain, its `NodeId`). Kept in the
-//! data directory, readable only by its owner.
+//! The two keys of an edge node, kept apart in the data directory and readable only by their owner (0600):
+//! - the node key: ed25519, the node's libp2p identity and, on chain, its `NodeId`; it signs only network
+//!   traffic and the proof that binds it to its operator;
+//! - the operator key: the sr25519 account that registers the node, holds its deposit and is paid. Its file
+//!   holds a secret URI (a mnemonic, a `0x` seed, or `//Alice`-style dev keys), so an operator can also bring
+//!   an existing account.
 
 use std::{fs, io, io::Write, os::unix::fs::OpenOptionsExt, path::Path};
 
 use libp2p::identity::{ed25519, Keypair};
+use subxt_signer::{sr25519, SecretUri};
+
+/// Writes `bytes` to a new file at `path` that only its owner can read; fails if the file exists.
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
 
 /// Loads the key at `path`, or creates one there (mode 0600) if there is none.
 pub fn load_or_create(path: &Path) -> io::Result<Keypair> {
@@ -15,20 +34,38 @@ pub fn load_or_create(path: &Path) -> io::Result<Keypair> {
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let keypair = ed25519::Keypair::generate();
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)?;
-            file.write_all(keypair.secret().as_ref())?;
-            file.sync_all()?;
+            write_private(path, keypair.secret().as_ref())?;
             Ok(keypair.into())
         }
         Err(e) => Err(e),
     }
+}
+
+/// The node's on-chain id: its ed25519 public key.
+pub fn node_id(key: &Keypair) -> enreach_primitives::NodeId {
+    let public = key
+        .public()
+        .try_into_ed25519()
+        .expect("node keys are ed25519");
+    enreach_primitives::NodeId(public.to_bytes())
+}
+
+/// Loads the operator key from the secret URI in `path`.
+pub fn load_operator(path: &Path) -> io::Result<sr25519::Keypair> {
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let text = fs::read_to_string(path)?;
+    let uri: SecretUri = text
+        .trim()
+        .parse()
+        .map_err(|e| invalid(format!("{}: not a secret URI: {e}", path.display())))?;
+    sr25519::Keypair::from_uri(&uri).map_err(|e| invalid(format!("{}: {e}", path.display())))
+}
+
+/// Creates a new random operator key at `path` (a `0x` seed, mode 0600); fails if there is one.
+pub fn generate_operator(path: &Path) -> io::Result<sr25519::Keypair> {
+    let seed: [u8; 32] = rand::random();
+    write_private(path, format!("0x{}\n", hex::encode(seed)).as_bytes())?;
+    load_operator(path)
 }
 
 #[cfg(test)]
@@ -52,5 +89,29 @@ mod tests {
             load_or_create(&path).is_err(),
             "a malformed key is an error, not a new identity"
         );
+    }
+
+    #[test]
+    fn operator_keys_are_private_never_overwritten_and_accept_any_secret_uri() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("operator_key");
+        let key = generate_operator(&path).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            load_operator(&path).unwrap().public_key().0,
+            key.public_key().0
+        );
+        assert!(generate_operator(&path).is_err(), "an existing key is kept");
+        let dev = dir.path().join("dev_key");
+        fs::write(&dev, "//Alice\n").unwrap();
+        assert_eq!(
+            load_operator(&dev).unwrap().public_key().0,
+            sr25519::dev::alice().public_key().0
+        );
+        fs::write(&dev, "not a key").unwrap();
+        assert!(load_operator(&dev).is_err());
     }
 }

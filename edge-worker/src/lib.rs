@@ -3,12 +3,15 @@
 //! The daemon EnReach PeerNodes run. This crate holds the service layer's PeerDTS: a BLAKE3-verified content
 //! store ([`store`]), the wire protocol ([`protocol`]), multi-source downloads ([`transfer`], scheduled by
 //! [`schedule`]), the provider side ([`serve`]), the libp2p node ([`network`]) and the CDN gateway
-//! ([`gateway`], which pulls misses from their registered origins through [`origin`]); [`chain`] is the client
-//! of the EnReach node; [`bench`] holds the baselines `scripts/bench/dts` compares against. The binary
-//! (`src/main.rs`) wires them into `publish`, `fetch`, `run` and the dApp commands.
+//! ([`gateway`], which pulls misses from their registered origins through [`origin`]). [`chain`] is the client
+//! of the EnReach node; [`registration`] keeps the node's registry entry true with what [`capabilities`]
+//! describes; [`receipts`] is the ledger of the delivery receipts clients sign. [`bench`] holds the baselines
+//! `scripts/bench/dts` compares against. The binary (`src/main.rs`) wires them into `publish`, `fetch`, `run`,
+//! `key` and the dApp commands.
 
 pub mod bench;
 pub mod bitfield;
+pub mod capabilities;
 pub mod chain;
 pub mod chunked;
 pub mod coalesce;
@@ -18,6 +21,8 @@ pub mod metrics;
 pub mod network;
 pub mod origin;
 pub mod protocol;
+pub mod receipts;
+pub mod registration;
 pub mod schedule;
 pub mod serve;
 pub mod store;

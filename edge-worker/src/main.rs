@@ -6,6 +6,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use edge_worker::{
     bench,
+    capabilities::{self, Claims},
     chain::{Chain, Wait},
     gateway::Gateway,
     keys,
@@ -13,10 +14,12 @@ use edge_worker::{
     network::{Network, NetworkConfig},
     origin::OriginPull,
     protocol::PROTOCOL,
+    registration,
     serve::{serve, ServeOptions},
     store::ContentStore,
     transfer::{fetch, Progress},
 };
+use enreach_primitives::{Continent, Region};
 use indicatif::{ProgressBar, ProgressStyle};
 use libp2p::Multiaddr;
 
@@ -61,6 +64,11 @@ enum Command {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// The node's keys: the node key (its libp2p identity and on-chain id) and the operator account key.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
     /// What a dApp does on chain: open its account, publish content (with the origin gateways pull it from).
     Dapp {
         /// The node's JSON-RPC endpoint.
@@ -87,6 +95,24 @@ enum Command {
         /// The file.
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Creates whichever of the two keys is missing (files of mode 0600 in the data directory); prints both
+    /// public identities.
+    Generate,
+    /// Prints the public identities of the existing keys.
+    Inspect,
+}
+
+/// What `run` does besides serving content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Role {
+    /// Serve PeerDTS and the gateway only.
+    Serve,
+    /// Also register (or update) the node on chain with its operator key, then serve.
+    Edge,
 }
 
 #[derive(Subcommand)]
@@ -146,9 +172,50 @@ struct NodeArgs {
     #[arg(long, hide = true)]
     bench_endpoint: bool,
     /// The EnReach node's JSON-RPC endpoint (`ws://...`): lets the gateway pull misses from the origins dApps
-    /// registered.
+    /// registered; the edge role needs it.
     #[arg(long)]
     chain: Option<String>,
+    /// What the node does besides serving.
+    #[arg(long, value_enum, default_value_t = Role::Serve)]
+    role: Role,
+    /// The operator key file (default: `operator_key` in the data directory).
+    #[arg(long)]
+    operator_key: Option<PathBuf>,
+    /// Continent the node is on (edge role): africa, antarctica, asia, europe, north-america, oceania,
+    /// south-america.
+    #[arg(long, value_parser = parse_continent, default_value = "europe")]
+    continent: Continent,
+    /// ISO 3166-1 alpha-2 country code of the node (edge role).
+    #[arg(long, default_value = "DE")]
+    country: String,
+    /// Upload bandwidth the node offers, Mbit/s (edge role; keepers verify it).
+    #[arg(long, default_value_t = 100)]
+    bandwidth_up_mbps: u32,
+    /// Download bandwidth of the node, Mbit/s (edge role).
+    #[arg(long, default_value_t = 100)]
+    bandwidth_down_mbps: u32,
+}
+
+/// `--continent` names.
+const CONTINENTS: [(&str, Continent); 7] = [
+    ("africa", Continent::Africa),
+    ("antarctica", Continent::Antarctica),
+    ("asia", Continent::Asia),
+    ("europe", Continent::Europe),
+    ("north-america", Continent::NorthAmerica),
+    ("oceania", Continent::Oceania),
+    ("south-america", Continent::SouthAmerica),
+];
+
+fn parse_continent(name: &str) -> Result<Continent, String> {
+    CONTINENTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| *c)
+        .ok_or_else(|| {
+            let names: Vec<&str> = CONTINENTS.iter().map(|(n, _)| *n).collect();
+            format!("one of {}", names.join(", "))
+        })
 }
 
 fn network_config(args: &NetArgs, relay_server: bool) -> NetworkConfig {
@@ -184,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Run { node } => run(cli.data_dir, store, store_dir, metrics, node).await?,
+        Command::Key { action } => key(&cli.data_dir, action)?,
         Command::Dapp {
             chain,
             account,
@@ -286,7 +354,23 @@ async fn run(
         bail!("nothing to listen on: give --listen and/or --relay");
     }
     let keypair = keys::load_or_create(&data_dir.join("node_key"))?;
-    let net = Network::start(keypair, network_config(&node.network, node.relay_server)).await?;
+    let net = Network::start(
+        keypair.clone(),
+        network_config(&node.network, node.relay_server),
+    )
+    .await?;
+    let chain = match &node.chain {
+        Some(url) => Some(
+            Chain::connect(url)
+                .await
+                .with_context(|| format!("connecting to the chain at {url}"))?,
+        ),
+        None => None,
+    };
+    if node.role == Role::Edge {
+        let chain = chain.as_ref().context("--role edge needs --chain")?;
+        register(&data_dir, &node, &net, &keypair, chain).await?;
+    }
     let options = ServeOptions {
         rate_limit: node
             .rate_limit
@@ -314,10 +398,7 @@ async fn run(
             serde_json::json!({"event": "gateway", "address": listener.local_addr()?.to_string()})
         );
         let mut gateway = Gateway::new(store.clone(), store_dir, metrics);
-        if let Some(url) = &node.chain {
-            let chain = Chain::connect(url)
-                .await
-                .with_context(|| format!("connecting to the chain at {url}"))?;
+        if let Some(chain) = chain {
             gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(chain, store.clone())?));
         }
         let app = gateway.router();
@@ -333,6 +414,113 @@ async fn run(
             _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
+}
+
+/// Registers the node, or brings its entry up to date, with what this machine offers and where it listens.
+async fn register(
+    data_dir: &std::path::Path,
+    node: &NodeArgs,
+    net: &Network,
+    keypair: &libp2p::identity::Keypair,
+    chain: &Chain,
+) -> anyhow::Result<()> {
+    let operator_key = node
+        .operator_key
+        .clone()
+        .unwrap_or_else(|| data_dir.join("operator_key"));
+    let operator = keys::load_operator(&operator_key).with_context(|| {
+        format!(
+            "loading the operator key {} (create one with `edge-worker key generate`)",
+            operator_key.display()
+        )
+    })?;
+    let country: [u8; 2] = node
+        .country
+        .as_bytes()
+        .try_into()
+        .ok()
+        .filter(|c: &[u8; 2]| c.iter().all(u8::is_ascii_uppercase))
+        .context("--country is two upper-case letters (ISO 3166-1 alpha-2)")?;
+    let claims = Claims {
+        bandwidth_up_mbps: node.bandwidth_up_mbps,
+        bandwidth_down_mbps: node.bandwidth_down_mbps,
+        region: Region {
+            continent: node.continent,
+            country,
+        },
+    };
+    let capabilities = capabilities::describe(data_dir, claims)?;
+    // Where peers reach the node: its listen addresses, once the transports have bound them.
+    let mut endpoints = Vec::new();
+    for _ in 0..50 {
+        endpoints = net.listen_addrs().await;
+        if !endpoints.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let endpoints: Vec<Vec<u8>> = endpoints
+        .iter()
+        .map(|a| a.to_string().into_bytes())
+        .filter(|a| a.len() <= MAX_ENDPOINT_LEN)
+        .take(MAX_ENDPOINTS)
+        .collect();
+    let outcome =
+        registration::ensure_registered(chain, keypair, &operator, capabilities, endpoints).await?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "event": "registered",
+            "node": hex::encode(keys::node_id(keypair).0),
+            "operator": operator.public_key().to_account_id().to_string(),
+            "outcome": outcome,
+        })
+    );
+    Ok(())
+}
+
+/// Endpoints the registry keeps per node, and their longest length (the runtime's bounds).
+const MAX_ENDPOINTS: usize = 8;
+const MAX_ENDPOINT_LEN: usize = 128;
+
+/// Creates missing keys or shows the existing ones.
+fn key(data_dir: &std::path::Path, action: KeyAction) -> anyhow::Result<()> {
+    let node_path = data_dir.join("node_key");
+    let operator_path = data_dir.join("operator_key");
+    let (node_key, operator) = match action {
+        KeyAction::Generate => {
+            let node_key = keys::load_or_create(&node_path)?;
+            let operator = match keys::load_operator(&operator_path) {
+                Ok(operator) => operator,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    keys::generate_operator(&operator_path)?
+                }
+                Err(e) => return Err(e.into()),
+            };
+            (node_key, operator)
+        }
+        KeyAction::Inspect => {
+            if !node_path.exists() {
+                bail!("no node key at {}", node_path.display());
+            }
+            (
+                keys::load_or_create(&node_path)?,
+                keys::load_operator(&operator_path)
+                    .with_context(|| format!("no operator key at {}", operator_path.display()))?,
+            )
+        }
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "node_id": hex::encode(keys::node_id(&node_key).0),
+            "peer_id": node_key.public().to_peer_id().to_string(),
+            "operator": operator.public_key().to_account_id().to_string(),
+            "node_key": node_path.display().to_string(),
+            "operator_key": operator_path.display().to_string(),
+        })
+    );
+    Ok(())
 }
 
 /// Runs a dApp command against the chain at `url`, signed by the account `suri` names.

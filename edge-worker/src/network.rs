@@ -54,6 +54,7 @@ enum Command {
     Announce(ContentHash),
     Providers(ContentHash, oneshot::Sender<Vec<PeerId>>),
     Connected(oneshot::Sender<Vec<PeerId>>),
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Dial(Multiaddr),
 }
 
@@ -188,6 +189,15 @@ impl Network {
         rx.await.unwrap_or_default()
     }
 
+    /// The addresses the node listens on, each ending in `/p2p/<its peer id>`.
+    pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::ListenAddrs(tx)).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Dials `addr`.
     pub async fn dial(&self, addr: Multiaddr) {
         let _ = self.commands.send(Command::Dial(addr)).await;
@@ -229,6 +239,10 @@ async fn run(
                 }
                 Some(Command::Connected(reply)) => {
                     let _ = reply.send(swarm.connected_peers().copied().collect());
+                }
+                Some(Command::ListenAddrs(reply)) => {
+                    let me = *swarm.local_peer_id();
+                    let _ = reply.send(swarm.listeners().map(|a| a.clone().with(Protocol::P2p(me))).collect());
                 }
                 Some(Command::Dial(addr)) => {
                     if let Err(e) = swarm.dial(addr.clone()) {

@@ -21,6 +21,10 @@ use scale_info::TypeInfo;
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct NodeId(pub [u8; 32]);
 
 impl core::fmt::Debug for NodeId {
@@ -31,6 +35,21 @@ impl core::fmt::Debug for NodeId {
         }
         write!(f, "…)")
     }
+}
+
+/// Domain separation for proofs of possession: the node key signs nothing else with this prefix.
+pub const POP_CONTEXT: &[u8] = b"enreach/node-proof-of-possession/v1";
+
+/// What a node key signs to prove it belongs to `operator` on the chain with `genesis_hash`: registration
+/// checks it, so a node key cannot be claimed by an operator who does not hold it, nor replayed on another
+/// chain.
+pub fn pop_payload<AccountId: Encode, Hash: Encode>(
+    operator: &AccountId,
+    genesis_hash: &Hash,
+) -> alloc::vec::Vec<u8> {
+    let mut payload = POP_CONTEXT.to_vec();
+    (operator, genesis_hash).encode_to(&mut payload);
+    payload
 }
 
 /// Continents, the coarse level of a node's [`Region`].
@@ -49,6 +68,10 @@ impl core::fmt::Debug for NodeId {
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub enum Continent {
     /// Africa.
     Africa,
@@ -82,6 +105,10 @@ pub enum Continent {
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct Region {
     /// Continent.
     pub continent: Continent,
@@ -112,6 +139,10 @@ impl Region {
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub enum NatType {
     /// A public address: dialable directly.
     Public,
@@ -139,6 +170,10 @@ pub enum NatType {
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct Gpu {
     /// PCI vendor id (0x10de NVIDIA, 0x1002 AMD, ...).
     pub vendor_id: u16,
@@ -166,6 +201,10 @@ pub struct Gpu {
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct SoftwareVersion {
     /// Incompatible protocol changes.
     pub major: u16,
@@ -181,6 +220,10 @@ pub struct SoftwareVersion {
     Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct Capabilities {
     /// Upload bandwidth offered, Mbit/s: what serving content uses.
     pub bandwidth_up_mbps: u32,

@@ -44,18 +44,8 @@ use enreach_primitives::{Capabilities, ContentId, NodeId, Region};
 use frame_support::{pallet_prelude::*, BoundedVec};
 use scale_info::TypeInfo;
 
-/// Domain separation for proofs of possession: the node key signs nothing else with this prefix.
-pub const POP_CONTEXT: &[u8] = b"enreach/node-proof-of-possession/v1";
-
-/// What a node key signs to prove it belongs to `operator` on the chain with `genesis_hash`.
-pub fn pop_payload<AccountId: Encode, Hash: Encode>(
-    operator: &AccountId,
-    genesis_hash: &Hash,
-) -> Vec<u8> {
-    let mut payload = POP_CONTEXT.to_vec();
-    (operator, genesis_hash).encode_to(&mut payload);
-    payload
-}
+/// The proof-of-possession format, shared with edge-worker, which signs it.
+pub use enreach_primitives::node::{pop_payload, POP_CONTEXT};
 
 /// Whether a node may work and be paid.
 #[derive(

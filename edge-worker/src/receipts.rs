@@ -1,0 +1,278 @@
+//! The edge's receipt ledger: every delivery receipt a client signs is checked and committed to an embedded
+//! database (redb: pure Rust, ACID, crash-safe commits) before the edge acknowledges it or serves more, so a
+//! crash or SIGKILL loses no receipt. Receipts are cumulative per session, so the ledger keeps only the latest
+//! of each session; at an epoch's end those are the leaves of the work report's Merkle tree.
+
+use std::path::Path;
+
+use codec::{Decode, Encode};
+use ed25519_dalek::{Signature, VerifyingKey};
+use enreach_primitives::{
+    merkle::receipts_root, DeliveryReceipt, EpochIndex, Hash32, NodeId, WorkReport,
+};
+use redb::{Database, ReadableTable, TableDefinition};
+
+/// Where a receipt is filed: its epoch, session and client.
+type ReceiptKey = (u32, [u8; 16], [u8; 32]);
+
+/// Latest receipt per [`ReceiptKey`], SCALE-encoded. The key orders an epoch's receipts, so every reader of the
+/// ledger builds the same tree.
+const RECEIPTS: TableDefinition<ReceiptKey, &[u8]> = TableDefinition::new("receipts");
+
+/// Why a receipt was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The signature does not verify under the client key: forged or corrupted.
+    #[error("receipt signature does not verify")]
+    BadSignature,
+    /// The receipt is for another chain, node or epoch than this edge is serving in.
+    #[error("receipt is for another chain, node or epoch")]
+    NotOurs,
+    /// An equal or larger total of the same session is already recorded: a replay or a stale receipt.
+    #[error("receipt does not add bytes to its session")]
+    NotNewer,
+    /// The database failed.
+    #[error("receipt ledger: {0}")]
+    Database(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Database(e.to_string())
+}
+
+/// What receipts an edge accepts: for this chain, this node, the current epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// The chain's genesis hash.
+    pub genesis_hash: Hash32,
+    /// This node.
+    pub node: NodeId,
+    /// The epoch being served.
+    pub epoch: EpochIndex,
+}
+
+/// Receipts, durable.
+pub struct Ledger {
+    db: Database,
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Self, LedgerError> {
+        let db = Database::create(path).map_err(failed)?;
+        let tx = db.begin_write().map_err(failed)?;
+        tx.open_table(RECEIPTS).map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(Self { db })
+    }
+
+    /// Checks `receipt` and commits it durably; returns the bytes it adds to its session. Only after this
+    /// returns may the edge acknowledge the receipt.
+    pub fn record(
+        &self,
+        receipt: &DeliveryReceipt,
+        expected: Expected,
+    ) -> Result<u64, LedgerError> {
+        if receipt.genesis_hash != expected.genesis_hash
+            || receipt.node != expected.node
+            || receipt.epoch != expected.epoch
+        {
+            return Err(LedgerError::NotOurs);
+        }
+        let key =
+            VerifyingKey::from_bytes(&receipt.client.0).map_err(|_| LedgerError::BadSignature)?;
+        key.verify_strict(
+            &receipt.signing_payload(),
+            &Signature::from_bytes(&receipt.signature),
+        )
+        .map_err(|_| LedgerError::BadSignature)?;
+        let tx = self.db.begin_write().map_err(failed)?;
+        let added = {
+            let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
+            let id = (receipt.epoch, receipt.session.0, receipt.client.0);
+            let before = match table.get(id).map_err(failed)? {
+                Some(bytes) => {
+                    DeliveryReceipt::decode(&mut bytes.value())
+                        .map_err(failed)?
+                        .cumulative_bytes
+                }
+                None => 0,
+            };
+            if receipt.cumulative_bytes <= before {
+                return Err(LedgerError::NotNewer);
+            }
+            table
+                .insert(id, receipt.encode().as_slice())
+                .map_err(failed)?;
+            receipt.cumulative_bytes - before
+        };
+        tx.commit().map_err(failed)?;
+        Ok(added)
+    }
+
+    /// The latest receipt of every session in `epoch`, in ledger order.
+    pub fn receipts(&self, epoch: EpochIndex) -> Result<Vec<DeliveryReceipt>, LedgerError> {
+        let tx = self.db.begin_read().map_err(failed)?;
+        let table = tx.open_table(RECEIPTS).map_err(failed)?;
+        table
+            .range((epoch, [0; 16], [0; 32])..=(epoch, [0xff; 16], [0xff; 32]))
+            .map_err(failed)?
+            .map(|entry| {
+                let (_, value) = entry.map_err(failed)?;
+                DeliveryReceipt::decode(&mut value.value()).map_err(failed)
+            })
+            .collect()
+    }
+
+    /// `node`'s work report for `epoch` and the receipts under it; `None` if it served nothing.
+    pub fn report(
+        &self,
+        node: NodeId,
+        epoch: EpochIndex,
+    ) -> Result<Option<(WorkReport, Vec<DeliveryReceipt>)>, LedgerError> {
+        let receipts = self.receipts(epoch)?;
+        if receipts.is_empty() {
+            return Ok(None);
+        }
+        let report = WorkReport {
+            node,
+            epoch,
+            receipts_root: receipts_root(&receipts),
+            receipt_count: receipts.len() as u32,
+            total_bytes: receipts.iter().map(|r| r.cumulative_bytes).sum(),
+        };
+        Ok(Some((report, receipts)))
+    }
+
+    /// Forgets the receipts of epochs before `epoch` (settled, challenge windows closed).
+    pub fn prune_before(&self, epoch: EpochIndex) -> Result<(), LedgerError> {
+        let tx = self.db.begin_write().map_err(failed)?;
+        {
+            let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
+            table.retain(|(e, _, _), _| e >= epoch).map_err(failed)?;
+        }
+        tx.commit().map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::{Signer, SigningKey};
+    use enreach_primitives::{merkle, ClientKey, ContentId, SessionId};
+
+    use super::*;
+
+    const EXPECTED: Expected = Expected {
+        genesis_hash: [1; 32],
+        node: NodeId([2; 32]),
+        epoch: 7,
+    };
+
+    fn receipt(client: &SigningKey, session: u8, bytes: u64) -> DeliveryReceipt {
+        let mut receipt = DeliveryReceipt {
+            genesis_hash: EXPECTED.genesis_hash,
+            epoch: EXPECTED.epoch,
+            node: EXPECTED.node,
+            client: ClientKey(client.verifying_key().to_bytes()),
+            content: ContentId([3; 32]),
+            session: SessionId([session; 16]),
+            cumulative_bytes: bytes,
+            signature: [0; 64],
+        };
+        receipt.signature = client.sign(&receipt.signing_payload()).to_bytes();
+        receipt
+    }
+
+    #[test]
+    fn only_genuine_newer_receipts_for_this_node_and_epoch_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("receipts.redb")).unwrap();
+        let client = SigningKey::from_bytes(&[9; 32]);
+        assert_eq!(
+            ledger
+                .record(&receipt(&client, 1, 4 << 20), EXPECTED)
+                .unwrap(),
+            4 << 20
+        );
+        assert_eq!(
+            ledger
+                .record(&receipt(&client, 1, 6 << 20), EXPECTED)
+                .unwrap(),
+            2 << 20
+        );
+        assert!(matches!(
+            ledger.record(&receipt(&client, 1, 6 << 20), EXPECTED),
+            Err(LedgerError::NotNewer)
+        ));
+        let mut forged = receipt(&client, 1, 9 << 20);
+        forged.cumulative_bytes = 90 << 20;
+        assert!(matches!(
+            ledger.record(&forged, EXPECTED),
+            Err(LedgerError::BadSignature)
+        ));
+        for other in [
+            Expected {
+                epoch: 8,
+                ..EXPECTED
+            },
+            Expected {
+                node: NodeId([5; 32]),
+                ..EXPECTED
+            },
+            Expected {
+                genesis_hash: [6; 32],
+                ..EXPECTED
+            },
+        ] {
+            assert!(matches!(
+                ledger.record(&receipt(&client, 2, 1), other),
+                Err(LedgerError::NotOurs)
+            ));
+        }
+        assert_eq!(
+            ledger.receipts(EXPECTED.epoch).unwrap(),
+            vec![receipt(&client, 1, 6 << 20)]
+        );
+    }
+
+    #[test]
+    fn receipts_survive_reopening_and_make_the_report_the_chain_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.redb");
+        let clients: Vec<SigningKey> = (1..=3u8)
+            .map(|i| SigningKey::from_bytes(&[i; 32]))
+            .collect();
+        {
+            let ledger = Ledger::open(&path).unwrap();
+            for (i, client) in clients.iter().enumerate() {
+                ledger
+                    .record(&receipt(client, i as u8, 1 << 20), EXPECTED)
+                    .unwrap();
+                ledger
+                    .record(&receipt(client, i as u8, 3 << 20), EXPECTED)
+                    .unwrap();
+            }
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        let (report, receipts) = ledger
+            .report(EXPECTED.node, EXPECTED.epoch)
+            .unwrap()
+            .unwrap();
+        assert_eq!(receipts.len(), 3);
+        assert_eq!(report.receipt_count, 3);
+        assert_eq!(report.total_bytes, 9 << 20);
+        assert_eq!(report.receipts_root, merkle::receipts_root(&receipts));
+        let proof = merkle::receipt_proof(&receipts, 1).unwrap();
+        assert!(merkle::verify_receipt(
+            &report.receipts_root,
+            &receipts[1],
+            &proof
+        ));
+        assert!(ledger
+            .report(EXPECTED.node, EXPECTED.epoch + 1)
+            .unwrap()
+            .is_none());
+        ledger.prune_before(EXPECTED.epoch + 1).unwrap();
+        assert!(ledger.receipts(EXPECTED.epoch).unwrap().is_empty());
+    }
+}
