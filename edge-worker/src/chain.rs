@@ -11,7 +11,7 @@ use scale_decode::DecodeAsType;
 use subxt::{dynamic, transactions::TransactionStatus, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::Keypair;
 
-use enreach_primitives::{Capabilities, NodeId};
+use enreach_primitives::{Capabilities, ClientKey, NodeId};
 
 use crate::store::ContentHash;
 
@@ -106,6 +106,11 @@ impl Chain {
     /// The registry entry of `node`, if it is registered.
     pub async fn node(&self, node: NodeId) -> Result<Option<NodeRecord>, ChainError> {
         self.read("EdgeNodes", "Nodes", node.0).await
+    }
+
+    /// The dApp account that pays for receipts signed by `client`, if one authorized it.
+    pub async fn client_owner(&self, client: ClientKey) -> Result<Option<[u8; 32]>, ChainError> {
+        self.read("Settlement", "Clients", client.0).await
     }
 
     /// The value under `key` in the map `pallet::item`, at the latest finalized block.

@@ -4,6 +4,9 @@
 //! - the operator key: the sr25519 account that registers the node, holds its deposit and is paid. Its file
 //!   holds a secret URI (a mnemonic, a `0x` seed, or `//Alice`-style dev keys), so an operator can also bring
 //!   an existing account.
+//!
+//! A third key belongs to clients, not edges: the ed25519 client key that signs delivery receipts, which a dApp
+//! authorizes on chain so that it pays for what the key acknowledges.
 
 use std::{fs, io, io::Write, os::unix::fs::OpenOptionsExt, path::Path};
 
@@ -36,6 +39,24 @@ pub fn load_or_create(path: &Path) -> io::Result<Keypair> {
             let keypair = ed25519::Keypair::generate();
             write_private(path, keypair.secret().as_ref())?;
             Ok(keypair.into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Loads the client key at `path`, or creates one there (mode 0600) if there is none.
+pub fn load_or_create_client(path: &Path) -> io::Result<ed25519_dalek::SigningKey> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidData, "a client key is 32 bytes")
+            })?;
+            Ok(ed25519_dalek::SigningKey::from_bytes(&secret))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+            write_private(path, key.as_bytes())?;
+            Ok(key)
         }
         Err(e) => Err(e),
     }
@@ -113,5 +134,22 @@ mod tests {
         );
         fs::write(&dev, "not a key").unwrap();
         assert!(load_operator(&dev).is_err());
+    }
+
+    #[test]
+    fn client_keys_are_created_private_and_reloaded_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client_key");
+        let key = load_or_create_client(&path).unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            load_or_create_client(&path).unwrap().verifying_key(),
+            key.verifying_key()
+        );
+        fs::write(&path, b"short").unwrap();
+        assert!(load_or_create_client(&path).is_err());
     }
 }

@@ -104,6 +104,9 @@ enum KeyAction {
     Generate,
     /// Prints the public identities of the existing keys.
     Inspect,
+    /// Creates the client key (`client_key`, 0600) if missing and prints its public key, which a dApp
+    /// authorizes with `dapp authorize-client`.
+    Client,
 }
 
 /// What `run` does besides serving content.
@@ -117,6 +120,16 @@ enum Role {
 
 #[derive(Subcommand)]
 enum DappAction {
+    /// Lets a client key (64 hex digits, from `key client`) sign delivery receipts the dApp pays for.
+    AuthorizeClient {
+        /// The client's public key.
+        client: String,
+    },
+    /// Stops paying for a client key's receipts.
+    RevokeClient {
+        /// The client's public key.
+        client: String,
+    },
     /// Opens the dApp's settlement account with a prepaid deposit (in plancks).
     OpenAccount {
         /// Funds moved into the account.
@@ -485,42 +498,45 @@ const MAX_ENDPOINT_LEN: usize = 128;
 
 /// Creates missing keys or shows the existing ones.
 fn key(data_dir: &std::path::Path, action: KeyAction) -> anyhow::Result<()> {
+    let identity = match action {
+        KeyAction::Client => {
+            let path = data_dir.join("client_key");
+            let client = keys::load_or_create_client(&path)?;
+            serde_json::json!({
+                "client": hex::encode(client.verifying_key().as_bytes()),
+                "client_key": path.display().to_string(),
+            })
+        }
+        KeyAction::Generate => node_identity(data_dir, true)?,
+        KeyAction::Inspect => node_identity(data_dir, false)?,
+    };
+    println!("{identity}");
+    Ok(())
+}
+
+/// The node's public identities, creating its missing keys if `create`.
+fn node_identity(data_dir: &std::path::Path, create: bool) -> anyhow::Result<serde_json::Value> {
     let node_path = data_dir.join("node_key");
     let operator_path = data_dir.join("operator_key");
-    let (node_key, operator) = match action {
-        KeyAction::Generate => {
-            let node_key = keys::load_or_create(&node_path)?;
-            let operator = match keys::load_operator(&operator_path) {
-                Ok(operator) => operator,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    keys::generate_operator(&operator_path)?
-                }
-                Err(e) => return Err(e.into()),
-            };
-            (node_key, operator)
+    if !create && !node_path.exists() {
+        bail!("no node key at {}", node_path.display());
+    }
+    let node_key = keys::load_or_create(&node_path)?;
+    let operator = match keys::load_operator(&operator_path) {
+        Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
+            keys::generate_operator(&operator_path)?
         }
-        KeyAction::Inspect => {
-            if !node_path.exists() {
-                bail!("no node key at {}", node_path.display());
-            }
-            (
-                keys::load_or_create(&node_path)?,
-                keys::load_operator(&operator_path)
-                    .with_context(|| format!("no operator key at {}", operator_path.display()))?,
-            )
+        loaded => {
+            loaded.with_context(|| format!("no operator key at {}", operator_path.display()))?
         }
     };
-    println!(
-        "{}",
-        serde_json::json!({
-            "node_id": hex::encode(keys::node_id(&node_key).0),
-            "peer_id": node_key.public().to_peer_id().to_string(),
-            "operator": operator.public_key().to_account_id().to_string(),
-            "node_key": node_path.display().to_string(),
-            "operator_key": operator_path.display().to_string(),
-        })
-    );
-    Ok(())
+    Ok(serde_json::json!({
+        "node_id": hex::encode(keys::node_id(&node_key).0),
+        "peer_id": node_key.public().to_peer_id().to_string(),
+        "operator": operator.public_key().to_account_id().to_string(),
+        "node_key": node_path.display().to_string(),
+        "operator_key": operator_path.display().to_string(),
+    }))
 }
 
 /// Runs a dApp command against the chain at `url`, signed by the account `suri` names.
@@ -530,7 +546,41 @@ async fn dapp(url: &str, suri: &str, action: DappAction) -> anyhow::Result<()> {
     let chain = Chain::connect(url)
         .await
         .with_context(|| format!("connecting to the chain at {url}"))?;
+    let client_key = |hex_key: &str| -> anyhow::Result<[u8; 32]> {
+        hex::decode(hex_key.trim_start_matches("0x"))
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .context("a client key is 64 hex digits")
+    };
     match action {
+        DappAction::AuthorizeClient { client } => {
+            let client = client_key(&client)?;
+            chain
+                .submit(
+                    &signer,
+                    ("Settlement", "authorize_client", (client,)),
+                    Wait::Finalized,
+                )
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({"event": "client_authorized", "client": hex::encode(client)})
+            );
+        }
+        DappAction::RevokeClient { client } => {
+            let client = client_key(&client)?;
+            chain
+                .submit(
+                    &signer,
+                    ("Settlement", "revoke_client", (client,)),
+                    Wait::Finalized,
+                )
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({"event": "client_revoked", "client": hex::encode(client)})
+            );
+        }
         DappAction::OpenAccount { deposit } => {
             chain
                 .submit(

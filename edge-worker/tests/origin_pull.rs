@@ -1,4 +1,5 @@
-//! Origin pull against a real dev chain: a dApp registers contents with origin URLs through `edge-worker dapp`;
+//! dApp commands and origin pull against a real dev chain: a dApp opens its account and authorizes a client key
+//! through `edge-worker dapp`, and registers contents with origin URLs;
 //! a gateway that misses them pulls from the origin (one pull for concurrent misses), verifies the bytes
 //! against the content id and serves them, refuses an origin whose bytes are another content, and answers 404
 //! for contents without an origin or unknown to the chain.
@@ -12,6 +13,8 @@ use std::{
 };
 
 use common::{binary, chain::DevChain, curl, header, loopback, random_file, Worker};
+use edge_worker::chain::Chain;
+use enreach_primitives::ClientKey;
 
 /// The dev chain's funded account that acts as the dApp.
 const DAPP: &str = "//Alice";
@@ -90,7 +93,7 @@ impl Drop for Origin {
 }
 
 #[test]
-fn a_gateway_pulls_misses_from_registered_origins_and_serves_only_verified_bytes() {
+fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_verified() {
     let chain = DevChain::start();
     let dir = tempfile::tempdir().unwrap();
     let www = dir.path().join("www");
@@ -100,6 +103,31 @@ fn a_gateway_pulls_misses_from_registered_origins_and_serves_only_verified_bytes
     let origin = Origin::serve(&www, &dir.path().join("origin.log"));
 
     dapp(&chain, &["open-account", "--deposit", "1000000000000000"]);
+    // A client key (created private by `key client`) is authorized: the dApp pays for its receipts.
+    let client_dir = dir.path().join("client");
+    let out = Command::new(binary())
+        .arg("--data-dir")
+        .arg(&client_dir)
+        .args(["key", "client"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let client = client["client"].as_str().unwrap().to_string();
+    dapp(&chain, &["authorize-client", &client]);
+    let owner = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let key = ClientKey(hex::decode(&client).unwrap().try_into().unwrap());
+        Chain::connect(&chain.url)
+            .await
+            .unwrap()
+            .client_owner(key)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        owner,
+        Some(subxt_signer::sr25519::dev::alice().public_key().0)
+    );
     let model_path = www.join("model.json");
     let model_id = dapp(
         &chain,
