@@ -3,13 +3,21 @@
 //! generated from a metadata file, so the worker follows runtime upgrades that keep those names and shapes.
 //!
 //! Reads are made at the latest finalized block: what a gateway or an edge acts on cannot be reverted under
-//! it. Transactions wait for inclusion or finality, as the caller needs ([`Wait`]), and report a failed
+//! it. A read that fails reconnects (retrying for up to [`RECONNECT_FOR`]) and is tried once more, so a
+//! long-running worker rides out a restart of its node. Transactions wait for inclusion or finality, as the caller needs ([`Wait`]), and report a failed
 //! dispatch by the pallet's error name (`Settlement::InvalidOrigin`), which is what an operator or a test needs
 //! to see.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use scale_decode::DecodeAsType;
 use subxt::{dynamic, transactions::TransactionStatus, OnlineClient, PolkadotConfig};
 use subxt_signer::sr25519::Keypair;
+use tokio::sync::RwLock;
+use tracing::{info, warn};
 
 use enreach_primitives::{Capabilities, ClientKey, NodeId};
 
@@ -78,10 +86,15 @@ pub struct NodeRecord {
     pub endpoints: Vec<Vec<u8>>,
 }
 
+/// How long a failed read keeps trying to reconnect to the node before it gives up.
+pub const RECONNECT_FOR: Duration = Duration::from_secs(60);
+
 /// A connection to one node.
 #[derive(Clone)]
 pub struct Chain {
-    api: OnlineClient<PolkadotConfig>,
+    url: Arc<str>,
+    genesis_hash: [u8; 32],
+    api: Arc<RwLock<OnlineClient<PolkadotConfig>>>,
 }
 
 impl Chain {
@@ -90,12 +103,37 @@ impl Chain {
         let api = OnlineClient::<PolkadotConfig>::from_insecure_url(url)
             .await
             .map_err(rpc)?;
-        Ok(Self { api })
+        Ok(Self {
+            url: url.into(),
+            genesis_hash: api.genesis_hash().0,
+            api: Arc::new(RwLock::new(api)),
+        })
     }
 
     /// The chain's genesis hash (what proofs of possession are bound to).
     pub fn genesis_hash(&self) -> [u8; 32] {
-        self.api.genesis_hash().0
+        self.genesis_hash
+    }
+
+    async fn api(&self) -> OnlineClient<PolkadotConfig> {
+        self.api.read().await.clone()
+    }
+
+    /// Replaces the connection after a failure, trying for up to [`RECONNECT_FOR`].
+    async fn reconnect(&self) -> Result<OnlineClient<PolkadotConfig>, ChainError> {
+        let mut api = self.api.write().await;
+        let deadline = Instant::now() + RECONNECT_FOR;
+        loop {
+            match OnlineClient::<PolkadotConfig>::from_insecure_url(&*self.url).await {
+                Ok(fresh) => {
+                    info!(url = %self.url, "reconnected to the chain");
+                    *api = fresh.clone();
+                    return Ok(fresh);
+                }
+                Err(e) if Instant::now() >= deadline => return Err(rpc(e)),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
     }
 
     /// The settlement record of content `id`, if a dApp published it.
@@ -113,14 +151,30 @@ impl Chain {
         self.read("Settlement", "Clients", client.0).await
     }
 
-    /// The value under `key` in the map `pallet::item`, at the latest finalized block.
+    /// The value under `key` in the map `pallet::item`, at the latest finalized block; once more over a new
+    /// connection if the first attempt fails.
     async fn read<V: DecodeAsType>(
         &self,
         pallet: &str,
         item: &str,
         key: [u8; 32],
     ) -> Result<Option<V>, ChainError> {
-        let at = self.api.at_current_block().await.map_err(rpc)?;
+        match Self::read_with(&self.api().await, pallet, item, key).await {
+            Err(ChainError::Rpc(e)) => {
+                warn!(%e, "chain read failed; reconnecting");
+                Self::read_with(&self.reconnect().await?, pallet, item, key).await
+            }
+            done => done,
+        }
+    }
+
+    async fn read_with<V: DecodeAsType>(
+        api: &OnlineClient<PolkadotConfig>,
+        pallet: &str,
+        item: &str,
+        key: [u8; 32],
+    ) -> Result<Option<V>, ChainError> {
+        let at = api.at_current_block().await.map_err(rpc)?;
         let address = dynamic::storage::<([u8; 32],), V>(pallet, item);
         match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
             Some(value) => value.decode().map(Some).map_err(rpc),
@@ -140,7 +194,7 @@ impl Chain {
         Args: subxt::ext::scale_encode::EncodeAsFields,
     {
         let payload = dynamic::transaction(pallet, call, args);
-        let at = self.api.at_current_block().await.map_err(rpc)?;
+        let at = self.api().await.at_current_block().await.map_err(rpc)?;
         let mut progress = at
             .transactions()
             .sign_and_submit_then_watch_default(&payload, signer)

@@ -1,8 +1,8 @@
 //! dApp commands and origin pull against a real dev chain: a dApp opens its account and authorizes a client key
 //! through `edge-worker dapp`, and registers contents with origin URLs;
 //! a gateway that misses them pulls from the origin (one pull for concurrent misses), verifies the bytes
-//! against the content id and serves them, refuses an origin whose bytes are another content, and answers 404
-//! for contents without an origin or unknown to the chain.
+//! against the content id and serves them, refuses an origin whose bytes are another content, answers 404
+//! for contents without an origin or unknown to the chain, and keeps reading the chain across a node restart.
 
 mod common;
 
@@ -94,7 +94,7 @@ impl Drop for Origin {
 
 #[test]
 fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_verified() {
-    let chain = DevChain::start();
+    let mut chain = DevChain::start();
     let dir = tempfile::tempdir().unwrap();
     let www = dir.path().join("www");
     std::fs::create_dir(&www).unwrap();
@@ -215,6 +215,10 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
     // No origin registered, or not on chain at all: a plain miss.
     assert_eq!(curl(&url(&orphan_id), &[]).0, 404);
     assert_eq!(curl(&url(&"ab".repeat(32)), &[]).0, 404);
+
+    // The gateway's node restarts: the next miss reconnects and still reads the chain (404, not 502).
+    chain.restart();
+    assert_eq!(curl(&url(&orphan_id), &[]).0, 404);
 
     // Once pulled, the content is the gateway's own: served (with ranges) without the origin.
     drop(origin);
