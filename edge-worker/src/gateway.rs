@@ -21,7 +21,7 @@ use tokio_util::io::ReaderStream;
 use crate::{
     metrics::Metrics,
     origin::OriginPull,
-    store::{Blob, ContentStore, StoreError},
+    store::{parse_content_id, Blob, ContentStore, StoreError},
 };
 
 /// What the gateway serves from.
@@ -77,7 +77,7 @@ async fn content(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Ok(hash) = blake3::Hash::from_hex(id.trim_start_matches("0x")) else {
+    let Some(hash) = parse_content_id(&id) else {
         return (StatusCode::BAD_REQUEST, "content id is 64 hex digits\n").into_response();
     };
     let blob = match (

@@ -27,39 +27,36 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
-/// Loads the key at `path`, or creates one there (mode 0600) if there is none.
-pub fn load_or_create(path: &Path) -> io::Result<Keypair> {
+/// The 32-byte ed25519 secret seed at `path`, or a new random one written there (mode 0600) if there is none.
+/// A file of another length is an error, never silently replaced by a new identity.
+fn load_or_create_seed(path: &Path, what: &str) -> io::Result<[u8; 32]> {
     match fs::read(path) {
-        Ok(mut bytes) => {
-            let secret = ed25519::SecretKey::try_from_bytes(&mut bytes)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            Ok(ed25519::Keypair::from(secret).into())
-        }
+        Ok(bytes) => bytes.as_slice().try_into().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: a {what} is 32 bytes", path.display()),
+            )
+        }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let keypair = ed25519::Keypair::generate();
-            write_private(path, keypair.secret().as_ref())?;
-            Ok(keypair.into())
+            let seed: [u8; 32] = rand::random();
+            write_private(path, &seed)?;
+            Ok(seed)
         }
         Err(e) => Err(e),
     }
 }
 
+/// Loads the node key at `path`, or creates one there (mode 0600) if there is none.
+pub fn load_or_create(path: &Path) -> io::Result<Keypair> {
+    let mut seed = load_or_create_seed(path, "node key")?;
+    let secret = ed25519::SecretKey::try_from_bytes(&mut seed)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(ed25519::Keypair::from(secret).into())
+}
+
 /// Loads the client key at `path`, or creates one there (mode 0600) if there is none.
 pub fn load_or_create_client(path: &Path) -> io::Result<ed25519_dalek::SigningKey> {
-    match fs::read(path) {
-        Ok(bytes) => {
-            let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                io::Error::new(io::ErrorKind::InvalidData, "a client key is 32 bytes")
-            })?;
-            Ok(ed25519_dalek::SigningKey::from_bytes(&secret))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let key = ed25519_dalek::SigningKey::from_bytes(&rand::random());
-            write_private(path, key.as_bytes())?;
-            Ok(key)
-        }
-        Err(e) => Err(e),
-    }
+    load_or_create_seed(path, "client key").map(|seed| ed25519_dalek::SigningKey::from_bytes(&seed))
 }
 
 /// The node's on-chain id: its ed25519 public key.
@@ -94,15 +91,19 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    fn assert_private(path: &Path) {
+        assert_eq!(
+            fs::metadata(path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
     #[test]
     fn the_key_is_created_private_and_reloaded_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("node_key");
         let first = load_or_create(&path).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_private(&path);
         let again = load_or_create(&path).unwrap();
         assert_eq!(first.public(), again.public());
         fs::write(&path, b"short").unwrap();
@@ -117,10 +118,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("operator_key");
         let key = generate_operator(&path).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_private(&path);
         assert_eq!(
             load_operator(&path).unwrap().public_key().0,
             key.public_key().0
@@ -141,10 +139,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("client_key");
         let key = load_or_create_client(&path).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_private(&path);
         assert_eq!(
             load_or_create_client(&path).unwrap().verifying_key(),
             key.verifying_key()

@@ -16,7 +16,7 @@ use edge_worker::{
     protocol::PROTOCOL,
     registration,
     serve::{serve, ServeOptions},
-    store::ContentStore,
+    store::{parse_content_id, ContentStore},
     transfer::{fetch, Progress},
 };
 use enreach_primitives::{Continent, Region};
@@ -546,40 +546,19 @@ async fn dapp(url: &str, suri: &str, action: DappAction) -> anyhow::Result<()> {
     let chain = Chain::connect(url)
         .await
         .with_context(|| format!("connecting to the chain at {url}"))?;
-    let client_key = |hex_key: &str| -> anyhow::Result<[u8; 32]> {
-        hex::decode(hex_key.trim_start_matches("0x"))
-            .ok()
-            .and_then(|k| k.try_into().ok())
-            .context("a client key is 64 hex digits")
-    };
     match action {
         DappAction::AuthorizeClient { client } => {
-            let client = client_key(&client)?;
-            chain
-                .submit(
-                    &signer,
-                    ("Settlement", "authorize_client", (client,)),
-                    Wait::Finalized,
-                )
-                .await?;
-            println!(
-                "{}",
-                serde_json::json!({"event": "client_authorized", "client": hex::encode(client)})
-            );
+            client_call(
+                &chain,
+                &signer,
+                "authorize_client",
+                "client_authorized",
+                &client,
+            )
+            .await?
         }
         DappAction::RevokeClient { client } => {
-            let client = client_key(&client)?;
-            chain
-                .submit(
-                    &signer,
-                    ("Settlement", "revoke_client", (client,)),
-                    Wait::Finalized,
-                )
-                .await?;
-            println!(
-                "{}",
-                serde_json::json!({"event": "client_revoked", "client": hex::encode(client)})
-            );
+            client_call(&chain, &signer, "revoke_client", "client_revoked", &client).await?
         }
         DappAction::OpenAccount { deposit } => {
             chain
@@ -640,7 +619,29 @@ async fn dapp(url: &str, suri: &str, action: DappAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Submits the settlement call `call` for the client key `client` (64 hex digits), then prints `event`.
+async fn client_call(
+    chain: &Chain,
+    signer: &subxt_signer::sr25519::Keypair,
+    call: &str,
+    event: &str,
+    client: &str,
+) -> anyhow::Result<()> {
+    let client: [u8; 32] = hex::decode(client.trim_start_matches("0x"))
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .context("a client key is 64 hex digits")?;
+    chain
+        .submit(signer, ("Settlement", call, (client,)), Wait::Finalized)
+        .await?;
+    println!(
+        "{}",
+        serde_json::json!({"event": event, "client": hex::encode(client)})
+    );
+    Ok(())
+}
+
 /// A content id as users write it: 64 hex digits, optionally `0x`-prefixed.
 fn parse_id(id: &str) -> anyhow::Result<blake3::Hash> {
-    blake3::Hash::from_hex(id.trim_start_matches("0x")).context("a content id is 64 hex digits")
+    parse_content_id(id).context("a content id is 64 hex digits")
 }

@@ -50,6 +50,11 @@ pub fn block_size() -> BlockSize {
 /// A content id: the BLAKE3 hash of the whole blob.
 pub type ContentHash = blake3::Hash;
 
+/// A content id as users and URLs write it: 64 hex digits, optionally `0x`-prefixed.
+pub fn parse_content_id(id: &str) -> Option<ContentHash> {
+    blake3::Hash::from_hex(id.trim_start_matches("0x")).ok()
+}
+
 /// Groups of a blob of `size` bytes.
 pub fn group_count(size: u64) -> u64 {
     size.div_ceil(GROUP_BYTES)
