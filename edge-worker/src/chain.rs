@@ -2,24 +2,38 @@
 //! fetched at connect time and calls and storage addressed dynamically by pallet and item name. No code is
 //! generated from a metadata file, so the worker follows runtime upgrades that keep those names and shapes.
 //!
-//! Reads are made at the latest finalized block: what a gateway or an edge acts on cannot be reverted under
-//! it. A read that fails reconnects (retrying for up to [`RECONNECT_FOR`]) and is tried once more, so a
-//! long-running worker rides out a restart of its node. Transactions wait for inclusion or finality, as the caller needs ([`Wait`]), and report a failed
-//! dispatch by the pallet's error name (`Settlement::InvalidOrigin`), which is what an operator or a test needs
-//! to see.
+//! Storage reads are made at the latest finalized block: what a gateway or an edge acts on cannot be reverted
+//! under it. Epochs and challenges come from the node's `gpow_*` JSON-RPC methods, which answer at the best
+//! block: a challenge must be answered within a few blocks of being drawn, sooner than finality follows.
+//!
+//! Every operation that fails on the connection reconnects (retrying for up to [`RECONNECT_FOR`]) and is tried
+//! once more, so a long-running worker rides out a restart of its node. Transactions are signed one at a time
+//! per client, each with the next nonce (the larger of the node's pool-aware count and this client's own, since
+//! the node's can lag a transaction it just accepted), so concurrent submissions from one account never
+//! collide; they wait for inclusion or finality as the caller needs ([`Wait`]) and report a
+//! failed dispatch by the pallet's error name (`Gpow::DuplicateReport`), which is what an operator, the agent's
+//! retry logic and a test need to see.
 
 use std::{
+    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use futures::Future;
 use scale_decode::DecodeAsType;
-use subxt::{dynamic, transactions::TransactionStatus, OnlineClient, PolkadotConfig};
+use serde::{de::DeserializeOwned, Deserialize};
+use subxt::{
+    dynamic,
+    rpcs::{client::RpcParams, rpc_params, RpcClient},
+    transactions::TransactionStatus,
+    OnlineClient, PolkadotConfig,
+};
 use subxt_signer::sr25519::Keypair;
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 use tracing::{info, warn};
 
-use enreach_primitives::{Capabilities, ClientKey, NodeId};
+use enreach_primitives::{Capabilities, ClientKey, EpochIndex, NodeId};
 
 use crate::store::ContentHash;
 
@@ -35,6 +49,13 @@ pub enum ChainError {
     /// The transaction was rejected before inclusion (bad nonce, no funds for fees, ...).
     #[error("transaction rejected: {0}")]
     Rejected(String),
+}
+
+impl ChainError {
+    /// Whether this is the dispatch error `pallet::variant` (`"Gpow::DuplicateReport"`).
+    pub fn is_dispatch_error(&self, name: &str) -> bool {
+        matches!(self, ChainError::Dispatch(message) if message.contains(name))
+    }
 }
 
 fn rpc(e: impl std::fmt::Display) -> ChainError {
@@ -86,54 +107,151 @@ pub struct NodeRecord {
     pub endpoints: Vec<Vec<u8>>,
 }
 
-/// How long a failed read keeps trying to reconnect to the node before it gives up.
+/// Content a node declared it stores, and is challenged on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct PinRecord {
+    /// BLAKE3 hash of the blob.
+    pub content: [u8; 32],
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+/// How long a failed operation keeps trying to reconnect to the node before it gives up.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(60);
+
+/// The epoch in progress, as `gpow_currentEpoch` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct Epoch {
+    /// Its index.
+    pub index: EpochIndex,
+    /// The block it started at.
+    pub start: u32,
+}
+
+/// A work-report challenge the node must answer, as `gpow_openChallenge` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Challenge {
+    /// Epoch of the challenged report.
+    pub epoch: EpochIndex,
+    /// Leaf indices to answer with, in order.
+    pub indices: Vec<u32>,
+    /// Last block at which the answer is accepted.
+    pub deadline: u32,
+}
+
+/// The chunk of its pinned content the node must prove it stores, as `gpow_storageChallenge` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct StorageChallenge {
+    /// BLAKE3 hash of the pinned blob (hex).
+    pub content: String,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Index of the 1 KiB chunk to prove.
+    pub chunk: u64,
+}
+
+/// One connection: the JSON-RPC client and the subxt client over it.
+#[derive(Clone)]
+struct Connection {
+    rpc: RpcClient,
+    api: OnlineClient<PolkadotConfig>,
+}
+
+impl Connection {
+    async fn open(url: &str) -> Result<Self, ChainError> {
+        let client = RpcClient::from_insecure_url(url).await.map_err(rpc)?;
+        let api = OnlineClient::<PolkadotConfig>::from_rpc_client(client.clone())
+            .await
+            .map_err(rpc)?;
+        Ok(Self { rpc: client, api })
+    }
+}
 
 /// A connection to one node.
 #[derive(Clone)]
 pub struct Chain {
     url: Arc<str>,
     genesis_hash: [u8; 32],
-    api: Arc<RwLock<OnlineClient<PolkadotConfig>>>,
+    connection: Arc<RwLock<Connection>>,
+    /// The next nonce of each account this client signed for. The node's pool-aware count can lag a
+    /// transaction it has just accepted, so the larger of the two is used; held from signing until the node
+    /// accepted the transaction, so concurrent submissions from one account never share a nonce.
+    nonces: Arc<Mutex<HashMap<[u8; 32], u64>>>,
+}
+
+/// Sorts a failed submission: the connection failing is worth a retry over a new one; anything the node
+/// answered (an invalid transaction, a full pool) is final.
+fn submission_error(e: subxt::error::ExtrinsicError) -> ChainError {
+    use subxt::error::{BackendError, ExtrinsicError, RpcError};
+    match &e {
+        ExtrinsicError::ErrorSubmittingTransaction(BackendError::Rpc(RpcError::ClientError(
+            subxt::rpcs::Error::User(_),
+        ))) => ChainError::Rejected(e.to_string()),
+        ExtrinsicError::ErrorSubmittingTransaction(_)
+        | ExtrinsicError::AccountNonceError { .. }
+        | ExtrinsicError::TransactionStatusStreamError(_) => ChainError::Rpc(e.to_string()),
+        _ => ChainError::Rejected(e.to_string()),
+    }
+}
+
+/// `0x`-prefixed hex, how the node's JSON-RPC takes node keys.
+fn hex_key(key: &[u8; 32]) -> String {
+    format!("0x{}", hex::encode(key))
 }
 
 impl Chain {
-    /// Connects to the node at `url` (`ws://` or `wss://`).
+    /// Connects to the node at `url` (`ws://` or `wss://`), trying for up to [`RECONNECT_FOR`]: a worker
+    /// started together with its node waits for it.
     pub async fn connect(url: &str) -> Result<Self, ChainError> {
-        let api = OnlineClient::<PolkadotConfig>::from_insecure_url(url)
-            .await
-            .map_err(rpc)?;
+        let connection = Self::open_retrying(url).await?;
         Ok(Self {
             url: url.into(),
-            genesis_hash: api.genesis_hash().0,
-            api: Arc::new(RwLock::new(api)),
+            genesis_hash: connection.api.genesis_hash().0,
+            connection: Arc::new(RwLock::new(connection)),
+            nonces: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
-    /// The chain's genesis hash (what proofs of possession are bound to).
+    async fn open_retrying(url: &str) -> Result<Connection, ChainError> {
+        let deadline = Instant::now() + RECONNECT_FOR;
+        loop {
+            match Connection::open(url).await {
+                Ok(connection) => return Ok(connection),
+                Err(e) if Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+    }
+
+    /// The chain's genesis hash (what proofs of possession and receipts are bound to).
     pub fn genesis_hash(&self) -> [u8; 32] {
         self.genesis_hash
     }
 
-    async fn api(&self) -> OnlineClient<PolkadotConfig> {
-        self.api.read().await.clone()
+    /// Runs `operation` on the current connection; if it fails on the connection, reconnects and runs it once
+    /// more.
+    async fn retrying<R, F, Fut>(&self, operation: F) -> Result<R, ChainError>
+    where
+        F: Fn(Connection) -> Fut,
+        Fut: Future<Output = Result<R, ChainError>>,
+    {
+        let current = self.connection.read().await.clone();
+        match operation(current).await {
+            Err(ChainError::Rpc(e)) => {
+                warn!(%e, "chain connection failed; reconnecting");
+                operation(self.reconnect().await?).await
+            }
+            done => done,
+        }
     }
 
-    /// Replaces the connection after a failure, trying for up to [`RECONNECT_FOR`].
-    async fn reconnect(&self) -> Result<OnlineClient<PolkadotConfig>, ChainError> {
-        let mut api = self.api.write().await;
-        let deadline = Instant::now() + RECONNECT_FOR;
-        loop {
-            match OnlineClient::<PolkadotConfig>::from_insecure_url(&*self.url).await {
-                Ok(fresh) => {
-                    info!(url = %self.url, "reconnected to the chain");
-                    *api = fresh.clone();
-                    return Ok(fresh);
-                }
-                Err(e) if Instant::now() >= deadline => return Err(rpc(e)),
-                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-            }
-        }
+    /// Replaces the connection after a failure.
+    async fn reconnect(&self) -> Result<Connection, ChainError> {
+        let mut connection = self.connection.write().await;
+        let fresh = Self::open_retrying(&self.url).await?;
+        info!(url = %self.url, "reconnected to the chain");
+        *connection = fresh.clone();
+        Ok(fresh)
     }
 
     /// The settlement record of content `id`, if a dApp published it.
@@ -146,44 +264,126 @@ impl Chain {
         self.read("EdgeNodes", "Nodes", node.0).await
     }
 
+    /// The content `node` pins.
+    pub async fn pins(&self, node: NodeId) -> Result<Vec<PinRecord>, ChainError> {
+        Ok(self
+            .read("EdgeNodes", "Pins", node.0)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Every registered node, at the latest finalized block.
+    pub async fn nodes(&self) -> Result<Vec<(NodeId, NodeRecord)>, ChainError> {
+        self.retrying(|connection| async move {
+            let at = connection.api.at_current_block().await.map_err(rpc)?;
+            let address = dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes");
+            let mut entries = at.storage().iter(address, ()).await.map_err(rpc)?;
+            let mut nodes = Vec::new();
+            while let Some(entry) = entries.next().await {
+                let entry = entry.map_err(rpc)?;
+                // `Blake2_128Concat`: the node key is the last 32 bytes of the storage key.
+                let key = entry.key_bytes();
+                let id: [u8; 32] = key[key.len().saturating_sub(32)..]
+                    .try_into()
+                    .map_err(|_| ChainError::Rpc("short EdgeNodes::Nodes key".into()))?;
+                nodes.push((NodeId(id), entry.value().decode_as().map_err(rpc)?));
+            }
+            Ok(nodes)
+        })
+        .await
+    }
+
+    /// Whether `node` is registered and active, at the best block.
+    pub async fn is_active(&self, node: NodeId) -> Result<bool, ChainError> {
+        #[derive(Deserialize)]
+        struct Status {
+            status: String,
+        }
+        let info: Option<Status> = self
+            .request("edgeNodes_nodeInfo", || rpc_params![hex_key(&node.0)])
+            .await?;
+        Ok(info.is_some_and(|i| i.status == "active"))
+    }
+
     /// The dApp account that pays for receipts signed by `client`, if one authorized it.
     pub async fn client_owner(&self, client: ClientKey) -> Result<Option<[u8; 32]>, ChainError> {
         self.read("Settlement", "Clients", client.0).await
     }
 
-    /// The value under `key` in the map `pallet::item`, at the latest finalized block; once more over a new
-    /// connection if the first attempt fails.
+    /// The GPoW epoch in progress at the best block, or `None` before GPoW is configured.
+    pub async fn current_epoch(&self) -> Result<Option<Epoch>, ChainError> {
+        self.request("gpow_currentEpoch", || rpc_params![]).await
+    }
+
+    /// The work-report challenge `node` must answer now, if any.
+    pub async fn open_challenge(&self, node: NodeId) -> Result<Option<Challenge>, ChainError> {
+        self.request("gpow_openChallenge", || rpc_params![hex_key(&node.0)])
+            .await
+    }
+
+    /// The chunk of its pinned content `node` must prove it stores in the current epoch, if any.
+    pub async fn storage_challenge(
+        &self,
+        node: NodeId,
+    ) -> Result<Option<StorageChallenge>, ChainError> {
+        self.request("gpow_storageChallenge", || rpc_params![hex_key(&node.0)])
+            .await
+    }
+
+    /// The keepers (SS58 addresses) assigned to `node` in `epoch`.
+    pub async fn keepers(
+        &self,
+        epoch: EpochIndex,
+        node: NodeId,
+    ) -> Result<Vec<String>, ChainError> {
+        self.request("gpow_keepers", || rpc_params![epoch, hex_key(&node.0)])
+            .await
+    }
+
+    /// The number of the best block.
+    pub async fn best_number(&self) -> Result<u32, ChainError> {
+        #[derive(Deserialize)]
+        struct Header {
+            number: String,
+        }
+        let header: Header = self.request("chain_getHeader", || rpc_params![]).await?;
+        u32::from_str_radix(header.number.trim_start_matches("0x"), 16).map_err(rpc)
+    }
+
+    /// A JSON-RPC call; `params` builds the parameters afresh for a retry.
+    async fn request<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: impl Fn() -> RpcParams,
+    ) -> Result<R, ChainError> {
+        self.retrying(|connection| {
+            let params = params();
+            async move { connection.rpc.request(method, params).await.map_err(rpc) }
+        })
+        .await
+    }
+
+    /// The value under `key` in the map `pallet::item`, at the latest finalized block.
     async fn read<V: DecodeAsType>(
         &self,
         pallet: &str,
         item: &str,
         key: [u8; 32],
     ) -> Result<Option<V>, ChainError> {
-        match Self::read_with(&self.api().await, pallet, item, key).await {
-            Err(ChainError::Rpc(e)) => {
-                warn!(%e, "chain read failed; reconnecting");
-                Self::read_with(&self.reconnect().await?, pallet, item, key).await
+        self.retrying(|connection| async move {
+            let at = connection.api.at_current_block().await.map_err(rpc)?;
+            let address = dynamic::storage::<([u8; 32],), V>(pallet, item);
+            match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
+                Some(value) => value.decode().map(Some).map_err(rpc),
+                None => Ok(None),
             }
-            done => done,
-        }
-    }
-
-    async fn read_with<V: DecodeAsType>(
-        api: &OnlineClient<PolkadotConfig>,
-        pallet: &str,
-        item: &str,
-        key: [u8; 32],
-    ) -> Result<Option<V>, ChainError> {
-        let at = api.at_current_block().await.map_err(rpc)?;
-        let address = dynamic::storage::<([u8; 32],), V>(pallet, item);
-        match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
-            Some(value) => value.decode().map(Some).map_err(rpc),
-            None => Ok(None),
-        }
+        })
+        .await
     }
 
     /// Signs `call` (pallet, call name, arguments) with `signer`, submits it and waits as `wait` says; fails
-    /// with the pallet's error if it did not dispatch successfully.
+    /// with the pallet's error if it did not dispatch successfully. If the connection fails before the node
+    /// accepted the transaction, it is signed and submitted again over a new connection.
     pub async fn submit<Args>(
         &self,
         signer: &Keypair,
@@ -194,12 +394,39 @@ impl Chain {
         Args: subxt::ext::scale_encode::EncodeAsFields,
     {
         let payload = dynamic::transaction(pallet, call, args);
-        let at = self.api().await.at_current_block().await.map_err(rpc)?;
-        let mut progress = at
-            .transactions()
-            .sign_and_submit_then_watch_default(&payload, signer)
-            .await
-            .map_err(|e| ChainError::Rejected(e.to_string()))?;
+        let account = signer.public_key().0;
+        let mut progress = self
+            .retrying(|connection| {
+                let payload = &payload;
+                async move {
+                    let mut nonces = self.nonces.lock().await;
+                    let in_pool: u64 = connection
+                        .rpc
+                        .request(
+                            "system_accountNextIndex",
+                            rpc_params![signer.public_key().to_account_id().to_string()],
+                        )
+                        .await
+                        .map_err(rpc)?;
+                    let nonce = in_pool.max(nonces.get(&account).copied().unwrap_or(0));
+                    let params =
+                        subxt::config::DefaultExtrinsicParamsBuilder::<PolkadotConfig>::new()
+                            .nonce(nonce)
+                            .build();
+                    let at = connection.api.at_current_block().await.map_err(rpc)?;
+                    let submitted = at
+                        .transactions()
+                        .sign_and_submit_then_watch(payload, signer, params)
+                        .await
+                        .map_err(submission_error);
+                    match &submitted {
+                        Ok(_) => nonces.insert(account, nonce + 1),
+                        Err(_) => nonces.remove(&account),
+                    };
+                    submitted
+                }
+            })
+            .await?;
         while let Some(status) = progress.next().await {
             let included = match status.map_err(rpc)? {
                 TransactionStatus::InBestBlock(included) if wait == Wait::InBlock => included,
@@ -207,6 +434,8 @@ impl Chain {
                 TransactionStatus::Error { message }
                 | TransactionStatus::Invalid { message }
                 | TransactionStatus::Dropped { message } => {
+                    // Its nonce was not used: count from the node's view again.
+                    self.nonces.lock().await.remove(&account);
                     return Err(ChainError::Rejected(message));
                 }
                 _ => continue,

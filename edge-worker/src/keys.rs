@@ -68,6 +68,21 @@ pub fn node_id(key: &Keypair) -> enreach_primitives::NodeId {
     enreach_primitives::NodeId(public.to_bytes())
 }
 
+/// The node id behind a peer id, if the peer id embeds an ed25519 key (as every edge-worker's does): receipts
+/// name the node that served, which a downloader knows only as the peer it is connected to.
+pub fn node_id_of(peer: &libp2p::PeerId) -> Option<enreach_primitives::NodeId> {
+    /// Multihash code of the identity hash, which peer ids of small keys use to embed the key itself.
+    const IDENTITY: u64 = 0;
+    let hash: &libp2p::multihash::Multihash<64> = peer.as_ref();
+    if hash.code() != IDENTITY {
+        return None;
+    }
+    let key = libp2p::identity::PublicKey::try_decode_protobuf(hash.digest()).ok()?;
+    Some(enreach_primitives::NodeId(
+        key.try_into_ed25519().ok()?.to_bytes(),
+    ))
+}
+
 /// Loads the operator key from the secret URI in `path`.
 pub fn load_operator(path: &Path) -> io::Result<sr25519::Keypair> {
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);

@@ -9,13 +9,16 @@
 //! `scripts/bench/dts` compares against. The binary (`src/main.rs`) wires them into `publish`, `fetch`, `run`,
 //! `key` and the dApp commands.
 
+pub mod agent;
 pub mod bench;
 pub mod bitfield;
 pub mod capabilities;
 pub mod chain;
 pub mod chunked;
 pub mod coalesce;
+pub mod collector;
 pub mod gateway;
+pub mod keeper;
 pub mod keys;
 pub mod metrics;
 pub mod network;
@@ -25,5 +28,6 @@ pub mod receipts;
 pub mod registration;
 pub mod schedule;
 pub mod serve;
+pub mod signing;
 pub mod store;
 pub mod transfer;

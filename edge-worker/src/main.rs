@@ -5,17 +5,22 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use edge_worker::{
+    agent::Agent,
     bench,
     capabilities::{self, Claims},
     chain::{Chain, Wait},
+    collector::Collector,
     gateway::Gateway,
+    keeper::Keeper,
     keys,
     metrics::Metrics,
     network::{Network, NetworkConfig},
     origin::OriginPull,
     protocol::PROTOCOL,
+    receipts::Ledger,
     registration,
     serve::{serve, ServeOptions},
+    signing::ClientSigner,
     store::{parse_content_id, ContentStore},
     transfer::{fetch, Progress},
 };
@@ -56,6 +61,10 @@ enum Command {
         /// Print a JSON summary (bytes per provider, banned providers) instead of a progress bar.
         #[arg(long)]
         json: bool,
+        /// A client key file (from `key client`) a dApp authorized: signs delivery receipts for the providers
+        /// paid through GPoW, which serve only downloads that sign them.
+        #[arg(long)]
+        client_key: Option<PathBuf>,
         #[command(flatten)]
         network: NetArgs,
     },
@@ -114,8 +123,12 @@ enum KeyAction {
 enum Role {
     /// Serve PeerDTS and the gateway only.
     Serve,
-    /// Also register (or update) the node on chain with its operator key, then serve.
+    /// Also register (or update) the node on chain with its operator key, collect delivery receipts, and
+    /// report, prove and answer challenges each epoch.
     Edge,
+    /// Also watch the edge nodes the chain assigns to the operator key's account (a GPoS keeper) and submit
+    /// observations of them each epoch.
+    Keeper,
 }
 
 #[derive(Subcommand)]
@@ -296,9 +309,20 @@ async fn main() -> anyhow::Result<()> {
             id,
             output,
             json,
+            client_key,
             network,
         } => {
             let id = parse_id(&id)?;
+            let signer = match client_key {
+                Some(path) if !path.exists() => bail!(
+                    "no client key at {} (create one with `edge-worker key client`)",
+                    path.display()
+                ),
+                Some(path) => Some(Arc::new(ClientSigner::new(keys::load_or_create_client(
+                    &path,
+                )?))),
+                None => None,
+            };
             let keypair = keys::load_or_create(&cli.data_dir.join("node_key"))?;
             let net = Network::start(keypair, network_config(&network, false)).await?;
             // A fetching node serves what it holds too.
@@ -319,13 +343,20 @@ async fn main() -> anyhow::Result<()> {
                 bar
             });
             let shown = bar.clone();
-            let report = fetch(&net, store.clone(), id, metrics, move |p: Progress| {
-                if let Some(bar) = &shown {
-                    bar.set_length(p.size);
-                    bar.set_position(p.done);
-                    bar.set_message(format!("{} sources", p.sources));
-                }
-            })
+            let report = fetch(
+                &net,
+                store.clone(),
+                id,
+                metrics,
+                signer,
+                move |p: Progress| {
+                    if let Some(bar) = &shown {
+                        bar.set_length(p.size);
+                        bar.set_position(p.done);
+                        bar.set_message(format!("{} sources", p.sources));
+                    }
+                },
+            )
             .await?;
             if let Some(bar) = bar {
                 bar.finish();
@@ -380,15 +411,55 @@ async fn run(
         ),
         None => None,
     };
+    let mut collector = None;
     if node.role == Role::Edge {
         let chain = chain.as_ref().context("--role edge needs --chain")?;
-        register(&data_dir, &node, &net, &keypair, chain).await?;
+        let operator = operator_key(&data_dir, &node)?;
+        register(&data_dir, &node, &net, &keypair, &operator, chain).await?;
+        // Receipts are durable before they are acknowledged; the agent reports them when the epoch ends.
+        let ledger = Arc::new(
+            Ledger::open(&data_dir.join("receipts.redb")).context("opening the receipt ledger")?,
+        );
+        let node_id = keys::node_id(&keypair);
+        let receipts = Arc::new(Collector::new(ledger.clone(), chain.clone(), node_id));
+        let mut agent = Agent::new(
+            chain.clone(),
+            operator,
+            node_id,
+            ledger,
+            receipts.clone(),
+            store.clone(),
+        );
+        // Terms are known before the first download is served.
+        if let Err(e) = agent.step().await {
+            tracing::warn!(%e, "first GPoW step failed; retrying");
+        }
+        tokio::spawn(agent.run());
+        collector = Some(receipts);
+    }
+    if node.role == Role::Keeper {
+        let chain = chain.as_ref().context("--role keeper needs --chain")?;
+        let account = operator_key(&data_dir, &node)?;
+        let samples = Arc::new(
+            ContentStore::open(data_dir.join("samples")).context("opening the sample store")?,
+        );
+        tokio::spawn(
+            Keeper::new(
+                chain.clone(),
+                account,
+                net.clone(),
+                samples,
+                metrics.clone(),
+            )
+            .run(),
+        );
     }
     let options = ServeOptions {
         rate_limit: node
             .rate_limit
             .map(|rate| Arc::new(edge_worker::serve::RateLimiter::new(rate))),
         corrupt: node.corrupt,
+        collector,
     };
     tokio::spawn(serve(
         store.clone(),
@@ -429,24 +500,32 @@ async fn run(
     }
 }
 
+/// The operator account key `--operator-key` names (default: `operator_key` in the data directory).
+fn operator_key(
+    data_dir: &std::path::Path,
+    node: &NodeArgs,
+) -> anyhow::Result<subxt_signer::sr25519::Keypair> {
+    let path = node
+        .operator_key
+        .clone()
+        .unwrap_or_else(|| data_dir.join("operator_key"));
+    keys::load_operator(&path).with_context(|| {
+        format!(
+            "loading the operator key {} (create one with `edge-worker key generate`)",
+            path.display()
+        )
+    })
+}
+
 /// Registers the node, or brings its entry up to date, with what this machine offers and where it listens.
 async fn register(
     data_dir: &std::path::Path,
     node: &NodeArgs,
     net: &Network,
     keypair: &libp2p::identity::Keypair,
+    operator: &subxt_signer::sr25519::Keypair,
     chain: &Chain,
 ) -> anyhow::Result<()> {
-    let operator_key = node
-        .operator_key
-        .clone()
-        .unwrap_or_else(|| data_dir.join("operator_key"));
-    let operator = keys::load_operator(&operator_key).with_context(|| {
-        format!(
-            "loading the operator key {} (create one with `edge-worker key generate`)",
-            operator_key.display()
-        )
-    })?;
     let country: [u8; 2] = node
         .country
         .as_bytes()
@@ -479,7 +558,7 @@ async fn register(
         .take(MAX_ENDPOINTS)
         .collect();
     let outcome =
-        registration::ensure_registered(chain, keypair, &operator, capabilities, endpoints).await?;
+        registration::ensure_registered(chain, keypair, operator, capabilities, endpoints).await?;
     println!(
         "{}",
         serde_json::json!({

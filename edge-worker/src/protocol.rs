@@ -7,7 +7,14 @@
 //!     │── GET   id [start,end)… ──────────────────▶│
 //!     │◀── OK + bao encoding of the groups ────────│   data interleaved with the BLAKE3 tree hashes
 //!     │◀── MISSING ────────────────────────────────│   (or: a group is not held)
+//!     │◀── UNPAID ─────────────────────────────────│   (or: too many bytes without a receipt)
+//!     │── RECEIPT signed delivery receipt ────────▶│
+//!     │◀── ACCEPTED | STALE terms | REFUSED why ───│   accepted only once durably recorded
 //! ```
+//!
+//! A provider that is paid through GPoW names its receipt terms (the chain and the epoch) in its `KNOWN`
+//! answer; a downloader with a client key then signs cumulative receipts for what it verified from it, and the
+//! provider stops serving one that falls too far behind ([`GetStatus::Unpaid`]).
 //!
 //! Integers are little-endian. A downloader may rely on: the bao encoding is checked group by group against
 //! the content id as it arrives (a provider cannot make it store a wrong byte); the size a provider reports
@@ -17,6 +24,8 @@
 
 use std::{io, ops::Range};
 
+use codec::{Decode, Encode, MaxEncodedLen};
+use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 
@@ -37,10 +46,15 @@ pub const MAX_SIZE: u64 = 1 << 40;
 
 const HAVE: u8 = 0;
 const GET: u8 = 1;
+const RECEIPT: u8 = 2;
 const KNOWN: u8 = 1;
 const UNKNOWN: u8 = 0;
 const OK: u8 = 0;
 const MISSING: u8 = 1;
+const UNPAID: u8 = 2;
+const ACCEPTED: u8 = 0;
+const STALE: u8 = 1;
+const REFUSED: u8 = 2;
 
 /// A request from a downloader.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +63,71 @@ pub enum Request {
     Have(ContentHash),
     /// Send these groups of `id`.
     Get(ContentHash, Vec<Range<u64>>),
+    /// A signed receipt for bytes received from this provider.
+    Receipt(Box<DeliveryReceipt>),
+}
+
+/// What a provider paid through GPoW wants receipts to say: which chain, which epoch. The node is the
+/// provider's own key, which the downloader knows from the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiptTerms {
+    /// Genesis hash of the chain.
+    pub genesis_hash: Hash32,
+    /// The epoch the provider is serving in.
+    pub epoch: EpochIndex,
+}
+
+/// Why a provider did not record a receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The provider does not collect receipts (it serves for free or is not registered).
+    #[error("the provider does not collect receipts")]
+    NotCollecting,
+    /// The client key is not authorized by a paying dApp.
+    #[error("the client key is not authorized by a paying dApp")]
+    Unauthorized,
+    /// The signature does not verify, or the receipt names another chain or node.
+    #[error("the receipt is invalid")]
+    Invalid,
+    /// The session already has a receipt for as many or more bytes.
+    #[error("the receipt adds no bytes to its session")]
+    NotNewer,
+    /// The provider could not record it (its ledger failed).
+    #[error("the provider could not record the receipt")]
+    Internal,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 5] = [
+        Refusal::NotCollecting,
+        Refusal::Unauthorized,
+        Refusal::Invalid,
+        Refusal::NotNewer,
+        Refusal::Internal,
+    ];
+}
+
+/// A provider's answer to [`Request::Receipt`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiptAnswer {
+    /// Recorded durably.
+    Accepted,
+    /// The receipt's epoch is over (or not yet begun): sign the unacknowledged bytes in a new session on these
+    /// terms.
+    Stale(ReceiptTerms),
+    /// Not recorded, for this reason.
+    Refused(Refusal),
+}
+
+/// Whether a `GET` is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetStatus {
+    /// Every group is held: the encoding follows.
+    Ok,
+    /// Some group is not held.
+    Missing,
+    /// The downloader owes receipts for too many bytes already.
+    Unpaid,
 }
 
 /// A provider's answer to [`Request::Have`].
@@ -60,6 +139,8 @@ pub struct HaveAnswer {
     pub name: Option<String>,
     /// Groups the provider holds, verified.
     pub present: Bitfield,
+    /// The receipts it collects, if it is paid through GPoW.
+    pub terms: Option<ReceiptTerms>,
 }
 
 fn invalid(message: &str) -> io::Error {
@@ -105,6 +186,10 @@ impl Request {
                     buf.extend_from_slice(&r.end.to_le_bytes());
                 }
             }
+            Request::Receipt(receipt) => {
+                buf.push(RECEIPT);
+                receipt.encode_to(&mut buf);
+            }
         }
         w.write_all(&buf).await?;
         w.flush().await
@@ -133,6 +218,14 @@ impl Request {
                 }
                 Ok(Request::Get(id, ranges))
             }
+            RECEIPT => {
+                // Every field of a receipt has a fixed size: the encoding is exactly this long.
+                let mut bytes = vec![0u8; DeliveryReceipt::max_encoded_len()];
+                r.read_exact(&mut bytes).await?;
+                let receipt = DeliveryReceipt::decode(&mut &bytes[..])
+                    .map_err(|_| invalid("malformed receipt"))?;
+                Ok(Request::Receipt(Box::new(receipt)))
+            }
             _ => Err(invalid("unknown request kind")),
         }
     }
@@ -154,6 +247,7 @@ pub async fn write_have(
             buf.push(name.len() as u8);
             buf.extend_from_slice(name);
             buf.extend_from_slice(a.present.as_bytes());
+            write_terms(&mut buf, a.terms.as_ref());
         }
     }
     w.write_all(&buf).await?;
@@ -181,24 +275,102 @@ pub async fn read_have(r: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Ha
                 size,
                 name: (!name.is_empty()).then(|| String::from_utf8_lossy(&name).into_owned()),
                 present,
+                terms: read_terms(r).await?,
             }))
         }
         _ => Err(invalid("unknown answer kind")),
     }
 }
 
-/// Writes the status byte that precedes the encoding of a `GET`: whether every group is held.
-pub async fn write_get_status(w: &mut (impl AsyncWrite + Unpin), ok: bool) -> io::Result<()> {
-    w.write_all(&[if ok { OK } else { MISSING }]).await?;
+fn write_terms(buf: &mut Vec<u8>, terms: Option<&ReceiptTerms>) {
+    match terms {
+        None => buf.push(0),
+        Some(t) => {
+            buf.push(1);
+            buf.extend_from_slice(&t.genesis_hash);
+            buf.extend_from_slice(&t.epoch.to_le_bytes());
+        }
+    }
+}
+
+async fn read_terms(r: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<ReceiptTerms>> {
+    match read_u8(r).await? {
+        0 => Ok(None),
+        1 => {
+            let mut genesis_hash = [0u8; 32];
+            r.read_exact(&mut genesis_hash).await?;
+            let mut epoch = [0u8; 4];
+            r.read_exact(&mut epoch).await?;
+            Ok(Some(ReceiptTerms {
+                genesis_hash,
+                epoch: u32::from_le_bytes(epoch),
+            }))
+        }
+        _ => Err(invalid("malformed receipt terms")),
+    }
+}
+
+/// Writes the status byte that precedes the encoding of a `GET`.
+pub async fn write_get_status(
+    w: &mut (impl AsyncWrite + Unpin),
+    status: GetStatus,
+) -> io::Result<()> {
+    let byte = match status {
+        GetStatus::Ok => OK,
+        GetStatus::Missing => MISSING,
+        GetStatus::Unpaid => UNPAID,
+    };
+    w.write_all(&[byte]).await?;
     w.flush().await
 }
 
-/// Reads that status byte: `true` if the encoding follows.
-pub async fn read_get_status(r: &mut (impl AsyncRead + Unpin)) -> io::Result<bool> {
+/// Reads that status byte.
+pub async fn read_get_status(r: &mut (impl AsyncRead + Unpin)) -> io::Result<GetStatus> {
     match read_u8(r).await? {
-        OK => Ok(true),
-        MISSING => Ok(false),
+        OK => Ok(GetStatus::Ok),
+        MISSING => Ok(GetStatus::Missing),
+        UNPAID => Ok(GetStatus::Unpaid),
         _ => Err(invalid("unknown status")),
+    }
+}
+
+/// Writes the answer to a `RECEIPT`.
+pub async fn write_receipt_answer(
+    w: &mut (impl AsyncWrite + Unpin),
+    answer: ReceiptAnswer,
+) -> io::Result<()> {
+    let mut buf = Vec::new();
+    match answer {
+        ReceiptAnswer::Accepted => buf.push(ACCEPTED),
+        ReceiptAnswer::Stale(terms) => {
+            buf.push(STALE);
+            write_terms(&mut buf, Some(&terms));
+        }
+        ReceiptAnswer::Refused(why) => {
+            buf.push(REFUSED);
+            buf.push(why as u8);
+        }
+    }
+    w.write_all(&buf).await?;
+    w.flush().await
+}
+
+/// Reads the answer to a `RECEIPT`.
+pub async fn read_receipt_answer(r: &mut (impl AsyncRead + Unpin)) -> io::Result<ReceiptAnswer> {
+    match read_u8(r).await? {
+        ACCEPTED => Ok(ReceiptAnswer::Accepted),
+        STALE => read_terms(r)
+            .await?
+            .map(ReceiptAnswer::Stale)
+            .ok_or_else(|| invalid("stale without terms")),
+        REFUSED => {
+            let code = read_u8(r).await? as usize;
+            Refusal::ALL
+                .get(code)
+                .map(|why| ReceiptAnswer::Refused(*why))
+                .ok_or_else(|| invalid("unknown refusal"))
+        }
+        _ => Err(invalid("unknown receipt answer")),
     }
 }
 
@@ -211,21 +383,55 @@ mod tests {
     fn requests_and_answers_round_trip() {
         block_on(async {
             let id = blake3::hash(b"x");
-            for request in [Request::Have(id), Request::Get(id, vec![0..3, 7..9])] {
+            let receipt = DeliveryReceipt {
+                genesis_hash: [1; 32],
+                epoch: 7,
+                node: enreach_primitives::NodeId([2; 32]),
+                client: enreach_primitives::ClientKey([3; 32]),
+                content: enreach_primitives::ContentId([4; 32]),
+                session: enreach_primitives::SessionId([5; 16]),
+                cumulative_bytes: 4 << 20,
+                signature: [6; 64],
+            };
+            for request in [
+                Request::Have(id),
+                Request::Get(id, vec![0..3, 7..9]),
+                Request::Receipt(Box::new(receipt)),
+            ] {
                 let mut buf = Vec::new();
                 request.write(&mut buf).await.unwrap();
                 assert_eq!(Request::read(&mut &buf[..]).await.unwrap(), request);
             }
             let mut present = Bitfield::new(group_count(100_000));
             present.set(3);
-            let answer = HaveAnswer {
-                size: 100_000,
-                name: Some("model.bin".into()),
-                present,
+            let terms = ReceiptTerms {
+                genesis_hash: [9; 32],
+                epoch: 12,
             };
-            let mut buf = Vec::new();
-            write_have(&mut buf, Some(&answer)).await.unwrap();
-            assert_eq!(read_have(&mut &buf[..]).await.unwrap(), Some(answer));
+            for terms in [None, Some(terms)] {
+                let answer = HaveAnswer {
+                    size: 100_000,
+                    name: Some("model.bin".into()),
+                    present: present.clone(),
+                    terms,
+                };
+                let mut buf = Vec::new();
+                write_have(&mut buf, Some(&answer)).await.unwrap();
+                assert_eq!(read_have(&mut &buf[..]).await.unwrap(), Some(answer));
+            }
+            let answers = [ReceiptAnswer::Accepted, ReceiptAnswer::Stale(terms)]
+                .into_iter()
+                .chain(Refusal::ALL.map(ReceiptAnswer::Refused));
+            for answer in answers {
+                let mut buf = Vec::new();
+                write_receipt_answer(&mut buf, answer).await.unwrap();
+                assert_eq!(read_receipt_answer(&mut &buf[..]).await.unwrap(), answer);
+            }
+            for status in [GetStatus::Ok, GetStatus::Missing, GetStatus::Unpaid] {
+                let mut buf = Vec::new();
+                write_get_status(&mut buf, status).await.unwrap();
+                assert_eq!(read_get_status(&mut &buf[..]).await.unwrap(), status);
+            }
             let mut buf = Vec::new();
             write_have(&mut buf, None).await.unwrap();
             assert_eq!(read_have(&mut &buf[..]).await.unwrap(), None);

@@ -225,6 +225,19 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         self.release(undelivered);
     }
 
+    /// `peer` declined `batch` for now (it waits for receipts): its groups go back to the pool, and its rate
+    /// estimate stays as it was.
+    pub fn batch_deferred(&mut self, peer: &P, batch: u64) {
+        let undelivered = self
+            .providers
+            .get_mut(peer)
+            .and_then(|p| p.batches.remove(&batch))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        self.release(undelivered);
+    }
+
     /// `peer` sent data that failed verification (or broke the protocol): it is banned for this download and
     /// its groups go back to the pool.
     pub fn ban(&mut self, peer: &P) {

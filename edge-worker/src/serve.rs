@@ -14,9 +14,10 @@ use tracing::debug;
 
 use crate::{
     chunked::{pump_out, ChunkWriter},
+    collector::Collector,
     metrics::Metrics,
-    protocol::{self, HaveAnswer, Request},
-    store::ContentStore,
+    protocol::{self, GetStatus, HaveAnswer, ReceiptAnswer, Refusal, Request},
+    store::{ContentStore, GROUP_BYTES},
 };
 
 /// A token bucket shared by all of a provider's transfers: caps what it sends in total per second.
@@ -59,6 +60,9 @@ pub struct ServeOptions {
     pub rate_limit: Option<Arc<RateLimiter>>,
     /// Test hook: flips bytes in what is sent, to prove downloaders detect and ban such providers.
     pub corrupt: bool,
+    /// Collects delivery receipts and refuses downloaders that stop signing them (an edge paid through
+    /// GPoW); `None` serves for free.
+    pub collector: Option<Arc<Collector>>,
 }
 
 /// Serves every incoming PeerDTS substream until the node stops.
@@ -91,6 +95,7 @@ async fn handle(
                 size: blob.size(),
                 name: blob.name().map(String::from),
                 present: blob.present(),
+                terms: options.collector.as_ref().and_then(|c| c.terms()),
             });
             protocol::write_have(&mut stream, answer.as_ref()).await?;
             stream.close().await
@@ -104,8 +109,21 @@ async fn handle(
                     .flat_map(|r| r.clone())
                     .all(|g| present.get(g))
             });
-            protocol::write_get_status(&mut stream, held).await?;
-            let Some(blob) = blob.filter(|_| held) else {
+            let status = match (&blob, &options.collector) {
+                (Some(blob), Some(collector)) if held => {
+                    let groups: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+                    let bytes = (groups * GROUP_BYTES).min(blob.size());
+                    if collector.may_send(&peer, bytes) {
+                        GetStatus::Ok
+                    } else {
+                        GetStatus::Unpaid
+                    }
+                }
+                _ if held => GetStatus::Ok,
+                _ => GetStatus::Missing,
+            };
+            protocol::write_get_status(&mut stream, status).await?;
+            let Some(blob) = blob.filter(|_| status == GetStatus::Ok) else {
                 return stream.close().await;
             };
             let (writer, chunks) = ChunkWriter::channel();
@@ -121,6 +139,14 @@ async fn handle(
             drop(guard);
             encoded.map_err(io::Error::other)??;
             let mut stream = sent?;
+            stream.close().await
+        }
+        Request::Receipt(receipt) => {
+            let answer = match &options.collector {
+                Some(collector) => collector.accept(peer, *receipt).await,
+                None => ReceiptAnswer::Refused(Refusal::NotCollecting),
+            };
+            protocol::write_receipt_answer(&mut stream, answer).await?;
             stream.close().await
         }
     }

@@ -1,7 +1,8 @@
 //! The downloader side of PeerDTS: finds providers, learns what each holds, and fetches chunk groups from all
 //! of them at once as the [`Scheduler`] assigns them, verifying every group before it is stored. A provider
 //! that sends a group that fails verification is banned for the download; its groups are fetched elsewhere.
-//! Groups already verified on disk (an earlier, interrupted run) are never fetched again.
+//! Groups already verified on disk (an earlier, interrupted run) are never fetched again. With a client key,
+//! the downloader signs delivery receipts to every provider that asks for them ([`crate::signing`]).
 
 use std::{
     collections::{BTreeMap, HashSet},
@@ -14,14 +15,16 @@ use std::{
 use futures::{AsyncWriteExt, StreamExt};
 use libp2p::PeerId;
 use serde::Serialize;
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::{
     chunked::{pump_in, ChunkReader},
     metrics::Metrics,
     network::Network,
-    protocol::{self, HaveAnswer, Request, PROTOCOL},
+    protocol::{self, GetStatus, HaveAnswer, Request, PROTOCOL},
     schedule::Scheduler,
+    signing::{ClientSigner, ProviderReceipts, RECEIPT_INTERVAL},
     store::{
         group_count, Blob, ContentHash, ContentStore, Durability, StoreError, GROUP_BYTES,
         PERSIST_INTERVAL, SYNC_INTERVAL,
@@ -37,6 +40,11 @@ pub enum FetchError {
     /// Providers disagree with the content id or all were banned before it completed.
     #[error("every provider failed or was banned; {0} of {1} groups verified")]
     Incomplete(u64, u64),
+    /// Providers stopped serving because this download signs no delivery receipts.
+    #[error(
+        "providers require delivery receipts: fetch with a client key a dApp authorized ({0} of {1} groups verified)"
+    )]
+    ReceiptsRequired(u64, u64),
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -57,6 +65,10 @@ pub struct FetchReport {
     pub banned: Vec<String>,
     /// Seconds from the first chunk request to the last verified group (provider discovery excluded).
     pub seconds: f64,
+    /// Bytes covered by receipts each paid provider accepted.
+    pub receipted_by_peer: BTreeMap<String, u64>,
+    /// Providers that stopped serving because receipts were owed.
+    pub unpaid: Vec<String>,
 }
 
 impl FetchReport {
@@ -82,12 +94,21 @@ struct Shared {
     report: FetchReport,
 }
 
-/// Fetches `id` into `store` from every provider it can find (and `hints`, peers dialed beforehand).
+/// How often a receipt task looks at what its provider delivered.
+const RECEIPT_POLL: Duration = Duration::from_millis(20);
+
+/// How long a worker waits for its receipts to catch up when a provider answers `UNPAID`, in all, before it
+/// gives the provider up.
+const UNPAID_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Fetches `id` into `store` from every provider it can find (and `hints`, peers dialed beforehand), signing
+/// receipts with `signer` for the providers that collect them.
 pub async fn fetch(
     network: &Network,
     store: Arc<ContentStore>,
     id: ContentHash,
     metrics: Arc<Metrics>,
+    signer: Option<Arc<ClientSigner>>,
     progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<FetchReport, FetchError> {
     let control = network.control();
@@ -172,6 +193,23 @@ pub async fn fetch(
         })
     };
     let began = Instant::now();
+    let (finished, finished_rx) = watch::channel(false);
+    let mut receipt_tasks = Vec::new();
+    let mut start_receipts = |peer: PeerId, answer: &HaveAnswer| {
+        let (Some(signer), Some(terms)) = (&signer, answer.terms) else {
+            return;
+        };
+        match ProviderReceipts::new(peer, id, terms) {
+            Ok(receipts) => receipt_tasks.push(tokio::spawn(settle_receipts(
+                control.clone(),
+                receipts,
+                signer.clone(),
+                shared.clone(),
+                finished_rx.clone(),
+            ))),
+            Err(e) => warn!(%peer, %e, "cannot sign receipts for this provider"),
+        }
+    };
     let mut workers = futures::stream::FuturesUnordered::new();
     let mut started: HashSet<PeerId> = HashSet::new();
     let spawn_workers = |peer: PeerId, workers: &mut futures::stream::FuturesUnordered<_>| {
@@ -186,8 +224,9 @@ pub async fn fetch(
             )));
         }
     };
-    for (peer, _) in answers {
+    for (peer, answer) in answers {
         started.insert(peer);
+        start_receipts(peer, &answer);
         spawn_workers(peer, &mut workers);
     }
     // Providers that show up later join the download.
@@ -209,6 +248,7 @@ pub async fn fetch(
                     if started.insert(peer) {
                         if let Ok(Some(answer)) = have(&control, peer, id).await {
                             if answer.size == size {
+                                start_receipts(peer, &answer);
                                 lock(&shared).scheduler.update_provider(peer, answer.present);
                                 spawn_workers(peer, &mut workers);
                             }
@@ -220,6 +260,16 @@ pub async fn fetch(
     }
     ticker.abort();
     recorder.abort();
+    // Final receipts for what arrived since the last ones.
+    let _ = finished.send(true);
+    for task in receipt_tasks {
+        if let Ok((peer, acknowledged)) = task.await {
+            lock(&shared)
+                .report
+                .receipted_by_peer
+                .insert(peer.to_string(), acknowledged);
+        }
+    }
     let (report, complete, done) = {
         let mut s = lock(&shared);
         s.report.seconds = began.elapsed().as_secs_f64();
@@ -233,6 +283,9 @@ pub async fn fetch(
     tokio::task::spawn_blocking(move || blob.persist(Durability::Synced))
         .await
         .map_err(|e| StoreError::Io(io::Error::other(e)))??;
+    if !complete && !report.unpaid.is_empty() {
+        return Err(FetchError::ReceiptsRequired(done, group_count(size)));
+    }
     if !complete {
         return Err(FetchError::Incomplete(done, group_count(size)));
     }
@@ -244,8 +297,42 @@ fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Asks `peer` which groups of `id` it holds.
-async fn have(
+/// Signs receipts to one provider as its verified bytes grow, at least every [`RECEIPT_INTERVAL`], and once
+/// more when the download ends; returns the provider and the bytes its accepted receipts cover.
+async fn settle_receipts(
+    control: libp2p_stream::Control,
+    mut receipts: ProviderReceipts,
+    signer: Arc<ClientSigner>,
+    shared: Arc<Mutex<Shared>>,
+    mut finished: watch::Receiver<bool>,
+) -> (PeerId, u64) {
+    let peer = receipts.peer();
+    let label = peer.to_string();
+    loop {
+        let last = tokio::select! {
+            _ = tokio::time::sleep(RECEIPT_POLL) => false,
+            _ = finished.changed() => true,
+        };
+        let received = lock(&shared)
+            .report
+            .bytes_by_peer
+            .get(&label)
+            .copied()
+            .unwrap_or(0);
+        if last || received.saturating_sub(receipts.acknowledged()) >= RECEIPT_INTERVAL {
+            if let Err(e) = receipts.settle(&control, &signer, received).await {
+                warn!(%peer, %e, "no more receipts for this provider");
+                return (peer, receipts.acknowledged());
+            }
+        }
+        if last {
+            return (peer, receipts.acknowledged());
+        }
+    }
+}
+
+/// Asks `peer` which groups of `id` it holds (keepers use it as a liveness probe).
+pub async fn have(
     control: &libp2p_stream::Control,
     peer: PeerId,
     id: ContentHash,
@@ -274,6 +361,7 @@ async fn worker(
     metrics: Arc<Metrics>,
 ) {
     let mut idle_rounds = 0u32;
+    let mut unpaid_since: Option<Instant> = None;
     loop {
         let batch = {
             let mut s = lock(&shared);
@@ -298,11 +386,39 @@ async fn worker(
         };
         idle_rounds = 0;
         let started = Instant::now();
-        match get(&control, peer, &blob, ranges, &shared, &metrics).await {
+        let on_group = {
+            let (shared, label) = (shared.clone(), peer.to_string());
+            move |group, len| {
+                let mut s = lock(&shared);
+                s.scheduler.group_done(&peer, group);
+                *s.report.bytes_by_peer.entry(label.clone()).or_default() += len;
+            }
+        };
+        match get_groups(&control, peer, &blob, ranges, &metrics, on_group).await {
             Ok(bytes) => {
+                unpaid_since = None;
                 lock(&shared)
                     .scheduler
                     .batch_finished(&peer, batch, bytes, started.elapsed())
+            }
+            Err(GetError::Unpaid) => {
+                // Receipts lag behind: give them a moment, then give the provider up.
+                let gave_up = {
+                    let mut s = lock(&shared);
+                    s.scheduler.batch_deferred(&peer, batch);
+                    let gave_up =
+                        unpaid_since.get_or_insert_with(Instant::now).elapsed() > UNPAID_PATIENCE;
+                    if gave_up {
+                        warn!("provider requires receipts this download does not sign");
+                        s.scheduler.provider_failed(&peer);
+                        s.report.unpaid.push(peer.to_string());
+                    }
+                    gave_up
+                };
+                if gave_up {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(GetError::Verification(e)) => {
                 metrics.groups_rejected.inc();
@@ -323,19 +439,30 @@ async fn worker(
     }
 }
 
-enum GetError {
+/// Why a `GET` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GetError {
+    /// The provider sent data that does not verify against the content id.
+    #[error("data failed verification: {0}")]
     Verification(String),
+    /// The provider wants receipts first.
+    #[error("the provider requires delivery receipts")]
+    Unpaid,
+    /// The provider could not be reached, does not hold the groups, or broke the protocol.
+    #[error(transparent)]
     Io(io::Error),
 }
 
-/// One `GET` of `ranges` from `peer`, decoded and verified into `blob`; returns the content bytes stored.
-async fn get(
+/// One `GET` of `ranges` from `peer`, decoded and verified into `blob`; calls `on_group(group, bytes)` for
+/// every group as it verifies and returns the content bytes stored. Keepers use it to sample a node's
+/// storage.
+pub async fn get_groups(
     control: &libp2p_stream::Control,
     peer: PeerId,
     blob: &Arc<Blob>,
     ranges: Vec<Range<u64>>,
-    shared: &Arc<Mutex<Shared>>,
     metrics: &Arc<Metrics>,
+    mut on_group: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<u64, GetError> {
     let mut control = control.clone();
     let mut stream = control
@@ -346,31 +473,32 @@ async fn get(
         .write(&mut stream)
         .await
         .map_err(GetError::Io)?;
-    if !protocol::read_get_status(&mut stream)
+    match protocol::read_get_status(&mut stream)
         .await
         .map_err(GetError::Io)?
     {
-        return Err(GetError::Io(io::Error::other(
-            "provider no longer holds the groups",
-        )));
+        GetStatus::Ok => {}
+        GetStatus::Missing => {
+            return Err(GetError::Io(io::Error::other(
+                "provider no longer holds the groups",
+            )))
+        }
+        GetStatus::Unpaid => return Err(GetError::Unpaid),
     }
     // The stream is read on the runtime in large chunks and handed to the blocking decoder through a channel:
     // one thread wake-up per chunk rather than per transport frame.
     let (chunks, reader) = ChunkReader::channel();
     let pump = pump_in(stream, chunks);
-    let (blob, shared, metrics) = (blob.clone(), shared.clone(), metrics.clone());
+    let (blob, metrics) = (blob.clone(), metrics.clone());
     let _active = metrics.transfer_started();
     let decode = tokio::task::spawn_blocking(move || {
         let received = metrics.bytes_in(&peer);
-        let label = peer.to_string();
         let mut bytes = 0u64;
         let result = blob.decode(&ranges, reader, |group, len| {
             bytes += len;
             received.inc_by(len);
             metrics.groups_verified.inc();
-            let mut s = lock(&shared);
-            s.scheduler.group_done(&peer, group);
-            *s.report.bytes_by_peer.entry(label.clone()).or_default() += len;
+            on_group(group, len);
         });
         match result {
             Ok(()) => Ok(bytes),

@@ -28,6 +28,10 @@ pub const MAX_CHUNK_PROOF_DEPTH: u32 = 44;
 /// Sibling chaining values from the root down to the challenged chunk.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct ChunkProof {
     /// One sibling per level, root level first.
     pub siblings: Vec<Hash32>,

@@ -33,6 +33,10 @@ impl hash_db::Hasher for Blake3Hasher {
 /// The path from one receipt to the root.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct ReceiptProof {
     /// Position of the receipt among the leaves.
     pub leaf_index: u32,

@@ -29,6 +29,10 @@ pub const RECEIPT_SIGNING_CONTEXT: &[u8] = b"enreach/delivery-receipt/v1";
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct ClientKey(pub [u8; 32]);
 
 /// Content identifier: the BLAKE3 (bao) root of the content's bytes, so any chunk can be verified against it.
@@ -48,6 +52,10 @@ pub struct ClientKey(pub [u8; 32]);
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct ContentId(pub Hash32);
 
 /// A delivery session between one client and one node, chosen at random by the client.
@@ -67,6 +75,10 @@ pub struct ContentId(pub Hash32);
     TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct SessionId(pub [u8; 16]);
 
 /// A signed receipt. Everything but the signature is what the client signs (see
@@ -75,6 +87,10 @@ pub struct SessionId(pub [u8; 16]);
     Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct DeliveryReceipt {
     /// Genesis hash of the chain the receipt is for: no replay across networks.
     pub genesis_hash: Hash32,

@@ -13,6 +13,10 @@ use crate::{EpochIndex, Hash32, NodeId};
     Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct WorkReport {
     /// The reporting node.
     pub node: NodeId,
@@ -42,6 +46,10 @@ impl WorkReport {
     Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
 pub struct KeeperObservation {
     /// The observed node.
     pub node: NodeId,

@@ -54,9 +54,11 @@ fn ed25519_twin(keyring: Sr25519Keyring) -> Ed25519Keyring {
     }
 }
 
-/// A genesis with the given validators, endowed accounts and sudo key.
+/// A genesis with the given validators, keepers (every validator is one; more may watch edge nodes without
+/// validating), endowed accounts and sudo key.
 fn testnet_genesis(
     validators: Vec<Sr25519Keyring>,
+    keepers: Vec<Sr25519Keyring>,
     endowed: Vec<AccountId>,
     root: AccountId,
 ) -> Value {
@@ -75,7 +77,7 @@ fn testnet_genesis(
                 .collect::<Vec<_>>(),
         },
         gpos: GposConfig {
-            keepers: validators
+            keepers: keepers
                 .iter()
                 .map(|v| (
                     v.to_account_id(),
@@ -100,14 +102,14 @@ fn genesis_region() -> Region {
     }
 }
 
-/// GPoW parameters for development networks: 2-minute epochs so a whole report-challenge-answer cycle fits
-/// in a test. A production network uses 600-block (1 hour) epochs.
+/// GPoW parameters for development networks: 1-minute epochs so a whole report-challenge-answer-settle cycle
+/// fits in a test. A production network uses 600-block (1 hour) epochs.
 pub fn dev_gpow_params() -> pallet_gpow::GpowParams<BlockNumber> {
     pallet_gpow::GpowParams {
-        epoch_length: 20,
-        submission_window: 10,
+        epoch_length: 10,
+        submission_window: 5,
         challenge_delay: 1,
-        answer_window: 5,
+        answer_window: 4,
         sample_size: 32,
         keepers_per_node: 3,
         min_sampled_bytes_percent: 80,
@@ -123,24 +125,32 @@ fn dev_accounts() -> Vec<AccountId> {
         .collect()
 }
 
-/// Alice validates alone.
+/// Alice validates alone; Alice, Bob and Charlie are keepers, so every edge node has the three keepers that
+/// GPoW assigns per node.
 pub fn development_config_genesis() -> Value {
     testnet_genesis(
         vec![Sr25519Keyring::Alice],
+        vec![
+            Sr25519Keyring::Alice,
+            Sr25519Keyring::Bob,
+            Sr25519Keyring::Charlie,
+        ],
         dev_accounts(),
         Sr25519Keyring::Alice.to_account_id(),
     )
 }
 
-/// Alice, Bob, Charlie and Dave validate.
+/// Alice, Bob, Charlie and Dave validate and keep.
 pub fn local_config_genesis() -> Value {
+    let validators = vec![
+        Sr25519Keyring::Alice,
+        Sr25519Keyring::Bob,
+        Sr25519Keyring::Charlie,
+        Sr25519Keyring::Dave,
+    ];
     testnet_genesis(
-        vec![
-            Sr25519Keyring::Alice,
-            Sr25519Keyring::Bob,
-            Sr25519Keyring::Charlie,
-            Sr25519Keyring::Dave,
-        ],
+        validators.clone(),
+        validators,
         dev_accounts(),
         Sr25519Keyring::Alice.to_account_id(),
     )

@@ -61,7 +61,18 @@ impl Worker {
 
     /// The first event named `name`, waiting up to `timeout`.
     pub fn event(&mut self, name: &str, timeout: Duration) -> Value {
-        if let Some(e) = self.seen.iter().find(|e| e["event"] == name) {
+        self.event_matching(name, |_| true, timeout)
+    }
+
+    /// The first event named `name` for which `wanted` holds, waiting up to `timeout`.
+    pub fn event_matching(
+        &mut self,
+        name: &str,
+        wanted: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Value {
+        let matches = |e: &Value| e["event"] == name && wanted(e);
+        if let Some(e) = self.seen.iter().find(|e| matches(e)) {
             return e.clone();
         }
         let deadline = std::time::Instant::now() + timeout;
@@ -70,11 +81,14 @@ impl Worker {
             match self.events.recv_timeout(left) {
                 Ok(e) => {
                     self.seen.push(e.clone());
-                    if e["event"] == name {
+                    if matches(&e) {
                         return e;
                     }
                 }
-                Err(_) => panic!("no `{name}` event within {timeout:?}; saw {:?}", self.seen),
+                Err(_) => panic!(
+                    "no matching `{name}` event within {timeout:?}; saw {:?}",
+                    self.seen
+                ),
             }
         }
     }

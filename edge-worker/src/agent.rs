@@ -1,0 +1,255 @@
+//! The edge's GPoW duties, driven by the chain's epochs: when an epoch ends it reports the receipts collected
+//! in it (Merkle root, count, bytes), answers the challenge the chain then draws with the sampled receipts and
+//! their Merkle paths, and proves it stores its pinned content when the chain asks for a random chunk of it.
+//!
+//! Every step is idempotent and driven by what the chain says now, not by what this process remembers: after
+//! a crash or restart the agent reports the epoch it had not reported (the receipts are in the ledger),
+//! answers a challenge still open, and takes the chain's "already done" errors as done.
+
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+
+use enreach_primitives::{content::chunk_proof, merkle::receipt_proof, EpochIndex, NodeId};
+use subxt_signer::sr25519::Keypair;
+use tracing::{info, warn};
+
+use crate::{
+    chain::{Chain, ChainError, Wait},
+    collector::Collector,
+    receipts::Ledger,
+    store::{parse_content_id, ContentStore},
+};
+
+/// How often the agent looks at the chain: well within a block, so a challenge is answered the block after
+/// it is drawn.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Epochs of receipts kept in the ledger after their epoch ended (their challenges are over by then).
+const KEEP_EPOCHS: EpochIndex = 3;
+
+/// Why a duty failed this time (it is retried on the next poll).
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The chain could not be reached or refused the transaction.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::receipts::LedgerError),
+    /// The challenged content is not (fully) in the store.
+    #[error("cannot prove storage of {0}: not fully stored here")]
+    NotStored(String),
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The edge's duties and what it already did.
+pub struct Agent {
+    chain: Chain,
+    operator: Keypair,
+    node: NodeId,
+    ledger: Arc<Ledger>,
+    collector: Arc<Collector>,
+    store: Arc<ContentStore>,
+    reported: BTreeSet<EpochIndex>,
+    answered: BTreeSet<EpochIndex>,
+    proven: BTreeSet<EpochIndex>,
+}
+
+/// Prints one event line for operators' tooling and the tests.
+fn event(value: serde_json::Value) {
+    println!("{value}");
+}
+
+impl Agent {
+    /// The duties of `node`, operated by `operator`.
+    pub fn new(
+        chain: Chain,
+        operator: Keypair,
+        node: NodeId,
+        ledger: Arc<Ledger>,
+        collector: Arc<Collector>,
+        store: Arc<ContentStore>,
+    ) -> Self {
+        Self {
+            chain,
+            operator,
+            node,
+            ledger,
+            collector,
+            store,
+            reported: BTreeSet::new(),
+            answered: BTreeSet::new(),
+            proven: BTreeSet::new(),
+        }
+    }
+
+    /// Runs the duties until the process ends.
+    pub async fn run(mut self) {
+        loop {
+            if let Err(e) = self.step().await {
+                warn!(%e, "GPoW duty failed; retrying");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// One look at the chain: follow the epoch, then report, answer and prove what is due.
+    pub async fn step(&mut self) -> Result<(), AgentError> {
+        let Some(epoch) = self.chain.current_epoch().await? else {
+            return Ok(());
+        };
+        self.collector.set_epoch(epoch.index);
+        if let Some(previous) = epoch.index.checked_sub(1) {
+            self.report(previous).await?;
+        }
+        self.answer_challenge().await?;
+        self.prove_storage(epoch.index).await?;
+        if let Some(old) = epoch.index.checked_sub(KEEP_EPOCHS) {
+            self.ledger.prune_before(old)?;
+            for done in [&mut self.reported, &mut self.answered, &mut self.proven] {
+                done.retain(|e| *e >= old);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports `epoch` once, if this node served receipted bytes in it.
+    async fn report(&mut self, epoch: EpochIndex) -> Result<(), AgentError> {
+        if self.reported.contains(&epoch) {
+            return Ok(());
+        }
+        let Some((report, _)) = self.ledger.report(self.node, epoch)? else {
+            self.reported.insert(epoch);
+            return Ok(());
+        };
+        let submitted = self
+            .chain
+            .submit(
+                &self.operator,
+                ("Gpow", "submit_work_report", (report.clone(),)),
+                Wait::InBlock,
+            )
+            .await;
+        match submitted {
+            Ok(()) => {
+                info!(
+                    epoch,
+                    receipts = report.receipt_count,
+                    bytes = report.total_bytes,
+                    "work reported"
+                );
+                event(serde_json::json!({
+                    "event": "work_reported",
+                    "epoch": epoch,
+                    "receipts": report.receipt_count,
+                    "bytes": report.total_bytes,
+                }));
+            }
+            Err(e) if e.is_dispatch_error("DuplicateReport") => {
+                info!(epoch, "work already reported (before a restart)");
+            }
+            Err(e) if e.is_dispatch_error("OutsideSubmissionWindow") => {
+                warn!(
+                    epoch,
+                    "the submission window closed before the report landed"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.reported.insert(epoch);
+        Ok(())
+    }
+
+    /// Answers the open challenge of this node's report with the sampled receipts and their Merkle paths.
+    async fn answer_challenge(&mut self) -> Result<(), AgentError> {
+        let Some(challenge) = self.chain.open_challenge(self.node).await? else {
+            return Ok(());
+        };
+        if self.answered.contains(&challenge.epoch) {
+            return Ok(());
+        }
+        let receipts = self.ledger.receipts(challenge.epoch)?;
+        let answer: Vec<_> = challenge
+            .indices
+            .iter()
+            .filter_map(|&i| {
+                Some((
+                    receipts.get(i as usize)?.clone(),
+                    receipt_proof(&receipts, i)?,
+                ))
+            })
+            .collect();
+        let submitted = self
+            .chain
+            .submit(
+                &self.operator,
+                (
+                    "Gpow",
+                    "answer_challenge",
+                    (self.node, challenge.epoch, answer),
+                ),
+                Wait::InBlock,
+            )
+            .await;
+        match submitted {
+            Ok(()) => event(serde_json::json!({
+                "event": "challenge_answered",
+                "epoch": challenge.epoch,
+                "samples": challenge.indices.len(),
+            })),
+            Err(e) if e.is_dispatch_error("NotChallenged") => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.answered.insert(challenge.epoch);
+        Ok(())
+    }
+
+    /// Proves storage of the chunk of pinned content the chain drew for this node in `epoch`.
+    async fn prove_storage(&mut self, epoch: EpochIndex) -> Result<(), AgentError> {
+        if self.proven.contains(&epoch) {
+            return Ok(());
+        }
+        let Some(challenge) = self.chain.storage_challenge(self.node).await? else {
+            return Ok(());
+        };
+        let id = parse_content_id(&challenge.content)
+            .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
+        let blob = self
+            .store
+            .get(&id)
+            .filter(|b| b.is_complete() && b.size() == challenge.len)
+            .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
+        let chunk = challenge.chunk;
+        let proof = tokio::task::spawn_blocking(move || -> Result<_, AgentError> {
+            // The chain checks a 1 KiB-chunk BLAKE3 path, which needs the whole blob hashed again; pinned
+            // content is what the node is paid to keep, and this runs once per epoch.
+            let mut bytes = vec![0u8; blob.size() as usize];
+            blob.read_at(0, &mut bytes)?;
+            Ok(chunk_proof(&bytes, chunk))
+        })
+        .await
+        .map_err(|e| AgentError::Store(crate::store::StoreError::Io(std::io::Error::other(e))))??
+        .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
+        let (bytes, path) = proof;
+        let submitted = self
+            .chain
+            .submit(
+                &self.operator,
+                ("Gpow", "answer_storage_challenge", (self.node, bytes, path)),
+                Wait::InBlock,
+            )
+            .await;
+        match submitted {
+            Ok(()) => event(serde_json::json!({
+                "event": "storage_proven",
+                "epoch": epoch,
+                "content": challenge.content,
+            })),
+            Err(e) if e.is_dispatch_error("StorageAlreadyProven") => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.proven.insert(epoch);
+        Ok(())
+    }
+}

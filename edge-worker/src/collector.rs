@@ -1,0 +1,231 @@
+//! The edge's side of delivery receipts: it names its terms (chain and epoch) to downloaders, records the
+//! receipts they sign in the [`Ledger`] before acknowledging them, and stops serving a downloader that owes
+//! receipts for more than [`UNRECEIPTED_LIMIT`] bytes. Only receipts under client keys a paying dApp authorized
+//! are recorded: anything else could never be paid for.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+use enreach_primitives::{ClientKey, DeliveryReceipt, EpochIndex, NodeId};
+use libp2p::PeerId;
+use tracing::warn;
+
+use crate::{
+    chain::Chain,
+    protocol::{ReceiptAnswer, ReceiptTerms, Refusal},
+    receipts::{Expected, Ledger, LedgerError},
+    schedule::Scheduler,
+    signing::RECEIPT_INTERVAL,
+    store::GROUP_BYTES,
+};
+
+/// Bytes a downloader may have been sent beyond what its receipts cover before the edge refuses further
+/// requests: the batches a downloader may have in flight, two receipt intervals, and headroom for the receipt
+/// round trip on a fast link.
+pub const UNRECEIPTED_LIMIT: u64 =
+    Scheduler::<PeerId>::BATCHES_IN_FLIGHT as u64 * Scheduler::<PeerId>::MAX_BATCH * GROUP_BYTES
+        + 2 * RECEIPT_INTERVAL
+        + (16 << 20);
+
+/// How long a client key's authorization (or its absence) is trusted before the chain is asked again.
+const AUTHORIZATION_TTL: Duration = Duration::from_secs(30);
+
+/// What a downloader was sent and what its receipts cover.
+#[derive(Clone, Copy, Debug, Default)]
+struct Account {
+    sent: u64,
+    receipted: u64,
+}
+
+/// Per-downloader accounts of bytes sent against bytes receipted.
+#[derive(Debug, Default)]
+struct Accounts(HashMap<PeerId, Account>);
+
+impl Accounts {
+    /// Counts `bytes` as sent to `peer` unless it already owes receipts for more than [`UNRECEIPTED_LIMIT`].
+    fn may_send(&mut self, peer: &PeerId, bytes: u64) -> bool {
+        let account = self.0.entry(*peer).or_default();
+        if account.sent.saturating_sub(account.receipted) > UNRECEIPTED_LIMIT {
+            return false;
+        }
+        account.sent += bytes;
+        true
+    }
+
+    /// `peer`'s receipts now cover `bytes` more.
+    fn receipted(&mut self, peer: &PeerId, bytes: u64) {
+        self.0.entry(*peer).or_default().receipted += bytes;
+    }
+}
+
+/// Collects receipts for one edge node.
+pub struct Collector {
+    ledger: Arc<Ledger>,
+    chain: Chain,
+    node: NodeId,
+    /// The epoch receipts are accepted for; `None` until the chain told it. Writers wait for receipts being
+    /// recorded, so a work report built after [`Collector::set_epoch`] sees every receipt of the old epoch.
+    epoch: RwLock<Option<EpochIndex>>,
+    accounts: Mutex<Accounts>,
+    authorized: Mutex<HashMap<ClientKey, (bool, Instant)>>,
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("node", &self.node)
+            .field("terms", &self.terms())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Collector {
+    /// A collector for `node`, recording into `ledger`, checking client keys on `chain`.
+    pub fn new(ledger: Arc<Ledger>, chain: Chain, node: NodeId) -> Self {
+        Self {
+            ledger,
+            chain,
+            node,
+            epoch: RwLock::new(None),
+            accounts: Mutex::new(Accounts::default()),
+            authorized: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The epoch now being served; receipts of earlier epochs are refused as stale from here on, and what
+    /// downloaders owed in the old epoch is forgiven (its receipts can no longer be paid).
+    pub fn set_epoch(&self, epoch: EpochIndex) {
+        let mut current = self.epoch.write().unwrap_or_else(|e| e.into_inner());
+        if *current != Some(epoch) {
+            *current = Some(epoch);
+            *lock(&self.accounts) = Accounts::default();
+            lock(&self.authorized).clear();
+        }
+    }
+
+    /// The terms downloaders sign receipts under, once the epoch is known.
+    pub fn terms(&self) -> Option<ReceiptTerms> {
+        let epoch = (*self.epoch.read().unwrap_or_else(|e| e.into_inner()))?;
+        Some(ReceiptTerms {
+            genesis_hash: self.chain.genesis_hash(),
+            epoch,
+        })
+    }
+
+    /// Whether `peer` may be sent `bytes` more content; if so, they are counted as owed.
+    pub fn may_send(&self, peer: &PeerId, bytes: u64) -> bool {
+        lock(&self.accounts).may_send(peer, bytes)
+    }
+
+    /// Checks `receipt` from `peer` and, if it is good, records it durably; the answer to send back.
+    pub async fn accept(self: &Arc<Self>, peer: PeerId, receipt: DeliveryReceipt) -> ReceiptAnswer {
+        match self.authorized(receipt.client).await {
+            Ok(true) => {}
+            Ok(false) => return ReceiptAnswer::Refused(Refusal::Unauthorized),
+            Err(()) => return ReceiptAnswer::Refused(Refusal::Internal),
+        }
+        let this = self.clone();
+        let recorded = tokio::task::spawn_blocking(move || this.record(&receipt)).await;
+        match recorded {
+            Ok(Ok(Ok(added))) => {
+                lock(&self.accounts).receipted(&peer, added);
+                ReceiptAnswer::Accepted
+            }
+            Ok(Ok(Err(LedgerError::BadSignature))) | Ok(Ok(Err(LedgerError::NotOurs))) => {
+                ReceiptAnswer::Refused(Refusal::Invalid)
+            }
+            Ok(Ok(Err(LedgerError::NotNewer))) => ReceiptAnswer::Refused(Refusal::NotNewer),
+            Ok(Ok(Err(e @ LedgerError::Database(_)))) => {
+                warn!(%e, "cannot record a receipt");
+                ReceiptAnswer::Refused(Refusal::Internal)
+            }
+            Ok(Err(terms)) => match terms {
+                Some(terms) => ReceiptAnswer::Stale(terms),
+                None => ReceiptAnswer::Refused(Refusal::NotCollecting),
+            },
+            Err(e) => {
+                warn!(%e, "recording a receipt panicked");
+                ReceiptAnswer::Refused(Refusal::Internal)
+            }
+        }
+    }
+
+    /// Records `receipt` if it is for the epoch being served (holding the epoch so it cannot end meanwhile);
+    /// otherwise returns the current terms.
+    fn record(
+        &self,
+        receipt: &DeliveryReceipt,
+    ) -> Result<Result<u64, LedgerError>, Option<ReceiptTerms>> {
+        let epoch = self.epoch.read().unwrap_or_else(|e| e.into_inner());
+        match *epoch {
+            Some(current) if current == receipt.epoch => Ok(self.ledger.record(
+                receipt,
+                Expected {
+                    genesis_hash: self.chain.genesis_hash(),
+                    node: self.node,
+                    epoch: current,
+                },
+            )),
+            Some(current) => Err(Some(ReceiptTerms {
+                genesis_hash: self.chain.genesis_hash(),
+                epoch: current,
+            })),
+            None => Err(None),
+        }
+    }
+
+    /// Whether a paying dApp authorized `client`, from a cache refreshed every [`AUTHORIZATION_TTL`].
+    async fn authorized(&self, client: ClientKey) -> Result<bool, ()> {
+        if let Some((known, at)) = lock(&self.authorized).get(&client) {
+            if at.elapsed() < AUTHORIZATION_TTL {
+                return Ok(*known);
+            }
+        }
+        match self.chain.client_owner(client).await {
+            Ok(owner) => {
+                let known = owner.is_some();
+                lock(&self.authorized).insert(client, (known, Instant::now()));
+                Ok(known)
+            }
+            Err(e) => {
+                warn!(%e, "cannot check a client key on chain");
+                Err(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_downloader_is_served_until_it_owes_receipts_for_more_than_the_limit() {
+        let (payer, freeloader) = (PeerId::random(), PeerId::random());
+        let mut accounts = Accounts::default();
+        let batch = 16 << 20;
+        let mut sent = 0;
+        while accounts.may_send(&freeloader, batch) {
+            sent += batch;
+            assert!(
+                sent <= UNRECEIPTED_LIMIT + batch,
+                "served {sent} bytes unreceipted"
+            );
+        }
+        assert!(sent > UNRECEIPTED_LIMIT);
+        // A downloader whose receipts keep up is served without end, and one who catches up is served again.
+        for _ in 0..100 {
+            assert!(accounts.may_send(&payer, batch));
+            accounts.receipted(&payer, batch);
+        }
+        accounts.receipted(&freeloader, sent);
+        assert!(accounts.may_send(&freeloader, batch));
+    }
+}

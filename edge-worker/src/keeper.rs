@@ -1,0 +1,330 @@
+//! The keeper role: each epoch it reads which edge nodes the chain assigned to it, probes them over PeerDTS
+//! (a `HAVE` round trip for liveness and latency, a random 16 KiB group of pinned content for storage, one
+//! larger range for bandwidth, every group verified against the content id) and, when the epoch ends,
+//! submits one observation per node inside the submission window. A node's score is the median over its
+//! keepers, so an honest keeper needs only to measure; one that lies is outvoted and recorded.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use enreach_primitives::{EpochIndex, KeeperObservation, NodeId};
+use futures::future::join_all;
+use libp2p::{Multiaddr, PeerId};
+use rand::{seq::SliceRandom, Rng};
+use subxt_signer::sr25519::Keypair;
+use tokio::time::{timeout, Instant};
+use tracing::{info, warn};
+
+use crate::{
+    chain::{Chain, ChainError, PinRecord, Wait},
+    keys::node_id_of,
+    metrics::Metrics,
+    network::{peer_of, Network},
+    store::{group_count, ContentStore},
+    transfer::{get_groups, have},
+};
+
+/// Time between two probes of the same node.
+const PROBE_EVERY: Duration = Duration::from_secs(5);
+
+/// How long a probe waits for the node.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Groups fetched for the bandwidth sample (1 MiB).
+const BANDWIDTH_SAMPLE_GROUPS: u64 = 64;
+
+/// What a keeper measured of one node in one epoch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    probes_sent: u16,
+    probes_answered: u16,
+    rtts_ms: Vec<u32>,
+    storage_sent: u16,
+    storage_passed: u16,
+    bandwidth_mbps: Option<u32>,
+}
+
+impl Tally {
+    /// The observation to submit for `node` in `epoch`.
+    pub fn observation(&self, node: NodeId, epoch: EpochIndex) -> KeeperObservation {
+        let mut rtts = self.rtts_ms.clone();
+        rtts.sort_unstable();
+        KeeperObservation {
+            node,
+            epoch,
+            probes_answered: self.probes_answered,
+            probes_sent: self.probes_sent,
+            median_rtt_ms: rtts
+                .get(rtts.len().saturating_sub(1) / 2)
+                .copied()
+                .unwrap_or(0),
+            storage_passed: self.storage_passed,
+            storage_sent: self.storage_sent,
+            bandwidth_mbps: self.bandwidth_mbps.unwrap_or(0),
+        }
+    }
+}
+
+/// A node this keeper watches this epoch.
+struct Watched {
+    peer: PeerId,
+    addresses: Vec<Multiaddr>,
+    pins: Vec<PinRecord>,
+    tally: Tally,
+    next_probe: Instant,
+}
+
+/// The keeper.
+pub struct Keeper {
+    chain: Chain,
+    account: Keypair,
+    network: Network,
+    samples: Arc<ContentStore>,
+    metrics: Arc<Metrics>,
+    epoch: Option<EpochIndex>,
+    watched: HashMap<NodeId, Watched>,
+}
+
+/// Prints one event line for operators' tooling and the tests.
+fn event(value: serde_json::Value) {
+    println!("{value}");
+}
+
+impl Keeper {
+    /// A keeper signing with `account`, probing through `network`, keeping sampled groups in `samples`.
+    pub fn new(
+        chain: Chain,
+        account: Keypair,
+        network: Network,
+        samples: Arc<ContentStore>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            chain,
+            account,
+            network,
+            samples,
+            metrics,
+            epoch: None,
+            watched: HashMap::new(),
+        }
+    }
+
+    /// Keeps watching until the process ends.
+    pub async fn run(mut self) {
+        loop {
+            if let Err(e) = self.step().await {
+                warn!(%e, "keeper step failed; retrying");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn step(&mut self) -> Result<(), ChainError> {
+        let Some(epoch) = self.chain.current_epoch().await? else {
+            return Ok(());
+        };
+        if self.epoch != Some(epoch.index) {
+            if let Some(ended) = self.epoch.filter(|e| e + 1 == epoch.index) {
+                self.submit(ended).await;
+            }
+            self.watched = self.assignment(epoch.index).await?;
+            self.epoch = Some(epoch.index);
+            event(serde_json::json!({
+                "event": "keeper_assigned",
+                "epoch": epoch.index,
+                "nodes": self.watched.keys().map(|n| hex::encode(n.0)).collect::<Vec<_>>(),
+            }));
+        }
+        let now = Instant::now();
+        let due: Vec<NodeId> = self
+            .watched
+            .iter()
+            .filter(|(_, w)| w.next_probe <= now)
+            .map(|(n, _)| *n)
+            .collect();
+        for node in due {
+            if let Some(mut watched) = self.watched.remove(&node) {
+                self.probe(&mut watched).await;
+                watched.next_probe = Instant::now() + PROBE_EVERY;
+                self.watched.insert(node, watched);
+            }
+        }
+        Ok(())
+    }
+
+    /// The active nodes the chain assigned to this keeper in `epoch`, with where to reach them.
+    async fn assignment(&self, epoch: EpochIndex) -> Result<HashMap<NodeId, Watched>, ChainError> {
+        let me = self.account.public_key().to_account_id().to_string();
+        let mut watched = HashMap::new();
+        for (node, record) in self.chain.nodes().await? {
+            if !self.chain.is_active(node).await?
+                || !self.chain.keepers(epoch, node).await?.contains(&me)
+            {
+                continue;
+            }
+            let addresses: Vec<Multiaddr> = record
+                .endpoints
+                .iter()
+                .filter_map(|e| std::str::from_utf8(e).ok()?.parse().ok())
+                .collect();
+            let Some(peer) = addresses.iter().find_map(peer_of) else {
+                warn!(node = %hex::encode(node.0), "assigned node names no reachable peer id");
+                continue;
+            };
+            if node_id_of(&peer) != Some(node) {
+                warn!(node = %hex::encode(node.0), "assigned node's endpoints name another peer");
+                continue;
+            }
+            watched.insert(
+                node,
+                Watched {
+                    peer,
+                    addresses,
+                    pins: self.chain.pins(node).await?,
+                    tally: Tally::default(),
+                    next_probe: Instant::now(),
+                },
+            );
+        }
+        Ok(watched)
+    }
+
+    /// One round of probes of a node: liveness and latency, a storage sample, and (once an epoch) bandwidth.
+    async fn probe(&self, watched: &mut Watched) {
+        if !self.network.connected().await.contains(&watched.peer) {
+            for address in &watched.addresses {
+                self.network.dial(address.clone()).await;
+            }
+        }
+        let control = self.network.control();
+        let tally = &mut watched.tally;
+        tally.probes_sent = tally.probes_sent.saturating_add(1);
+        let began = Instant::now();
+        let unknown = blake3::hash(&rand::thread_rng().gen::<[u8; 32]>());
+        if !matches!(
+            timeout(PROBE_TIMEOUT, have(&control, watched.peer, unknown)).await,
+            Ok(Ok(_))
+        ) {
+            return;
+        }
+        tally.probes_answered = tally.probes_answered.saturating_add(1);
+        tally
+            .rtts_ms
+            .push(began.elapsed().as_millis().min(u32::MAX as u128) as u32);
+        let Some(pin) = watched.pins.choose(&mut rand::thread_rng()).copied() else {
+            return;
+        };
+        let groups = group_count(pin.len);
+        let (first, count) = if tally.bandwidth_mbps.is_none() {
+            (0, groups.min(BANDWIDTH_SAMPLE_GROUPS))
+        } else {
+            (rand::thread_rng().gen_range(0..groups), 1)
+        };
+        tally.storage_sent = tally.storage_sent.saturating_add(1);
+        let id = blake3::Hash::from_bytes(pin.content);
+        let Ok(blob) = self.samples.create(id, pin.len, None) else {
+            return;
+        };
+        let began = Instant::now();
+        let sample = std::iter::once(first..first + count).collect();
+        let fetched = timeout(
+            PROBE_TIMEOUT,
+            get_groups(
+                &control,
+                watched.peer,
+                &blob,
+                sample,
+                &self.metrics,
+                |_, _| {},
+            ),
+        )
+        .await;
+        if let Ok(Ok(bytes)) = fetched {
+            tally.storage_passed = tally.storage_passed.saturating_add(1);
+            if count > 1 {
+                let seconds = began.elapsed().as_secs_f64().max(1e-6);
+                tally.bandwidth_mbps = Some((bytes as f64 * 8.0 / seconds / 1e6) as u32);
+            }
+        }
+    }
+
+    /// Submits this keeper's observations of `epoch`, all at once (each waits for its block in parallel).
+    async fn submit(&mut self, epoch: EpochIndex) {
+        let observations: Vec<KeeperObservation> = self
+            .watched
+            .iter()
+            .map(|(node, w)| w.tally.observation(*node, epoch))
+            .collect();
+        let submissions = observations.iter().map(|observation| {
+            self.chain.submit(
+                &self.account,
+                ("Gpow", "submit_observation", (observation.clone(),)),
+                Wait::InBlock,
+            )
+        });
+        for (observation, result) in observations.iter().zip(join_all(submissions).await) {
+            let node = hex::encode(observation.node.0);
+            match result {
+                Ok(()) => {
+                    info!(%node, epoch, "observation submitted");
+                    event(serde_json::json!({
+                        "event": "observed",
+                        "epoch": epoch,
+                        "node": node,
+                        "probes_answered": observation.probes_answered,
+                        "probes_sent": observation.probes_sent,
+                        "storage_passed": observation.storage_passed,
+                        "bandwidth_mbps": observation.bandwidth_mbps,
+                    }));
+                }
+                Err(e) if e.is_dispatch_error("DuplicateObservation") => {}
+                Err(e) => warn!(%node, epoch, %e, "observation not submitted"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_carry_the_counts_and_the_lower_median_round_trip() {
+        let tally = Tally {
+            probes_sent: 5,
+            probes_answered: 4,
+            rtts_ms: vec![40, 10, 30, 20],
+            storage_sent: 3,
+            storage_passed: 2,
+            bandwidth_mbps: Some(80),
+        };
+        let node = NodeId([1; 32]);
+        assert_eq!(
+            tally.observation(node, 7),
+            KeeperObservation {
+                node,
+                epoch: 7,
+                probes_answered: 4,
+                probes_sent: 5,
+                median_rtt_ms: 20,
+                storage_passed: 2,
+                storage_sent: 3,
+                bandwidth_mbps: 80,
+            }
+        );
+        let dead = Tally {
+            probes_sent: 6,
+            ..Tally::default()
+        }
+        .observation(node, 7);
+        assert_eq!(
+            (
+                dead.probes_answered,
+                dead.probes_sent,
+                dead.median_rtt_ms,
+                dead.bandwidth_mbps
+            ),
+            (0, 6, 0, 0)
+        );
+    }
+}
