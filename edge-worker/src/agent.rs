@@ -205,7 +205,9 @@ impl Agent {
         Ok(())
     }
 
-    /// Proves storage of the chunk of pinned content the chain drew for this node in `epoch`.
+    /// Proves storage of the chunk of pinned content the chain drew for this node in `epoch`. An answer that
+    /// lands in the next epoch meets that epoch's challenge and fails (`WrongStorageProof`); the next poll then
+    /// answers the new one.
     async fn prove_storage(&mut self, epoch: EpochIndex) -> Result<(), AgentError> {
         if self.proven.contains(&epoch) {
             return Ok(());
@@ -232,6 +234,7 @@ impl Agent {
         .map_err(|e| AgentError::Store(crate::store::StoreError::Io(std::io::Error::other(e))))??
         .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
         let (bytes, path) = proof;
+        info!(epoch, chunk, content = %challenge.content, "proving storage");
         let submitted = self
             .chain
             .submit(

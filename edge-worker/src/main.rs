@@ -542,6 +542,18 @@ async fn register(
         },
     };
     let capabilities = capabilities::describe(data_dir, claims)?;
+    let bench_dir = data_dir.to_path_buf();
+    let benchmark = tokio::task::spawn_blocking(move || capabilities::self_benchmark(&bench_dir))
+        .await?
+        .context("self-benchmark of disk and hashing")?;
+    if benchmark.serving_mbps() < node.bandwidth_up_mbps {
+        tracing::warn!(
+            claimed = node.bandwidth_up_mbps,
+            measured = benchmark.serving_mbps(),
+            "this machine cannot serve verified content as fast as the upload bandwidth claimed; keepers will \
+             measure less"
+        );
+    }
     // Where peers reach the node: its listen addresses, once the transports have bound them.
     let mut endpoints = Vec::new();
     for _ in 0..50 {
@@ -566,6 +578,7 @@ async fn register(
             "node": hex::encode(keys::node_id(keypair).0),
             "operator": operator.public_key().to_account_id().to_string(),
             "outcome": outcome,
+            "benchmark": benchmark,
         })
     );
     Ok(())

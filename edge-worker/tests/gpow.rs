@@ -1,7 +1,7 @@
 //! GPoW end to end against a real dev chain (1-minute epochs): an edge (`run --role edge`) serves a client
 //! that signs receipts with a key a dApp authorized, is SIGKILLed and restarted with the receipts still owed
-//! a report, reports them, answers its challenge and proves its pinned storage; a keeper (`run --role keeper`)
-//! submits its observations; the epoch settles, charging the dApp and paying the edge exactly what was
+//! a report, reports them after the chain node it talks to was SIGKILLed and restarted too, answers its
+//! challenge and proves its pinned storage; a keeper (`run --role keeper`) submits its observations; the epoch settles, charging the dApp and paying the edge exactly what was
 //! verified. In the same epochs, edges that cheat (forged, replayed and inflated receipts, an ignored
 //! challenge) earn nothing and are jailed with the pallet's named errors, and a keeper that reports a dead
 //! node as up is outvoted and recorded.
@@ -222,7 +222,7 @@ struct Cheat {
 #[test]
 fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
     let dir = tempfile::tempdir().unwrap();
-    let chain = DevChain::start();
+    let mut chain = DevChain::start();
     let view = View::connect(&chain.url);
     let genesis = view.chain.genesis_hash();
     let (alice, bob, charlie, dave, eve, ferdie) = (
@@ -346,6 +346,11 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
         edge.event("registered", Duration::from_secs(60))["outcome"],
         "unchanged"
     );
+    // The chain node the edge and the keeper talk to is SIGKILLed and restarted too: they reconnect, and their
+    // reports and observations below still land.
+    drop(view);
+    chain.restart();
+    let view = View::connect(&chain.url);
 
     // The cheaters' receipts: signed with a key that is not the client's; signed by the client but in the
     // epoch before; genuine but for a tenth of the bytes claimed; genuine, but the challenge is ignored.
