@@ -1,0 +1,471 @@
+//! The routing engine. A request for a content from a client is matched in three steps:
+//!
+//! 1. **Near the client.** Nodes are grouped into cells: squares of the coordinate plane within a region. The
+//!    client's cell is searched first (if it has enough nodes), then its whole region; nothing eligible means
+//!    the origin.
+//! 2. **Bounded-load consistent hashing** (Mirrokni, Thorup, Zadimoghaddam, SODA 2018): walking the group's
+//!    ring clockwise from the content's point, the first `d` nodes that are fresh (recent heartbeat), trusted
+//!    (work score at least the floor) and not over their load bound — `load_factor` times their capacity share
+//!    of the group's load — are the candidates. The same content meets the same nodes, so caches stay warm, and
+//!    no node carries more than its bound.
+//! 3. **Best of d.** Candidates are ranked by predicted latency (network coordinates) inflated by their load,
+//!    plus a penalty for not holding the content yet.
+//!
+//! Pre-emptive placement: every request also feeds the per-region demand estimates ([`Demand`]); content rising
+//! in a region is placed, within a replication budget, on the node each cell of that region and of its
+//! neighbour regions would pick first, so the requests that follow find it there.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::{
+    coords::Coord,
+    demand::{Demand, DemandParams, RegionKey},
+    ring::{mix, NodeIdx, Ring},
+    ContentKey,
+};
+
+/// Tuning of the router.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Params {
+    /// Candidates compared per decision (`d`).
+    pub choices: usize,
+    /// A node's load may reach this many times its capacity share of its group's load (`c`, above 1).
+    pub load_factor: f64,
+    /// Ring points per node.
+    pub virtual_nodes: u32,
+    /// Side of a cell, ms of the coordinate plane.
+    pub cell_ms: f32,
+    /// A cell with fewer nodes is not searched alone.
+    pub min_cell_nodes: usize,
+    /// A node whose last heartbeat is older is never chosen, ms.
+    pub stale_after_ms: u64,
+    /// A node with a lower work score is never chosen.
+    pub min_score: u64,
+    /// Latency counted against a candidate that does not hold the content (it must fetch it first), ms.
+    pub miss_penalty_ms: f32,
+    /// How much a candidate's load (as a share of its bound) inflates its predicted latency.
+    pub load_weight: f32,
+    /// Most nodes one content is placed on ahead of demand.
+    pub replication_budget: usize,
+    /// Most ring points looked at per decision, so a decision takes bounded time whatever the ring holds.
+    pub max_scan: usize,
+    /// Demand estimates.
+    pub demand: DemandParams,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            choices: 8,
+            load_factor: 1.25,
+            virtual_nodes: 16,
+            cell_ms: 4.0,
+            min_cell_nodes: 8,
+            stale_after_ms: 60_000,
+            min_score: 1,
+            miss_penalty_ms: 20.0,
+            load_weight: 0.5,
+            replication_budget: 128,
+            max_scan: 512,
+            demand: DemandParams::default(),
+        }
+    }
+}
+
+/// What the router knows of a node from the registry and the chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeInfo {
+    /// Its on-chain id (the ed25519 node key).
+    pub key: [u8; 32],
+    /// Its region.
+    pub region: RegionKey,
+    /// Its network coordinate.
+    pub coord: Coord,
+    /// Its capacity (upload Mbit/s); load bounds are proportional to it.
+    pub capacity: u32,
+    /// Its work score (keeper-verified).
+    pub score: u64,
+}
+
+/// Where a request comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClientHint {
+    /// The client's region.
+    pub region: RegionKey,
+    /// The client's coordinate, if known; without it, the whole region is searched and latency is not ranked.
+    pub coord: Option<Coord>,
+}
+
+/// A prefetch the router asks of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Placement {
+    /// The node that should fetch it.
+    pub node: NodeIdx,
+    /// The content.
+    pub content: ContentKey,
+}
+
+type CellKey = (RegionKey, i32, i32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Cell(CellKey),
+    Region(RegionKey),
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    ring: Ring,
+    members: usize,
+    load: u64,
+    capacity: u64,
+}
+
+#[derive(Debug)]
+struct NodeState {
+    info: NodeInfo,
+    cell: CellKey,
+    load: u64,
+    heartbeat_ms: u64,
+    present: bool,
+}
+
+/// The router.
+#[derive(Debug)]
+pub struct Router {
+    params: Params,
+    nodes: Vec<NodeState>,
+    index: HashMap<[u8; 32], NodeIdx>,
+    groups: HashMap<GroupKey, Group>,
+    holders: HashMap<ContentKey, Vec<NodeIdx>>,
+    neighbours: HashMap<RegionKey, Vec<RegionKey>>,
+    demand: Demand,
+    placed: HashMap<ContentKey, (usize, HashSet<RegionKey>)>,
+    dirty: bool,
+}
+
+impl Router {
+    /// An empty router.
+    pub fn new(params: Params) -> Self {
+        Self {
+            params,
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            groups: HashMap::new(),
+            holders: HashMap::new(),
+            neighbours: HashMap::new(),
+            demand: Demand::new(params.demand),
+            placed: HashMap::new(),
+            dirty: false,
+        }
+    }
+
+    fn cell_of(&self, region: RegionKey, coord: &Coord) -> CellKey {
+        let side = self.params.cell_ms;
+        (
+            region,
+            (coord.x / side).floor() as i32,
+            (coord.y / side).floor() as i32,
+        )
+    }
+
+    /// Adds a node or replaces what is known of it; its heartbeat is `now_ms`. Takes effect at
+    /// [`Router::rebuild`].
+    pub fn upsert(&mut self, info: NodeInfo, now_ms: u64) -> NodeIdx {
+        let cell = self.cell_of(info.region, &info.coord);
+        self.dirty = true;
+        match self.index.get(&info.key) {
+            Some(&idx) => {
+                let node = &mut self.nodes[idx as usize];
+                (node.info, node.cell, node.heartbeat_ms, node.present) =
+                    (info, cell, now_ms, true);
+                idx
+            }
+            None => {
+                let idx = self.nodes.len() as NodeIdx;
+                self.nodes.push(NodeState {
+                    info,
+                    cell,
+                    load: 0,
+                    heartbeat_ms: now_ms,
+                    present: true,
+                });
+                self.index.insert(info.key, idx);
+                idx
+            }
+        }
+    }
+
+    /// Removes a node (it left the registry). Takes effect at [`Router::rebuild`].
+    pub fn remove(&mut self, key: &[u8; 32]) {
+        if let Some(&idx) = self.index.get(key) {
+            self.nodes[idx as usize].present = false;
+            self.dirty = true;
+        }
+    }
+
+    /// The node with on-chain id `key`.
+    pub fn lookup(&self, key: &[u8; 32]) -> Option<NodeIdx> {
+        self.index.get(key).copied()
+    }
+
+    /// What is known of node `idx`.
+    pub fn node(&self, idx: NodeIdx) -> &NodeInfo {
+        &self.nodes[idx as usize].info
+    }
+
+    /// A node's heartbeat: it is alive at `now_ms` and, if it says, carries `load`.
+    pub fn heartbeat(&mut self, idx: NodeIdx, now_ms: u64, load: Option<u64>) {
+        let node = &mut self.nodes[idx as usize];
+        node.heartbeat_ms = now_ms;
+        if let Some(load) = load {
+            let (cell, region, before) = (node.cell, node.info.region, node.load);
+            node.load = load;
+            for key in [GroupKey::Cell(cell), GroupKey::Region(region)] {
+                if let Some(group) = self.groups.get_mut(&key) {
+                    group.load = group.load.saturating_sub(before).saturating_add(load);
+                }
+            }
+        }
+    }
+
+    /// Node `idx` now holds `content` (or no longer does).
+    pub fn set_holds(&mut self, idx: NodeIdx, content: ContentKey, holds: bool) {
+        let holders = self.holders.entry(content).or_default();
+        match (holds, holders.iter().position(|h| *h == idx)) {
+            (true, None) => holders.push(idx),
+            (false, Some(i)) => {
+                holders.swap_remove(i);
+                if holders.is_empty() {
+                    self.holders.remove(&content);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether node `idx` holds `content`, as far as the router knows.
+    pub fn holds(&self, idx: NodeIdx, content: ContentKey) -> bool {
+        self.holders
+            .get(&content)
+            .is_some_and(|holders| holders.contains(&idx))
+    }
+
+    /// Declares `neighbours` of `region`: where content rising in `region` is also placed.
+    pub fn set_neighbours(&mut self, region: RegionKey, neighbours: Vec<RegionKey>) {
+        self.neighbours.insert(region, neighbours);
+    }
+
+    /// Rebuilds the rings after nodes joined, changed cell or left.
+    pub fn rebuild(&mut self) {
+        let mut members: HashMap<GroupKey, Vec<(NodeIdx, u64)>> = HashMap::new();
+        let mut totals: HashMap<GroupKey, (u64, u64)> = HashMap::new();
+        for (idx, node) in self.nodes.iter().enumerate() {
+            if !node.present {
+                continue;
+            }
+            let seed = u64::from_le_bytes(node.info.key[..8].try_into().expect("8 bytes"));
+            for key in [
+                GroupKey::Cell(node.cell),
+                GroupKey::Region(node.info.region),
+            ] {
+                members.entry(key).or_default().push((idx as NodeIdx, seed));
+                let total = totals.entry(key).or_default();
+                total.0 += node.load;
+                total.1 += node.info.capacity.max(1) as u64;
+            }
+        }
+        let virtual_nodes = self.params.virtual_nodes;
+        self.groups = members
+            .into_iter()
+            .map(|(key, members)| {
+                let (load, capacity) = totals[&key];
+                let group = Group {
+                    members: members.len(),
+                    ring: Ring::new(members, virtual_nodes),
+                    load,
+                    capacity,
+                };
+                (key, group)
+            })
+            .collect();
+        self.dirty = false;
+    }
+
+    /// The groups a client is served from, nearest first.
+    fn groups_for(&self, client: &ClientHint) -> impl Iterator<Item = GroupKey> + '_ {
+        let cell = client
+            .coord
+            .map(|coord| GroupKey::Cell(self.cell_of(client.region, &coord)))
+            .filter(|key| {
+                self.groups
+                    .get(key)
+                    .is_some_and(|g| g.members >= self.params.min_cell_nodes)
+            });
+        cell.into_iter()
+            .chain(std::iter::once(GroupKey::Region(client.region)))
+    }
+
+    /// Whether node `idx` may take one more request in `group` now.
+    fn eligible(&self, idx: NodeIdx, group: &Group, now_ms: u64) -> bool {
+        let node = &self.nodes[idx as usize];
+        let p = &self.params;
+        let bound = ((group.load + 1) as f64 * p.load_factor * node.info.capacity.max(1) as f64
+            / group.capacity.max(1) as f64)
+            .ceil() as u64;
+        node.present
+            && node.info.score >= p.min_score
+            && now_ms.saturating_sub(node.heartbeat_ms) <= p.stale_after_ms
+            && node.load < bound
+    }
+
+    /// The first `want` eligible distinct nodes clockwise from `content` on `group`'s ring.
+    fn candidates(
+        &self,
+        key: GroupKey,
+        content: ContentKey,
+        want: usize,
+        now_ms: u64,
+    ) -> Vec<NodeIdx> {
+        let Some(group) = self.groups.get(&key) else {
+            return Vec::new();
+        };
+        let mut found: Vec<NodeIdx> = Vec::with_capacity(want);
+        for idx in group.ring.walk(mix(content)).take(self.params.max_scan) {
+            if !found.contains(&idx) && self.eligible(idx, group, now_ms) {
+                found.push(idx);
+                if found.len() == want {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// The predicted cost of serving `client` from node `idx`, ms.
+    fn cost(&self, idx: NodeIdx, client: &ClientHint, held: Option<&Vec<NodeIdx>>) -> f32 {
+        let node = &self.nodes[idx as usize];
+        let p = &self.params;
+        let latency = client.coord.map_or(0.0, |c| c.rtt(&node.info.coord));
+        let group = self.groups.get(&GroupKey::Region(node.info.region));
+        let share = group.map_or(0.0, |g| {
+            node.load as f32 * g.capacity as f32
+                / ((g.load + 1) as f32 * node.info.capacity.max(1) as f32)
+        });
+        let miss = if held.is_some_and(|h| h.contains(&idx)) {
+            0.0
+        } else {
+            p.miss_penalty_ms
+        };
+        latency * (1.0 + p.load_weight * share) + miss
+    }
+
+    /// Up to `n` nodes for `content` and `client`, best first, without counting the request; empty means the
+    /// origin.
+    pub fn rank(
+        &self,
+        content: ContentKey,
+        client: &ClientHint,
+        n: usize,
+        now_ms: u64,
+    ) -> Vec<NodeIdx> {
+        debug_assert!(!self.dirty, "rebuild after changing nodes");
+        let want = n.max(self.params.choices);
+        let held = self.holders.get(&content);
+        for key in self.groups_for(client) {
+            let mut found = self.candidates(key, content, want, now_ms);
+            if found.is_empty() {
+                continue;
+            }
+            let mut costs: Vec<(f32, NodeIdx)> = found
+                .drain(..)
+                .map(|idx| (self.cost(idx, client, held), idx))
+                .collect();
+            costs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            return costs.into_iter().take(n).map(|(_, idx)| idx).collect();
+        }
+        Vec::new()
+    }
+
+    /// Routes one request: the ranking of [`Router::rank`], with the request counted on the first node.
+    pub fn route(
+        &mut self,
+        content: ContentKey,
+        client: &ClientHint,
+        n: usize,
+        now_ms: u64,
+    ) -> Vec<NodeIdx> {
+        let ranked = self.rank(content, client, n.max(1), now_ms);
+        if let Some(&first) = ranked.first() {
+            self.add_load(first, 1);
+        }
+        ranked.into_iter().take(n).collect()
+    }
+
+    fn add_load(&mut self, idx: NodeIdx, load: u64) {
+        let node = &mut self.nodes[idx as usize];
+        node.load += load;
+        let (cell, region) = (node.cell, node.info.region);
+        for key in [GroupKey::Cell(cell), GroupKey::Region(region)] {
+            if let Some(group) = self.groups.get_mut(&key) {
+                group.load += load;
+            }
+        }
+    }
+
+    /// The load counted on node `idx`.
+    pub fn load(&self, idx: NodeIdx) -> u64 {
+        self.nodes[idx as usize].load
+    }
+
+    /// Counts a request for `content` from `region` in the demand estimates; if the content is rising there,
+    /// the prefetches to ask for: in every cell of the region and of its neighbours, the node a request there
+    /// would go to first, unless it holds the content already, within the replication budget.
+    pub fn observe_demand(
+        &mut self,
+        region: RegionKey,
+        content: ContentKey,
+        now_ms: u64,
+    ) -> Vec<Placement> {
+        if !self.demand.record(region, content, now_ms as f64 / 1000.0) {
+            return Vec::new();
+        }
+        let targets: Vec<RegionKey> = std::iter::once(region)
+            .chain(self.neighbours.get(&region).into_iter().flatten().copied())
+            .collect();
+        let budget = self.params.replication_budget;
+        let (used, done) = self.placed.entry(content).or_default();
+        let (mut used, fresh): (usize, Vec<RegionKey>) = (
+            *used,
+            targets.into_iter().filter(|t| done.insert(*t)).collect(),
+        );
+        let mut placements = Vec::new();
+        for target in fresh {
+            let groups: Vec<GroupKey> = self
+                .groups
+                .iter()
+                .filter(|(key, group)| {
+                    matches!(key, GroupKey::Cell((r, _, _)) if *r == target)
+                        && group.members >= self.params.min_cell_nodes
+                })
+                .map(|(key, _)| *key)
+                .collect();
+            for key in groups {
+                if used >= budget {
+                    break;
+                }
+                if let Some(&node) = self.candidates(key, content, 1, now_ms).first() {
+                    if !self.holds(node, content) {
+                        placements.push(Placement { node, content });
+                        used += 1;
+                    }
+                }
+            }
+        }
+        self.placed.entry(content).or_default().0 = used;
+        if self.placed.len() > self.params.demand.capacity {
+            self.placed.clear();
+        }
+        placements
+    }
+}

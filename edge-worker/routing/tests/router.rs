@@ -1,0 +1,156 @@
+//! Properties of the router: load bounds hold, stale or low-score nodes are never chosen, a request maps to the
+//! same nodes while the node set is stable, and a node leaving moves only the requests it was a candidate for.
+
+use enreach_routing::{ClientHint, Coord, NodeIdx, NodeInfo, Params, Router};
+use proptest::prelude::*;
+
+const NOW: u64 = 1_000_000;
+
+fn key(i: u32) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&enreach_routing::ring::mix(i as u64 + 17).to_le_bytes());
+    key[8..12].copy_from_slice(&i.to_le_bytes());
+    key
+}
+
+/// `n` nodes of region 0 spread over a 40 ms square, capacities 1 to 4.
+fn router(n: u32, params: Params, seed: u64) -> Router {
+    let mut router = Router::new(params);
+    for i in 0..n {
+        let r = enreach_routing::ring::mix(seed ^ i as u64);
+        let coord = Coord::new(
+            (r % 40) as f32,
+            ((r >> 8) % 40) as f32,
+            ((r >> 16) % 5) as f32,
+        );
+        router.upsert(
+            NodeInfo {
+                key: key(i),
+                region: 0,
+                coord,
+                capacity: 1 + (r >> 24) as u32 % 4,
+                score: 100,
+            },
+            NOW,
+        );
+    }
+    router.rebuild();
+    router
+}
+
+fn client(x: f32, y: f32) -> ClientHint {
+    ClientHint {
+        region: 0,
+        coord: Some(Coord::new(x, y, 10.0)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn no_node_exceeds_its_load_bound(seed in any::<u64>(), hot in 1u64..5) {
+        let params = Params::default();
+        let mut router = router(200, params, seed);
+        let capacity: u64 = (0..200).map(|i| router.node(i).capacity as u64).sum();
+        for request in 0..5_000u64 {
+            // Skewed demand: a few hot contents take most requests.
+            let content = if request % 4 == 0 { request } else { request % hot };
+            // Clients without coordinates are served from the whole region, whose bound is checked here.
+            let c = ClientHint { region: 0, coord: None };
+            let chosen = router.route(content, &c, 1, NOW);
+            prop_assert_eq!(chosen.len(), 1);
+            let idx = chosen[0];
+            let share = router.node(idx).capacity as f64 / capacity as f64;
+            let total = request; // requests routed before this one
+            let bound = ((total + 1) as f64 * params.load_factor * share).ceil() as u64;
+            prop_assert!(router.load(idx) <= bound, "load {} over bound {}", router.load(idx), bound);
+        }
+    }
+
+    #[test]
+    fn stale_and_low_score_nodes_are_never_chosen(seed in any::<u64>()) {
+        let mut router = router(100, Params::default(), seed);
+        let mut bad = Vec::new();
+        for i in (0..100u32).step_by(3) {
+            let mut info = *router.node(i);
+            if i % 2 == 0 {
+                info.score = 0;
+                router.upsert(info, NOW);
+            } else {
+                router.upsert(info, NOW - Params::default().stale_after_ms - 1);
+            }
+            bad.push(i);
+        }
+        router.rebuild();
+        for content in 0..2_000u64 {
+            for idx in router.route(content, &client(20.0, 20.0), 3, NOW) {
+                prop_assert!(!bad.contains(&idx), "chose excluded node {}", idx);
+            }
+        }
+    }
+
+    #[test]
+    fn requests_map_consistently_and_move_minimally(seed in any::<u64>(), leaving in 0u32..150) {
+        let params = Params::default();
+        let mut router = router(150, params, seed);
+        let c = client(10.0, 30.0);
+        let before: Vec<Vec<NodeIdx>> =
+            (0..2_000u64).map(|content| router.rank(content, &c, params.choices, NOW)).collect();
+        let again: Vec<Vec<NodeIdx>> =
+            (0..2_000u64).map(|content| router.rank(content, &c, params.choices, NOW)).collect();
+        prop_assert_eq!(&before, &again);
+        router.remove(&key(leaving));
+        router.rebuild();
+        let mut moved = 0;
+        for (content, old) in before.iter().enumerate() {
+            let new = router.rank(content as u64, &c, params.choices, NOW);
+            if old.contains(&leaving) {
+                moved += 1;
+            } else {
+                prop_assert_eq!(old, &new, "content {} moved though its nodes stayed", content);
+            }
+        }
+        // Each node is a candidate for about d/N of the contents.
+        prop_assert!(moved <= 2_000 * params.choices * 3 / 150, "{} moved", moved);
+    }
+}
+
+#[test]
+fn nothing_eligible_means_the_origin() {
+    let mut router = router(20, Params::default(), 1);
+    assert!(!router.route(5, &client(1.0, 1.0), 1, NOW).is_empty());
+    let later = NOW + Params::default().stale_after_ms + 1;
+    assert!(router.route(5, &client(1.0, 1.0), 1, later).is_empty());
+    let elsewhere = ClientHint {
+        region: 9,
+        coord: None,
+    };
+    assert!(router.route(5, &elsewhere, 1, NOW).is_empty());
+}
+
+#[test]
+fn a_holder_nearby_is_preferred_and_rising_content_is_placed_ahead() {
+    let mut router = router(400, Params::default(), 3);
+    let c = client(20.0, 20.0);
+    let ranked = router.rank(42, &c, 4, NOW);
+    let last = *ranked.last().unwrap();
+    router.set_holds(last, 42, true);
+    assert_eq!(router.rank(42, &c, 4, NOW)[0], last, "the only holder wins");
+
+    // A burst of requests for a new content in region 0: placements follow, once, within the budget.
+    let mut placements = Vec::new();
+    for i in 0..50u64 {
+        placements.extend(router.observe_demand(0, 77, NOW + i * 100));
+    }
+    assert!(!placements.is_empty());
+    assert!(placements.len() <= Params::default().replication_budget);
+    let mut nodes: Vec<NodeIdx> = placements.iter().map(|p| p.node).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    assert_eq!(nodes.len(), placements.len(), "each node asked once");
+    assert!(
+        router.observe_demand(0, 77, NOW + 6_000).is_empty(),
+        "placed once per region"
+    );
+}
