@@ -152,7 +152,9 @@ impl Keeper {
         Ok(())
     }
 
-    /// The active nodes the chain assigned to this keeper in `epoch`, with where to reach them.
+    /// The active nodes the chain assigned to this keeper in `epoch`, with where to reach them. Asks the
+    /// assignment of every registered node once per epoch: fine for thousands of nodes; a runtime API listing
+    /// a keeper's nodes would serve millions.
     async fn assignment(&self, epoch: EpochIndex) -> Result<HashMap<NodeId, Watched>, ChainError> {
         let me = self.account.public_key().to_account_id().to_string();
         let mut watched = HashMap::new();

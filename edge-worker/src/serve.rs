@@ -109,7 +109,10 @@ async fn handle(
                     .flat_map(|r| r.clone())
                     .all(|g| present.get(g))
             });
-            let status = match (&blob, &options.collector) {
+            // Receipts are required only once the edge can name its terms (it knows the epoch); until then
+            // it serves as a free provider would.
+            let collecting = options.collector.as_ref().filter(|c| c.terms().is_some());
+            let status = match (&blob, collecting) {
                 (Some(blob), Some(collector)) if held => {
                     let groups: u64 = ranges.iter().map(|r| r.end - r.start).sum();
                     let bytes = (groups * GROUP_BYTES).min(blob.size());

@@ -315,8 +315,17 @@ fn main() {
         router.rebuild();
         router
     };
+    let env = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
     let params = Params {
         stale_after_ms: u64::MAX,
+        cell_ms: env("CELL_MS", 4.0) as f32,
+        miss_penalty_ms: env("MISS_MS", 20.0) as f32,
+        choices: env("CHOICES", 8.0) as usize,
         ..Params::default()
     };
 
