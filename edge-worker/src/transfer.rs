@@ -94,6 +94,9 @@ struct Shared {
     report: FetchReport,
 }
 
+/// How long requests still in flight when a download completes may finish before they are dropped.
+const ENDGAME_GRACE: Duration = Duration::from_secs(2);
+
 /// How often a receipt task looks at what its provider delivered.
 const RECEIPT_POLL: Duration = Duration::from_millis(20);
 
@@ -260,6 +263,12 @@ pub async fn fetch(
     }
     ticker.abort();
     recorder.abort();
+    // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped, so the final
+    // receipts cover everything that arrived.
+    let _ = tokio::time::timeout(ENDGAME_GRACE, async { while workers.next().await.is_some() {} }).await;
+    for worker in workers.iter() {
+        worker.abort();
+    }
     // Final receipts for what arrived since the last ones.
     let _ = finished.send(true);
     for task in receipt_tasks {
