@@ -265,7 +265,10 @@ pub async fn fetch(
     recorder.abort();
     // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped, so the final
     // receipts cover everything that arrived.
-    let _ = tokio::time::timeout(ENDGAME_GRACE, async { while workers.next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(ENDGAME_GRACE, async {
+        while workers.next().await.is_some() {}
+    })
+    .await;
     for worker in workers.iter() {
         worker.abort();
     }
