@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use crate::{
     chain::{Chain, ChainError, Wait},
     collector::Collector,
+    network::announce_event,
     receipts::Ledger,
     store::{parse_content_id, ContentStore},
 };
@@ -54,11 +55,6 @@ pub struct Agent {
     reported: BTreeSet<EpochIndex>,
     answered: BTreeSet<EpochIndex>,
     proven: BTreeSet<EpochIndex>,
-}
-
-/// Prints one event line for operators' tooling and the tests.
-fn event(value: serde_json::Value) {
-    println!("{value}");
 }
 
 impl Agent {
@@ -139,7 +135,7 @@ impl Agent {
                     bytes = report.total_bytes,
                     "work reported"
                 );
-                event(serde_json::json!({
+                announce_event(serde_json::json!({
                     "event": "work_reported",
                     "epoch": epoch,
                     "receipts": report.receipt_count,
@@ -193,7 +189,7 @@ impl Agent {
             )
             .await;
         match submitted {
-            Ok(()) => event(serde_json::json!({
+            Ok(()) => announce_event(serde_json::json!({
                 "event": "challenge_answered",
                 "epoch": challenge.epoch,
                 "samples": challenge.indices.len(),
@@ -244,7 +240,7 @@ impl Agent {
             )
             .await;
         match submitted {
-            Ok(()) => event(serde_json::json!({
+            Ok(()) => announce_event(serde_json::json!({
                 "event": "storage_proven",
                 "epoch": epoch,
                 "content": challenge.content,

@@ -18,7 +18,7 @@ use crate::{
     chain::{Chain, ChainError, PinRecord, Wait},
     keys::node_id_of,
     metrics::Metrics,
-    network::{peer_of, Network},
+    network::{announce_event, peer_of, Network},
     store::{group_count, ContentStore},
     transfer::{get_groups, have},
 };
@@ -84,11 +84,6 @@ pub struct Keeper {
     watched: HashMap<NodeId, Watched>,
 }
 
-/// Prints one event line for operators' tooling and the tests.
-fn event(value: serde_json::Value) {
-    println!("{value}");
-}
-
 impl Keeper {
     /// A keeper signing with `account`, probing through `network`, keeping sampled groups in `samples`.
     pub fn new(
@@ -129,7 +124,7 @@ impl Keeper {
             }
             self.watched = self.assignment(epoch.index).await?;
             self.epoch = Some(epoch.index);
-            event(serde_json::json!({
+            announce_event(serde_json::json!({
                 "event": "keeper_assigned",
                 "epoch": epoch.index,
                 "nodes": self.watched.keys().map(|n| hex::encode(n.0)).collect::<Vec<_>>(),
@@ -269,7 +264,7 @@ impl Keeper {
             match result {
                 Ok(()) => {
                     info!(%node, epoch, "observation submitted");
-                    event(serde_json::json!({
+                    announce_event(serde_json::json!({
                         "event": "observed",
                         "epoch": epoch,
                         "node": node,

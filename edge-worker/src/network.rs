@@ -66,8 +66,8 @@ pub struct Network {
     commands: mpsc::Sender<Command>,
 }
 
-/// Events the node prints on stdout, one JSON object per line, for operators' tooling and the tests.
-fn announce_event(event: serde_json::Value) {
+/// Prints an event on stdout, one JSON object per line, for operators' tooling and the tests.
+pub fn announce_event(event: serde_json::Value) {
     println!("{event}");
 }
 
