@@ -112,11 +112,17 @@ impl Collector {
 
     /// The terms downloaders sign receipts under, once the epoch is known.
     pub fn terms(&self) -> Option<ReceiptTerms> {
-        let epoch = (*self.epoch.read().unwrap_or_else(|e| e.into_inner()))?;
-        Some(ReceiptTerms {
+        self.epoch
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|epoch| self.terms_of(epoch))
+    }
+
+    fn terms_of(&self, epoch: EpochIndex) -> ReceiptTerms {
+        ReceiptTerms {
             genesis_hash: self.chain.genesis_hash(),
             epoch,
-        })
+        }
     }
 
     /// Whether `peer` may be sent `bytes` more content; if so, they are counted as owed.
@@ -173,10 +179,7 @@ impl Collector {
                     epoch: current,
                 },
             )),
-            Some(current) => Err(Some(ReceiptTerms {
-                genesis_hash: self.chain.genesis_hash(),
-                epoch: current,
-            })),
+            Some(current) => Err(Some(self.terms_of(current))),
             None => Err(None),
         }
     }

@@ -22,12 +22,12 @@
 //! on: requests are bounded (at most [`MAX_RANGES`] ranges, names of at most [`MAX_NAME`] bytes), so a
 //! malicious downloader cannot make it allocate unbounded memory.
 
-use std::{io, ops::Range};
+use std::{io, ops::Range, time::Duration};
 
 use codec::{Decode, Encode, MaxEncodedLen};
 use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32};
-use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use libp2p::StreamProtocol;
+use futures::{future::BoxFuture, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::{PeerId, Stream, StreamProtocol};
 
 use crate::{
     bitfield::Bitfield,
@@ -280,6 +280,30 @@ pub async fn read_have(r: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Ha
         }
         _ => Err(invalid("unknown answer kind")),
     }
+}
+
+/// How long a short request (`HAVE`, `RECEIPT`) waits for its answer.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One short exchange with `peer` on a fresh substream: sends `request`, reads the answer with `read` within
+/// [`ANSWER_TIMEOUT`], closes the substream.
+pub async fn ask<T>(
+    control: &libp2p_stream::Control,
+    peer: PeerId,
+    request: Request,
+    read: impl for<'a> FnOnce(&'a mut Stream) -> BoxFuture<'a, io::Result<T>>,
+) -> io::Result<T> {
+    let mut stream = control
+        .clone()
+        .open_stream(peer, PROTOCOL)
+        .await
+        .map_err(io::Error::other)?;
+    request.write(&mut stream).await?;
+    let answer = tokio::time::timeout(ANSWER_TIMEOUT, read(&mut stream))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))??;
+    let _ = stream.close().await;
+    Ok(answer)
 }
 
 fn write_terms(buf: &mut Vec<u8>, terms: Option<&ReceiptTerms>) {

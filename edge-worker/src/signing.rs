@@ -7,13 +7,12 @@ use std::io;
 
 use ed25519_dalek::{Signer, SigningKey};
 use enreach_primitives::{ClientKey, ContentId, DeliveryReceipt, NodeId, SessionId};
-use futures::AsyncWriteExt;
 use libp2p::PeerId;
 use rand::RngCore;
 
 use crate::{
     keys::node_id_of,
-    protocol::{self, ReceiptAnswer, ReceiptTerms, Refusal, Request, PROTOCOL},
+    protocol::{self, ReceiptAnswer, ReceiptTerms, Refusal, Request},
     store::ContentHash,
 };
 
@@ -144,21 +143,10 @@ impl ProviderReceipts {
         control: &libp2p_stream::Control,
         receipt: DeliveryReceipt,
     ) -> Result<ReceiptAnswer, ReceiptError> {
-        let mut stream = control
-            .clone()
-            .open_stream(self.peer, PROTOCOL)
-            .await
-            .map_err(io::Error::other)?;
-        Request::Receipt(Box::new(receipt))
-            .write(&mut stream)
-            .await?;
-        let answer = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            protocol::read_receipt_answer(&mut stream),
-        )
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "receipt answer timed out"))??;
-        let _ = stream.close().await;
-        Ok(answer)
+        let request = Request::Receipt(Box::new(receipt));
+        Ok(protocol::ask(control, self.peer, request, |stream| {
+            Box::pin(protocol::read_receipt_answer(stream))
+        })
+        .await?)
     }
 }

@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::{AsyncWriteExt, StreamExt};
+use futures::StreamExt;
 use libp2p::PeerId;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -349,17 +349,10 @@ pub async fn have(
     peer: PeerId,
     id: ContentHash,
 ) -> io::Result<Option<HaveAnswer>> {
-    let mut control = control.clone();
-    let mut stream = control
-        .open_stream(peer, PROTOCOL)
-        .await
-        .map_err(io::Error::other)?;
-    Request::Have(id).write(&mut stream).await?;
-    let answer = tokio::time::timeout(Duration::from_secs(10), protocol::read_have(&mut stream))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "HAVE timed out"))??;
-    let _ = stream.close().await;
-    Ok(answer)
+    protocol::ask(control, peer, Request::Have(id), |stream| {
+        Box::pin(protocol::read_have(stream))
+    })
+    .await
 }
 
 /// Fetches batches from one provider until the download completes, it has nothing more to give, or it is

@@ -10,7 +10,7 @@ mod common;
 
 use std::{future::Future, path::Path, process::Command, time::Duration};
 
-use common::{binary, chain::DevChain, loopback, publish, random_file, Worker};
+use common::{binary, chain::DevChain, cli, loopback, publish, random_file, Worker};
 use ed25519_dalek::{Signer, SigningKey};
 use edge_worker::{
     capabilities::{self, Claims},
@@ -137,21 +137,6 @@ fn secret_file(dir: &Path, name: &str, uri: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, format!("{uri}\n")).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-fn cli(data_dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(binary())
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("edge-worker runs");
-    // The summary is the last line (a fetch prints its node's events first).
-    out.stdout
-        .split(|b| *b == b'\n')
-        .rev()
-        .find_map(|line| serde_json::from_slice(line).ok())
-        .unwrap_or_else(|| panic!("{args:?} printed no JSON: {out:?}"))
 }
 
 /// A node registered on chain by the test itself: its key, with endpoints nobody listens on.

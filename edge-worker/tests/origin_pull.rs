@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{binary, chain::DevChain, curl, header, loopback, random_file, Worker};
+use common::{binary, chain::DevChain, cli, curl, header, loopback, random_file, Worker};
 use edge_worker::chain::Chain;
 use enreach_primitives::ClientKey;
 
@@ -105,15 +105,10 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
     dapp(&chain, &["open-account", "--deposit", "1000000000000000"]);
     // A client key (created private by `key client`) is authorized: the dApp pays for its receipts.
     let client_dir = dir.path().join("client");
-    let out = Command::new(binary())
-        .arg("--data-dir")
-        .arg(&client_dir)
-        .args(["key", "client"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let client = client["client"].as_str().unwrap().to_string();
+    let client = cli(&client_dir, &["key", "client"])["client"]
+        .as_str()
+        .unwrap()
+        .to_string();
     dapp(&chain, &["authorize-client", &client]);
     let owner = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let key = ClientKey(hex::decode(&client).unwrap().try_into().unwrap());

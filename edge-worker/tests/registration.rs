@@ -4,22 +4,15 @@
 
 mod common;
 
-use std::{os::unix::fs::PermissionsExt, process::Command, time::Duration};
+use std::{os::unix::fs::PermissionsExt, time::Duration};
 
-use common::{binary, chain::DevChain, loopback, Worker};
+use common::{chain::DevChain, cli, loopback, Worker};
 use edge_worker::chain::Chain;
 use enreach_primitives::NodeId;
 use serde_json::Value;
 
 fn key(data_dir: &std::path::Path, action: &str) -> Value {
-    let out = Command::new(binary())
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["key", action])
-        .output()
-        .expect("edge-worker key runs");
-    assert!(out.status.success(), "key {action} failed: {out:?}");
-    serde_json::from_slice(&out.stdout).expect("key prints JSON")
+    cli(data_dir, &["key", action])
 }
 
 #[test]

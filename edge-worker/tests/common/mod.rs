@@ -155,6 +155,23 @@ pub fn random_file(path: &Path, len: usize, seed: u64) -> Vec<u8> {
     bytes
 }
 
+/// Runs `edge-worker --data-dir <data_dir> <args>` to completion; it must succeed, and the last JSON line it
+/// printed (a command's summary comes after its node's events) is returned.
+pub fn cli(data_dir: &Path, args: &[&str]) -> Value {
+    let out = Command::new(binary())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("edge-worker runs");
+    assert!(out.status.success(), "{args:?} failed: {out:?}");
+    out.stdout
+        .split(|b| *b == b'\n')
+        .rev()
+        .find_map(|line| serde_json::from_slice(line).ok())
+        .unwrap_or_else(|| panic!("{args:?} printed no JSON: {out:?}"))
+}
+
 /// Imports `file` into the store in `data_dir`; returns the content id.
 pub fn publish(data_dir: &Path, file: &Path) -> String {
     let out = Command::new(binary())
