@@ -6,7 +6,39 @@
 
 use std::{io::Write, path::Path, time::Instant};
 
-use enreach_primitives::{Capabilities, NatType, Region, SoftwareVersion};
+use enreach_primitives::{Capabilities, Continent, NatType, Region, SoftwareVersion};
+
+/// Continents by the names operators and clients write (`--continent`, routing hints); a continent's position
+/// is its routing region.
+pub const CONTINENTS: [(&str, Continent); 7] = [
+    ("africa", Continent::Africa),
+    ("antarctica", Continent::Antarctica),
+    ("asia", Continent::Asia),
+    ("europe", Continent::Europe),
+    ("north-america", Continent::NorthAmerica),
+    ("oceania", Continent::Oceania),
+    ("south-america", Continent::SouthAmerica),
+];
+
+/// The continent named `name`, or an error listing the names.
+pub fn parse_continent(name: &str) -> Result<Continent, String> {
+    CONTINENTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| *c)
+        .ok_or_else(|| {
+            let names: Vec<&str> = CONTINENTS.iter().map(|(n, _)| *n).collect();
+            format!("one of {}", names.join(", "))
+        })
+}
+
+/// The name of `continent`.
+pub fn continent_name(continent: Continent) -> &'static str {
+    CONTINENTS
+        .iter()
+        .find(|(_, c)| *c == continent)
+        .map_or("unknown", |(n, _)| n)
+}
 
 /// What the operator states about the node.
 #[derive(Clone, Copy, Debug)]

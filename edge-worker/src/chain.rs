@@ -34,8 +34,9 @@ use tokio::sync::{Mutex, RwLock};
 use tracing::{info, warn};
 
 use enreach_primitives::{Capabilities, ClientKey, EpochIndex, NodeId};
+use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 
-use crate::store::ContentHash;
+use crate::{keys::node_id_of, network::peer_of, store::ContentHash};
 
 /// Why a chain operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +106,69 @@ pub struct NodeRecord {
     pub capabilities: Capabilities,
     /// Multiaddresses (UTF-8) it is reached at.
     pub endpoints: Vec<Vec<u8>>,
+}
+
+impl NodeRecord {
+    /// The peer id of `node` and the registered addresses that reach it (those ending in `/p2p/<its peer
+    /// id>`); `None` if no endpoint names the node's own peer id.
+    pub fn reach(&self, node: NodeId) -> Option<(PeerId, Vec<Multiaddr>)> {
+        let addresses: Vec<Multiaddr> = self
+            .endpoints
+            .iter()
+            .filter_map(|e| std::str::from_utf8(e).ok()?.parse().ok())
+            .filter(|a| peer_of(a).is_some_and(|p| node_id_of(&p) == Some(node)))
+            .collect();
+        Some((peer_of(addresses.first()?)?, addresses))
+    }
+
+    /// The node's HTTP gateway, from an endpoint such as `/ip4/203.0.113.7/tcp/8080/http`
+    /// (`http://203.0.113.7:8080`).
+    pub fn gateway_url(&self) -> Option<String> {
+        self.endpoints
+            .iter()
+            .find_map(|e| gateway_url(&std::str::from_utf8(e).ok()?.parse().ok()?))
+    }
+}
+
+/// The URL of the HTTP gateway at `address` (`/ip4|ip6|dns/<host>/tcp/<port>/http|https`), if it names one.
+pub fn gateway_url(address: &Multiaddr) -> Option<String> {
+    let mut parts = address.iter();
+    let host = match parts.next()? {
+        Protocol::Ip4(ip) => ip.to_string(),
+        Protocol::Ip6(ip) => format!("[{ip}]"),
+        Protocol::Dns(host) | Protocol::Dns4(host) | Protocol::Dns6(host) => host.to_string(),
+        _ => return None,
+    };
+    let Protocol::Tcp(port) = parts.next()? else {
+        return None;
+    };
+    let scheme = match parts.next()? {
+        Protocol::Http => "http",
+        Protocol::Https => "https",
+        _ => return None,
+    };
+    parts
+        .next()
+        .is_none()
+        .then(|| format!("{scheme}://{host}:{port}"))
+}
+
+/// The endpoint that registers an HTTP gateway bound to `address`; `None` for an unspecified address, which
+/// names no host clients could reach.
+pub fn gateway_endpoint(address: std::net::SocketAddr) -> Option<Multiaddr> {
+    if address.ip().is_unspecified() {
+        return None;
+    }
+    let ip = match address.ip() {
+        std::net::IpAddr::V4(ip) => Protocol::Ip4(ip),
+        std::net::IpAddr::V6(ip) => Protocol::Ip6(ip),
+    };
+    Some(
+        Multiaddr::empty()
+            .with(ip)
+            .with(Protocol::Tcp(address.port()))
+            .with(Protocol::Http),
+    )
 }
 
 /// Content a node declared it stores, and is challenged on.
@@ -330,6 +394,12 @@ impl Chain {
             .await
     }
 
+    /// The work score `node` earned in `epoch` (0 if none).
+    pub async fn work_score(&self, epoch: EpochIndex, node: NodeId) -> Result<u64, ChainError> {
+        self.request("gpow_workScore", || rpc_params![epoch, hex_key(&node.0)])
+            .await
+    }
+
     /// The keepers (SS58 addresses) assigned to `node` in `epoch`.
     pub async fn keepers(
         &self,
@@ -449,5 +519,31 @@ impl Chain {
         Err(ChainError::Rpc(
             "the node stopped reporting the transaction".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_endpoints_name_their_url() {
+        let endpoint = gateway_endpoint("127.0.0.1:8081".parse().unwrap()).unwrap();
+        assert_eq!(endpoint.to_string(), "/ip4/127.0.0.1/tcp/8081/http");
+        assert_eq!(
+            gateway_url(&endpoint).as_deref(),
+            Some("http://127.0.0.1:8081")
+        );
+        assert_eq!(gateway_endpoint("0.0.0.0:8081".parse().unwrap()), None);
+        for not_a_gateway in [
+            "/ip4/1.2.3.4/tcp/4001",
+            "/ip4/1.2.3.4/tcp/80/http/p2p-circuit",
+        ] {
+            assert_eq!(gateway_url(&not_a_gateway.parse().unwrap()), None);
+        }
+        assert_eq!(
+            gateway_url(&"/dns/edge.example/tcp/443/https".parse().unwrap()).as_deref(),
+            Some("https://edge.example:443")
+        );
     }
 }

@@ -2,13 +2,14 @@
 //! multiple ranges), `ETag` (the content id, which never changes for the same bytes), `If-None-Match`,
 //! `Content-Type` from the published file name and exact `Content-Length`. Only verified groups are served;
 //! with a chain connection, a miss is pulled from the content's registered origin ([`crate::origin`]) and
-//! served once verified. `/metrics` serves the Prometheus metrics.
+//! served once verified. `/metrics` serves the Prometheus metrics. On a router, `/r/<hex id>?region=<continent>`
+//! answers `302 Found` to the gateway of the node the request is routed to (or to the content's origin).
 
 use std::{io::SeekFrom, ops::RangeInclusive, path::PathBuf, sync::Arc};
 
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -21,6 +22,7 @@ use tokio_util::io::ReaderStream;
 use crate::{
     metrics::Metrics,
     origin::OriginPull,
+    router::{Hint, RouterService},
     store::{parse_content_id, Blob, ContentStore, StoreError},
 };
 
@@ -31,6 +33,7 @@ pub struct Gateway {
     store_dir: PathBuf,
     metrics: Arc<Metrics>,
     origin: Option<Arc<OriginPull>>,
+    router: Option<Arc<RouterService>>,
 }
 
 impl Gateway {
@@ -41,6 +44,7 @@ impl Gateway {
             store_dir,
             metrics,
             origin: None,
+            router: None,
         }
     }
 
@@ -50,13 +54,67 @@ impl Gateway {
         self
     }
 
+    /// Redirects `/r/<id>` to the node `router` routes the request to.
+    pub fn with_router(mut self, router: Arc<RouterService>) -> Self {
+        self.router = Some(router);
+        self
+    }
+
     /// The HTTP routes.
     pub fn router(self) -> Router {
-        Router::new()
+        let routes = Router::new()
             .route("/c/{id}", get(content).head(content))
-            .route("/metrics", get(metrics))
-            .with_state(self)
+            .route("/metrics", get(metrics));
+        match self.router {
+            Some(_) => routes.route("/r/{id}", get(redirect).head(redirect)),
+            None => routes,
+        }
+        .with_state(self)
     }
+}
+
+/// Where a browser's request for content goes: `302` to the routed node's gateway, or to the origin.
+async fn redirect(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    Query(hint): Query<RegionQuery>,
+) -> Response {
+    let Some(hash) = parse_content_id(&id) else {
+        return (StatusCode::BAD_REQUEST, "content id is 64 hex digits\n").into_response();
+    };
+    let router = gateway
+        .router
+        .as_ref()
+        .expect("route only added with a router");
+    let hint = Hint {
+        region: hint.region,
+        coord: None,
+    };
+    let route = match router.route(hash, &hint, 1).await {
+        Ok(route) => route,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    };
+    let target = route
+        .nodes
+        .iter()
+        .find_map(|n| n.gateway.as_ref())
+        .map(|g| format!("{g}/c/{}", hash.to_hex()))
+        .or(route.origin);
+    match target {
+        Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no node serves this content now and it has no origin\n",
+        )
+            .into_response(),
+    }
+}
+
+/// The query of `/r/<id>`.
+#[derive(serde::Deserialize)]
+struct RegionQuery {
+    /// The client's continent.
+    region: Option<String>,
 }
 
 async fn metrics(State(gateway): State<Gateway>) -> impl IntoResponse {

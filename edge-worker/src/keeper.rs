@@ -16,9 +16,8 @@ use tracing::{info, warn};
 
 use crate::{
     chain::{Chain, ChainError, PinRecord, Wait},
-    keys::node_id_of,
     metrics::Metrics,
-    network::{announce_event, peer_of, Network},
+    network::{announce_event, Network},
     store::{group_count, ContentStore},
     transfer::{get_groups, have},
 };
@@ -159,19 +158,10 @@ impl Keeper {
             {
                 continue;
             }
-            let addresses: Vec<Multiaddr> = record
-                .endpoints
-                .iter()
-                .filter_map(|e| std::str::from_utf8(e).ok()?.parse().ok())
-                .collect();
-            let Some(peer) = addresses.iter().find_map(peer_of) else {
-                warn!(node = %hex::encode(node.0), "assigned node names no reachable peer id");
+            let Some((peer, addresses)) = record.reach(node) else {
+                warn!(node = %hex::encode(node.0), "assigned node names no address with its peer id");
                 continue;
             };
-            if node_id_of(&peer) != Some(node) {
-                warn!(node = %hex::encode(node.0), "assigned node's endpoints name another peer");
-                continue;
-            }
             watched.insert(
                 node,
                 Watched {

@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use edge_worker::{
     agent::Agent,
     bench,
-    capabilities::{self, Claims},
-    chain::{Chain, Wait},
+    capabilities::{self, parse_continent, Claims},
+    chain::{gateway_endpoint, Chain, Wait},
     collector::Collector,
     gateway::Gateway,
     keeper::Keeper,
@@ -19,10 +19,12 @@ use edge_worker::{
     protocol::PROTOCOL,
     receipts::Ledger,
     registration,
+    routed::Routed,
+    router::{Route, RouterService},
     serve::{serve, ServeOptions},
     signing::ClientSigner,
     store::{parse_content_id, ContentStore},
-    transfer::{fetch, Progress},
+    transfer::{fetch, Progress, Sources},
 };
 use enreach_primitives::{Continent, Region};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,6 +67,16 @@ enum Command {
         /// paid through GPoW, which serve only downloads that sign them.
         #[arg(long)]
         client_key: Option<PathBuf>,
+        /// A router's JSON-RPC endpoint (`http://...`): fetch from the nodes it picks instead of every
+        /// provider found.
+        #[arg(long)]
+        router: Option<String>,
+        /// The continent to tell the router the client is on (`europe`, `north-america`, ...).
+        #[arg(long, value_parser = parse_continent)]
+        region: Option<Continent>,
+        /// How many nodes to ask the router for.
+        #[arg(long, default_value_t = 2)]
+        routed_nodes: u32,
         #[command(flatten)]
         network: NetArgs,
     },
@@ -129,6 +141,9 @@ enum Role {
     /// Also watch the edge nodes the chain assigns to the operator key's account (a GPoS keeper) and submit
     /// observations of them each epoch.
     Keeper,
+    /// Also route requests to edge nodes (PeerRouting): JSON-RPC `routing_route` on `--rpc`, `/r/<id>`
+    /// redirects on the gateway, prefetch requests ahead of demand.
+    Router,
 }
 
 #[derive(Subcommand)]
@@ -220,28 +235,13 @@ struct NodeArgs {
     /// Download bandwidth of the node, Mbit/s (edge role).
     #[arg(long, default_value_t = 100)]
     bandwidth_down_mbps: u32,
-}
-
-/// `--continent` names.
-const CONTINENTS: [(&str, Continent); 7] = [
-    ("africa", Continent::Africa),
-    ("antarctica", Continent::Antarctica),
-    ("asia", Continent::Asia),
-    ("europe", Continent::Europe),
-    ("north-america", Continent::NorthAmerica),
-    ("oceania", Continent::Oceania),
-    ("south-america", Continent::SouthAmerica),
-];
-
-fn parse_continent(name: &str) -> Result<Continent, String> {
-    CONTINENTS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, c)| *c)
-        .ok_or_else(|| {
-            let names: Vec<&str> = CONTINENTS.iter().map(|(n, _)| *n).collect();
-            format!("one of {}", names.join(", "))
-        })
+    /// Address of the router's JSON-RPC server (router role).
+    #[arg(long)]
+    rpc: Option<SocketAddr>,
+    /// Work score (of the last epoch) below which the router never chooses a node (router role); 0 lets
+    /// nodes serve from their first epoch.
+    #[arg(long, default_value_t = 0)]
+    min_score: u64,
 }
 
 fn network_config(args: &NetArgs, relay_server: bool) -> NetworkConfig {
@@ -310,6 +310,9 @@ async fn main() -> anyhow::Result<()> {
             output,
             json,
             client_key,
+            router,
+            region,
+            routed_nodes,
             network,
         } => {
             let id = parse_id(&id)?;
@@ -325,6 +328,14 @@ async fn main() -> anyhow::Result<()> {
             };
             let keypair = keys::load_or_create(&cli.data_dir.join("node_key"))?;
             let net = Network::start(keypair, network_config(&network, false)).await?;
+            let route = match &router {
+                Some(url) => Some(ask_router(url, &id, region, routed_nodes).await?),
+                None => None,
+            };
+            let sources = match &route {
+                Some(route) => routed_sources(&net, route).await?,
+                None => Sources::Discover,
+            };
             // A fetching node serves what it holds too.
             tokio::spawn(serve(
                 store.clone(),
@@ -347,6 +358,7 @@ async fn main() -> anyhow::Result<()> {
                 &net,
                 store.clone(),
                 id,
+                sources,
                 metrics,
                 signer,
                 move |p: Progress| {
@@ -371,7 +383,12 @@ async fn main() -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"event": "fetched", "report": report, "bytes_fetched": report.bytes_fetched()})
+                    serde_json::json!({
+                        "event": "fetched",
+                        "report": report,
+                        "bytes_fetched": report.bytes_fetched(),
+                        "routed": route.map(|r| r.nodes),
+                    })
                 );
             } else {
                 let into = output.map_or_else(|| "the store".into(), |o| o.display().to_string());
@@ -403,6 +420,16 @@ async fn run(
         network_config(&node.network, node.relay_server),
     )
     .await?;
+    // Bound before registering, so the address registered is the one bound (`--gateway 127.0.0.1:0`).
+    let gateway = match node.gateway {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the gateway to {addr}"))?,
+        ),
+        None => None,
+    };
+    let gateway_addr = gateway.as_ref().map(|l| l.local_addr()).transpose()?;
     let chain = match &node.chain {
         Some(url) => Some(
             Chain::connect(url)
@@ -415,7 +442,16 @@ async fn run(
     if node.role == Role::Edge {
         let chain = chain.as_ref().context("--role edge needs --chain")?;
         let operator = operator_key(&data_dir, &node)?;
-        register(&data_dir, &node, &net, &keypair, &operator, chain).await?;
+        register(
+            &data_dir,
+            &node,
+            gateway_addr,
+            &net,
+            &keypair,
+            &operator,
+            chain,
+        )
+        .await?;
         // Receipts are durable before they are acknowledged; the agent reports them when the epoch ends.
         let ledger = Arc::new(
             Ledger::open(&data_dir.join("receipts.redb")).context("opening the receipt ledger")?,
@@ -454,12 +490,47 @@ async fn run(
             .run(),
         );
     }
+    let mut router = None;
+    if node.role == Role::Router {
+        let chain = chain.as_ref().context("--role router needs --chain")?;
+        let params = enreach_routing::Params {
+            min_score: node.min_score,
+            // Three missed probes and a node is no longer chosen.
+            stale_after_ms: 3 * edge_worker::router::REFRESH.as_millis() as u64,
+            ..Default::default()
+        };
+        let service = RouterService::new(chain.clone(), net.clone(), params, node.continent);
+        if let Err(e) = service.refresh().await {
+            tracing::warn!(%e, "first routing refresh failed; retrying");
+        }
+        tokio::spawn(service.clone().run());
+        if let Some(addr) = node.rpc {
+            let server = jsonrpsee::server::Server::builder()
+                .build(addr)
+                .await
+                .with_context(|| format!("binding the router's JSON-RPC to {addr}"))?;
+            let address = server.local_addr()?;
+            let handle = server.start(service.clone().rpc_module());
+            tokio::spawn(handle.stopped());
+            println!(
+                "{}",
+                serde_json::json!({"event": "router_rpc", "address": address.to_string()})
+            );
+        }
+        router = Some(service);
+    }
     let options = ServeOptions {
         rate_limit: node
             .rate_limit
             .map(|rate| Arc::new(edge_worker::serve::RateLimiter::new(rate))),
         corrupt: node.corrupt,
         collector,
+        routed: Some(Routed::new(
+            net.clone(),
+            store.clone(),
+            metrics.clone(),
+            chain.clone(),
+        )),
     };
     tokio::spawn(serve(
         store.clone(),
@@ -473,10 +544,7 @@ async fn run(
             net.control().accept(bench::BENCH_PROTOCOL)?,
         ));
     }
-    if let Some(addr) = node.gateway {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the gateway to {addr}"))?;
+    if let Some(listener) = gateway {
         println!(
             "{}",
             serde_json::json!({"event": "gateway", "address": listener.local_addr()?.to_string()})
@@ -484,6 +552,9 @@ async fn run(
         let mut gateway = Gateway::new(store.clone(), store_dir, metrics);
         if let Some(chain) = chain {
             gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(chain, store.clone())?));
+        }
+        if let Some(router) = router {
+            gateway = gateway.with_router(router);
         }
         let app = gateway.router();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -521,6 +592,7 @@ fn operator_key(
 async fn register(
     data_dir: &std::path::Path,
     node: &NodeArgs,
+    gateway: Option<SocketAddr>,
     net: &Network,
     keypair: &libp2p::identity::Keypair,
     operator: &subxt_signer::sr25519::Keypair,
@@ -562,6 +634,15 @@ async fn register(
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // And where browsers reach its gateway, so routers can redirect them there.
+    match gateway.map(|g| (g, gateway_endpoint(g))) {
+        Some((_, Some(gateway))) => endpoints.insert(0, gateway),
+        Some((address, None)) => tracing::warn!(
+            %address,
+            "the gateway listens on an unspecified address: not registered, routers cannot send browsers here"
+        ),
+        None => {}
     }
     let endpoints: Vec<Vec<u8>> = endpoints
         .iter()
@@ -736,4 +817,50 @@ async fn client_call(
 /// A content id as users write it: 64 hex digits, optionally `0x`-prefixed.
 fn parse_id(id: &str) -> anyhow::Result<blake3::Hash> {
     parse_content_id(id).context("a content id is 64 hex digits")
+}
+
+/// Asks the router at `url` where to fetch `id` from.
+async fn ask_router(
+    url: &str,
+    id: &blake3::Hash,
+    region: Option<Continent>,
+    n: u32,
+) -> anyhow::Result<Route> {
+    use jsonrpsee::core::client::ClientT;
+    let client = jsonrpsee::http_client::HttpClientBuilder::default()
+        .build(url)
+        .with_context(|| format!("router URL {url}"))?;
+    let hint = serde_json::json!({
+        "region": region.map(edge_worker::capabilities::continent_name),
+    });
+    client
+        .request(
+            "routing_route",
+            jsonrpsee::rpc_params![id.to_hex().to_string(), hint, n],
+        )
+        .await
+        .with_context(|| format!("asking the router at {url}"))
+}
+
+/// Dials the nodes of `route` and names them as the download's providers.
+async fn routed_sources(net: &Network, route: &Route) -> anyhow::Result<Sources> {
+    if route.nodes.is_empty() {
+        match &route.origin {
+            Some(origin) => {
+                bail!("the router has no node for this content; its origin is {origin}")
+            }
+            None => bail!("the router has no node for this content and it has no origin"),
+        }
+    }
+    let mut peers = Vec::new();
+    for node in &route.nodes {
+        let peer: libp2p::PeerId = node.peer_id.parse().context("router named a bad peer id")?;
+        for address in &node.multiaddrs {
+            if let Ok(address) = address.parse::<Multiaddr>() {
+                net.dial(address).await;
+            }
+        }
+        peers.push(peer);
+    }
+    Ok(Sources::Routed(peers))
 }

@@ -85,6 +85,11 @@ impl Metrics {
         TransferGuard(self.active.clone())
     }
 
+    /// Transfers in progress now: the load an edge reports to routers.
+    pub fn active_transfers(&self) -> u32 {
+        self.active.get().clamp(0, u32::MAX as i64) as u32
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -120,6 +125,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("enreach_dts_active_transfers 1"), "{text}");
+        assert_eq!(metrics.active_transfers(), 1);
         drop(guard);
         assert!(metrics.render().contains("enreach_dts_active_transfers 0"));
     }

@@ -55,6 +55,7 @@ enum Command {
     Providers(ContentHash, oneshot::Sender<Vec<PeerId>>),
     Connected(oneshot::Sender<Vec<PeerId>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    RoundTrips(oneshot::Sender<Vec<(PeerId, Duration)>>),
     Dial(Multiaddr),
 }
 
@@ -198,6 +199,15 @@ impl Network {
         rx.await.unwrap_or_default()
     }
 
+    /// The latest ping round trip to each connected peer: the measurements network coordinates are fitted to.
+    pub async fn round_trips(&self) -> Vec<(PeerId, Duration)> {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::RoundTrips(tx)).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Dials `addr`.
     pub async fn dial(&self, addr: Multiaddr) {
         let _ = self.commands.send(Command::Dial(addr)).await;
@@ -222,6 +232,8 @@ async fn run(
         kad::QueryId,
         (oneshot::Sender<Vec<PeerId>>, HashSet<PeerId>),
     > = HashMap::new();
+    // Latest ping round trip per connected peer.
+    let mut round_trips: HashMap<PeerId, Duration> = HashMap::new();
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -243,6 +255,9 @@ async fn run(
                 Some(Command::ListenAddrs(reply)) => {
                     let me = *swarm.local_peer_id();
                     let _ = reply.send(swarm.listeners().map(|a| a.clone().with(Protocol::P2p(me))).collect());
+                }
+                Some(Command::RoundTrips(reply)) => {
+                    let _ = reply.send(round_trips.iter().map(|(p, d)| (*p, *d)).collect());
                 }
                 Some(Command::Dial(addr)) => {
                     if let Err(e) = swarm.dial(addr.clone()) {
@@ -285,6 +300,12 @@ async fn run(
                             let _ = reply.send(found.into_iter().collect());
                         }
                     }
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. })) => {
+                    round_trips.insert(peer, rtt);
+                }
+                SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                    round_trips.remove(&peer_id);
                 }
                 SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
                     debug!(%peer_id, address = %endpoint.get_remote_address(), "connected");

@@ -10,6 +10,12 @@
 //!     │◀── UNPAID ─────────────────────────────────│   (or: too many bytes without a receipt)
 //!     │── RECEIPT signed delivery receipt ────────▶│
 //!     │◀── ACCEPTED | STALE terms | REFUSED why ───│   accepted only once durably recorded
+//!
+//! router                                       edge
+//!     │── STATUS ─────────────────────────────────▶│
+//!     │◀── load, content held, round trips ────────│   the router's heartbeat, inventory and coordinates
+//!     │── PREFETCH id ────────────────────────────▶│
+//!     │◀── STARTED | HELD | BUSY | UNPUBLISHED ────│   placement ahead of demand
 //! ```
 //!
 //! A provider that is paid through GPoW names its receipt terms (the chain and the epoch) in its `KNOWN`
@@ -25,7 +31,7 @@
 use std::{io, ops::Range, time::Duration};
 
 use codec::{Decode, Encode, MaxEncodedLen};
-use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32};
+use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32, NodeId};
 use futures::{future::BoxFuture, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::{PeerId, Stream, StreamProtocol};
 
@@ -43,10 +49,16 @@ pub const MAX_RANGES: usize = 1024;
 pub const MAX_NAME: usize = 255;
 /// Largest blob the protocol accepts (1 TiB), which bounds bitfields to 8 MiB.
 pub const MAX_SIZE: u64 = 1 << 40;
+/// Most content ids in a `STATUS` answer: an edge lists the complete blobs it holds up to this many.
+pub const MAX_INVENTORY: usize = 4096;
+/// Most round-trip samples in a `STATUS` answer.
+pub const MAX_ROUND_TRIPS: usize = 32;
 
 const HAVE: u8 = 0;
 const GET: u8 = 1;
 const RECEIPT: u8 = 2;
+const STATUS: u8 = 3;
+const PREFETCH: u8 = 4;
 const KNOWN: u8 = 1;
 const UNKNOWN: u8 = 0;
 const OK: u8 = 0;
@@ -65,6 +77,44 @@ pub enum Request {
     Get(ContentHash, Vec<Range<u64>>),
     /// A signed receipt for bytes received from this provider.
     Receipt(Box<DeliveryReceipt>),
+    /// How loaded are you, what do you hold, how far are your peers? (A router's heartbeat.)
+    Status,
+    /// Fetch `id` now, ahead of the demand a router predicts.
+    Prefetch(ContentHash),
+}
+
+/// An edge's answer to [`Request::Status`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// Transfers it is serving now.
+    pub load: u32,
+    /// Complete blobs it holds (at most [`MAX_INVENTORY`]).
+    pub held: Vec<ContentHash>,
+    /// Round trips it measured to peers, by their node ids, in microseconds (at most [`MAX_ROUND_TRIPS`]):
+    /// what network coordinates are fitted to.
+    pub round_trips: Vec<(NodeId, u32)>,
+}
+
+/// An edge's answer to [`Request::Prefetch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrefetchAnswer {
+    /// It is fetching the content.
+    Started,
+    /// It holds the content already (or is fetching it).
+    Held,
+    /// It runs as many prefetches as it allows.
+    Busy,
+    /// No dApp published the content on chain: it is not fetched for anyone.
+    Unpublished,
+}
+
+impl PrefetchAnswer {
+    const ALL: [PrefetchAnswer; 4] = [
+        PrefetchAnswer::Started,
+        PrefetchAnswer::Held,
+        PrefetchAnswer::Busy,
+        PrefetchAnswer::Unpublished,
+    ];
 }
 
 /// What a provider paid through GPoW wants receipts to say: which chain, which epoch. The node is the
@@ -190,6 +240,11 @@ impl Request {
                 buf.push(RECEIPT);
                 receipt.encode_to(&mut buf);
             }
+            Request::Status => buf.push(STATUS),
+            Request::Prefetch(id) => {
+                buf.push(PREFETCH);
+                buf.extend_from_slice(id.as_bytes());
+            }
         }
         w.write_all(&buf).await?;
         w.flush().await
@@ -226,6 +281,8 @@ impl Request {
                     .map_err(|_| invalid("malformed receipt"))?;
                 Ok(Request::Receipt(Box::new(receipt)))
             }
+            STATUS => Ok(Request::Status),
+            PREFETCH => Ok(Request::Prefetch(read_hash(r).await?)),
             _ => Err(invalid("unknown request kind")),
         }
     }
@@ -398,6 +455,79 @@ pub async fn read_receipt_answer(r: &mut (impl AsyncRead + Unpin)) -> io::Result
     }
 }
 
+/// Writes the answer to a `STATUS`, truncated to the protocol's bounds.
+pub async fn write_status(
+    w: &mut (impl AsyncWrite + Unpin),
+    status: &NodeStatus,
+) -> io::Result<()> {
+    let held = &status.held[..status.held.len().min(MAX_INVENTORY)];
+    let round_trips = &status.round_trips[..status.round_trips.len().min(MAX_ROUND_TRIPS)];
+    let mut buf = Vec::with_capacity(7 + held.len() * 32 + round_trips.len() * 36);
+    buf.extend_from_slice(&status.load.to_le_bytes());
+    buf.extend_from_slice(&(held.len() as u16).to_le_bytes());
+    for id in held {
+        buf.extend_from_slice(id.as_bytes());
+    }
+    buf.push(round_trips.len() as u8);
+    for (node, micros) in round_trips {
+        buf.extend_from_slice(&node.0);
+        buf.extend_from_slice(&micros.to_le_bytes());
+    }
+    w.write_all(&buf).await?;
+    w.flush().await
+}
+
+/// Reads the answer to a `STATUS`, rejecting one over the protocol's bounds.
+pub async fn read_status(r: &mut (impl AsyncRead + Unpin)) -> io::Result<NodeStatus> {
+    let mut load = [0u8; 4];
+    r.read_exact(&mut load).await?;
+    let mut held = [0u8; 2];
+    r.read_exact(&mut held).await?;
+    let held = u16::from_le_bytes(held) as usize;
+    if held > MAX_INVENTORY {
+        return Err(invalid("inventory too long"));
+    }
+    let mut status = NodeStatus {
+        load: u32::from_le_bytes(load),
+        held: Vec::with_capacity(held),
+        round_trips: Vec::new(),
+    };
+    for _ in 0..held {
+        status.held.push(read_hash(r).await?);
+    }
+    let round_trips = read_u8(r).await? as usize;
+    if round_trips > MAX_ROUND_TRIPS {
+        return Err(invalid("too many round trips"));
+    }
+    for _ in 0..round_trips {
+        let mut node = [0u8; 32];
+        r.read_exact(&mut node).await?;
+        let mut micros = [0u8; 4];
+        r.read_exact(&mut micros).await?;
+        status
+            .round_trips
+            .push((NodeId(node), u32::from_le_bytes(micros)));
+    }
+    Ok(status)
+}
+
+/// Writes the answer to a `PREFETCH`.
+pub async fn write_prefetch_answer(
+    w: &mut (impl AsyncWrite + Unpin),
+    answer: PrefetchAnswer,
+) -> io::Result<()> {
+    w.write_all(&[answer as u8]).await?;
+    w.flush().await
+}
+
+/// Reads the answer to a `PREFETCH`.
+pub async fn read_prefetch_answer(r: &mut (impl AsyncRead + Unpin)) -> io::Result<PrefetchAnswer> {
+    PrefetchAnswer::ALL
+        .get(read_u8(r).await? as usize)
+        .copied()
+        .ok_or_else(|| invalid("unknown prefetch answer"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,6 +551,8 @@ mod tests {
                 Request::Have(id),
                 Request::Get(id, vec![0..3, 7..9]),
                 Request::Receipt(Box::new(receipt)),
+                Request::Status,
+                Request::Prefetch(id),
             ] {
                 let mut buf = Vec::new();
                 request.write(&mut buf).await.unwrap();
@@ -459,6 +591,19 @@ mod tests {
             let mut buf = Vec::new();
             write_have(&mut buf, None).await.unwrap();
             assert_eq!(read_have(&mut &buf[..]).await.unwrap(), None);
+            let status = NodeStatus {
+                load: 3,
+                held: vec![id, blake3::hash(b"y")],
+                round_trips: vec![(NodeId([8; 32]), 1500)],
+            };
+            let mut buf = Vec::new();
+            write_status(&mut buf, &status).await.unwrap();
+            assert_eq!(read_status(&mut &buf[..]).await.unwrap(), status);
+            for answer in PrefetchAnswer::ALL {
+                let mut buf = Vec::new();
+                write_prefetch_answer(&mut buf, answer).await.unwrap();
+                assert_eq!(read_prefetch_answer(&mut &buf[..]).await.unwrap(), answer);
+            }
         });
     }
 
@@ -486,6 +631,16 @@ mod tests {
             let mut buf = vec![KNOWN];
             buf.extend_from_slice(&(MAX_SIZE + 1).to_le_bytes());
             assert!(read_have(&mut &buf[..]).await.is_err(), "oversized blob");
+            let mut buf = 0u32.to_le_bytes().to_vec();
+            buf.extend_from_slice(&(MAX_INVENTORY as u16 + 1).to_le_bytes());
+            assert!(
+                read_status(&mut &buf[..]).await.is_err(),
+                "oversized inventory"
+            );
+            assert!(
+                read_prefetch_answer(&mut &[9u8][..]).await.is_err(),
+                "unknown prefetch answer"
+            );
         });
     }
 }

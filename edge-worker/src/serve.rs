@@ -17,6 +17,7 @@ use crate::{
     collector::Collector,
     metrics::Metrics,
     protocol::{self, GetStatus, HaveAnswer, ReceiptAnswer, Refusal, Request},
+    routed::Routed,
     store::{ContentStore, GROUP_BYTES},
 };
 
@@ -63,6 +64,8 @@ pub struct ServeOptions {
     /// Collects delivery receipts and refuses downloaders that stop signing them (an edge paid through
     /// GPoW); `None` serves for free.
     pub collector: Option<Arc<Collector>>,
+    /// Answers routers' `STATUS` and `PREFETCH` (a node that takes part in routing); `None` refuses them.
+    pub routed: Option<Arc<Routed>>,
 }
 
 /// Serves every incoming PeerDTS substream until the node stops.
@@ -150,6 +153,20 @@ async fn handle(
                 None => ReceiptAnswer::Refused(Refusal::NotCollecting),
             };
             protocol::write_receipt_answer(&mut stream, answer).await?;
+            stream.close().await
+        }
+        Request::Status => {
+            let Some(routed) = &options.routed else {
+                return stream.close().await;
+            };
+            protocol::write_status(&mut stream, &routed.status().await).await?;
+            stream.close().await
+        }
+        Request::Prefetch(id) => {
+            let Some(routed) = &options.routed else {
+                return stream.close().await;
+            };
+            protocol::write_prefetch_answer(&mut stream, routed.prefetch(id).await).await?;
             stream.close().await
         }
     }

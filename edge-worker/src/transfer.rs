@@ -104,24 +104,58 @@ const RECEIPT_POLL: Duration = Duration::from_millis(20);
 /// gives the provider up.
 const UNPAID_PATIENCE: Duration = Duration::from_secs(5);
 
-/// Fetches `id` into `store` from every provider it can find (and `hints`, peers dialed beforehand), signing
-/// receipts with `signer` for the providers that collect them.
+/// Where a download looks for providers.
+#[derive(Clone, Debug, Default)]
+pub enum Sources {
+    /// Connected peers and Kademlia's provider records.
+    #[default]
+    Discover,
+    /// The peers a router chose, best first (dialed beforehand); discovery only if none of them answers within
+    /// [`ROUTED_PATIENCE`].
+    Routed(Vec<PeerId>),
+}
+
+impl Sources {
+    /// The peers to ask for `id` now: the routed ones, and with `discover` (or [`Sources::Discover`]) connected
+    /// peers and provider records too.
+    async fn look(&self, network: &Network, id: ContentHash, discover: bool) -> Vec<PeerId> {
+        let mut peers = match self {
+            Sources::Routed(peers) => peers.clone(),
+            Sources::Discover => Vec::new(),
+        };
+        if discover || matches!(self, Sources::Discover) {
+            peers.extend(network.connected().await);
+            peers.extend(network.providers(id).await);
+        }
+        peers
+    }
+}
+
+/// How long a routed download waits for its routed providers before it looks for others.
+pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Fetches `id` into `store` from the providers `sources` names, signing receipts with `signer` for the
+/// providers that collect them.
 pub async fn fetch(
     network: &Network,
     store: Arc<ContentStore>,
     id: ContentHash,
+    sources: Sources,
     metrics: Arc<Metrics>,
     signer: Option<Arc<ClientSigner>>,
     progress: impl Fn(Progress) + Send + Sync + 'static,
 ) -> Result<FetchReport, FetchError> {
     let control = network.control();
-    // Who has it: connected peers (the hints), and Kademlia's provider records.
+    let asked = Instant::now();
+    let deadline = asked + Duration::from_secs(20);
     let mut candidates: HashSet<PeerId> = HashSet::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
     let mut answers: Vec<(PeerId, HaveAnswer)> = Vec::new();
     while answers.is_empty() && Instant::now() < deadline {
-        candidates.extend(network.connected().await);
-        candidates.extend(network.providers(id).await);
+        candidates.extend(
+            sources
+                .look(network, id, asked.elapsed() >= ROUTED_PATIENCE)
+                .await,
+        );
         for peer in candidates.iter().copied() {
             if answers.iter().any(|(p, _)| *p == peer) {
                 continue;
@@ -245,9 +279,7 @@ pub async fn fetch(
                 }
             }
             _ = rediscover.tick() => {
-                let mut fresh: Vec<PeerId> = network.connected().await;
-                fresh.extend(network.providers(id).await);
-                for peer in fresh {
+                for peer in sources.look(network, id, false).await {
                     if started.insert(peer) {
                         if let Ok(Some(answer)) = have(&control, peer, id).await {
                             if answer.size == size {

@@ -419,8 +419,9 @@ impl Router {
     }
 
     /// Counts a request for `content` from `region` in the demand estimates; if the content is rising there,
-    /// the prefetches to ask for: in every cell of the region and of its neighbours, the node a request there
-    /// would go to first, unless it holds the content already, within the replication budget.
+    /// the prefetches to ask for: in every cell of the region and of its neighbours (in the region as a whole
+    /// where it has no cell of [`Params::min_cell_nodes`]), the node a request there would go to first, unless
+    /// it holds the content already, within the replication budget.
     pub fn observe_demand(
         &mut self,
         region: RegionKey,
@@ -441,7 +442,7 @@ impl Router {
         );
         let mut placements = Vec::new();
         for target in fresh {
-            let groups: Vec<GroupKey> = self
+            let mut groups: Vec<GroupKey> = self
                 .groups
                 .iter()
                 .filter(|(key, group)| {
@@ -450,6 +451,10 @@ impl Router {
                 })
                 .map(|(key, _)| *key)
                 .collect();
+            // A region too sparse for cells is served as a whole: place on its first node.
+            if groups.is_empty() {
+                groups.push(GroupKey::Region(target));
+            }
             for key in groups {
                 if used >= budget {
                     break;

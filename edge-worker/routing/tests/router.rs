@@ -154,3 +154,36 @@ fn a_holder_nearby_is_preferred_and_rising_content_is_placed_ahead() {
         "placed once per region"
     );
 }
+
+#[test]
+fn a_region_too_sparse_for_cells_still_gets_placements() {
+    // Two nodes far apart in region 0: no cell reaches `min_cell_nodes`, so the region as a whole is used.
+    let mut router = Router::new(Params::default());
+    for (i, x) in [(0u32, 0.0f32), (1, 200.0)] {
+        router.upsert(
+            NodeInfo {
+                key: key(i),
+                region: 0,
+                coord: Coord::new(x, 0.0, 1.0),
+                capacity: 1,
+                score: 100,
+            },
+            NOW,
+        );
+    }
+    router.rebuild();
+    let placements: Vec<_> = (0..10u64)
+        .flat_map(|i| router.observe_demand(0, 5, NOW + i * 100))
+        .collect();
+    assert_eq!(placements.len(), 1, "one node of the region is asked");
+    let first = router.rank(
+        5,
+        &ClientHint {
+            region: 0,
+            coord: None,
+        },
+        1,
+        NOW,
+    )[0];
+    assert_eq!(placements[0].node, first, "the node requests go to first");
+}

@@ -1,0 +1,416 @@
+//! The router role (`run --role router`): PeerRouting's engine ([`enreach_routing`]) fed from the chain and
+//! from the edges, serving its decisions over JSON-RPC (`routing_route`) and as HTTP redirects (`/r/<id>` on
+//! the gateway).
+//!
+//! Every [`REFRESH`] the router reads the registry (active nodes, their region, upload capacity and the work
+//! score of the last epoch) and probes every node with a PeerDTS `STATUS`: an answer is the node's heartbeat,
+//! its load and its inventory, and carries the ping round trips it measured to its peers, which together with
+//! the router's own round trips fit each node's Vivaldi coordinate. A node that stops answering goes stale and
+//! is no longer chosen. Each request counts in the per-region demand estimates; content rising in a region is
+//! placed ahead of demand by asking the chosen nodes to `PREFETCH` it.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use enreach_primitives::{Continent, NodeId};
+use enreach_routing::{content_key, ClientHint, ContentKey, Coord, NodeInfo, Params, Vivaldi};
+use futures::{future::join_all, FutureExt};
+use jsonrpsee::{types::ErrorObjectOwned, RpcModule};
+use libp2p::{Multiaddr, PeerId};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tracing::{debug, warn};
+
+use crate::{
+    capabilities::{continent_name, parse_continent, CONTINENTS},
+    chain::{Chain, ChainError, NodeRecord},
+    network::{announce_event, Network},
+    protocol::{self, NodeStatus, Request},
+    store::{parse_content_id, ContentHash},
+};
+
+/// How often the router re-reads the registry and probes every node.
+pub const REFRESH: Duration = Duration::from_secs(3);
+
+/// Most nodes one `routing_route` answers with.
+pub const MAX_ROUTED: usize = 16;
+
+/// The routing region of a continent: its position in [`CONTINENTS`].
+fn region_key(continent: Continent) -> u16 {
+    CONTINENTS
+        .iter()
+        .position(|(_, c)| *c == continent)
+        .unwrap_or(CONTINENTS.len()) as u16
+}
+
+/// Where a request comes from, as clients state it.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Hint {
+    /// The client's continent (`europe`, `north-america`, ...); the router's own region if absent.
+    pub region: Option<String>,
+    /// The client's network coordinate, if it knows one.
+    pub coord: Option<CoordHint>,
+}
+
+/// A network coordinate in a hint (ms).
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct CoordHint {
+    /// Plane x.
+    pub x: f32,
+    /// Plane y.
+    pub y: f32,
+    /// Height (access-link latency).
+    pub height: f32,
+}
+
+/// A node a request is routed to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoutedNode {
+    /// Its on-chain id (hex).
+    pub node: String,
+    /// Its libp2p peer id.
+    pub peer_id: String,
+    /// Its continent.
+    pub region: String,
+    /// Its HTTP gateway, if it registered one.
+    pub gateway: Option<String>,
+    /// Where to reach it over PeerDTS.
+    pub multiaddrs: Vec<String>,
+    /// Whether it held the content at its last heartbeat.
+    pub holds: bool,
+    /// The load the router counts on it.
+    pub load: u64,
+}
+
+/// The answer to `routing_route`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    /// The nodes to fetch from, best first; empty when none qualifies.
+    pub nodes: Vec<RoutedNode>,
+    /// The content's origin, when no node qualifies and a dApp registered one.
+    pub origin: Option<String>,
+}
+
+/// What the router knows of a node beyond what the engine holds.
+struct Known {
+    peer: PeerId,
+    addresses: Vec<Multiaddr>,
+    gateway: Option<String>,
+    region: Continent,
+    vivaldi: Vivaldi,
+    held: HashSet<ContentKey>,
+}
+
+/// The engine and the directory of nodes, under one lock.
+struct Directory {
+    engine: enreach_routing::Router,
+    known: HashMap<NodeId, Known>,
+    own: Vivaldi,
+}
+
+/// A registry entry that may be routed to, with its work score.
+struct Candidate {
+    node: NodeId,
+    record: NodeRecord,
+    peer: PeerId,
+    addresses: Vec<Multiaddr>,
+    score: u64,
+}
+
+/// The router.
+pub struct RouterService {
+    chain: Chain,
+    network: Network,
+    region: Continent,
+    started: Instant,
+    directory: Mutex<Directory>,
+}
+
+impl RouterService {
+    /// A router over `network`, reading the registry from `chain`; clients that name no region are taken to
+    /// be in `region`.
+    pub fn new(chain: Chain, network: Network, params: Params, region: Continent) -> Arc<Self> {
+        Arc::new(Self {
+            chain,
+            network,
+            region,
+            started: Instant::now(),
+            directory: Mutex::new(Directory {
+                engine: enreach_routing::Router::new(params),
+                known: HashMap::new(),
+                own: Vivaldi::default(),
+            }),
+        })
+    }
+
+    fn directory(&self) -> MutexGuard<'_, Directory> {
+        self.directory.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Refreshes the directory every [`REFRESH`], forever.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            if let Err(e) = self.refresh().await {
+                warn!(%e, "routing refresh failed");
+            }
+            tokio::time::sleep(REFRESH).await;
+        }
+    }
+
+    /// The active registered nodes with an address naming their peer id, and last epoch's work scores.
+    async fn candidates(&self) -> Result<Vec<Candidate>, ChainError> {
+        let last_epoch = self
+            .chain
+            .current_epoch()
+            .await?
+            .map(|e| e.index.saturating_sub(1));
+        let mut candidates = Vec::new();
+        for (node, record) in self.chain.nodes().await? {
+            if !self.chain.is_active(node).await? {
+                continue;
+            }
+            let Some((peer, addresses)) = record.reach(node) else {
+                continue;
+            };
+            let score = match last_epoch {
+                Some(epoch) => self.chain.work_score(epoch, node).await?,
+                None => 0,
+            };
+            candidates.push(Candidate {
+                node,
+                record,
+                peer,
+                addresses,
+                score,
+            });
+        }
+        Ok(candidates)
+    }
+
+    /// One `STATUS` probe of `peer`, dialing `addresses` first if it is not connected.
+    async fn probe(
+        &self,
+        peer: PeerId,
+        addresses: &[Multiaddr],
+        connected: &[PeerId],
+    ) -> Option<NodeStatus> {
+        if !connected.contains(&peer) {
+            for address in addresses {
+                self.network.dial(address.clone()).await;
+            }
+        }
+        protocol::ask(&self.network.control(), peer, Request::Status, |s| {
+            protocol::read_status(s).boxed()
+        })
+        .await
+        .inspect_err(|e| debug!(%peer, %e, "status probe failed"))
+        .ok()
+    }
+
+    /// Re-reads the registry, probes every node and rebuilds the engine.
+    pub async fn refresh(&self) -> Result<(), ChainError> {
+        let candidates = self.candidates().await?;
+        let connected = self.network.connected().await;
+        let statuses = join_all(
+            candidates
+                .iter()
+                .map(|c| self.probe(c.peer, &c.addresses, &connected)),
+        )
+        .await;
+        let own_round_trips: HashMap<PeerId, Duration> =
+            self.network.round_trips().await.into_iter().collect();
+        let now = self.now_ms();
+        let jitter = || rand::thread_rng().gen_range(-1.0f32..=1.0);
+        let mut directory = self.directory();
+        let Directory { engine, known, own } = &mut *directory;
+        let live: HashSet<NodeId> = candidates.iter().map(|c| c.node).collect();
+        known.retain(|node, gone| {
+            let keep = live.contains(node);
+            if !keep {
+                if let Some(idx) = engine.lookup(&node.0) {
+                    for content in &gone.held {
+                        engine.set_holds(idx, *content, false);
+                    }
+                }
+                engine.remove(&node.0);
+            }
+            keep
+        });
+        for (candidate, status) in candidates.into_iter().zip(statuses) {
+            let entry = known.entry(candidate.node).or_insert_with(|| Known {
+                peer: candidate.peer,
+                addresses: Vec::new(),
+                gateway: None,
+                region: candidate.record.capabilities.region.continent,
+                vivaldi: Vivaldi::default(),
+                held: HashSet::new(),
+            });
+            entry.peer = candidate.peer;
+            entry.gateway = candidate.record.gateway_url();
+            entry.addresses = candidate.addresses;
+            entry.region = candidate.record.capabilities.region.continent;
+            let Some(status) = status else {
+                continue;
+            };
+            // Coordinates: the router's own round trip to the node, then the node's to its peers.
+            if let Some(rtt) = own_round_trips.get(&candidate.peer) {
+                let rtt_ms = rtt.as_secs_f32() * 1000.0;
+                let before = entry.vivaldi;
+                entry
+                    .vivaldi
+                    .observe(&own.coord, own.error, rtt_ms, jitter());
+                own.observe(&before.coord, before.error, rtt_ms, jitter());
+            }
+            let held: HashSet<ContentKey> = status
+                .held
+                .iter()
+                .map(|id| content_key(id.as_bytes()))
+                .collect();
+            let before = std::mem::replace(&mut entry.held, held.clone());
+            let mut vivaldi = entry.vivaldi;
+            for (peer_node, micros) in &status.round_trips {
+                if let Some(other) = known.get(peer_node).map(|k| k.vivaldi) {
+                    vivaldi.observe(&other.coord, other.error, *micros as f32 / 1000.0, jitter());
+                }
+            }
+            let entry = known.get_mut(&candidate.node).expect("inserted above");
+            entry.vivaldi = vivaldi;
+            let idx = engine.upsert(
+                NodeInfo {
+                    key: candidate.node.0,
+                    region: region_key(entry.region),
+                    coord: vivaldi.coord,
+                    capacity: candidate.record.capabilities.bandwidth_up_mbps,
+                    score: candidate.score,
+                },
+                now,
+            );
+            engine.heartbeat(idx, now, Some(status.load as u64));
+            for content in before.difference(&held) {
+                engine.set_holds(idx, *content, false);
+            }
+            for content in held.difference(&before) {
+                engine.set_holds(idx, *content, true);
+            }
+        }
+        engine.rebuild();
+        Ok(())
+    }
+
+    /// Routes a request for `id` from a client described by `hint` to up to `n` nodes, best first, and asks
+    /// for the prefetches the request's demand calls for.
+    pub async fn route(&self, id: ContentHash, hint: &Hint, n: usize) -> Result<Route, String> {
+        let region = match &hint.region {
+            Some(name) => parse_continent(name).map_err(|e| format!("region: {e}"))?,
+            None => self.region,
+        };
+        let client = ClientHint {
+            region: region_key(region),
+            coord: hint.coord.map(|c| Coord::new(c.x, c.y, c.height)),
+        };
+        let key = content_key(id.as_bytes());
+        let now = self.now_ms();
+        let (nodes, prefetches) = {
+            let mut directory = self.directory();
+            let ranked = directory
+                .engine
+                .route(key, &client, n.clamp(1, MAX_ROUTED), now);
+            let placements = directory.engine.observe_demand(client.region, key, now);
+            let describe = |idx| directory.describe(idx, key);
+            let nodes: Vec<RoutedNode> = ranked.into_iter().filter_map(describe).collect();
+            let prefetches: Vec<(PeerId, String)> = placements
+                .iter()
+                .filter_map(|p| {
+                    let node = NodeId(directory.engine.node(p.node).key);
+                    directory
+                        .known
+                        .get(&node)
+                        .map(|k| (k.peer, continent_name(k.region).to_string()))
+                })
+                .collect();
+            (nodes, prefetches)
+        };
+        for (peer, region) in prefetches {
+            let control = self.network.control();
+            tokio::spawn(async move {
+                let answer = protocol::ask(&control, peer, Request::Prefetch(id), |s| {
+                    protocol::read_prefetch_answer(s).boxed()
+                })
+                .await;
+                announce_event(serde_json::json!({
+                    "event": "prefetch_requested",
+                    "content": id.to_hex().to_string(),
+                    "peer_id": peer.to_string(),
+                    "region": region,
+                    "answer": match answer {
+                        Ok(a) => format!("{a:?}"),
+                        Err(e) => e.to_string(),
+                    },
+                }));
+            });
+        }
+        let origin = match nodes.is_empty() {
+            true => self
+                .chain
+                .content(id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|c| c.origin_url().map(String::from)),
+            false => None,
+        };
+        Ok(Route { nodes, origin })
+    }
+
+    /// The JSON-RPC methods: `routing_route(content, hint?, n?)`.
+    pub fn rpc_module(self: Arc<Self>) -> RpcModule<Self> {
+        let mut module = RpcModule::from_arc(self);
+        module
+            .register_async_method("routing_route", |params, router, _| async move {
+                let mut params = params.sequence();
+                let content: String = params.next()?;
+                let hint: Option<Hint> = params.optional_next()?;
+                let n: Option<u32> = params.optional_next()?;
+                let id = parse_content_id(&content)
+                    .ok_or_else(|| invalid_params("content id is 64 hex digits"))?;
+                router
+                    .route(id, &hint.unwrap_or_default(), n.unwrap_or(1) as usize)
+                    .await
+                    .map_err(|e| invalid_params(&e))
+            })
+            .expect("method registered once");
+        module
+    }
+}
+
+impl Directory {
+    /// What a client is told of node `idx` for content `key`.
+    fn describe(&self, idx: enreach_routing::NodeIdx, key: ContentKey) -> Option<RoutedNode> {
+        let node = NodeId(self.engine.node(idx).key);
+        let known = self.known.get(&node)?;
+        Some(RoutedNode {
+            node: hex::encode(node.0),
+            peer_id: known.peer.to_string(),
+            region: continent_name(known.region).to_string(),
+            gateway: known.gateway.clone(),
+            multiaddrs: known.addresses.iter().map(|a| a.to_string()).collect(),
+            holds: self.engine.holds(idx, key),
+            load: self.engine.load(idx),
+        })
+    }
+}
+
+fn invalid_params(message: &str) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        jsonrpsee::types::error::INVALID_PARAMS_CODE,
+        message.to_string(),
+        None::<()>,
+    )
+}
