@@ -32,9 +32,11 @@ const SPIKE_WAVE_MS: u64 = 300_000;
 const SPIKE_LENGTH_MS: u64 = 900_000;
 const PREFETCH_MS: u64 = 2_000;
 /// Round trips each node learns its coordinate from (to one random peer each).
-const LEARNING_ROUNDS: usize = 400;
+const LEARNING_ROUNDS: usize = 1000;
 /// Round trips a client measures to learn its coordinate.
 const CLIENT_PROBES: usize = 32;
+/// Passes a client makes over its probes to fit its coordinate.
+const CLIENT_PASSES: usize = 20;
 /// Relative noise of a measured round trip (the median of a keeper's or edge's few probes).
 const NOISE: f32 = 0.03;
 
@@ -121,15 +123,25 @@ fn learn_client(
         coord: Coord::new(sx / n, sy / n, 1.0),
         error: 1.0,
     };
-    for _ in 0..CLIENT_PROBES {
-        let peer = local[rng.gen_range(0..local.len())];
-        let rtt = place.rtt(&nodes[peer]) * rng.gen_range(1.0 - NOISE..1.0 + NOISE);
-        me.observe(
-            &node_coords[peer].coord,
-            node_coords[peer].error,
-            rtt,
-            rng.gen_range(-1.0..1.0),
-        );
+    let probes: Vec<(usize, f32)> = (0..CLIENT_PROBES)
+        .map(|_| {
+            let peer = local[rng.gen_range(0..local.len())];
+            (
+                peer,
+                place.rtt(&nodes[peer]) * rng.gen_range(1.0 - NOISE..1.0 + NOISE),
+            )
+        })
+        .collect();
+    // The client's probes are few: it fits its coordinate to all of them, pass after pass.
+    for _ in 0..CLIENT_PASSES {
+        for (peer, rtt) in &probes {
+            me.observe(
+                &node_coords[*peer].coord,
+                node_coords[*peer].error,
+                *rtt,
+                rng.gen_range(-1.0..1.0),
+            );
+        }
     }
     me.coord
 }
@@ -207,7 +219,11 @@ fn main() {
     for (i, m) in node_metro.iter().enumerate() {
         by_metro[*m].push(i);
     }
-    let node_coords = learn(&mut rng, &nodes, &node_metro, &by_metro, LEARNING_ROUNDS);
+    let rounds = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(LEARNING_ROUNDS);
+    let node_coords = learn(&mut rng, &nodes, &node_metro, &by_metro, rounds);
     let clients_n = 20_000;
     let client_metro: Vec<usize> = (0..clients_n).map(|i| i % METROS).collect();
     let clients: Vec<Place> = client_metro
@@ -321,12 +337,14 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
+    let defaults = Params::default();
     let params = Params {
         stale_after_ms: u64::MAX,
-        cell_ms: env("CELL_MS", 4.0) as f32,
-        miss_penalty_ms: env("MISS_MS", 20.0) as f32,
-        choices: env("CHOICES", 8.0) as usize,
-        ..Params::default()
+        cell_ms: env("CELL_MS", defaults.cell_ms as f64) as f32,
+        miss_penalty_ms: env("MISS_MS", defaults.miss_penalty_ms as f64) as f32,
+        choices: env("CHOICES", defaults.choices as f64) as usize,
+        load_factor: env("LOAD_FACTOR", defaults.load_factor),
+        ..defaults
     };
 
     // Router, with and without placement.
@@ -410,8 +428,11 @@ fn main() {
     );
     let nearest = simple(&mut |r, _| {
         grid.nearest(&client_coords[r.client], client_metro[r.client], |_| true)
+            .expect("every metro has nodes")
     });
-    // The oracle: lowest true latency within the router's load bound (capacity share of the metro's load).
+    // The oracle: the lowest true latency within the router's load bound over the metro (an idle node, or one
+    // whose load after the request is within its capacity share of the metro's load times the load factor),
+    // else the least filled node, as the router does.
     let truth_grid = Grid::new(
         &nodes.iter().map(Place::truth).collect::<Vec<_>>(),
         &node_metro,
@@ -424,36 +445,55 @@ fn main() {
         let metro = client_metro[r.client];
         let total = metro_load[metro];
         metro_load[metro] += 1;
-        truth_grid.nearest(&clients[r.client].truth(), metro, |i| {
-            let bound = ((total + 1) as f64 * params.load_factor * capacity[i] as f64
-                / metro_capacity[metro] as f64)
-                .ceil() as u64;
-            loads[i] < bound
-        })
+        let fill = |i: usize| {
+            (loads[i] + 1) as f64 * metro_capacity[metro] as f64
+                / ((total + 1) as f64 * params.load_factor * capacity[i] as f64)
+        };
+        truth_grid
+            .nearest(&clients[r.client].truth(), metro, |i| {
+                loads[i] == 0 || fill(i) <= 1.0
+            })
+            .unwrap_or_else(|| {
+                *by_metro[metro]
+                    .iter()
+                    .min_by(|a, b| fill(**a).total_cmp(&fill(**b)))
+                    .expect("every metro has nodes")
+            })
     });
 
-    // Load balance: within each group the bound applies to (the router's cells), max over mean of the load per
-    // unit of capacity; the worst group that served at least 200 requests.
-    let balance = |loads: &[u64]| -> f64 {
+    // Load balance, as max over mean of the load per unit of capacity: over each metro (the region the bound
+    // holds in), and over each of the router's cells that served at least 200 requests; the worst of each.
+    let balance = |loads: &[u64]| -> (f64, f64) {
+        let mut regions: HashMap<usize, (f64, f64, f64)> = HashMap::new();
         let mut cells: HashMap<(usize, i32, i32), (f64, f64, f64)> = HashMap::new();
         for i in 0..nodes_n {
             let c = node_coords[i].coord;
-            let key = (
+            let cell = (
                 node_metro[i],
                 (c.x / params.cell_ms).floor() as i32,
                 (c.y / params.cell_ms).floor() as i32,
             );
-            let e = cells.entry(key).or_insert((0.0, 0.0, 0.0));
             let per = loads[i] as f64 / capacity[i] as f64;
-            e.0 += loads[i] as f64;
-            e.1 += capacity[i] as f64;
-            e.2 = e.2.max(per);
+            for e in [
+                regions.entry(node_metro[i]).or_default(),
+                cells.entry(cell).or_default(),
+            ] {
+                e.0 += loads[i] as f64;
+                e.1 += capacity[i] as f64;
+                e.2 = e.2.max(per);
+            }
         }
-        cells
-            .values()
-            .filter(|(load, _, _)| *load >= 200.0)
-            .map(|(load, cap, max)| max / (load / cap))
-            .fold(0.0, f64::max)
+        let worst = |groups: Vec<(f64, f64, f64)>| {
+            groups
+                .into_iter()
+                .filter(|(load, _, _)| *load >= 200.0)
+                .map(|(load, cap, max)| max / (load / cap))
+                .fold(0.0, f64::max)
+        };
+        (
+            worst(regions.into_values().collect()),
+            worst(cells.into_values().collect()),
+        )
     };
 
     let oracle_latency = oracle.latency_sum;
@@ -464,13 +504,15 @@ fn main() {
             d.get(((d.len() as f64 - 1.0) * q) as usize)
                 .map_or("-".to_string(), |ns| format!("{:.2}", *ns as f64 / 1000.0))
         };
+        let (region, cell) = balance(&o.loads);
         println!(
-            "{:<28} {:>9} {:>9} {:>11.3} {:>10.2} {:>8.3} {:>10.3}",
+            "{:<28} {:>9} {:>9} {:>11.3} {:>10.3} {:>10.3} {:>8.3} {:>10.3}",
             name,
             pct(0.5),
             pct(0.99),
             o.latency_sum / oracle_latency,
-            balance(&o.loads),
+            region,
+            cell,
             o.hits as f64 / requests.len() as f64,
             o.spike_hits as f64 / o.spike_requests.max(1) as f64,
         );
@@ -479,13 +521,13 @@ fn main() {
         "routing simulation: {nodes_n} nodes in {METROS} metros, {requests_n} requests (Zipf 0.9 over {CATALOG} contents, a {SPIKE_CONTENTS}-content spike in metros 0 then 1), seed {seed}"
     );
     println!(
-        "coordinates (Vivaldi, {LEARNING_ROUNDS} rounds): mean prediction error client-node {:.1} %, node-node {:.1} %; setup {setup_s:.1} s",
+        "coordinates (Vivaldi, {rounds} rounds): mean prediction error client-node {:.1} %, node-node {:.1} %; setup {setup_s:.1} s",
         prediction_error * 100.0,
         node_error * 100.0
     );
     println!(
-        "{:<28} {:>9} {:>9} {:>11} {:>10} {:>8} {:>10}",
-        "policy", "p50 us", "p99 us", "lat/oracle", "max/mean", "hits", "spike hits"
+        "{:<28} {:>9} {:>9} {:>11} {:>10} {:>10} {:>8} {:>10}",
+        "policy", "p50 us", "p99 us", "lat/oracle", "max/mean", "cell m/m", "hits", "spike hits"
     );
     row("router + pre-emptive", &with_placement);
     row("router, reactive caching", &reactive);
@@ -514,34 +556,45 @@ fn main() {
 struct Grid {
     cell: f32,
     cells: HashMap<(usize, i32, i32), Vec<(usize, Coord)>>,
+    /// Per metro, the cells its nodes span: (min x, max x, min y, max y).
+    extent: HashMap<usize, (i32, i32, i32, i32)>,
 }
 
 impl Grid {
     fn new(coords: &[Coord], metro: &[usize]) -> Self {
         let cell = 2.0;
         let mut cells: HashMap<(usize, i32, i32), Vec<(usize, Coord)>> = HashMap::new();
+        let mut extent: HashMap<usize, (i32, i32, i32, i32)> = HashMap::new();
         for (i, c) in coords.iter().enumerate() {
-            cells
-                .entry((
-                    metro[i],
-                    (c.x / cell).floor() as i32,
-                    (c.y / cell).floor() as i32,
-                ))
-                .or_default()
-                .push((i, *c));
+            let (x, y) = ((c.x / cell).floor() as i32, (c.y / cell).floor() as i32);
+            cells.entry((metro[i], x, y)).or_default().push((i, *c));
+            let e = extent.entry(metro[i]).or_insert((x, x, y, y));
+            *e = (e.0.min(x), e.1.max(x), e.2.min(y), e.3.max(y));
         }
-        Self { cell, cells }
+        Self {
+            cell,
+            cells,
+            extent,
+        }
     }
 
     /// The node of `metro` with the lowest `rtt` from `from` among those `ok` accepts: rings of cells outward
     /// until no closer cell can hold a better one.
-    fn nearest(&self, from: &Coord, metro: usize, mut ok: impl FnMut(usize) -> bool) -> usize {
+    fn nearest(
+        &self,
+        from: &Coord,
+        metro: usize,
+        mut ok: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
         let (cx, cy) = (
             (from.x / self.cell).floor() as i32,
             (from.y / self.cell).floor() as i32,
         );
+        let (x0, x1, y0, y1) = *self.extent.get(&metro)?;
+        // Beyond this ring no cell of the metro is left.
+        let last = (cx - x0).max(x1 - cx).max(cy - y0).max(y1 - cy).max(0);
         let mut best: Option<(f32, usize)> = None;
-        for ring in 0..400i32 {
+        for ring in 0..=last {
             // Anything in this ring is at least (ring - 1) cells away in the plane.
             if let Some((cost, _)) = best {
                 if ((ring - 1).max(0) as f32) * self.cell + from.height > cost {
@@ -567,6 +620,6 @@ impl Grid {
                 }
             }
         }
-        best.expect("every metro has nodes").1
+        best.map(|(_, i)| i)
     }
 }

@@ -1,13 +1,15 @@
 //! The routing engine. A request for a content from a client is matched in three steps:
 //!
 //! 1. **Near the client.** Nodes are grouped into cells: squares of the coordinate plane within a region. The
-//!    client's cell is searched first (if it has enough nodes), then its whole region; nothing eligible means
-//!    the origin.
+//!    client's cell is searched first (if it has enough nodes), then its whole region; no usable node (fresh
+//!    heartbeat, work score at least the floor) means the origin.
 //! 2. **Bounded-load consistent hashing** (Mirrokni, Thorup, Zadimoghaddam, SODA 2018): walking the group's
-//!    ring clockwise from the content's point, the first `d` nodes that are fresh (recent heartbeat), trusted
-//!    (work score at least the floor) and not over their load bound — `load_factor` times their capacity share
-//!    of the group's load — are the candidates. The same content meets the same nodes, so caches stay warm, and
-//!    no node carries more than its bound.
+//!    ring clockwise from the content's point, the first `d` usable nodes whose load after the request stays
+//!    within their bound — `load_factor` times their capacity share of the load of the group and of the
+//!    region — are the candidates. The same content meets the same nodes, so caches stay warm, and no node
+//!    carries more than its bound. While a region carries only a few requests per node, whole requests cannot
+//!    all fit under fractional bounds: the request then goes to the least filled node within the bound
+//!    rounded up (the paper's guarantee).
 //! 3. **Best of d.** Candidates are ranked by predicted latency (network coordinates) inflated by their load,
 //!    plus a penalty for not holding the content yet.
 //!
@@ -56,10 +58,10 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Self {
-            choices: 8,
+            choices: 16,
             load_factor: 1.25,
             virtual_nodes: 16,
-            cell_ms: 4.0,
+            cell_ms: 3.0,
             min_cell_nodes: 8,
             stale_after_ms: 60_000,
             min_score: 1,
@@ -306,40 +308,63 @@ impl Router {
             .chain(std::iter::once(GroupKey::Region(client.region)))
     }
 
-    /// Whether node `idx` may take one more request in `group` now.
-    fn eligible(&self, idx: NodeIdx, group: &Group, now_ms: u64) -> bool {
+    /// Whether node `idx` may serve now: registered, trusted and fresh.
+    fn usable(&self, idx: NodeIdx, now_ms: u64) -> bool {
         let node = &self.nodes[idx as usize];
-        let p = &self.params;
-        let bound = ((group.load + 1) as f64 * p.load_factor * node.info.capacity.max(1) as f64
-            / group.capacity.max(1) as f64)
-            .ceil() as u64;
         node.present
-            && node.info.score >= p.min_score
-            && now_ms.saturating_sub(node.heartbeat_ms) <= p.stale_after_ms
-            && node.load < bound
+            && node.info.score >= self.params.min_score
+            && now_ms.saturating_sub(node.heartbeat_ms) <= self.params.stale_after_ms
     }
 
-    /// The first `want` eligible distinct nodes clockwise from `content` on `group`'s ring.
+    /// Node `idx`'s load bound in `group`: `load_factor` times its capacity share of the group's load after
+    /// one more request.
+    fn bound(&self, idx: NodeIdx, group: &Group) -> f64 {
+        let node = &self.nodes[idx as usize];
+        (group.load + 1) as f64 * self.params.load_factor * node.info.capacity.max(1) as f64
+            / group.capacity.max(1) as f64
+    }
+
+    /// The first `want` distinct usable nodes clockwise from `content` on `group`'s ring whose load after one
+    /// more request is within their bound (or who are idle), and, of the nodes the walk passed that are below
+    /// their bound rounded up, the one with the lowest load relative to it: a request that fits no fractional
+    /// bound (while a group carries a few requests per node, whole requests cannot all fit) still goes to a
+    /// node within the rounded-up bound of bounded-load consistent hashing, the least filled.
     fn candidates(
         &self,
         key: GroupKey,
         content: ContentKey,
         want: usize,
         now_ms: u64,
-    ) -> Vec<NodeIdx> {
+    ) -> (Vec<NodeIdx>, Option<NodeIdx>) {
         let Some(group) = self.groups.get(&key) else {
-            return Vec::new();
+            return (Vec::new(), None);
+        };
+        // A cell's nodes are bound within their region too, so no node of a region carries more than its
+        // share of the region's load, whichever cell its requests came through.
+        let region = match key {
+            GroupKey::Cell((region, _, _)) => self.groups.get(&GroupKey::Region(region)),
+            GroupKey::Region(_) => None,
         };
         let mut found: Vec<NodeIdx> = Vec::with_capacity(want);
+        let mut least: Option<(f64, NodeIdx)> = None;
         for idx in group.ring.walk(mix(content)).take(self.params.max_scan) {
-            if !found.contains(&idx) && self.eligible(idx, group, now_ms) {
+            if found.contains(&idx) || !self.usable(idx, now_ms) {
+                continue;
+            }
+            let load = self.nodes[idx as usize].load;
+            let bound = self.bound(idx, group);
+            let bound = region.map_or(bound, |r| bound.min(self.bound(idx, r)));
+            let fill = (load + 1) as f64 / bound;
+            if fill <= 1.0 || load == 0 {
                 found.push(idx);
                 if found.len() == want {
                     break;
                 }
+            } else if (load as f64) < bound.ceil() && least.is_none_or(|(f, _)| fill < f) {
+                least = Some((fill, idx));
             }
         }
-        found
+        (found, least.map(|(_, idx)| idx))
     }
 
     /// The predicted cost of serving `client` from node `idx`, ms.
@@ -372,9 +397,11 @@ impl Router {
         debug_assert!(!self.dirty, "rebuild after changing nodes");
         let want = n.max(self.params.choices);
         let held = self.holders.get(&content);
+        let mut least = None;
         for key in self.groups_for(client) {
-            let mut found = self.candidates(key, content, want, now_ms);
+            let (mut found, over) = self.candidates(key, content, want, now_ms);
             if found.is_empty() {
+                least = over;
                 continue;
             }
             let mut costs: Vec<(f32, NodeIdx)> = found
@@ -384,7 +411,10 @@ impl Router {
             costs.sort_by(|a, b| a.0.total_cmp(&b.0));
             return costs.into_iter().take(n).map(|(_, idx)| idx).collect();
         }
-        Vec::new()
+        // Every usable node of the region is at its bound: while a region's load is a few requests per node,
+        // whole requests cannot all fit under fractional bounds, and the least filled node is the balanced
+        // choice. The origin is only for a region with no usable node.
+        least.into_iter().collect()
     }
 
     /// Routes one request: the ranking of [`Router::rank`], with the request counted on the first node.
@@ -459,7 +489,8 @@ impl Router {
                 if used >= budget {
                     break;
                 }
-                if let Some(&node) = self.candidates(key, content, 1, now_ms).first() {
+                let (within, least) = self.candidates(key, content, 1, now_ms);
+                if let Some(node) = within.first().copied().or(least) {
                     if !self.holds(node, content) {
                         placements.push(Placement { node, content });
                         used += 1;
