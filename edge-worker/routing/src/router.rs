@@ -51,6 +51,9 @@ pub struct Params {
     pub replication_budget: usize,
     /// Most ring points looked at per decision, so a decision takes bounded time whatever the ring holds.
     pub max_scan: usize,
+    /// Requests a node may always carry, whatever its bound: while a group carries a request or two, a bound
+    /// below this would send the next request away from the node holding the content.
+    pub min_slots: u64,
     /// Demand estimates.
     pub demand: DemandParams,
 }
@@ -69,6 +72,7 @@ impl Default for Params {
             load_weight: 0.5,
             replication_budget: 128,
             max_scan: 512,
+            min_slots: 2,
             demand: DemandParams::default(),
         }
     }
@@ -325,7 +329,7 @@ impl Router {
     }
 
     /// The first `want` distinct usable nodes clockwise from `content` on `group`'s ring whose load after one
-    /// more request is within their bound (or who are idle), and, of the nodes the walk passed that are below
+    /// more request is within their bound (or under [`Params::min_slots`]), and, of the nodes the walk passed that are below
     /// their bound rounded up, the one with the lowest load relative to it: a request that fits no fractional
     /// bound (while a group carries a few requests per node, whole requests cannot all fit) still goes to a
     /// node within the rounded-up bound of bounded-load consistent hashing, the least filled.
@@ -355,7 +359,7 @@ impl Router {
             let bound = self.bound(idx, group);
             let bound = region.map_or(bound, |r| bound.min(self.bound(idx, r)));
             let fill = (load + 1) as f64 / bound;
-            if fill <= 1.0 || load == 0 {
+            if fill <= 1.0 || load < self.params.min_slots {
                 found.push(idx);
                 if found.len() == want {
                     break;

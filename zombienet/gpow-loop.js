@@ -1,0 +1,150 @@
+// The whole GPoW loop on a zombienet network, checked against chain state: a dApp publishes content and
+// authorizes a client key; two edges (operators Eve and Ferdie, talking to different validators) hold it; two
+// keepers (Bob, Charlie) watch them; a router routes a client to both edges, which it fetches from, signing
+// delivery receipts. The edges report the receipts, answer their challenges, keepers observe them, and the
+// epoch settles: the dApp is charged for exactly the bytes delivered, the edges and the keepers are paid.
+//
+// Workers are `edge-worker` processes (ZOMBIENET_EDGE_WORKER, set by scripts/zombienet; workers.js) started
+// here and left running for faults.js; their output is under the network's temporary folder, in
+// edge-workers/. Returns 1 when every check passed; throws with the failed check otherwise.
+
+const crypto = require("crypto");
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const { check, eventually, guarded, lastJson, setup, sleep, state } = require("./workers.js");
+
+const MIB = 1 << 20;
+const SIZE = 16 * MIB;
+/// What the faults test downloads while an edge is killed.
+const LARGE = 96 * MIB;
+/// Each edge's upload cap, so that download takes seconds.
+const RATE = 8 * MIB;
+
+async function run(_nodeName, networkInfo) {
+  const { cli, ws, start, secret } = setup(networkInfo);
+  const keyring = new zombie.Keyring({ type: "sr25519" });
+  const account = (uri) => keyring.addFromUri(uri).address;
+  const api = await zombie.connect(ws("alice"));
+  const rpc = (method, params = []) => api.provider.send(method, params);
+  let port = 41000 + Math.floor(Math.random() * 1000) * 10;
+  const listen = () => `/ip4/127.0.0.1/tcp/${port++}`;
+  const dir = path.join(networkInfo.tmpDir, "edge-workers");
+
+  try {
+    return await guarded(async () => {
+      // The dApp (Alice): an account, the content published, a client key it pays for.
+      const content = path.join(dir, "content.bin");
+      fs.writeFileSync(content, crypto.randomBytes(SIZE));
+      const large = path.join(dir, "large.bin");
+      fs.writeFileSync(large, crypto.randomBytes(LARGE));
+      const dapp = (args) => cli("dapp", ["dapp", "--chain", ws("alice"), "--account", "//Alice", ...args]);
+      dapp(["open-account", "--deposit", "100000000000000000"]);
+      const id = dapp(["publish", content, "--max-price", "1000000000000"]).trim();
+      const client = lastJson(cli("client", ["key", "client"]));
+      dapp(["authorize-client", client.client]);
+      const largeId = dapp(["publish", large, "--max-price", "1000000000000"]).trim();
+
+      // Two edges that hold the content, on different validators' RPC; two keepers; a router.
+      const edges = [
+        ["edge-de", "//Eve", "DE", "alice"],
+        ["edge-fr", "//Ferdie", "FR", "bob"],
+      ].map(([name, operator, country, node]) => {
+        check(cli(name, ["publish", content]).trim() === id, `${name} holds the content`);
+        check(cli(name, ["publish", large]).trim() === largeId, `${name} holds the large content`);
+        return start(name, [
+          "run", "--role", "edge", "--chain", ws(node), "--listen", listen(), "--gateway", "127.0.0.1:0",
+          "--operator-key", secret(name, operator), "--continent", "europe", "--country", country,
+          "--rate-limit", String(RATE),
+        ]);
+      });
+      for (const keeper of ["Bob", "Charlie"]) {
+        start(`keeper-${keeper}`, [
+          "run", "--role", "keeper", "--chain", ws("alice"), "--listen", listen(),
+          "--operator-key", secret(keeper, `//${keeper}`),
+        ]);
+      }
+      const router = start("router", [
+        "run", "--role", "router", "--chain", ws("alice"), "--listen", listen(), "--rpc", "127.0.0.1:0",
+      ]);
+      const registered = [];
+      for (const edge of edges) registered.push(await edge.event("registered", 180));
+      const rpcUrl = `http://${(await router.event("router_rpc", 60)).address}`;
+      const peers = [];
+      for (const edge of edges) peers.push((await edge.event("listening", 30)).address.split("/").pop());
+
+      const operators = registered.map((r) => r.operator);
+      const nodes = registered.map((r) => `0x${r.node}`);
+      const rewardsBefore = await Promise.all(operators.map((o) => rpc("settlement_nodeRewards", [o])));
+      const keeperBefore = await rpc("gpos_pendingRewards", [account("//Bob")]);
+
+      // A fresh epoch, once the edges and the router know of each other.
+      await eventually("the router knows both edges", 90, async () => {
+        const out = execFileSync("curl", [
+          "-s", "-H", "content-type: application/json", rpcUrl, "-d",
+          JSON.stringify({ jsonrpc: "2.0", id: 1, method: "routing_route", params: [id, { region: "europe" }, 2] }),
+        ]).toString();
+        return JSON.parse(out).result.nodes.length === 2 ? true : undefined;
+      });
+      const epochNow = async () => (await rpc("gpow_currentEpoch")).index;
+      const epoch = (await epochNow()) + 1;
+      await eventually(`epoch ${epoch}`, 120, async () => ((await epochNow()) >= epoch ? true : undefined));
+      await sleep(4000); // the edges learn of the epoch on their next look (every 2 s)
+
+      // The client asks the router and fetches from both edges, signing receipts for every verified byte.
+      const fetched = lastJson(
+        cli("client", [
+          "fetch", id, "--json", "--client-key", client.client_key, "--router", rpcUrl, "--region", "europe",
+          "--routed-nodes", "2",
+        ]),
+      );
+      check(fetched.routed.length === 2, "the router sent the client to both edges", fetched.routed);
+      const bytes = fetched.report.bytes_by_peer;
+      const receipted = fetched.report.receipted_by_peer;
+      let delivered = 0;
+      for (const peer of peers) {
+        check(bytes[peer] > 0, `bytes came from edge ${peer}`, fetched.report);
+        check(receipted[peer] === bytes[peer], `every byte from ${peer} is receipted`, fetched.report);
+        delivered += bytes[peer];
+      }
+      check(delivered === SIZE, "the content was fetched once, whole", fetched.report);
+
+      // Each edge reports its receipts for the epoch and answers its challenge; the keepers observe both.
+      for (const edge of edges) {
+        const report = await edge.event("work_reported", 180, (e) => e.epoch === epoch);
+        check(report.bytes > 0, `${edge.name} reported the bytes it served`, report);
+        await edge.event("challenge_answered", 180, (e) => e.epoch === epoch);
+      }
+      for (const node of nodes) {
+        const score = await eventually(`work score of ${node}`, 180, async () => {
+          const s = await rpc("gpow_workScore", [epoch, node]);
+          return s > 0 ? s : undefined;
+        });
+        check(score > 0, `${node} earned a work score`, score);
+      }
+
+      // Settlement: the dApp is charged for exactly the verified bytes; the edges and the keepers are paid.
+      const usage = await eventually(`epoch ${epoch} settled`, 240, async () => {
+        const u = await rpc("settlement_usage", [account("//Alice"), epoch]);
+        return u.settled ? u : undefined;
+      });
+      check(usage.bytes === SIZE, "the dApp is charged for the bytes delivered", usage);
+      check(BigInt(usage.cost) > 0n && usage.paid === usage.cost, "the dApp paid what the epoch cost", usage);
+      for (const [i, operator] of operators.entries()) {
+        const after = await rpc("settlement_nodeRewards", [operator]);
+        check(BigInt(after) > BigInt(rewardsBefore[i]), `operator ${operator} was paid`, { before: rewardsBefore[i], after });
+      }
+      const keeperAfter = await rpc("gpos_pendingRewards", [account("//Bob")]);
+      check(BigInt(keeperAfter) > BigInt(keeperBefore), "the keeper Bob was paid", { keeperBefore, keeperAfter });
+      console.log(`gpow-loop: epoch ${epoch} delivered ${delivered} bytes, charged ${usage.cost}`);
+      Object.assign(state.context, {
+        edges: edges.map((e) => e.name), peers, nodes, rpcUrl, largeId, large: LARGE, client,
+      });
+      return 1;
+    });
+  } finally {
+    await api.disconnect();
+  }
+}
+
+module.exports = { run };

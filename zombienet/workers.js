@@ -1,0 +1,125 @@
+// Edge workers for zombienet tests: `edge-worker` processes (ZOMBIENET_EDGE_WORKER) started by js-scripts,
+// their JSON events, and the checks the scripts share. zombienet runs every js-script of a test in its own
+// process, so this module (and the workers it started) lives from one script to the next: gpow-loop.js starts
+// the network of workers and faults.js, after a validator restart in between, goes on with it. Every worker is
+// SIGKILLed when a script fails or zombienet exits.
+
+const { spawn, execFileSync } = require("child_process");
+const fs = require("fs");
+const path = require("path");
+const readline = require("readline");
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/// Throws `what` (with `detail`) unless `condition` holds: how a script fails its test.
+function check(condition, what, detail) {
+  if (!condition) {
+    throw new Error(`check failed: ${what}${detail === undefined ? "" : `: ${JSON.stringify(detail)}`}`);
+  }
+}
+
+/// Polls `probe` every second until it returns a value other than undefined, for up to `seconds`.
+async function eventually(what, seconds, probe) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s: ${what}`);
+    await sleep(1000);
+  }
+}
+
+/// The last JSON object a command printed (a command's summary comes after its node's events).
+function lastJson(out) {
+  const line = out
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .pop();
+  check(line !== undefined, "the command printed JSON", out);
+  return JSON.parse(line);
+}
+
+/// A running edge-worker and the JSON events it printed.
+class Worker {
+  constructor(bin, dir, name, args) {
+    fs.mkdirSync(dir, { recursive: true });
+    Object.assign(this, { bin, dir, name, args, events: [], exited: false });
+    const log = fs.openSync(path.join(dir, "worker.log"), "a");
+    this.child = spawn(bin, ["--data-dir", dir, ...args], { stdio: ["ignore", "pipe", log] });
+    this.child.on("exit", () => (this.exited = true));
+    readline.createInterface({ input: this.child.stdout }).on("line", (line) => {
+      try {
+        this.events.push(JSON.parse(line));
+      } catch (_) {
+        // Not an event.
+      }
+    });
+  }
+
+  /// The first event named `name` for which `wanted` holds, waiting up to `seconds`.
+  event(name, seconds, wanted = () => true) {
+    return eventually(`${this.name}: event ${name}`, seconds, async () =>
+      this.events.find((e) => e.event === name && wanted(e)),
+    );
+  }
+
+  /// SIGKILLs it and waits for it to be gone.
+  async kill() {
+    this.child.kill("SIGKILL");
+    await eventually(`${this.name} to exit`, 10, async () => (this.exited ? true : undefined));
+  }
+
+  /// A new process with the same data folder and arguments.
+  restart() {
+    return new Worker(this.bin, this.dir, this.name, this.args);
+  }
+}
+
+/// The workers of the test and what the scripts know of them (content id, client, ...).
+const state = { workers: new Map(), context: {} };
+
+function stopAll() {
+  for (const w of state.workers.values()) w.child.kill("SIGKILL");
+  state.workers.clear();
+}
+process.on("exit", stopAll);
+
+/// The folder, binary and helpers of a test on `networkInfo`.
+function setup(networkInfo) {
+  const bin = process.env.ZOMBIENET_EDGE_WORKER;
+  check(bin && fs.existsSync(bin), "ZOMBIENET_EDGE_WORKER names the edge-worker binary", bin);
+  const dir = path.join(networkInfo.tmpDir, "edge-workers");
+  fs.mkdirSync(dir, { recursive: true });
+  return {
+    bin,
+    dir,
+    ws: (node) => networkInfo.nodesByName[node].wsUri,
+    /// Runs an edge-worker command to completion; its stdout.
+    cli: (data, args) => execFileSync(bin, ["--data-dir", path.join(dir, data), ...args]).toString(),
+    /// Starts (or replaces) the worker `name`.
+    start: (name, args) => {
+      const w = new Worker(bin, path.join(dir, name), name, args);
+      state.workers.set(name, w);
+      return w;
+    },
+    /// A 0600 file holding a secret URI, for `--operator-key`.
+    secret: (name, uri) => {
+      const file = path.join(dir, `${name}.suri`);
+      fs.writeFileSync(file, `${uri}\n`, { mode: 0o600 });
+      return file;
+    },
+  };
+}
+
+/// Runs `body`; stops every worker if it throws.
+async function guarded(body) {
+  try {
+    return await body();
+  } catch (e) {
+    stopAll();
+    throw e;
+  }
+}
+
+module.exports = { check, eventually, guarded, lastJson, setup, sleep, state, stopAll };
