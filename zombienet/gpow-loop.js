@@ -1,8 +1,9 @@
 // The whole GPoW loop on a zombienet network, checked against chain state: a dApp publishes content and
 // authorizes a client key; two edges (operators Eve and Ferdie, talking to different validators) hold it; two
 // keepers (Bob, Charlie) watch them; a router routes a client to both edges, which it fetches from, signing
-// delivery receipts. The edges report the receipts, answer their challenges, keepers observe them, and the
-// epoch settles: the dApp is charged for exactly the bytes delivered, the edges and the keepers are paid.
+// delivery receipts. The edges report the receipts, answer their challenges and prove the content they pinned,
+// keepers observe them, and the epoch settles: the dApp is charged for exactly the bytes delivered, the edges'
+// operators are paid and the keepers' share goes to the era's reward pot.
 //
 // Workers are `edge-worker` processes (ZOMBIENET_EDGE_WORKER, set by scripts/zombienet; workers.js) started
 // here and left running for faults.js; their output is under the network's temporary folder, in
@@ -11,8 +12,7 @@
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const { execFileSync } = require("child_process");
-const { check, eventually, guarded, lastJson, setup, sleep, state } = require("./workers.js");
+const { check, eventually, guarded, lastJson, run: command, setup, sleep, state } = require("./workers.js");
 
 const MIB = 1 << 20;
 const SIZE = 16 * MIB;
@@ -25,8 +25,20 @@ async function run(_nodeName, networkInfo) {
   const { cli, ws, start, secret } = setup(networkInfo);
   const keyring = new zombie.Keyring({ type: "sr25519" });
   const account = (uri) => keyring.addFromUri(uri).address;
+  // The node's own methods (gpow_*, settlement_*, ...) over a plain provider: polkadot.js decorates only
+  // the standard ones.
+  const provider = new zombie.WsProvider(ws("alice"));
+  await provider.isReady;
+  const rpc = (method, params = []) => provider.send(method, params);
+  // Transactions the test itself signs, through polkadot.js.
   const api = await zombie.connect(ws("alice"));
-  const rpc = (method, params = []) => api.provider.send(method, params);
+  const included = (tx, signer) =>
+    new Promise((resolve, reject) => {
+      tx.signAndSend(signer, ({ status, dispatchError }) => {
+        if (dispatchError) reject(new Error(`${tx.method.section}.${tx.method.method}: ${dispatchError}`));
+        else if (status.isInBlock) resolve();
+      }).catch(reject);
+    });
   let port = 41000 + Math.floor(Math.random() * 1000) * 10;
   const listen = () => `/ip4/127.0.0.1/tcp/${port++}`;
   const dir = path.join(networkInfo.tmpDir, "edge-workers");
@@ -39,25 +51,26 @@ async function run(_nodeName, networkInfo) {
       const large = path.join(dir, "large.bin");
       fs.writeFileSync(large, crypto.randomBytes(LARGE));
       const dapp = (args) => cli("dapp", ["dapp", "--chain", ws("alice"), "--account", "//Alice", ...args]);
-      dapp(["open-account", "--deposit", "100000000000000000"]);
-      const id = dapp(["publish", content, "--max-price", "1000000000000"]).trim();
-      const client = lastJson(cli("client", ["key", "client"]));
-      dapp(["authorize-client", client.client]);
-      const largeId = dapp(["publish", large, "--max-price", "1000000000000"]).trim();
+      await dapp(["open-account", "--deposit", "100000000000000000"]);
+      const id = (await dapp(["publish", content, "--max-price", "1000000000000"])).trim();
+      const client = lastJson(await cli("client", ["key", "client"]));
+      await dapp(["authorize-client", client.client]);
+      const largeId = (await dapp(["publish", large, "--max-price", "1000000000000"])).trim();
 
       // Two edges that hold the content, on different validators' RPC; two keepers; a router.
-      const edges = [
+      const edges = [];
+      for (const [name, operator, country, node] of [
         ["edge-de", "//Eve", "DE", "alice"],
         ["edge-fr", "//Ferdie", "FR", "bob"],
-      ].map(([name, operator, country, node]) => {
-        check(cli(name, ["publish", content]).trim() === id, `${name} holds the content`);
-        check(cli(name, ["publish", large]).trim() === largeId, `${name} holds the large content`);
-        return start(name, [
+      ]) {
+        check((await cli(name, ["publish", content])).trim() === id, `${name} holds the content`);
+        check((await cli(name, ["publish", large])).trim() === largeId, `${name} holds the large content`);
+        edges.push(start(name, [
           "run", "--role", "edge", "--chain", ws(node), "--listen", listen(), "--gateway", "127.0.0.1:0",
           "--operator-key", secret(name, operator), "--continent", "europe", "--country", country,
           "--rate-limit", String(RATE),
-        ]);
-      });
+        ]));
+      }
       for (const keeper of ["Bob", "Charlie"]) {
         start(`keeper-${keeper}`, [
           "run", "--role", "keeper", "--chain", ws("alice"), "--listen", listen(),
@@ -75,16 +88,24 @@ async function run(_nodeName, networkInfo) {
 
       const operators = registered.map((r) => r.operator);
       const nodes = registered.map((r) => `0x${r.node}`);
+      // Each operator pins the content on its node: keepers sample pinned content for storage and bandwidth,
+      // and the edges prove they store it each epoch.
+      for (const [i, operator] of ["//Eve", "//Ferdie"].entries()) {
+        await included(api.tx.edgeNodes.pin(nodes[i], `0x${id}`, SIZE), keyring.addFromUri(operator));
+      }
       const rewardsBefore = await Promise.all(operators.map((o) => rpc("settlement_nodeRewards", [o])));
-      const keeperBefore = await rpc("gpos_pendingRewards", [account("//Bob")]);
+      // Keepers are paid per era from its reward pot, which each settled epoch fills.
+      const era = await rpc("gpos_currentEra");
+      const pot = async () => BigInt((await api.query.gpos.erasRewardPot(era)).toString());
+      const potBefore = await pot();
 
       // A fresh epoch, once the edges and the router know of each other.
       await eventually("the router knows both edges", 90, async () => {
-        const out = execFileSync("curl", [
+        const { stdout } = await command("curl", [
           "-s", "-H", "content-type: application/json", rpcUrl, "-d",
           JSON.stringify({ jsonrpc: "2.0", id: 1, method: "routing_route", params: [id, { region: "europe" }, 2] }),
-        ]).toString();
-        return JSON.parse(out).result.nodes.length === 2 ? true : undefined;
+        ]);
+        return JSON.parse(stdout).result.nodes.length === 2 ? true : undefined;
       });
       const epochNow = async () => (await rpc("gpow_currentEpoch")).index;
       const epoch = (await epochNow()) + 1;
@@ -93,7 +114,7 @@ async function run(_nodeName, networkInfo) {
 
       // The client asks the router and fetches from both edges, signing receipts for every verified byte.
       const fetched = lastJson(
-        cli("client", [
+        await cli("client", [
           "fetch", id, "--json", "--client-key", client.client_key, "--router", rpcUrl, "--region", "europe",
           "--routed-nodes", "2",
         ]),
@@ -107,7 +128,8 @@ async function run(_nodeName, networkInfo) {
         check(receipted[peer] === bytes[peer], `every byte from ${peer} is receipted`, fetched.report);
         delivered += bytes[peer];
       }
-      check(delivered === SIZE, "the content was fetched once, whole", fetched.report);
+      // Endgame requests may fetch a few groups from both: those bytes were delivered and receipted too.
+      check(delivered >= SIZE, "the whole content was delivered", fetched.report);
 
       // Each edge reports its receipts for the epoch and answers its challenge; the keepers observe both.
       for (const edge of edges) {
@@ -128,14 +150,17 @@ async function run(_nodeName, networkInfo) {
         const u = await rpc("settlement_usage", [account("//Alice"), epoch]);
         return u.settled ? u : undefined;
       });
-      check(usage.bytes === SIZE, "the dApp is charged for the bytes delivered", usage);
+      check(usage.bytes === delivered, "the dApp is charged for the bytes delivered", { usage, delivered });
       check(BigInt(usage.cost) > 0n && usage.paid === usage.cost, "the dApp paid what the epoch cost", usage);
       for (const [i, operator] of operators.entries()) {
         const after = await rpc("settlement_nodeRewards", [operator]);
         check(BigInt(after) > BigInt(rewardsBefore[i]), `operator ${operator} was paid`, { before: rewardsBefore[i], after });
       }
-      const keeperAfter = await rpc("gpos_pendingRewards", [account("//Bob")]);
-      check(BigInt(keeperAfter) > BigInt(keeperBefore), "the keeper Bob was paid", { keeperBefore, keeperAfter });
+      const potAfter = await pot();
+      check(potAfter > potBefore, `the keepers' reward pot of era ${era} grew`, {
+        before: potBefore.toString(),
+        after: potAfter.toString(),
+      });
       console.log(`gpow-loop: epoch ${epoch} delivered ${delivered} bytes, charged ${usage.cost}`);
       Object.assign(state.context, {
         edges: edges.map((e) => e.name), peers, nodes, rpcUrl, largeId, large: LARGE, client,
@@ -143,6 +168,7 @@ async function run(_nodeName, networkInfo) {
       return 1;
     });
   } finally {
+    await provider.disconnect();
     await api.disconnect();
   }
 }

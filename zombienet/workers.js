@@ -4,12 +4,16 @@
 // the network of workers and faults.js, after a validator restart in between, goes on with it. Every worker is
 // SIGKILLed when a script fails or zombienet exits.
 
-const { spawn, execFileSync } = require("child_process");
+const { spawn, execFile } = require("child_process");
+const { promisify } = require("util");
 const fs = require("fs");
 const path = require("path");
 const readline = require("readline");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const execFileAsync = promisify(execFile);
+/// Runs a command to completion without blocking the event loop; rejects if it fails.
+const run = (command, args) => execFileAsync(command, args, { maxBuffer: 64 << 20 });
 
 /// Throws `what` (with `detail`) unless `condition` holds: how a script fails its test.
 function check(condition, what, detail) {
@@ -95,8 +99,10 @@ function setup(networkInfo) {
     bin,
     dir,
     ws: (node) => networkInfo.nodesByName[node].wsUri,
-    /// Runs an edge-worker command to completion; its stdout.
-    cli: (data, args) => execFileSync(bin, ["--data-dir", path.join(dir, data), ...args]).toString(),
+    /// Runs an edge-worker command to completion; its stdout. Asynchronous: a script's chain connection must
+    /// keep being served while a command waits for finality.
+    cli: async (data, args) =>
+      (await run(bin, ["--data-dir", path.join(dir, data), ...args])).stdout,
     /// Starts (or replaces) the worker `name`.
     start: (name, args) => {
       const w = new Worker(bin, path.join(dir, name), name, args);
@@ -122,4 +128,4 @@ async function guarded(body) {
   }
 }
 
-module.exports = { check, eventually, guarded, lastJson, setup, sleep, state, stopAll };
+module.exports = { check, eventually, guarded, lastJson, run, setup, sleep, state, stopAll };
