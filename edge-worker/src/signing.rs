@@ -31,7 +31,13 @@ pub enum ReceiptError {
     /// The provider's peer id is not an ed25519 key, so no receipt can name it.
     #[error("the provider's peer id names no ed25519 node key")]
     NoNodeKey,
+    /// The provider named new terms at every try of one exchange: its epoch cannot be moving that fast.
+    #[error("the provider's receipt terms changed at every try ({0} tries)")]
+    TermsKeepChanging(usize),
 }
+
+/// Tries of one receipt exchange: one epoch change during it is normal, more would be a broken provider.
+const SETTLE_TRIES: usize = 3;
 
 /// A client key that signs receipts.
 pub struct ClientSigner {
@@ -110,8 +116,7 @@ impl ProviderReceipts {
         signer: &ClientSigner,
         received: u64,
     ) -> Result<(), ReceiptError> {
-        // Two epoch changes during one exchange would mean a broken provider; stop asking it then.
-        for _ in 0..3 {
+        for _ in 0..SETTLE_TRIES {
             if received <= self.acknowledged {
                 return Ok(());
             }
@@ -135,7 +140,10 @@ impl ProviderReceipts {
                 ReceiptAnswer::Refused(why) => return Err(why.into()),
             }
         }
-        Ok(())
+        match received <= self.acknowledged {
+            true => Ok(()),
+            false => Err(ReceiptError::TermsKeepChanging(SETTLE_TRIES)),
+        }
     }
 
     async fn deliver(

@@ -42,6 +42,25 @@ fn route(rpc: &str, id: &str, region: &str, n: u32) -> Value {
         .unwrap_or_else(|| panic!("routing_route failed: {answer}"))
 }
 
+/// `edge-worker fetch` of `id` from the one node the router at `rpc` picks for a client in `region`: its
+/// JSON summary.
+fn routed_fetch(data_dir: &Path, id: &str, rpc: &str, region: &str) -> Value {
+    cli(
+        data_dir,
+        &[
+            "fetch",
+            id,
+            "--json",
+            "--router",
+            rpc,
+            "--region",
+            region,
+            "--routed-nodes",
+            "1",
+        ],
+    )
+}
+
 /// The peer ids of a route's nodes.
 fn peers(route: &Value) -> Vec<String> {
     route["nodes"]
@@ -207,20 +226,7 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
     std::thread::sleep(edge_worker::router::REFRESH * 2);
 
     // A European client asks the router and is sent to the European edge that holds the content.
-    let fetched = cli(
-        &dir.path().join("client-europe"),
-        &[
-            "fetch",
-            &id,
-            "--json",
-            "--router",
-            &rpc,
-            "--region",
-            "europe",
-            "--routed-nodes",
-            "1",
-        ],
-    );
+    let fetched = routed_fetch(&dir.path().join("client-europe"), &id, &rpc, "europe");
     let routed = &fetched["routed"][0];
     assert_eq!(routed["peer_id"], holder_peer.as_str(), "{fetched}");
     assert_eq!(routed["holds"], true);
@@ -276,19 +282,11 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
     );
 
     // The next North American client is served there, by the edge that prefetched it.
-    let fetched = cli(
+    let fetched = routed_fetch(
         &dir.path().join("client-america"),
-        &[
-            "fetch",
-            &id,
-            "--json",
-            "--router",
-            &rpc,
-            "--region",
-            "north-america",
-            "--routed-nodes",
-            "1",
-        ],
+        &id,
+        &rpc,
+        "north-america",
     );
     assert_eq!(fetched["routed"][0]["peer_id"], america_peer.as_str());
     let by_peer = fetched["report"]["bytes_by_peer"].as_object().unwrap();
