@@ -244,18 +244,20 @@ impl RouterService {
             keep
         });
         for (candidate, status) in candidates.into_iter().zip(statuses) {
-            let entry = known.entry(candidate.node).or_insert_with(|| Known {
+            // What the registry says is taken afresh; what the router learned (coordinate, inventory) is kept.
+            let learned = known
+                .remove(&candidate.node)
+                .map_or((Vivaldi::default(), HashSet::new()), |k| {
+                    (k.vivaldi, k.held)
+                });
+            let entry = known.entry(candidate.node).or_insert(Known {
                 peer: candidate.peer,
-                addresses: Vec::new(),
-                gateway: None,
+                addresses: candidate.addresses,
+                gateway: candidate.record.gateway_url(),
                 region: candidate.record.capabilities.region.continent,
-                vivaldi: Vivaldi::default(),
-                held: HashSet::new(),
+                vivaldi: learned.0,
+                held: learned.1,
             });
-            entry.peer = candidate.peer;
-            entry.gateway = candidate.record.gateway_url();
-            entry.addresses = candidate.addresses;
-            entry.region = candidate.record.capabilities.region.continent;
             let Some(status) = status else {
                 continue;
             };
