@@ -1,7 +1,8 @@
 //! Keeping an edge node's registry entry true: registered once by its operator with a proof that the operator
 //! holds the node key, then updated only when what the node offers or where it is reached changed. Running
 //! it again with the same description changes nothing, so `edge-worker run --role edge` does it at every
-//! start.
+//! start. Free disk space drifts as the node caches content: storage within 10 % of the
+//! registered figure is not worth a transaction.
 
 use enreach_primitives::{node::pop_payload, Capabilities};
 use libp2p::identity::Keypair;
@@ -51,7 +52,9 @@ pub async fn ensure_registered(
                 .to_account_id()
                 .to_string(),
         )),
-        Some(entry) if entry.capabilities == capabilities && entry.endpoints == endpoints => {
+        Some(entry)
+            if same_offer(&entry.capabilities, &capabilities) && entry.endpoints == endpoints =>
+        {
             Ok(Registration::Unchanged)
         }
         Some(_) => {
@@ -88,5 +91,70 @@ pub async fn ensure_registered(
                 .await?;
             Ok(Registration::Registered)
         }
+    }
+}
+
+/// How far, in percent of the larger figure, offered storage may drift before the registry entry is updated.
+const STORAGE_DRIFT_PERCENT: u64 = 10;
+
+/// Whether `current` offers what `registered` says, up to storage drift.
+fn same_offer(registered: &Capabilities, current: &Capabilities) -> bool {
+    let (a, b) = (
+        u64::from(registered.storage_gib),
+        u64::from(current.storage_gib),
+    );
+    let storage_close = a.abs_diff(b) * 100 <= a.max(b) * STORAGE_DRIFT_PERCENT;
+    let without_storage = |c: &Capabilities| Capabilities {
+        storage_gib: 0,
+        ..c.clone()
+    };
+    storage_close && without_storage(registered) == without_storage(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enreach_primitives::{Continent, NatType, Region, SoftwareVersion};
+
+    fn offer(storage_gib: u32) -> Capabilities {
+        Capabilities {
+            bandwidth_up_mbps: 100,
+            bandwidth_down_mbps: 100,
+            storage_gib,
+            cpu_cores: 2,
+            memory_mib: 4096,
+            gpu: None,
+            region: Region {
+                continent: Continent::Europe,
+                country: *b"DE",
+            },
+            nat: NatType::Unknown,
+            version: SoftwareVersion {
+                major: 1,
+                minor: 0,
+                patch: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn storage_drift_within_ten_percent_is_the_same_offer() {
+        assert!(same_offer(&offer(200), &offer(200)));
+        assert!(same_offer(&offer(200), &offer(181)));
+        assert!(same_offer(&offer(200), &offer(220)));
+        assert!(!same_offer(&offer(200), &offer(179)));
+        assert!(!same_offer(&offer(200), &offer(223)));
+        assert!(!same_offer(&offer(5), &offer(4)));
+        assert!(same_offer(&offer(0), &offer(0)));
+    }
+
+    #[test]
+    fn any_other_change_is_a_new_offer() {
+        let mut more_bandwidth = offer(200);
+        more_bandwidth.bandwidth_up_mbps += 1;
+        assert!(!same_offer(&offer(200), &more_bandwidth));
+        let mut moved = offer(200);
+        moved.region.country = *b"FR";
+        assert!(!same_offer(&offer(200), &moved));
     }
 }
