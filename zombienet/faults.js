@@ -9,7 +9,7 @@ const { spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
 const readline = require("readline");
-const { check, eventually, lastJson, setup, sleep, state, stopAll } = require("./workers.js");
+const { check, connect, eventually, lastJson, setup, sleep, state, stopAll } = require("./workers.js");
 
 /// How long the download runs before edge-de is killed.
 const KILL_AFTER_MS = 3000;
@@ -17,11 +17,8 @@ const KILL_AFTER_MS = 3000;
 async function run(_nodeName, networkInfo) {
   const { bin, dir, ws } = setup(networkInfo);
   const ctx = state.context;
-  // The node's own methods (gpow_*, settlement_*, ...) over a plain provider: polkadot.js decorates only
-  // the standard ones.
-  const provider = new zombie.WsProvider(ws("alice"));
-  await provider.isReady;
-  const rpc = (method, params = []) => provider.send(method, params);
+  const chain = await connect(ws("alice"));
+  const { rpc } = chain;
   try {
     check(ctx.largeId, "gpow-loop.js left its workers running");
     const [de, fr] = ctx.edges.map((name) => state.workers.get(name));
@@ -85,7 +82,7 @@ async function run(_nodeName, networkInfo) {
     return 1;
   } finally {
     stopAll();
-    await provider.disconnect();
+    await chain.close();
   }
 }
 

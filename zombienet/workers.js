@@ -118,6 +118,31 @@ function setup(networkInfo) {
   };
 }
 
+/// The chain as a script sees it through the node at `uri`: the node's own JSON-RPC methods (gpow_*,
+/// settlement_*, ...) over a plain provider, as polkadot.js decorates only the standard ones; polkadot.js for
+/// storage and transactions; `submit`, which resolves with a transaction's events once it is in a block.
+async function connect(uri) {
+  const provider = new zombie.WsProvider(uri);
+  await provider.isReady;
+  const api = await zombie.connect(uri);
+  const submit = (tx, signer) =>
+    new Promise((resolve, reject) => {
+      tx.signAndSend(signer, ({ status, dispatchError, events }) => {
+        if (dispatchError) reject(new Error(`${tx.method.section}.${tx.method.method}: ${dispatchError}`));
+        else if (status.isInBlock) resolve(events.map(({ event }) => event));
+      }).catch(reject);
+    });
+  return {
+    api,
+    rpc: (method, params = []) => provider.send(method, params),
+    submit,
+    close: async () => {
+      await provider.disconnect();
+      await api.disconnect();
+    },
+  };
+}
+
 /// Runs `body`; stops every worker if it throws.
 async function guarded(body) {
   try {
@@ -128,4 +153,4 @@ async function guarded(body) {
   }
 }
 
-module.exports = { check, eventually, guarded, lastJson, run, setup, sleep, state, stopAll };
+module.exports = { check, connect, eventually, guarded, lastJson, run, setup, sleep, state, stopAll };

@@ -1,13 +1,16 @@
 //! Genesis presets: `development` (Alice alone authors and finalizes) and `local_testnet` (Alice, Bob,
 //! Charlie and Dave: four validators, so GRANDPA's 2/3 supermajority still finalizes with one down).
 //!
+//! Both are test networks: one session per era and referenda a hundred times faster, so payouts and
+//! governance fit in a test; one guarantor (Eve's stash) backs Bob from genesis.
+//!
 //! Validators enter through `pallet-session` keys, not Aura/GRANDPA genesis, and are bonded GPoS keepers, so
 //! GPoS elections keep or replace them every era. Both presets are for development and testing and carry a sudo key; a public
 //! network's chain spec sets `sudo.key` to `null` and governs through governance pallets instead.
 
 use crate::{
-    AccountId, BalancesConfig, BlockNumber, GposConfig, GpowConfig, RuntimeGenesisConfig,
-    SessionConfig, SessionKeys, SudoConfig, UNIT,
+    AccountId, BalancesConfig, BlockNumber, GposConfig, GpowConfig, OriginsConfig,
+    RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use enreach_primitives::{Continent, Region};
@@ -22,6 +25,22 @@ pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 
 /// What each genesis validator bonds as a GPoS keeper.
 pub const GENESIS_BOND: crate::Balance = 10_000 * UNIT;
+
+/// What the genesis guarantor puts behind its keeper.
+pub const GENESIS_GUARANTEE: crate::Balance = 1_000 * UNIT;
+
+/// Test networks end an era with every 10-minute session, so keepers and guarantors are paid within minutes
+/// (production: six sessions, one hour).
+pub const TEST_SESSIONS_PER_ERA: u32 = 1;
+
+/// Test networks run referenda a hundred times faster: the `protocol_parameters` track passes in about two
+/// and a half minutes of 6-second blocks.
+pub const TEST_TRACK_PERIOD_DIVISOR: u32 = 100;
+
+/// The genesis guarantor and the keeper it backs.
+pub fn genesis_guarantee() -> (Sr25519Keyring, Sr25519Keyring) {
+    (Sr25519Keyring::EveStash, Sr25519Keyring::Bob)
+}
 
 /// A validator's stash account and its session keys, as the genesis config wants them.
 fn validator(keyring: Sr25519Keyring) -> (AccountId, AccountId, SessionKeys) {
@@ -86,6 +105,18 @@ fn testnet_genesis(
                     genesis_region()
                 ))
                 .collect::<Vec<_>>(),
+            guarantees: {
+                let (guarantor, keeper) = genesis_guarantee();
+                vec![(
+                    guarantor.to_account_id(),
+                    keeper.to_account_id(),
+                    GENESIS_GUARANTEE,
+                )]
+            },
+            sessions_per_era: Some(TEST_SESSIONS_PER_ERA),
+        },
+        origins: OriginsConfig {
+            track_period_divisor: Some(TEST_TRACK_PERIOD_DIVISOR),
         },
         sudo: SudoConfig { key: Some(root) },
         gpow: GpowConfig {

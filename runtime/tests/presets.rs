@@ -1,8 +1,13 @@
 //! The genesis presets build into a working state: the validators the presets name become the Aura and
 //! GRANDPA authorities through pallet-session, and the GPoW parameters are valid.
 
-use enreach_runtime::{genesis_config_presets::get_preset, Runtime, RuntimeGenesisConfig};
+use enreach_runtime::{
+    configs::governance,
+    genesis_config_presets::{self as presets, get_preset},
+    Runtime, RuntimeGenesisConfig, DAYS, HOURS, MINUTES,
+};
 use frame_support::traits::Get;
+use pallet_referenda::TracksInfo;
 use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_runtime::BuildStorage;
 
@@ -30,14 +35,60 @@ fn local_testnet_has_four_validators_in_aura_and_grandpa() {
         assert!(pallet_sudo::Key::<Runtime>::get().is_some());
         // The validators are bonded GPoS keepers with effective stake in era 0, so elections keep them.
         assert_eq!(pallet_gpos::Candidates::<Runtime>::count(), 4);
+        let (guarantor, backed) = presets::genesis_guarantee();
         for validator in pallet_session::Validators::<Runtime>::get() {
             let exposure = pallet_gpos::ErasExposure::<Runtime>::get(0, &validator)
                 .expect("genesis keepers are exposed in era 0");
-            assert_eq!(
-                exposure.total,
-                enreach_runtime::genesis_config_presets::GENESIS_BOND
-            );
+            let guaranteed = if validator == backed.to_account_id() {
+                assert_eq!(
+                    exposure.guarantors.into_inner(),
+                    vec![(guarantor.to_account_id(), presets::GENESIS_GUARANTEE)]
+                );
+                presets::GENESIS_GUARANTEE
+            } else {
+                0
+            };
+            assert_eq!(exposure.total, presets::GENESIS_BOND + guaranteed);
         }
+    });
+}
+
+#[test]
+fn test_networks_have_short_eras_and_fast_referenda() {
+    for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+        with_preset(preset, || {
+            assert_eq!(
+                pallet_gpos::SessionsPerEra::<Runtime>::get(),
+                presets::TEST_SESSIONS_PER_ERA
+            );
+            let production = <Runtime as pallet_gpos::Config>::SessionsPerEra::get();
+            assert!(presets::TEST_SESSIONS_PER_ERA < production);
+            let track = <Runtime as pallet_referenda::Config>::Tracks::info(
+                governance::track::PROTOCOL_PARAMETERS,
+            )
+            .expect("track exists");
+            // Production: 30 minutes to prepare, 3 hours to confirm, 7 days to decide.
+            assert_eq!(
+                track.prepare_period,
+                30 * MINUTES / presets::TEST_TRACK_PERIOD_DIVISOR
+            );
+            assert_eq!(
+                track.confirm_period,
+                3 * HOURS / presets::TEST_TRACK_PERIOD_DIVISOR
+            );
+            assert_eq!(
+                track.decision_period,
+                7 * DAYS / presets::TEST_TRACK_PERIOD_DIVISOR
+            );
+        });
+    }
+    // Without a genesis setting, the production periods.
+    sp_io::TestExternalities::default().execute_with(|| {
+        let track = <Runtime as pallet_referenda::Config>::Tracks::info(
+            governance::track::PROTOCOL_PARAMETERS,
+        )
+        .expect("track exists");
+        assert_eq!(track.confirm_period, 3 * HOURS);
     });
 }
 

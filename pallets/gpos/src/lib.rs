@@ -46,7 +46,7 @@ use enreach_primitives::{NodeId, Region};
 use scale_info::TypeInfo;
 use sp_runtime::Perbill;
 
-/// Index of an era: the span of `SessionsPerEra` sessions over which the keeper set and stakes are fixed.
+/// Index of an era: the span of [`SessionsPerEra`] sessions over which the keeper set and stakes are fixed.
 pub type EraIndex = u32;
 
 /// What a keeper announces with [`Pallet::validate`].
@@ -263,7 +263,8 @@ pub mod pallet {
         type SlashBeneficiary: Get<Self::AccountId>;
         /// Who may cancel a deferred slash (a governance track).
         type SlashCancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
-        /// Sessions per era.
+        /// Sessions per era, unless the genesis config sets another count (test networks shorten eras so
+        /// payouts come within a test).
         #[pallet::constant]
         type SessionsPerEra: Get<SessionIndex>;
         /// Eras between unbonding and withdrawal (governed).
@@ -324,6 +325,11 @@ pub mod pallet {
     #[pallet::storage]
     pub type CurrentEra<T: Config> = StorageValue<_, EraIndex, ValueQuery>;
 
+    /// Sessions per era: `T::SessionsPerEra` unless the genesis config set it.
+    #[pallet::storage]
+    pub type SessionsPerEra<T: Config> =
+        StorageValue<_, SessionIndex, ValueQuery, T::SessionsPerEra>;
+
     /// Stakers' held funds.
     #[pallet::storage]
     pub type Ledgers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, StakingLedger<T>>;
@@ -376,6 +382,10 @@ pub mod pallet {
     pub struct GenesisConfig<T: Config> {
         /// Keepers bonded and validating at genesis: account, bond, commission, region.
         pub keepers: Vec<(T::AccountId, BalanceOf<T>, Perbill, Region)>,
+        /// Guarantees counted from era 0: guarantor, keeper, amount.
+        pub guarantees: Vec<(T::AccountId, T::AccountId, BalanceOf<T>)>,
+        /// Sessions per era, if not `T::SessionsPerEra`.
+        pub sessions_per_era: Option<SessionIndex>,
     }
 
     #[pallet::genesis_build]
@@ -397,6 +407,18 @@ pub mod pallet {
                         region: *region,
                     },
                 );
+            }
+            for (guarantor, keeper, amount) in &self.guarantees {
+                Pallet::<T>::guarantee(
+                    frame_system::RawOrigin::Signed(guarantor.clone()).into(),
+                    keeper.clone(),
+                    *amount,
+                )
+                .expect("genesis guarantee backs a genesis keeper from the guarantor's funds");
+            }
+            if let Some(sessions) = self.sessions_per_era {
+                assert!(sessions > 0, "an era is at least one session");
+                SessionsPerEra::<T>::put(sessions);
             }
             Pallet::<T>::fix_exposures(0);
         }
@@ -1163,7 +1185,7 @@ pub mod pallet {
 
     impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
         fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
-            let per_era = T::SessionsPerEra::get().max(1);
+            let per_era = SessionsPerEra::<T>::get().max(1);
             if new_index == 0 || !new_index.is_multiple_of(per_era) {
                 return None;
             }

@@ -140,6 +140,14 @@ parameter_types! {
 
 /// Accounts 1..=9 have 10 000 each; keepers 1 and 2 bonded 100 at genesis with session keys, validating.
 pub fn new_test_ext() -> sp_io::TestExternalities {
+    test_ext(Vec::new(), None)
+}
+
+/// [`new_test_ext`] with genesis `guarantees` (guarantor, keeper, amount) and, if given, sessions per era.
+pub fn test_ext(
+    guarantees: Vec<(u64, u64, u64)>,
+    sessions_per_era: Option<u32>,
+) -> sp_io::TestExternalities {
     let mut storage = frame_system::GenesisConfig::<Test>::default()
         .build_storage()
         .unwrap();
@@ -166,6 +174,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
             .into_iter()
             .map(|a| (a, 100, Perbill::from_percent(10), crate::tests::region()))
             .collect(),
+        guarantees,
+        sessions_per_era,
     }
     .assimilate_storage(&mut storage)
     .unwrap();

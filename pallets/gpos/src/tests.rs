@@ -54,6 +54,28 @@ fn set_keys(who: u64) {
 }
 
 #[test]
+fn genesis_guarantees_count_in_era_zero_and_genesis_may_shorten_eras() {
+    test_ext(vec![(3, 1, 50)], Some(1)).execute_with(|| {
+        assert_eq!(held(3), 50);
+        assert_eq!(Ledgers::<Test>::get(3).unwrap().guaranteed, 50);
+        let exposure = ErasExposure::<Test>::get(0, 1).expect("keeper 1 exposed in era 0");
+        assert_eq!((exposure.own, exposure.total), (100, 150));
+        assert_eq!(exposure.guarantors.into_inner(), vec![(3, 50)]);
+        // Sessions rotate every 5 blocks: with one session per era, every rotation starts an era.
+        run_to(10);
+        assert_eq!(CurrentEra::<Test>::get(), 2);
+    });
+    new_test_ext().execute_with(|| {
+        run_to(10);
+        assert_eq!(
+            CurrentEra::<Test>::get(),
+            1,
+            "two sessions per era by default"
+        );
+    });
+}
+
+#[test]
 fn bond_holds_funds_and_needs_the_minimum() {
     new_test_ext().execute_with(|| {
         assert_noop!(Gpos::bond(signed(3), 9), Error::<Test>::BondTooSmall);

@@ -2,7 +2,8 @@
 //! parameters (`pallet-parameters`) and the treasury that receives protocol fees and slashes.
 //!
 //! Three tracks: `root` (anything, slowest), `protocol_parameters` (prices, GPoW/GPoS/settlement parameters,
-//! deposits) and `slash_cancellation` (undo a deferred GPoS slash before it applies).
+//! deposits) and `slash_cancellation` (undo a deferred GPoS slash before it applies). Test networks divide
+//! every track's periods by a genesis-set [`pallet_custom_origins::TrackPeriodDivisor`].
 
 use alloc::borrow::Cow;
 use frame_support::{
@@ -31,7 +32,7 @@ pub use origins::pallet_custom_origins;
 
 /// The origins referenda dispatch from, one per track besides root.
 pub mod origins {
-    /// A pallet that only declares origins.
+    /// The origins of the non-root tracks, and how much a test network shortens every track.
     #[frame_support::pallet]
     pub mod pallet_custom_origins {
         use frame_support::pallet_prelude::*;
@@ -43,6 +44,32 @@ pub mod origins {
         /// The pallet.
         #[pallet::pallet]
         pub struct Pallet<T>(_);
+
+        /// Every track's periods are divided by this (at least 1): 1 on a production network; test networks
+        /// set it at genesis so a referendum passes within minutes. Only root can change it
+        /// (`system.set_storage`), as it could a runtime constant.
+        #[pallet::storage]
+        pub type TrackPeriodDivisor<T: Config> = StorageValue<_, u32, ValueQuery, ConstU32<1>>;
+
+        /// Test networks' shorter referenda.
+        #[pallet::genesis_config]
+        #[derive(frame_support::DefaultNoBound)]
+        pub struct GenesisConfig<T: Config> {
+            /// Divides every track's periods, if set.
+            pub track_period_divisor: Option<u32>,
+            #[serde(skip)]
+            pub _config: core::marker::PhantomData<T>,
+        }
+
+        #[pallet::genesis_build]
+        impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+            fn build(&self) {
+                if let Some(divisor) = self.track_period_divisor {
+                    assert!(divisor > 0, "track periods are divided by at least 1");
+                    TrackPeriodDivisor::<T>::put(divisor);
+                }
+            }
+        }
 
         /// What a passed referendum on a non-root track may do.
         #[derive(
@@ -354,8 +381,22 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for Tracks {
     type Id = u16;
     type RuntimeOrigin = <RuntimeOrigin as frame_support::traits::OriginTrait>::PalletsOrigin;
 
+    /// The tracks above, their periods divided by [`pallet_custom_origins::TrackPeriodDivisor`].
     fn tracks() -> impl Iterator<Item = Cow<'static, Track<Self::Id, Balance, BlockNumber>>> {
-        TRACKS.iter().map(Cow::Borrowed)
+        let divisor = pallet_custom_origins::TrackPeriodDivisor::<Runtime>::get().max(1);
+        TRACKS.iter().map(move |track| {
+            if divisor == 1 {
+                return Cow::Borrowed(track);
+            }
+            let shorten = |period: BlockNumber| (period / divisor).max(1);
+            let mut track = track.clone();
+            let info = &mut track.info;
+            info.prepare_period = shorten(info.prepare_period);
+            info.decision_period = shorten(info.decision_period);
+            info.confirm_period = shorten(info.confirm_period);
+            info.min_enactment_period = shorten(info.min_enactment_period);
+            Cow::Owned(track)
+        })
     }
 
     fn track_for(origin: &Self::RuntimeOrigin) -> Result<Self::Id, ()> {
