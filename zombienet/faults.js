@@ -25,10 +25,7 @@ async function run(_nodeName, networkInfo) {
     const [dePeer, frPeer] = ctx.peers;
 
     // A fresh epoch, so both edges' reports of it are this download's.
-    const epochNow = async () => (await rpc("gpow_currentEpoch")).index;
-    const epoch = (await epochNow()) + 1;
-    await eventually(`epoch ${epoch}`, 120, async () => ((await epochNow()) >= epoch ? true : undefined));
-    await sleep(4000);
+    const epoch = await chain.freshEpoch();
 
     // The download, with edge-de killed in the middle.
     const log = fs.openSync(path.join(dir, "fault-fetch.log"), "a");

@@ -6,7 +6,7 @@
 // Returns 1 when every check passed.
 
 const path = require("path");
-const { check, connect, eventually, guarded, lastJson, setup, sleep, state } = require("./workers.js");
+const { check, connect, eventually, guarded, lastJson, setup, state } = require("./workers.js");
 
 const GIB = 1n << 30n;
 /// What each voter puts behind its aye: together well over the track's 20 % support at the start.
@@ -55,10 +55,7 @@ async function run(_nodeName, networkInfo) {
 
       // The next epoch: the client fetches again (a fresh folder, the same key), and the epoch settles at the
       // new price, delivery and storage both priced as the chain says.
-      const epochNow = async () => (await rpc("gpow_currentEpoch")).index;
-      const epoch = (await epochNow()) + 1;
-      await eventually(`epoch ${epoch}`, 120, async () => ((await epochNow()) >= epoch ? true : undefined));
-      await sleep(4000); // the edges learn of the epoch on their next look (every 2 s)
+      const epoch = await chain.freshEpoch();
       const fetched = lastJson(
         await cli("client-after-referendum", [
           "fetch", ctx.id, "--json", "--client-key", ctx.client.client_key, "--router", ctx.rpcUrl,

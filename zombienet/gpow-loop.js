@@ -12,7 +12,7 @@
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
-const { check, connect, eventually, guarded, lastJson, run: command, setup, sleep, state } = require("./workers.js");
+const { check, connect, eventually, guarded, lastJson, run: command, setup, state } = require("./workers.js");
 
 const MIB = 1 << 20;
 const SIZE = 16 * MIB;
@@ -102,10 +102,7 @@ async function run(_nodeName, networkInfo) {
         ]);
         return JSON.parse(stdout).result.nodes.length === 2 ? true : undefined;
       });
-      const epochNow = async () => (await rpc("gpow_currentEpoch")).index;
-      const epoch = (await epochNow()) + 1;
-      await eventually(`epoch ${epoch}`, 120, async () => ((await epochNow()) >= epoch ? true : undefined));
-      await sleep(4000); // the edges learn of the epoch on their next look (every 2 s)
+      const epoch = await chain.freshEpoch();
 
       // The client asks the router and fetches from both edges, signing receipts for every verified byte.
       const fetched = lastJson(

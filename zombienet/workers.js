@@ -120,7 +120,8 @@ function setup(networkInfo) {
 
 /// The chain as a script sees it through the node at `uri`: the node's own JSON-RPC methods (gpow_*,
 /// settlement_*, ...) over a plain provider, as polkadot.js decorates only the standard ones; polkadot.js for
-/// storage and transactions; `submit`, which resolves with a transaction's events once it is in a block.
+/// storage and transactions; `submit`, which resolves with a transaction's events once it is in a block;
+/// `freshEpoch`, which waits for the next GPoW epoch.
 async function connect(uri) {
   const provider = new zombie.WsProvider(uri);
   await provider.isReady;
@@ -132,10 +133,21 @@ async function connect(uri) {
         else if (status.isInBlock) resolve(events.map(({ event }) => event));
       }).catch(reject);
     });
+  const rpc = (method, params = []) => provider.send(method, params);
+  const epochNow = async () => (await rpc("gpow_currentEpoch")).index;
+  /// Waits for the next GPoW epoch to start and for the edges to learn of it (they look every 2 s), so
+  /// what is served from now on is reported as that epoch's; returns its index.
+  const freshEpoch = async () => {
+    const epoch = (await epochNow()) + 1;
+    await eventually(`epoch ${epoch}`, 120, async () => ((await epochNow()) >= epoch ? true : undefined));
+    await sleep(4000);
+    return epoch;
+  };
   return {
     api,
-    rpc: (method, params = []) => provider.send(method, params),
+    rpc,
     submit,
+    freshEpoch,
     close: async () => {
       await provider.disconnect();
       await api.disconnect();

@@ -106,9 +106,32 @@ pub struct NodeRecord {
     pub capabilities: Capabilities,
     /// Multiaddresses (UTF-8) it is reached at.
     pub endpoints: Vec<Vec<u8>>,
+    /// Whether it may work.
+    pub status: NodeStatus,
+}
+
+/// Whether a registered node may work, as the registry records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum NodeStatus {
+    /// Serving, reporting work and being challenged: the only status keepers watch and routers route to.
+    Active,
+    /// Out of service by governance decision.
+    Suspended,
+    /// Punished for an offence.
+    Jailed,
+    /// Deregistered by its operator.
+    Leaving {
+        /// Block at which its deposit unlocks.
+        unlock_at: u32,
+    },
 }
 
 impl NodeRecord {
+    /// Whether the node may work: keepers watch it and routers send clients to it.
+    pub fn is_active(&self) -> bool {
+        self.status == NodeStatus::Active
+    }
+
     /// The peer id of `node` and the registered addresses that reach it (those ending in `/p2p/<its peer
     /// id>`); `None` if no endpoint names the node's own peer id.
     pub fn reach(&self, node: NodeId) -> Option<(PeerId, Vec<Multiaddr>)> {
@@ -338,35 +361,58 @@ impl Chain {
 
     /// Every registered node, at the latest finalized block.
     pub async fn nodes(&self) -> Result<Vec<(NodeId, NodeRecord)>, ChainError> {
-        self.retrying(|connection| async move {
-            let at = connection.api.at_current_block().await.map_err(rpc)?;
-            let address = dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes");
-            let mut entries = at.storage().iter(address, ()).await.map_err(rpc)?;
-            let mut nodes = Vec::new();
-            while let Some(entry) = entries.next().await {
-                let entry = entry.map_err(rpc)?;
-                // `Blake2_128Concat`: the node key is the last 32 bytes of the storage key.
-                let key = entry.key_bytes();
-                let id: [u8; 32] = key[key.len().saturating_sub(32)..]
-                    .try_into()
-                    .map_err(|_| ChainError::Rpc("short EdgeNodes::Nodes key".into()))?;
-                nodes.push((NodeId(id), entry.value().decode_as().map_err(rpc)?));
-            }
-            Ok(nodes)
-        })
+        self.by_node(
+            dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes"),
+            (),
+        )
         .await
     }
 
-    /// Whether `node` is registered and active, at the best block.
-    pub async fn is_active(&self, node: NodeId) -> Result<bool, ChainError> {
-        #[derive(Deserialize)]
-        struct Status {
-            status: String,
-        }
-        let info: Option<Status> = self
-            .request("edgeNodes_nodeInfo", || rpc_params![hex_key(&node.0)])
-            .await?;
-        Ok(info.is_some_and(|i| i.status == "active"))
+    /// Every work score earned in `epoch`, by node, at the latest finalized block: one storage iteration
+    /// rather than a query per node.
+    pub async fn work_scores(&self, epoch: EpochIndex) -> Result<HashMap<NodeId, u64>, ChainError> {
+        Ok(self
+            .by_node(
+                dynamic::storage::<(EpochIndex, [u8; 32]), u64>("Gpow", "WorkScores"),
+                (epoch,),
+            )
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// The entries of the storage map at `address` under the keys `prefix`, each with the node id that is the
+    /// map's last key (`Blake2_128Concat`, so the id ends the storage key), at the latest finalized block.
+    async fn by_node<A, P>(
+        &self,
+        address: A,
+        prefix: P,
+    ) -> Result<Vec<(NodeId, A::Value)>, ChainError>
+    where
+        A: subxt::storage::Address + Clone,
+        P: subxt::storage::PrefixOf<A::KeyParts> + Clone,
+    {
+        self.retrying(|connection| {
+            let (address, prefix) = (address.clone(), prefix.clone());
+            async move {
+                let at = connection.api.at_current_block().await.map_err(rpc)?;
+                let mut entries = at.storage().iter(address, prefix).await.map_err(rpc)?;
+                let mut found = Vec::new();
+                while let Some(entry) = entries.next().await {
+                    let entry = entry.map_err(rpc)?;
+                    let key = entry.key_bytes();
+                    let id: [u8; 32] =
+                        key[key.len().saturating_sub(32)..]
+                            .try_into()
+                            .map_err(|_| {
+                                ChainError::Rpc("storage key shorter than a node id".into())
+                            })?;
+                    found.push((NodeId(id), entry.value().decode_as().map_err(rpc)?));
+                }
+                Ok(found)
+            }
+        })
+        .await
     }
 
     /// The dApp account that pays for receipts signed by `client`, if one authorized it.
@@ -391,12 +437,6 @@ impl Chain {
         node: NodeId,
     ) -> Result<Option<StorageChallenge>, ChainError> {
         self.request("gpow_storageChallenge", || rpc_params![hex_key(&node.0)])
-            .await
-    }
-
-    /// The work score `node` earned in `epoch` (0 if none).
-    pub async fn work_score(&self, epoch: EpochIndex, node: NodeId) -> Result<u64, ChainError> {
-        self.request("gpow_workScore", || rpc_params![epoch, hex_key(&node.0)])
             .await
     }
 

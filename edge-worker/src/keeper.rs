@@ -153,9 +153,7 @@ impl Keeper {
         let me = self.account.public_key().to_account_id().to_string();
         let mut watched = HashMap::new();
         for (node, record) in self.chain.nodes().await? {
-            if !self.chain.is_active(node).await?
-                || !self.chain.keepers(epoch, node).await?.contains(&me)
-            {
+            if !record.is_active() || !self.chain.keepers(epoch, node).await?.contains(&me) {
                 continue;
             }
             let Some((peer, addresses)) = record.reach(node) else {

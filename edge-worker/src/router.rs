@@ -101,7 +101,6 @@ struct Known {
     gateway: Option<String>,
     region: Continent,
     vivaldi: Vivaldi,
-    held: HashSet<ContentKey>,
 }
 
 /// The engine and the directory of nodes, under one lock.
@@ -166,23 +165,23 @@ impl RouterService {
 
     /// The active registered nodes with an address naming their peer id, and last epoch's work scores.
     async fn candidates(&self) -> Result<Vec<Candidate>, ChainError> {
-        let last_epoch = self
-            .chain
-            .current_epoch()
-            .await?
-            .map(|e| e.index.saturating_sub(1));
+        let scores = match self.chain.current_epoch().await? {
+            Some(epoch) => {
+                self.chain
+                    .work_scores(epoch.index.saturating_sub(1))
+                    .await?
+            }
+            None => HashMap::new(),
+        };
         let mut candidates = Vec::new();
         for (node, record) in self.chain.nodes().await? {
-            if !self.chain.is_active(node).await? {
+            if !record.is_active() {
                 continue;
             }
             let Some((peer, addresses)) = record.reach(node) else {
                 continue;
             };
-            let score = match last_epoch {
-                Some(epoch) => self.chain.work_score(epoch, node).await?,
-                None => 0,
-            };
+            let score = scores.get(&node).copied().unwrap_or(0);
             candidates.push(Candidate {
                 node,
                 record,
@@ -231,32 +230,25 @@ impl RouterService {
         let mut directory = self.directory();
         let Directory { engine, known, own } = &mut *directory;
         let live: HashSet<NodeId> = candidates.iter().map(|c| c.node).collect();
-        known.retain(|node, gone| {
+        known.retain(|node, _| {
             let keep = live.contains(node);
             if !keep {
-                if let Some(idx) = engine.lookup(&node.0) {
-                    for content in &gone.held {
-                        engine.set_holds(idx, *content, false);
-                    }
-                }
                 engine.remove(&node.0);
             }
             keep
         });
         for (candidate, status) in candidates.into_iter().zip(statuses) {
-            // What the registry says is taken afresh; what the router learned (coordinate, inventory) is kept.
-            let learned = known
+            // What the registry says is taken afresh; what the router learned (coordinate) is kept, and the
+            // engine keeps the node's inventory.
+            let vivaldi = known
                 .remove(&candidate.node)
-                .map_or((Vivaldi::default(), HashSet::new()), |k| {
-                    (k.vivaldi, k.held)
-                });
+                .map_or(Vivaldi::default(), |k| k.vivaldi);
             let entry = known.entry(candidate.node).or_insert(Known {
                 peer: candidate.peer,
                 addresses: candidate.addresses,
                 gateway: candidate.record.gateway_url(),
                 region: candidate.record.capabilities.region.continent,
-                vivaldi: learned.0,
-                held: learned.1,
+                vivaldi,
             });
             let Some(status) = status else {
                 continue;
@@ -270,12 +262,6 @@ impl RouterService {
                     .observe(&own.coord, own.error, rtt_ms, jitter());
                 own.observe(&before.coord, before.error, rtt_ms, jitter());
             }
-            let held: HashSet<ContentKey> = status
-                .held
-                .iter()
-                .map(|id| content_key(id.as_bytes()))
-                .collect();
-            let before = std::mem::replace(&mut entry.held, held.clone());
             let mut vivaldi = entry.vivaldi;
             for (peer_node, micros) in &status.round_trips {
                 if let Some(other) = known.get(peer_node).map(|k| k.vivaldi) {
@@ -295,12 +281,12 @@ impl RouterService {
                 now,
             );
             engine.heartbeat(idx, now, Some(status.load as u64));
-            for content in before.difference(&held) {
-                engine.set_holds(idx, *content, false);
-            }
-            for content in held.difference(&before) {
-                engine.set_holds(idx, *content, true);
-            }
+            let inventory: HashSet<ContentKey> = status
+                .held
+                .iter()
+                .map(|id| content_key(id.as_bytes()))
+                .collect();
+            engine.set_inventory(idx, &inventory);
         }
         engine.rebuild();
         Ok(())

@@ -134,6 +134,8 @@ struct NodeState {
     load: u64,
     heartbeat_ms: u64,
     present: bool,
+    /// What it holds: the other half of `Router::holders`, so a leaving node is dropped from every list.
+    held: HashSet<ContentKey>,
 }
 
 /// The router.
@@ -195,6 +197,7 @@ impl Router {
                     load: 0,
                     heartbeat_ms: now_ms,
                     present: true,
+                    held: HashSet::new(),
                 });
                 self.index.insert(info.key, idx);
                 idx
@@ -202,9 +205,12 @@ impl Router {
         }
     }
 
-    /// Removes a node (it left the registry). Takes effect at [`Router::rebuild`].
+    /// Removes a node (it left the registry) and forgets what it held. Takes effect at [`Router::rebuild`].
     pub fn remove(&mut self, key: &[u8; 32]) {
         if let Some(&idx) = self.index.get(key) {
+            for content in std::mem::take(&mut self.nodes[idx as usize].held) {
+                self.set_holds(idx, content, false);
+            }
             self.nodes[idx as usize].present = false;
             self.dirty = true;
         }
@@ -237,6 +243,12 @@ impl Router {
 
     /// Node `idx` now holds `content` (or no longer does).
     pub fn set_holds(&mut self, idx: NodeIdx, content: ContentKey, holds: bool) {
+        let held = &mut self.nodes[idx as usize].held;
+        if holds {
+            held.insert(content);
+        } else {
+            held.remove(&content);
+        }
         let holders = self.holders.entry(content).or_default();
         match (holds, holders.iter().position(|h| *h == idx)) {
             (true, None) => holders.push(idx),
@@ -250,11 +262,20 @@ impl Router {
         }
     }
 
+    /// Node `idx` holds exactly `inventory` now: what it no longer lists is dropped, what is new added.
+    pub fn set_inventory(&mut self, idx: NodeIdx, inventory: &HashSet<ContentKey>) {
+        let before = self.nodes[idx as usize].held.clone();
+        for content in before.difference(inventory) {
+            self.set_holds(idx, *content, false);
+        }
+        for content in inventory.difference(&before) {
+            self.set_holds(idx, *content, true);
+        }
+    }
+
     /// Whether node `idx` holds `content`, as far as the router knows.
     pub fn holds(&self, idx: NodeIdx, content: ContentKey) -> bool {
-        self.holders
-            .get(&content)
-            .is_some_and(|holders| holders.contains(&idx))
+        self.nodes[idx as usize].held.contains(&content)
     }
 
     /// Declares `neighbours` of `region`: where content rising in `region` is also placed.

@@ -3,6 +3,7 @@
 
 use enreach_routing::{ClientHint, Coord, NodeIdx, NodeInfo, Params, Router};
 use proptest::prelude::*;
+use std::collections::HashSet;
 
 const NOW: u64 = 1_000_000;
 
@@ -162,6 +163,34 @@ fn a_holder_nearby_is_preferred_and_rising_content_is_placed_ahead() {
         router.observe_demand(0, 77, NOW + 6_000).is_empty(),
         "placed once per region"
     );
+}
+
+#[test]
+fn a_leaving_node_takes_its_holdings_with_it() {
+    let mut router = router(100, Params::default(), 5);
+    let c = client(20.0, 20.0);
+    let without_holders = router.rank(10, &c, 4, NOW);
+    let holder = *without_holders.last().unwrap();
+    router.set_inventory(holder, &HashSet::from([9, 10]));
+    assert!(router.holds(holder, 9) && router.holds(holder, 10));
+    assert_eq!(
+        router.rank(10, &c, 4, NOW)[0],
+        holder,
+        "the only holder wins"
+    );
+    // A later inventory replaces the last one.
+    router.set_inventory(holder, &HashSet::from([10]));
+    assert!(!router.holds(holder, 9) && router.holds(holder, 10));
+
+    // It leaves the registry and comes back: it holds nothing until it says so, and ranks as before.
+    let info = *router.node(holder);
+    router.remove(&info.key);
+    router.rebuild();
+    assert!(!router.rank(10, &c, 4, NOW).contains(&holder));
+    assert_eq!(router.upsert(info, NOW), holder);
+    router.rebuild();
+    assert!(!router.holds(holder, 10));
+    assert_eq!(router.rank(10, &c, 4, NOW), without_holders);
 }
 
 #[test]
