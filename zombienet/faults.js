@@ -9,7 +9,9 @@ const { spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
 const readline = require("readline");
-const { check, connect, eventually, lastJson, setup, sleep, state, stopAll } = require("./workers.js");
+const { check, connect, eventually, lastJson, routedFetchArgs, setup, sleep, state, stopAll } = require(
+  "./workers.js",
+);
 
 /// How long the download runs before edge-de is killed.
 const KILL_AFTER_MS = 3000;
@@ -31,11 +33,7 @@ async function run(_nodeName, networkInfo) {
     const log = fs.openSync(path.join(dir, "fault-fetch.log"), "a");
     const fetch = spawn(
       bin,
-      [
-        "--data-dir", path.join(dir, "client-faults"), "fetch", ctx.largeId, "--json",
-        "--client-key", ctx.client.client_key, "--router", ctx.rpcUrl, "--region", "europe",
-        "--routed-nodes", "2",
-      ],
+      ["--data-dir", path.join(dir, "client-faults"), ...routedFetchArgs(ctx.largeId, ctx.client.client_key, ctx.rpcUrl)],
       { stdio: ["ignore", "pipe", log] },
     );
     const lines = [];

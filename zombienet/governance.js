@@ -6,14 +6,14 @@
 // Returns 1 when every check passed.
 
 const path = require("path");
-const { check, connect, eventually, guarded, lastJson, setup, state } = require("./workers.js");
+const { check, connect, eventually, guarded, setup, state } = require("./workers.js");
 
 const GIB = 1n << 30n;
 /// What each voter puts behind its aye: together well over the track's 20 % support at the start.
 const VOTE = 800_000n * 1_000_000_000_000n;
 
 async function run(_nodeName, networkInfo) {
-  const { cli, ws } = setup(networkInfo);
+  const { routedFetch, ws } = setup(networkInfo);
   const ctx = state.context;
   const keyring = new zombie.Keyring({ type: "sr25519" });
   const signer = (uri) => keyring.addFromUri(uri);
@@ -56,18 +56,9 @@ async function run(_nodeName, networkInfo) {
       // The next epoch: the client fetches again (a fresh folder, the same key), and the epoch settles at the
       // new price, delivery and storage both priced as the chain says.
       const epoch = await chain.freshEpoch();
-      const fetched = lastJson(
-        await cli("client-after-referendum", [
-          "fetch", ctx.id, "--json", "--client-key", ctx.client.client_key, "--router", ctx.rpcUrl,
-          "--region", "europe", "--routed-nodes", "2",
-        ]),
-      );
-      let delivered = 0;
-      for (const [peer, bytes] of Object.entries(fetched.report.bytes_by_peer)) {
-        check(fetched.report.receipted_by_peer[peer] === bytes, `every byte from ${peer} is receipted`, fetched.report);
-        delivered += bytes;
-      }
-      check(delivered >= ctx.size, "the whole content was delivered again", fetched.report);
+      const { delivered } = await routedFetch("client-after-referendum", {
+        id: ctx.id, size: ctx.size, clientKey: ctx.client.client_key, rpcUrl: ctx.rpcUrl,
+      });
       const usage = await eventually(`epoch ${epoch} settled`, 300, async () => {
         const u = await rpc("settlement_usage", [alice.address, epoch]);
         return u.settled ? u : undefined;

@@ -89,20 +89,42 @@ function stopAll() {
 }
 process.on("exit", stopAll);
 
+/// The arguments of a paying client's fetch of `id` from the two European nodes the router at `rpcUrl` names.
+function routedFetchArgs(id, clientKey, rpcUrl) {
+  return [
+    "fetch", id, "--json", "--client-key", clientKey, "--router", rpcUrl, "--region", "europe", "--routed-nodes", "2",
+  ];
+}
+
 /// The folder, binary and helpers of a test on `networkInfo`.
 function setup(networkInfo) {
   const bin = process.env.ZOMBIENET_EDGE_WORKER;
   check(bin && fs.existsSync(bin), "ZOMBIENET_EDGE_WORKER names the edge-worker binary", bin);
   const dir = path.join(networkInfo.tmpDir, "edge-workers");
   fs.mkdirSync(dir, { recursive: true });
+  /// Runs an edge-worker command to completion; its stdout. Asynchronous: a script's chain connection must
+  /// keep being served while a command waits for finality.
+  const cli = async (data, args) => (await run(bin, ["--data-dir", path.join(dir, data), ...args])).stdout;
   return {
     bin,
     dir,
     ws: (node) => networkInfo.nodesByName[node].wsUri,
-    /// Runs an edge-worker command to completion; its stdout. Asynchronous: a script's chain connection must
-    /// keep being served while a command waits for finality.
-    cli: async (data, args) =>
-      (await run(bin, ["--data-dir", path.join(dir, data), ...args])).stdout,
+    cli,
+    /// A paying client's routed fetch of `id` (`size` bytes) into data folder `data`, checked: every byte
+    /// from every provider is receipted, and the whole content arrived (endgame requests may fetch a few
+    /// groups from two providers: those bytes are delivered and receipted too). Its summary and the bytes
+    /// delivered.
+    routedFetch: async (data, { id, size, clientKey, rpcUrl }) => {
+      const fetched = lastJson(await cli(data, routedFetchArgs(id, clientKey, rpcUrl)));
+      const { bytes_by_peer: bytes, receipted_by_peer: receipted } = fetched.report;
+      let delivered = 0;
+      for (const [peer, sent] of Object.entries(bytes)) {
+        check(receipted[peer] === sent, `every byte from ${peer} is receipted`, fetched.report);
+        delivered += sent;
+      }
+      check(delivered >= size, "the whole content was delivered", fetched.report);
+      return { fetched, delivered };
+    },
     /// Starts (or replaces) the worker `name`.
     start: (name, args) => {
       const w = new Worker(bin, path.join(dir, name), name, args);
@@ -165,4 +187,6 @@ async function guarded(body) {
   }
 }
 
-module.exports = { check, connect, eventually, guarded, lastJson, run, setup, sleep, state, stopAll };
+module.exports = {
+  check, connect, eventually, guarded, lastJson, routedFetchArgs, run, setup, sleep, state, stopAll,
+};

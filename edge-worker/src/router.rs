@@ -241,15 +241,18 @@ impl RouterService {
             // What the registry says is taken afresh; what the router learned (coordinate) is kept, and the
             // engine keeps the node's inventory.
             let vivaldi = known
-                .remove(&candidate.node)
+                .get(&candidate.node)
                 .map_or(Vivaldi::default(), |k| k.vivaldi);
-            let entry = known.entry(candidate.node).or_insert(Known {
-                peer: candidate.peer,
-                addresses: candidate.addresses,
-                gateway: candidate.record.gateway_url(),
-                region: candidate.record.capabilities.region.continent,
-                vivaldi,
-            });
+            let entry = known
+                .entry(candidate.node)
+                .insert_entry(Known {
+                    peer: candidate.peer,
+                    addresses: candidate.addresses,
+                    gateway: candidate.record.gateway_url(),
+                    region: candidate.record.capabilities.region.continent,
+                    vivaldi,
+                })
+                .into_mut();
             let Some(status) = status else {
                 continue;
             };

@@ -116,10 +116,10 @@ impl ProviderReceipts {
         signer: &ClientSigner,
         received: u64,
     ) -> Result<(), ReceiptError> {
+        if received <= self.acknowledged {
+            return Ok(());
+        }
         for _ in 0..SETTLE_TRIES {
-            if received <= self.acknowledged {
-                return Ok(());
-            }
             let receipt = signer.sign(DeliveryReceipt {
                 genesis_hash: self.terms.genesis_hash,
                 epoch: self.terms.epoch,
@@ -131,7 +131,10 @@ impl ProviderReceipts {
                 signature: [0; 64],
             });
             match self.deliver(control, receipt).await? {
-                ReceiptAnswer::Accepted => self.acknowledged = received,
+                ReceiptAnswer::Accepted => {
+                    self.acknowledged = received;
+                    return Ok(());
+                }
                 ReceiptAnswer::Stale(terms) => {
                     self.terms = terms;
                     self.session = new_session();
@@ -140,10 +143,7 @@ impl ProviderReceipts {
                 ReceiptAnswer::Refused(why) => return Err(why.into()),
             }
         }
-        match received <= self.acknowledged {
-            true => Ok(()),
-            false => Err(ReceiptError::TermsKeepChanging(SETTLE_TRIES)),
-        }
+        Err(ReceiptError::TermsKeepChanging(SETTLE_TRIES))
     }
 
     async fn deliver(
