@@ -19,9 +19,9 @@ async function run(_nodeName, networkInfo) {
   const signer = (uri) => keyring.addFromUri(uri);
   const chain = await connect(ws("alice"));
   const { api, rpc, submit } = chain;
-  // Accounts no worker signs with, so no nonce is contended: the dApp Alice (its commands are done), Dave (a
-  // keeper no worker runs for) and Ferdie's stash.
-  const [alice, dave, ferdieStash] = ["//Alice", "//Dave", "//Ferdie//stash"].map(signer);
+  // Accounts no worker signs with, so no nonce is contended: the dApp Alice (its commands are done), Dave's
+  // stash and Ferdie's stash.
+  const [alice, daveStash, ferdieStash] = ["//Alice", "//Dave//stash", "//Ferdie//stash"].map(signer);
 
   try {
     return await guarded(async () => {
@@ -36,8 +36,8 @@ async function run(_nodeName, networkInfo) {
         alice,
       );
       const index = submitted.find((e) => api.events.referenda.Submitted.is(e)).data.index.toNumber();
-      await submit(api.tx.referenda.placeDecisionDeposit(index), dave);
-      for (const voter of [alice, dave, ferdieStash]) {
+      await submit(api.tx.referenda.placeDecisionDeposit(index), daveStash);
+      for (const voter of [alice, daveStash, ferdieStash]) {
         await submit(
           api.tx.convictionVoting.vote(index, {
             Standard: { vote: { aye: true, conviction: "Locked1x" }, balance: VOTE },

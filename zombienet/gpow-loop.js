@@ -1,6 +1,6 @@
 // The whole GPoW loop on a zombienet network, checked against chain state: a dApp publishes content and
 // authorizes a client key; two edges (operators Eve and Ferdie, talking to different validators) hold it; two
-// keepers (Bob, Charlie) watch them; a router routes a client to both edges, which it fetches from, signing
+// keepers (Bob, Charlie, Dave) watch them; a router routes a client to both edges, which it fetches from, signing
 // delivery receipts. The edges report the receipts, answer their challenges and prove the content they pinned,
 // keepers observe them, and the epoch settles: the dApp is charged for exactly the bytes delivered, the edges'
 // operators are paid and the keepers' share goes to the era's reward pot (paid out in governance.js).
@@ -45,7 +45,8 @@ async function run(_nodeName, networkInfo) {
       await dapp(["authorize-client", client.client]);
       const largeId = (await dapp(["publish", large, "--max-price", "1000000000000"])).trim();
 
-      // Two edges that hold the content, on different validators' RPC; two keepers; a router.
+      // Two edges that hold the content, on different validators' RPC; three of the four keepers, so every
+      // node's three assigned keepers include a majority that observes it; a router.
       const edges = [];
       for (const [name, operator, country, node] of [
         ["edge-de", "//Eve", "DE", "alice"],
@@ -59,7 +60,7 @@ async function run(_nodeName, networkInfo) {
           "--rate-limit", String(RATE),
         ]));
       }
-      for (const keeper of ["Bob", "Charlie"]) {
+      for (const keeper of ["Bob", "Charlie", "Dave"]) {
         start(`keeper-${keeper}`, [
           "run", "--role", "keeper", "--chain", ws("alice"), "--listen", listen(),
           "--operator-key", secret(keeper, `//${keeper}`),

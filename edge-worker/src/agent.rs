@@ -8,7 +8,7 @@
 
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
-use enreach_primitives::{content::chunk_proof, merkle::receipt_proof, EpochIndex, NodeId};
+use enreach_primitives::{content::chunk_proof, EpochIndex, NodeId};
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
 
@@ -157,7 +157,8 @@ impl Agent {
         Ok(())
     }
 
-    /// Answers the open challenge of this node's report with the sampled receipts and their Merkle paths.
+    /// Answers the open challenge of this node's report with the receipt covering each sampled byte and its
+    /// path in the receipt tree.
     async fn answer_challenge(&mut self) -> Result<(), AgentError> {
         let Some(challenge) = self.chain.open_challenge(self.node).await? else {
             return Ok(());
@@ -165,15 +166,15 @@ impl Agent {
         if self.answered.contains(&challenge.epoch) {
             return Ok(());
         }
-        let receipts = self.ledger.receipts(challenge.epoch)?;
+        let Some((_, tree)) = self.ledger.report(self.node, challenge.epoch)? else {
+            return Ok(());
+        };
         let answer: Vec<_> = challenge
-            .indices
+            .offsets
             .iter()
-            .filter_map(|&i| {
-                Some((
-                    receipts.get(i as usize)?.clone(),
-                    receipt_proof(&receipts, i)?,
-                ))
+            .filter_map(|&offset| {
+                let leaf = tree.leaf_at(offset)?;
+                Some((tree.receipts()[leaf as usize].clone(), tree.proof(leaf)?))
             })
             .collect();
         let submitted = self
@@ -192,7 +193,7 @@ impl Agent {
             Ok(()) => announce_event(serde_json::json!({
                 "event": "challenge_answered",
                 "epoch": challenge.epoch,
-                "samples": challenge.indices.len(),
+                "samples": challenge.offsets.len(),
             })),
             Err(e) if e.is_dispatch_error("NotChallenged") => {}
             Err(e) => return Err(e.into()),

@@ -97,6 +97,18 @@ impl ContentRecord {
     }
 }
 
+/// A client key's authorization as the settlement pallet records it: a revoked key stays on record, with the
+/// last epoch it was paid for, until its receipts can no longer be challenged.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct ClientAuth {
+    /// The dApp paying for its receipts.
+    pub dapp: [u8; 32],
+    /// First epoch paid for.
+    pub from: EpochIndex,
+    /// Last epoch paid for, once revoked.
+    pub until: Option<EpochIndex>,
+}
+
 /// A registered edge node as the registry records it (the fields edge-worker acts on).
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
 pub struct NodeRecord {
@@ -220,8 +232,8 @@ pub struct Epoch {
 pub struct Challenge {
     /// Epoch of the challenged report.
     pub epoch: EpochIndex,
-    /// Leaf indices to answer with, in order.
-    pub indices: Vec<u32>,
+    /// Byte offsets of the reported total; the answer holds the receipt covering each, in order.
+    pub offsets: Vec<u64>,
     /// Last block at which the answer is accepted.
     pub deadline: u32,
 }
@@ -415,9 +427,11 @@ impl Chain {
         .await
     }
 
-    /// The dApp account that pays for receipts signed by `client`, if one authorized it.
+    /// The dApp account that pays for receipts signed by `client` from now on, if one authorized it and has
+    /// not revoked it.
     pub async fn client_owner(&self, client: ClientKey) -> Result<Option<[u8; 32]>, ChainError> {
-        self.read("Settlement", "Clients", client.0).await
+        let auth: Option<ClientAuth> = self.read("Settlement", "Clients", client.0).await?;
+        Ok(auth.filter(|a| a.until.is_none()).map(|a| a.dapp))
     }
 
     /// The GPoW epoch in progress at the best block, or `None` before GPoW is configured.

@@ -1,15 +1,14 @@
 //! The edge's receipt ledger: every delivery receipt a client signs is checked and committed to an embedded
 //! database (redb: pure Rust, ACID, crash-safe commits) before the edge acknowledges it or serves more, so a
 //! crash or SIGKILL loses no receipt. Receipts are cumulative per session, so the ledger keeps only the latest
-//! of each session; at an epoch's end those are the leaves of the work report's Merkle tree.
+//! of each session; at an epoch's end those are the leaves of the work report's receipt tree
+//! ([`enreach_primitives::merkle`]), the same tree the chain checks.
 
 use std::path::Path;
 
 use codec::{Decode, Encode};
 use ed25519_dalek::{Signature, VerifyingKey};
-use enreach_primitives::{
-    merkle::receipts_root, DeliveryReceipt, EpochIndex, Hash32, NodeId, WorkReport,
-};
+use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTree, WorkReport};
 use redb::{Database, ReadableTable, TableDefinition};
 
 /// Where a receipt is filed: its epoch, session and client.
@@ -124,24 +123,35 @@ impl Ledger {
             .collect()
     }
 
-    /// `node`'s work report for `epoch` and the receipts under it; `None` if it served nothing.
+    /// `node`'s work report for `epoch` and the receipt tree under it; `None` if it served nothing. Receipts
+    /// whose totals would overflow the report's `u64` (absurd totals a client signed) are left out, the
+    /// largest first, so one such client cannot stop the node from reporting its other work.
     pub fn report(
         &self,
         node: NodeId,
         epoch: EpochIndex,
-    ) -> Result<Option<(WorkReport, Vec<DeliveryReceipt>)>, LedgerError> {
-        let receipts = self.receipts(epoch)?;
-        if receipts.is_empty() {
+    ) -> Result<Option<(WorkReport, ReceiptTree)>, LedgerError> {
+        let mut receipts = self.receipts(epoch)?;
+        receipts.sort_by_key(|r| r.cumulative_bytes);
+        let mut total: u64 = 0;
+        receipts.retain(|r| match total.checked_add(r.cumulative_bytes) {
+            Some(sum) => {
+                total = sum;
+                true
+            }
+            None => false,
+        });
+        let Ok(tree) = ReceiptTree::new(receipts) else {
             return Ok(None);
-        }
+        };
         let report = WorkReport {
             node,
             epoch,
-            receipts_root: receipts_root(&receipts),
-            receipt_count: receipts.len() as u32,
-            total_bytes: receipts.iter().map(|r| r.cumulative_bytes).sum(),
+            receipts_root: tree.root(),
+            receipt_count: tree.len(),
+            total_bytes: tree.total_bytes(),
         };
-        Ok(Some((report, receipts)))
+        Ok(Some((report, tree)))
     }
 
     /// Forgets the receipts of epochs before `epoch` (settled, challenge windows closed).
@@ -254,20 +264,26 @@ mod tests {
             }
         }
         let ledger = Ledger::open(&path).unwrap();
-        let (report, receipts) = ledger
+        let (report, tree) = ledger
             .report(EXPECTED.node, EXPECTED.epoch)
             .unwrap()
             .unwrap();
-        assert_eq!(receipts.len(), 3);
+        assert_eq!(tree.len(), 3);
         assert_eq!(report.receipt_count, 3);
         assert_eq!(report.total_bytes, 9 << 20);
-        assert_eq!(report.receipts_root, merkle::receipts_root(&receipts));
-        let proof = merkle::receipt_proof(&receipts, 1).unwrap();
-        assert!(merkle::verify_receipt(
-            &report.receipts_root,
-            &receipts[1],
-            &proof
-        ));
+        assert_eq!(report.receipts_root, tree.root());
+        // Any sampled byte leads to a receipt whose proof the chain accepts.
+        let leaf = tree.leaf_at(5 << 20).unwrap();
+        assert_eq!(
+            merkle::verify_receipt(
+                &report.receipts_root,
+                report.receipt_count,
+                report.total_bytes,
+                &tree.receipts()[leaf as usize],
+                &tree.proof(leaf).unwrap()
+            ),
+            Ok(3 << 20)
+        );
         assert!(ledger
             .report(EXPECTED.node, EXPECTED.epoch + 1)
             .unwrap()

@@ -18,9 +18,8 @@ use edge_worker::{
     registration,
 };
 use enreach_primitives::{
-    merkle::{receipt_proof, receipts_root},
     ClientKey, ContentId, Continent, DeliveryReceipt, EpochIndex, KeeperObservation, NodeId,
-    Region, SessionId, WorkReport,
+    ReceiptTree, Region, SessionId, WorkReport,
 };
 use futures::future::join_all;
 use serde_json::Value;
@@ -198,7 +197,7 @@ fn receipts(
 struct Cheat {
     name: &'static str,
     node: NodeId,
-    receipts: Vec<DeliveryReceipt>,
+    tree: ReceiptTree,
     report: WorkReport,
     /// The pallet error its answer must fail with; `None` never answers.
     expected_error: Option<&'static str>,
@@ -341,17 +340,18 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
     // epoch before; genuine but for a tenth of the bytes claimed; genuine, but the challenge is ignored.
     let impostor = SigningKey::from_bytes(&[9; 32]);
     let cheat = |name, node, receipts: Vec<DeliveryReceipt>, factor, expected_error| {
+        let tree = ReceiptTree::new(receipts).unwrap();
         let report = WorkReport {
             node,
             epoch,
-            receipts_root: receipts_root(&receipts),
-            receipt_count: receipts.len() as u32,
-            total_bytes: receipts.iter().map(|r| r.cumulative_bytes).sum::<u64>() * factor,
+            receipts_root: tree.root(),
+            receipt_count: tree.len(),
+            total_bytes: tree.total_bytes() * factor,
         };
         Cheat {
             name,
             node,
-            receipts,
+            tree,
             report,
             expected_error,
         }
@@ -440,13 +440,15 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
             std::thread::sleep(Duration::from_millis(500));
         };
         assert_eq!(challenge.epoch, epoch);
+        // The receipt covering each sampled byte (the last one for bytes beyond what the tree holds).
         let answer: Vec<_> = challenge
-            .indices
+            .offsets
             .iter()
-            .map(|&i| {
+            .map(|&offset| {
+                let leaf = cheat.tree.leaf_at(offset).unwrap_or(cheat.tree.len() - 1);
                 (
-                    cheat.receipts[i as usize].clone(),
-                    receipt_proof(&cheat.receipts, i).unwrap(),
+                    cheat.tree.receipts()[leaf as usize].clone(),
+                    cheat.tree.proof(leaf).unwrap(),
                 )
             })
             .collect();

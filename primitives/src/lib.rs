@@ -6,7 +6,7 @@
 //!
 //! - [`node`]: who an edge node is ([`NodeId`]) and what it offers ([`Capabilities`], the PeerHVM descriptor).
 //! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
-//! - [`merkle`]: the binary Merkle tree over receipts and its inclusion proofs.
+//! - [`merkle`]: the sorted Merkle-sum tree over an epoch's receipts and its proofs.
 //! - [`content`]: BLAKE3 chunk inclusion proofs, for storage challenges on pinned content.
 //! - [`origin`]: origin URLs, where gateways pull content that misses their store.
 //! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
@@ -23,7 +23,7 @@ pub mod origin;
 pub mod receipt;
 pub mod work;
 
-pub use merkle::{Blake3Hasher, ReceiptProof};
+pub use merkle::{LeafKey, ReceiptProof, ReceiptTree, TreeNode};
 pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};
 pub use origin::{is_valid_origin, OriginUrl, MAX_ORIGIN_URL_LEN};
 pub use receipt::{ClientKey, ContentId, DeliveryReceipt, SessionId};

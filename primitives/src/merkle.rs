@@ -1,36 +1,144 @@
-//! The binary Merkle tree over an epoch's receipts. An edge node commits to the root in its
-//! [`crate::WorkReport`]; the chain later asks for randomly sampled leaves with their [`ReceiptProof`]s.
+//! The receipt tree: a sorted Merkle-sum tree over an epoch's receipts. An edge node commits to its root in its
+//! [`crate::WorkReport`]; the chain then samples random *byte offsets* of the claimed total and asks for the
+//! receipt covering each one with its [`ReceiptProof`].
 //!
-//! The tree is `binary-merkle-tree` (polkadot-sdk's BEEFY tree) over BLAKE3: leaves are the BLAKE3 hashes of the
-//! SCALE-encoded receipts, inner nodes `BLAKE3(left ‖ right)`, and an odd node at the end of a row is promoted
-//! unchanged (never paired with itself, so no two leaf lists share a root by duplication). Receipt encodings are
-//! longer than 64 bytes, so a leaf can never pass for an inner node. The same code runs in the runtime and in
-//! `edge-worker`, so both compute identical roots.
+//! Why this shape (see `docs/PROTOCOL.md`, threat model): a plain Merkle tree proves that a leaf is *in* the
+//! tree, not that the leaves are distinct or that the claimed total is their sum, so a tree of N copies of one
+//! receipt used to be paid N times. Here every node commits to
+//! - the **byte sum** of its subtree, so the root commits to the total and a sampled offset lands in exactly
+//!   one leaf, which is proven to cover it (byte-weighted sampling: a fraudulent share `f` of the claim is hit
+//!   by each sample with probability at least `f`);
+//! - the **first and last key** `(client, session)` of its subtree, and an inner node is only valid if its left
+//!   child's last key is strictly below its right child's first key. Every leaf reached through valid nodes
+//!   therefore has a key no other such leaf has: one receipt per session of each client, so one signed receipt
+//!   can never be counted twice.
+//!
+//! A node whose sum or keys disagree with its children can be committed, but any sample landing under it fails,
+//! so it only adds to the share of the claim the sample catches. Proofs have exactly the shape the leaf count
+//! implies (an odd node at the end of a row is promoted unchanged, never paired with itself), so a short path
+//! cannot pass for a leaf of a larger tree. Leaves and inner nodes are hashed with different BLAKE3 prefixes.
+//! The same code runs in the runtime and in `edge-worker`.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-use crate::{DeliveryReceipt, Hash32};
+use crate::{ClientKey, DeliveryReceipt, Hash32, SessionId};
 
 /// Deepest tree a proof may describe: 2^32 leaves is more than a `u32` count can name.
 pub const MAX_PROOF_DEPTH: u32 = 32;
 
-/// BLAKE3 as a `hash_db::Hasher`, which is the hashing interface `binary-merkle-tree` is generic over.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Blake3Hasher;
+const LEAF_PREFIX: u8 = 0;
+const INNER_PREFIX: u8 = 1;
 
-impl hash_db::Hasher for Blake3Hasher {
-    type Out = Hash32;
-    type StdHasher = hash256_std_hasher::Hash256StdHasher;
-    const LENGTH: usize = 32;
+/// What leaves are sorted by, strictly: a client's session. Receipts are cumulative within a session, so one
+/// leaf per key is one payment per session.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
+pub struct LeafKey {
+    /// The signing client.
+    pub client: ClientKey,
+    /// Its session.
+    pub session: SessionId,
+}
 
-    fn hash(x: &[u8]) -> Hash32 {
-        *blake3::hash(x).as_bytes()
+impl LeafKey {
+    /// The key of `receipt`.
+    pub fn of(receipt: &DeliveryReceipt) -> Self {
+        Self {
+            client: receipt.client,
+            session: receipt.session,
+        }
     }
 }
 
-/// The path from one receipt to the root.
+/// A node of the tree as its parent commits to it: its hash, the bytes under it and its key range.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "subxt",
+    derive(scale_encode::EncodeAsType, scale_decode::DecodeAsType)
+)]
+pub struct TreeNode {
+    /// BLAKE3 of the leaf's receipt, or of the two children.
+    pub hash: Hash32,
+    /// Sum of the receipts' `cumulative_bytes` under this node.
+    pub bytes: u64,
+    /// Smallest key under this node.
+    pub first: LeafKey,
+    /// Largest key under this node.
+    pub last: LeafKey,
+}
+
+impl TreeNode {
+    /// The leaf of `receipt`.
+    pub fn leaf(receipt: &DeliveryReceipt) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&[LEAF_PREFIX]);
+        hasher.update(&receipt.encode());
+        let key = LeafKey::of(receipt);
+        Self {
+            hash: *hasher.finalize().as_bytes(),
+            bytes: receipt.cumulative_bytes,
+            first: key,
+            last: key,
+        }
+    }
+
+    /// The parent of `left` and `right`, or why they cannot be siblings: keys out of order (a duplicated or
+    /// unsorted receipt), a child whose own range is inverted, or a byte sum that overflows.
+    pub fn parent(left: &TreeNode, right: &TreeNode) -> Result<TreeNode, ProofError> {
+        if left.first > left.last || right.first > right.last || left.last >= right.first {
+            return Err(ProofError::Unordered);
+        }
+        let bytes = left
+            .bytes
+            .checked_add(right.bytes)
+            .ok_or(ProofError::Overflow)?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&[INNER_PREFIX]);
+        hasher.update(&left.encode());
+        hasher.update(&right.encode());
+        Ok(Self {
+            hash: *hasher.finalize().as_bytes(),
+            bytes,
+            first: left.first,
+            last: right.last,
+        })
+    }
+}
+
+/// The path from one receipt to the root: its position and the siblings from the leaf upwards (promoted levels
+/// contribute none).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
@@ -40,51 +148,258 @@ impl hash_db::Hasher for Blake3Hasher {
 pub struct ReceiptProof {
     /// Position of the receipt among the leaves.
     pub leaf_index: u32,
-    /// Number of leaves in the tree.
-    pub leaf_count: u32,
-    /// Sibling hashes from the leaf upwards; promoted levels contribute none.
-    pub siblings: Vec<Hash32>,
+    /// Sibling nodes from the leaf upwards.
+    pub siblings: Vec<TreeNode>,
 }
 
 impl MaxEncodedLen for ReceiptProof {
     fn max_encoded_len() -> usize {
-        // Two u32s and a compact-length-prefixed list of at most MAX_PROOF_DEPTH hashes.
-        4 + 4 + codec::Compact(MAX_PROOF_DEPTH).encoded_size() + MAX_PROOF_DEPTH as usize * 32
+        4 + codec::Compact(MAX_PROOF_DEPTH).encoded_size()
+            + MAX_PROOF_DEPTH as usize * TreeNode::max_encoded_len()
     }
 }
 
-/// The Merkle root over `receipts` in the given order; all zeroes for no receipts.
-pub fn receipts_root(receipts: &[DeliveryReceipt]) -> Hash32 {
-    binary_merkle_tree::merkle_root::<Blake3Hasher, _>(receipts.iter().map(Encode::encode))
+/// Why a receipt and its proof do not check out against a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofError {
+    /// The leaf index is outside the tree, or the path's length is not what the leaf count implies.
+    WrongShape,
+    /// Two siblings' keys are not strictly increasing: a receipt is duplicated or the leaves are unsorted.
+    Unordered,
+    /// A byte sum overflows `u64`.
+    Overflow,
+    /// The path does not lead to the committed root.
+    WrongRoot,
+    /// The path leads to the root, but the root's byte sum is not the claimed total.
+    WrongTotal,
 }
 
-/// The proof for `receipts[index]`, or `None` if there is no such receipt.
-pub fn receipt_proof(receipts: &[DeliveryReceipt], index: u32) -> Option<ReceiptProof> {
-    if index as usize >= receipts.len() {
-        return None;
+/// How many siblings the path of leaf `index` in a tree of `count` leaves has: one per level where the node is
+/// not the promoted odd last one.
+fn path_length(mut index: u32, mut count: u32) -> usize {
+    let mut length = 0;
+    while count > 1 {
+        if !(index == count - 1 && count % 2 == 1) {
+            length += 1;
+        }
+        index /= 2;
+        count = count.div_ceil(2);
     }
-    let proof = binary_merkle_tree::merkle_proof::<Blake3Hasher, _, _>(
-        receipts.iter().map(Encode::encode),
-        index,
-    );
-    Some(ReceiptProof {
-        leaf_index: proof.leaf_index,
-        leaf_count: proof.number_of_leaves,
-        siblings: proof.proof,
-    })
+    length
 }
 
-/// Whether `receipt` is leaf `proof.leaf_index` of a tree of `proof.leaf_count` leaves with root `root`.
-pub fn verify_receipt(root: &Hash32, receipt: &DeliveryReceipt, proof: &ReceiptProof) -> bool {
-    if proof.siblings.len() > MAX_PROOF_DEPTH as usize {
-        return false;
+/// Checks that `receipt` is leaf `proof.leaf_index` of the tree of `leaf_count` leaves committed by `root`,
+/// whose bytes sum to `total_bytes`. Returns the offset of the receipt's first byte: the leaf covers
+/// `offset..offset + receipt.cumulative_bytes` of the total.
+pub fn verify_receipt(
+    root: &Hash32,
+    leaf_count: u32,
+    total_bytes: u64,
+    receipt: &DeliveryReceipt,
+    proof: &ReceiptProof,
+) -> Result<u64, ProofError> {
+    if proof.leaf_index >= leaf_count
+        || proof.siblings.len() != path_length(proof.leaf_index, leaf_count)
+    {
+        return Err(ProofError::WrongShape);
     }
-    let leaf = receipt.encode();
-    binary_merkle_tree::verify_proof::<Blake3Hasher, _, _>(
-        root,
-        proof.siblings.iter().copied(),
-        proof.leaf_count,
-        proof.leaf_index,
-        &leaf,
-    )
+    let mut node = TreeNode::leaf(receipt);
+    let mut offset: u64 = 0;
+    let (mut index, mut count) = (proof.leaf_index, leaf_count);
+    let mut siblings = proof.siblings.iter();
+    while count > 1 {
+        let promoted = index == count - 1 && count % 2 == 1;
+        if !promoted {
+            let sibling = siblings.next().ok_or(ProofError::WrongShape)?;
+            node = if index % 2 == 0 {
+                TreeNode::parent(&node, sibling)?
+            } else {
+                offset = offset
+                    .checked_add(sibling.bytes)
+                    .ok_or(ProofError::Overflow)?;
+                TreeNode::parent(sibling, &node)?
+            };
+        }
+        index /= 2;
+        count = count.div_ceil(2);
+    }
+    if node.hash != *root {
+        return Err(ProofError::WrongRoot);
+    }
+    if node.bytes != total_bytes {
+        return Err(ProofError::WrongTotal);
+    }
+    Ok(offset)
+}
+
+/// The siblings of leaf `index` in `rows` (leaves first), from the leaf upwards.
+fn path_of(rows: &[Vec<TreeNode>], index: u32) -> ReceiptProof {
+    let mut siblings = Vec::new();
+    let mut i = index as usize;
+    for row in &rows[..rows.len() - 1] {
+        // The odd last node of a row has no sibling: it is promoted.
+        if let Some(sibling) = row.get(i ^ 1) {
+            siblings.push(*sibling);
+        }
+        i /= 2;
+    }
+    ReceiptProof {
+        leaf_index: index,
+        siblings,
+    }
+}
+
+/// Why receipts cannot form a tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// No receipts.
+    Empty,
+    /// More receipts than a `u32` count names.
+    TooMany,
+    /// Their bytes add up to more than `u64::MAX`.
+    Overflow,
+}
+
+/// The tree over one epoch's receipts, as the edge node builds it to report and to answer challenges.
+#[derive(Clone, Debug)]
+pub struct ReceiptTree {
+    receipts: Vec<DeliveryReceipt>,
+    /// Row 0 are the leaves, the last row is the root.
+    rows: Vec<Vec<TreeNode>>,
+}
+
+impl ReceiptTree {
+    /// The tree over `receipts`: sorted by key, keeping the highest receipt of each session (a session's
+    /// receipts are cumulative, so an earlier one is contained in the later one).
+    pub fn new(mut receipts: Vec<DeliveryReceipt>) -> Result<Self, TreeError> {
+        if receipts.is_empty() {
+            return Err(TreeError::Empty);
+        }
+        receipts.sort_by(|a, b| {
+            LeafKey::of(a)
+                .cmp(&LeafKey::of(b))
+                .then(b.cumulative_bytes.cmp(&a.cumulative_bytes))
+        });
+        receipts.dedup_by_key(|r| LeafKey::of(r));
+        if receipts.len() > u32::MAX as usize {
+            return Err(TreeError::TooMany);
+        }
+        let mut rows = alloc::vec![receipts.iter().map(TreeNode::leaf).collect::<Vec<_>>()];
+        while rows.last().map_or(0, Vec::len) > 1 {
+            let row = rows.last().expect("a row exists");
+            let mut next = Vec::with_capacity(row.len().div_ceil(2));
+            for pair in row.chunks(2) {
+                next.push(match pair {
+                    [left, right] => TreeNode::parent(left, right).map_err(|e| match e {
+                        ProofError::Overflow => TreeError::Overflow,
+                        // Sorted and deduplicated above, so keys are strictly increasing.
+                        _ => unreachable!("sorted distinct keys"),
+                    })?,
+                    [single] => *single,
+                    _ => unreachable!("chunks of at most two"),
+                });
+            }
+            rows.push(next);
+        }
+        Ok(Self { receipts, rows })
+    }
+
+    fn root_node(&self) -> &TreeNode {
+        &self.rows.last().expect("at least one row")[0]
+    }
+
+    /// The root hash, which the work report commits to.
+    pub fn root(&self) -> Hash32 {
+        self.root_node().hash
+    }
+
+    /// Sum of the leaves' bytes: the report's total.
+    pub fn total_bytes(&self) -> u64 {
+        self.root_node().bytes
+    }
+
+    /// Number of leaves.
+    pub fn len(&self) -> u32 {
+        self.receipts.len() as u32
+    }
+
+    /// Never: a tree has at least one leaf.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The leaves' receipts, in tree order.
+    pub fn receipts(&self) -> &[DeliveryReceipt] {
+        &self.receipts
+    }
+
+    /// The leaf covering byte `offset` of the total, by descending from the root along the byte sums.
+    pub fn leaf_at(&self, offset: u64) -> Option<u32> {
+        if offset >= self.total_bytes() {
+            return None;
+        }
+        let mut index = 0usize;
+        let mut remaining = offset;
+        for row in self.rows.iter().rev().skip(1) {
+            let left = index * 2;
+            // A promoted node has no right sibling: its only child is `left`.
+            if left + 1 < row.len() && remaining >= row[left].bytes {
+                remaining -= row[left].bytes;
+                index = left + 1;
+            } else {
+                index = left;
+            }
+        }
+        Some(index as u32)
+    }
+
+    /// The proof of leaf `index`.
+    pub fn proof(&self, index: u32) -> Option<ReceiptProof> {
+        (index < self.len()).then(|| path_of(&self.rows, index))
+    }
+}
+
+/// An attacker's receipt trees, for tests: rows hashed like honest ones but from leaves in any order and with
+/// whatever keys and sums the attacker wants, never checked. Honest code never builds such a tree.
+#[cfg(any(test, feature = "forgery"))]
+pub mod forgery {
+    use super::*;
+
+    /// The inner node over `left` and `right` without any check.
+    pub fn parent(left: &TreeNode, right: &TreeNode) -> TreeNode {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&[INNER_PREFIX]);
+        hasher.update(&left.encode());
+        hasher.update(&right.encode());
+        TreeNode {
+            hash: *hasher.finalize().as_bytes(),
+            bytes: left.bytes.wrapping_add(right.bytes),
+            first: left.first,
+            last: right.last,
+        }
+    }
+
+    /// Every row of the tree over `leaves` as given, leaves first, the root last.
+    pub fn rows(leaves: Vec<TreeNode>) -> Vec<Vec<TreeNode>> {
+        let mut rows = alloc::vec![leaves];
+        while rows.last().map_or(0, Vec::len) > 1 {
+            let next = rows
+                .last()
+                .expect("a row exists")
+                .chunks(2)
+                .map(|pair| match pair {
+                    [left, right] => parent(left, right),
+                    [one] => *one,
+                    _ => unreachable!("chunks of at most two"),
+                })
+                .collect();
+            rows.push(next);
+        }
+        rows
+    }
+
+    /// The path of leaf `index` in `rows`.
+    pub fn proof(rows: &[Vec<TreeNode>], index: u32) -> ReceiptProof {
+        path_of(rows, index)
+    }
 }

@@ -143,8 +143,8 @@ pub fn dev_gpow_params() -> pallet_gpow::GpowParams<BlockNumber> {
         answer_window: 4,
         sample_size: 32,
         keepers_per_node: 3,
-        min_sampled_bytes_percent: 80,
         keeper_tolerance_percent: 25,
+        max_bandwidth_mbps: 10_000,
     }
 }
 

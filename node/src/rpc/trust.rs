@@ -44,8 +44,8 @@ pub struct Epoch {
 pub struct Challenge {
     /// Epoch of the challenged report.
     pub epoch: EpochIndex,
-    /// Leaf indices to answer with, in order.
-    pub indices: Vec<u32>,
+    /// Byte offsets of the reported total; the answer holds the receipt covering each, in order.
+    pub offsets: Vec<u64>,
     /// Last block at which the answer is accepted.
     pub deadline: BlockNumber,
 }
@@ -165,7 +165,7 @@ where
         let challenge = api.open_challenge(best, node).map_err(runtime_error)?;
         Ok(challenge.map(|c| Challenge {
             epoch: c.epoch,
-            indices: c.indices,
+            offsets: c.offsets,
             deadline: c.deadline,
         }))
     }

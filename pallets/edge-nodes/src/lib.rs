@@ -124,8 +124,8 @@ pub trait NodeRegistry<AccountId> {
     fn operator(node: &NodeId) -> Option<AccountId>;
     /// Whether `node` is registered and active.
     fn is_active(node: &NodeId) -> bool;
-    /// The region `node` declared, if it is registered.
-    fn region(node: &NodeId) -> Option<Region>;
+    /// What `node` offers (its declared region and capacity), if it is registered.
+    fn capabilities(node: &NodeId) -> Option<Capabilities>;
     /// The content `node` pins.
     fn pins(node: &NodeId) -> Vec<Pin>;
     /// Jails `node` after an offence; no effect if it is not registered or already leaving.
@@ -139,6 +139,21 @@ pub trait NodeRegistry<AccountId> {
     /// Pins `content` of `len` bytes on `node`, for other pallets' benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn pin_for_benchmark(node: NodeId, content: ContentId, len: u64);
+}
+
+/// Told about every change of a node's registration, so that GPoW can judge an epoch's work by what the node
+/// was at the epoch's start (its region, claimed capacity and status) whatever it changes afterwards.
+pub trait NodeChangeObserver {
+    /// `node`'s registration (or its absence) is about to change: capabilities, status, or a first
+    /// registration.
+    fn before_change(node: &NodeId);
+    /// `node` left the registry for good.
+    fn on_removed(node: &NodeId);
+}
+
+impl NodeChangeObserver for () {
+    fn before_change(_: &NodeId) {}
+    fn on_removed(_: &NodeId) {}
 }
 
 #[frame_support::pallet]
@@ -200,6 +215,8 @@ pub mod pallet {
         type MaxPinsPerNode: Get<u32>;
         /// Who may suspend, jail and reactivate nodes (governance).
         type StatusOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+        /// Told before any registration changes (GPoW's per-epoch snapshots).
+        type OnChange: NodeChangeObserver;
         /// Weights of this pallet's calls.
         type WeightInfo: WeightInfo;
     }
@@ -365,6 +382,7 @@ pub mod pallet {
             let deposit = T::RegistrationDeposit::get();
             T::Currency::hold(&HoldReason::NodeDeposit.into(), &operator, deposit)
                 .map_err(|_| Error::<T>::InsufficientDeposit)?;
+            T::OnChange::before_change(&node);
             Nodes::<T>::insert(
                 node,
                 NodeInfo {
@@ -400,6 +418,7 @@ pub mod pallet {
             Nodes::<T>::try_mutate(node, |info| {
                 let info = info.as_mut().ok_or(Error::<T>::NotRegistered)?;
                 ensure!(info.operator == who, Error::<T>::NotOperator);
+                T::OnChange::before_change(&node);
                 info.capabilities = capabilities;
                 info.endpoints = endpoints;
                 Ok::<_, DispatchError>(())
@@ -423,6 +442,7 @@ pub mod pallet {
                     !matches!(info.status, NodeStatus::Leaving { .. }),
                     Error::<T>::AlreadyLeaving
                 );
+                T::OnChange::before_change(&node);
                 info.status = status;
                 Ok::<_, DispatchError>(())
             })?;
@@ -453,6 +473,7 @@ pub mod pallet {
             )?;
             Nodes::<T>::remove(node);
             Pins::<T>::remove(node);
+            T::OnChange::on_removed(&node);
             OperatorNodes::<T>::mutate(&who, |nodes| nodes.retain(|n| *n != node));
             Self::deposit_event(Event::NodeRemoved {
                 node,
@@ -534,6 +555,7 @@ pub mod pallet {
                     !matches!(info.status, NodeStatus::Leaving { .. }),
                     Error::<T>::CannotChangeLeavingNode
                 );
+                T::OnChange::before_change(node);
                 info.status = status;
                 Ok::<_, DispatchError>(())
             })?;
@@ -569,8 +591,8 @@ pub mod pallet {
             Nodes::<T>::get(node).is_some_and(|info| info.status == NodeStatus::Active)
         }
 
-        fn region(node: &NodeId) -> Option<Region> {
-            Nodes::<T>::get(node).map(|info| info.capabilities.region)
+        fn capabilities(node: &NodeId) -> Option<Capabilities> {
+            Nodes::<T>::get(node).map(|info| info.capabilities)
         }
 
         fn pins(node: &NodeId) -> Vec<Pin> {

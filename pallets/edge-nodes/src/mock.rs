@@ -48,6 +48,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxEndpointLen = ConstU32<128>;
     type MaxPinsPerNode = ConstU32<2>;
     type StatusOrigin = EnsureRoot<u64>;
+    type OnChange = ();
     type WeightInfo = crate::weights::SubstrateWeight<Test>;
 }
 

@@ -1218,11 +1218,10 @@ pub mod pallet {
                 .max(1);
             ErasExposure::<T>::iter_prefix(era)
                 .filter_map(|(account, exposure)| {
-                    let prefs = Candidates::<T>::get(&account)?;
+                    Candidates::<T>::contains_key(&account).then_some(())?;
                     let weight = (exposure.total.saturated_into::<u128>() << 40) / total;
                     Some(pallet_gpow::KeeperCandidate {
                         account,
-                        region: prefs.region,
                         weight: (weight as u64).max(1),
                     })
                 })
@@ -1241,7 +1240,11 @@ pub mod pallet {
                     &keeper.account,
                     KeeperPrefs {
                         commission: Perbill::zero(),
-                        region: keeper.region,
+                        // Assignment ignores regions; any valid one does.
+                        region: Region {
+                            continent: enreach_primitives::Continent::Europe,
+                            country: *b"DE",
+                        },
                     },
                 );
                 let stake: BalanceOf<T> = (keeper.weight as u128).saturated_into();

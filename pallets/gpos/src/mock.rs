@@ -50,6 +50,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxEndpointLen = ConstU32<64>;
     type MaxPinsPerNode = ConstU32<4>;
     type StatusOrigin = EnsureRoot<u64>;
+    type OnChange = ();
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Test>;
 }
 

@@ -1,13 +1,13 @@
 //! FRAME v2 benchmarks of every GPoW call and of the paged hooks, each in its most expensive path: answers
-//! with `k` real ed25519-signed receipts and Merkle paths, observations with the node's other keepers' already
+//! with `k` real ed25519-signed receipts and receipt-tree paths of the greatest depth, observations with the node's other keepers' already
 //! stored, epoch starts with a full keeper snapshot, and a full page of expiring challenges.
 
 use super::*;
 use crate::Pallet as Gpow;
 use alloc::vec::Vec;
 use enreach_primitives::{
-    merkle::{receipt_proof, receipts_root},
-    ContentId, Continent, DeliveryReceipt, SessionId,
+    merkle::{ReceiptProof, MAX_PROOF_DEPTH},
+    ContentId, Continent, DeliveryReceipt, LeafKey, ReceiptTree, Region, SessionId, TreeNode,
 };
 use frame_benchmarking::v2::*;
 use frame_support::pallet_prelude::*;
@@ -17,8 +17,6 @@ use sp_core::crypto::KeyTypeId;
 use sp_runtime::traits::{One, Saturating};
 
 const BENCH_KEY_TYPE: KeyTypeId = KeyTypeId(*b"gpwb");
-/// Leaves in the benchmark's receipt tree: proofs are 8 levels deep.
-const TREE_LEAVES: u32 = 256;
 
 fn region() -> Region {
     Region {
@@ -35,8 +33,8 @@ fn params<T: Config>(sample_size: u32) -> GpowParams<BlockNumberFor<T>> {
         answer_window: 20u32.into(),
         sample_size,
         keepers_per_node: T::MaxKeepersPerNode::get(),
-        min_sampled_bytes_percent: 50,
         keeper_tolerance_percent: 20,
+        max_bandwidth_mbps: 10_000,
     }
 }
 
@@ -63,13 +61,52 @@ fn active_node<T: Config>(index: u32) -> (NodeId, T::AccountId) {
 }
 
 fn report_of(node: NodeId, receipts: &[DeliveryReceipt]) -> WorkReport {
+    let tree = ReceiptTree::new(receipts.to_vec()).expect("receipts form a tree");
     WorkReport {
         node,
         epoch: 0,
-        receipts_root: receipts_root(receipts),
-        receipt_count: receipts.len() as u32,
-        total_bytes: receipts.iter().map(|r| r.cumulative_bytes).sum(),
+        receipts_root: tree.root(),
+        receipt_count: tree.len(),
+        total_bytes: tree.total_bytes(),
     }
+}
+
+/// The costliest report to check: `u32::MAX` leaves, so every proof is `MAX_PROOF_DEPTH` siblings long, with
+/// `receipt` as leaf 0 holding every byte (its siblings hold none), so every sampled offset lands on it.
+fn deepest_report(node: NodeId, receipt: &DeliveryReceipt) -> (WorkReport, ReceiptProof) {
+    let mut path = TreeNode::leaf(receipt);
+    let siblings: Vec<TreeNode> = (0..MAX_PROOF_DEPTH)
+        .map(|level| {
+            let mut session = [0u8; 16];
+            session[12..].copy_from_slice(&(level + 1).to_be_bytes());
+            let key = LeafKey {
+                client: ClientKey([0xff; 32]),
+                session: SessionId(session),
+            };
+            let sibling = TreeNode {
+                hash: [level as u8; 32],
+                bytes: 0,
+                first: key,
+                last: key,
+            };
+            path = TreeNode::parent(&path, &sibling).expect("keys increase up the path");
+            sibling
+        })
+        .collect();
+    let report = WorkReport {
+        node,
+        epoch: 0,
+        receipts_root: path.hash,
+        receipt_count: u32::MAX,
+        total_bytes: path.bytes,
+    };
+    (
+        report,
+        ReceiptProof {
+            leaf_index: 0,
+            siblings,
+        },
+    )
 }
 
 /// `count` receipts for `node` in epoch 0, signed by one client key authorized for a dApp.
@@ -135,26 +172,19 @@ mod benchmarks {
     fn answer_challenge(k: Linear<1, { T::MaxSampleSize::get() }>) {
         in_submission_window::<T>(k);
         let (node, operator) = active_node::<T>(0);
-        let receipts = signed_receipts::<T>(node, TREE_LEAVES);
-        Gpow::<T>::submit_work_report(
-            RawOrigin::Signed(operator).into(),
-            report_of(node, &receipts),
-        )
-        .expect("valid report");
+        let receipt = signed_receipts::<T>(node, 1).remove(0);
+        let (report, proof) = deepest_report(node, &receipt);
+        Gpow::<T>::submit_work_report(RawOrigin::Signed(operator).into(), report)
+            .expect("valid report");
         let now = frame_system::Pallet::<T>::block_number();
         let seed_block = now.saturating_add(One::one());
         frame_system::BlockHash::<T>::insert(seed_block, T::Hash::default());
         frame_system::Pallet::<T>::set_block_number(seed_block.saturating_add(One::one()));
-        let (indices, _) = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
+        let (offsets, _) = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
         let answer: AnswerOf<T> = BoundedVec::truncate_from(
-            indices
+            offsets
                 .iter()
-                .map(|&i| {
-                    (
-                        receipts[i as usize].clone(),
-                        receipt_proof(&receipts, i).expect("leaf exists"),
-                    )
-                })
+                .map(|_| (receipt.clone(), proof.clone()))
                 .collect(),
         );
         let caller: T::AccountId = whitelisted_caller();
@@ -175,7 +205,6 @@ mod benchmarks {
         let keepers: Vec<KeeperCandidate<T::AccountId>> = (0..T::MaxKeepersPerNode::get())
             .map(|i| KeeperCandidate {
                 account: account("keeper", i, 0),
-                region: region(),
                 weight: 1,
             })
             .collect();
@@ -214,7 +243,6 @@ mod benchmarks {
             (0..n)
                 .map(|i| KeeperCandidate {
                     account: account("keeper", i, 0),
-                    region: region(),
                     weight: 1,
                 })
                 .collect(),

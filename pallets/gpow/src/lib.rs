@@ -6,15 +6,16 @@
 //!    [`WorkReport`]: the Merkle root of the client-signed [`DeliveryReceipt`]s it collected, their count and
 //!    their byte total ([`Pallet::submit_work_report`]).
 //! 2. **Challenge.** The hash of the block `challenge_delay` blocks after the submission, which nobody knew when
-//!    the root was committed, seeds `k` leaf indices ([`Pallet::challenge_of`]). The node answers with those
-//!    receipts and their Merkle paths before the deadline ([`Pallet::answer_challenge`]). The pallet checks each
-//!    path against the root, each client signature (ed25519 host function), that node, epoch and genesis match,
-//!    that the client is authorized by a paying dApp ([`ClientAuthority`]), and that the sampled bytes support
-//!    the claimed total. If all holds, the claimed bytes are credited per (node, dApp) for settlement in
-//!    proportion to the sample. An answer that fails a check is rejected with the named error; a report not
+//!    the root was committed, seeds `k` byte offsets of the claimed total ([`Pallet::challenge_of`]). The node
+//!    answers with the receipt covering each offset and its path in the sorted Merkle-sum tree
+//!    ([`enreach_primitives::merkle`]) before the deadline ([`Pallet::answer_challenge`]). The pallet checks each
+//!    path against the root (exact shape, strictly increasing keys, sums adding up to the claim), that the
+//!    receipt covers its offset, each client signature (ed25519 host function), that node, epoch and genesis
+//!    match, and that a dApp had authorized the client in that epoch ([`ClientAuthority`]). If all holds, the
+//!    claimed bytes are credited per (node, dApp) for settlement in proportion to the samples. An answer that fails a check is rejected with the named error; a report not
 //!    verified by its deadline is voided and reported as an offence ([`WorkOffenceHandler`]).
 //! 3. **Keepers.** Each epoch every active node is assigned `K` keepers ([`Pallet::keepers_of`]), chosen
-//!    deterministically from the epoch seed among keepers of the node's region first. Only they may submit
+//!    deterministically from the epoch seed by stake, never its own operator. Only they may submit
 //!    [`KeeperObservation`]s of it ([`Pallet::submit_observation`]). The node's work score is computed from the
 //!    per-metric medians of its keepers' observations, so one lying keeper cannot move it; keepers far from the
 //!    median are recorded for GPoS.
@@ -41,14 +42,14 @@ mod scoring;
 mod tests;
 pub mod weights;
 
-pub use sampling::sample_indices;
+pub use sampling::sample_offsets;
 pub use scoring::{score_of, WorkScore};
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use enreach_primitives::{
     content::{self, ChunkProof},
-    ClientKey, ContentId, EpochIndex, KeeperObservation, NodeId, Region, WorkReport,
+    ClientKey, ContentId, EpochIndex, KeeperObservation, NodeId, WorkReport,
 };
 use scale_info::TypeInfo;
 
@@ -80,12 +81,23 @@ pub struct GpowParams<BlockNumber> {
     pub sample_size: u32,
     /// Keepers assigned to each node per epoch (`K`).
     pub keepers_per_node: u32,
-    /// The sampled receipts' mean bytes, scaled up to the report's receipt count, must reach this percentage
-    /// of the claimed total.
-    pub min_sampled_bytes_percent: u8,
     /// A keeper whose observation differs from the median by more than this percentage is recorded as a
     /// deviation.
     pub keeper_tolerance_percent: u8,
+    /// Highest upload bandwidth a keeper may credit a node with, Mbit/s; a node is also never credited more
+    /// than it claimed at the epoch's start.
+    pub max_bandwidth_mbps: u32,
+}
+
+/// What GPoW judges a node's epoch by, as it was at the epoch's start: whether it was active and the upload
+/// bandwidth it claimed. Changing any of these during an epoch changes nothing for
+/// that epoch's keeper assignment and scoring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct NodeState {
+    /// Registered and active.
+    pub active: bool,
+    /// Upload bandwidth it claimed, Mbit/s.
+    pub bandwidth_up_mbps: u32,
 }
 
 /// Where a report is in its life.
@@ -135,14 +147,11 @@ pub struct EpochInfo<BlockNumber> {
     pub start: BlockNumber,
 }
 
-/// A keeper eligible for assignment, with the region it works from and its weight (effective stake under
-/// GPoS).
+/// A keeper eligible for assignment, with its weight (effective stake under GPoS).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct KeeperCandidate<AccountId> {
     /// The keeper's account.
     pub account: AccountId,
-    /// Its region; nodes are watched by keepers of their own region first.
-    pub region: Region,
     /// Selection weight; zero is never selected.
     pub weight: u64,
 }
@@ -183,8 +192,10 @@ pub enum WorkOffence {
 
 /// Which dApp pays for a client's receipts. Settlement implements it with dApp accounts.
 pub trait ClientAuthority<AccountId> {
-    /// The paying dApp account that authorized `client`, if any and if its clients are not paused.
-    fn payer(client: &ClientKey) -> Option<AccountId>;
+    /// The dApp account that had authorized `client` during `epoch`, when the receipt was signed. What the
+    /// dApp does afterwards (revoking the key, running out of funds) cannot change the answer, so it cannot
+    /// void an honest node's report; unpaid work becomes the dApp's debt.
+    fn payer(client: &ClientKey, epoch: EpochIndex) -> Option<AccountId>;
     /// Makes `payer` pay for `client`, for benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn authorize_for_benchmark(client: &ClientKey, payer: &AccountId);
@@ -226,7 +237,10 @@ pub trait KeeperSet<AccountId> {
 pub mod pallet {
     use super::*;
     use alloc::vec::Vec;
-    use enreach_primitives::{merkle::verify_receipt, DeliveryReceipt, ReceiptProof};
+    use enreach_primitives::{
+        merkle::{verify_receipt, ProofError},
+        DeliveryReceipt, ReceiptProof,
+    };
     use frame_support::pallet_prelude::*;
     use frame_system::pallet_prelude::*;
     use pallet_edge_nodes::NodeRegistry;
@@ -405,6 +419,19 @@ pub mod pallet {
         (),
     >;
 
+    /// What each node was at the start of the last two epochs in which its registration changed, newest first:
+    /// `(e, state)` is the state at the start of epoch `e`, recorded at the first change during `e`. With the
+    /// registry's live state this gives the node's state at the start of the current and the previous epoch
+    /// ([`Pallet::node_state_at`]). One entry per registered node, removed when it leaves the registry.
+    #[pallet::storage]
+    pub type NodeHistory<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        NodeId,
+        BoundedVec<(EpochIndex, NodeState), ConstU32<2>>,
+        ValueQuery,
+    >;
+
     /// Nodes that proved storage of a random chunk of their pinned content, per epoch.
     #[pallet::storage]
     pub type StorageProofs<T: Config> =
@@ -524,8 +551,14 @@ pub mod pallet {
         ChallengeNotReady,
         /// The answer came after the deadline.
         LateAnswer,
-        /// The answer does not contain exactly the sampled receipts, in sample order.
+        /// The answer does not hold one receipt per sampled offset, in sample order, each covering its offset.
         WrongSample,
+        /// A proof's path is not as long as the report's leaf count implies for its position, or the position
+        /// is outside the tree.
+        WrongProofShape,
+        /// Two receipts on a proof's path are not in strictly increasing (client, session) order: the tree
+        /// holds a receipt twice, or a session more than once.
+        DuplicateReceipt,
         /// A receipt's Merkle path does not lead to the reported root.
         WrongMerklePath,
         /// A receipt is for another chain.
@@ -538,7 +571,7 @@ pub mod pallet {
         ForgedClientSignature,
         /// A receipt's client is not authorized by any paying dApp.
         UnauthorizedClient,
-        /// The sampled receipts do not support the claimed byte total.
+        /// The tree's byte sums do not add up to the claimed total.
         InflatedByteTotal,
         /// The keeper is not assigned to this node in this epoch.
         KeeperNotAssigned,
@@ -548,6 +581,8 @@ pub mod pallet {
         InconsistentObservation,
         /// This keeper already observed this node in this epoch.
         DuplicateObservation,
+        /// A keeper may not observe a node its own account operates.
+        OwnNode,
         /// The node pins no content, or GPoW has no epoch yet: there is no storage challenge.
         NoStorageChallenge,
         /// The node already proved its storage this epoch.
@@ -662,19 +697,30 @@ pub mod pallet {
             ensure!(now <= deadline, Error::<T>::LateAnswer);
             let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
 
-            let indices = Self::sample_for(&record.report, seed_block, params.sample_size);
-            ensure!(answer.len() == indices.len(), Error::<T>::WrongSample);
+            let offsets = Self::sample_for(&record.report, seed_block, params.sample_size);
+            ensure!(answer.len() == offsets.len(), Error::<T>::WrongSample);
             let genesis = Self::genesis_hash();
-            let mut per_payer: Vec<(T::AccountId, u64)> = Vec::new();
-            let mut sampled_bytes: u128 = 0;
-            for ((receipt, proof), index) in answer.iter().zip(indices.iter()) {
+            // How many samples each paying dApp's receipts answered.
+            let mut per_payer: Vec<(T::AccountId, u32)> = Vec::new();
+            for ((receipt, proof), offset) in answer.iter().zip(offsets.iter()) {
+                let report = &record.report;
+                let start = verify_receipt(
+                    &report.receipts_root,
+                    report.receipt_count,
+                    report.total_bytes,
+                    receipt,
+                    proof,
+                )
+                .map_err(|e| match e {
+                    ProofError::WrongShape => Error::<T>::WrongProofShape,
+                    ProofError::Unordered => Error::<T>::DuplicateReceipt,
+                    ProofError::WrongRoot => Error::<T>::WrongMerklePath,
+                    ProofError::WrongTotal | ProofError::Overflow => Error::<T>::InflatedByteTotal,
+                })?;
+                // The receipt must cover the sampled byte: `start <= offset < start + bytes`.
                 ensure!(
-                    proof.leaf_index == *index && proof.leaf_count == record.report.receipt_count,
+                    *offset >= start && offset - start < receipt.cumulative_bytes,
                     Error::<T>::WrongSample
-                );
-                ensure!(
-                    verify_receipt(&record.report.receipts_root, receipt, proof),
-                    Error::<T>::WrongMerklePath
                 );
                 ensure!(receipt.genesis_hash == genesis, Error::<T>::WrongGenesis);
                 ensure!(receipt.epoch == epoch, Error::<T>::ReceiptFromOtherEpoch);
@@ -687,27 +733,21 @@ pub mod pallet {
                     ),
                     Error::<T>::ForgedClientSignature
                 );
-                let payer = T::ClientAuthority::payer(&receipt.client)
+                let payer = T::ClientAuthority::payer(&receipt.client, epoch)
                     .ok_or(Error::<T>::UnauthorizedClient)?;
-                sampled_bytes = sampled_bytes.saturating_add(receipt.cumulative_bytes as u128);
                 match per_payer.iter_mut().find(|(p, _)| *p == payer) {
-                    Some((_, bytes)) => *bytes = bytes.saturating_add(receipt.cumulative_bytes),
-                    None => per_payer.push((payer, receipt.cumulative_bytes)),
+                    Some((_, hits)) => *hits += 1,
+                    None => per_payer.push((payer, 1)),
                 }
             }
-            // The sample's mean, scaled to all receipts, must support the claim.
-            let estimated_total = sampled_bytes.saturating_mul(record.report.receipt_count as u128)
-                / indices.len() as u128;
-            let required = (record.report.total_bytes as u128)
-                .saturating_mul(params.min_sampled_bytes_percent as u128)
-                / 100;
-            ensure!(estimated_total >= required, Error::<T>::InflatedByteTotal);
 
-            // Credit the claimed total, split in proportion to each payer's share of the sample.
+            // Every sample landed on a distinct signed receipt of an authorized client inside a tree whose
+            // sums add up to the claim: credit the claim, split over the payers by the samples they answered
+            // (rounded down, so the parts never exceed the whole).
             let total = record.report.total_bytes as u128;
-            for (payer, bytes) in per_payer {
-                let share = (total.saturating_mul(bytes as u128) / sampled_bytes.max(1))
-                    .saturated_into::<u64>();
+            let samples = offsets.len().max(1) as u128;
+            for (payer, hits) in per_payer {
+                let share = (total.saturating_mul(hits as u128) / samples).saturated_into::<u64>();
                 Credits::<T>::mutate(epoch, (node, &payer), |credit| {
                     *credit = credit.saturating_add(share)
                 });
@@ -748,10 +788,21 @@ pub mod pallet {
             );
             let node = observation.node;
             let epoch = observation.epoch;
+            // Judged by what the node was when the epoch started, whatever it changed since.
+            let state = Self::node_state_at(&node, epoch);
+            ensure!(state.active, Error::<T>::NodeNotActive);
             ensure!(
-                Self::keepers_of(epoch, &node, params.keepers_per_node).contains(&keeper),
-                Error::<T>::KeeperNotAssigned
+                T::Registry::operator(&node).as_ref() != Some(&keeper),
+                Error::<T>::OwnNode
             );
+            let assigned = Self::keepers_of(epoch, &node, params.keepers_per_node);
+            ensure!(assigned.contains(&keeper), Error::<T>::KeeperNotAssigned);
+            // Nobody is credited more bandwidth than it claimed, nor more than governance deems credible.
+            let mut observation = observation;
+            observation.bandwidth_mbps = observation
+                .bandwidth_mbps
+                .min(state.bandwidth_up_mbps)
+                .min(params.max_bandwidth_mbps);
             ensure!(
                 !Observations::<T>::contains_key((epoch, node, &keeper)),
                 Error::<T>::DuplicateObservation
@@ -761,8 +812,10 @@ pub mod pallet {
             let all: Vec<(T::AccountId, KeeperObservation)> =
                 Observations::<T>::iter_prefix((epoch, node)).collect();
             let observations: Vec<&KeeperObservation> = all.iter().map(|(_, o)| o).collect();
+            // A strict majority of the node's assigned keepers must agree before it scores or anyone deviates.
+            let quorum = assigned.len() / 2 + 1;
             let (score, deviating) =
-                scoring::score_of(&observations, params.keeper_tolerance_percent);
+                scoring::score_of(&observations, params.keeper_tolerance_percent, quorum);
             let old_score = WorkScores::<T>::get(epoch, node);
             WorkScores::<T>::insert(epoch, node, score);
             TotalWorkScore::<T>::mutate(epoch, |total| {
@@ -853,6 +906,28 @@ pub mod pallet {
         }
     }
 
+    impl<T: Config> pallet_edge_nodes::NodeChangeObserver for Pallet<T> {
+        /// Records the node's state at the start of the current epoch before its first change in it.
+        fn before_change(node: &NodeId) {
+            let Some(epoch) = CurrentEpoch::<T>::get().map(|e| e.index) else {
+                return;
+            };
+            NodeHistory::<T>::mutate(node, |history| {
+                if history.first().is_some_and(|(e, _)| *e == epoch) {
+                    return;
+                }
+                let mut newest = Vec::with_capacity(2);
+                newest.push((epoch, Self::live_state(node)));
+                newest.extend(history.first().copied());
+                *history = BoundedVec::truncate_from(newest);
+            });
+        }
+
+        fn on_removed(node: &NodeId) {
+            NodeHistory::<T>::remove(node);
+        }
+    }
+
     impl<T: Config> Pallet<T> {
         /// Whether `params` are usable: non-zero lengths, a delay of at least one block, `k` and `K` within
         /// their bounds, percentages at most 100.
@@ -863,7 +938,6 @@ pub mod pallet {
                 && !params.answer_window.is_zero()
                 && (1..=T::MaxSampleSize::get()).contains(&params.sample_size)
                 && (1..=T::MaxKeepersPerNode::get()).contains(&params.keepers_per_node)
-                && params.min_sampled_bytes_percent <= 100
                 // A report's challenge must be settled before the epoch after next starts, when settlement
                 // pays for it.
                 && params
@@ -872,13 +946,14 @@ pub mod pallet {
                     .saturating_add(params.answer_window)
                     <= params.epoch_length
                 && params.keeper_tolerance_percent <= 100
+                && params.max_bandwidth_mbps > 0
         }
 
-        /// The leaf indices the challenge of `node`'s report for `epoch` samples, once its seed block exists.
+        /// The byte offsets the challenge of `node`'s report for `epoch` samples, once its seed block exists.
         pub fn challenge_of(
             epoch: EpochIndex,
             node: &NodeId,
-        ) -> Option<(Vec<u32>, BlockNumberFor<T>)> {
+        ) -> Option<(Vec<u64>, BlockNumberFor<T>)> {
             let record = Reports::<T>::get(epoch, node)?;
             let ReportStatus::Challenged {
                 seed_block,
@@ -903,10 +978,10 @@ pub mod pallet {
             (1..=2)
                 .filter_map(|back| current.checked_sub(back))
                 .find_map(|epoch| {
-                    Self::challenge_of(epoch, node).map(|(indices, deadline)| {
+                    Self::challenge_of(epoch, node).map(|(offsets, deadline)| {
                         runtime_api::OpenChallenge {
                             epoch,
-                            indices,
+                            offsets,
                             deadline,
                         }
                     })
@@ -987,23 +1062,59 @@ pub mod pallet {
         }
 
         /// The keepers assigned to `node` in `epoch`: `count` distinct keepers drawn by weight from the
-        /// epoch's snapshot, keepers of the node's region first. Empty if the epoch is unknown.
+        /// epoch's snapshot, never the node's own operator. Empty if the epoch is unknown or the node was not
+        /// active at its start.
         pub fn keepers_of(epoch: EpochIndex, node: &NodeId, count: u32) -> Vec<T::AccountId> {
             let Some(seed) = EpochSeeds::<T>::get(epoch) else {
                 return Vec::new();
             };
-            let keepers = EpochKeepers::<T>::get(epoch);
-            let region = T::Registry::region(node);
-            sampling::assign_keepers(&seed, node, &keepers, region, count as usize)
+            let state = Self::node_state_at(node, epoch);
+            if !state.active {
+                return Vec::new();
+            }
+            let operator = T::Registry::operator(node);
+            let mut keepers = EpochKeepers::<T>::get(epoch).into_inner();
+            keepers.retain(|k| Some(&k.account) != operator.as_ref());
+            sampling::assign_keepers(&seed, node, &keepers, count as usize)
         }
 
-        fn sample_for(report: &WorkReport, seed_block: BlockNumberFor<T>, k: u32) -> Vec<u32> {
+        /// `node` as the registry has it now.
+        fn live_state(node: &NodeId) -> NodeState {
+            NodeState {
+                active: T::Registry::is_active(node),
+                bandwidth_up_mbps: T::Registry::capabilities(node)
+                    .map_or(0, |c| c.bandwidth_up_mbps),
+            }
+        }
+
+        /// What `node` was at the start of `epoch`, for the current and the previous epoch (older epochs are
+        /// answered as inactive when the node changed since).
+        pub fn node_state_at(node: &NodeId, epoch: EpochIndex) -> NodeState {
+            let inactive = NodeState {
+                active: false,
+                bandwidth_up_mbps: 0,
+            };
+            match NodeHistory::<T>::get(node).as_slice() {
+                // No change since GPoW started, or every change before `epoch` began.
+                [] => Self::live_state(node),
+                [(newest, _), ..] if epoch > *newest => Self::live_state(node),
+                [(newest, state), ..] if epoch == *newest => *state,
+                // `epoch` is older than the newest change: the state at the newest change's epoch start held
+                // since the change before it.
+                [(_, state)] => *state,
+                [(_, state), (older, _)] if epoch > *older => *state,
+                [_, (older, state)] if epoch == *older => *state,
+                _ => inactive,
+            }
+        }
+
+        fn sample_for(report: &WorkReport, seed_block: BlockNumberFor<T>, k: u32) -> Vec<u64> {
             let seed_hash = frame_system::Pallet::<T>::block_hash(seed_block);
-            sampling::sample_indices(
+            sampling::sample_offsets(
                 seed_hash.as_ref(),
                 &report.node,
                 report.epoch,
-                report.receipt_count,
+                report.total_bytes,
                 k,
             )
         }

@@ -56,6 +56,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxEndpointLen = ConstU32<64>;
     type MaxPinsPerNode = ConstU32<4>;
     type StatusOrigin = EnsureRoot<u64>;
+    type OnChange = Gpow;
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Test>;
 }
 
@@ -71,7 +72,7 @@ impl WorkOffenceHandler<u64> for RecordAndJail {
 /// dApps pay for the clients in [`Clients`].
 pub struct TestClients;
 impl ClientAuthority<u64> for TestClients {
-    fn payer(client: &ClientKey) -> Option<u64> {
+    fn payer(client: &ClientKey, _epoch: EpochIndex) -> Option<u64> {
         Clients::get().get(client).copied()
     }
     #[cfg(feature = "runtime-benchmarks")]
@@ -119,8 +120,8 @@ pub fn test_params() -> GpowParams<u64> {
         answer_window: 3,
         sample_size: 4,
         keepers_per_node: 2,
-        min_sampled_bytes_percent: 50,
         keeper_tolerance_percent: 20,
+        max_bandwidth_mbps: 10_000,
     }
 }
 

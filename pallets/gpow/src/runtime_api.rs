@@ -8,13 +8,13 @@ use scale_info::TypeInfo;
 
 use crate::WorkScore;
 
-/// A challenge a node must answer: which leaves, by when.
+/// A challenge a node must answer: which bytes of its claim, by when.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct OpenChallenge<BlockNumber> {
     /// The epoch of the challenged report.
     pub epoch: EpochIndex,
-    /// Leaf indices to answer with, in this order.
-    pub indices: Vec<u32>,
+    /// Byte offsets of the claimed total; the answer holds, in this order, the receipt covering each one.
+    pub offsets: Vec<u64>,
     /// Last block at which the answer is accepted.
     pub deadline: BlockNumber,
 }

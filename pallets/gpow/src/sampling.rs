@@ -1,9 +1,9 @@
-//! Deterministic randomness from a seed: which receipts a challenge samples and which keepers watch a node.
+//! Deterministic randomness from a seed: which bytes of a report a challenge samples and which keepers watch a node.
 //! Everything is derived with BLAKE3 over the seed and the subject, so any party (the node, a keeper, a dApp)
 //! can recompute it and nobody can choose it once the seed is fixed.
 
 use alloc::vec::Vec;
-use enreach_primitives::{content::chunk_count, EpochIndex, NodeId, Region};
+use enreach_primitives::{content::chunk_count, EpochIndex, NodeId};
 use pallet_edge_nodes::Pin;
 
 use crate::KeeperCandidate;
@@ -38,71 +38,71 @@ impl Draws {
     }
 }
 
-/// The leaf indices a challenge samples: `min(k, leaf_count)` distinct indices in `0..leaf_count`, in draw
-/// order, from the challenge seed, the node and the epoch.
-pub fn sample_indices(
+/// The byte offsets a challenge samples: `k` independent uniform draws in `0..total_bytes` (empty for no
+/// bytes), from the challenge seed, the node and the epoch. Each is answered with the receipt whose range of
+/// the committed total covers it, so a fraudulent share `f` of the claim escapes one draw with probability at
+/// most `1 - f`.
+pub fn sample_offsets(
     seed: &[u8],
     node: &NodeId,
     epoch: EpochIndex,
-    leaf_count: u32,
+    total_bytes: u64,
     k: u32,
-) -> Vec<u32> {
-    let wanted = k.min(leaf_count) as usize;
+) -> Vec<u64> {
+    if total_bytes == 0 {
+        return Vec::new();
+    }
     let mut subject = node.0.to_vec();
     subject.extend_from_slice(&epoch.to_le_bytes());
-    let mut draws = Draws::new(b"enreach/challenge-sample/v1", seed, &subject);
-    let mut picked: Vec<u32> = Vec::with_capacity(wanted);
-    while picked.len() < wanted {
-        let index = draws.below(leaf_count as u64) as u32;
-        if !picked.contains(&index) {
-            picked.push(index);
-        }
-    }
-    picked
+    let mut draws = Draws::new(b"enreach/challenge-sample/v2", seed, &subject);
+    (0..k).map(|_| draws.below(total_bytes)).collect()
 }
 
-/// `count` distinct keepers for `node`, drawn with probability proportional to weight, from the keepers of the
-/// node's region first and from all keepers if the region has too few.
+/// `count` distinct keepers for `node`, drawn with probability proportional to weight from all keepers.
+/// Regions are self-declared, so they play no part: a node that declares the region where only its own keepers
+/// work gets no more of them than their stake draws.
 pub fn assign_keepers<AccountId: Clone + PartialEq>(
     seed: &[u8; 32],
     node: &NodeId,
     keepers: &[KeeperCandidate<AccountId>],
-    region: Option<Region>,
     count: usize,
 ) -> Vec<AccountId> {
-    let mut draws = Draws::new(b"enreach/keeper-assignment/v1", seed, &node.0);
+    let mut draws = Draws::new(b"enreach/keeper-assignment/v2", seed, &node.0);
     let mut chosen: Vec<AccountId> = Vec::with_capacity(count);
-    let same_region = |k: &&KeeperCandidate<AccountId>| Some(k.region) == region;
-    let local: Vec<&KeeperCandidate<AccountId>> = keepers.iter().filter(same_region).collect();
-    let others: Vec<&KeeperCandidate<AccountId>> =
-        keepers.iter().filter(|k| !same_region(k)).collect();
-    for pool in [local, others] {
-        let mut pool = pool;
-        while chosen.len() < count && !pool.is_empty() {
-            let total: u64 = pool
-                .iter()
-                .map(|k| k.weight)
-                .fold(0u64, u64::saturating_add);
-            if total == 0 {
-                break;
-            }
-            let mut target = draws.below(total);
-            let position = pool
-                .iter()
-                .position(|k| {
-                    if target < k.weight {
-                        true
-                    } else {
-                        target -= k.weight;
-                        false
-                    }
-                })
-                .unwrap_or(pool.len() - 1);
-            let keeper = pool.swap_remove(position);
-            chosen.push(keeper.account.clone());
-        }
-    }
+    let mut pool: Vec<&KeeperCandidate<AccountId>> = keepers.iter().collect();
+    draw_into(&mut chosen, &mut pool, count, &mut draws);
     chosen
+}
+
+/// Moves keepers from `pool` into `chosen` by weight until `chosen` holds `until` or the pool's weight is gone.
+fn draw_into<AccountId: Clone>(
+    chosen: &mut Vec<AccountId>,
+    pool: &mut Vec<&KeeperCandidate<AccountId>>,
+    until: usize,
+    draws: &mut Draws,
+) {
+    while chosen.len() < until && !pool.is_empty() {
+        let total: u64 = pool
+            .iter()
+            .map(|k| k.weight)
+            .fold(0u64, u64::saturating_add);
+        if total == 0 {
+            break;
+        }
+        let mut target = draws.below(total);
+        let position = pool
+            .iter()
+            .position(|k| {
+                if target < k.weight {
+                    true
+                } else {
+                    target -= k.weight;
+                    false
+                }
+            })
+            .unwrap_or(pool.len() - 1);
+        chosen.push(pool.swap_remove(position).account.clone());
+    }
 }
 
 /// The pinned blob and chunk index a node's storage challenge asks for, from the epoch seed.

@@ -1,5 +1,7 @@
 //! A node's work score from its keepers' observations: the median of each metric over the keepers, so that
 //! fewer than half of them lying cannot move it, and the keepers whose observations stray from the medians.
+//! Nothing counts before a quorum (a strict majority of the node's assigned keepers) agrees: one keeper alone,
+//! or one liar next to one honest keeper, neither sets a score nor gets anybody recorded as deviating.
 
 use alloc::vec::Vec;
 use enreach_primitives::KeeperObservation;
@@ -34,11 +36,16 @@ fn far(value: u64, median: u64, tolerance_percent: u8) -> bool {
 }
 
 /// The score from `observations` and the positions of observations outside `tolerance_percent` of the median
-/// uptime or bandwidth.
+/// uptime or bandwidth, once at least `quorum` observations agree within the tolerance; before that, no score
+/// and nobody deviating.
 pub fn score_of(
     observations: &[&KeeperObservation],
     tolerance_percent: u8,
+    quorum: usize,
 ) -> (WorkScore, Vec<usize>) {
+    if observations.len() < quorum.max(1) {
+        return (0, Vec::new());
+    }
     let uptimes: Vec<u64> = observations
         .iter()
         .map(|o| ratio_ppm(o.probes_answered, o.probes_sent))
@@ -57,12 +64,15 @@ pub fn score_of(
     let bandwidth = median(bandwidths.clone());
     let score = bandwidth.saturating_mul(1000).saturating_mul(uptime) / PPM * stored / PPM;
 
-    let deviating = (0..observations.len())
+    let deviating: Vec<usize> = (0..observations.len())
         .filter(|&i| {
             far(uptimes[i], uptime, tolerance_percent)
                 || far(bandwidths[i], bandwidth, tolerance_percent)
         })
         .collect();
+    if observations.len() - deviating.len() < quorum {
+        return (0, Vec::new());
+    }
     (score, deviating)
 }
 
@@ -89,11 +99,11 @@ mod tests {
         let honest = [obs(5, 100), obs(5, 100), obs(5, 100)];
         let liar = obs(10, 10_000);
         let all = [&honest[0], &honest[1], &liar];
-        let (score, deviating) = score_of(&all, 20);
+        let (score, deviating) = score_of(&all, 20, 2);
         // 100 Mbit/s, half the probes answered, all storage passed.
         assert_eq!(score, 50_000);
         assert_eq!(deviating, vec![2]);
-        let (honest_score, none) = score_of(&[&honest[0], &honest[1], &honest[2]], 20);
+        let (honest_score, none) = score_of(&[&honest[0], &honest[1], &honest[2]], 20, 2);
         assert_eq!(score, honest_score);
         assert!(none.is_empty());
     }
@@ -101,7 +111,43 @@ mod tests {
     #[test]
     fn a_dead_node_scores_zero() {
         let dead = [obs(0, 0), obs(0, 0)];
-        assert_eq!(score_of(&[&dead[0], &dead[1]], 20).0, 0);
-        assert_eq!(score_of(&[], 20).0, 0);
+        assert_eq!(score_of(&[&dead[0], &dead[1]], 20, 2).0, 0);
+        assert_eq!(score_of(&[], 20, 2).0, 0);
+    }
+}
+
+#[cfg(test)]
+mod quorum {
+    use super::*;
+    use enreach_primitives::NodeId;
+
+    fn obs(answered: u16, bandwidth: u32) -> KeeperObservation {
+        KeeperObservation {
+            node: NodeId([0; 32]),
+            epoch: 1,
+            probes_answered: answered,
+            probes_sent: 10,
+            median_rtt_ms: 20,
+            storage_passed: 1,
+            storage_sent: 1,
+            bandwidth_mbps: bandwidth,
+        }
+    }
+
+    #[test]
+    fn a_low_outlier_next_to_one_honest_keeper_frames_nobody_and_zeroes_nothing_for_good() {
+        let (liar, honest) = (obs(0, 0), obs(10, 100));
+        // Two of three assigned keepers: they disagree, so no quorum of 2 agrees.
+        assert_eq!(score_of(&[&liar, &honest], 20, 2), (0, Vec::new()));
+        // The third keeper arrives and agrees with the honest one: the liar deviates, the node scores.
+        let (score, deviating) = score_of(&[&liar, &honest, &honest], 20, 2);
+        assert_eq!(score, 100_000);
+        assert_eq!(deviating, vec![0]);
+    }
+
+    #[test]
+    fn one_observation_alone_sets_no_score() {
+        let inflated = obs(10, 4_000_000);
+        assert_eq!(score_of(&[&inflated], 20, 2), (0, Vec::new()));
     }
 }

@@ -1,13 +1,14 @@
-//! Every call and named error of GPoW, with real ed25519 receipts in real Merkle trees.
+//! Every call and named error of GPoW, with real ed25519 receipts in real receipt trees, and the attacks on
+//! the trust layer (docs/PROTOCOL.md, threat model) played against it.
 
 use crate::{
     mock::*, Credits, Error, Event, KeeperCandidate, KeeperDeviations, Observations, Params,
     ReportStatus, Reports, WorkOffence, WorkScores,
 };
 use enreach_primitives::{
-    merkle::{receipt_proof, receipts_root},
-    Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt, KeeperObservation, NatType,
-    NodeId, Region, SessionId, SoftwareVersion, WorkReport,
+    merkle::forgery, Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt,
+    KeeperObservation, NatType, NodeId, ReceiptTree, Region, SessionId, SoftwareVersion, TreeNode,
+    WorkReport,
 };
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use pallet_edge_nodes::{pop_payload, NodeStatus};
@@ -46,28 +47,32 @@ fn register(operator: u64, seed: u8) {
     let proof = node_key(seed)
         .sign(&pop_payload(&operator, &System::block_hash(0)))
         .0;
-    let caps = Capabilities {
+    assert_ok!(EdgeNodes::register(
+        RuntimeOrigin::signed(operator),
+        node_id(seed),
+        proof,
+        caps(b"FR"),
+        Default::default()
+    ));
+}
+
+/// A node offering 100 Mbit/s up from `country`.
+fn caps(country: &[u8; 2]) -> Capabilities {
+    Capabilities {
         bandwidth_up_mbps: 100,
         bandwidth_down_mbps: 100,
         storage_gib: 100,
         cpu_cores: 2,
         memory_mib: 2048,
         gpu: None,
-        region: region(b"FR"),
+        region: region(country),
         nat: NatType::Public,
         version: SoftwareVersion {
             major: 0,
             minor: 1,
             patch: 0,
         },
-    };
-    assert_ok!(EdgeNodes::register(
-        RuntimeOrigin::signed(operator),
-        node_id(seed),
-        proof,
-        caps,
-        Default::default()
-    ));
+    }
 }
 
 /// A receipt from client `client` to node `node` in `epoch`, session `session`, signed by `signer`.
@@ -100,30 +105,43 @@ fn honest_receipts(count: u8) -> Vec<DeliveryReceipt> {
         .collect()
 }
 
+fn tree(receipts: &[DeliveryReceipt]) -> ReceiptTree {
+    ReceiptTree::new(receipts.to_vec()).unwrap()
+}
+
+/// Node 7's epoch-0 report over the honest tree of `receipts`, claiming `total` bytes.
 fn report_for(receipts: &[DeliveryReceipt], total: u64) -> WorkReport {
+    let tree = tree(receipts);
     WorkReport {
         node: node_id(7),
         epoch: 0,
-        receipts_root: receipts_root(receipts),
-        receipt_count: receipts.len() as u32,
+        receipts_root: tree.root(),
+        receipt_count: tree.len(),
         total_bytes: total,
     }
 }
 
-/// The answer to node 7's epoch-0 challenge built from `receipts`.
-fn answer(receipts: &[DeliveryReceipt]) -> crate::AnswerOf<Test> {
-    let (indices, _) = Gpow::challenge_of(0, &node_id(7)).expect("challenge is open");
+/// Answers node 7's epoch-0 challenge from `tree`: for each sampled offset the leaf `pick` chooses (given the
+/// leaf that covers the offset, or the last leaf for offsets beyond the tree's bytes).
+fn answer_picking(tree: &ReceiptTree, pick: impl Fn(u32) -> u32) -> crate::AnswerOf<Test> {
+    let (offsets, _) = Gpow::challenge_of(0, &node_id(7)).expect("challenge is open");
     BoundedVec::truncate_from(
-        indices
+        offsets
             .iter()
-            .map(|&i| {
+            .map(|&offset| {
+                let leaf = pick(tree.leaf_at(offset).unwrap_or(tree.len() - 1));
                 (
-                    receipts[i as usize].clone(),
-                    receipt_proof(receipts, i).unwrap(),
+                    tree.receipts()[leaf as usize].clone(),
+                    tree.proof(leaf).unwrap(),
                 )
             })
             .collect(),
     )
+}
+
+/// The honest answer to node 7's epoch-0 challenge over the tree of `receipts`.
+fn answer(receipts: &[DeliveryReceipt]) -> crate::AnswerOf<Test> {
+    answer_picking(&tree(receipts), |leaf| leaf)
 }
 
 fn authorize(client: u8, dapp: u64) {
@@ -409,15 +427,8 @@ fn an_answer_must_be_exactly_the_sample() {
             Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, short),
             Error::<Test>::WrongSample
         );
-        // The right count, but receipts the challenge did not pick.
-        let (indices, _) = Gpow::challenge_of(0, &node_id(7)).unwrap();
-        let unpicked: Vec<u32> = (0..8).filter(|i| !indices.contains(i)).take(4).collect();
-        let wrong = BoundedVec::truncate_from(
-            unpicked
-                .iter()
-                .map(|&i| (r[i as usize].clone(), receipt_proof(&r, i).unwrap()))
-                .collect(),
-        );
+        // The right count, but each receipt the neighbour of the one covering the sampled byte.
+        let wrong = answer_picking(&tree(&r), |leaf| (leaf + 1) % 8);
         assert_noop!(
             Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, wrong),
             Error::<Test>::WrongSample
@@ -432,7 +443,7 @@ fn a_wrong_merkle_path_is_rejected() {
         let r = honest_receipts(8);
         report_and_wait(&r, 8000);
         let mut bad = answer(&r);
-        bad[0].1.siblings[0][0] ^= 1;
+        bad[0].1.siblings[0].hash[0] ^= 1;
         assert_noop!(
             Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, bad),
             Error::<Test>::WrongMerklePath
@@ -531,10 +542,6 @@ fn governance_sets_valid_parameters_only() {
                 epoch_length: 0,
                 ..params.clone()
             },
-            crate::GpowParams {
-                min_sampled_bytes_percent: 101,
-                ..params.clone()
-            },
             // Challenges would outlive the next epoch, when settlement pays for them.
             crate::GpowParams {
                 answer_window: 5,
@@ -562,27 +569,23 @@ fn observation(node: NodeId, answered: u16, bandwidth: u32) -> KeeperObservation
     }
 }
 
-/// Keepers 11, 12, 13 in FR (the node's region) and 14 in DE, eligible from epoch 1 on; node 7 registered;
-/// at block 21, when observations of epoch 1 are accepted.
+/// Keepers 11, 12, 13, 14 and the node's own operator (1), eligible from epoch 1 on; three keepers per node; node 7 registered; at block 21, when observations of epoch 1 are
+/// accepted. Returns the node's assigned keepers and one that is not.
 fn setup_keepers() -> (Vec<u64>, u64) {
     Keepers::set(
-        [(11, b"FR"), (12, b"FR"), (13, b"FR"), (14, b"DE")]
+        [11, 12, 13, 14, OPERATOR]
             .into_iter()
-            .map(|(account, country)| KeeperCandidate {
-                account,
-                region: region(country),
-                weight: 1,
-            })
+            .map(|account| KeeperCandidate { account, weight: 1 })
             .collect(),
     );
-    new_test_ext_setup_keepers_inner()
-}
-
-fn new_test_ext_setup_keepers_inner() -> (Vec<u64>, u64) {
+    Params::<Test>::put(crate::GpowParams {
+        keepers_per_node: 3,
+        ..test_params()
+    });
     register(OPERATOR, 7);
     run_to(21);
-    let assigned = Gpow::keepers_of(1, &node_id(7), 2);
-    assert_eq!(assigned.len(), 2);
+    let assigned = Gpow::keepers_of(1, &node_id(7), 3);
+    assert_eq!(assigned.len(), 3);
     let unassigned = [11, 12, 13, 14]
         .into_iter()
         .find(|k| !assigned.contains(k))
@@ -590,48 +593,40 @@ fn new_test_ext_setup_keepers_inner() -> (Vec<u64>, u64) {
     (assigned, unassigned)
 }
 
+fn observe(keeper: u64, observation: KeeperObservation) -> sp_runtime::DispatchResult {
+    Gpow::submit_observation(RuntimeOrigin::signed(keeper), observation)
+}
+
 #[test]
-fn keepers_are_assigned_from_the_nodes_region_deterministically() {
+fn keepers_are_assigned_deterministically_never_the_nodes_operator() {
     new_test_ext().execute_with(|| {
         let (assigned, _) = setup_keepers();
-        assert!(
-            assigned.iter().all(|k| [11, 12, 13].contains(k)),
-            "FR keepers first: {assigned:?}"
-        );
+        assert!(!assigned.contains(&OPERATOR), "{assigned:?}");
         assert_eq!(
-            Gpow::keepers_of(1, &node_id(7), 2),
+            Gpow::keepers_of(1, &node_id(7), 3),
             assigned,
             "same seed, same assignment"
         );
-        // Fewer local keepers than asked for: the others fill in.
-        let four = Gpow::keepers_of(1, &node_id(7), 4);
-        assert_eq!(four.len(), 4);
-        assert!(four.contains(&14));
+        assert_eq!(Gpow::keepers_of(1, &node_id(7), 4).len(), 4);
     });
 }
 
 #[test]
-fn only_assigned_keepers_observe_and_the_median_sets_the_score() {
+fn only_assigned_keepers_observe_and_a_majority_sets_the_score() {
     new_test_ext().execute_with(|| {
         let (assigned, unassigned) = setup_keepers();
         let node = node_id(7);
         assert_noop!(
-            Gpow::submit_observation(
-                RuntimeOrigin::signed(unassigned),
-                observation(node, 10, 100)
-            ),
+            observe(unassigned, observation(node, 10, 100)),
             Error::<Test>::KeeperNotAssigned
         );
         assert_noop!(
-            Gpow::submit_observation(
-                RuntimeOrigin::signed(assigned[0]),
-                observation(node, 11, 100)
-            ),
+            observe(assigned[0], observation(node, 11, 100)),
             Error::<Test>::InconsistentObservation
         );
         assert_noop!(
-            Gpow::submit_observation(
-                RuntimeOrigin::signed(assigned[0]),
+            observe(
+                assigned[0],
                 KeeperObservation {
                     epoch: 2,
                     ..observation(node, 10, 100)
@@ -639,23 +634,22 @@ fn only_assigned_keepers_observe_and_the_median_sets_the_score() {
             ),
             Error::<Test>::ObservationOutsideWindow
         );
-        assert_ok!(Gpow::submit_observation(
-            RuntimeOrigin::signed(assigned[0]),
-            observation(node, 10, 100)
-        ));
+        assert_ok!(observe(assigned[0], observation(node, 10, 100)));
         assert_noop!(
-            Gpow::submit_observation(
-                RuntimeOrigin::signed(assigned[0]),
-                observation(node, 10, 100)
-            ),
+            observe(assigned[0], observation(node, 10, 100)),
             Error::<Test>::DuplicateObservation
         );
-        // The second keeper claims a dead node is fully up at 10x the bandwidth: with two observations the
-        // lower median holds, and the liar is recorded as deviating.
-        assert_ok!(Gpow::submit_observation(
-            RuntimeOrigin::signed(assigned[1]),
-            observation(node, 10, 1000)
-        ));
+        assert_eq!(
+            WorkScores::<Test>::get(1, node),
+            0,
+            "one keeper is no majority"
+        );
+        // The second keeper says the node was down: no two keepers agree yet, so no score and nobody deviates.
+        assert_ok!(observe(assigned[1], observation(node, 0, 0)));
+        assert_eq!(WorkScores::<Test>::get(1, node), 0);
+        assert_eq!(KeeperDeviations::<Test>::iter_prefix((1, node)).count(), 0);
+        // The third agrees with the first: the node scores, the low outlier deviates, the honest do not.
+        assert_ok!(observe(assigned[2], observation(node, 10, 100)));
         assert_eq!(
             WorkScores::<Test>::get(1, node),
             100_000,
@@ -671,22 +665,124 @@ fn only_assigned_keepers_observe_and_the_median_sets_the_score() {
             node,
             assigned[0]
         )));
-        assert_eq!(Observations::<Test>::iter_prefix((1, node)).count(), 2);
-        // What GPoS reads: both keepers vouch for the final score, only the liar counts a deviation, and the
-        // epoch's total follows the score (not the sum of every intermediate score).
-        assert_eq!(crate::KeeperOversight::<Test>::get(1, assigned[0]), 100_000);
-        assert_eq!(crate::KeeperOversight::<Test>::get(1, assigned[1]), 100_000);
+        assert!(!KeeperDeviations::<Test>::contains_key((
+            1,
+            node,
+            assigned[2]
+        )));
+        assert_eq!(Observations::<Test>::iter_prefix((1, node)).count(), 3);
+        // What GPoS reads: every observer vouches for the final score, only the outlier counts a deviation,
+        // and the epoch's total follows the score.
+        for keeper in &assigned {
+            assert_eq!(crate::KeeperOversight::<Test>::get(1, keeper), 100_000);
+        }
         assert_eq!(crate::DeviationCount::<Test>::get(1, assigned[1]), 1);
         assert_eq!(crate::DeviationCount::<Test>::get(1, assigned[0]), 0);
         assert_eq!(crate::TotalWorkScore::<Test>::get(1), 100_000);
         run_to(26);
         assert_noop!(
-            Gpow::submit_observation(
-                RuntimeOrigin::signed(assigned[0]),
-                observation(node, 10, 100)
-            ),
+            observe(assigned[0], observation(node, 10, 100)),
             Error::<Test>::ObservationOutsideWindow
         );
+    });
+}
+
+// --- Attack class 3: keepers setting any score -------------------------------------------------------------
+
+#[test]
+fn nodes_not_active_at_the_epochs_start_cannot_be_observed() {
+    new_test_ext().execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        // Never registered.
+        assert_noop!(
+            observe(assigned[0], observation(node_id(9), 10, 100)),
+            Error::<Test>::NodeNotActive
+        );
+        // Registered during epoch 2: it was not active when epoch 1 started... nor during it.
+        register(2, 8);
+        assert_noop!(
+            observe(assigned[0], observation(node_id(8), 10, 100)),
+            Error::<Test>::NodeNotActive
+        );
+        assert!(Gpow::keepers_of(1, &node_id(8), 3).is_empty());
+    });
+    new_test_ext().execute_with(|| {
+        Keepers::set(vec![KeeperCandidate {
+            account: 11,
+            weight: 1,
+        }]);
+        register(OPERATOR, 7);
+        // Jailed during epoch 1: observations of epoch 1 judge the node as it was when epoch 1 started
+        // (active), but epoch 2 starts with it jailed, so nobody can score it for epoch 2.
+        run_to(15);
+        <EdgeNodes as pallet_edge_nodes::NodeRegistry<u64>>::jail(&node_id(7));
+        run_to(21);
+        assert_eq!(Gpow::keepers_of(1, &node_id(7), 1), vec![11]);
+        assert!(Gpow::keepers_of(2, &node_id(7), 1).is_empty());
+    });
+}
+
+#[test]
+fn a_keeper_cannot_observe_its_own_operators_node() {
+    new_test_ext().execute_with(|| {
+        setup_keepers();
+        assert_noop!(
+            observe(OPERATOR, observation(node_id(7), 10, 100)),
+            Error::<Test>::OwnNode
+        );
+    });
+}
+
+#[test]
+fn one_keeper_cannot_capture_the_subsidy_with_an_absurd_bandwidth() {
+    new_test_ext().execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        let node = node_id(7);
+        // 4e12 claimed by one keeper: no majority, no score.
+        assert_ok!(observe(assigned[0], observation(node, 10, u32::MAX)));
+        assert_eq!(WorkScores::<Test>::get(1, node), 0);
+        // Two colluding keepers: the bandwidth is capped by what the node claimed (100 Mbit/s).
+        assert_ok!(observe(assigned[1], observation(node, 10, u32::MAX)));
+        assert_eq!(WorkScores::<Test>::get(1, node), 100_000);
+        assert_eq!(
+            Observations::<Test>::get((1, node, assigned[0]))
+                .unwrap()
+                .bandwidth_mbps,
+            100
+        );
+    });
+}
+
+#[test]
+fn moving_region_during_an_epoch_changes_nothing_for_it() {
+    new_test_ext().execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        let node = node_id(7);
+        // Honest keepers measured epoch 1; the node now declares another country and 10x the bandwidth.
+        let mut moved = caps(b"DE");
+        moved.bandwidth_up_mbps = 1000;
+        assert_ok!(EdgeNodes::update_capabilities(
+            RuntimeOrigin::signed(OPERATOR),
+            node,
+            moved,
+            Default::default()
+        ));
+        assert_eq!(
+            Gpow::keepers_of(1, &node, 3),
+            assigned,
+            "epoch 1's keepers stay"
+        );
+        assert_ok!(observe(assigned[0], observation(node, 10, 1000)));
+        assert_ok!(observe(assigned[1], observation(node, 10, 1000)));
+        assert_eq!(
+            WorkScores::<Test>::get(1, node),
+            100_000,
+            "capped by the 100 Mbit/s claimed when epoch 1 started"
+        );
+        // From epoch 3 on, the new declaration counts.
+        run_to(31);
+        assert_eq!(Gpow::node_state_at(&node, 3).bandwidth_up_mbps, 1000);
+        assert_eq!(Gpow::node_state_at(&node, 2).bandwidth_up_mbps, 100);
     });
 }
 
@@ -818,6 +914,188 @@ fn old_epochs_are_pruned_a_page_per_block() {
             crate::PruneCursor::<Test>::get().map(|state| state.epoch),
             Some(1),
             "moved on to epoch 1 once all its maps are clear"
+        );
+    });
+}
+
+// --- Attack class 1: duplicated receipts (docs/PROTOCOL.md, threat model) -----------------------------------
+
+/// Node 7 reports the attacker-built tree over `leaves` (in the given order) claiming its root's byte sum,
+/// answers every sample with the leaf at `pick(offset)` and its forged path, and lets the deadline pass.
+/// Returns the answer's result and the bytes credited to the node in the end.
+fn play_forged_tree(
+    receipts: &[DeliveryReceipt],
+    count: u32,
+    pick: impl Fn(u64) -> u32,
+) -> (sp_runtime::DispatchResult, u64) {
+    let rows = forgery::rows(receipts.iter().map(TreeNode::leaf).collect());
+    let root = rows.last().unwrap()[0];
+    assert_ok!(Gpow::submit_work_report(
+        RuntimeOrigin::signed(OPERATOR),
+        WorkReport {
+            node: node_id(7),
+            epoch: 0,
+            receipts_root: root.hash,
+            receipt_count: count,
+            total_bytes: root.bytes,
+        }
+    ));
+    run_to(System::block_number() + 2);
+    let (offsets, _) = Gpow::challenge_of(0, &node_id(7)).expect("challenge is open");
+    let reply = BoundedVec::truncate_from(
+        offsets
+            .iter()
+            .map(|&o| {
+                let leaf = pick(o);
+                (receipts[leaf as usize].clone(), forgery::proof(&rows, leaf))
+            })
+            .collect(),
+    );
+    let answered = Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, reply);
+    run_to(System::block_number() + 5);
+    (answered, Credits::<Test>::get(0, (node_id(7), DAPP)))
+}
+
+#[test]
+fn copies_of_one_receipt_earn_no_more_than_the_receipt() {
+    new_test_ext().execute_with(|| {
+        setup();
+        // One genuine 1000-byte receipt, committed eight times: 8000 bytes claimed.
+        let copies = vec![receipt(node_id(7), 0, 1, 1, 1000, &client_key(1)); 8];
+        let (answered, credited) = play_forged_tree(&copies, 8, |o| (o / 1000) as u32);
+        assert_eq!(answered, Err(Error::<Test>::DuplicateReceipt.into()));
+        assert!(
+            credited <= 1000,
+            "credited {credited} for one 1000-byte receipt"
+        );
+        assert_eq!(
+            Reports::<Test>::get(0, node_id(7)).unwrap().status,
+            ReportStatus::Voided
+        );
+    });
+}
+
+#[test]
+fn every_cumulative_receipt_of_a_session_as_a_leaf_earns_no_more_than_the_last() {
+    new_test_ext().execute_with(|| {
+        setup();
+        // One session's receipts at 1000, 2000, 3000, 4000 bytes: the session delivered 4000, 10 000 claimed.
+        let cumulative: Vec<_> = (1..=4)
+            .map(|n| receipt(node_id(7), 0, 1, 1, n * 1000, &client_key(1)))
+            .collect();
+        let starts = [0u64, 1000, 3000, 6000];
+        let (answered, credited) = play_forged_tree(&cumulative, 4, |o| {
+            starts.iter().rposition(|&s| s <= o).unwrap() as u32
+        });
+        assert_eq!(answered, Err(Error::<Test>::DuplicateReceipt.into()));
+        assert!(
+            credited <= 4000,
+            "credited {credited} for a 4000-byte session"
+        );
+    });
+}
+
+#[test]
+fn a_short_path_cannot_pass_for_a_leaf_of_a_huge_tree() {
+    new_test_ext().execute_with(|| {
+        setup();
+        // Two genuine receipts, reported as a tree of a million leaves.
+        let two: Vec<_> = (0..2)
+            .map(|s| receipt(node_id(7), 0, 1, s, 1000, &client_key(1)))
+            .collect();
+        let (answered, credited) = play_forged_tree(&two, 1 << 20, |o| (o / 1000) as u32);
+        assert_eq!(answered, Err(Error::<Test>::WrongProofShape.into()));
+        assert_eq!(credited, 0);
+    });
+}
+
+#[test]
+fn a_receipt_that_does_not_cover_its_sampled_byte_is_refused() {
+    new_test_ext().execute_with(|| {
+        setup();
+        // A small receipt answering for bytes a big one carries: the tree is honest, the answer is not.
+        let r = vec![
+            receipt(node_id(7), 0, 1, 1, 10, &client_key(1)),
+            receipt(node_id(7), 0, 1, 2, 100_000, &client_key(1)),
+        ];
+        report_and_wait(&r, 100_010);
+        let small = answer_picking(&tree(&r), |_| 0);
+        assert_noop!(
+            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, small),
+            Error::<Test>::WrongSample
+        );
+        assert_ok!(answer_with(&r));
+        assert_eq!(Credits::<Test>::get(0, (node_id(7), DAPP)), 100_010);
+    });
+}
+
+// --- Attack class 2: over-billing within a sampling tolerance ----------------------------------------------
+
+#[test]
+fn any_claim_above_the_receipts_sum_earns_nothing() {
+    // The old rule credited a claim whenever the sample supported 80 % of it: 25 % over-billing was free.
+    for claimed in [8_001, 8_800, 10_000] {
+        new_test_ext().execute_with(|| {
+            setup();
+            let r = honest_receipts(8);
+            report_and_wait(&r, claimed);
+            assert_noop!(answer_with(&r), Error::<Test>::InflatedByteTotal);
+            run_to(System::block_number() + 5);
+            assert_eq!(Credits::<Test>::get(0, (node_id(7), DAPP)), 0);
+        });
+    }
+    // The exact sum is credited in full.
+    new_test_ext().execute_with(|| {
+        setup();
+        let r = honest_receipts(8);
+        report_and_wait(&r, 8_000);
+        assert_ok!(answer_with(&r));
+        assert_eq!(Credits::<Test>::get(0, (node_id(7), DAPP)), 8_000);
+    });
+}
+
+#[test]
+fn a_lying_subtree_sum_is_caught_by_a_sample_under_it() {
+    new_test_ext().execute_with(|| {
+        setup();
+        // Four honest receipts of 1000 bytes; the right pair's sum is claimed as 1 000 000. Nearly every sample
+        // lands in the inflated range, where no path verifies.
+        let r: Vec<_> = honest_receipts(4);
+        let mut rows = forgery::rows(r.iter().map(TreeNode::leaf).collect());
+        rows[1][1].bytes = 1_000_000;
+        rows[2] = vec![TreeNode::parent(&rows[1][0], &rows[1][1]).unwrap()];
+        let root = rows[2][0];
+        assert_ok!(Gpow::submit_work_report(
+            RuntimeOrigin::signed(OPERATOR),
+            WorkReport {
+                node: node_id(7),
+                epoch: 0,
+                receipts_root: root.hash,
+                receipt_count: 4,
+                total_bytes: root.bytes,
+            }
+        ));
+        run_to(System::block_number() + 2);
+        let (offsets, _) = Gpow::challenge_of(0, &node_id(7)).unwrap();
+        assert!(offsets.iter().any(|&o| o >= 2000), "a sample under the lie");
+        let reply = BoundedVec::truncate_from(
+            offsets
+                .iter()
+                .map(|&o| {
+                    let leaf = if o < 1000 {
+                        0
+                    } else if o < 2000 {
+                        1
+                    } else {
+                        2
+                    };
+                    (r[leaf as usize].clone(), forgery::proof(&rows, leaf))
+                })
+                .collect(),
+        );
+        assert_noop!(
+            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, reply),
+            Error::<Test>::WrongMerklePath
         );
     });
 }

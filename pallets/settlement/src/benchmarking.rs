@@ -94,9 +94,13 @@ mod benchmarks {
         #[extrinsic_call]
         _(RawOrigin::Signed(who.clone()), ClientKey([9; 32]));
 
-        assert_eq!(Clients::<T>::get(ClientKey([9; 32])), Some(who));
+        assert_eq!(
+            Clients::<T>::get(ClientKey([9; 32])).map(|auth| auth.dapp),
+            Some(who)
+        );
     }
 
+    /// The costlier of its two paths: purging a record revoked long enough ago (it also frees the dApp's slot).
     #[benchmark]
     fn revoke_client() {
         let who = dapp::<T>(0);
@@ -105,6 +109,12 @@ mod benchmarks {
             ClientKey([9; 32]),
         )
         .unwrap();
+        Settlement::<T>::revoke_client(RawOrigin::Signed(who.clone()).into(), ClientKey([9; 32]))
+            .unwrap();
+        pallet_gpow::CurrentEpoch::<T>::put(pallet_gpow::EpochInfo {
+            index: CHALLENGEABLE_EPOCHS + 1,
+            start: frame_system::Pallet::<T>::block_number(),
+        });
 
         #[extrinsic_call]
         _(RawOrigin::Signed(who), ClientKey([9; 32]));
@@ -131,6 +141,12 @@ mod benchmarks {
             .saturating_add(T::WithdrawDelay::get())
             .saturating_add(1u32.into());
         frame_system::Pallet::<T>::set_block_number(later);
+        // The epoch it was asked in is settled and the most epochs that can be unsettled are read.
+        pallet_gpow::CurrentEpoch::<T>::put(pallet_gpow::EpochInfo {
+            index: CHALLENGEABLE_EPOCHS + 1,
+            start: later,
+        });
+        Settling::<T>::mutate(|state| state.epoch = 1);
 
         #[extrinsic_call]
         _(RawOrigin::Signed(who.clone()));

@@ -33,12 +33,14 @@ mod mock;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;
 pub mod weights;
 
 pub use weights::WeightInfo;
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use enreach_primitives::OriginUrl;
+use enreach_primitives::{EpochIndex, OriginUrl};
 use scale_info::TypeInfo;
 use sp_runtime::Perbill;
 
@@ -102,8 +104,31 @@ pub struct DappAccount<Balance, BlockNumber> {
     pub clients: u32,
     /// Published contents.
     pub contents: u32,
-    /// A requested withdrawal: amount and first block at which it may be taken.
-    pub withdrawal: Option<(Balance, BlockNumber)>,
+    /// A requested withdrawal: amount, first block at which it may be taken, and the epoch it was asked in
+    /// (which must be settled before the funds leave).
+    pub withdrawal: Option<(Balance, BlockNumber, EpochIndex)>,
+}
+
+/// A client key's authorization: which dApp pays for its receipts, and for which epochs. A revoked key stays on
+/// record with the epoch it was revoked in, because receipts it signed until then are still reported and
+/// challenged over the next two epochs and must still be paid for.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct ClientAuth<AccountId> {
+    /// The paying dApp.
+    pub dapp: AccountId,
+    /// First epoch whose receipts it pays for.
+    pub from: EpochIndex,
+    /// Last epoch whose receipts it pays for, once revoked.
+    pub until: Option<EpochIndex>,
+}
+
+impl<AccountId> ClientAuth<AccountId> {
+    /// Whether receipts signed in `epoch` are paid by [`Self::dapp`].
+    pub fn covers(&self, epoch: EpochIndex) -> bool {
+        self.from <= epoch && self.until.is_none_or(|until| epoch <= until)
+    }
 }
 
 /// A published blob.
@@ -269,9 +294,12 @@ pub mod pallet {
     #[pallet::storage]
     pub type Accounts<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DappAccountOf<T>>;
 
-    /// Client keys and the dApp that pays for their receipts.
+    /// Client keys, the dApp that pays for their receipts and the epochs it pays for. Revoked keys count
+    /// against their dApp's `MaxClientsPerAccount` until they are purged ([`Pallet::revoke_client`] again, once
+    /// their last receipts can no longer be challenged).
     #[pallet::storage]
-    pub type Clients<T: Config> = StorageMap<_, Blake2_128Concat, ClientKey, T::AccountId>;
+    pub type Clients<T: Config> =
+        StorageMap<_, Blake2_128Concat, ClientKey, ClientAuth<T::AccountId>>;
 
     /// Published contents.
     #[pallet::storage]
@@ -431,6 +459,11 @@ pub mod pallet {
         TooManyClients,
         /// The client key is not authorized by the signer.
         NotClientOwner,
+        /// The client key was revoked less than two epochs ago: receipts it signed may still be challenged,
+        /// so its record stays.
+        ClientStillChallengeable,
+        /// An epoch up to the one the withdrawal was requested in is not settled yet.
+        UnsettledEpochs,
         /// The dApp's balance is below the amount.
         InsufficientFunds,
         /// No withdrawal was requested.
@@ -524,8 +557,22 @@ pub mod pallet {
         pub fn authorize_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
             let dapp = ensure_signed(origin)?;
             let mut account = Accounts::<T>::get(&dapp).ok_or(Error::<T>::NoAccount)?;
+            let epoch = Self::current_epoch();
             match Clients::<T>::get(client) {
-                Some(owner) if owner == dapp => return Ok(()),
+                Some(auth) if auth.dapp == dapp && auth.until.is_none() => return Ok(()),
+                // Re-authorized by the same dApp: one record, covering every epoch since it was first
+                // authorized (the dApp paid for the gap's receipts anyway, as none could be signed then).
+                Some(auth) if auth.dapp == dapp => {
+                    Clients::<T>::insert(
+                        client,
+                        ClientAuth {
+                            until: None,
+                            ..auth
+                        },
+                    );
+                    Self::deposit_event(Event::ClientAuthorized { client, dapp });
+                    return Ok(());
+                }
                 Some(_) => return Err(Error::<T>::ClientTaken.into()),
                 None => {}
             }
@@ -535,27 +582,46 @@ pub mod pallet {
             );
             account.clients += 1;
             Accounts::<T>::insert(&dapp, account);
-            Clients::<T>::insert(client, &dapp);
+            Clients::<T>::insert(
+                client,
+                ClientAuth {
+                    dapp: dapp.clone(),
+                    from: epoch,
+                    until: None,
+                },
+            );
             Self::deposit_event(Event::ClientAuthorized { client, dapp });
             Ok(())
         }
 
-        /// Revokes `client`: its receipts are no longer paid.
+        /// Revokes `client`: receipts it signs after the current epoch are not paid. Those it signed until
+        /// now still are, so revoking cannot void a node's honest report. Called again once the revocation
+        /// epoch's reports can no longer be challenged (two epochs later), it purges the record and frees the
+        /// dApp's client slot.
         #[pallet::call_index(3)]
         #[pallet::weight(<T as Config>::WeightInfo::revoke_client())]
         pub fn revoke_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
             let dapp = ensure_signed(origin)?;
-            ensure!(
-                Clients::<T>::get(client).as_ref() == Some(&dapp),
-                Error::<T>::NotClientOwner
-            );
-            Clients::<T>::remove(client);
-            Accounts::<T>::mutate(&dapp, |account| {
-                if let Some(account) = account {
-                    account.clients = account.clients.saturating_sub(1)
+            let mut auth = Clients::<T>::get(client)
+                .filter(|auth| auth.dapp == dapp)
+                .ok_or(Error::<T>::NotClientOwner)?;
+            let epoch = Self::current_epoch();
+            match auth.until {
+                None => {
+                    auth.until = Some(epoch);
+                    Clients::<T>::insert(client, auth);
+                    Self::deposit_event(Event::ClientRevoked { client, dapp });
                 }
-            });
-            Self::deposit_event(Event::ClientRevoked { client, dapp });
+                Some(until) if until.saturating_add(CHALLENGEABLE_EPOCHS) < epoch => {
+                    Clients::<T>::remove(client);
+                    Accounts::<T>::mutate(&dapp, |account| {
+                        if let Some(account) = account {
+                            account.clients = account.clients.saturating_sub(1)
+                        }
+                    });
+                }
+                Some(_) => return Err(Error::<T>::ClientStillChallengeable.into()),
+            }
             Ok(())
         }
 
@@ -573,24 +639,35 @@ pub mod pallet {
             ensure!(amount <= account.balance, Error::<T>::InsufficientFunds);
             let at =
                 frame_system::Pallet::<T>::block_number().saturating_add(T::WithdrawDelay::get());
-            account.withdrawal = Some((amount, at));
+            account.withdrawal = Some((amount, at, Self::current_epoch()));
             Accounts::<T>::insert(&dapp, account);
             Self::deposit_event(Event::WithdrawalRequested { dapp, amount, at });
             Ok(())
         }
 
-        /// Takes the requested withdrawal once its delay has passed (at most the balance left).
+        /// Takes the requested withdrawal once its delay has passed and every epoch up to the one it was
+        /// requested in is settled: at most the balance less what the verified work of the epochs not settled
+        /// yet costs, so a dApp cannot take away what it owes the nodes that served it.
         #[pallet::call_index(5)]
         #[pallet::weight(<T as Config>::WeightInfo::withdraw())]
         pub fn withdraw(origin: OriginFor<T>) -> DispatchResult {
             let dapp = ensure_signed(origin)?;
             let mut account = Accounts::<T>::get(&dapp).ok_or(Error::<T>::NoAccount)?;
-            let (requested, at) = account.withdrawal.ok_or(Error::<T>::NoWithdrawal)?;
+            let (requested, at, asked_in) = account.withdrawal.ok_or(Error::<T>::NoWithdrawal)?;
             ensure!(
                 frame_system::Pallet::<T>::block_number() >= at,
                 Error::<T>::WithdrawalNotReady
             );
-            let amount = requested.min(account.balance);
+            let next_to_settle = Settling::<T>::get().epoch;
+            ensure!(next_to_settle > asked_in, Error::<T>::UnsettledEpochs);
+            // At most `CHALLENGEABLE_EPOCHS + 1` epochs are unsettled at any time.
+            let owed = (next_to_settle..=Self::current_epoch())
+                .map(|epoch| Usage::<T>::get(epoch, &dapp))
+                .filter(|usage| !usage.settled)
+                .fold(BalanceOf::<T>::zero(), |owed, usage| {
+                    owed.saturating_add(Self::cost_of(usage.bytes, usage.stored))
+                });
+            let amount = requested.min(account.balance.saturating_sub(owed));
             Self::pay_out(&dapp, amount)?;
             account.balance = account.balance.saturating_sub(amount);
             account.withdrawal = None;
@@ -686,12 +763,12 @@ pub mod pallet {
     }
 
     impl<T: Config> pallet_gpow::ClientAuthority<T::AccountId> for Pallet<T> {
-        /// The dApp paying for `client`, unless its account is in debt (its clients are paused).
-        fn payer(client: &ClientKey) -> Option<T::AccountId> {
-            let dapp = Clients::<T>::get(client)?;
-            Accounts::<T>::get(&dapp)
-                .filter(|account| account.debt.is_zero())
-                .map(|_| dapp)
+        /// The dApp that paid for `client` in `epoch`. Debt does not change it: a dApp in debt is charged
+        /// what it can pay and owes the rest; the node that served it did nothing wrong.
+        fn payer(client: &ClientKey, epoch: EpochIndex) -> Option<T::AccountId> {
+            Clients::<T>::get(client)
+                .filter(|auth| auth.covers(epoch))
+                .map(|auth| auth.dapp)
         }
 
         #[cfg(feature = "runtime-benchmarks")]
@@ -699,7 +776,14 @@ pub mod pallet {
             Accounts::<T>::mutate(payer, |account| {
                 account.get_or_insert_with(Default::default).clients += 1
             });
-            Clients::<T>::insert(client, payer);
+            Clients::<T>::insert(
+                client,
+                ClientAuth {
+                    dapp: payer.clone(),
+                    from: 0,
+                    until: None,
+                },
+            );
         }
     }
 
@@ -715,7 +799,16 @@ pub mod pallet {
         }
     }
 
+    /// Epochs after an epoch ends during which its reports may still be challenged (the report window and the
+    /// answer window fit in the next epoch, `GpowParams` checks it); settlement pays an epoch two epochs later.
+    pub const CHALLENGEABLE_EPOCHS: EpochIndex = 2;
+
     impl<T: Config> Pallet<T> {
+        /// The GPoW epoch in progress (0 before GPoW starts).
+        fn current_epoch() -> EpochIndex {
+            pallet_gpow::CurrentEpoch::<T>::get().map_or(0, |e| e.index)
+        }
+
         /// The account holding dApp funds and unclaimed earnings.
         pub fn account_id() -> T::AccountId {
             T::PalletId::get().into_account_truncating()

@@ -48,6 +48,7 @@ impl pallet_edge_nodes::Config for Test {
     type MaxEndpointLen = ConstU32<64>;
     type MaxPinsPerNode = ConstU32<64>;
     type StatusOrigin = EnsureRoot<u64>;
+    type OnChange = Gpow;
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Test>;
 }
 
@@ -142,8 +143,8 @@ pub fn gpow_params() -> GpowParams<u64> {
         answer_window: 3,
         sample_size: 2,
         keepers_per_node: 1,
-        min_sampled_bytes_percent: 50,
         keeper_tolerance_percent: 20,
+        max_bandwidth_mbps: 10_000,
     }
 }
 

@@ -116,15 +116,31 @@ fn dapps_authorize_and_revoke_their_clients() {
             Settlement::authorize_client(signed(DAPP), client(3)),
             Error::<Test>::TooManyClients
         );
-        assert_eq!(Settlement::payer(&client(1)), Some(DAPP));
+        assert_eq!(Settlement::payer(&client(1), 0), Some(DAPP));
         assert_noop!(
             Settlement::revoke_client(signed(2), client(1)),
             Error::<Test>::NotClientOwner
         );
         assert_ok!(Settlement::revoke_client(signed(DAPP), client(1)));
-        assert_eq!(Settlement::payer(&client(1)), None);
+        // Receipts signed until now are still paid for; later ones are not.
+        assert_eq!(Settlement::payer(&client(1), 0), Some(DAPP));
+        assert_eq!(Settlement::payer(&client(1), 1), None);
+        // The record, and the dApp's client slot, stay while the revocation epoch's reports may be challenged.
+        assert_noop!(
+            Settlement::authorize_client(signed(DAPP), client(3)),
+            Error::<Test>::TooManyClients
+        );
+        assert_noop!(
+            Settlement::revoke_client(signed(DAPP), client(1)),
+            Error::<Test>::ClientStillChallengeable
+        );
+        run_to(31);
+        assert_ok!(Settlement::revoke_client(signed(DAPP), client(1)));
         assert!(Clients::<Test>::get(client(1)).is_none());
         assert_ok!(Settlement::authorize_client(signed(DAPP), client(3)));
+        // Authorized in epoch 3: receipts of earlier epochs are not its dApp's to pay.
+        assert_eq!(Settlement::payer(&client(3), 2), None);
+        assert_eq!(Settlement::payer(&client(3), 3), Some(DAPP));
     });
 }
 
@@ -156,6 +172,12 @@ fn withdrawals_wait_for_the_delay() {
         );
         let before = balance(DAPP);
         run_to(System::block_number() + 5);
+        // Epoch 0, in which it was asked for, is not settled yet: what it costs may still be charged.
+        assert_noop!(
+            Settlement::withdraw(signed(DAPP)),
+            Error::<Test>::UnsettledEpochs
+        );
+        settle(0);
         assert_ok!(Settlement::withdraw(signed(DAPP)));
         assert_eq!(balance(DAPP), before + 400);
         assert_eq!(Accounts::<Test>::get(DAPP).unwrap().balance, 600);
@@ -299,7 +321,9 @@ fn a_dapp_that_runs_out_is_charged_pro_rata_and_its_clients_paused() {
         assert_eq!((account.balance, account.debt), (0, 3_000));
         assert_eq!(PendingRewards::<Test>::get(OPERATOR), 2_000 - 200);
         assert_eq!(PendingRewards::<Test>::get(7), 1_000 - 100);
-        assert_eq!(Settlement::payer(&client(1)), None, "clients are paused");
+        // Its clients' receipts are still its to pay: the debt is the dApp's, not an offence of the nodes
+        // that served them.
+        assert_eq!(Settlement::payer(&client(1), 1), Some(DAPP));
         assert!(events().contains(&Event::AccountInDebt {
             dapp: DAPP,
             debt: 3_000
@@ -307,9 +331,9 @@ fn a_dapp_that_runs_out_is_charged_pro_rata_and_its_clients_paused() {
         // Topping up repays the debt to the treasury first, then the clients resume.
         let treasury = balance(Treasury::get());
         assert_ok!(Settlement::top_up(signed(DAPP), 2_000));
-        assert_eq!(Settlement::payer(&client(1)), None);
+        assert!(Settlement::account_info(&DAPP).unwrap().paused);
         assert_ok!(Settlement::top_up(signed(DAPP), 1_500));
-        assert_eq!(Settlement::payer(&client(1)), Some(DAPP));
+        assert!(!Settlement::account_info(&DAPP).unwrap().paused);
         assert_eq!(balance(Treasury::get()), treasury + 3_000);
         assert_eq!(Accounts::<Test>::get(DAPP).unwrap().balance, 500);
     });

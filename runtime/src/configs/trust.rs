@@ -25,6 +25,7 @@ impl pallet_edge_nodes::Config for Runtime {
     type MaxEndpointLen = ConstU32<128>;
     type MaxPinsPerNode = ConstU32<256>;
     type StatusOrigin = ProtocolParametersOrigin;
+    type OnChange = crate::Gpow;
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Runtime>;
 }
 
