@@ -325,6 +325,8 @@ pub mod pallet {
         InsufficientDeposit,
         /// The node is already leaving.
         AlreadyLeaving,
+        /// A jailed node cannot leave (nor so register again as active) until governance releases it.
+        NodeJailed,
         /// The node has not deregistered.
         NotLeaving,
         /// The unbonding period has not passed yet.
@@ -427,7 +429,8 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Starts leaving: the node is no longer active and its deposit unlocks after the unbonding period.
+        /// Starts leaving: the node is no longer active and its deposit unlocks after the unbonding period. A
+        /// jailed node cannot leave.
         #[pallet::call_index(2)]
         #[pallet::weight(T::WeightInfo::deregister())]
         pub fn deregister(origin: OriginFor<T>, node: NodeId) -> DispatchResult {
@@ -442,6 +445,9 @@ pub mod pallet {
                     !matches!(info.status, NodeStatus::Leaving { .. }),
                     Error::<T>::AlreadyLeaving
                 );
+                // Leaving would end the jail: the key could register again as active, and the deposit
+                // would leave before a deferred slash lands. Only governance lets a jailed node go.
+                ensure!(info.status != NodeStatus::Jailed, Error::<T>::NodeJailed);
                 T::OnChange::before_change(&node);
                 info.status = status;
                 Ok::<_, DispatchError>(())

@@ -318,10 +318,34 @@ fn governance_suspends_jails_and_reactivates() {
             EdgeNodes::set_status(RuntimeOrigin::root(), node_id(9), NodeStatus::Active),
             Error::<Test>::NotRegistered
         );
+        assert_ok!(EdgeNodes::set_status(
+            RuntimeOrigin::root(),
+            node_id(7),
+            NodeStatus::Active
+        ));
         assert_ok!(EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)));
         assert_noop!(
             EdgeNodes::set_status(RuntimeOrigin::root(), node_id(7), NodeStatus::Active),
             Error::<Test>::CannotChangeLeavingNode
+        );
+    });
+}
+
+/// Attack class 5 (docs/PROTOCOL.md): a jailed node deregisters, waits out the unbonding period and registers
+/// the same key again, active and with its deposit back before a deferred slash.
+#[test]
+fn a_jailed_node_cannot_leave_jail_by_leaving() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(register(1, 7));
+        <EdgeNodes as NodeRegistry<u64>>::jail(&node_id(7));
+        assert_noop!(
+            EdgeNodes::deregister(RuntimeOrigin::signed(1), node_id(7)),
+            Error::<Test>::NodeJailed
+        );
+        assert_noop!(register(1, 7), Error::<Test>::AlreadyRegistered);
+        assert_eq!(
+            Nodes::<Test>::get(node_id(7)).unwrap().status,
+            NodeStatus::Jailed
         );
     });
 }

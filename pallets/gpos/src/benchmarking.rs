@@ -167,6 +167,7 @@ mod benchmarks {
                     fraction: Perbill::from_percent(1),
                     reason: SlashReason::KeeperDeviation,
                     reported_era: 0,
+                    offence_era: 0,
                 })
                 .collect(),
         );
@@ -192,6 +193,7 @@ mod benchmarks {
                 fraction: Perbill::from_percent(1),
                 reason: SlashReason::KeeperDeviation,
                 reported_era: 0,
+                    offence_era: 0,
             }]),
         );
 

@@ -135,6 +135,9 @@ pub struct PendingSlash<AccountId> {
     pub reason: SlashReason,
     /// The era in which the offence was reported.
     pub reported_era: EraIndex,
+    /// The era whose exposure is slashed: the stake that backed the keeper when it offended, wherever that
+    /// stake is by the time the slash lands (bonded, unlocking, or a guarantee since cut).
+    pub offence_era: EraIndex,
 }
 
 /// Where rewards for keepers come from and which era it is, as settlement sees GPoS.
@@ -1029,10 +1032,12 @@ pub mod pallet {
             let threshold = T::DeviationsBeforeSlash::get().max(1);
             for keeper in Candidates::<T>::iter_keys() {
                 if T::Work::deviations(epoch, &keeper) >= threshold {
+                    // The deviations were found at this era's start: they happened in the era before.
                     Self::schedule_slash(
                         SlashTarget::Keeper(keeper),
                         T::DeviationSlash::get(),
                         SlashReason::KeeperDeviation,
+                        CurrentEra::<T>::get().saturating_sub(1),
                     );
                 }
             }
@@ -1044,6 +1049,7 @@ pub mod pallet {
             target: SlashTarget<T::AccountId>,
             fraction: Perbill,
             reason: SlashReason,
+            offence_era: EraIndex,
         ) {
             let reported_era = CurrentEra::<T>::get();
             let slash = PendingSlash {
@@ -1051,8 +1057,12 @@ pub mod pallet {
                 fraction,
                 reason,
                 reported_era,
+                offence_era,
             };
-            let apply_at = reported_era.saturating_add(T::SlashDeferDuration::get());
+            // Never later than unbonded stake unlocks, so what unbonded after the offence is still held when
+            // the slash lands (governance sets both durations).
+            let defer = T::SlashDeferDuration::get().min(T::BondingDuration::get());
+            let apply_at = reported_era.saturating_add(defer);
             if apply_at == reported_era {
                 return Self::apply_slash(slash);
             }
@@ -1074,7 +1084,9 @@ pub mod pallet {
             }
         }
 
-        /// Takes the slash's fraction: of the node's deposit, or of the keeper's bond and each guarantee of it.
+        /// Takes the slash's fraction: of the node's deposit, or of the stake that backed the keeper in the
+        /// offence's era (its own bond and each counted guarantee), as pallet-staking slashes an exposure.
+        /// Without that era's exposure (older than `HistoryDepth`), of the stake backing it now.
         fn apply_slash(slash: PendingSlashOf<T>) {
             let beneficiary = T::SlashBeneficiary::get();
             let mut amount = BalanceOf::<T>::zero();
@@ -1083,26 +1095,21 @@ pub mod pallet {
                     T::Registry::slash_deposit(node, slash.fraction, &beneficiary)
                 }
                 SlashTarget::Keeper(keeper) => {
-                    if let Some(mut ledger) = Ledgers::<T>::get(keeper) {
-                        let taken =
-                            Self::take_held(keeper, slash.fraction.mul_floor(ledger.active));
-                        ledger.active = ledger.active.saturating_sub(taken);
-                        amount = amount.saturating_add(taken);
-                        Ledgers::<T>::insert(keeper, ledger);
+                    let (own, guarantors) = match ErasExposure::<T>::get(slash.offence_era, keeper) {
+                        Some(exposure) => (exposure.own, exposure.guarantors.into_inner()),
+                        None => (
+                            Ledgers::<T>::get(keeper).map(|l| l.active).unwrap_or_default(),
+                            Guarantees::<T>::get(keeper).into_inner(),
+                        ),
+                    };
+                    amount = Self::slash_stake(keeper, slash.fraction.mul_floor(own), None);
+                    for (guarantor, value) in guarantors {
+                        amount = amount.saturating_add(Self::slash_stake(
+                            &guarantor,
+                            slash.fraction.mul_floor(value),
+                            Some(keeper),
+                        ));
                     }
-                    let mut guarantees = Guarantees::<T>::get(keeper);
-                    for (guarantor, value) in guarantees.iter_mut() {
-                        let taken = Self::take_held(guarantor, slash.fraction.mul_floor(*value));
-                        *value = value.saturating_sub(taken);
-                        Ledgers::<T>::mutate(guarantor, |ledger| {
-                            if let Some(ledger) = ledger {
-                                ledger.guaranteed = ledger.guaranteed.saturating_sub(taken)
-                            }
-                        });
-                        amount = amount.saturating_add(taken);
-                    }
-                    guarantees.retain(|(_, value)| !value.is_zero());
-                    Guarantees::<T>::insert(keeper, guarantees);
                 }
             }
             Self::deposit_event(Event::Slashed {
@@ -1110,6 +1117,46 @@ pub mod pallet {
                 reason: slash.reason,
                 amount,
             });
+        }
+
+        /// Takes up to `amount` of `who`'s stake: its guarantee of `backing` (its own bond if `None`) first, then
+        /// its unlocking chunks, newest first, so unbonding or cutting a guarantee after an offence escapes
+        /// nothing. Returns what moved to the slash beneficiary.
+        fn slash_stake(
+            who: &T::AccountId,
+            amount: BalanceOf<T>,
+            backing: Option<&T::AccountId>,
+        ) -> BalanceOf<T> {
+            let Some(mut ledger) = Ledgers::<T>::get(who) else {
+                return Zero::zero();
+            };
+            let mut left = amount;
+            match backing {
+                None => {
+                    let taken = left.min(ledger.active);
+                    ledger.active = ledger.active.saturating_sub(taken);
+                    left = left.saturating_sub(taken);
+                }
+                Some(keeper) => Guarantees::<T>::mutate(keeper, |guarantees| {
+                    if let Some(position) = guarantees.iter().position(|(g, _)| g == who) {
+                        let taken = left.min(guarantees[position].1);
+                        guarantees[position].1 = guarantees[position].1.saturating_sub(taken);
+                        ledger.guaranteed = ledger.guaranteed.saturating_sub(taken);
+                        left = left.saturating_sub(taken);
+                        if guarantees[position].1.is_zero() {
+                            guarantees.remove(position);
+                        }
+                    }
+                }),
+            }
+            for chunk in ledger.unlocking.iter_mut().rev() {
+                let taken = left.min(chunk.value);
+                chunk.value = chunk.value.saturating_sub(taken);
+                left = left.saturating_sub(taken);
+            }
+            ledger.unlocking.retain(|chunk| !chunk.value.is_zero());
+            Ledgers::<T>::insert(who, ledger);
+            Self::take_held(who, amount.saturating_sub(left))
         }
 
         /// Moves up to `amount` of `who`'s staking hold to the slash beneficiary; returns what moved.
@@ -1278,6 +1325,7 @@ pub mod pallet {
                     SlashTarget::Node(*node),
                     T::MissedChallengeSlash::get(),
                     SlashReason::MissedChallenge,
+                    CurrentEra::<T>::get(),
                 ),
             }
         }
@@ -1319,6 +1367,7 @@ pub mod pallet {
                     SlashTarget::Keeper(keeper.clone()),
                     *fraction,
                     SlashReason::Equivocation,
+                    CurrentEra::<T>::get(),
                 );
             }
             T::DbWeight::get().reads_writes(2 * offenders.len() as u64, 2 * offenders.len() as u64)

@@ -450,18 +450,21 @@ fn keepers_far_from_the_median_too_often_are_slashed_with_their_guarantors() {
     new_test_ext().execute_with(|| {
         SlashDeferDuration::set(1);
         assert_ok!(Gpos::guarantee(signed(3), 2, 50));
+        // The guarantee counts from era 1, in which the keeper deviates.
+        run_to_era(1);
         ScoredEpoch::set(Some(0));
         Deviations::mutate(|d| {
             d.insert(1, 1); // below the threshold of 2
             d.insert(2, 2);
         });
-        run_to_era(1);
-        let pending = UnappliedSlashes::<Test>::get(2);
+        run_to_era(2);
+        let pending = UnappliedSlashes::<Test>::get(3);
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].target, SlashTarget::Keeper(2));
         assert_eq!(pending[0].reason, SlashReason::KeeperDeviation);
+        assert_eq!(pending[0].offence_era, 1);
         let treasury = Balances::balance(&Treasury::get());
-        run_to_era(2);
+        run_to_era(3);
         // 10% of keeper 2's bond of 100 and of guarantor 3's 50.
         assert_eq!(Ledgers::<Test>::get(2).unwrap().active, 90);
         assert_eq!(Guarantees::<Test>::get(2)[0], (3, 45));
@@ -469,9 +472,47 @@ fn keepers_far_from_the_median_too_often_are_slashed_with_their_guarantors() {
         assert_eq!((held(2), held(3)), (90, 45));
         assert_eq!(Balances::balance(&Treasury::get()), treasury + 15);
         // The same epoch is not checked twice.
+        run_to_era(4);
+        assert!(UnappliedSlashes::<Test>::get(4).is_empty());
+        assert_eq!(CurrentEra::<Test>::get(), 4);
+    });
+}
+
+/// Attack class 5 (docs/PROTOCOL.md): after an equivocation is reported, the keeper unbonds everything and its
+/// guarantor cuts its guarantee before the deferred slash lands. The stake that backed it in the offence's
+/// era is slashed all the same, from the unlocking chunks.
+#[test]
+fn unbonding_and_cutting_guarantees_before_a_deferred_slash_escapes_nothing() {
+    use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+    new_test_ext().execute_with(|| {
+        assert_ok!(Gpos::guarantee(signed(3), 2, 50));
+        run_to_era(1);
+        <Gpos as OnOffenceHandler<u64, (u64, ()), _>>::on_offence(
+            &[OffenceDetails {
+                offender: (2, ()),
+                reporters: vec![],
+            }],
+            &[Perbill::from_percent(20)],
+            0,
+        );
+        assert_ok!(Gpos::unbond(signed(2), 100));
+        assert_ok!(Gpos::cut_guarantee(signed(3), 2, 50));
+        let treasury = Balances::balance(&Treasury::get());
         run_to_era(3);
-        assert!(UnappliedSlashes::<Test>::get(3).is_empty());
-        assert_eq!(CurrentEra::<Test>::get(), 3);
+        let unlocking = |who| -> u64 {
+            Ledgers::<Test>::get(who)
+                .unwrap()
+                .unlocking
+                .iter()
+                .map(|c| c.value)
+                .sum()
+        };
+        assert_eq!((unlocking(2), unlocking(3)), (80, 40));
+        assert_eq!((held(2), held(3)), (80, 40));
+        assert_eq!(Balances::balance(&Treasury::get()), treasury + 30);
+        // Only what is left unlocks.
+        assert_ok!(Gpos::withdraw_unbonded(signed(2)));
+        assert_eq!(held(2), 0);
     });
 }
 
