@@ -6,9 +6,15 @@
 //! a crash or restart the agent reports the epoch it had not reported (the receipts are in the ledger),
 //! answers a challenge still open, and takes the chain's "already done" errors as done.
 
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeSet, HashSet},
+    sync::Arc,
+    time::Duration,
+};
 
-use enreach_primitives::{content::chunk_proof, EpochIndex, NodeId};
+use enreach_primitives::{
+    content::chunk_proof, ClientKey, EpochIndex, NodeId, ReceiptTree, WorkReport,
+};
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
 
@@ -110,12 +116,46 @@ impl Agent {
         Ok(())
     }
 
+    /// The report of `epoch` over the receipts of clients the chain pays for in that epoch. An edge whose view
+    /// of the chain lagged may have taken receipts of a key not (or no longer) authorized for their epoch;
+    /// reporting them would fail the challenge that samples them. The chain's answer for an epoch does not
+    /// change once it is over, so the report and its challenge answer see the same receipts.
+    async fn paid_report(
+        &self,
+        epoch: EpochIndex,
+    ) -> Result<Option<(WorkReport, ReceiptTree)>, AgentError> {
+        let mut clients: Vec<ClientKey> = self
+            .ledger
+            .receipts(epoch)?
+            .iter()
+            .map(|r| r.client)
+            .collect();
+        clients.sort();
+        clients.dedup();
+        let mut paid = HashSet::new();
+        for client in clients {
+            if self
+                .chain
+                .client_auth(client)
+                .await?
+                .is_some_and(|auth| auth.covers(epoch))
+            {
+                paid.insert(client);
+            } else {
+                warn!(epoch, client = %hex::encode(client.0), "receipts of a client not paid for in their epoch left out");
+            }
+        }
+        Ok(self
+            .ledger
+            .report(self.node, epoch, |r| paid.contains(&r.client))?)
+    }
+
     /// Reports `epoch` once, if this node served receipted bytes in it.
     async fn report(&mut self, epoch: EpochIndex) -> Result<(), AgentError> {
         if self.reported.contains(&epoch) {
             return Ok(());
         }
-        let Some((report, _)) = self.ledger.report(self.node, epoch)? else {
+        let Some((report, _)) = self.paid_report(epoch).await? else {
             self.reported.insert(epoch);
             return Ok(());
         };
@@ -166,7 +206,7 @@ impl Agent {
         if self.answered.contains(&challenge.epoch) {
             return Ok(());
         }
-        let Some((_, tree)) = self.ledger.report(self.node, challenge.epoch)? else {
+        let Some((_, tree)) = self.paid_report(challenge.epoch).await? else {
             return Ok(());
         };
         let answer: Vec<_> = challenge

@@ -109,6 +109,13 @@ pub struct ClientAuth {
     pub until: Option<EpochIndex>,
 }
 
+impl ClientAuth {
+    /// Whether the dApp pays for the key's receipts of `epoch` (the settlement pallet's rule).
+    pub fn covers(&self, epoch: EpochIndex) -> bool {
+        self.from <= epoch && self.until.is_none_or(|until| epoch <= until)
+    }
+}
+
 /// A registered edge node as the registry records it (the fields edge-worker acts on).
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
 pub struct NodeRecord {
@@ -430,8 +437,13 @@ impl Chain {
     /// The dApp account that pays for receipts signed by `client` from now on, if one authorized it and has
     /// not revoked it.
     pub async fn client_owner(&self, client: ClientKey) -> Result<Option<[u8; 32]>, ChainError> {
-        let auth: Option<ClientAuth> = self.read("Settlement", "Clients", client.0).await?;
+        let auth = self.client_auth(client).await?;
         Ok(auth.filter(|a| a.until.is_none()).map(|a| a.dapp))
+    }
+
+    /// `client`'s authorization record, revoked or not.
+    pub async fn client_auth(&self, client: ClientKey) -> Result<Option<ClientAuth>, ChainError> {
+        self.read("Settlement", "Clients", client.0).await
     }
 
     /// The GPoW epoch in progress at the best block, or `None` before GPoW is configured.

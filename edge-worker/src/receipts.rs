@@ -123,15 +123,18 @@ impl Ledger {
             .collect()
     }
 
-    /// `node`'s work report for `epoch` and the receipt tree under it; `None` if it served nothing. Receipts
-    /// whose totals would overflow the report's `u64` (absurd totals a client signed) are left out, the
-    /// largest first, so one such client cannot stop the node from reporting its other work.
+    /// `node`'s work report for `epoch` over the receipts `paid` keeps, and the receipt tree under it; `None`
+    /// if none is left. Receipts whose totals would overflow the report's `u64` (absurd totals a client
+    /// signed) are left out, the largest first, so one such client cannot stop the node from reporting its
+    /// other work.
     pub fn report(
         &self,
         node: NodeId,
         epoch: EpochIndex,
+        paid: impl Fn(&DeliveryReceipt) -> bool,
     ) -> Result<Option<(WorkReport, ReceiptTree)>, LedgerError> {
         let mut receipts = self.receipts(epoch)?;
+        receipts.retain(|r| paid(r));
         receipts.sort_by_key(|r| r.cumulative_bytes);
         let mut total: u64 = 0;
         receipts.retain(|r| match total.checked_add(r.cumulative_bytes) {
@@ -265,7 +268,7 @@ mod tests {
         }
         let ledger = Ledger::open(&path).unwrap();
         let (report, tree) = ledger
-            .report(EXPECTED.node, EXPECTED.epoch)
+            .report(EXPECTED.node, EXPECTED.epoch, |_| true)
             .unwrap()
             .unwrap();
         assert_eq!(tree.len(), 3);
@@ -285,9 +288,17 @@ mod tests {
             Ok(3 << 20)
         );
         assert!(ledger
-            .report(EXPECTED.node, EXPECTED.epoch + 1)
+            .report(EXPECTED.node, EXPECTED.epoch + 1, |_| true)
             .unwrap()
             .is_none());
+        // Receipts of a client the chain does not pay for are left out of the report.
+        let (without, _) = ledger
+            .report(EXPECTED.node, EXPECTED.epoch, |r| {
+                r.client.0 != clients[0].verifying_key().to_bytes()
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!((without.receipt_count, without.total_bytes), (2, 6 << 20));
         ledger.prune_before(EXPECTED.epoch + 1).unwrap();
         assert!(ledger.receipts(EXPECTED.epoch).unwrap().is_empty());
     }

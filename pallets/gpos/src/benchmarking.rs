@@ -193,7 +193,7 @@ mod benchmarks {
                 fraction: Perbill::from_percent(1),
                 reason: SlashReason::KeeperDeviation,
                 reported_era: 0,
-                    offence_era: 0,
+                offence_era: 0,
             }]),
         );
 

@@ -1059,10 +1059,12 @@ pub mod pallet {
                 reported_era,
                 offence_era,
             };
-            // Never later than unbonded stake unlocks, so what unbonded after the offence is still held when
-            // the slash lands (governance sets both durations).
-            let defer = T::SlashDeferDuration::get().min(T::BondingDuration::get());
-            let apply_at = reported_era.saturating_add(defer);
+            // Never later than stake unbonded in the offence's era unlocks, so it is still held when the slash
+            // lands (governance sets both durations).
+            let apply_at = reported_era
+                .saturating_add(T::SlashDeferDuration::get())
+                .min(offence_era.saturating_add(T::BondingDuration::get()))
+                .max(reported_era);
             if apply_at == reported_era {
                 return Self::apply_slash(slash);
             }
@@ -1095,21 +1097,28 @@ pub mod pallet {
                     T::Registry::slash_deposit(node, slash.fraction, &beneficiary)
                 }
                 SlashTarget::Keeper(keeper) => {
-                    let (own, guarantors) = match ErasExposure::<T>::get(slash.offence_era, keeper) {
+                    let (own, guarantors) = match ErasExposure::<T>::get(slash.offence_era, keeper)
+                    {
                         Some(exposure) => (exposure.own, exposure.guarantors.into_inner()),
                         None => (
-                            Ledgers::<T>::get(keeper).map(|l| l.active).unwrap_or_default(),
+                            Ledgers::<T>::get(keeper)
+                                .map(|l| l.active)
+                                .unwrap_or_default(),
                             Guarantees::<T>::get(keeper).into_inner(),
                         ),
                     };
                     amount = Self::slash_stake(keeper, slash.fraction.mul_floor(own), None);
+                    // One read and one write of the guarantee list, whatever the number of guarantors.
+                    let mut current = Guarantees::<T>::get(keeper);
                     for (guarantor, value) in guarantors {
                         amount = amount.saturating_add(Self::slash_stake(
                             &guarantor,
                             slash.fraction.mul_floor(value),
-                            Some(keeper),
+                            Some(&mut current),
                         ));
                     }
+                    current.retain(|(_, value)| !value.is_zero());
+                    Guarantees::<T>::insert(keeper, current);
                 }
             }
             Self::deposit_event(Event::Slashed {
@@ -1119,44 +1128,46 @@ pub mod pallet {
             });
         }
 
-        /// Takes up to `amount` of `who`'s stake: its guarantee of `backing` (its own bond if `None`) first, then
-        /// its unlocking chunks, newest first, so unbonding or cutting a guarantee after an offence escapes
-        /// nothing. Returns what moved to the slash beneficiary.
+        /// Takes up to `amount` of `who`'s stake: its guarantee in `backing` (a keeper's guarantee list; its
+        /// own bond if `None`) first, then its unlocking chunks, newest first, so unbonding or cutting a
+        /// guarantee after an offence escapes nothing. The ledger loses exactly what moved to the slash
+        /// beneficiary; returns that.
         fn slash_stake(
             who: &T::AccountId,
             amount: BalanceOf<T>,
-            backing: Option<&T::AccountId>,
+            backing: Option<&mut GuaranteesOf<T>>,
         ) -> BalanceOf<T> {
             let Some(mut ledger) = Ledgers::<T>::get(who) else {
                 return Zero::zero();
             };
-            let mut left = amount;
-            match backing {
-                None => {
-                    let taken = left.min(ledger.active);
-                    ledger.active = ledger.active.saturating_sub(taken);
-                    left = left.saturating_sub(taken);
+            let guarantee = backing.and_then(|list| list.iter_mut().find(|(g, _)| g == who));
+            let at_stake = match &guarantee {
+                Some((_, value)) => *value,
+                None => ledger.active,
+            };
+            let unlocking = ledger
+                .unlocking
+                .iter()
+                .fold(BalanceOf::<T>::zero(), |sum, c| sum.saturating_add(c.value));
+            let taken = Self::take_held(who, amount.min(at_stake.saturating_add(unlocking)));
+            let mut left = taken;
+            let first = left.min(at_stake);
+            match guarantee {
+                Some((_, value)) => {
+                    *value = value.saturating_sub(first);
+                    ledger.guaranteed = ledger.guaranteed.saturating_sub(first);
                 }
-                Some(keeper) => Guarantees::<T>::mutate(keeper, |guarantees| {
-                    if let Some(position) = guarantees.iter().position(|(g, _)| g == who) {
-                        let taken = left.min(guarantees[position].1);
-                        guarantees[position].1 = guarantees[position].1.saturating_sub(taken);
-                        ledger.guaranteed = ledger.guaranteed.saturating_sub(taken);
-                        left = left.saturating_sub(taken);
-                        if guarantees[position].1.is_zero() {
-                            guarantees.remove(position);
-                        }
-                    }
-                }),
+                None => ledger.active = ledger.active.saturating_sub(first),
             }
+            left = left.saturating_sub(first);
             for chunk in ledger.unlocking.iter_mut().rev() {
-                let taken = left.min(chunk.value);
-                chunk.value = chunk.value.saturating_sub(taken);
-                left = left.saturating_sub(taken);
+                let from_chunk = left.min(chunk.value);
+                chunk.value = chunk.value.saturating_sub(from_chunk);
+                left = left.saturating_sub(from_chunk);
             }
             ledger.unlocking.retain(|chunk| !chunk.value.is_zero());
             Ledgers::<T>::insert(who, ledger);
-            Self::take_held(who, amount.saturating_sub(left))
+            taken
         }
 
         /// Moves up to `amount` of `who`'s staking hold to the slash beneficiary; returns what moved.

@@ -202,7 +202,8 @@ mod benchmarks {
     fn submit_observation(o: Linear<0, { T::MaxKeepersPerNode::get() - 1 }>) {
         in_submission_window::<T>(T::MaxSampleSize::get());
         let (node, _) = active_node::<T>(0);
-        let keepers: Vec<KeeperCandidate<T::AccountId>> = (0..T::MaxKeepersPerNode::get())
+        // A full keeper snapshot: assignment reads and draws from all of it.
+        let keepers: Vec<KeeperCandidate<T::AccountId>> = (0..T::MaxKeepers::get())
             .map(|i| KeeperCandidate {
                 account: account("keeper", i, 0),
                 weight: 1,

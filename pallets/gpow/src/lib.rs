@@ -676,7 +676,7 @@ pub mod pallet {
         /// paths. Anyone may submit the answer (the data proves itself); on success the claimed bytes are
         /// credited to the node, split over the paying dApps in proportion to the sample.
         #[pallet::call_index(1)]
-        #[pallet::weight(T::WeightInfo::answer_challenge(answer.len() as u32))]
+        #[pallet::weight(Pallet::<T>::answer_weight(answer.len() as u32))]
         pub fn answer_challenge(
             origin: OriginFor<T>,
             node: NodeId,
@@ -929,6 +929,13 @@ pub mod pallet {
     }
 
     impl<T: Config> Pallet<T> {
+        /// Weight of an answer of `k` samples: the benchmark (the deepest proofs, one paying dApp) plus the
+        /// credit and settlement accruals of up to `k` distinct paying dApps (three reads and writes each).
+        pub fn answer_weight(k: u32) -> Weight {
+            T::WeightInfo::answer_challenge(k)
+                .saturating_add(T::DbWeight::get().reads_writes(3 * k as u64, 3 * k as u64))
+        }
+
         /// Whether `params` are usable: non-zero lengths, a delay of at least one block, `k` and `K` within
         /// their bounds, percentages at most 100.
         pub fn params_are_valid(params: &GpowParams<BlockNumberFor<T>>) -> bool {

@@ -36,7 +36,7 @@ fn far(value: u64, median: u64, tolerance_percent: u8) -> bool {
 }
 
 /// The score from `observations` and the positions of observations outside `tolerance_percent` of the median
-/// uptime or bandwidth, once at least `quorum` observations agree within the tolerance; before that, no score
+/// uptime, storage-pass ratio or bandwidth, once at least `quorum` observations agree within the tolerance; before that, no score
 /// and nobody deviating.
 pub fn score_of(
     observations: &[&KeeperObservation],
@@ -50,7 +50,7 @@ pub fn score_of(
         .iter()
         .map(|o| ratio_ppm(o.probes_answered, o.probes_sent))
         .collect();
-    let storage: Vec<u64> = observations
+    let storages: Vec<u64> = observations
         .iter()
         .map(|o| ratio_ppm(o.storage_passed, o.storage_sent))
         .collect();
@@ -60,13 +60,14 @@ pub fn score_of(
         .collect();
 
     let uptime = median(uptimes.clone());
-    let stored = median(storage);
+    let stored = median(storages.clone());
     let bandwidth = median(bandwidths.clone());
     let score = bandwidth.saturating_mul(1000).saturating_mul(uptime) / PPM * stored / PPM;
 
     let deviating: Vec<usize> = (0..observations.len())
         .filter(|&i| {
             far(uptimes[i], uptime, tolerance_percent)
+                || far(storages[i], stored, tolerance_percent)
                 || far(bandwidths[i], bandwidth, tolerance_percent)
         })
         .collect();
@@ -149,5 +150,30 @@ mod quorum {
     fn one_observation_alone_sets_no_score() {
         let inflated = obs(10, 4_000_000);
         assert_eq!(score_of(&[&inflated], 20, 2), (0, Vec::new()));
+    }
+}
+
+#[cfg(test)]
+mod storage_lies {
+    use super::*;
+    use enreach_primitives::NodeId;
+
+    #[test]
+    fn a_keeper_hiding_failed_storage_challenges_is_recorded() {
+        let observed = |passed, sent| KeeperObservation {
+            node: NodeId([0; 32]),
+            epoch: 1,
+            probes_answered: 10,
+            probes_sent: 10,
+            median_rtt_ms: 20,
+            storage_passed: passed,
+            storage_sent: sent,
+            bandwidth_mbps: 100,
+        };
+        // Two keepers saw the node fail every storage challenge; the third sent none, to help it.
+        let (failed, helper) = (observed(0, 4), observed(0, 0));
+        let (score, deviating) = score_of(&[&failed, &failed, &helper], 20, 2);
+        assert_eq!(score, 0);
+        assert_eq!(deviating, vec![2]);
     }
 }

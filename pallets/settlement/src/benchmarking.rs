@@ -111,8 +111,9 @@ mod benchmarks {
         .unwrap();
         Settlement::<T>::revoke_client(RawOrigin::Signed(who.clone()).into(), ClientKey([9; 32]))
             .unwrap();
+        // Revoked in epoch 0, paid through epoch 1, challengeable two epochs after that.
         pallet_gpow::CurrentEpoch::<T>::put(pallet_gpow::EpochInfo {
-            index: CHALLENGEABLE_EPOCHS + 1,
+            index: CHALLENGEABLE_EPOCHS + 2,
             start: frame_system::Pallet::<T>::block_number(),
         });
 

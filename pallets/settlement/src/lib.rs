@@ -459,8 +459,8 @@ pub mod pallet {
         TooManyClients,
         /// The client key is not authorized by the signer.
         NotClientOwner,
-        /// The client key was revoked less than two epochs ago: receipts it signed may still be challenged,
-        /// so its record stays.
+        /// The client key was revoked and receipts it signed may still be challenged: its record stays, and
+        /// it cannot be authorized again until it is purged.
         ClientStillChallengeable,
         /// An epoch up to the one the withdrawal was requested in is not settled yet.
         UnsettledEpochs,
@@ -560,18 +560,10 @@ pub mod pallet {
             let epoch = Self::current_epoch();
             match Clients::<T>::get(client) {
                 Some(auth) if auth.dapp == dapp && auth.until.is_none() => return Ok(()),
-                // Re-authorized by the same dApp: one record, covering every epoch since it was first
-                // authorized (the dApp paid for the gap's receipts anyway, as none could be signed then).
+                // Revoked: receipts signed since then (which honest edges refused) must never become payable,
+                // so the key is authorized again only after its record is purged.
                 Some(auth) if auth.dapp == dapp => {
-                    Clients::<T>::insert(
-                        client,
-                        ClientAuth {
-                            until: None,
-                            ..auth
-                        },
-                    );
-                    Self::deposit_event(Event::ClientAuthorized { client, dapp });
-                    return Ok(());
+                    return Err(Error::<T>::ClientStillChallengeable.into())
                 }
                 Some(_) => return Err(Error::<T>::ClientTaken.into()),
                 None => {}
@@ -594,10 +586,10 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Revokes `client`: receipts it signs after the current epoch are not paid. Those it signed until
-        /// now still are, so revoking cannot void a node's honest report. Called again once the revocation
-        /// epoch's reports can no longer be challenged (two epochs later), it purges the record and frees the
-        /// dApp's client slot.
+        /// Revokes `client`: receipts it signs after the next epoch are not paid (edges stop taking them once
+        /// they see the revocation). Those signed until then still are, so revoking cannot void a node's
+        /// honest report. Called again once its last paid epoch can no longer be challenged, it purges the
+        /// record and frees the dApp's client slot; only then may the key be authorized again.
         #[pallet::call_index(3)]
         #[pallet::weight(<T as Config>::WeightInfo::revoke_client())]
         pub fn revoke_client(origin: OriginFor<T>, client: ClientKey) -> DispatchResult {
@@ -608,7 +600,10 @@ pub mod pallet {
             let epoch = Self::current_epoch();
             match auth.until {
                 None => {
-                    auth.until = Some(epoch);
+                    // Paid through the next epoch too: an edge reading finalized state may accept the key's
+                    // receipts for a while after the revocation, and must not be punished for it. Honest edges
+                    // stop taking its receipts as soon as they see the revocation.
+                    auth.until = Some(epoch.saturating_add(1));
                     Clients::<T>::insert(client, auth);
                     Self::deposit_event(Event::ClientRevoked { client, dapp });
                 }

@@ -122,9 +122,16 @@ fn dapps_authorize_and_revoke_their_clients() {
             Error::<Test>::NotClientOwner
         );
         assert_ok!(Settlement::revoke_client(signed(DAPP), client(1)));
-        // Receipts signed until now are still paid for; later ones are not.
+        // Receipts signed until the end of the next epoch are still paid for (an edge may not have seen the
+        // revocation yet); later ones are not.
         assert_eq!(Settlement::payer(&client(1), 0), Some(DAPP));
-        assert_eq!(Settlement::payer(&client(1), 1), None);
+        assert_eq!(Settlement::payer(&client(1), 1), Some(DAPP));
+        assert_eq!(Settlement::payer(&client(1), 2), None);
+        // Re-authorizing before the purge would make receipts signed while revoked payable.
+        assert_noop!(
+            Settlement::authorize_client(signed(DAPP), client(1)),
+            Error::<Test>::ClientStillChallengeable
+        );
         // The record, and the dApp's client slot, stay while the revocation epoch's reports may be challenged.
         assert_noop!(
             Settlement::authorize_client(signed(DAPP), client(3)),
@@ -135,12 +142,17 @@ fn dapps_authorize_and_revoke_their_clients() {
             Error::<Test>::ClientStillChallengeable
         );
         run_to(31);
+        assert_noop!(
+            Settlement::revoke_client(signed(DAPP), client(1)),
+            Error::<Test>::ClientStillChallengeable
+        );
+        run_to(41);
         assert_ok!(Settlement::revoke_client(signed(DAPP), client(1)));
         assert!(Clients::<Test>::get(client(1)).is_none());
         assert_ok!(Settlement::authorize_client(signed(DAPP), client(3)));
-        // Authorized in epoch 3: receipts of earlier epochs are not its dApp's to pay.
-        assert_eq!(Settlement::payer(&client(3), 2), None);
-        assert_eq!(Settlement::payer(&client(3), 3), Some(DAPP));
+        // Authorized in epoch 4: receipts of earlier epochs are not its dApp's to pay.
+        assert_eq!(Settlement::payer(&client(3), 3), None);
+        assert_eq!(Settlement::payer(&client(3), 4), Some(DAPP));
     });
 }
 

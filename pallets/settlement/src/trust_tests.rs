@@ -157,6 +157,32 @@ fn revoking_a_client_afterwards_cannot_void_an_honest_report() {
 }
 
 #[test]
+fn a_revocation_at_an_epoch_boundary_cannot_void_receipts_an_edge_took_before_seeing_it() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Settlement::open_account(
+            RuntimeOrigin::signed(DAPP),
+            100_000
+        ));
+        assert_ok!(Settlement::authorize_client(
+            RuntimeOrigin::signed(DAPP),
+            client_key(1)
+        ));
+        let node = register(OPERATOR, 7);
+        // Revoked in the last block of epoch 0; the edge, reading finalized state, still takes a receipt of
+        // epoch 1.
+        run_to(10);
+        assert_ok!(Settlement::revoke_client(
+            RuntimeOrigin::signed(DAPP),
+            client_key(1)
+        ));
+        let late = vec![receipt(node, 1, 1, 0, GIB)];
+        run_to(report_block(1));
+        assert_ok!(report_and_answer(OPERATOR, node, 1, &late, None));
+        assert_eq!(status(1, node), Some(ReportStatus::Verified));
+    });
+}
+
+#[test]
 fn a_dapp_in_debt_cannot_get_an_honest_report_voided() {
     new_test_ext().execute_with(|| {
         assert_ok!(Settlement::open_account(RuntimeOrigin::signed(DAPP), 1_000));
