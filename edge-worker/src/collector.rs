@@ -1,6 +1,6 @@
 //! The edge's side of delivery receipts: it names its terms (chain and epoch) to downloaders, records the
-//! receipts they sign in the [`Ledger`] before acknowledging them, and stops serving a downloader that owes
-//! receipts for more than [`UNRECEIPTED_LIMIT`] bytes. Only receipts under client keys a paying dApp authorized
+//! receipts they sign in the [`Ledger`] before acknowledging them, stops serving a downloader that owes
+//! receipts for more than [`UNRECEIPTED_LIMIT`] bytes, and refuses receipts for more bytes than it sent. Only receipts under client keys a paying dApp authorized
 //! are recorded: anything else could never be paid for.
 
 use std::{
@@ -38,6 +38,9 @@ const AUTHORIZATION_TTL: Duration = Duration::from_secs(30);
 struct Account {
     sent: u64,
     receipted: u64,
+    /// Bytes sent in the previous epoch and not receipted then: the downloader signs them again under the new
+    /// epoch's terms, so they may be receipted now without counting as owed.
+    carried: u64,
 }
 
 /// Per-downloader accounts of bytes sent against bytes receipted.
@@ -55,9 +58,39 @@ impl Accounts {
         true
     }
 
+    /// Whether `peer`'s receipts may cover `bytes` more: never more than it was sent. A downloader that signs
+    /// totals it never received would bill its dApp for nothing and, dwarfing the node's other receipts, draw
+    /// the challenge's byte samples (and so the charge for everyone's bytes) to itself.
+    fn may_receipt(&self, peer: &PeerId, bytes: u64) -> bool {
+        let account = self.0.get(peer).copied().unwrap_or_default();
+        account.receipted.saturating_add(bytes) <= account.sent.saturating_add(account.carried)
+    }
+
     /// `peer`'s receipts now cover `bytes` more.
     fn receipted(&mut self, peer: &PeerId, bytes: u64) {
-        self.0.entry(*peer).or_default().receipted += bytes;
+        let account = self.0.entry(*peer).or_default();
+        account.receipted = account.receipted.saturating_add(bytes);
+    }
+
+    /// The accounts of a new epoch: nothing is owed any more (the old epoch's receipts can no longer be paid),
+    /// but what was sent and not receipted may still be receipted under the new terms.
+    fn next_epoch(&self) -> Accounts {
+        Accounts(
+            self.0
+                .iter()
+                .map(|(peer, old)| {
+                    let unreceipted = (old.sent + old.carried).saturating_sub(old.receipted);
+                    (
+                        *peer,
+                        Account {
+                            carried: unreceipted,
+                            ..Account::default()
+                        },
+                    )
+                })
+                .filter(|(_, account)| account.carried > 0)
+                .collect(),
+        )
     }
 }
 
@@ -105,7 +138,8 @@ impl Collector {
         let mut current = self.epoch.write().unwrap_or_else(|e| e.into_inner());
         if *current != Some(epoch) {
             *current = Some(epoch);
-            *lock(&self.accounts) = Accounts::default();
+            let mut accounts = lock(&self.accounts);
+            *accounts = accounts.next_epoch();
             lock(&self.authorized).clear();
         }
     }
@@ -138,15 +172,15 @@ impl Collector {
             Err(()) => return ReceiptAnswer::Refused(Refusal::Internal),
         }
         let this = self.clone();
-        let recorded = tokio::task::spawn_blocking(move || this.record(&receipt)).await;
+        let recorded = tokio::task::spawn_blocking(move || this.record(&peer, &receipt)).await;
         match recorded {
             Ok(Ok(Ok(added))) => {
                 lock(&self.accounts).receipted(&peer, added);
                 ReceiptAnswer::Accepted
             }
-            Ok(Ok(Err(LedgerError::BadSignature))) | Ok(Ok(Err(LedgerError::NotOurs))) => {
-                ReceiptAnswer::Refused(Refusal::Invalid)
-            }
+            Ok(Ok(Err(
+                LedgerError::BadSignature | LedgerError::NotOurs | LedgerError::MoreThanSent,
+            ))) => ReceiptAnswer::Refused(Refusal::Invalid),
             Ok(Ok(Err(LedgerError::NotNewer))) => ReceiptAnswer::Refused(Refusal::NotNewer),
             Ok(Ok(Err(e @ LedgerError::Database(_)))) => {
                 warn!(%e, "cannot record a receipt");
@@ -167,6 +201,7 @@ impl Collector {
     /// otherwise returns the current terms.
     fn record(
         &self,
+        peer: &PeerId,
         receipt: &DeliveryReceipt,
     ) -> Result<Result<u64, LedgerError>, Option<ReceiptTerms>> {
         let epoch = self.epoch.read().unwrap_or_else(|e| e.into_inner());
@@ -178,6 +213,7 @@ impl Collector {
                     node: self.node,
                     epoch: current,
                 },
+                |added| lock(&self.accounts).may_receipt(peer, added),
             )),
             Some(current) => Err(Some(self.terms_of(current))),
             None => Err(None),
@@ -230,5 +266,27 @@ mod tests {
         }
         accounts.receipted(&freeloader, sent);
         assert!(accounts.may_send(&freeloader, batch));
+    }
+
+    #[test]
+    fn receipts_never_cover_more_than_was_sent_but_survive_an_epoch_change() {
+        let peer = PeerId::random();
+        let mut accounts = Accounts::default();
+        assert!(
+            !accounts.may_receipt(&peer, 1),
+            "nothing sent, nothing to sign for"
+        );
+        assert!(accounts.may_send(&peer, 10 << 20));
+        assert!(accounts.may_receipt(&peer, 10 << 20));
+        assert!(!accounts.may_receipt(&peer, (10 << 20) + 1));
+        // An absurd total, as a shell dApp's client would sign to draw every sample of the report to itself.
+        assert!(!accounts.may_receipt(&peer, 1 << 62));
+        accounts.receipted(&peer, 4 << 20);
+        // The epoch changes with 6 MiB unreceipted: they may be signed again under the new terms, no more.
+        let mut next = accounts.next_epoch();
+        assert!(next.may_receipt(&peer, 6 << 20));
+        assert!(!next.may_receipt(&peer, (6 << 20) + 1));
+        next.receipted(&peer, 6 << 20);
+        assert!(next.next_epoch().0.is_empty(), "nothing left to carry");
     }
 }

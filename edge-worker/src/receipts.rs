@@ -30,6 +30,10 @@ pub enum LedgerError {
     /// An equal or larger total of the same session is already recorded: a replay or a stale receipt.
     #[error("receipt does not add bytes to its session")]
     NotNewer,
+    /// The receipt claims more bytes than the edge sent its signer: an inflated total would bill the signer's
+    /// dApp for nothing and, dwarfing every other receipt, draw the challenge's samples (and the charge) to it.
+    #[error("receipt claims more bytes than were sent")]
+    MoreThanSent,
     /// The database failed.
     #[error("receipt ledger: {0}")]
     Database(String),
@@ -71,6 +75,7 @@ impl Ledger {
         &self,
         receipt: &DeliveryReceipt,
         expected: Expected,
+        admit: impl FnOnce(u64) -> bool,
     ) -> Result<u64, LedgerError> {
         if receipt.genesis_hash != expected.genesis_hash
             || receipt.node != expected.node
@@ -99,6 +104,9 @@ impl Ledger {
             };
             if receipt.cumulative_bytes <= before {
                 return Err(LedgerError::NotNewer);
+            }
+            if !admit(receipt.cumulative_bytes - before) {
+                return Err(LedgerError::MoreThanSent);
             }
             table
                 .insert(id, receipt.encode().as_slice())
@@ -203,24 +211,34 @@ mod tests {
         let client = SigningKey::from_bytes(&[9; 32]);
         assert_eq!(
             ledger
-                .record(&receipt(&client, 1, 4 << 20), EXPECTED)
+                .record(&receipt(&client, 1, 4 << 20), EXPECTED, |_| true)
                 .unwrap(),
             4 << 20
         );
         assert_eq!(
             ledger
-                .record(&receipt(&client, 1, 6 << 20), EXPECTED)
+                .record(&receipt(&client, 1, 6 << 20), EXPECTED, |_| true)
                 .unwrap(),
             2 << 20
         );
         assert!(matches!(
-            ledger.record(&receipt(&client, 1, 6 << 20), EXPECTED),
+            ledger.record(&receipt(&client, 1, 6 << 20), EXPECTED, |_| true),
             Err(LedgerError::NotNewer)
         ));
+        // More than the collector admits (more than was sent): refused, nothing recorded.
+        assert!(matches!(
+            ledger.record(&receipt(&client, 1, 1 << 40), EXPECTED, |added| added
+                <= 4 << 20),
+            Err(LedgerError::MoreThanSent)
+        ));
+        assert_eq!(
+            ledger.receipts(EXPECTED.epoch).unwrap()[0].cumulative_bytes,
+            6 << 20
+        );
         let mut forged = receipt(&client, 1, 9 << 20);
         forged.cumulative_bytes = 90 << 20;
         assert!(matches!(
-            ledger.record(&forged, EXPECTED),
+            ledger.record(&forged, EXPECTED, |_| true),
             Err(LedgerError::BadSignature)
         ));
         for other in [
@@ -238,7 +256,7 @@ mod tests {
             },
         ] {
             assert!(matches!(
-                ledger.record(&receipt(&client, 2, 1), other),
+                ledger.record(&receipt(&client, 2, 1), other, |_| true),
                 Err(LedgerError::NotOurs)
             ));
         }
@@ -259,10 +277,10 @@ mod tests {
             let ledger = Ledger::open(&path).unwrap();
             for (i, client) in clients.iter().enumerate() {
                 ledger
-                    .record(&receipt(client, i as u8, 1 << 20), EXPECTED)
+                    .record(&receipt(client, i as u8, 1 << 20), EXPECTED, |_| true)
                     .unwrap();
                 ledger
-                    .record(&receipt(client, i as u8, 3 << 20), EXPECTED)
+                    .record(&receipt(client, i as u8, 3 << 20), EXPECTED, |_| true)
                     .unwrap();
             }
         }
