@@ -2,7 +2,7 @@
 
 //! Weights for `pallet_edge_nodes`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
 //! `Compiled`, chain `None`, CPU `AMD EPYC`.
 //!
 //! Command:
@@ -68,36 +68,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::OperatorNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::OperatorNodes` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
-		// Proof size: measured `163`, estimated `5563`.
-		// Minimum execution time: 570_671_000 picoseconds.
-		Weight::from_parts(633_385_000, 0)
+		// Proof size: measured `545`, estimated `5563`.
+		// Minimum execution time: 646_524_000 picoseconds.
+		Weight::from_parts(725_012_000, 0)
 			.saturating_add(Weight::from_parts(0, 5563))
-			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn update_capabilities() -> Weight {
-		// Proof size: measured `1248`, estimated `4649`.
-		// Minimum execution time: 155_412_000 picoseconds.
-		Weight::from_parts(183_002_000, 0)
+		// Proof size: measured `1471`, estimated `4649`.
+		// Minimum execution time: 174_089_000 picoseconds.
+		Weight::from_parts(203_204_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
-			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
-		// Proof size: measured `1248`, estimated `4649`.
-		// Minimum execution time: 146_979_000 picoseconds.
-		Weight::from_parts(166_779_000, 0)
+		// Proof size: measured `1471`, estimated `4649`.
+		// Minimum execution time: 166_168_000 picoseconds.
+		Weight::from_parts(177_715_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
-			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
@@ -105,29 +113,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::CounterForNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::CounterForNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::OperatorNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::OperatorNodes` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Pins` (r:0 w:1)
 	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::NodeHistory` (r:0 w:1)
+	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn withdraw_deposit() -> Weight {
-		// Proof size: measured `4228`, estimated `5563`.
-		// Minimum execution time: 537_702_000 picoseconds.
-		Weight::from_parts(555_999_000, 0)
+		// Proof size: measured `4342`, estimated `5563`.
+		// Minimum execution time: 546_125_000 picoseconds.
+		Weight::from_parts(554_357_000, 0)
 			.saturating_add(Weight::from_parts(0, 5563))
 			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(T::DbWeight::get().writes(7))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_status() -> Weight {
-		// Proof size: measured `1248`, estimated `4649`.
-		// Minimum execution time: 149_863_000 picoseconds.
-		Weight::from_parts(172_707_000, 0)
+		// Proof size: measured `1471`, estimated `4649`.
+		// Minimum execution time: 159_808_000 picoseconds.
+		Weight::from_parts(166_979_000, 0)
 			.saturating_add(Weight::from_parts(0, 4649))
-			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
@@ -135,9 +147,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EdgeNodes::Pins` (r:1 w:1)
 	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
 	fn pin() -> Weight {
-		// Proof size: measured `11523`, estimated `13755`.
-		// Minimum execution time: 199_377_000 picoseconds.
-		Weight::from_parts(214_510_000, 0)
+		// Proof size: measured `11594`, estimated `13755`.
+		// Minimum execution time: 162_493_000 picoseconds.
+		Weight::from_parts(174_550_000, 0)
 			.saturating_add(Weight::from_parts(0, 13755))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -147,9 +159,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EdgeNodes::Pins` (r:1 w:1)
 	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
 	fn unpin() -> Weight {
-		// Proof size: measured `11563`, estimated `13755`.
-		// Minimum execution time: 199_117_000 picoseconds.
-		Weight::from_parts(216_844_000, 0)
+		// Proof size: measured `11634`, estimated `13755`.
+		// Minimum execution time: 159_267_000 picoseconds.
+		Weight::from_parts(171_176_000, 0)
 			.saturating_add(Weight::from_parts(0, 13755))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))

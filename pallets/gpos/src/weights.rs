@@ -2,7 +2,7 @@
 
 //! Weights for `pallet_gpos`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
 //! `Compiled`, chain `None`, CPU `AMD EPYC`.
 //!
 //! Command:
@@ -75,9 +75,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn bond() -> Weight {
-		// Proof size: measured `432`, estimated `4186`.
-		// Minimum execution time: 446_926_000 picoseconds.
-		Weight::from_parts(471_804_000, 0)
+		// Proof size: measured `583`, estimated `4186`.
+		// Minimum execution time: 417_052_000 picoseconds.
+		Weight::from_parts(431_924_000, 0)
 			.saturating_add(Weight::from_parts(0, 4186))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -91,9 +91,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
 	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
-		// Proof size: measured `387`, estimated `6052`.
-		// Minimum execution time: 220_318_000 picoseconds.
-		Weight::from_parts(255_892_000, 0)
+		// Proof size: measured `622`, estimated `6052`.
+		// Minimum execution time: 217_124_000 picoseconds.
+		Weight::from_parts(232_197_000, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -107,9 +107,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
-		// Proof size: measured `551`, estimated `4186`.
-		// Minimum execution time: 398_164_000 picoseconds.
-		Weight::from_parts(421_238_000, 0)
+		// Proof size: measured `784`, estimated `4186`.
+		// Minimum execution time: 366_316_000 picoseconds.
+		Weight::from_parts(386_877_000, 0)
 			.saturating_add(Weight::from_parts(0, 4186))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -123,9 +123,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpos::CounterForCandidates` (r:1 w:1)
 	/// Proof: `Gpos::CounterForCandidates` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn validate() -> Weight {
-		// Proof size: measured `259`, estimated `4186`.
-		// Minimum execution time: 219_878_000 picoseconds.
-		Weight::from_parts(234_209_000, 0)
+		// Proof size: measured `415`, estimated `4186`.
+		// Minimum execution time: 199_577_000 picoseconds.
+		Weight::from_parts(207_970_000, 0)
 			.saturating_add(Weight::from_parts(0, 4186))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -135,9 +135,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpos::CounterForCandidates` (r:1 w:1)
 	/// Proof: `Gpos::CounterForCandidates` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
-		// Proof size: measured `275`, estimated `3512`.
-		// Minimum execution time: 174_611_000 picoseconds.
-		Weight::from_parts(188_812_000, 0)
+		// Proof size: measured `406`, estimated `3512`.
+		// Minimum execution time: 165_958_000 picoseconds.
+		Weight::from_parts(173_068_000, 0)
 			.saturating_add(Weight::from_parts(0, 3512))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -155,9 +155,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpos::Ledgers` (r:1 w:1)
 	/// Proof: `Gpos::Ledgers` (`max_values`: None, `max_size`: Some(721), added: 3196, mode: `MaxEncodedLen`)
 	fn guarantee() -> Weight {
-		// Proof size: measured `14453`, estimated `15795`.
-		// Minimum execution time: 754_575_000 picoseconds.
-		Weight::from_parts(795_587_000, 0)
+		// Proof size: measured `14589`, estimated `15795`.
+		// Minimum execution time: 572_844_000 picoseconds.
+		Weight::from_parts(606_875_000, 0)
 			.saturating_add(Weight::from_parts(0, 15795))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -171,9 +171,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn cut_guarantee() -> Weight {
-		// Proof size: measured `13509`, estimated `15795`.
-		// Minimum execution time: 371_664_000 picoseconds.
-		Weight::from_parts(401_979_000, 0)
+		// Proof size: measured `13547`, estimated `15795`.
+		// Minimum execution time: 260_979_000 picoseconds.
+		Weight::from_parts(276_262_000, 0)
 			.saturating_add(Weight::from_parts(0, 15795))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -192,36 +192,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 64]`.
 	fn payout_stakers(n: u32, ) -> Weight {
-		// Proof size: measured `587`, estimated `15859`.
-		// Minimum execution time: 381_940_000 picoseconds.
-		Weight::from_parts(428_558_781, 0)
+		// Proof size: measured `687`, estimated `15859`.
+		// Minimum execution time: 384_514_000 picoseconds.
+		Weight::from_parts(399_118_903, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(1_260_902, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(89_165, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Gpos::UnappliedSlashes` (r:1 w:1)
-	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(42014), added: 44489, mode: `MaxEncodedLen`)
+	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 1000]`.
 	fn cancel_deferred_slash(s: u32, ) -> Weight {
-		// Proof size: measured `239`, estimated `45479`.
-		// Minimum execution time: 138_346_000 picoseconds.
-		Weight::from_parts(145_616_981, 0)
-			.saturating_add(Weight::from_parts(0, 45479))
-			.saturating_add(Weight::from_parts(27_897, 0).saturating_mul(s.into()))
+		// Proof size: measured `272`, estimated `49479`.
+		// Minimum execution time: 121_221_000 picoseconds.
+		Weight::from_parts(127_201_224, 0)
+			.saturating_add(Weight::from_parts(0, 49479))
+			.saturating_add(Weight::from_parts(26_240, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Gpos::UnappliedSlashes` (r:1 w:1)
-	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(42014), added: 44489, mode: `MaxEncodedLen`)
+	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::ErasExposure` (r:1 w:100)
+	/// Proof: `Gpos::ErasExposure` (`max_values`: None, `max_size`: Some(12394), added: 14869, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::Ledgers` (r:116 w:17)
 	/// Proof: `Gpos::Ledgers` (`max_values`: None, `max_size`: Some(721), added: 3196, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::Guarantees` (r:100 w:1)
+	/// Proof: `Gpos::Guarantees` (`max_values`: None, `max_size`: Some(12330), added: 14805, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Gpos::Guarantees` (r:100 w:1)
-	/// Proof: `Gpos::Guarantees` (`max_values`: None, `max_size`: Some(12330), added: 14805, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::Candidates` (r:101 w:0)
@@ -230,20 +232,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Session::NextKeys` (r:100 w:0)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
+	/// Storage: `Session::Validators` (r:1 w:0)
+	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `Gpos::CurrentEra` (r:0 w:1)
 	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::ErasTotalStake` (r:0 w:1)
 	/// Proof: `Gpos::ErasTotalStake` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Gpos::ErasExposure` (r:0 w:100)
-	/// Proof: `Gpos::ErasExposure` (`max_values`: None, `max_size`: Some(12394), added: 14869, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 100]`.
 	fn new_era(c: u32, ) -> Weight {
-		// Proof size: measured `14379`, estimated `52126`.
-		// Minimum execution time: 5_412_332_000 picoseconds.
-		Weight::from_parts(5_847_695_401, 0)
+		// Proof size: measured `14630`, estimated `52126`.
+		// Minimum execution time: 5_457_790_000 picoseconds.
+		Weight::from_parts(5_423_534_838, 0)
 			.saturating_add(Weight::from_parts(0, 52126))
-			.saturating_add(Weight::from_parts(196_094_760, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(56))
+			.saturating_add(Weight::from_parts(186_771_823, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(58))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(56))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(c.into())))

@@ -16,9 +16,10 @@
 //!    verified by its deadline is voided and reported as an offence ([`WorkOffenceHandler`]).
 //! 3. **Keepers.** Each epoch every active node is assigned `K` keepers ([`Pallet::keepers_of`]), chosen
 //!    deterministically from the epoch seed by stake, never its own operator. Only they may submit
-//!    [`KeeperObservation`]s of it ([`Pallet::submit_observation`]). The node's work score is computed from the
-//!    per-metric medians of its keepers' observations, so one lying keeper cannot move it; keepers far from the
-//!    median are recorded for GPoS.
+//!    [`KeeperObservation`]s of it ([`Pallet::submit_observation`]), judged by what the node was at the epoch's
+//!    start. Once a majority of its keepers observed it, the node's work score is computed from the per-metric
+//!    medians of their observations, so one lying keeper cannot move it; keepers far from medians a majority
+//!    agrees on are recorded for GPoS.
 //!
 //! Expired challenges are processed in [`Hooks::on_initialize`] in pages of at most
 //! [`Config::MaxExpiriesPerBlock`], with a stored cursor, so no block exceeds its weight however many nodes
@@ -812,7 +813,8 @@ pub mod pallet {
             let all: Vec<(T::AccountId, KeeperObservation)> =
                 Observations::<T>::iter_prefix((epoch, node)).collect();
             let observations: Vec<&KeeperObservation> = all.iter().map(|(_, o)| o).collect();
-            // A strict majority of the node's assigned keepers must agree before it scores or anyone deviates.
+            // A strict majority of the node's assigned keepers must observe it before it scores, and agree
+            // before anyone is recorded as deviating.
             let quorum = assigned.len() / 2 + 1;
             let (score, deviating) =
                 scoring::score_of(&observations, params.keeper_tolerance_percent, quorum);

@@ -1,7 +1,8 @@
 //! A node's work score from its keepers' observations: the median of each metric over the keepers, so that
 //! fewer than half of them lying cannot move it, and the keepers whose observations stray from the medians.
-//! Nothing counts before a quorum (a strict majority of the node's assigned keepers) agrees: one keeper alone,
-//! or one liar next to one honest keeper, neither sets a score nor gets anybody recorded as deviating.
+//! Nothing counts before a quorum (a strict majority of the node's assigned keepers) has observed the node, so
+//! one keeper alone cannot set a score; and a keeper is recorded as deviating only when a quorum agrees without
+//! it, so a low outlier next to one honest keeper cannot get the honest one recorded.
 
 use alloc::vec::Vec;
 use enreach_primitives::KeeperObservation;
@@ -35,9 +36,10 @@ fn far(value: u64, median: u64, tolerance_percent: u8) -> bool {
     value.abs_diff(median) > allowed
 }
 
-/// The score from `observations` and the positions of observations outside `tolerance_percent` of the median
-/// uptime, storage-pass ratio or bandwidth, once at least `quorum` observations agree within the tolerance; before that, no score
-/// and nobody deviating.
+/// The score from `observations` once there are at least `quorum` of them (zero before), and the positions of
+/// observations outside `tolerance_percent` of the median uptime, storage-pass ratio or bandwidth, if at least
+/// `quorum` others agree within it (nobody otherwise: a disagreement between too few says nothing about who
+/// lies). Bandwidth measurements are noisy, so the score itself does not wait for agreement.
 pub fn score_of(
     observations: &[&KeeperObservation],
     tolerance_percent: u8,
@@ -72,7 +74,7 @@ pub fn score_of(
         })
         .collect();
     if observations.len() - deviating.len() < quorum {
-        return (0, Vec::new());
+        return (score, Vec::new());
     }
     (score, deviating)
 }
@@ -82,17 +84,21 @@ mod tests {
     use super::*;
     use enreach_primitives::NodeId;
 
-    fn obs(answered: u16, bandwidth: u32) -> KeeperObservation {
+    fn observed(answered: u16, bandwidth: u32, passed: u16, sent: u16) -> KeeperObservation {
         KeeperObservation {
             node: NodeId([0; 32]),
             epoch: 1,
             probes_answered: answered,
             probes_sent: 10,
             median_rtt_ms: 20,
-            storage_passed: 2,
-            storage_sent: 2,
+            storage_passed: passed,
+            storage_sent: sent,
             bandwidth_mbps: bandwidth,
         }
+    }
+
+    fn obs(answered: u16, bandwidth: u32) -> KeeperObservation {
+        observed(answered, bandwidth, 2, 2)
     }
 
     #[test]
@@ -115,32 +121,13 @@ mod tests {
         assert_eq!(score_of(&[&dead[0], &dead[1]], 20, 2).0, 0);
         assert_eq!(score_of(&[], 20, 2).0, 0);
     }
-}
-
-#[cfg(test)]
-mod quorum {
-    use super::*;
-    use enreach_primitives::NodeId;
-
-    fn obs(answered: u16, bandwidth: u32) -> KeeperObservation {
-        KeeperObservation {
-            node: NodeId([0; 32]),
-            epoch: 1,
-            probes_answered: answered,
-            probes_sent: 10,
-            median_rtt_ms: 20,
-            storage_passed: 1,
-            storage_sent: 1,
-            bandwidth_mbps: bandwidth,
-        }
-    }
 
     #[test]
     fn a_low_outlier_next_to_one_honest_keeper_frames_nobody_and_zeroes_nothing_for_good() {
         let (liar, honest) = (obs(0, 0), obs(10, 100));
-        // Two of three assigned keepers: they disagree, so no quorum of 2 agrees.
+        // Two of three assigned keepers disagree: the lower median holds for now, and nobody is recorded.
         assert_eq!(score_of(&[&liar, &honest], 20, 2), (0, Vec::new()));
-        // The third keeper arrives and agrees with the honest one: the liar deviates, the node scores.
+        // The third keeper agrees with the honest one: the node scores, and the liar is recorded.
         let (score, deviating) = score_of(&[&liar, &honest, &honest], 20, 2);
         assert_eq!(score, 100_000);
         assert_eq!(deviating, vec![0]);
@@ -151,27 +138,19 @@ mod quorum {
         let inflated = obs(10, 4_000_000);
         assert_eq!(score_of(&[&inflated], 20, 2), (0, Vec::new()));
     }
-}
 
-#[cfg(test)]
-mod storage_lies {
-    use super::*;
-    use enreach_primitives::NodeId;
+    #[test]
+    fn noisy_bandwidth_still_scores_and_frames_nobody() {
+        let measured = [obs(10, 60), obs(10, 100), obs(10, 140)];
+        let (score, deviating) = score_of(&[&measured[0], &measured[1], &measured[2]], 20, 2);
+        assert_eq!(score, 100_000);
+        assert!(deviating.is_empty());
+    }
 
     #[test]
     fn a_keeper_hiding_failed_storage_challenges_is_recorded() {
-        let observed = |passed, sent| KeeperObservation {
-            node: NodeId([0; 32]),
-            epoch: 1,
-            probes_answered: 10,
-            probes_sent: 10,
-            median_rtt_ms: 20,
-            storage_passed: passed,
-            storage_sent: sent,
-            bandwidth_mbps: 100,
-        };
         // Two keepers saw the node fail every storage challenge; the third sent none, to help it.
-        let (failed, helper) = (observed(0, 4), observed(0, 0));
+        let (failed, helper) = (observed(10, 100, 0, 4), observed(10, 100, 0, 0));
         let (score, deviating) = score_of(&[&failed, &failed, &helper], 20, 2);
         assert_eq!(score, 0);
         assert_eq!(deviating, vec![2]);

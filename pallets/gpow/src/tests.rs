@@ -920,15 +920,15 @@ fn old_epochs_are_pruned_a_page_per_block() {
 
 // --- Attack class 1: duplicated receipts (docs/PROTOCOL.md, threat model) -----------------------------------
 
-/// Node 7 reports the attacker-built tree over `leaves` (in the given order) claiming its root's byte sum,
-/// answers every sample with the leaf at `pick(offset)` and its forged path, and lets the deadline pass.
-/// Returns the answer's result and the bytes credited to the node in the end.
-fn play_forged_tree(
+/// Node 7 reports the attacker-built tree `rows` (leaves first, of `receipts`) as having `count` leaves and its
+/// root's byte sum, answers every sample with the leaf at `pick(offset)` and its forged path, and lets the
+/// deadline pass. Returns the answer's result and the bytes credited to the node in the end.
+fn play_forged_rows(
+    rows: &[Vec<TreeNode>],
     receipts: &[DeliveryReceipt],
     count: u32,
     pick: impl Fn(u64) -> u32,
 ) -> (sp_runtime::DispatchResult, u64) {
-    let rows = forgery::rows(receipts.iter().map(TreeNode::leaf).collect());
     let root = rows.last().unwrap()[0];
     assert_ok!(Gpow::submit_work_report(
         RuntimeOrigin::signed(OPERATOR),
@@ -947,13 +947,23 @@ fn play_forged_tree(
             .iter()
             .map(|&o| {
                 let leaf = pick(o);
-                (receipts[leaf as usize].clone(), forgery::proof(&rows, leaf))
+                (receipts[leaf as usize].clone(), forgery::proof(rows, leaf))
             })
             .collect(),
     );
     let answered = Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, reply);
     run_to(System::block_number() + 5);
     (answered, Credits::<Test>::get(0, (node_id(7), DAPP)))
+}
+
+/// [`play_forged_rows`] over the attacker's tree of `receipts` in the given order.
+fn play_forged_tree(
+    receipts: &[DeliveryReceipt],
+    count: u32,
+    pick: impl Fn(u64) -> u32,
+) -> (sp_runtime::DispatchResult, u64) {
+    let rows = forgery::rows(receipts.iter().map(TreeNode::leaf).collect());
+    play_forged_rows(&rows, receipts, count, pick)
 }
 
 #[test]
@@ -1064,38 +1074,8 @@ fn a_lying_subtree_sum_is_caught_by_a_sample_under_it() {
         let mut rows = forgery::rows(r.iter().map(TreeNode::leaf).collect());
         rows[1][1].bytes = 1_000_000;
         rows[2] = vec![TreeNode::parent(&rows[1][0], &rows[1][1]).unwrap()];
-        let root = rows[2][0];
-        assert_ok!(Gpow::submit_work_report(
-            RuntimeOrigin::signed(OPERATOR),
-            WorkReport {
-                node: node_id(7),
-                epoch: 0,
-                receipts_root: root.hash,
-                receipt_count: 4,
-                total_bytes: root.bytes,
-            }
-        ));
-        run_to(System::block_number() + 2);
-        let (offsets, _) = Gpow::challenge_of(0, &node_id(7)).unwrap();
-        assert!(offsets.iter().any(|&o| o >= 2000), "a sample under the lie");
-        let reply = BoundedVec::truncate_from(
-            offsets
-                .iter()
-                .map(|&o| {
-                    let leaf = if o < 1000 {
-                        0
-                    } else if o < 2000 {
-                        1
-                    } else {
-                        2
-                    };
-                    (r[leaf as usize].clone(), forgery::proof(&rows, leaf))
-                })
-                .collect(),
-        );
-        assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, reply),
-            Error::<Test>::WrongMerklePath
-        );
+        let (answered, credited) = play_forged_rows(&rows, &r, 4, |o| (o / 1000).min(2) as u32);
+        assert_eq!(answered, Err(Error::<Test>::WrongMerklePath.into()));
+        assert_eq!(credited, 0);
     });
 }

@@ -2,7 +2,7 @@
 
 //! Weights for `pallet_gpow`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
 //! `Compiled`, chain `None`, CPU `AMD EPYC`.
 //!
 //! Command:
@@ -63,7 +63,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
@@ -73,9 +73,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
-		// Proof size: measured `495`, estimated `39479`.
-		// Minimum execution time: 352_997_000 picoseconds.
-		Weight::from_parts(372_195_000, 0)
+		// Proof size: measured `498`, estimated `39479`.
+		// Minimum execution time: 239_107_000 picoseconds.
+		Weight::from_parts(258_946_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -83,13 +83,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Reports` (r:1 w:1)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:2 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Clients` (r:1 w:0)
-	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::Accounts` (r:1 w:0)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Credits` (r:1 w:1)
 	/// Proof: `Gpow::Credits` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accruals` (r:1 w:1)
@@ -100,24 +98,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 64]`.
 	fn answer_challenge(k: u32, ) -> Weight {
-		// Proof size: measured `887`, estimated `39479`.
-		// Minimum execution time: 572_353_000 picoseconds.
-		Weight::from_parts(550_588_350, 0)
+		// Proof size: measured `802`, estimated `39479`.
+		// Minimum execution time: 537_201_000 picoseconds.
+		Weight::from_parts(452_556_943, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(69_619_189, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(Weight::from_parts(155_210_981, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::NodeHistory` (r:1 w:0)
+	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochSeeds` (r:1 w:0)
 	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochKeepers` (r:1 w:0)
-	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(44046), added: 46521, mode: `MaxEncodedLen`)
-	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(40974), added: 43449, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Observations` (r:17 w:1)
 	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(160), added: 2635, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::WorkScores` (r:1 w:1)
@@ -132,23 +132,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::DeviationCount` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 15]`.
 	fn submit_observation(o: u32, ) -> Weight {
-		// Proof size: measured `1414`, estimated `47511`.
-		// Minimum execution time: 510_000_000 picoseconds.
-		Weight::from_parts(550_592_504, 0)
-			.saturating_add(Weight::from_parts(0, 47511))
-			.saturating_add(Weight::from_parts(97_246_384, 0).saturating_mul(o.into()))
+		// Proof size: measured `41692`, estimated `44439`.
+		// Minimum execution time: 636_890_000 picoseconds.
+		Weight::from_parts(669_635_163, 0)
+			.saturating_add(Weight::from_parts(0, 44439))
+			.saturating_add(Weight::from_parts(79_269_301, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(o.into())))
-			.saturating_add(T::DbWeight::get().writes(4))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(o.into())))
+			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(o.into())))
 			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(o.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(26), added: 521, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 61_422_000 picoseconds.
-		Weight::from_parts(64_736_000, 0)
+		// Minimum execution time: 60_140_000 picoseconds.
+		Weight::from_parts(63_525_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -163,18 +163,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpos::Candidates` (r:1024 w:0)
 	/// Proof: `Gpos::Candidates` (`max_values`: None, `max_size`: Some(47), added: 2522, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochKeepers` (r:0 w:2)
-	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(44046), added: 46521, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(40974), added: 43449, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:0 w:1)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochSeeds` (r:0 w:2)
 	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
-		// Proof size: measured `287`, estimated `15859`.
-		// Minimum execution time: 170_955_000 picoseconds.
-		Weight::from_parts(172_507_000, 0)
+		// Proof size: measured `346`, estimated `15859`.
+		// Minimum execution time: 172_157_000 picoseconds.
+		Weight::from_parts(174_691_000, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(83_846_720, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(79_585_276, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -188,23 +188,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:500 w:500)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::NodeHistory` (r:500 w:500)
+	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
 	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::UnappliedSlashes` (r:1 w:1)
-	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(42014), added: 44489, mode: `MaxEncodedLen`)
+	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
-		// Proof size: measured `604`, estimated `45479`.
-		// Minimum execution time: 76_955_000 picoseconds.
-		Weight::from_parts(78_397_000, 0)
-			.saturating_add(Weight::from_parts(0, 45479))
-			.saturating_add(Weight::from_parts(165_908_582, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+		// Proof size: measured `637`, estimated `49479`.
+		// Minimum execution time: 77_005_000 picoseconds.
+		Weight::from_parts(77_726_000, 0)
+			.saturating_add(Weight::from_parts(0, 49479))
+			.saturating_add(Weight::from_parts(218_245_883, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
 	}
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
@@ -217,8 +221,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::StorageProofs` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn answer_storage_challenge() -> Weight {
 		// Proof size: measured `541`, estimated `13755`.
-		// Minimum execution time: 232_056_000 picoseconds.
-		Weight::from_parts(292_847_000, 0)
+		// Minimum execution time: 225_827_000 picoseconds.
+		Weight::from_parts(235_311_000, 0)
 			.saturating_add(Weight::from_parts(0, 13755))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -232,10 +236,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
 		// Proof size: measured `264`, estimated `1749`.
-		// Minimum execution time: 101_862_000 picoseconds.
-		Weight::from_parts(216_749_348, 0)
+		// Minimum execution time: 97_666_000 picoseconds.
+		Weight::from_parts(98_677_000, 0)
 			.saturating_add(Weight::from_parts(0, 1749))
-			.saturating_add(Weight::from_parts(6_281_585, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(5_848_731, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))

@@ -124,6 +124,19 @@ fn report_and_answer(
     )
 }
 
+/// DAPP's account with `balance`, paying for client 1; node 7 registered for OPERATOR.
+fn dapp_and_node(balance: u64) -> NodeId {
+    assert_ok!(Settlement::open_account(
+        RuntimeOrigin::signed(DAPP),
+        balance
+    ));
+    assert_ok!(Settlement::authorize_client(
+        RuntimeOrigin::signed(DAPP),
+        client_key(1)
+    ));
+    register(OPERATOR, 7)
+}
+
 fn status(epoch: EpochIndex, node: NodeId) -> Option<ReportStatus<u64>> {
     Reports::<Test>::get(epoch, node).map(|r| r.status)
 }
@@ -131,15 +144,7 @@ fn status(epoch: EpochIndex, node: NodeId) -> Option<ReportStatus<u64>> {
 #[test]
 fn revoking_a_client_afterwards_cannot_void_an_honest_report() {
     new_test_ext().execute_with(|| {
-        assert_ok!(Settlement::open_account(
-            RuntimeOrigin::signed(DAPP),
-            100_000
-        ));
-        assert_ok!(Settlement::authorize_client(
-            RuntimeOrigin::signed(DAPP),
-            client_key(1)
-        ));
-        let node = register(OPERATOR, 7);
+        let node = dapp_and_node(100_000);
         let served: Vec<_> = (0..3).map(|s| receipt(node, 0, 1, s, GIB)).collect();
         // Epoch 0 is over; the dApp revokes the key whose receipts the node is about to report.
         run_to(report_block(0));
@@ -159,15 +164,7 @@ fn revoking_a_client_afterwards_cannot_void_an_honest_report() {
 #[test]
 fn a_revocation_at_an_epoch_boundary_cannot_void_receipts_an_edge_took_before_seeing_it() {
     new_test_ext().execute_with(|| {
-        assert_ok!(Settlement::open_account(
-            RuntimeOrigin::signed(DAPP),
-            100_000
-        ));
-        assert_ok!(Settlement::authorize_client(
-            RuntimeOrigin::signed(DAPP),
-            client_key(1)
-        ));
-        let node = register(OPERATOR, 7);
+        let node = dapp_and_node(100_000);
         // Revoked in the last block of epoch 0; the edge, reading finalized state, still takes a receipt of
         // epoch 1.
         run_to(10);
@@ -185,12 +182,7 @@ fn a_revocation_at_an_epoch_boundary_cannot_void_receipts_an_edge_took_before_se
 #[test]
 fn a_dapp_in_debt_cannot_get_an_honest_report_voided() {
     new_test_ext().execute_with(|| {
-        assert_ok!(Settlement::open_account(RuntimeOrigin::signed(DAPP), 1_000));
-        assert_ok!(Settlement::authorize_client(
-            RuntimeOrigin::signed(DAPP),
-            client_key(1)
-        ));
-        let node = register(OPERATOR, 7);
+        let node = dapp_and_node(1_000);
         let epoch0 = vec![receipt(node, 0, 1, 0, 2 * GIB)];
         run_to(report_block(0));
         assert_ok!(report_and_answer(OPERATOR, node, 0, &epoch0, None));
@@ -213,15 +205,7 @@ fn a_dapp_in_debt_cannot_get_an_honest_report_voided() {
 #[test]
 fn a_dapp_cannot_withdraw_what_its_unsettled_epochs_cost() {
     new_test_ext().execute_with(|| {
-        assert_ok!(Settlement::open_account(
-            RuntimeOrigin::signed(DAPP),
-            10_000
-        ));
-        assert_ok!(Settlement::authorize_client(
-            RuntimeOrigin::signed(DAPP),
-            client_key(1)
-        ));
-        let node = register(OPERATOR, 7);
+        let node = dapp_and_node(10_000);
         run_to(report_block(0));
         assert_ok!(report_and_answer(
             OPERATOR,

@@ -2,7 +2,7 @@
 
 //! Weights for `pallet_settlement`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-11-22, steps `20`, repeat `10`, wasm execution
+//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
 //! `Compiled`, chain `None`, CPU `AMD EPYC`.
 //!
 //! Command:
@@ -73,7 +73,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
@@ -81,81 +81,95 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
-		// Proof size: measured `256`, estimated `6196`.
-		// Minimum execution time: 677_851_000 picoseconds.
-		Weight::from_parts(713_504_000, 0)
+		// Proof size: measured `321`, estimated `6196`.
+		// Minimum execution time: 627_296_000 picoseconds.
+		Weight::from_parts(654_186_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `522`, estimated `8799`.
-		// Minimum execution time: 642_258_000 picoseconds.
-		Weight::from_parts(674_496_000, 0)
+		// Minimum execution time: 600_546_000 picoseconds.
+		Weight::from_parts(646_584_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Clients` (r:1 w:1)
-	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
-		// Proof size: measured `176`, estimated `3590`.
-		// Minimum execution time: 158_426_000 picoseconds.
-		Weight::from_parts(165_126_000, 0)
-			.saturating_add(Weight::from_parts(0, 3590))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: measured `328`, estimated `3594`.
+		// Minimum execution time: 174_400_000 picoseconds.
+		Weight::from_parts(180_690_000, 0)
+			.saturating_add(Weight::from_parts(0, 3594))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Settlement::Clients` (r:1 w:1)
-	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
-		// Proof size: measured `278`, estimated `3590`.
-		// Minimum execution time: 163_724_000 picoseconds.
-		Weight::from_parts(171_315_000, 0)
-			.saturating_add(Weight::from_parts(0, 3590))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: measured `468`, estimated `3594`.
+		// Minimum execution time: 164_596_000 picoseconds.
+		Weight::from_parts(170_244_000, 0)
+			.saturating_add(Weight::from_parts(0, 3594))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
-		// Proof size: measured `179`, estimated `3590`.
-		// Minimum execution time: 152_738_000 picoseconds.
-		Weight::from_parts(159_568_000, 0)
-			.saturating_add(Weight::from_parts(0, 3590))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: measured `331`, estimated `3594`.
+		// Minimum execution time: 175_101_000 picoseconds.
+		Weight::from_parts(180_139_000, 0)
+			.saturating_add(Weight::from_parts(0, 3594))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Settling` (r:1 w:0)
+	/// Proof: `Settlement::Settling` (`max_values`: Some(1), `max_size`: Some(296), added: 791, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Usage` (r:3 w:0)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Proof size: measured `440`, estimated `6196`.
-		// Minimum execution time: 460_637_000 picoseconds.
-		Weight::from_parts(480_256_000, 0)
-			.saturating_add(Weight::from_parts(0, 6196))
-			.saturating_add(T::DbWeight::get().reads(3))
+		// Proof size: measured `686`, estimated `8742`.
+		// Minimum execution time: 655_698_000 picoseconds.
+		Weight::from_parts(670_991_000, 0)
+			.saturating_add(Weight::from_parts(0, 8742))
+			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Contents` (r:1 w:1)
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
 		// Proof size: measured `176`, estimated `3832`.
-		// Minimum execution time: 167_220_000 picoseconds.
-		Weight::from_parts(175_191_000, 0)
+		// Minimum execution time: 159_198_000 picoseconds.
+		Weight::from_parts(165_517_000, 0)
 			.saturating_add(Weight::from_parts(0, 3832))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -163,11 +177,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Contents` (r:1 w:1)
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
 		// Proof size: measured `312`, estimated `3832`.
-		// Minimum execution time: 164_655_000 picoseconds.
-		Weight::from_parts(172_407_000, 0)
+		// Minimum execution time: 158_036_000 picoseconds.
+		Weight::from_parts(163_163_000, 0)
 			.saturating_add(Weight::from_parts(0, 3832))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -178,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `325`, estimated `6196`.
-		// Minimum execution time: 431_423_000 picoseconds.
-		Weight::from_parts(454_718_000, 0)
+		// Minimum execution time: 421_669_000 picoseconds.
+		Weight::from_parts(434_147_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -203,10 +217,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 64]`.
 	fn accrue_storage(p: u32, ) -> Weight {
 		// Proof size: measured `713`, estimated `13755`.
-		// Minimum execution time: 187_349_000 picoseconds.
-		Weight::from_parts(274_262_415, 0)
+		// Minimum execution time: 176_172_000 picoseconds.
+		Weight::from_parts(254_574_240, 0)
 			.saturating_add(Weight::from_parts(0, 13755))
-			.saturating_add(Weight::from_parts(78_307_443, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(73_881_314, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -220,7 +234,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accounts` (r:500 w:500)
-	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(125), added: 2600, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::PendingRewards` (r:500 w:500)
 	/// Proof: `Settlement::PendingRewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
@@ -228,10 +242,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
 		// Proof size: measured `587`, estimated `8583`.
-		// Minimum execution time: 652_233_000 picoseconds.
-		Weight::from_parts(656_309_000, 0)
+		// Minimum execution time: 613_045_000 picoseconds.
+		Weight::from_parts(614_507_000, 0)
 			.saturating_add(Weight::from_parts(0, 8583))
-			.saturating_add(Weight::from_parts(262_582_137, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(244_349_478, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -256,11 +270,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::PendingRewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
-		// Proof size: measured `638`, estimated `6052`.
-		// Minimum execution time: 506_996_000 picoseconds.
-		Weight::from_parts(287_907_533, 0)
+		// Proof size: measured `662`, estimated `6052`.
+		// Minimum execution time: 477_632_000 picoseconds.
+		Weight::from_parts(478_414_000, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
-			.saturating_add(Weight::from_parts(224_223_040, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(209_979_112, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -272,10 +286,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
 		// Proof size: measured `79`, estimated `990`.
-		// Minimum execution time: 67_952_000 picoseconds.
-		Weight::from_parts(63_884_710, 0)
+		// Minimum execution time: 63_975_000 picoseconds.
+		Weight::from_parts(13_975_518, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			.saturating_add(Weight::from_parts(6_427_246, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(6_044_917, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2584).saturating_mul(n.into()))
