@@ -19,9 +19,9 @@ async function run(_nodeName, networkInfo) {
   const signer = (uri) => keyring.addFromUri(uri);
   const chain = await connect(ws("alice"));
   const { api, rpc, submit } = chain;
-  // Accounts no worker signs with, so no nonce is contended: the dApp Alice (its commands are done), Dave's
-  // stash and Ferdie's stash.
-  const [alice, daveStash, ferdieStash] = ["//Alice", "//Dave//stash", "//Ferdie//stash"].map(signer);
+  // Accounts no worker signs with while this script does, so no nonce is contended: the dApp Alice (its
+  // commands are done), Dave (whose keeper worker pauses meanwhile) and Ferdie's stash.
+  const [alice, dave, ferdieStash] = ["//Alice", "//Dave", "//Ferdie//stash"].map(signer);
 
   try {
     return await guarded(async () => {
@@ -36,8 +36,10 @@ async function run(_nodeName, networkInfo) {
         alice,
       );
       const index = submitted.find((e) => api.events.referenda.Submitted.is(e)).data.index.toNumber();
-      await submit(api.tx.referenda.placeDecisionDeposit(index), daveStash);
-      for (const voter of [alice, daveStash, ferdieStash]) {
+      const daveKeeper = state.workers.get("keeper-Dave");
+      await daveKeeper.kill();
+      await submit(api.tx.referenda.placeDecisionDeposit(index), dave);
+      for (const voter of [alice, dave, ferdieStash]) {
         await submit(
           api.tx.convictionVoting.vote(index, {
             Standard: { vote: { aye: true, conviction: "Locked1x" }, balance: VOTE },
@@ -45,6 +47,7 @@ async function run(_nodeName, networkInfo) {
           voter,
         );
       }
+      state.workers.set("keeper-Dave", daveKeeper.restart());
       await eventually(`referendum ${index} approved`, 600, async () => {
         const info = await api.query.referenda.referendumInfoFor(index);
         return info.isSome && info.unwrap().isApproved ? true : undefined;

@@ -115,3 +115,50 @@ pub fn storage_target(seed: &[u8; 32], node: &NodeId, pins: &[Pin]) -> Option<(P
     let chunk = draws.below(chunk_count(pin.len));
     Some((pin, chunk))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expected-value argument (docs/PROTOCOL.md, class 2) rests on each sampled offset being uniform and
+    /// independent: a fraudulent share `f` of the claim must escape `k` samples with probability `(1 - f)^k`,
+    /// no more, whatever the seed.
+    #[test]
+    fn a_fraudulent_share_escapes_k_samples_as_often_as_chance_allows() {
+        let (total, k, trials) = (1_000_003u64, 8u32, 4000u32);
+        let node = NodeId([7; 32]);
+        for fraud_percent in [5u64, 10, 30] {
+            // The fraud sits anywhere in the claim; here the first `f` of it.
+            let fraud = total * fraud_percent / 100;
+            let escaped = (0..trials)
+                .filter(|seed| {
+                    sample_offsets(&seed.to_le_bytes(), &node, 3, total, k)
+                        .iter()
+                        .all(|&o| o >= fraud)
+                })
+                .count() as f64
+                / trials as f64;
+            let expected = (1.0 - fraud_percent as f64 / 100.0).powi(k as i32);
+            let sigma = (expected * (1.0 - expected) / trials as f64).sqrt();
+            assert!(
+                (escaped - expected).abs() < 4.0 * sigma,
+                "f = {fraud_percent} %: escaped {escaped}, expected {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn offsets_stay_below_the_total_and_follow_the_seed() {
+        let node = NodeId([1; 32]);
+        let a = sample_offsets(b"seed", &node, 1, 10, 32);
+        assert_eq!(a.len(), 32);
+        assert!(a.iter().all(|&o| o < 10));
+        assert_eq!(a, sample_offsets(b"seed", &node, 1, 10, 32));
+        assert_ne!(
+            a,
+            sample_offsets(b"seed", &node, 2, 10, 32),
+            "another epoch"
+        );
+        assert!(sample_offsets(b"seed", &node, 1, 0, 32).is_empty());
+    }
+}
