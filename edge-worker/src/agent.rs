@@ -22,7 +22,7 @@ use crate::{
     chain::{Chain, ChainError, Wait},
     collector::Collector,
     network::announce_event,
-    receipts::Ledger,
+    receipts::{work_report, Ledger},
     store::{parse_content_id, ContentStore},
 };
 
@@ -124,12 +124,8 @@ impl Agent {
         &self,
         epoch: EpochIndex,
     ) -> Result<Option<(WorkReport, ReceiptTree)>, AgentError> {
-        let mut clients: Vec<ClientKey> = self
-            .ledger
-            .receipts(epoch)?
-            .iter()
-            .map(|r| r.client)
-            .collect();
+        let mut receipts = self.ledger.receipts(epoch)?;
+        let mut clients: Vec<ClientKey> = receipts.iter().map(|r| r.client).collect();
         clients.sort();
         clients.dedup();
         let mut paid = HashSet::new();
@@ -145,9 +141,8 @@ impl Agent {
                 warn!(epoch, client = %hex::encode(client.0), "receipts of a client not paid for in their epoch left out");
             }
         }
-        Ok(self
-            .ledger
-            .report(self.node, epoch, |r| paid.contains(&r.client))?)
+        receipts.retain(|r| paid.contains(&r.client));
+        Ok(work_report(self.node, epoch, receipts))
     }
 
     /// Reports `epoch` once, if this node served receipted bytes in it.

@@ -131,40 +131,6 @@ impl Ledger {
             .collect()
     }
 
-    /// `node`'s work report for `epoch` over the receipts `paid` keeps, and the receipt tree under it; `None`
-    /// if none is left. Receipts whose totals would overflow the report's `u64` (absurd totals a client
-    /// signed) are left out, the largest first, so one such client cannot stop the node from reporting its
-    /// other work.
-    pub fn report(
-        &self,
-        node: NodeId,
-        epoch: EpochIndex,
-        paid: impl Fn(&DeliveryReceipt) -> bool,
-    ) -> Result<Option<(WorkReport, ReceiptTree)>, LedgerError> {
-        let mut receipts = self.receipts(epoch)?;
-        receipts.retain(|r| paid(r));
-        receipts.sort_by_key(|r| r.cumulative_bytes);
-        let mut total: u64 = 0;
-        receipts.retain(|r| match total.checked_add(r.cumulative_bytes) {
-            Some(sum) => {
-                total = sum;
-                true
-            }
-            None => false,
-        });
-        let Ok(tree) = ReceiptTree::new(receipts) else {
-            return Ok(None);
-        };
-        let report = WorkReport {
-            node,
-            epoch,
-            receipts_root: tree.root(),
-            receipt_count: tree.len(),
-            total_bytes: tree.total_bytes(),
-        };
-        Ok(Some((report, tree)))
-    }
-
     /// Forgets the receipts of epochs before `epoch` (settled, challenge windows closed).
     pub fn prune_before(&self, epoch: EpochIndex) -> Result<(), LedgerError> {
         let tx = self.db.begin_write().map_err(failed)?;
@@ -174,6 +140,35 @@ impl Ledger {
         }
         tx.commit().map_err(failed)
     }
+}
+
+/// `node`'s work report for `epoch` over `receipts` (an epoch's latest receipt per session, as
+/// [`Ledger::receipts`] gives them) and the receipt tree under it; `None` if there are none. Receipts whose
+/// totals would overflow the report's `u64` (absurd totals a client signed) are left out, the largest first, so
+/// one such client cannot stop the node from reporting its other work.
+pub fn work_report(
+    node: NodeId,
+    epoch: EpochIndex,
+    mut receipts: Vec<DeliveryReceipt>,
+) -> Option<(WorkReport, ReceiptTree)> {
+    receipts.sort_by_key(|r| r.cumulative_bytes);
+    let mut total: u64 = 0;
+    receipts.retain(|r| match total.checked_add(r.cumulative_bytes) {
+        Some(sum) => {
+            total = sum;
+            true
+        }
+        None => false,
+    });
+    let tree = ReceiptTree::new(receipts).ok()?;
+    let report = WorkReport {
+        node,
+        epoch,
+        receipts_root: tree.root(),
+        receipt_count: tree.len(),
+        total_bytes: tree.total_bytes(),
+    };
+    Some((report, tree))
 }
 
 #[cfg(test)]
@@ -285,10 +280,8 @@ mod tests {
             }
         }
         let ledger = Ledger::open(&path).unwrap();
-        let (report, tree) = ledger
-            .report(EXPECTED.node, EXPECTED.epoch, |_| true)
-            .unwrap()
-            .unwrap();
+        let all = ledger.receipts(EXPECTED.epoch).unwrap();
+        let (report, tree) = work_report(EXPECTED.node, EXPECTED.epoch, all.clone()).unwrap();
         assert_eq!(tree.len(), 3);
         assert_eq!(report.receipt_count, 3);
         assert_eq!(report.total_bytes, 9 << 20);
@@ -305,17 +298,14 @@ mod tests {
             ),
             Ok(3 << 20)
         );
-        assert!(ledger
-            .report(EXPECTED.node, EXPECTED.epoch + 1, |_| true)
-            .unwrap()
-            .is_none());
+        let next = ledger.receipts(EXPECTED.epoch + 1).unwrap();
+        assert!(work_report(EXPECTED.node, EXPECTED.epoch + 1, next).is_none());
         // Receipts of a client the chain does not pay for are left out of the report.
-        let (without, _) = ledger
-            .report(EXPECTED.node, EXPECTED.epoch, |r| {
-                r.client.0 != clients[0].verifying_key().to_bytes()
-            })
-            .unwrap()
-            .unwrap();
+        let paid = all
+            .into_iter()
+            .filter(|r| r.client.0 != clients[0].verifying_key().to_bytes())
+            .collect();
+        let (without, _) = work_report(EXPECTED.node, EXPECTED.epoch, paid).unwrap();
         assert_eq!((without.receipt_count, without.total_bytes), (2, 6 << 20));
         ledger.prune_before(EXPECTED.epoch + 1).unwrap();
         assert!(ledger.receipts(EXPECTED.epoch).unwrap().is_empty());

@@ -124,17 +124,45 @@ impl TreeNode {
             .bytes
             .checked_add(right.bytes)
             .ok_or(ProofError::Overflow)?;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&[INNER_PREFIX]);
-        hasher.update(&left.encode());
-        hasher.update(&right.encode());
         Ok(Self {
-            hash: *hasher.finalize().as_bytes(),
+            hash: inner_hash(left, right),
             bytes,
             first: left.first,
             last: right.last,
         })
     }
+}
+
+/// The hash an inner node commits to: its two children as their parent sees them.
+fn inner_hash(left: &TreeNode, right: &TreeNode) -> Hash32 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&[INNER_PREFIX]);
+    hasher.update(&left.encode());
+    hasher.update(&right.encode());
+    *hasher.finalize().as_bytes()
+}
+
+/// Every row of the tree over `leaves`, leaves first, the root last, pairing nodes with `join`; an odd last
+/// node of a row is promoted unchanged.
+fn build_rows<E>(
+    leaves: Vec<TreeNode>,
+    join: impl Fn(&TreeNode, &TreeNode) -> Result<TreeNode, E>,
+) -> Result<Vec<Vec<TreeNode>>, E> {
+    let mut rows = alloc::vec![leaves];
+    while rows.last().map_or(0, Vec::len) > 1 {
+        let next = rows
+            .last()
+            .expect("a row exists")
+            .chunks(2)
+            .map(|pair| match pair {
+                [left, right] => join(left, right),
+                [single] => Ok(*single),
+                _ => unreachable!("chunks of at most two"),
+            })
+            .collect::<Result<Vec<_>, E>>()?;
+        rows.push(next);
+    }
+    Ok(rows)
 }
 
 /// The path from one receipt to the root: its position and the siblings from the leaf upwards (promoted levels
@@ -284,23 +312,14 @@ impl ReceiptTree {
         if receipts.len() > u32::MAX as usize {
             return Err(TreeError::TooMany);
         }
-        let mut rows = alloc::vec![receipts.iter().map(TreeNode::leaf).collect::<Vec<_>>()];
-        while rows.last().map_or(0, Vec::len) > 1 {
-            let row = rows.last().expect("a row exists");
-            let mut next = Vec::with_capacity(row.len().div_ceil(2));
-            for pair in row.chunks(2) {
-                next.push(match pair {
-                    [left, right] => TreeNode::parent(left, right).map_err(|e| match e {
-                        ProofError::Overflow => TreeError::Overflow,
-                        // Sorted and deduplicated above, so keys are strictly increasing.
-                        _ => unreachable!("sorted distinct keys"),
-                    })?,
-                    [single] => *single,
-                    _ => unreachable!("chunks of at most two"),
-                });
-            }
-            rows.push(next);
-        }
+        let leaves = receipts.iter().map(TreeNode::leaf).collect();
+        let rows = build_rows(leaves, |left, right| {
+            TreeNode::parent(left, right).map_err(|e| match e {
+                ProofError::Overflow => TreeError::Overflow,
+                // Sorted and deduplicated above, so keys are strictly increasing.
+                _ => unreachable!("sorted distinct keys"),
+            })
+        })?;
         Ok(Self { receipts, rows })
     }
 
@@ -367,12 +386,8 @@ pub mod forgery {
 
     /// The inner node over `left` and `right` without any check.
     pub fn parent(left: &TreeNode, right: &TreeNode) -> TreeNode {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&[INNER_PREFIX]);
-        hasher.update(&left.encode());
-        hasher.update(&right.encode());
         TreeNode {
-            hash: *hasher.finalize().as_bytes(),
+            hash: inner_hash(left, right),
             bytes: left.bytes.wrapping_add(right.bytes),
             first: left.first,
             last: right.last,
@@ -381,21 +396,11 @@ pub mod forgery {
 
     /// Every row of the tree over `leaves` as given, leaves first, the root last.
     pub fn rows(leaves: Vec<TreeNode>) -> Vec<Vec<TreeNode>> {
-        let mut rows = alloc::vec![leaves];
-        while rows.last().map_or(0, Vec::len) > 1 {
-            let next = rows
-                .last()
-                .expect("a row exists")
-                .chunks(2)
-                .map(|pair| match pair {
-                    [left, right] => parent(left, right),
-                    [one] => *one,
-                    _ => unreachable!("chunks of at most two"),
-                })
-                .collect();
-            rows.push(next);
+        match build_rows(leaves, |l, r| {
+            Ok::<_, core::convert::Infallible>(parent(l, r))
+        }) {
+            Ok(rows) => rows,
         }
-        rows
     }
 
     /// The path of leaf `index` in `rows`.

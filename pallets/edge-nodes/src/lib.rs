@@ -142,7 +142,7 @@ pub trait NodeRegistry<AccountId> {
 }
 
 /// Told about every change of a node's registration, so that GPoW can judge an epoch's work by what the node
-/// was at the epoch's start (its region, claimed capacity and status) whatever it changes afterwards.
+/// was at the epoch's start (its status and claimed capacity) whatever it changes afterwards.
 pub trait NodeChangeObserver {
     /// `node`'s registration (or its absence) is about to change: capabilities, status, or a first
     /// registration.

@@ -12,8 +12,9 @@
 //!    path against the root (exact shape, strictly increasing keys, sums adding up to the claim), that the
 //!    receipt covers its offset, each client signature (ed25519 host function), that node, epoch and genesis
 //!    match, and that a dApp had authorized the client in that epoch ([`ClientAuthority`]). If all holds, the
-//!    claimed bytes are credited per (node, dApp) for settlement in proportion to the samples. An answer that fails a check is rejected with the named error; a report not
-//!    verified by its deadline is voided and reported as an offence ([`WorkOffenceHandler`]).
+//!    claimed bytes are credited per (node, dApp) for settlement in proportion to the samples. An answer that
+//!    fails a check is rejected with the named error; a report not verified by its deadline is voided and
+//!    reported as an offence ([`WorkOffenceHandler`]).
 //! 3. **Keepers.** Each epoch every active node is assigned `K` keepers ([`Pallet::keepers_of`]), chosen
 //!    deterministically from the epoch seed by stake, never its own operator. Only they may submit
 //!    [`KeeperObservation`]s of it ([`Pallet::submit_observation`]), judged by what the node was at the epoch's
@@ -91,8 +92,8 @@ pub struct GpowParams<BlockNumber> {
 }
 
 /// What GPoW judges a node's epoch by, as it was at the epoch's start: whether it was active and the upload
-/// bandwidth it claimed. Changing any of these during an epoch changes nothing for
-/// that epoch's keeper assignment and scoring.
+/// bandwidth it claimed. Changing either during an epoch changes nothing for that epoch's keeper assignment and
+/// scoring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct NodeState {
     /// Registered and active.
@@ -792,11 +793,9 @@ pub mod pallet {
             // Judged by what the node was when the epoch started, whatever it changed since.
             let state = Self::node_state_at(&node, epoch);
             ensure!(state.active, Error::<T>::NodeNotActive);
-            ensure!(
-                T::Registry::operator(&node).as_ref() != Some(&keeper),
-                Error::<T>::OwnNode
-            );
-            let assigned = Self::keepers_of(epoch, &node, params.keepers_per_node);
+            let operator = T::Registry::operator(&node);
+            ensure!(operator.as_ref() != Some(&keeper), Error::<T>::OwnNode);
+            let assigned = Self::assign(epoch, &node, operator, params.keepers_per_node);
             ensure!(assigned.contains(&keeper), Error::<T>::KeeperNotAssigned);
             // Nobody is credited more bandwidth than it claimed, nor more than governance deems credible.
             let mut observation = observation;
@@ -1074,14 +1073,23 @@ pub mod pallet {
         /// epoch's snapshot, never the node's own operator. Empty if the epoch is unknown or the node was not
         /// active at its start.
         pub fn keepers_of(epoch: EpochIndex, node: &NodeId, count: u32) -> Vec<T::AccountId> {
+            if !Self::node_state_at(node, epoch).active {
+                return Vec::new();
+            }
+            Self::assign(epoch, node, T::Registry::operator(node), count)
+        }
+
+        /// [`Pallet::keepers_of`] a node known to have been active at the epoch's start and operated by
+        /// `operator`.
+        fn assign(
+            epoch: EpochIndex,
+            node: &NodeId,
+            operator: Option<T::AccountId>,
+            count: u32,
+        ) -> Vec<T::AccountId> {
             let Some(seed) = EpochSeeds::<T>::get(epoch) else {
                 return Vec::new();
             };
-            let state = Self::node_state_at(node, epoch);
-            if !state.active {
-                return Vec::new();
-            }
-            let operator = T::Registry::operator(node);
             let mut keepers = EpochKeepers::<T>::get(epoch).into_inner();
             keepers.retain(|k| Some(&k.account) != operator.as_ref());
             sampling::assign_keepers(&seed, node, &keepers, count as usize)

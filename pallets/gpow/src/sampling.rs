@@ -70,18 +70,7 @@ pub fn assign_keepers<AccountId: Clone + PartialEq>(
     let mut draws = Draws::new(b"enreach/keeper-assignment/v2", seed, &node.0);
     let mut chosen: Vec<AccountId> = Vec::with_capacity(count);
     let mut pool: Vec<&KeeperCandidate<AccountId>> = keepers.iter().collect();
-    draw_into(&mut chosen, &mut pool, count, &mut draws);
-    chosen
-}
-
-/// Moves keepers from `pool` into `chosen` by weight until `chosen` holds `until` or the pool's weight is gone.
-fn draw_into<AccountId: Clone>(
-    chosen: &mut Vec<AccountId>,
-    pool: &mut Vec<&KeeperCandidate<AccountId>>,
-    until: usize,
-    draws: &mut Draws,
-) {
-    while chosen.len() < until && !pool.is_empty() {
+    while chosen.len() < count && !pool.is_empty() {
         let total: u64 = pool
             .iter()
             .map(|k| k.weight)
@@ -103,6 +92,7 @@ fn draw_into<AccountId: Clone>(
             .unwrap_or(pool.len() - 1);
         chosen.push(pool.swap_remove(position).account.clone());
     }
+    chosen
 }
 
 /// The pinned blob and chunk index a node's storage challenge asks for, from the epoch seed.
