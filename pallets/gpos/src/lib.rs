@@ -1140,10 +1140,19 @@ pub mod pallet {
             let Some(mut ledger) = Ledgers::<T>::get(who) else {
                 return Zero::zero();
             };
-            let guarantee = backing.and_then(|list| list.iter_mut().find(|(g, _)| g == who));
-            let at_stake = match &guarantee {
-                Some((_, value)) => *value,
+            // What backs the offender now, before the unlocking chunks: the guarantee (none left if it was
+            // cut since: then only the chunk the cut made), or the keeper's own bond.
+            let mut guarantee = None;
+            let at_stake = match backing {
                 None => ledger.active,
+                Some(list) => match list.iter_mut().find(|(g, _)| g == who) {
+                    Some((_, value)) => {
+                        let at_stake = *value;
+                        guarantee = Some(value);
+                        at_stake
+                    }
+                    None => Zero::zero(),
+                },
             };
             let unlocking = ledger
                 .unlocking
@@ -1153,10 +1162,11 @@ pub mod pallet {
             let mut left = taken;
             let first = left.min(at_stake);
             match guarantee {
-                Some((_, value)) => {
+                Some(value) => {
                     *value = value.saturating_sub(first);
                     ledger.guaranteed = ledger.guaranteed.saturating_sub(first);
                 }
+                // With a guarantee cut since, `first` is zero.
                 None => ledger.active = ledger.active.saturating_sub(first),
             }
             left = left.saturating_sub(first);

@@ -516,6 +516,32 @@ fn unbonding_and_cutting_guarantees_before_a_deferred_slash_escapes_nothing() {
     });
 }
 
+/// A guarantor that cut its guarantee after the offence loses its share from the unlocking chunk the cut
+/// made, never from the bond it holds for its own keeping.
+#[test]
+fn a_cut_guarantee_is_slashed_from_its_unlocking_chunk_not_the_guarantors_own_bond() {
+    use sp_staking::offence::{OffenceDetails, OnOffenceHandler};
+    new_test_ext().execute_with(|| {
+        // Keeper 1 (own bond 100) also guarantees keeper 2 with 50.
+        assert_ok!(Gpos::guarantee(signed(1), 2, 50));
+        run_to_era(1);
+        <Gpos as OnOffenceHandler<u64, (u64, ()), _>>::on_offence(
+            &[OffenceDetails {
+                offender: (2, ()),
+                reporters: vec![],
+            }],
+            &[Perbill::from_percent(20)],
+            0,
+        );
+        assert_ok!(Gpos::cut_guarantee(signed(1), 2, 50));
+        run_to_era(3);
+        let ledger = Ledgers::<Test>::get(1).unwrap();
+        let unlocking: u64 = ledger.unlocking.iter().map(|c| c.value).sum();
+        assert_eq!((ledger.active, unlocking), (100, 40));
+        assert_eq!(held(1), 140);
+    });
+}
+
 #[test]
 fn a_full_era_of_slashes_applies_further_slashes_at_once() {
     new_test_ext().execute_with(|| {
