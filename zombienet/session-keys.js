@@ -1,20 +1,25 @@
 // Zombienet rewrites the chain spec's `session.keys` with its own stash accounts and a key object naming many
-// key types, and clears `aura` and `grandpa`. This checks the runtime took it as the preset intends: the four
-// spawned nodes are the session's validators, Aura's authorities and GRANDPA's voters (and
-// validator-loss.zndsl checks that they author and finalize). Returns the number of validators.
+// key types; the runtime's session keys take its `babe` and `grandpa` entries. This checks the runtime took
+// them as the preset intends: the four spawned nodes are the session's validators, BABE's authorities (with
+// VRF secondary slots, so every slot has an author) and GRANDPA's voters (and validator-loss.zndsl checks
+// that they author and finalize). Returns the number of validators.
 
 async function run(_nodeName, networkInfo) {
   const api = await zombie.connect(networkInfo.nodesByName.alice.wsUri);
   try {
     const validators = (await api.query.session.validators()).map((v) => v.toString());
-    const aura = await api.query.aura.authorities();
+    const babe = await api.query.babe.authorities();
     const grandpa = await api.query.grandpa.authorities();
     const spawned = Object.keys(networkInfo.nodesByName).length;
     if (new Set(validators).size !== spawned) {
       throw new Error(`session validators ${JSON.stringify(validators)}, ${spawned} nodes spawned`);
     }
-    if (aura.length !== spawned || grandpa.length !== spawned) {
-      throw new Error(`${aura.length} Aura and ${grandpa.length} GRANDPA authorities for ${spawned} validators`);
+    if (babe.length !== spawned || grandpa.length !== spawned) {
+      throw new Error(`${babe.length} BABE and ${grandpa.length} GRANDPA authorities for ${spawned} validators`);
+    }
+    const config = (await api.query.babe.epochConfig()).unwrap();
+    if (config.allowedSlots.toString() !== "PrimaryAndSecondaryVRFSlots") {
+      throw new Error(`BABE runs with ${config.allowedSlots}, not PrimaryAndSecondaryVRFSlots`);
     }
     return validators.length;
   } finally {

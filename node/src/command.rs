@@ -123,10 +123,13 @@ pub fn run() -> sc_cli::Result<()> {
                     backend,
                     ..
                 } = service::new_partial(&config)?;
-                let aux_revert = Box::new(|client, _, blocks| {
-                    sc_consensus_grandpa::revert(client, blocks)?;
-                    Ok(())
-                });
+                let aux_revert = Box::new(
+                    |client: std::sync::Arc<service::FullClient>, backend, blocks| {
+                        sc_consensus_babe::revert(client.clone(), backend, blocks)?;
+                        sc_consensus_grandpa::revert(client, blocks)?;
+                        Ok(())
+                    },
+                );
                 Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
             })
         }

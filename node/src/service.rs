@@ -1,17 +1,21 @@
-//! The full node: client, ParityDB backend, Aura import queue and authoring, GRANDPA voter, fork-aware
+//! The full node: client, ParityDB backend, BABE import queue and authoring, GRANDPA voter, fork-aware
 //! transaction pool, off-chain workers and JSON-RPC, wired together with `sc-service`.
+//!
+//! Blocks are imported through BABE's block import wrapping GRANDPA's (BABE tracks epochs and reports
+//! authors that sign two blocks in one slot; GRANDPA tracks authority-set changes and justifications), as
+//! Polkadot does. Both submit equivocation reports through the local transaction pool.
 
 use std::{sync::Arc, time::Duration};
 
 use enreach_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::FutureExt;
 use sc_client_api::{Backend, BlockBackend};
-use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
+use sc_consensus_babe::SlotProportion;
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
-use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
+use sp_consensus_babe::SlotDuration;
 
 /// Host functions the runtime may import. A runtime built with `runtime-benchmarks` also imports the
 /// benchmarking ones, so a node built with that feature must provide them.
@@ -33,6 +37,42 @@ type GrandpaBlockImport =
     sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 type GrandpaLinkHalf = sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>;
 
+/// The inherent data of a block: its BABE slot and its timestamp, both from the wall clock.
+type SlotAndTimestamp = (
+    sp_consensus_babe::inherents::InherentDataProvider,
+    sp_timestamp::InherentDataProvider,
+);
+/// Creates a block's [`SlotAndTimestamp`]; shared by block import (which checks a block's timestamp
+/// against its slot) and authoring.
+type InherentDataFactory = Arc<
+    dyn sp_inherents::CreateInherentDataProviders<
+        Block,
+        (),
+        InherentDataProviders = SlotAndTimestamp,
+    >,
+>;
+/// BABE's block import over GRANDPA's: what every imported or authored block goes through.
+type BabeBlockImport = sc_consensus_babe::BabeBlockImport<
+    Block,
+    FullClient,
+    GrandpaBlockImport,
+    InherentDataFactory,
+    FullSelectChain,
+>;
+
+/// The inherent data providers for blocks in slots of `slot_duration`.
+fn slot_and_timestamp(slot_duration: SlotDuration) -> InherentDataFactory {
+    Arc::new(move |_parent, ()| async move {
+        let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+        let slot =
+            sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+                *timestamp,
+                slot_duration,
+            );
+        Ok((slot, timestamp))
+    })
+}
+
 /// GRANDPA stores a justification at least every this many blocks, so light clients and warp sync can
 /// prove finality without replaying every vote.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -44,7 +84,12 @@ pub type Service = sc_service::PartialComponents<
     FullSelectChain,
     sc_consensus::DefaultImportQueue<Block>,
     sc_transaction_pool::TransactionPoolHandle<Block, FullClient>,
-    (GrandpaBlockImport, GrandpaLinkHalf, Option<Telemetry>),
+    (
+        BabeBlockImport,
+        GrandpaLinkHalf,
+        sc_consensus_babe::BabeLink<Block>,
+        Option<Telemetry>,
+    ),
 >;
 
 /// Builds the client, database, transaction pool and import queue without starting networking.
@@ -61,7 +106,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
         .transpose()?;
 
     let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
-    let (client, backend, keystore_container, task_manager) =
+    let (client, backend, keystore_container, mut task_manager) =
         sc_service::new_full_parts::<Block, RuntimeApi, _>(
             config,
             telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
@@ -98,34 +143,32 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
         telemetry.as_ref().map(|x| x.handle()),
     )?;
 
-    let cidp_client = client.clone();
-    let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
-        ImportQueueParams {
-            block_import: grandpa_block_import.clone(),
-            justification_import: Some(Box::new(grandpa_block_import.clone())),
+    let babe_config = sc_consensus_babe::configuration(&*client)?;
+    let inherent_data = slot_and_timestamp(babe_config.slot_duration());
+    let (block_import, babe_link) = sc_consensus_babe::block_import(
+        babe_config,
+        grandpa_block_import.clone(),
+        client.clone(),
+        inherent_data,
+        select_chain.clone(),
+        OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+    )?;
+
+    let slot_duration = babe_link.config().slot_duration();
+    let (import_queue, babe_worker_handle) =
+        sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {
+            link: babe_link.clone(),
+            block_import: block_import.clone(),
+            justification_import: Some(Box::new(grandpa_block_import)),
             client: client.clone(),
-            create_inherent_data_providers: move |parent_hash, _| {
-                let cidp_client = cidp_client.clone();
-                async move {
-                    let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
-                        &*cidp_client,
-                        parent_hash,
-                    )?;
-                    let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-                    let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-                    *timestamp,
-                    slot_duration,
-                );
-                    Ok((slot, timestamp))
-                }
-            },
+            slot_duration,
             spawner: &task_manager.spawn_essential_handle(),
             registry: config.prometheus_registry(),
-            check_for_equivocation: Default::default(),
             telemetry: telemetry.as_ref().map(|x| x.handle()),
-            compatibility_mode: Default::default(),
-        },
-    )?;
+        })?;
+    // The import queue's BABE worker is an essential task that ends (stopping the node) when its last
+    // handle is dropped; nothing here queries it, so the task manager holds the handle.
+    task_manager.keep_alive(babe_worker_handle);
 
     Ok(sc_service::PartialComponents {
         client,
@@ -135,11 +178,11 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
         keystore_container,
         select_chain,
         transaction_pool,
-        other: (grandpa_block_import, grandpa_link, telemetry),
+        other: (block_import, grandpa_link, babe_link, telemetry),
     })
 }
 
-/// Starts a full node (and, with `--validator`, Aura authoring and a GRANDPA voter) on network backend `N`.
+/// Starts a full node (and, with `--validator`, BABE authoring and a GRANDPA voter) on network backend `N`.
 pub fn new_full<
     N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
@@ -153,7 +196,7 @@ pub fn new_full<
         keystore_container,
         select_chain,
         transaction_pool,
-        other: (block_import, grandpa_link, mut telemetry),
+        other: (block_import, grandpa_link, babe_link, mut telemetry),
     } = new_partial(&config)?;
 
     let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -267,37 +310,29 @@ pub fn new_full<
             telemetry.as_ref().map(|x| x.handle()),
         );
 
-        let slot_duration = sc_consensus_aura::slot_duration(&*client)?;
-        let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-            StartAuraParams {
-                slot_duration,
-                client,
-                select_chain,
-                block_import,
-                proposer_factory,
-                create_inherent_data_providers: move |_, ()| async move {
-                    let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-                    let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-                    *timestamp,
-                    slot_duration,
-                );
-                    Ok((slot, timestamp))
-                },
-                force_authoring,
-                backoff_authoring_blocks: Option::<()>::None,
-                keystore: keystore_container.keystore(),
-                sync_oracle: sync_service.clone(),
-                justification_sync_link: sync_service.clone(),
-                block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-                max_block_proposal_slot_portion: None,
-                telemetry: telemetry.as_ref().map(|x| x.handle()),
-                compatibility_mode: Default::default(),
-            },
-        )?;
+        let inherent_data = slot_and_timestamp(babe_link.config().slot_duration());
+        let babe = sc_consensus_babe::start_babe(sc_consensus_babe::BabeParams {
+            keystore: keystore_container.keystore(),
+            client,
+            select_chain,
+            env: proposer_factory,
+            block_import,
+            sync_oracle: sync_service.clone(),
+            justification_sync_link: sync_service.clone(),
+            create_inherent_data_providers: inherent_data,
+            force_authoring,
+            backoff_authoring_blocks: Option::<()>::None,
+            babe_link,
+            block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+            max_block_proposal_slot_portion: None,
+            telemetry: telemetry.as_ref().map(|x| x.handle()),
+        })?;
         // Authoring is essential: if it fails, the node stops rather than silently not producing blocks.
-        task_manager
-            .spawn_essential_handle()
-            .spawn_blocking("aura", Some("block-authoring"), aura);
+        task_manager.spawn_essential_handle().spawn_blocking(
+            "babe-proposer",
+            Some("block-authoring"),
+            babe,
+        );
     }
 
     if enable_grandpa {

@@ -4,13 +4,13 @@
 //! Both are test networks: one session per era and referenda a hundred times faster, so payouts and
 //! governance fit in a test; one guarantor (Eve's stash) backs Bob from genesis.
 //!
-//! Validators enter through `pallet-session` keys, not Aura/GRANDPA genesis, and are bonded GPoS keepers, so
+//! Validators enter through `pallet-session` keys, not BABE/GRANDPA genesis, and are bonded GPoS keepers, so
 //! GPoS elections keep or replace them every era. Both presets are for development and testing and carry a sudo key; a public
 //! network's chain spec sets `sudo.key` to `null` and governs through governance pallets instead.
 
 use crate::{
-    AccountId, BalancesConfig, BlockNumber, GposConfig, GpowConfig, OriginsConfig,
-    RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, UNIT,
+    AccountId, BabeConfig, BalancesConfig, BlockNumber, GposConfig, GpowConfig, OriginsConfig,
+    RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use enreach_primitives::{Continent, Region};
@@ -46,14 +46,14 @@ pub fn genesis_guarantee() -> (Sr25519Keyring, Sr25519Keyring) {
 fn validator(keyring: Sr25519Keyring) -> (AccountId, AccountId, SessionKeys) {
     let account = keyring.to_account_id();
     let keys = SessionKeys {
-        aura: keyring.public().into(),
+        babe: keyring.public().into(),
         grandpa: ed25519_twin(keyring).public().into(),
     };
     (account.clone(), account, keys)
 }
 
 /// The ed25519 key with the same well-known seed (`//Alice` ...) as an sr25519 keyring entry; GRANDPA
-/// signs with ed25519.
+/// signs with ed25519 (BABE with the sr25519 key itself).
 fn ed25519_twin(keyring: Sr25519Keyring) -> Ed25519Keyring {
     match keyring {
         Sr25519Keyring::Alice => Ed25519Keyring::Alice,
@@ -87,6 +87,9 @@ fn testnet_genesis(
                 .into_iter()
                 .map(|k| (k, ENDOWMENT))
                 .collect::<Vec<_>>(),
+        },
+        babe: BabeConfig {
+            epoch_config: BABE_GENESIS_EPOCH_CONFIG,
         },
         session: SessionConfig {
             keys: validators

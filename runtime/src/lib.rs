@@ -1,9 +1,12 @@
 //! # EnReach runtime
 //!
-//! The state machine of the EnReach appchain. Blocks are authored by Aura in 6 s slots and finalized by
-//! GRANDPA; the authority set of both comes from `pallet-session`, so that GPoS elections can later change
-//! the validators at session boundaries without touching consensus code. Balances are used through the
-//! `fungible` traits (holds and freezes), which is what staking and settlement pallets build on.
+//! The state machine of the EnReach appchain. Blocks are authored by BABE in 6 s slots and finalized by
+//! GRANDPA, as on Polkadot; the authority set of both comes from `pallet-session`, so GPoS elections change
+//! the validators at session boundaries without touching consensus code. BABE's slot leaders are chosen by
+//! a VRF, which also gives each block randomness its author cannot choose (`pallet_babe::ParentBlockRandomness`,
+//! for challenge and keeper seeds), and a validator that authors two blocks in one slot or votes twice in one
+//! GRANDPA round is reported with a proof and slashed by GPoS (`pallet-offences`). Balances are used through
+//! the `fungible` traits (holds and freezes), which is what staking and settlement pallets build on.
 //!
 //! Module map:
 //! - [`configs`]: the `Config` of every pallet and the constants they share.
@@ -55,9 +58,10 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-    /// The keys a validator registers with `session.set_keys`: Aura for authoring, GRANDPA for finality.
+    /// The keys a validator registers with `session.set_keys`: BABE (sr25519, VRF) for authoring, GRANDPA
+    /// (ed25519) for finality.
     pub struct SessionKeys {
-        pub aura: Aura,
+        pub babe: Babe,
         pub grandpa: Grandpa,
     }
 }
@@ -68,16 +72,16 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("enreach"),
     impl_name: alloc::borrow::Cow::Borrowed("enreach-node"),
     authoring_version: 1,
-    spec_version: 103,
+    spec_version: 104,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
     system_version: 1,
 };
 
-/// Target block time. Aura slots are this long; it cannot change once a chain has started.
+/// Target block time. BABE slots are this long; it cannot change once a chain has started.
 pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
-/// Aura slot duration, equal to the block time.
+/// BABE slot duration, equal to the block time: with secondary slots every slot has an author.
 pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 
 /// Blocks per minute, for durations written in wall-clock terms.
@@ -86,6 +90,25 @@ pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
 /// Blocks per day.
 pub const DAYS: BlockNumber = HOURS * 24;
+
+/// A BABE epoch, and so a session (BABE triggers session changes): 10 minutes of slots. Validator-set
+/// changes (GPoS elections) take effect at these boundaries.
+///
+/// It cannot change once a chain has started: BABE derives epoch indices from slot numbers with it, so
+/// changing it stops block production. A new value needs a new chain.
+pub const EPOCH_DURATION_IN_SLOTS: u64 = 10 * MINUTES as u64;
+
+/// BABE's `c`: the probability that a slot has a primary (VRF-elected) author is `1 - (1 - c)^n` for `n`
+/// equal-weight authorities. Slots without one go to the secondary author, so no slot is empty.
+pub const PRIMARY_PROBABILITY: (u64, u64) = (1, 4);
+
+/// The BABE epoch configuration at genesis: primary VRF slots plus secondary slots that also carry a VRF
+/// output, so every block adds author randomness.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+    sp_consensus_babe::BabeEpochConfiguration {
+        c: PRIMARY_PROBABILITY,
+        allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+    };
 
 /// One ENR, the native token, in its smallest units (12 decimals).
 pub const UNIT: Balance = 1_000_000_000_000;
@@ -178,12 +201,12 @@ mod runtime {
     #[runtime::pallet_index(3)]
     pub type TransactionPayment = pallet_transaction_payment;
 
-    // Session must come before Aura and Grandpa: its genesis sets their authorities.
+    // Session's genesis sets the BABE and GRANDPA authorities; BABE ends sessions (one per epoch).
     #[runtime::pallet_index(4)]
     pub type Session = pallet_session;
 
     #[runtime::pallet_index(5)]
-    pub type Aura = pallet_aura;
+    pub type Babe = pallet_babe;
 
     #[runtime::pallet_index(6)]
     pub type Grandpa = pallet_grandpa;

@@ -1,8 +1,10 @@
 //! OpenGov in the real runtime: a referendum on the `protocol_parameters` track changes the delivery price
 //! through `pallet-parameters`, and the next settlement charges dApps at the new price; a referendum on the
 //! `slash_cancellation` track cancels a deferred GPoS slash before it applies. Blocks are produced
-//! by running every pallet's `on_initialize`, so referenda, the scheduler, GPoW epochs, GPoS eras and
-//! settlement all advance as on a chain.
+//! as on a BABE chain (Alice's pre-digest, every pallet's hooks), so referenda, the scheduler, GPoW epochs,
+//! BABE epochs with sessions and GPoS eras, and settlement all advance as on a chain.
+
+mod common;
 
 use enreach_primitives::NodeId;
 use enreach_runtime::{
@@ -10,40 +12,31 @@ use enreach_runtime::{
         dynamic_params::settlement as settlement_params, pallet_custom_origins, track,
         RuntimeParameters,
     },
-    genesis_config_presets::get_preset,
-    AllPalletsWithSystem, ConvictionVoting, Gpos, OriginCaller, Preimage, Referenda, Runtime,
-    RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, Settlement, System, UNIT,
+    ConvictionVoting, Gpos, OriginCaller, Preimage, Referenda, Runtime, RuntimeCall, RuntimeOrigin,
+    Settlement, System, UNIT,
 };
 use frame_support::{
     assert_ok,
-    traits::{schedule::DispatchTime, Get, OnInitialize, StorePreimage},
+    traits::{schedule::DispatchTime, Get, StorePreimage},
 };
 use pallet_conviction_voting::{AccountVote, Conviction, Vote};
 use pallet_gpow::{WorkAccounting, WorkOffence, WorkOffenceHandler};
 use pallet_referenda::TracksInfo;
 use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::BuildStorage;
 
 /// The development chain's genesis state.
 fn dev_ext() -> sp_io::TestExternalities {
-    let json = get_preset(&DEV_RUNTIME_PRESET.into()).expect("preset exists");
-    let patch: serde_json::Value = serde_json::from_slice(&json).expect("preset is JSON");
-    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-    sc_chain_spec::json_patch::merge(&mut config, patch);
-    let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-    let mut ext = sp_io::TestExternalities::new(config.build_storage().unwrap());
+    let mut ext = common::preset_ext(DEV_RUNTIME_PRESET);
     ext.execute_with(|| run_to(1));
     ext
 }
 
-/// Produces blocks up to `n`, running every pallet's `on_initialize`.
+/// Produces blocks up to `n`, one a slot, all authored by Alice (the development chain's only validator).
 fn run_to(n: u32) {
+    let alice = common::babe_pair(Sr25519Keyring::Alice);
     while System::block_number() < n {
-        let next = System::block_number() + 1;
-        System::set_block_number(next);
-        System::reset_events();
-        AllPalletsWithSystem::on_initialize(next);
+        common::produce_block(&alice);
     }
 }
 

@@ -1,5 +1,6 @@
-//! The genesis presets build into a working state: the validators the presets name become the Aura and
-//! GRANDPA authorities through pallet-session, and the GPoW parameters are valid.
+//! The genesis presets build into a working state: the validators the presets name become the BABE and
+//! GRANDPA authorities through pallet-session, BABE runs with VRF secondary slots, and the GPoW parameters
+//! are valid.
 
 use enreach_runtime::{
     configs::governance,
@@ -24,10 +25,18 @@ fn with_preset(id: &str, check: impl FnOnce()) {
 }
 
 #[test]
-fn local_testnet_has_four_validators_in_aura_and_grandpa() {
+fn local_testnet_has_four_validators_in_babe_and_grandpa() {
     with_preset(LOCAL_TESTNET_RUNTIME_PRESET, || {
         assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 4);
-        assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 4);
+        assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 4);
+        assert_eq!(
+            pallet_babe::EpochConfig::<Runtime>::get(),
+            Some(enreach_runtime::BABE_GENESIS_EPOCH_CONFIG)
+        );
+        assert_eq!(
+            enreach_runtime::BABE_GENESIS_EPOCH_CONFIG.allowed_slots,
+            sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots
+        );
         assert_eq!(
             pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(),
             4
@@ -95,7 +104,7 @@ fn test_networks_have_short_eras_and_fast_referenda() {
 #[test]
 fn development_has_alice_alone_and_valid_gpow_parameters() {
     with_preset(DEV_RUNTIME_PRESET, || {
-        assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+        assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 1);
         let params = pallet_gpow::Params::<Runtime>::get().expect("GPoW configured at genesis");
         assert!(pallet_gpow::Pallet::<Runtime>::params_are_valid(&params));
         assert!(params.sample_size <= <Runtime as pallet_gpow::Config>::MaxSampleSize::get());

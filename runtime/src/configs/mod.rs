@@ -4,7 +4,7 @@ use frame_support::{
     derive_impl,
     dispatch::DispatchClass,
     parameter_types,
-    traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+    traits::{ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
     weights::{
         constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
         IdentityFee, Weight,
@@ -12,7 +12,6 @@ use frame_support::{
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
     traits::{ConvertInto, One, OpaqueKeys},
     Perbill,
@@ -23,17 +22,17 @@ pub mod governance;
 mod trust;
 
 use super::{
-    AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
+    AccountId, Babe, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
     PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-    RuntimeOrigin, RuntimeTask, SessionKeys, System, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION,
-    VERSION,
+    RuntimeOrigin, RuntimeTask, Session, SessionKeys, System, EPOCH_DURATION_IN_SLOTS,
+    EXISTENTIAL_DEPOSIT, MILLI_SECS_PER_BLOCK, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block's weight and length that ordinary transactions may use; the rest is kept for
 /// operational calls (governance, equivocation reports) so they always fit.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
-/// Most validators the chain supports. Bounds the Aura and GRANDPA authority lists.
+/// Most validators the chain supports. Bounds the BABE and GRANDPA authority lists.
 pub const MAX_AUTHORITIES: u32 = 100;
 
 parameter_types! {
@@ -75,7 +74,9 @@ impl frame_system::Config for Runtime {
 impl pallet_timestamp::Config for Runtime {
     /// Milliseconds since the Unix epoch.
     type Moment = u64;
-    type OnTimestampSet = Aura;
+    /// BABE checks that the timestamp lies in the block's slot.
+    type OnTimestampSet = Babe;
+    /// Half a slot: BABE's slot duration is twice this.
     type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
     type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
 }
@@ -115,20 +116,23 @@ impl pallet_transaction_payment::Config for Runtime {
 }
 
 parameter_types! {
-    /// Session length: validator-set changes (GPoS elections) take effect at these boundaries.
-    pub const SessionPeriod: BlockNumber = 10 * MINUTES;
-    /// First session ends at block `SessionOffset`.
-    pub const SessionOffset: BlockNumber = 0;
+    /// Session and BABE epoch length, in slots (see [`EPOCH_DURATION_IN_SLOTS`]): it can never change on a
+    /// running chain.
+    pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+    /// BABE's target block time: every slot has an author (secondary slots), so one block per slot.
+    pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 }
 
 impl pallet_session::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type ValidatorId = AccountId;
     type ValidatorIdOf = ConvertInto;
-    type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-    type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-    /// GPoS elects the validators every era by effective stake; each new set's root is kept so GRANDPA
-    /// equivocations can be proven against it.
+    /// BABE ends a session when its epoch ends, as on Polkadot, so session `i` is BABE epoch `i` (the
+    /// mapping BABE's equivocation check relies on).
+    type ShouldEndSession = Babe;
+    type NextSessionRotation = Babe;
+    /// GPoS elects the validators every era by effective stake; each new set's root is kept so BABE and
+    /// GRANDPA equivocations can be proven against it.
     type SessionManager = pallet_session::historical::NoteHistoricalRoot<Runtime, crate::Gpos>;
     type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
     type Keys = SessionKeys;
@@ -139,19 +143,30 @@ impl pallet_session::Config for Runtime {
     type KeyDeposit = ConstU128<0>;
 }
 
-impl pallet_aura::Config for Runtime {
-    type AuthorityId = AuraId;
-    type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
-    type DisabledValidators = ();
-    type AllowMultipleBlocksPerSlot = ConstBool<false>;
-    type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
-}
-
 parameter_types! {
     /// GRANDPA set ids remembered per session, and how long equivocation reports stay valid: a week.
     pub const EquivocationHistory: u64 = 7 * 24 * 6;
     /// Equivocation reports live in the pool for as long as their session can still be proven.
-    pub const ReportLongevity: u64 = EquivocationHistory::get() * SessionPeriod::get() as u64;
+    pub const ReportLongevity: u64 = EquivocationHistory::get() * EpochDuration::get();
+}
+
+impl pallet_babe::Config for Runtime {
+    /// Fixed for the life of the chain: see [`EPOCH_DURATION_IN_SLOTS`].
+    type EpochDuration = EpochDuration;
+    type ExpectedBlockTime = ExpectedBlockTime;
+    /// `pallet-session` enacts epoch changes (it asks BABE when a session should end).
+    type EpochChangeTrigger = pallet_babe::ExternalTrigger;
+    /// Validators disabled in the current session may not author.
+    type DisabledValidators = Session;
+    type WeightInfo = ();
+    type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
+    /// Guarantors behind a keeper bound the cost of processing its equivocation.
+    type MaxNominators = ConstU32<256>;
+    type KeyOwnerProof = sp_session::MembershipProof;
+    /// Two blocks in one slot by one author are reported (unsigned, by the block author who sees them) to
+    /// `pallet-offences`, which hands them to GPoS to chill and slash.
+    type EquivocationReportSystem =
+        pallet_babe::EquivocationReportSystem<Self, Offences, Historical, ReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -167,7 +182,7 @@ impl pallet_grandpa::Config for Runtime {
 }
 
 impl pallet_authorship::Config for Runtime {
-    type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Aura>;
+    type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Babe>;
     type EventHandler = ();
 }
 
@@ -201,7 +216,7 @@ where
     type RuntimeCall = RuntimeCall;
 }
 
-/// Unsigned transactions the runtime creates itself: GRANDPA equivocation reports.
+/// Unsigned transactions the runtime creates itself: BABE and GRANDPA equivocation reports.
 impl<C> frame_system::offchain::CreateBare<C> for Runtime
 where
     RuntimeCall: From<C>,
