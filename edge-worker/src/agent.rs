@@ -19,12 +19,22 @@ use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
 
 use crate::{
-    chain::{Chain, ChainError, Wait},
+    chain::{Chain, ChainError, StorageChallenge, Wait},
     collector::Collector,
     network::announce_event,
     receipts::{work_report, Ledger},
     store::{parse_content_id, ContentStore},
 };
+
+/// Refusals of a storage proof that trying again in the same epoch cannot change.
+const FINAL_STORAGE_ERRORS: [&str; 6] = [
+    "StorageAlreadyProven",
+    "NotPinned",
+    "NotPublished",
+    "NodeNotActive",
+    "StorageEpochClosed",
+    "WrongStorageProof",
+];
 
 /// How often the agent looks at the chain: well within a block, so a challenge is answered the block after
 /// it is drawn.
@@ -60,7 +70,8 @@ pub struct Agent {
     store: Arc<ContentStore>,
     reported: BTreeSet<EpochIndex>,
     answered: BTreeSet<EpochIndex>,
-    proven: BTreeSet<EpochIndex>,
+    /// (epoch, content) pairs proven.
+    proven: BTreeSet<(EpochIndex, String)>,
 }
 
 impl Agent {
@@ -106,14 +117,16 @@ impl Agent {
             self.report(previous).await?;
         }
         self.answer_challenge().await?;
-        self.prove_storage(epoch.index).await?;
         if let Some(old) = epoch.index.checked_sub(KEEP_EPOCHS) {
             self.ledger.prune_before(old)?;
-            for done in [&mut self.reported, &mut self.answered, &mut self.proven] {
+            for done in [&mut self.reported, &mut self.answered] {
                 done.retain(|e| *e >= old);
             }
+            self.proven.retain(|(e, _)| *e >= old);
         }
-        Ok(())
+        // Last, and one pin per step: a work challenge (whose miss is slashed) never waits behind many
+        // storage proofs.
+        self.prove_storage().await
     }
 
     /// The report of `epoch` over the receipts of clients the chain pays for in that epoch. An edge whose view
@@ -237,54 +250,83 @@ impl Agent {
         Ok(())
     }
 
-    /// Proves storage of the chunk of pinned content the chain drew for this node in `epoch`. An answer that
-    /// lands in the next epoch meets that epoch's challenge and fails (`WrongStorageProof`); the next poll then
-    /// answers the new one.
-    async fn prove_storage(&mut self, epoch: EpochIndex) -> Result<(), AgentError> {
-        if self.proven.contains(&epoch) {
-            return Ok(());
-        }
-        let Some(challenge) = self.chain.storage_challenge(self.node).await? else {
+    /// Proves the next content the chain challenges this node on in the current epoch that it has not proven
+    /// yet: the chunks its seed drew. Each answer names its epoch, so one that lands after the next epoch began
+    /// still counts. A pin that cannot be proven (not held here, or refused for good by the chain) is reported
+    /// and not tried again this epoch, so it never holds up the others or burns fees every block.
+    async fn prove_storage(&mut self) -> Result<(), AgentError> {
+        let Some(challenge) = self
+            .chain
+            .storage_challenges(self.node)
+            .await?
+            .into_iter()
+            .find(|c| !self.proven.contains(&(c.epoch, c.content.clone())))
+        else {
             return Ok(());
         };
-        let id = parse_content_id(&challenge.content)
-            .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
+        let done = match self.prove_one(&challenge).await {
+            Ok(()) => true,
+            Err(AgentError::NotStored(content)) => {
+                warn!(epoch = challenge.epoch, %content, "pinned content not held: cannot prove it");
+                true
+            }
+            Err(AgentError::Chain(e))
+                if FINAL_STORAGE_ERRORS.iter().any(|n| e.is_dispatch_error(n)) =>
+            {
+                warn!(epoch = challenge.epoch, content = %challenge.content, %e, "storage proof refused");
+                true
+            }
+            Err(e) => return Err(e),
+        };
+        if done {
+            self.proven.insert((challenge.epoch, challenge.content));
+        }
+        Ok(())
+    }
+
+    async fn prove_one(&self, challenge: &StorageChallenge) -> Result<(), AgentError> {
+        let not_stored = || AgentError::NotStored(challenge.content.clone());
+        let id = parse_content_id(&challenge.content).ok_or_else(not_stored)?;
         let blob = self
             .store
             .get(&id)
             .filter(|b| b.is_complete() && b.size() == challenge.len)
-            .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
-        let chunk = challenge.chunk;
-        let proof = tokio::task::spawn_blocking(move || -> Result<_, AgentError> {
-            // The chain checks a 1 KiB-chunk BLAKE3 path, which needs the whole blob hashed again; pinned
-            // content is what the node is paid to keep, and this runs once per epoch.
+            .ok_or_else(not_stored)?;
+        let chunks = challenge.chunks.clone();
+        let answer = tokio::task::spawn_blocking(move || -> Result<_, AgentError> {
+            // The chain checks 1 KiB-chunk BLAKE3 paths, which need the whole blob hashed again; pinned
+            // content is what the node is paid to keep, and this runs once per pin and epoch.
             let mut bytes = vec![0u8; blob.size() as usize];
             blob.read_at(0, &mut bytes)?;
-            Ok(chunk_proof(&bytes, chunk))
+            Ok(chunks
+                .iter()
+                .map(|&chunk| chunk_proof(&bytes, chunk))
+                .collect::<Option<Vec<_>>>())
         })
         .await
         .map_err(|e| AgentError::Store(crate::store::StoreError::Io(std::io::Error::other(e))))??
-        .ok_or_else(|| AgentError::NotStored(challenge.content.clone()))?;
-        let (bytes, path) = proof;
-        info!(epoch, chunk, content = %challenge.content, "proving storage");
+        .ok_or_else(not_stored)?;
+        info!(epoch = challenge.epoch, chunks = answer.len(), content = %challenge.content, "proving storage");
         let submitted = self
             .chain
             .submit(
                 &self.operator,
-                ("Gpow", "answer_storage_challenge", (self.node, bytes, path)),
+                (
+                    "Gpow",
+                    "answer_storage_challenge",
+                    (self.node, challenge.epoch, id.as_bytes(), answer),
+                ),
                 Wait::InBlock,
             )
             .await;
         match submitted {
             Ok(()) => announce_event(serde_json::json!({
                 "event": "storage_proven",
-                "epoch": epoch,
+                "epoch": challenge.epoch,
                 "content": challenge.content,
             })),
-            Err(e) if e.is_dispatch_error("StorageAlreadyProven") => {}
             Err(e) => return Err(e.into()),
         }
-        self.proven.insert(epoch);
         Ok(())
     }
 }

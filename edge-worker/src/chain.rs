@@ -220,6 +220,8 @@ pub struct PinRecord {
     pub content: [u8; 32],
     /// Its length in bytes.
     pub len: u64,
+    /// The first epoch the node is challenged on it (the one after it was pinned).
+    pub since: EpochIndex,
 }
 
 /// How long a failed operation keeps trying to reconnect to the node before it gives up.
@@ -245,15 +247,17 @@ pub struct Challenge {
     pub deadline: u32,
 }
 
-/// The chunk of its pinned content the node must prove it stores, as `gpow_storageChallenge` reports it.
+/// The chunks of one pinned content the node must prove it stores, as `gpow_storageChallenges` reports them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct StorageChallenge {
+    /// The epoch the answer names.
+    pub epoch: EpochIndex,
     /// BLAKE3 hash of the pinned blob (hex).
     pub content: String,
     /// Its length in bytes.
     pub len: u64,
-    /// Index of the 1 KiB chunk to prove.
-    pub chunk: u64,
+    /// Indices of the 1 KiB chunks to prove, in answer order.
+    pub chunks: Vec<u64>,
 }
 
 /// One connection: the JSON-RPC client and the subxt client over it.
@@ -457,12 +461,12 @@ impl Chain {
             .await
     }
 
-    /// The chunk of its pinned content `node` must prove it stores in the current epoch, if any.
-    pub async fn storage_challenge(
+    /// What `node` must prove it stores in the current epoch: one challenge per content pinned before it.
+    pub async fn storage_challenges(
         &self,
         node: NodeId,
-    ) -> Result<Option<StorageChallenge>, ChainError> {
-        self.request("gpow_storageChallenge", || rpc_params![hex_key(&node.0)])
+    ) -> Result<Vec<StorageChallenge>, ChainError> {
+        self.request("gpow_storageChallenges", || rpc_params![hex_key(&node.0)])
             .await
     }
 
@@ -563,15 +567,25 @@ impl Chain {
                 }
             })
             .await?;
+        // Once submitted, the outcome is unknown until the node reports it: on any failure to report, the
+        // nonce is counted from the node's view again, so a transaction the node dropped with the connection
+        // does not leave every later one waiting behind a nonce gap.
+        let forget_nonce = || async { self.nonces.lock().await.remove(&account) };
         while let Some(status) = progress.next().await {
-            let included = match status.map_err(rpc)? {
+            let status = match status {
+                Ok(status) => status,
+                Err(e) => {
+                    forget_nonce().await;
+                    return Err(rpc(e));
+                }
+            };
+            let included = match status {
                 TransactionStatus::InBestBlock(included) if wait == Wait::InBlock => included,
                 TransactionStatus::InFinalizedBlock(included) => included,
                 TransactionStatus::Error { message }
                 | TransactionStatus::Invalid { message }
                 | TransactionStatus::Dropped { message } => {
-                    // Its nonce was not used: count from the node's view again.
-                    self.nonces.lock().await.remove(&account);
+                    forget_nonce().await;
                     return Err(ChainError::Rejected(message));
                 }
                 _ => continue,
@@ -582,6 +596,7 @@ impl Chain {
                 .map(|_| ())
                 .map_err(|e| ChainError::Dispatch(e.to_string()));
         }
+        forget_nonce().await;
         Err(ChainError::Rpc(
             "the node stopped reporting the transaction".into(),
         ))

@@ -81,6 +81,9 @@ pub struct Keeper {
     metrics: Arc<Metrics>,
     epoch: Option<EpochIndex>,
     watched: HashMap<NodeId, Watched>,
+    /// Observations of the last epoch the chain has not taken yet (a dropped connection, a full pool): tried
+    /// again every step until they land or their window closes.
+    unsent: Vec<KeeperObservation>,
 }
 
 impl Keeper {
@@ -100,6 +103,7 @@ impl Keeper {
             metrics,
             epoch: None,
             watched: HashMap::new(),
+            unsent: Vec::new(),
         }
     }
 
@@ -117,10 +121,16 @@ impl Keeper {
         let Some(epoch) = self.chain.current_epoch().await? else {
             return Ok(());
         };
-        if self.epoch != Some(epoch.index) {
-            if let Some(ended) = self.epoch.filter(|e| e + 1 == epoch.index) {
-                self.submit(ended).await;
-            }
+        // The chain draws an epoch's keepers from the seed its second block records.
+        if self.epoch != Some(epoch.index) && self.chain.best_number().await? > epoch.start {
+            self.unsent = match self.epoch.filter(|e| e + 1 == epoch.index) {
+                Some(ended) => self
+                    .watched
+                    .iter()
+                    .map(|(node, w)| w.tally.observation(*node, ended))
+                    .collect(),
+                None => Vec::new(),
+            };
             self.watched = self.assignment(epoch.index).await?;
             self.epoch = Some(epoch.index);
             announce_event(serde_json::json!({
@@ -128,6 +138,9 @@ impl Keeper {
                 "epoch": epoch.index,
                 "nodes": self.watched.keys().map(|n| hex::encode(n.0)).collect::<Vec<_>>(),
             }));
+        }
+        if !self.unsent.is_empty() {
+            self.submit().await;
         }
         let now = Instant::now();
         let due: Vec<NodeId> = self
@@ -165,7 +178,11 @@ impl Keeper {
                 Watched {
                     peer,
                     addresses,
-                    pins: self.chain.pins(node).await?,
+                    // Content pinned during the epoch is not yet owed (the chain does not challenge it).
+                    pins: (self.chain.pins(node).await?)
+                        .into_iter()
+                        .filter(|pin| pin.since <= epoch)
+                        .collect(),
                     tally: Tally::default(),
                     next_probe: Instant::now(),
                 },
@@ -234,12 +251,9 @@ impl Keeper {
     }
 
     /// Submits this keeper's observations of `epoch`, all at once (each waits for its block in parallel).
-    async fn submit(&mut self, epoch: EpochIndex) {
-        let observations: Vec<KeeperObservation> = self
-            .watched
-            .iter()
-            .map(|(node, w)| w.tally.observation(*node, epoch))
-            .collect();
+    /// Submits the unsent observations at once; keeps those that failed for a reason that may pass.
+    async fn submit(&mut self) {
+        let observations = std::mem::take(&mut self.unsent);
         let submissions = observations.iter().map(|observation| {
             self.chain.submit(
                 &self.account,
@@ -247,8 +261,9 @@ impl Keeper {
                 Wait::InBlock,
             )
         });
-        for (observation, result) in observations.iter().zip(join_all(submissions).await) {
-            let node = hex::encode(observation.node.0);
+        let results = join_all(submissions).await;
+        for (observation, result) in observations.into_iter().zip(results) {
+            let (node, epoch) = (hex::encode(observation.node.0), observation.epoch);
             match result {
                 Ok(()) => {
                     info!(%node, epoch, "observation submitted");
@@ -263,7 +278,13 @@ impl Keeper {
                     }));
                 }
                 Err(e) if e.is_dispatch_error("DuplicateObservation") => {}
-                Err(e) => warn!(%node, epoch, %e, "observation not submitted"),
+                // Refused by the runtime (its window closed, the node left): final. Anything else may pass,
+                // until the next epoch replaces what is unsent.
+                Err(e @ ChainError::Dispatch(_)) => warn!(%node, epoch, %e, "observation refused"),
+                Err(e) => {
+                    warn!(%node, epoch, %e, "observation not submitted; trying again");
+                    self.unsent.push(observation);
+                }
             }
         }
     }

@@ -231,7 +231,8 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
     dapp(&["open-account", "--deposit", "100000000000000000"]);
     dapp(&["authorize-client", client["client"].as_str().unwrap()]);
 
-    // The edge (operator Eve) holds 80 MiB and pins it; the keeper (Bob) watches every node.
+    // The dApp publishes 80 MiB; the edge (operator Eve) holds it and pins it; the keeper (Bob) watches every
+    // node.
     let content = dir.path().join("content.bin");
     let size = 80 * MIB;
     random_file(&content, size as usize, 61);
@@ -260,6 +261,17 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
             .unwrap(),
     );
     let content_id = ContentId(hex::decode(&id).unwrap().try_into().unwrap());
+    // Storage is challenged and paid only for content a dApp published, at its published size.
+    let max_price = u128::MAX;
+    view.submit(
+        &alice,
+        (
+            "Settlement",
+            "publish_content",
+            (content_id, size, 1u32, max_price, None::<Vec<u8>>),
+        ),
+    )
+    .unwrap();
     view.submit(&eve, ("EdgeNodes", "pin", (edge_node, content_id, size)))
         .unwrap();
     let bob_key = secret_file(dir.path(), "bob", "//Bob");
@@ -306,7 +318,10 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
         ],
     );
     let edge_peer = edge_address.rsplit('/').next().unwrap();
-    assert_eq!(fetched["report"]["bytes_by_peer"][edge_peer], size);
+    assert_eq!(
+        fetched["report"]["bytes_by_peer"][edge_peer], size,
+        "{fetched}"
+    );
     assert_eq!(fetched["report"]["receipted_by_peer"][edge_peer], size);
 
     // A client that signs nothing is cut off once it owes receipts for too many bytes.

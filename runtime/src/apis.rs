@@ -266,9 +266,9 @@ impl_runtime_apis! {
             Gpow::keepers_of(epoch, &node, count)
         }
 
-        fn storage_challenge(node: NodeId) -> Option<pallet_gpow::runtime_api::StorageChallenge> {
-            let epoch = pallet_gpow::CurrentEpoch::<Runtime>::get()?.index;
-            Gpow::storage_challenge_of(epoch, &node)
+        fn storage_challenges(node: NodeId) -> Vec<pallet_gpow::runtime_api::StorageChallenge> {
+            pallet_gpow::CurrentEpoch::<Runtime>::get()
+                .map_or_else(Vec::new, |e| Gpow::storage_challenges_of(e.index, &node))
         }
     }
 

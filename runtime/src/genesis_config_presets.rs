@@ -148,6 +148,7 @@ pub fn dev_gpow_params() -> pallet_gpow::GpowParams<BlockNumber> {
         keepers_per_node: 3,
         keeper_tolerance_percent: 25,
         max_bandwidth_mbps: 10_000,
+        storage_samples: 4,
     }
 }
 

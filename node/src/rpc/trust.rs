@@ -50,15 +50,17 @@ pub struct Challenge {
     pub deadline: BlockNumber,
 }
 
-/// The chunk a node must prove it stores this epoch.
+/// The chunks of one pinned content a node must prove it stores this epoch.
 #[derive(Clone, Debug, Serialize)]
 pub struct StorageChallenge {
+    /// The epoch the answer names.
+    pub epoch: EpochIndex,
     /// BLAKE3 hash of the pinned blob (hex).
     pub content: String,
     /// Its length in bytes.
     pub len: u64,
-    /// Index of the 1 KiB chunk to prove.
-    pub chunk: u64,
+    /// Indices of the 1 KiB chunks to prove, in answer order.
+    pub chunks: Vec<u64>,
 }
 
 /// Trust-layer queries.
@@ -88,9 +90,9 @@ pub trait TrustApi {
     #[method(name = "gpow_keepers")]
     fn keepers(&self, epoch: EpochIndex, node: String) -> RpcResult<Vec<AccountId>>;
 
-    /// The chunk of its pinned content a node must prove it stores this epoch, or null.
-    #[method(name = "gpow_storageChallenge")]
-    fn storage_challenge(&self, node: String) -> RpcResult<Option<StorageChallenge>>;
+    /// What a node must prove it stores this epoch: one challenge per content pinned before it began.
+    #[method(name = "gpow_storageChallenges")]
+    fn storage_challenges(&self, node: String) -> RpcResult<Vec<StorageChallenge>>;
 }
 
 /// Parses a node key given as 64 hex digits, with or without `0x`.
@@ -176,14 +178,18 @@ where
         api.keepers_of(best, epoch, node).map_err(runtime_error)
     }
 
-    fn storage_challenge(&self, node: String) -> RpcResult<Option<StorageChallenge>> {
+    fn storage_challenges(&self, node: String) -> RpcResult<Vec<StorageChallenge>> {
         let node = parse_node_id(&node)?;
         let (api, best) = self.at_best();
-        let challenge = api.storage_challenge(best, node).map_err(runtime_error)?;
-        Ok(challenge.map(|c| StorageChallenge {
-            content: format!("0x{}", hex::encode(c.content.0)),
-            len: c.len,
-            chunk: c.chunk,
-        }))
+        let challenges = api.storage_challenges(best, node).map_err(runtime_error)?;
+        Ok(challenges
+            .into_iter()
+            .map(|c| StorageChallenge {
+                epoch: c.epoch,
+                content: format!("0x{}", hex::encode(c.content.0)),
+                len: c.len,
+                chunks: c.chunks,
+            })
+            .collect())
     }
 }

@@ -40,7 +40,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use enreach_primitives::{Capabilities, ContentId, NodeId, Region};
+use enreach_primitives::{Capabilities, ContentId, EpochIndex, NodeId, Region};
 use frame_support::{pallet_prelude::*, BoundedVec};
 use scale_info::TypeInfo;
 
@@ -98,7 +98,7 @@ pub struct NodeInfo<
     pub registered_at: BlockNumber,
 }
 
-/// A blob a node declares it stores: its BLAKE3 hash and length in bytes.
+/// A blob a node declares it stores: its BLAKE3 hash, length in bytes, and the first epoch it counts in.
 #[derive(
     Clone,
     Copy,
@@ -116,6 +116,10 @@ pub struct Pin {
     pub content: ContentId,
     /// Its length in bytes, as published.
     pub len: u64,
+    /// The first epoch the node is challenged on this pin and paid for it: the one after it was pinned, so a
+    /// node cannot pin content after seeing an epoch's seed (or after proving its other pins) and be paid for
+    /// that epoch.
+    pub since: EpochIndex,
 }
 
 /// What other pallets (GPoW, GPoS, settlement) need from the registry.
@@ -139,6 +143,9 @@ pub trait NodeRegistry<AccountId> {
     /// Pins `content` of `len` bytes on `node`, for other pallets' benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn pin_for_benchmark(node: NodeId, content: ContentId, len: u64);
+    /// Most pins a node may hold, for other pallets' worst-case benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn max_pins() -> u32;
 }
 
 /// Told about every change of a node's registration, so that GPoW can judge an epoch's work by what the node
@@ -149,11 +156,16 @@ pub trait NodeChangeObserver {
     fn before_change(node: &NodeId);
     /// `node` left the registry for good.
     fn on_removed(node: &NodeId);
+    /// The first epoch whose start a change made now is part of: the one after the current epoch.
+    fn next_epoch() -> EpochIndex;
 }
 
 impl NodeChangeObserver for () {
     fn before_change(_: &NodeId) {}
     fn on_removed(_: &NodeId) {}
+    fn next_epoch() -> EpochIndex {
+        0
+    }
 }
 
 #[frame_support::pallet]
@@ -523,8 +535,12 @@ pub mod pallet {
                     !pins.iter().any(|p| p.content == content),
                     Error::<T>::AlreadyPinned
                 );
-                pins.try_push(Pin { content, len })
-                    .map_err(|_| Error::<T>::TooManyPins)
+                pins.try_push(Pin {
+                    content,
+                    len,
+                    since: T::OnChange::next_epoch(),
+                })
+                .map_err(|_| Error::<T>::TooManyPins)
             })?;
             Self::deposit_event(Event::Pinned { node, content, len });
             Ok(())
@@ -668,8 +684,17 @@ pub mod pallet {
         #[cfg(feature = "runtime-benchmarks")]
         fn pin_for_benchmark(node: NodeId, content: ContentId, len: u64) {
             Pins::<T>::mutate(node, |pins| {
-                let _ = pins.try_push(Pin { content, len });
+                let _ = pins.try_push(Pin {
+                    content,
+                    len,
+                    since: 0,
+                });
             });
+        }
+
+        #[cfg(feature = "runtime-benchmarks")]
+        fn max_pins() -> u32 {
+            T::MaxPinsPerNode::get()
         }
     }
 }

@@ -392,11 +392,13 @@ fn operators_pin_and_unpin_content() {
             vec![
                 Pin {
                     content: a,
-                    len: 10
+                    len: 10,
+                    since: 0
                 },
                 Pin {
                     content: b,
-                    len: 20
+                    len: 20,
+                    since: 0
                 }
             ]
         );
@@ -420,7 +422,8 @@ fn operators_pin_and_unpin_content() {
             Pins::<Test>::get(node_id(7)).into_inner(),
             vec![Pin {
                 content: b,
-                len: 20
+                len: 20,
+                since: 0
             }]
         );
 

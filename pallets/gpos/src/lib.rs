@@ -118,7 +118,8 @@ pub enum SlashReason {
     MissedChallenge,
     /// The keeper's observations were far from the median more than `DeviationsBeforeSlash` times in an epoch.
     KeeperDeviation,
-    /// The keeper, as a validator, equivocated (GRANDPA votes reported through `pallet-offences`).
+    /// The keeper, as a validator, equivocated (two BABE blocks in one slot, or two GRANDPA votes in one round,
+    /// reported through `pallet-offences`).
     Equivocation,
 }
 

@@ -18,6 +18,16 @@ use sp_runtime::traits::{One, Saturating};
 
 const BENCH_KEY_TYPE: KeyTypeId = KeyTypeId(*b"gpwb");
 
+/// Deepest storage proof benchmarked (blobs up to 4 MiB, what a runtime benchmark can hash); deeper paths are
+/// charged by the slope, measured with every sample at this depth.
+const STORAGE_BENCH_DEPTH: u32 = 12;
+
+fn content_id(i: u32) -> ContentId {
+    let mut id = [0u8; 32];
+    id[..4].copy_from_slice(&i.to_le_bytes());
+    ContentId(id)
+}
+
 fn region() -> Region {
     Region {
         continent: Continent::Europe,
@@ -35,6 +45,7 @@ fn params<T: Config>(sample_size: u32) -> GpowParams<BlockNumberFor<T>> {
         keepers_per_node: T::MaxKeepersPerNode::get(),
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
+        storage_samples: T::MaxStorageSamples::get(),
     }
 }
 
@@ -178,7 +189,7 @@ mod benchmarks {
             .expect("valid report");
         let now = frame_system::Pallet::<T>::block_number();
         let seed_block = now.saturating_add(One::one());
-        frame_system::BlockHash::<T>::insert(seed_block, T::Hash::default());
+        BlockSeeds::<T>::insert(seed_block, [5u8; 32]);
         frame_system::Pallet::<T>::set_block_number(seed_block.saturating_add(One::one()));
         let (offsets, _) = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
         let answer: AnswerOf<T> = BoundedVec::truncate_from(
@@ -306,29 +317,52 @@ mod benchmarks {
         assert!(Deadlines::<T>::get(deadline).is_empty());
     }
 
+    /// `s` chunks with `d`-level paths (a blob of 2^d KiB) of the last of a full list of pins, into a content's
+    /// list of provers one short of full.
     #[benchmark]
-    fn answer_storage_challenge() {
+    fn answer_storage_challenge(
+        s: Linear<1, { T::MaxStorageSamples::get() }>,
+        d: Linear<1, STORAGE_BENCH_DEPTH>,
+    ) {
         in_submission_window::<T>(T::MaxSampleSize::get());
+        let mut params = params::<T>(T::MaxSampleSize::get());
+        params.storage_samples = s;
+        Params::<T>::put(params);
         EpochSeeds::<T>::insert(1, [3u8; 32]);
         let (node, _) = active_node::<T>(0);
-        // A 1 MiB blob: a 10-level path, and the challenge picks one of its 1024 chunks.
-        let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+        for i in 1..T::Registry::max_pins() {
+            T::Registry::pin_for_benchmark(node, content_id(i), 1 << 20);
+        }
+        let data: Vec<u8> = (0..(1u32 << (10 + d))).map(|i| (i % 251) as u8).collect();
         let content = ContentId(*blake3::hash(&data).as_bytes());
         T::Registry::pin_for_benchmark(node, content, data.len() as u64);
-        let challenge = Gpow::<T>::storage_challenge_of(1, &node).expect("pinned");
-        let (chunk, proof) =
-            enreach_primitives::content::chunk_proof(&data, challenge.chunk).expect("in range");
+        T::Contents::publish_for_benchmark(&content, data.len() as u64);
+        let others: Vec<NodeId> = (1..T::MaxReplicas::get())
+            .map(|i| active_node::<T>(i).0)
+            .collect();
+        StorageProvers::<T>::insert(1, content, BoundedVec::truncate_from(others));
+        let challenge = Gpow::<T>::storage_challenges_of(1, &node)
+            .into_iter()
+            .find(|c| c.content == content)
+            .expect("pinned");
+        let answer: StorageAnswerOf<T> = BoundedVec::truncate_from(
+            challenge
+                .chunks
+                .iter()
+                .map(|&i| {
+                    let (chunk, proof) =
+                        enreach_primitives::content::chunk_proof(&data, i).expect("in range");
+                    (BoundedVec::truncate_from(chunk), proof)
+                })
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(Gpow::<T>::deepest_path(&answer), d);
         let caller: T::AccountId = whitelisted_caller();
 
         #[extrinsic_call]
-        _(
-            RawOrigin::Signed(caller),
-            node,
-            BoundedVec::truncate_from(chunk),
-            proof,
-        );
+        _(RawOrigin::Signed(caller), node, 1, content, answer);
 
-        assert!(StorageProofs::<T>::contains_key(1, node));
+        assert!(StorageProvers::<T>::get(1, content).contains(&node));
     }
 
     #[benchmark]

@@ -5,8 +5,8 @@
 //! 1. **Report.** Inside the submission window after an epoch ends, each node's operator submits one
 //!    [`WorkReport`]: the Merkle root of the client-signed [`DeliveryReceipt`]s it collected, their count and
 //!    their byte total ([`Pallet::submit_work_report`]).
-//! 2. **Challenge.** The hash of the block `challenge_delay` blocks after the submission, which nobody knew when
-//!    the root was committed, seeds `k` byte offsets of the claimed total ([`Pallet::challenge_of`]). The node
+//! 2. **Challenge.** The randomness of the block `challenge_delay` blocks after the submission, which nobody
+//!    knew when the root was committed, seeds `k` byte offsets of the claimed total ([`Pallet::challenge_of`]). The node
 //!    answers with the receipt covering each offset and its path in the sorted Merkle-sum tree
 //!    ([`enreach_primitives::merkle`]) before the deadline ([`Pallet::answer_challenge`]). The pallet checks each
 //!    path against the root (exact shape, strictly increasing keys, sums adding up to the claim), that the
@@ -21,6 +21,14 @@
 //!    start. Once a majority of its keepers observed it, the node's work score is computed from the per-metric
 //!    medians of their observations, so one lying keeper cannot move it; keepers far from medians a majority
 //!    agrees on are recorded for GPoS.
+//!
+//! 4. **Storage.** Each epoch a node proves, for every content it pinned before the epoch began,
+//!    `storage_samples` 1 KiB chunks drawn from the epoch seed ([`Pallet::storage_challenges_of`],
+//!    [`Pallet::answer_storage_challenge`]). Among the nodes that proved a content, the epoch seed ranks who fills
+//!    its paid replica slots ([`StorageProvers`]); settlement pays only those.
+//!
+//! Seeds come from [`Config::Randomness`] (BABE's VRF output of the parent block), never from a block hash an
+//! author could vary.
 //!
 //! Expired challenges are processed in [`Hooks::on_initialize`] in pages of at most
 //! [`Config::MaxExpiriesPerBlock`], with a stored cursor, so no block exceeds its weight however many nodes
@@ -40,6 +48,8 @@ mod mock;
 pub mod runtime_api;
 mod sampling;
 mod scoring;
+#[cfg(feature = "std")]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 pub mod weights;
@@ -74,8 +84,8 @@ pub struct GpowParams<BlockNumber> {
     pub epoch_length: BlockNumber,
     /// Blocks after an epoch ends during which its reports are accepted.
     pub submission_window: BlockNumber,
-    /// The hash of the block this many blocks after a report's submission seeds its challenge (at least 1,
-    /// so the seed is unknown when the root is committed).
+    /// The randomness of the block this many blocks after a report's submission seeds its challenge (at least
+    /// 1, so the seed is unknown when the root is committed).
     pub challenge_delay: BlockNumber,
     /// Blocks after the seed block within which the challenge must be answered.
     pub answer_window: BlockNumber,
@@ -89,6 +99,9 @@ pub struct GpowParams<BlockNumber> {
     /// Highest upload bandwidth a keeper may credit a node with, Mbit/s; a node is also never credited more
     /// than it claimed at the epoch's start.
     pub max_bandwidth_mbps: u32,
+    /// Chunks of each pin a node proves per epoch (`s`): a node that kept a share `h` of a pin passes with
+    /// probability `h^s`.
+    pub storage_samples: u32,
 }
 
 /// What GPoW judges a node's epoch by, as it was at the epoch's start: whether it was active and the upload
@@ -116,9 +129,9 @@ pub struct NodeState {
     TypeInfo,
 )]
 pub enum ReportStatus<BlockNumber> {
-    /// Waiting for the challenge answer; the challenge seed is the hash of block `seed_block`.
+    /// Waiting for the challenge answer; the challenge seed is the randomness of block `seed_block`.
     Challenged {
-        /// The block whose hash seeds the sample.
+        /// The block whose randomness seeds the sample.
         seed_block: BlockNumber,
         /// Last block at which the answer is accepted.
         deadline: BlockNumber,
@@ -164,7 +177,7 @@ pub struct KeeperCandidate<AccountId> {
 pub struct PruneState {
     /// The epoch being deleted.
     pub epoch: EpochIndex,
-    /// Which map: reports, credits, observations, scores, deviations, storage proofs, total score, keeper
+    /// Which map: reports, credits, observations, scores, deviations, storage provers, total score, keeper
     /// oversight, deviation counts.
     pub stage: u8,
     /// Where the previous page stopped.
@@ -201,6 +214,17 @@ pub trait ClientAuthority<AccountId> {
     /// Makes `payer` pay for `client`, for benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn authorize_for_benchmark(client: &ClientKey, payer: &AccountId);
+}
+
+/// Which content storage is paid for (settlement's published contents).
+pub trait ContentCatalog {
+    /// The published size of `content` if its storage is paid for in `epoch`. A BLAKE3 chunk proof does not
+    /// bind the blob's length (a prefix of a blob proves against the same root), so a pin is challenged and
+    /// paid only at exactly this length.
+    fn published_size(content: &ContentId, epoch: EpochIndex) -> Option<u64>;
+    /// Publishes `content` at `size`, for benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn publish_for_benchmark(content: &ContentId, size: u64);
 }
 
 /// Receives work offences (GPoS slashes the node's deposit and jails it).
@@ -244,12 +268,22 @@ pub mod pallet {
         DeliveryReceipt, ReceiptProof,
     };
     use frame_support::pallet_prelude::*;
+    use frame_support::traits::Randomness;
     use frame_system::pallet_prelude::*;
     use pallet_edge_nodes::NodeRegistry;
     use sp_runtime::{
-        traits::{Saturating, Zero},
+        traits::{CheckedSub, One, Saturating, Zero},
         SaturatedConversion,
     };
+
+    /// One proven chunk of a pin: its bytes and their BLAKE3 path to the content hash.
+    pub type StorageSample = (
+        BoundedVec<u8, ConstU32<{ content::CHUNK_LEN as u32 }>>,
+        ChunkProof,
+    );
+
+    /// A storage answer: one sample per drawn chunk index, in draw order.
+    pub type StorageAnswerOf<T> = BoundedVec<StorageSample, <T as Config>::MaxStorageSamples>;
 
     /// A challenge answer: the sampled receipts with their Merkle paths, in sample order.
     pub type AnswerOf<T> =
@@ -268,6 +302,8 @@ pub mod pallet {
         type Registry: NodeRegistry<Self::AccountId>;
         /// Which dApp pays for which client.
         type ClientAuthority: ClientAuthority<Self::AccountId>;
+        /// Which content storage is paid for, and at what size.
+        type Contents: ContentCatalog;
         /// Receives offences.
         type OffenceHandler: WorkOffenceHandler<Self::AccountId>;
         /// Receives verified traffic (settlement).
@@ -297,6 +333,19 @@ pub mod pallet {
         /// Most records deleted per block when pruning old epochs.
         #[pallet::constant]
         type MaxPrunePerBlock: Get<u32>;
+        /// Upper bound of the governed chunks proven per pin and epoch (`storage_samples`).
+        #[pallet::constant]
+        type MaxStorageSamples: Get<u32>;
+        /// Most provers of one content ranked per epoch: the most replicas a content can be paid for.
+        #[pallet::constant]
+        type MaxReplicas: Get<u32>;
+        /// Blocks whose randomness is kept to seed challenges; bounds `challenge_delay + answer_window`.
+        #[pallet::constant]
+        type SeedHistory: Get<u32>;
+        /// Randomness of the parent block that its author could not choose: BABE's VRF output
+        /// (`pallet_babe::ParentBlockRandomness`). `None` only where a block carries none (the first block), and
+        /// then the parent hash stands in.
+        type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
         /// Weights of this pallet's calls and hooks.
         type WeightInfo: WeightInfo;
     }
@@ -309,7 +358,8 @@ pub mod pallet {
     #[pallet::storage]
     pub type CurrentEpoch<T: Config> = StorageValue<_, EpochInfo<BlockNumberFor<T>>, OptionQuery>;
 
-    /// Seed of each recent epoch (the parent hash of its first block), for keeper assignment. Pruned after two
+    /// Seed of each recent epoch (the block seed of its first block, recorded by the second), for keeper
+    /// assignment and storage challenges. Pruned after two
     /// epochs.
     #[pallet::storage]
     pub type EpochSeeds<T: Config> = StorageMap<_, Twox64Concat, EpochIndex, [u8; 32]>;
@@ -434,10 +484,23 @@ pub mod pallet {
         ValueQuery,
     >;
 
-    /// Nodes that proved storage of a random chunk of their pinned content, per epoch.
+    /// Seed of each of the last `SeedHistory` blocks, chained over every block's VRF output: what challenge
+    /// samples are drawn from.
     #[pallet::storage]
-    pub type StorageProofs<T: Config> =
-        StorageDoubleMap<_, Twox64Concat, EpochIndex, Blake2_128Concat, NodeId, (), OptionQuery>;
+    pub type BlockSeeds<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, [u8; 32]>;
+
+    /// Per epoch and content, the nodes that proved they store it, best [`sampling::replica_rank`] first and
+    /// at most `MaxReplicas`: settlement pays the first `replicas` of them.
+    #[pallet::storage]
+    pub type StorageProvers<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        ContentId,
+        BoundedVec<NodeId, T::MaxReplicas>,
+        ValueQuery,
+    >;
 
     /// The oldest epoch whose records (reports, credits, observations, scores, proofs) are still being deleted,
     /// with the stage reached; advanced a page per block.
@@ -516,7 +579,7 @@ pub mod pallet {
         },
         /// Governance changed the parameters.
         ParamsChanged,
-        /// A node proved it stores the challenged chunk of its pinned content.
+        /// A node proved it stores the challenged chunks of a pinned content.
         StorageProven {
             /// The edge node.
             node: NodeId,
@@ -524,6 +587,9 @@ pub mod pallet {
             epoch: EpochIndex,
             /// BLAKE3 hash of the content.
             content: ContentId,
+            /// Whether it ranks among the content's paid replica slots for now (a better-ranked prover may
+            /// still take its slot this epoch).
+            ranked: bool,
         },
     }
 
@@ -585,11 +651,19 @@ pub mod pallet {
         DuplicateObservation,
         /// A keeper may not observe a node its own account operates.
         OwnNode,
-        /// The node pins no content, or GPoW has no epoch yet: there is no storage challenge.
+        /// The epoch has not started (or GPoW has no epoch yet): it has no storage challenge.
         NoStorageChallenge,
-        /// The node already proved its storage this epoch.
+        /// Storage answers for that epoch are closed: only the current and the previous epoch are open.
+        StorageEpochClosed,
+        /// The node does not pin this content, or pinned it during or after the epoch (a pin counts from the
+        /// epoch after it was made).
+        NotPinned,
+        /// The content is not published for that epoch, or the pin's length is not its published size.
+        NotPublished,
+        /// The node already proved this content this epoch.
         StorageAlreadyProven,
-        /// The chunk or its BLAKE3 path does not match the challenged content.
+        /// The answer does not hold one chunk per drawn index, in draw order, each with its BLAKE3 path to the
+        /// content hash.
         WrongStorageProof,
     }
 
@@ -599,7 +673,7 @@ pub mod pallet {
             let Some(params) = Params::<T>::get() else {
                 return T::DbWeight::get().reads(1);
             };
-            let mut weight = T::DbWeight::get().reads(2);
+            let mut weight = Self::record_seed(now);
             let next = match CurrentEpoch::<T>::get() {
                 None => Some(0),
                 Some(epoch) if now >= epoch.start.saturating_add(params.epoch_length) => {
@@ -607,8 +681,17 @@ pub mod pallet {
                 }
                 Some(_) => None,
             };
-            if let Some(index) = next {
-                weight.saturating_accrue(Self::start_epoch(index, now));
+            match (next, CurrentEpoch::<T>::get()) {
+                (Some(index), _) => weight.saturating_accrue(Self::start_epoch(index, now)),
+                // The epoch's seed is its first block's: drawn after every registration, pin and stake that
+                // counts for the epoch was fixed (changes in that block count from the next epoch).
+                (None, Some(epoch)) if now == epoch.start.saturating_add(One::one()) => {
+                    if let Some(seed) = BlockSeeds::<T>::get(epoch.start) {
+                        EpochSeeds::<T>::insert(epoch.index, seed);
+                    }
+                    weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+                }
+                _ => {}
             }
             weight.saturating_accrue(Self::expire_challenges(now));
             weight.saturating_add(Self::prune_old_epochs())
@@ -699,7 +782,8 @@ pub mod pallet {
             ensure!(now <= deadline, Error::<T>::LateAnswer);
             let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
 
-            let offsets = Self::sample_for(&record.report, seed_block, params.sample_size);
+            let offsets = Self::sample_for(&record.report, seed_block, params.sample_size)
+                .ok_or(Error::<T>::ChallengeNotReady)?;
             ensure!(answer.len() == offsets.len(), Error::<T>::WrongSample);
             let genesis = Self::genesis_hash();
             // How many samples each paying dApp's receipts answered.
@@ -853,41 +937,76 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Proves that `node` stores its pinned content: the chunk this epoch's seed selects
-        /// ([`Pallet::storage_challenge_of`]) and its BLAKE3 path to the content hash. Anyone may submit it.
+        /// Proves that `node` stores the pinned `content` in `epoch` (the current or the previous one): the
+        /// chunks the epoch's seed draws ([`Pallet::storage_challenges_of`]) with their BLAKE3 paths. Anyone may
+        /// submit it. The node must have been active at the epoch's start and pinned the content before it. It
+        /// then takes a paid replica slot of the content if it ranks among the best `MaxReplicas` provers.
         #[pallet::call_index(6)]
-        #[pallet::weight(T::WeightInfo::answer_storage_challenge())]
+        #[pallet::weight(T::WeightInfo::answer_storage_challenge(
+            answer.len() as u32,
+            Pallet::<T>::deepest_path(answer),
+        ))]
         pub fn answer_storage_challenge(
             origin: OriginFor<T>,
             node: NodeId,
-            chunk: BoundedVec<u8, ConstU32<{ content::CHUNK_LEN as u32 }>>,
-            proof: ChunkProof,
+            epoch: EpochIndex,
+            content: ContentId,
+            answer: StorageAnswerOf<T>,
         ) -> DispatchResult {
             ensure_signed(origin)?;
-            let epoch = CurrentEpoch::<T>::get()
+            let current = CurrentEpoch::<T>::get()
                 .ok_or(Error::<T>::NoStorageChallenge)?
                 .index;
-            let challenge =
-                Self::storage_challenge_of(epoch, &node).ok_or(Error::<T>::NoStorageChallenge)?;
+            ensure!(epoch <= current, Error::<T>::NoStorageChallenge);
             ensure!(
-                !StorageProofs::<T>::contains_key(epoch, node),
-                Error::<T>::StorageAlreadyProven
+                epoch.saturating_add(1) >= current,
+                Error::<T>::StorageEpochClosed
             );
             ensure!(
-                content::verify_chunk(
-                    &challenge.content.0,
-                    challenge.len,
-                    challenge.chunk,
-                    &chunk,
-                    &proof
-                ),
+                Self::node_state_at(&node, epoch).active,
+                Error::<T>::NodeNotActive
+            );
+            let pin = T::Registry::pins(&node)
+                .into_iter()
+                .find(|p| p.content == content && p.since <= epoch)
+                .ok_or(Error::<T>::NotPinned)?;
+            ensure!(
+                T::Contents::published_size(&content, epoch) == Some(pin.len),
+                Error::<T>::NotPublished
+            );
+            let seed = EpochSeeds::<T>::get(epoch).ok_or(Error::<T>::NoStorageChallenge)?;
+            let mut provers = StorageProvers::<T>::get(epoch, content);
+            ensure!(!provers.contains(&node), Error::<T>::StorageAlreadyProven);
+            let samples = Params::<T>::get()
+                .ok_or(Error::<T>::NotConfigured)?
+                .storage_samples;
+            let chunks = sampling::storage_chunks(&seed, &node, &content, pin.len, samples);
+            ensure!(
+                answer.len() == chunks.len()
+                    && answer.iter().zip(&chunks).all(|((chunk, proof), &index)| {
+                        content::verify_chunk(&content.0, pin.len, index, chunk, proof)
+                    }),
                 Error::<T>::WrongStorageProof
             );
-            StorageProofs::<T>::insert(epoch, node, ());
+            let rank = |n: &NodeId| sampling::replica_rank(&seed, &content, n);
+            let mine = rank(&node);
+            let position = provers.partition_point(|other| rank(other) < mine);
+            let ranked = position < T::MaxReplicas::get() as usize;
+            if ranked {
+                // Full: the worst-ranked prover gives up its slot.
+                if provers.is_full() {
+                    provers.pop();
+                }
+                provers
+                    .try_insert(position, node)
+                    .expect("a slot was freed above; qed");
+                StorageProvers::<T>::insert(epoch, content, provers);
+            }
             Self::deposit_event(Event::StorageProven {
                 node,
                 epoch,
-                content: challenge.content,
+                content,
+                ranked,
             });
             Ok(())
         }
@@ -927,6 +1046,10 @@ pub mod pallet {
         fn on_removed(node: &NodeId) {
             NodeHistory::<T>::remove(node);
         }
+
+        fn next_epoch() -> EpochIndex {
+            CurrentEpoch::<T>::get().map_or(0, |e| e.index.saturating_add(1))
+        }
     }
 
     impl<T: Config> Pallet<T> {
@@ -935,6 +1058,17 @@ pub mod pallet {
         pub fn answer_weight(k: u32) -> Weight {
             T::WeightInfo::answer_challenge(k)
                 .saturating_add(T::DbWeight::get().reads_writes(3 * k as u64, 3 * k as u64))
+        }
+
+        /// The longest BLAKE3 path in a storage answer, counted up to the deepest a proof may be: what its
+        /// weight grows with besides the number of chunks.
+        pub fn deepest_path(answer: &StorageAnswerOf<T>) -> u32 {
+            answer
+                .iter()
+                .map(|(_, proof)| proof.siblings.len())
+                .max()
+                .unwrap_or(0)
+                .min(content::MAX_CHUNK_PROOF_DEPTH as usize) as u32
         }
 
         /// Whether `params` are usable: non-zero lengths, a delay of at least one block, `k` and `K` within
@@ -955,6 +1089,12 @@ pub mod pallet {
                     <= params.epoch_length
                 && params.keeper_tolerance_percent <= 100
                 && params.max_bandwidth_mbps > 0
+                && (1..=T::MaxStorageSamples::get()).contains(&params.storage_samples)
+                // A challenge's seed must still be kept when it is answered.
+                && params
+                    .challenge_delay
+                    .saturating_add(params.answer_window)
+                    < T::SeedHistory::get().into()
         }
 
         /// The byte offsets the challenge of `node`'s report for `epoch` samples, once its seed block exists.
@@ -974,7 +1114,7 @@ pub mod pallet {
                 return None;
             }
             let k = Params::<T>::get()?.sample_size;
-            Some((Self::sample_for(&record.report, seed_block, k), deadline))
+            Some((Self::sample_for(&record.report, seed_block, k)?, deadline))
         }
 
         /// The challenge `node` must answer now: for the last or the one-before-last epoch, whose challenges
@@ -996,19 +1136,39 @@ pub mod pallet {
                 })
         }
 
-        /// The storage challenge of `node` in `epoch`: which pinned blob and which chunk of it, drawn from the
-        /// epoch seed. `None` if the node pins nothing or the epoch is unknown.
-        pub fn storage_challenge_of(
+        /// What `node` must prove it stores in `epoch`: for every published content it pinned (at its
+        /// published size) before the epoch began, the chunks the epoch's seed draws. Empty if the epoch has no
+        /// seed yet or the node was not active at its start.
+        pub fn storage_challenges_of(
             epoch: EpochIndex,
             node: &NodeId,
-        ) -> Option<runtime_api::StorageChallenge> {
-            let seed = EpochSeeds::<T>::get(epoch)?;
-            let (pin, chunk) = sampling::storage_target(&seed, node, &T::Registry::pins(node))?;
-            Some(runtime_api::StorageChallenge {
-                content: pin.content,
-                len: pin.len,
-                chunk,
-            })
+        ) -> Vec<runtime_api::StorageChallenge> {
+            let (Some(seed), Some(params)) = (EpochSeeds::<T>::get(epoch), Params::<T>::get())
+            else {
+                return Vec::new();
+            };
+            if !Self::node_state_at(node, epoch).active {
+                return Vec::new();
+            }
+            T::Registry::pins(node)
+                .into_iter()
+                .filter(|pin| {
+                    pin.since <= epoch
+                        && T::Contents::published_size(&pin.content, epoch) == Some(pin.len)
+                })
+                .map(|pin| runtime_api::StorageChallenge {
+                    epoch,
+                    content: pin.content,
+                    len: pin.len,
+                    chunks: sampling::storage_chunks(
+                        &seed,
+                        node,
+                        &pin.content,
+                        pin.len,
+                        params.storage_samples,
+                    ),
+                })
+                .collect()
         }
 
         /// Deletes a page of the oldest epoch's records once it is more than `HistoryDepth` epochs old: one map
@@ -1033,7 +1193,7 @@ pub mod pallet {
                 2 => Observations::<T>::clear_prefix((epoch,), limit, cursor),
                 3 => WorkScores::<T>::clear_prefix(epoch, limit, cursor),
                 4 => KeeperDeviations::<T>::clear_prefix((epoch,), limit, cursor),
-                5 => StorageProofs::<T>::clear_prefix(epoch, limit, cursor),
+                5 => StorageProvers::<T>::clear_prefix(epoch, limit, cursor),
                 6 => {
                     TotalWorkScore::<T>::remove(epoch);
                     sp_io::MultiRemovalResults {
@@ -1125,15 +1285,46 @@ pub mod pallet {
             }
         }
 
-        fn sample_for(report: &WorkReport, seed_block: BlockNumberFor<T>, k: u32) -> Vec<u64> {
-            let seed_hash = frame_system::Pallet::<T>::block_hash(seed_block);
-            sampling::sample_offsets(
-                seed_hash.as_ref(),
+        /// The offsets a report's challenge samples; `None` until the seed block's successor has recorded the
+        /// seed block's randomness.
+        fn sample_for(
+            report: &WorkReport,
+            seed_block: BlockNumberFor<T>,
+            k: u32,
+        ) -> Option<Vec<u64>> {
+            let seed = BlockSeeds::<T>::get(seed_block)?;
+            Some(sampling::sample_offsets(
+                &seed,
                 &report.node,
                 report.epoch,
                 report.total_bytes,
                 k,
-            )
+            ))
+        }
+
+        /// Records the parent block's seed: the seed before it hashed with the parent's randomness (its hash
+        /// where it has none: the first block). A seed thus depends on the VRF output of every block before it:
+        /// one that follows a commitment by `D` blocks is known in advance only to whoever authors all `D`
+        /// (a block's author can compute its own VRF output before the slot). Forgets the seed `SeedHistory`
+        /// blocks older.
+        fn record_seed(now: BlockNumberFor<T>) -> Weight {
+            let parent = now.saturating_sub(One::one());
+            let (random, _) = T::Randomness::random(b"enreach/gpow/seed");
+            let randomness =
+                Self::hash_bytes(&random.unwrap_or_else(frame_system::Pallet::<T>::parent_hash));
+            let before = parent
+                .checked_sub(&One::one())
+                .and_then(BlockSeeds::<T>::get)
+                .unwrap_or_default();
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(b"enreach/gpow/block-seed/v1");
+            hasher.update(&before);
+            hasher.update(&randomness);
+            BlockSeeds::<T>::insert(parent, *hasher.finalize().as_bytes());
+            if let Some(old) = parent.checked_sub(&T::SeedHistory::get().into()) {
+                BlockSeeds::<T>::remove(old);
+            }
+            T::DbWeight::get().reads_writes(2, 2)
         }
 
         /// A block hash as the 32 bytes receipts and seeds use (zero-padded if the chain's hash is shorter).
@@ -1153,10 +1344,6 @@ pub mod pallet {
 
         pub(crate) fn start_epoch(index: EpochIndex, now: BlockNumberFor<T>) -> Weight {
             CurrentEpoch::<T>::put(EpochInfo { index, start: now });
-            EpochSeeds::<T>::insert(
-                index,
-                Self::hash_bytes(&frame_system::Pallet::<T>::parent_hash()),
-            );
             let keepers = BoundedVec::<_, T::MaxKeepers>::truncate_from(
                 T::Keepers::keepers()
                     .into_iter()

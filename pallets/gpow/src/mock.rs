@@ -2,10 +2,10 @@
 //! keepers, and an offence handler that records offences and jails the node.
 
 use crate::{
-    self as pallet_gpow, ClientAuthority, GpowParams, KeeperCandidate, KeeperSet, WorkOffence,
-    WorkOffenceHandler,
+    self as pallet_gpow, ClientAuthority, ContentCatalog, GpowParams, KeeperCandidate, KeeperSet,
+    WorkOffence, WorkOffenceHandler,
 };
-use enreach_primitives::{ClientKey, EpochIndex, NodeId};
+use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
 use frame_support::{
     derive_impl, parameter_types,
     traits::{ConstU32, Hooks},
@@ -43,6 +43,7 @@ parameter_types! {
     pub static Keepers: Vec<KeeperCandidate<u64>> = vec![];
     pub static Offences: Vec<(NodeId, u64, EpochIndex, WorkOffence)> = vec![];
     pub static Clients: std::collections::BTreeMap<ClientKey, u64> = Default::default();
+    pub static Published: std::collections::BTreeMap<ContentId, u64> = Default::default();
 }
 
 impl pallet_edge_nodes::Config for Test {
@@ -81,6 +82,18 @@ impl ClientAuthority<u64> for TestClients {
     }
 }
 
+/// Contents in [`Published`] are paid for at their size in every epoch.
+pub struct TestContents;
+impl ContentCatalog for TestContents {
+    fn published_size(content: &ContentId, _epoch: EpochIndex) -> Option<u64> {
+        Published::get().get(content).copied()
+    }
+    #[cfg(feature = "runtime-benchmarks")]
+    fn publish_for_benchmark(content: &ContentId, size: u64) {
+        Published::mutate(|published| published.insert(*content, size));
+    }
+}
+
 /// Keepers from [`Keepers`].
 pub struct TestKeepers;
 impl KeeperSet<u64> for TestKeepers {
@@ -96,6 +109,7 @@ impl KeeperSet<u64> for TestKeepers {
 impl pallet_gpow::Config for Test {
     type Registry = EdgeNodes;
     type ClientAuthority = TestClients;
+    type Contents = TestContents;
     type OffenceHandler = RecordAndJail;
     type Accounting = ();
     type Keepers = TestKeepers;
@@ -107,11 +121,15 @@ impl pallet_gpow::Config for Test {
     type MaxExpiriesPerBlock = ConstU32<1>;
     type HistoryDepth = ConstU32<3>;
     type MaxPrunePerBlock = ConstU32<1>;
+    type MaxStorageSamples = ConstU32<8>;
+    type MaxReplicas = ConstU32<2>;
+    type SeedHistory = ConstU32<32>;
+    type Randomness = crate::testing::BlockNumberRandomness<Test>;
     type WeightInfo = crate::weights::SubstrateWeight<Test>;
 }
 
 /// Parameters of the tests: 10-block epochs, reports in the first 5 blocks of the next epoch, challenge
-/// seeded by the next block, 3 blocks to answer, 4 samples, 2 keepers per node.
+/// seeded by the next block, 3 blocks to answer, 4 samples, 2 keepers per node, 3 chunks per pin.
 pub fn test_params() -> GpowParams<u64> {
     GpowParams {
         epoch_length: 10,
@@ -122,6 +140,7 @@ pub fn test_params() -> GpowParams<u64> {
         keepers_per_node: 2,
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
+        storage_samples: 3,
     }
 }
 
@@ -144,6 +163,7 @@ pub fn new_test_ext_with(configured: bool) -> sp_io::TestExternalities {
     Keepers::take();
     Offences::take();
     Clients::take();
+    Published::take();
     let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| run_to(1));
     ext
@@ -154,7 +174,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     new_test_ext_with(true)
 }
 
-/// Produces blocks up to `n`, each with real parent hashes so challenge seeds are block hashes.
+/// Produces blocks up to `n`, each with real parent hashes.
 pub fn run_to(n: u64) {
     while System::block_number() < n {
         let next = System::block_number() + 1;

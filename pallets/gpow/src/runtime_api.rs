@@ -19,15 +19,17 @@ pub struct OpenChallenge<BlockNumber> {
     pub deadline: BlockNumber,
 }
 
-/// The chunk a node must prove it stores this epoch.
+/// The chunks of one pinned content a node must prove it stores in an epoch.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct StorageChallenge {
+    /// The epoch the answer names.
+    pub epoch: EpochIndex,
     /// BLAKE3 hash of the pinned blob.
     pub content: ContentId,
     /// Its length in bytes.
     pub len: u64,
-    /// Index of the 1 KiB chunk to prove.
-    pub chunk: u64,
+    /// Indices of the 1 KiB chunks to prove, in the order the answer holds them.
+    pub chunks: Vec<u64>,
 }
 
 sp_api::decl_runtime_apis! {
@@ -41,7 +43,8 @@ sp_api::decl_runtime_apis! {
         fn open_challenge(node: NodeId) -> Option<OpenChallenge<BlockNumber>>;
         /// The keepers assigned to `node` in `epoch`.
         fn keepers_of(epoch: EpochIndex, node: NodeId) -> Vec<AccountId>;
-        /// The chunk of its pinned content `node` must prove it stores in the current epoch, if any.
-        fn storage_challenge(node: NodeId) -> Option<StorageChallenge>;
+        /// What `node` must prove it stores in the current epoch: one challenge per content it pinned before
+        /// the epoch began.
+        fn storage_challenges(node: NodeId) -> Vec<StorageChallenge>;
     }
 }

@@ -3,8 +3,7 @@
 //! can recompute it and nobody can choose it once the seed is fixed.
 
 use alloc::vec::Vec;
-use enreach_primitives::{content::chunk_count, EpochIndex, NodeId};
-use pallet_edge_nodes::Pin;
+use enreach_primitives::{content::chunk_count, ContentId, EpochIndex, NodeId};
 
 use crate::KeeperCandidate;
 
@@ -95,15 +94,32 @@ pub fn assign_keepers<AccountId: Clone + PartialEq>(
     chosen
 }
 
-/// The pinned blob and chunk index a node's storage challenge asks for, from the epoch seed.
-pub fn storage_target(seed: &[u8; 32], node: &NodeId, pins: &[Pin]) -> Option<(Pin, u64)> {
-    if pins.is_empty() {
-        return None;
-    }
-    let mut draws = Draws::new(b"enreach/storage-challenge/v1", seed, &node.0);
-    let pin = pins[draws.below(pins.len() as u64) as usize];
-    let chunk = draws.below(chunk_count(pin.len));
-    Some((pin, chunk))
+/// The `count` chunk indices of the pin `content` (of `len` bytes) a node proves it stores in an epoch: uniform
+/// independent draws from the epoch seed, the node and the content. A node holding only a share `h` of the
+/// blob's chunks answers all of them with probability `h^count`.
+pub fn storage_chunks(
+    seed: &[u8; 32],
+    node: &NodeId,
+    content: &ContentId,
+    len: u64,
+    count: u32,
+) -> Vec<u64> {
+    let mut subject = node.0.to_vec();
+    subject.extend_from_slice(&content.0);
+    let mut draws = Draws::new(b"enreach/storage-challenge/v2", seed, &subject);
+    let chunks = chunk_count(len);
+    (0..count).map(|_| draws.below(chunks)).collect()
+}
+
+/// Where `node` ranks for a paid replica slot of `content` in an epoch: lower is better. Drawn from the epoch
+/// seed, so the provers a content pays cannot be chosen by key order or by who answers first.
+pub fn replica_rank(seed: &[u8; 32], content: &ContentId, node: &NodeId) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"enreach/replica-rank/v1");
+    hasher.update(seed);
+    hasher.update(&content.0);
+    hasher.update(&node.0);
+    *hasher.finalize().as_bytes()
 }
 
 #[cfg(test)]
@@ -150,5 +166,34 @@ mod tests {
             "another epoch"
         );
         assert!(sample_offsets(b"seed", &node, 1, 0, 32).is_empty());
+    }
+
+    /// The storage argument (docs/PROTOCOL.md, class 6): a node that kept a share `h` of a pin's chunks passes
+    /// the epoch's `s` chunk draws with probability `h^s`, whatever it kept.
+    #[test]
+    fn a_node_keeping_part_of_a_pin_passes_as_often_as_chance_allows() {
+        let (len, s, trials) = (1000 * 1024u64, 4u32, 4000u32);
+        let content = ContentId([9; 32]);
+        let node = NodeId([7; 32]);
+        for kept_percent in [50u64, 80, 95] {
+            // It kept the last `h` of the chunks.
+            let first_kept = 1000 * (100 - kept_percent) / 100;
+            let passed = (0..trials)
+                .filter(|t| {
+                    let mut seed = [0u8; 32];
+                    seed[..4].copy_from_slice(&t.to_le_bytes());
+                    storage_chunks(&seed, &node, &content, len, s)
+                        .iter()
+                        .all(|&c| c >= first_kept)
+                })
+                .count() as f64
+                / trials as f64;
+            let expected = (kept_percent as f64 / 100.0).powi(s as i32);
+            let sigma = (expected * (1.0 - expected) / trials as f64).sqrt();
+            assert!(
+                (passed - expected).abs() < 4.0 * sigma,
+                "h = {kept_percent} %: passed {passed}, expected {expected}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ use crate::{
     mock::*, Credits, Error, Event, KeeperCandidate, KeeperDeviations, Observations, Params,
     ReportStatus, Reports, WorkOffence, WorkScores,
 };
+use enreach_primitives::content::chunk_proof;
 use enreach_primitives::{
     merkle::forgery, Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt,
     KeeperObservation, NatType, NodeId, ReceiptTree, Region, SessionId, SoftwareVersion, TreeNode,
@@ -368,6 +369,66 @@ fn answers_must_come_after_the_seed_and_before_the_deadline() {
             Error::<Test>::LateAnswer
         );
     });
+}
+
+/// Class 7: the seed block's author can vary its block (and so its hash) at will, but not its VRF output; the
+/// sample and the next epoch's keeper draw follow the VRF output only.
+#[test]
+fn challenge_seeds_do_not_follow_block_hashes() {
+    let challenge = |grind: u8| {
+        new_test_ext().execute_with(|| {
+            setup();
+            let receipts = honest_receipts(8);
+            assert_ok!(Gpow::submit_work_report(
+                RuntimeOrigin::signed(OPERATOR),
+                report_for(&receipts, 8000)
+            ));
+            // The seed block's author tries another block content.
+            run_to(System::block_number() + 1);
+            System::deposit_log(sp_runtime::DigestItem::Other(vec![grind]));
+            run_to(System::block_number() + 1);
+            let hash = System::block_hash(System::block_number() - 1);
+            (Gpow::challenge_of(0, &node_id(7)).unwrap().0, hash)
+        })
+    };
+    let (offsets, hash) = challenge(0);
+    for grind in 1..=8 {
+        let (ground, other_hash) = challenge(grind);
+        assert_ne!(hash, other_hash, "the author changed its block");
+        assert_eq!(ground, offsets, "but not the sample");
+    }
+}
+
+/// Class 7: a block's author can compute its own VRF output before its slot. The challenge seed chains the VRF
+/// output of every block after the report up to the seed block, so it is known in advance only to whoever
+/// authors all of them: any other output there changes the sample.
+#[test]
+fn a_challenge_seed_depends_on_every_block_after_the_report() {
+    let challenge = |other_author_at: Option<u64>| {
+        new_test_ext().execute_with(|| {
+            setup();
+            Params::<Test>::mutate(|p| p.as_mut().unwrap().challenge_delay = 3);
+            assert_ok!(Gpow::submit_work_report(
+                RuntimeOrigin::signed(OPERATOR),
+                report_for(&honest_receipts(8), 8000)
+            ));
+            let reported = System::block_number();
+            for block in reported + 1..=reported + 4 {
+                run_to(block);
+                // The VRF output of this block is another one.
+                crate::testing::set_vrf_salt((other_author_at == Some(block)) as u32);
+            }
+            Gpow::challenge_of(0, &node_id(7)).unwrap().0
+        })
+    };
+    let honest = challenge(None);
+    for block in 12..=14 {
+        assert_ne!(
+            challenge(Some(block)),
+            honest,
+            "other VRF output in block {block}"
+        );
+    }
 }
 
 #[test]
@@ -791,85 +852,317 @@ fn blob(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 % 251) as u8).collect()
 }
 
-#[test]
-fn nodes_prove_they_store_a_random_chunk_of_their_pinned_content() {
-    use enreach_primitives::content::chunk_proof;
-    new_test_ext().execute_with(|| {
-        register(OPERATOR, 7);
-        let data = blob(10_000);
-        let content = ContentId(*blake3::hash(&data).as_bytes());
-        assert_noop!(
-            Gpow::answer_storage_challenge(
-                RuntimeOrigin::signed(9),
-                node_id(7),
-                Default::default(),
-                Default::default()
-            ),
-            Error::<Test>::NoStorageChallenge
-        );
+/// Content id of `data`.
+fn content_of(data: &[u8]) -> ContentId {
+    ContentId(*blake3::hash(data).as_bytes())
+}
+
+/// Publishes `data` at its size.
+fn publish(data: &[u8]) {
+    Published::mutate(|p| p.insert(content_of(data), data.len() as u64));
+}
+
+/// Node `seed` of [`OPERATOR`], active from epoch 1, pinning each of `blobs` (published) since epoch 1; the
+/// chain is at epoch 1's second block, where its seed is drawn.
+fn storing_node(seed: u8, blobs: &[&[u8]]) {
+    register(OPERATOR, seed);
+    for data in blobs {
+        publish(data);
         assert_ok!(EdgeNodes::pin(
             RuntimeOrigin::signed(OPERATOR),
-            node_id(7),
-            content,
+            node_id(seed),
+            content_of(data),
             data.len() as u64
         ));
-        let challenge =
-            Gpow::storage_challenge_of(0, &node_id(7)).expect("a pinned node is challenged");
-        assert_eq!(challenge.content, content);
-        assert!(challenge.chunk < 10, "10 000 bytes are 10 chunks");
+    }
+    run_to(12);
+}
 
-        // Another chunk than the one challenged, with its own valid proof, does not answer the challenge.
-        let other = (challenge.chunk + 1) % 10;
-        let (wrong_chunk, wrong_proof) = chunk_proof(&data, other).unwrap();
-        assert_noop!(
+/// An answer for `node` on `data` in `epoch` as if it were challenged at length `len`: the chunks the epoch's
+/// seed draws, with their paths in the whole of `data`.
+fn answer_as_if_challenged(
+    node: NodeId,
+    epoch: u32,
+    data: &[u8],
+    len: u64,
+) -> crate::StorageAnswerOf<Test> {
+    let chunks = crate::sampling::storage_chunks(
+        &crate::EpochSeeds::<Test>::get(epoch).unwrap(),
+        &node,
+        &content_of(data),
+        len,
+        test_params().storage_samples,
+    );
+    BoundedVec::truncate_from(
+        chunks
+            .iter()
+            .map(|&i| {
+                let (chunk, proof) = chunk_proof(data, i).unwrap();
+                (BoundedVec::truncate_from(chunk), proof)
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn prove(node: NodeId, epoch: u32, data: &[u8]) -> sp_runtime::DispatchResult {
+    Gpow::answer_storage_challenge(
+        RuntimeOrigin::signed(9),
+        node,
+        epoch,
+        content_of(data),
+        crate::testing::storage_answer::<Test>(node, epoch, data),
+    )
+}
+
+#[test]
+fn nodes_prove_every_chunk_the_epoch_seed_draws_of_each_pin() {
+    new_test_ext().execute_with(|| {
+        let data = blob(10_000);
+        storing_node(7, &[&data]);
+        let challenges = Gpow::storage_challenges_of(1, &node_id(7));
+        assert_eq!(challenges.len(), 1);
+        assert_eq!(challenges[0].epoch, 1);
+        assert_eq!(challenges[0].chunks.len(), 3, "storage_samples chunks");
+        assert!(challenges[0].chunks.iter().all(|&c| c < 10), "10 chunks");
+        let content = content_of(&data);
+        let honest = crate::testing::storage_answer::<Test>(node_id(7), 1, &data);
+        let answer = |samples: Vec<_>| {
             Gpow::answer_storage_challenge(
                 RuntimeOrigin::signed(9),
                 node_id(7),
-                BoundedVec::truncate_from(wrong_chunk),
-                wrong_proof
-            ),
-            Error::<Test>::WrongStorageProof
-        );
-        // The right chunk with one byte changed.
-        let (chunk, proof) = chunk_proof(&data, challenge.chunk).unwrap();
-        let mut corrupted = chunk.clone();
-        corrupted[0] ^= 1;
+                1,
+                content,
+                BoundedVec::truncate_from(samples),
+            )
+        };
+
+        // Other chunks than those drawn, each with its own valid proof, do not answer.
+        let others = challenges[0]
+            .chunks
+            .iter()
+            .map(|&c| {
+                let (chunk, proof) = chunk_proof(&data, (c + 1) % 10).unwrap();
+                (BoundedVec::truncate_from(chunk), proof)
+            })
+            .collect();
+        assert_noop!(answer(others), Error::<Test>::WrongStorageProof);
+        // One draw left out.
         assert_noop!(
-            Gpow::answer_storage_challenge(
-                RuntimeOrigin::signed(9),
-                node_id(7),
-                BoundedVec::truncate_from(corrupted),
-                proof.clone()
-            ),
+            answer(honest[..2].to_vec()),
             Error::<Test>::WrongStorageProof
         );
-        assert_ok!(Gpow::answer_storage_challenge(
-            RuntimeOrigin::signed(9),
-            node_id(7),
-            BoundedVec::truncate_from(chunk.clone()),
-            proof.clone()
-        ));
-        assert!(crate::StorageProofs::<Test>::contains_key(0, node_id(7)));
+        // A drawn chunk with one byte changed.
+        let mut corrupted = honest.to_vec();
+        corrupted[2].0[0] ^= 1;
+        assert_noop!(answer(corrupted), Error::<Test>::WrongStorageProof);
+
+        assert_ok!(answer(honest.to_vec()));
+        assert_eq!(
+            crate::StorageProvers::<Test>::get(1, content).into_inner(),
+            vec![node_id(7)]
+        );
         System::assert_last_event(
             Event::StorageProven {
                 node: node_id(7),
-                epoch: 0,
+                epoch: 1,
                 content,
+                ranked: true,
             }
             .into(),
         );
+        assert_noop!(answer(honest.to_vec()), Error::<Test>::StorageAlreadyProven);
+    });
+}
+
+/// Class 6: content pinned after the epoch began (after its seed, or after proving the other pins) is neither
+/// challenged nor provable for that epoch, and a node inactive at the epoch's start proves nothing.
+#[test]
+fn a_pin_made_during_an_epoch_counts_from_the_next_one() {
+    new_test_ext().execute_with(|| {
+        let early = blob(5000);
+        storing_node(7, &[&early]);
+        let late = blob(3000);
+        publish(&late);
+        assert_ok!(EdgeNodes::pin(
+            RuntimeOrigin::signed(OPERATOR),
+            node_id(7),
+            content_of(&late),
+            late.len() as u64
+        ));
+        let challenged: Vec<_> = Gpow::storage_challenges_of(1, &node_id(7))
+            .into_iter()
+            .map(|c| c.content)
+            .collect();
+        assert_eq!(challenged, vec![content_of(&early)]);
         assert_noop!(
             Gpow::answer_storage_challenge(
                 RuntimeOrigin::signed(9),
                 node_id(7),
-                BoundedVec::truncate_from(chunk),
-                proof
+                1,
+                content_of(&late),
+                answer_as_if_challenged(node_id(7), 1, &late, late.len() as u64)
             ),
-            Error::<Test>::StorageAlreadyProven
+            Error::<Test>::NotPinned
+        );
+        assert_ok!(prove(node_id(7), 1, &early));
+
+        // The next epoch challenges both.
+        run_to(22);
+        assert_eq!(Gpow::storage_challenges_of(2, &node_id(7)).len(), 2);
+        assert_ok!(prove(node_id(7), 2, &late));
+
+        // A node registered during epoch 2 was not active when it began.
+        register(OPERATOR, 8);
+        assert_ok!(EdgeNodes::pin(
+            RuntimeOrigin::signed(OPERATOR),
+            node_id(8),
+            content_of(&early),
+            early.len() as u64
+        ));
+        pallet_edge_nodes::Pins::<Test>::mutate(node_id(8), |pins| pins[0].since = 0);
+        assert!(Gpow::storage_challenges_of(2, &node_id(8)).is_empty());
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(8),
+                2,
+                content_of(&early),
+                answer_as_if_challenged(node_id(8), 2, &early, early.len() as u64)
+            ),
+            Error::<Test>::NodeNotActive
         );
     });
 }
 
+/// Class 6: a BLAKE3 chunk proof does not bind the blob's length (a prefix proves against the same root). A
+/// node that kept only the first half of a published blob and pins it at a shorter length answers every draw
+/// below that length; it is neither challenged nor paid for the pin, and a proof for it is refused.
+#[test]
+fn a_pin_shorter_than_the_published_content_is_not_paid() {
+    new_test_ext().execute_with(|| {
+        let data = blob(2048 * 1024);
+        publish(&data);
+        register(OPERATOR, 7);
+        let kept = 1024 * 1024 + 1;
+        assert_ok!(EdgeNodes::pin(
+            RuntimeOrigin::signed(OPERATOR),
+            node_id(7),
+            content_of(&data),
+            kept as u64
+        ));
+        run_to(12);
+        assert!(Gpow::storage_challenges_of(1, &node_id(7)).is_empty());
+        // Every draw over the short length lies in the kept half, whose paths (with the root's right child)
+        // verify against the content id at that length.
+        let answer = answer_as_if_challenged(node_id(7), 1, &data, kept as u64);
+        let chunks = crate::sampling::storage_chunks(
+            &crate::EpochSeeds::<Test>::get(1).unwrap(),
+            &node_id(7),
+            &content_of(&data),
+            kept as u64,
+            3,
+        );
+        assert!(chunks.iter().all(|&i| i < 1024));
+        assert!(answer.iter().zip(&chunks).all(|((chunk, proof), &i)| {
+            enreach_primitives::content::verify_chunk(
+                &content_of(&data).0,
+                kept as u64,
+                i,
+                chunk,
+                proof,
+            )
+        }));
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                1,
+                content_of(&data),
+                answer
+            ),
+            Error::<Test>::NotPublished
+        );
+    });
+}
+
+/// A storage answer names its epoch: one sent near the end of an epoch and included after the next began still
+/// answers its own epoch's draws; older epochs are closed, future ones have no challenge.
+#[test]
+fn storage_answers_name_their_epoch() {
+    new_test_ext().execute_with(|| {
+        let data = blob(20_000);
+        storing_node(7, &[&data]);
+        let answer = crate::testing::storage_answer::<Test>(node_id(7), 1, &data);
+        run_to(22);
+        assert_ok!(Gpow::answer_storage_challenge(
+            RuntimeOrigin::signed(9),
+            node_id(7),
+            1,
+            content_of(&data),
+            answer.clone()
+        ));
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                3,
+                content_of(&data),
+                answer.clone()
+            ),
+            Error::<Test>::NoStorageChallenge
+        );
+        run_to(31);
+        assert_noop!(
+            Gpow::answer_storage_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                1,
+                content_of(&data),
+                answer
+            ),
+            Error::<Test>::StorageEpochClosed
+        );
+    });
+}
+
+/// Class 6: paid replica slots go to the provers the epoch seed ranks best, whatever the order they answered
+/// in or their storage keys, and a worse-ranked prover is pushed out by a better one.
+#[test]
+fn replica_slots_go_to_the_best_ranked_provers_whatever_the_order() {
+    let data = blob(4000);
+    let provers = |order: &[u8]| {
+        new_test_ext().execute_with(|| {
+            register(OPERATOR, 7);
+            register(OPERATOR, 8);
+            register(OPERATOR, 9);
+            publish(&data);
+            for seed in [7, 8, 9] {
+                assert_ok!(EdgeNodes::pin(
+                    RuntimeOrigin::signed(OPERATOR),
+                    node_id(seed),
+                    content_of(&data),
+                    data.len() as u64
+                ));
+            }
+            run_to(12);
+            for &seed in order {
+                assert_ok!(prove(node_id(seed), 1, &data));
+            }
+            let seed = crate::EpochSeeds::<Test>::get(1).unwrap();
+            let mut expected = vec![node_id(7), node_id(8), node_id(9)];
+            expected.sort_by_key(|n| crate::sampling::replica_rank(&seed, &content_of(&data), n));
+            expected.truncate(2);
+            (
+                crate::StorageProvers::<Test>::get(1, content_of(&data)).into_inner(),
+                expected,
+            )
+        })
+    };
+    for order in [[7, 8, 9], [9, 8, 7], [8, 9, 7]] {
+        let (ranked, expected) = provers(&order);
+        assert_eq!(ranked, expected, "answered in order {order:?}");
+    }
+}
 #[test]
 fn old_epochs_are_pruned_a_page_per_block() {
     let mut ext = new_test_ext();

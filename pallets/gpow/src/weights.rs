@@ -54,7 +54,7 @@ pub trait WeightInfo {
 	/// Weight of `expire_challenges`.
 	fn expire_challenges(n: u32, ) -> Weight;
 	/// Weight of `answer_storage_challenge`.
-	fn answer_storage_challenge() -> Weight;
+	fn answer_storage_challenge(s: u32, d: u32, ) -> Weight;
 	/// Weight of `prune_old_epochs`.
 	fn prune_old_epochs(n: u32, ) -> Weight;
 }
@@ -63,7 +63,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
@@ -73,9 +73,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
-		// Proof size: measured `498`, estimated `39479`.
-		// Minimum execution time: 239_107_000 picoseconds.
-		Weight::from_parts(258_946_000, 0)
+		// Proof size: measured `466`, estimated `39479`.
+		// Minimum execution time: 217_795_000 picoseconds.
+		Weight::from_parts(221_971_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -83,8 +83,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Reports` (r:1 w:1)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:2 w:0)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::BlockSeeds` (r:1 w:0)
+	/// Proof: `Gpow::BlockSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Clients` (r:1 w:0)
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
@@ -98,16 +100,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 64]`.
 	fn answer_challenge(k: u32, ) -> Weight {
-		// Proof size: measured `802`, estimated `39479`.
-		// Minimum execution time: 537_201_000 picoseconds.
-		Weight::from_parts(452_556_943, 0)
+		// Proof size: measured `781`, estimated `39479`.
+		// Minimum execution time: 488_078_000 picoseconds.
+		Weight::from_parts(331_929_686, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(155_210_981, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(145_317_389, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(9))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::NodeHistory` (r:1 w:0)
@@ -132,11 +134,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::DeviationCount` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 15]`.
 	fn submit_observation(o: u32, ) -> Weight {
-		// Proof size: measured `41692`, estimated `44439`.
-		// Minimum execution time: 636_890_000 picoseconds.
-		Weight::from_parts(669_635_163, 0)
+		// Proof size: measured `41659`, estimated `44439`.
+		// Minimum execution time: 537_742_000 picoseconds.
+		Weight::from_parts(547_356_122, 0)
 			.saturating_add(Weight::from_parts(0, 44439))
-			.saturating_add(Weight::from_parts(79_269_301, 0).saturating_mul(o.into()))
+			.saturating_add(Weight::from_parts(69_487_360, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(o.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -144,16 +146,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(o.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(29), added: 524, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 60_140_000 picoseconds.
-		Weight::from_parts(63_525_000, 0)
+		// Minimum execution time: 57_055_000 picoseconds.
+		Weight::from_parts(61_682_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
-	/// Storage: `System::ParentHash` (r:1 w:0)
-	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
 	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::ErasTotalStake` (r:1 w:0)
@@ -166,18 +166,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(40974), added: 43449, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:0 w:1)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::EpochSeeds` (r:0 w:2)
+	/// Storage: `Gpow::EpochSeeds` (r:0 w:1)
 	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
 		// Proof size: measured `346`, estimated `15859`.
-		// Minimum execution time: 172_157_000 picoseconds.
-		Weight::from_parts(174_691_000, 0)
+		// Minimum execution time: 146_909_000 picoseconds.
+		Weight::from_parts(147_219_000, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(79_585_276, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(Weight::from_parts(76_131_270, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(Weight::from_parts(0, 14869).saturating_mul(n.into()))
 	}
 	/// Storage: `Gpow::ExpiryCursor` (r:1 w:1)
@@ -200,11 +200,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
-		// Proof size: measured `637`, estimated `49479`.
-		// Minimum execution time: 77_005_000 picoseconds.
-		Weight::from_parts(77_726_000, 0)
+		// Proof size: measured `599`, estimated `49479`.
+		// Minimum execution time: 65_598_000 picoseconds.
+		Weight::from_parts(66_188_000, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(218_245_883, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(210_642_833, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -213,18 +213,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::NodeHistory` (r:1 w:0)
+	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(11314), added: 13789, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Contents` (r:1 w:0)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochSeeds` (r:1 w:0)
 	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
-	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::StorageProofs` (r:1 w:1)
-	/// Proof: `Gpow::StorageProofs` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	fn answer_storage_challenge() -> Weight {
-		// Proof size: measured `541`, estimated `13755`.
-		// Minimum execution time: 225_827_000 picoseconds.
-		Weight::from_parts(235_311_000, 0)
-			.saturating_add(Weight::from_parts(0, 13755))
-			.saturating_add(T::DbWeight::get().reads(4))
+	/// Storage: `Gpow::StorageProvers` (r:1 w:1)
+	/// Proof: `Gpow::StorageProvers` (`max_values`: None, `max_size`: Some(2110), added: 4585, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Params` (r:1 w:0)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// The range of component `s` is `[1, 16]`.
+	/// The range of component `d` is `[1, 12]`.
+	fn answer_storage_challenge(s: u32, d: u32, ) -> Weight {
+		// Proof size: measured `14657`, estimated `14779`.
+		// Minimum execution time: 372_746_000 picoseconds.
+		Weight::from_parts(244_754_666, 0)
+			.saturating_add(Weight::from_parts(0, 14779))
+			.saturating_add(Weight::from_parts(10_845_235, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(13_102_385, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
@@ -235,11 +247,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
-		// Proof size: measured `264`, estimated `1749`.
-		// Minimum execution time: 97_666_000 picoseconds.
-		Weight::from_parts(98_677_000, 0)
+		// Proof size: measured `226`, estimated `1749`.
+		// Minimum execution time: 81_682_000 picoseconds.
+		Weight::from_parts(43_009_395, 0)
 			.saturating_add(Weight::from_parts(0, 1749))
-			.saturating_add(Weight::from_parts(5_848_731, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(5_404_701, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))

@@ -3,9 +3,13 @@
 
 use super::*;
 use crate::Pallet as Settlement;
+use alloc::vec::Vec;
 use enreach_primitives::{ClientKey, ContentId, Continent, NodeId, Region, MAX_ORIGIN_URL_LEN};
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get};
+use frame_support::{
+    traits::{fungible::Mutate, Get},
+    BoundedVec,
+};
 use frame_system::RawOrigin;
 use pallet_edge_nodes::NodeRegistry;
 use pallet_gpos::StakingRewards;
@@ -168,7 +172,7 @@ mod benchmarks {
             RawOrigin::Signed(who),
             content_id(0),
             1 << 30,
-            T::MaxReplicas::get(),
+            <T as pallet_gpow::Config>::MaxReplicas::get(),
             amount::<T>(),
             Some(origin.clone()),
         );
@@ -191,6 +195,13 @@ mod benchmarks {
             None,
         )
         .unwrap();
+        Settlement::<T>::unpublish_content(RawOrigin::Signed(who.clone()).into(), content_id(0))
+            .unwrap();
+        // Unpublished in epoch 0, paid through it, settled two epochs later: the second call purges it.
+        pallet_gpow::CurrentEpoch::<T>::put(pallet_gpow::EpochInfo {
+            index: CHALLENGEABLE_EPOCHS + 1,
+            start: frame_system::Pallet::<T>::block_number(),
+        });
 
         #[extrinsic_call]
         _(RawOrigin::Signed(who), content_id(0));
@@ -210,25 +221,27 @@ mod benchmarks {
         assert!(PendingRewards::<T>::get(&who).is_zero());
     }
 
-    /// One node that proved storage, pinning `p` published contents: the cost per node and per pin.
+    /// One published content proven by `r` nodes, all paid: the cost per content and per replica.
     #[benchmark]
-    fn accrue_storage(p: Linear<0, 64>) {
+    fn accrue_storage(r: Linear<0, { <T as pallet_gpow::Config>::MaxReplicas::get() }>) {
         let owner = dapp::<T>(0);
-        let (node, _) = node::<T>(0);
-        for c in 0..p {
-            Contents::<T>::insert(
-                content_id(c),
-                ContentInfo {
-                    owner: owner.clone(),
-                    size: 1 << 20,
-                    replicas: 1,
-                    max_price: T::StoragePrice::get(),
-                    origin: None,
-                },
-            );
-            <T as pallet_gpow::Config>::Registry::pin_for_benchmark(node, content_id(c), 1 << 20);
-        }
-        pallet_gpow::StorageProofs::<T>::insert(0, node, ());
+        Contents::<T>::insert(
+            content_id(0),
+            ContentInfo {
+                owner: owner.clone(),
+                size: 1 << 20,
+                replicas: r.max(1),
+                max_price: T::StoragePrice::get(),
+                origin: None,
+                until: None,
+            },
+        );
+        let provers: Vec<NodeId> = (0..r).map(|i| node::<T>(i).0).collect();
+        pallet_gpow::StorageProvers::<T>::insert(
+            0,
+            content_id(0),
+            BoundedVec::truncate_from(provers),
+        );
         let mut state = SettleState::default();
 
         #[block]
@@ -236,7 +249,7 @@ mod benchmarks {
             Settlement::<T>::accrue_storage(&mut state, 1);
         }
 
-        assert_eq!(Usage::<T>::get(0, &owner).stored, p as u64 * (1 << 20));
+        assert_eq!(Usage::<T>::get(0, &owner).stored, r as u64 * (1 << 20));
     }
 
     /// `n` accruals, each of a different dApp charged for the first time.

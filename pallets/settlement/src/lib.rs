@@ -131,6 +131,26 @@ impl<AccountId> ClientAuth<AccountId> {
     }
 }
 
+/// What retiring a record the dApp still owes for (a revoked client, an unpublished content) does now.
+#[derive(Debug, PartialEq, Eq)]
+enum Retirement {
+    /// Start: the record is paid for through this epoch and kept.
+    Until(EpochIndex),
+    /// Every epoch it was paid for is settled: delete it.
+    Purge,
+}
+
+/// The retirement of a record paid for `until` (`None`: not retired yet) that a retirement started now would
+/// pay for through `last`, in epoch `now`; `None` while an epoch it is paid for may still be challenged or
+/// settled.
+fn retirement(until: Option<EpochIndex>, last: EpochIndex, now: EpochIndex) -> Option<Retirement> {
+    match until {
+        None => Some(Retirement::Until(last)),
+        Some(until) if until.saturating_add(CHALLENGEABLE_EPOCHS) < now => Some(Retirement::Purge),
+        Some(_) => None,
+    }
+}
+
 /// A published blob.
 #[derive(
     Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
@@ -146,6 +166,16 @@ pub struct ContentInfo<AccountId, Balance> {
     pub max_price: Balance,
     /// Where gateways pull it from when a request misses their store (an http(s) URL), if anywhere.
     pub origin: Option<OriginUrl>,
+    /// Last epoch its storage is paid for, once unpublished: nodes that pinned it before are paid for the
+    /// epochs they may still prove, whatever the dApp does afterwards.
+    pub until: Option<EpochIndex>,
+}
+
+impl<AccountId, Balance> ContentInfo<AccountId, Balance> {
+    /// Whether its storage in `epoch` is paid for.
+    pub fn paid_in(&self, epoch: EpochIndex) -> bool {
+        self.until.is_none_or(|until| epoch <= until)
+    }
 }
 
 /// Work to be paid for one (node, dApp) pair in an epoch.
@@ -269,9 +299,6 @@ pub mod pallet {
         /// Most published contents per dApp.
         #[pallet::constant]
         type MaxContentsPerAccount: Get<u32>;
-        /// Most replicas a content may ask for.
-        #[pallet::constant]
-        type MaxReplicas: Get<u32>;
         /// Most items (nodes or accruals) settled per block.
         #[pallet::constant]
         type MaxSettlePerBlock: Get<u32>;
@@ -327,11 +354,6 @@ pub mod pallet {
         EpochUsage<BalanceOf<T>>,
         ValueQuery,
     >;
-
-    /// Nodes paid so far for storing each content in the epoch being settled.
-    #[pallet::storage]
-    pub type StorageReplicas<T: Config> =
-        StorageDoubleMap<_, Twox64Concat, EpochIndex, Blake2_128Concat, ContentId, u32, ValueQuery>;
 
     /// Earnings of node operators not claimed yet.
     #[pallet::storage]
@@ -402,7 +424,7 @@ pub mod pallet {
             /// Replicas paid for.
             replicas: u32,
         },
-        /// Content was unpublished.
+        /// Content was unpublished: its storage is paid through the current epoch.
         ContentUnpublished {
             /// The content.
             content: ContentId,
@@ -464,6 +486,9 @@ pub mod pallet {
         ClientStillChallengeable,
         /// An epoch up to the one the withdrawal was requested in is not settled yet.
         UnsettledEpochs,
+        /// The content was unpublished and its storage in an epoch not settled yet is still owed: its record
+        /// stays until then.
+        ContentStillPayable,
         /// The dApp's balance is below the amount.
         InsufficientFunds,
         /// No withdrawal was requested.
@@ -474,7 +499,7 @@ pub mod pallet {
         ContentExists,
         /// Content must have a size.
         EmptyContent,
-        /// Replicas must be between 1 and `MaxReplicas`.
+        /// Replicas must be between 1 and GPoW's `MaxReplicas` (the most provers it ranks per content).
         InvalidReplicas,
         /// The dApp has as many contents as it may.
         TooManyContents,
@@ -598,16 +623,16 @@ pub mod pallet {
                 .filter(|auth| auth.dapp == dapp)
                 .ok_or(Error::<T>::NotClientOwner)?;
             let epoch = Self::current_epoch();
-            match auth.until {
-                None => {
-                    // Paid through the next epoch too: an edge reading finalized state may accept the key's
-                    // receipts for a while after the revocation, and must not be punished for it. Honest edges
-                    // stop taking its receipts as soon as they see the revocation.
-                    auth.until = Some(epoch.saturating_add(1));
+            // Paid through the next epoch too: an edge reading finalized state may accept the key's receipts
+            // for a while after the revocation, and must not be punished for it. Honest edges stop taking its
+            // receipts as soon as they see the revocation.
+            match retirement(auth.until, epoch.saturating_add(1), epoch) {
+                Some(Retirement::Until(until)) => {
+                    auth.until = Some(until);
                     Clients::<T>::insert(client, auth);
                     Self::deposit_event(Event::ClientRevoked { client, dapp });
                 }
-                Some(until) if until.saturating_add(CHALLENGEABLE_EPOCHS) < epoch => {
+                Some(Retirement::Purge) => {
                     Clients::<T>::remove(client);
                     Accounts::<T>::mutate(&dapp, |account| {
                         if let Some(account) = account {
@@ -615,7 +640,7 @@ pub mod pallet {
                         }
                     });
                 }
-                Some(_) => return Err(Error::<T>::ClientStillChallengeable.into()),
+                None => return Err(Error::<T>::ClientStillChallengeable.into()),
             }
             Ok(())
         }
@@ -696,7 +721,7 @@ pub mod pallet {
             );
             ensure!(size > 0, Error::<T>::EmptyContent);
             ensure!(
-                (1..=T::MaxReplicas::get()).contains(&replicas),
+                (1..=<T as pallet_gpow::Config>::MaxReplicas::get()).contains(&replicas),
                 Error::<T>::InvalidReplicas
             );
             ensure!(
@@ -713,6 +738,7 @@ pub mod pallet {
                     replicas,
                     max_price,
                     origin: origin_url,
+                    until: None,
                 },
             );
             Self::deposit_event(Event::ContentPublished {
@@ -724,22 +750,33 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Stops paying for storage of `content`.
+        /// Stops paying for storage of `content` after the current epoch: nodes that pinned it are paid for
+        /// the epochs they may still prove. Its record stays (it cannot be published again) until a second
+        /// call, once those epochs are settled, deletes it.
         #[pallet::call_index(7)]
         #[pallet::weight(<T as Config>::WeightInfo::unpublish_content())]
         pub fn unpublish_content(origin: OriginFor<T>, content: ContentId) -> DispatchResult {
             let owner = ensure_signed(origin)?;
-            ensure!(
-                Contents::<T>::get(content).is_some_and(|c| c.owner == owner),
-                Error::<T>::NotContentOwner
-            );
-            Contents::<T>::remove(content);
-            Accounts::<T>::mutate(&owner, |account| {
-                if let Some(account) = account {
-                    account.contents = account.contents.saturating_sub(1)
+            let mut info = Contents::<T>::get(content)
+                .filter(|c| c.owner == owner)
+                .ok_or(Error::<T>::NotContentOwner)?;
+            let epoch = Self::current_epoch();
+            match retirement(info.until, epoch, epoch) {
+                Some(Retirement::Until(until)) => {
+                    info.until = Some(until);
+                    Contents::<T>::insert(content, info);
+                    Self::deposit_event(Event::ContentUnpublished { content });
                 }
-            });
-            Self::deposit_event(Event::ContentUnpublished { content });
+                Some(Retirement::Purge) => {
+                    Contents::<T>::remove(content);
+                    Accounts::<T>::mutate(&owner, |account| {
+                        if let Some(account) = account {
+                            account.contents = account.contents.saturating_sub(1)
+                        }
+                    });
+                }
+                None => return Err(Error::<T>::ContentStillPayable.into()),
+            }
             Ok(())
         }
 
@@ -754,6 +791,32 @@ pub mod pallet {
             PendingRewards::<T>::remove(&who);
             Self::deposit_event(Event::RewardsClaimed { who, amount });
             Ok(())
+        }
+    }
+
+    impl<T: Config> pallet_gpow::ContentCatalog for Pallet<T> {
+        /// Published and paid for in `epoch`: nodes are challenged on it and its replicas are paid.
+        fn published_size(content: &ContentId, epoch: EpochIndex) -> Option<u64> {
+            Contents::<T>::get(content)
+                .filter(|c| c.paid_in(epoch))
+                .map(|c| c.size)
+        }
+
+        #[cfg(feature = "runtime-benchmarks")]
+        fn publish_for_benchmark(content: &ContentId, size: u64) {
+            use sp_runtime::traits::{Bounded, TrailingZeroInput};
+            Contents::<T>::insert(
+                content,
+                ContentInfo {
+                    owner: Decode::decode(&mut TrailingZeroInput::zeroes())
+                        .expect("an account decodes from zeroes"),
+                    size,
+                    replicas: 1,
+                    max_price: BalanceOf::<T>::max_value(),
+                    origin: None,
+                    until: None,
+                },
+            );
         }
     }
 
@@ -929,66 +992,58 @@ pub mod pallet {
             weight.saturating_add(db.reads_writes(2, 1))
         }
 
-        /// Stage 0: storage of published content on nodes that proved storage in the epoch, up to each
-        /// content's replicas and only if the storage price is within its maximum.
+        /// Stage 0: storage of each published content, paid to the first `replicas` of the nodes GPoW ranked
+        /// among those that proved they store it in the epoch ([`pallet_gpow::StorageProvers`]), if the
+        /// storage price is within the content's maximum. A node is paid only for the contents it proved, and
+        /// which nodes fill the slots is the epoch seed's choice, not key order.
         pub(crate) fn accrue_storage(
             state: &mut SettleState<BalanceOf<T>>,
             limit: u32,
         ) -> (bool, Weight) {
             let epoch = state.epoch;
-            let mut proofs = match state.cursor.take() {
+            let mut proven = match state.cursor.take() {
                 Some(cursor) => {
-                    pallet_gpow::StorageProofs::<T>::iter_prefix_from(epoch, cursor.into_inner())
+                    pallet_gpow::StorageProvers::<T>::iter_prefix_from(epoch, cursor.into_inner())
                 }
-                None => pallet_gpow::StorageProofs::<T>::iter_prefix(epoch),
+                None => pallet_gpow::StorageProvers::<T>::iter_prefix(epoch),
             };
             let price = T::StoragePrice::get();
-            let mut count = 0;
-            let mut pins_read = 0u32;
-            // Nodes pin up to hundreds of contents: a page is bounded by weight (a full page of the charge
-            // stage), not only by node count.
+            let (mut contents, mut replicas) = (0u32, 0u32);
+            // A page is bounded by weight (a full page of the charge stage), as a content may pay up to
+            // `MaxReplicas` nodes.
             let budget = <T as Config>::WeightInfo::charge_and_pay(limit);
-            while count < limit && Self::storage_weight(count, pins_read).all_lt(budget) {
-                let Some((node, ())) = proofs.next() else {
-                    return (true, Self::storage_weight(count, pins_read));
+            while contents < limit && Self::storage_weight(contents, replicas).all_lt(budget) {
+                let Some((content, provers)) = proven.next() else {
+                    return (true, Self::storage_weight(contents, replicas));
                 };
-                count += 1;
-                let Some(operator) = <T as pallet_gpow::Config>::Registry::operator(&node) else {
+                contents += 1;
+                // GPoW accepted the proofs only of content published for the epoch, at its published size.
+                let Some(info) = Contents::<T>::get(content).filter(|c| c.paid_in(epoch)) else {
                     continue;
                 };
-                let pins = <T as pallet_gpow::Config>::Registry::pins(&node);
-                pins_read = pins_read.saturating_add(pins.len() as u32);
-                for pin in pins {
-                    let Some(content) = Contents::<T>::get(pin.content) else {
-                        continue;
-                    };
-                    if price > content.max_price || pin.len != content.size {
-                        continue;
-                    }
-                    let paid = StorageReplicas::<T>::mutate(epoch, pin.content, |replicas| {
-                        let room = *replicas < content.replicas;
-                        if room {
-                            *replicas += 1;
-                        }
-                        room
-                    });
-                    if paid {
-                        Self::accrue(epoch, &node, &operator, &content.owner, 0, content.size);
+                if price > info.max_price {
+                    continue;
+                }
+                for node in provers.iter().take(info.replicas as usize) {
+                    replicas += 1;
+                    if let Some(operator) = <T as pallet_gpow::Config>::Registry::operator(node) {
+                        Self::accrue(epoch, node, &operator, &info.owner, 0, info.size);
                     }
                 }
             }
-            state.cursor = BoundedVec::try_from(proofs.last_raw_key().to_vec()).ok();
-            (false, Self::storage_weight(count, pins_read))
+            state.cursor = BoundedVec::try_from(proven.last_raw_key().to_vec()).ok();
+            (false, Self::storage_weight(contents, replicas))
         }
 
-        /// Weight of accruing storage for `nodes` nodes with `pins` pins between them, from the one-node
-        /// benchmark: its cost without pins per node, and its slope per pin.
-        fn storage_weight(nodes: u32, pins: u32) -> Weight {
-            let per_node = <T as Config>::WeightInfo::accrue_storage(0);
-            let per_pin = <T as Config>::WeightInfo::accrue_storage(1).saturating_sub(per_node);
-            per_node
-                .saturating_mul(nodes.into())
-                .saturating_add(per_pin.saturating_mul(pins.into()))
+        /// Weight of accruing storage for `contents` contents paying `replicas` nodes between them, from the
+        /// benchmark: its cost without replicas per content, and its slope per replica.
+        fn storage_weight(contents: u32, replicas: u32) -> Weight {
+            let per_content = <T as Config>::WeightInfo::accrue_storage(0);
+            let per_replica =
+                <T as Config>::WeightInfo::accrue_storage(1).saturating_sub(per_content);
+            per_content
+                .saturating_mul(contents.into())
+                .saturating_add(per_replica.saturating_mul(replicas.into()))
         }
 
         /// Stage 1: charges each dApp once for the epoch (pro rata if it cannot pay all) and pays each node its
@@ -1117,20 +1172,19 @@ pub mod pallet {
             .unwrap_or_else(Zero::zero)
         }
 
-        /// Stage 3: deletes the replica counts of the settled epoch and the usage that fell out of history.
+        /// Stage 3: deletes the usage that fell out of history.
         pub(crate) fn prune_usage(
             state: &mut SettleState<BalanceOf<T>>,
             limit: u32,
         ) -> (bool, Weight) {
-            let replicas = StorageReplicas::<T>::clear_prefix(state.epoch, limit, None);
-            let mut removed = replicas.backend;
-            let mut done = replicas.maybe_cursor.is_none();
-            if let Some(old) = state.epoch.checked_sub(T::UsageHistory::get()) {
-                let usage = Usage::<T>::clear_prefix(old, limit, None);
-                removed = removed.saturating_add(usage.backend);
-                done &= usage.maybe_cursor.is_none();
-            }
-            (done, <T as Config>::WeightInfo::prune_usage(removed))
+            let Some(old) = state.epoch.checked_sub(T::UsageHistory::get()) else {
+                return (true, <T as Config>::WeightInfo::prune_usage(0));
+            };
+            let usage = Usage::<T>::clear_prefix(old, limit, None);
+            (
+                usage.maybe_cursor.is_none(),
+                <T as Config>::WeightInfo::prune_usage(usage.backend),
+            )
         }
     }
 }

@@ -68,6 +68,7 @@ impl WorkOffenceHandler<u64> for NoKeepers {
 impl pallet_gpow::Config for Test {
     type Registry = EdgeNodes;
     type ClientAuthority = Settlement;
+    type Contents = Settlement;
     type OffenceHandler = NoKeepers;
     type Accounting = Settlement;
     type Keepers = NoKeepers;
@@ -79,6 +80,10 @@ impl pallet_gpow::Config for Test {
     type MaxExpiriesPerBlock = ConstU32<8>;
     type HistoryDepth = ConstU32<4>;
     type MaxPrunePerBlock = ConstU32<100>;
+    type MaxStorageSamples = ConstU32<4>;
+    type MaxReplicas = ConstU32<3>;
+    type SeedHistory = ConstU32<16>;
+    type Randomness = pallet_gpow::testing::BlockNumberRandomness<Test>;
     type WeightInfo = pallet_gpow::weights::SubstrateWeight<Test>;
 }
 
@@ -124,7 +129,6 @@ impl pallet_settlement::Config for Test {
     type KeeperShare = KeeperShare;
     type MaxClientsPerAccount = ConstU32<2>;
     type MaxContentsPerAccount = ConstU32<2>;
-    type MaxReplicas = ConstU32<3>;
     type MaxSettlePerBlock = MaxSettlePerBlock;
     type UsageHistory = ConstU32<3>;
     type WeightInfo = crate::weights::SubstrateWeight<Test>;
@@ -145,6 +149,7 @@ pub fn gpow_params() -> GpowParams<u64> {
         keepers_per_node: 1,
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
+        storage_samples: 2,
     }
 }
 

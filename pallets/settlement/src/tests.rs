@@ -10,6 +10,7 @@ use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId, OriginUrl};
 use frame_support::{
     assert_noop, assert_ok,
     traits::fungible::{Inspect, InspectHold, Mutate},
+    BoundedVec,
 };
 use pallet_gpow::{ClientAuthority, WorkAccounting};
 use proptest::prelude::*;
@@ -268,6 +269,19 @@ fn content_is_published_within_bounds_and_unpublished_by_its_owner() {
             Settlement::unpublish_content(signed(2), content),
             Error::<Test>::NotContentOwner
         );
+        // Unpublishing keeps paying for the current epoch, and the record until that epoch is settled.
+        assert_ok!(Settlement::unpublish_content(signed(DAPP), content));
+        assert_eq!(Contents::<Test>::get(content).unwrap().until, Some(0));
+        System::assert_last_event(Event::ContentUnpublished { content }.into());
+        assert_noop!(
+            Settlement::unpublish_content(signed(DAPP), content),
+            Error::<Test>::ContentStillPayable
+        );
+        assert_noop!(
+            Settlement::publish_content(signed(DAPP), content, 10, 1, 100, None),
+            Error::<Test>::ContentExists
+        );
+        run_to(31);
         assert_ok!(Settlement::unpublish_content(signed(DAPP), content));
         assert!(Contents::<Test>::get(content).is_none());
         assert_ok!(Settlement::publish_content(
@@ -379,20 +393,21 @@ fn storage_is_paid_for_proven_replicas_up_to_the_dapps_limits() {
                 pallet_edge_nodes::testing::register_node::<Test>(OPERATOR + seed as u64 - 1, seed)
             })
             .collect();
-        for (i, n) in nodes.iter().enumerate() {
-            let operator = OPERATOR + i as u64;
-            assert_ok!(EdgeNodes::pin(signed(operator), *n, content, 2 * GIB));
-            assert_ok!(EdgeNodes::pin(signed(operator), *n, cheap, GIB));
-            pallet_gpow::StorageProofs::<Test>::insert(0, n, ());
+        // All three proved both contents; GPoW ranked them in this order.
+        for proven in [content, cheap] {
+            pallet_gpow::StorageProvers::<Test>::insert(
+                0,
+                proven,
+                BoundedVec::truncate_from(nodes.clone()),
+            );
         }
         settle(0);
-        // Two replicas of 2 GiB at 100 per GiB: two of the three nodes earn 200 less the fee.
+        // Two replicas of 2 GiB at 100 per GiB: the two best-ranked nodes earn 200 less the fee.
         assert_eq!(Usage::<Test>::get(0, DAPP).stored, 4 * GIB);
         let paid: Vec<u64> = (0..3)
             .map(|i| PendingRewards::<Test>::get(OPERATOR + i))
             .collect();
-        assert_eq!(paid.iter().filter(|p| **p == 180).count(), 2, "{paid:?}");
-        assert_eq!(paid.iter().sum::<u64>(), 360);
+        assert_eq!(paid, vec![180, 180, 0]);
         assert_eq!(Accounts::<Test>::get(DAPP).unwrap().balance, 100_000 - 400);
         assert_eq!(
             Contents::<Test>::get(content),
@@ -401,7 +416,8 @@ fn storage_is_paid_for_proven_replicas_up_to_the_dapps_limits() {
                 size: 2 * GIB,
                 replicas: 2,
                 max_price: 100,
-                origin: None
+                origin: None,
+                until: None
             })
         );
     });
@@ -461,8 +477,9 @@ fn settlement_waits_for_the_challenges_and_runs_in_pages() {
 }
 
 #[test]
-fn storage_accrual_pages_by_weight_when_nodes_pin_much() {
+fn storage_accrual_runs_in_pages() {
     new_test_ext().execute_with(|| {
+        MaxSettlePerBlock::set(4);
         assert_ok!(Settlement::open_account(signed(DAPP), 100_000));
         assert_ok!(Settlement::publish_content(
             signed(DAPP),
@@ -472,23 +489,22 @@ fn storage_accrual_pages_by_weight_when_nodes_pin_much() {
             100,
             None
         ));
-        for seed in 1..=30u8 {
-            let operator = 10 + seed as u64;
-            Balances::set_balance(&operator, 1_000);
-            let node = pallet_edge_nodes::testing::register_node::<Test>(operator, seed);
-            for c in 0..16u8 {
-                pallet_edge_nodes::Pins::<Test>::mutate(node, |pins| {
-                    pins.try_push(pallet_edge_nodes::Pin {
-                        content: ContentId([c + 1; 32]),
-                        len: GIB,
-                    })
-                    .unwrap()
-                });
-            }
-            pallet_gpow::StorageProofs::<Test>::insert(0, node, ());
+        let nodes: Vec<NodeId> = (1..=3)
+            .map(|seed| {
+                let operator = 10 + seed as u64;
+                Balances::set_balance(&operator, 1_000);
+                pallet_edge_nodes::testing::register_node::<Test>(operator, seed)
+            })
+            .collect();
+        // Ten proven contents, one of them published: more than a page of four.
+        for c in 1..=10u8 {
+            pallet_gpow::StorageProvers::<Test>::insert(
+                0,
+                ContentId([c; 32]),
+                BoundedVec::truncate_from(nodes.clone()),
+            );
         }
         run_to(21);
-        // Block 21 starts epoch 2 and the storage stage: 30 nodes with 16 pins each exceed one page's weight.
         assert_eq!(
             Settling::<Test>::get().stage,
             0,

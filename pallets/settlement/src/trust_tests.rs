@@ -141,6 +141,59 @@ fn status(epoch: EpochIndex, node: NodeId) -> Option<ReportStatus<u64>> {
     Reports::<Test>::get(epoch, node).map(|r| r.status)
 }
 
+/// Class 6: a node is paid storage for the pins it proved in the epoch only (proving one pin no longer pays for
+/// all of them), and a dApp that unpublishes its content before the epoch is settled still pays for it.
+#[test]
+fn storage_is_paid_only_for_the_pins_a_node_proved() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Settlement::open_account(
+            RuntimeOrigin::signed(DAPP),
+            100_000
+        ));
+        let blob = |tag: u8| -> Vec<u8> { (0..4096u32).map(|i| (i as u8) ^ tag).collect() };
+        let (kept, dropped) = (blob(1), blob(2));
+        let id = |data: &[u8]| ContentId(*blake3::hash(data).as_bytes());
+        let node = register(OPERATOR, 7);
+        for data in [&kept, &dropped] {
+            assert_ok!(Settlement::publish_content(
+                RuntimeOrigin::signed(DAPP),
+                id(data),
+                data.len() as u64,
+                1,
+                100,
+                None
+            ));
+            assert_ok!(EdgeNodes::pin(
+                RuntimeOrigin::signed(OPERATOR),
+                node,
+                id(data),
+                data.len() as u64
+            ));
+        }
+        run_to(12);
+        assert_eq!(
+            pallet_gpow::Pallet::<Test>::storage_challenges_of(1, &node).len(),
+            2
+        );
+        // The node kept one blob and proves it; it cannot prove the one it dropped.
+        assert_ok!(pallet_gpow::Pallet::<Test>::answer_storage_challenge(
+            RuntimeOrigin::signed(9),
+            node,
+            1,
+            id(&kept),
+            pallet_gpow::testing::storage_answer::<Test>(node, 1, &kept)
+        ));
+        // In epoch 2, before epoch 1 is settled, the dApp unpublishes what was proven.
+        run_to(21);
+        assert_ok!(Settlement::unpublish_content(
+            RuntimeOrigin::signed(DAPP),
+            id(&kept)
+        ));
+        settle(1);
+        assert_eq!(Usage::<Test>::get(1, DAPP).stored, kept.len() as u64);
+    });
+}
+
 #[test]
 fn revoking_a_client_afterwards_cannot_void_an_honest_report() {
     new_test_ext().execute_with(|| {

@@ -60,7 +60,7 @@ pub trait WeightInfo {
 	/// Weight of `claim_rewards`.
 	fn claim_rewards() -> Weight;
 	/// Weight of `accrue_storage`.
-	fn accrue_storage(p: u32, ) -> Weight;
+	fn accrue_storage(r: u32, ) -> Weight;
 	/// Weight of `charge_and_pay`.
 	fn charge_and_pay(n: u32, ) -> Weight;
 	/// Weight of `pay_subsidy`.
@@ -82,8 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
 		// Proof size: measured `321`, estimated `6196`.
-		// Minimum execution time: 627_296_000 picoseconds.
-		Weight::from_parts(654_186_000, 0)
+		// Minimum execution time: 615_317_000 picoseconds.
+		Weight::from_parts(654_145_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `522`, estimated `8799`.
-		// Minimum execution time: 600_546_000 picoseconds.
-		Weight::from_parts(646_584_000, 0)
+		// Minimum execution time: 590_240_000 picoseconds.
+		Weight::from_parts(607_637_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -107,9 +107,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Clients` (r:1 w:1)
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
-		// Proof size: measured `328`, estimated `3594`.
-		// Minimum execution time: 174_400_000 picoseconds.
-		Weight::from_parts(180_690_000, 0)
+		// Proof size: measured `290`, estimated `3594`.
+		// Minimum execution time: 159_007_000 picoseconds.
+		Weight::from_parts(166_298_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -121,9 +121,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
-		// Proof size: measured `468`, estimated `3594`.
-		// Minimum execution time: 164_596_000 picoseconds.
-		Weight::from_parts(170_244_000, 0)
+		// Proof size: measured `430`, estimated `3594`.
+		// Minimum execution time: 146_949_000 picoseconds.
+		Weight::from_parts(151_817_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -135,9 +135,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
-		// Proof size: measured `331`, estimated `3594`.
-		// Minimum execution time: 175_101_000 picoseconds.
-		Weight::from_parts(180_139_000, 0)
+		// Proof size: measured `293`, estimated `3594`.
+		// Minimum execution time: 156_804_000 picoseconds.
+		Weight::from_parts(162_091_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -155,9 +155,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Proof size: measured `686`, estimated `8742`.
-		// Minimum execution time: 655_698_000 picoseconds.
-		Weight::from_parts(670_991_000, 0)
+		// Proof size: measured `648`, estimated `8742`.
+		// Minimum execution time: 603_490_000 picoseconds.
+		Weight::from_parts(614_987_000, 0)
 			.saturating_add(Weight::from_parts(0, 8742))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -165,25 +165,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Contents` (r:1 w:1)
-	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
-		// Proof size: measured `176`, estimated `3832`.
-		// Minimum execution time: 159_198_000 picoseconds.
-		Weight::from_parts(165_517_000, 0)
-			.saturating_add(Weight::from_parts(0, 3832))
+		// Proof size: measured `176`, estimated `3837`.
+		// Minimum execution time: 149_483_000 picoseconds.
+		Weight::from_parts(154_721_000, 0)
+			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Settlement::Contents` (r:1 w:1)
-	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
-		// Proof size: measured `312`, estimated `3832`.
-		// Minimum execution time: 158_036_000 picoseconds.
-		Weight::from_parts(163_163_000, 0)
-			.saturating_add(Weight::from_parts(0, 3832))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: measured `459`, estimated `3837`.
+		// Minimum execution time: 146_939_000 picoseconds.
+		Weight::from_parts(152_087_000, 0)
+			.saturating_add(Weight::from_parts(0, 3837))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Settlement::PendingRewards` (r:1 w:1)
@@ -192,40 +194,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `325`, estimated `6196`.
-		// Minimum execution time: 421_669_000 picoseconds.
-		Weight::from_parts(434_147_000, 0)
+		// Minimum execution time: 390_863_000 picoseconds.
+		Weight::from_parts(398_023_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Parameters::Parameters` (r:1 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::StorageProofs` (r:2 w:0)
-	/// Proof: `Gpow::StorageProofs` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Storage: `Gpow::StorageProvers` (r:2 w:0)
+	/// Proof: `Gpow::StorageProvers` (`max_values`: None, `max_size`: Some(2110), added: 4585, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Contents` (r:1 w:0)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:64 w:0)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
-	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
-	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::Contents` (r:64 w:0)
-	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::StorageReplicas` (r:64 w:64)
-	/// Proof: `Settlement::StorageReplicas` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::Accruals` (r:1 w:1)
+	/// Storage: `Settlement::Accruals` (r:64 w:64)
 	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:1 w:1)
 	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[0, 64]`.
-	fn accrue_storage(p: u32, ) -> Weight {
-		// Proof size: measured `713`, estimated `13755`.
-		// Minimum execution time: 176_172_000 picoseconds.
-		Weight::from_parts(254_574_240, 0)
-			.saturating_add(Weight::from_parts(0, 13755))
-			.saturating_add(Weight::from_parts(73_881_314, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(2))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(p.into()))
+	/// The range of component `r` is `[0, 64]`.
+	fn accrue_storage(r: u32, ) -> Weight {
+		// Proof size: measured `553`, estimated `10160`.
+		// Minimum execution time: 144_045_000 picoseconds.
+		Weight::from_parts(191_867_096, 0)
+			.saturating_add(Weight::from_parts(0, 10160))
+			.saturating_add(Weight::from_parts(59_363_221, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(r.into()))
 	}
 	/// Storage: `Settlement::Accruals` (r:501 w:500)
 	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
@@ -242,10 +240,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
 		// Proof size: measured `587`, estimated `8583`.
-		// Minimum execution time: 613_045_000 picoseconds.
-		Weight::from_parts(614_507_000, 0)
+		// Minimum execution time: 568_178_000 picoseconds.
+		Weight::from_parts(574_757_000, 0)
 			.saturating_add(Weight::from_parts(0, 8583))
-			.saturating_add(Weight::from_parts(244_349_478, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(225_885_163, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -270,11 +268,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::PendingRewards` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
-		// Proof size: measured `662`, estimated `6052`.
-		// Minimum execution time: 477_632_000 picoseconds.
-		Weight::from_parts(478_414_000, 0)
+		// Proof size: measured `624`, estimated `6052`.
+		// Minimum execution time: 431_674_000 picoseconds.
+		Weight::from_parts(433_687_000, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
-			.saturating_add(Weight::from_parts(209_979_112, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(187_507_112, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -286,10 +284,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
 		// Proof size: measured `79`, estimated `990`.
-		// Minimum execution time: 63_975_000 picoseconds.
-		Weight::from_parts(13_975_518, 0)
+		// Minimum execution time: 41_632_000 picoseconds.
+		Weight::from_parts(39_562_189, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			.saturating_add(Weight::from_parts(6_044_917, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(5_220_002, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2584).saturating_mul(n.into()))

@@ -36,6 +36,8 @@ impl pallet_gpow::Config for Runtime {
     type Registry = EdgeNodes;
     /// dApps authorize their clients with settlement's dApp accounts; paused accounts' clients are not paid.
     type ClientAuthority = Settlement;
+    /// Storage is challenged and paid for content settlement's dApps published, at its published size.
+    type Contents = Settlement;
     /// Missed challenges jail the node and schedule a GPoS slash of its deposit.
     type OffenceHandler = Gpos;
     type Accounting = Settlement;
@@ -50,6 +52,13 @@ impl pallet_gpow::Config for Runtime {
     /// A week of 1-hour epochs.
     type HistoryDepth = ConstU32<168>;
     type MaxPrunePerBlock = ConstU32<1000>;
+    type MaxStorageSamples = ConstU32<16>;
+    /// Most replicas a published content may ask for.
+    type MaxReplicas = ConstU32<64>;
+    /// An hour of blocks: far more than any challenge delay and answer window.
+    type SeedHistory = ConstU32<600>;
+    /// The VRF output of the parent block: its author could only withhold the block, not choose the value.
+    type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
     type WeightInfo = pallet_gpow::weights::SubstrateWeight<Runtime>;
 }
 
@@ -105,7 +114,6 @@ impl pallet_settlement::Config for Runtime {
     type KeeperShare = dynamic_params::settlement::KeeperShare;
     type MaxClientsPerAccount = ConstU32<1024>;
     type MaxContentsPerAccount = ConstU32<1024>;
-    type MaxReplicas = ConstU32<64>;
     type MaxSettlePerBlock = ConstU32<500>;
     /// A week of 1-hour epochs.
     type UsageHistory = ConstU32<168>;
