@@ -13,6 +13,9 @@ use enreach_primitives::{ClientKey, DeliveryReceipt, EpochIndex, NodeId};
 use libp2p::PeerId;
 use tracing::warn;
 
+use enreach_dts::serve::ReceiptCollector;
+use futures::future::BoxFuture;
+
 use crate::{
     chain::Chain,
     protocol::{ReceiptAnswer, ReceiptTerms, Refusal},
@@ -238,6 +241,25 @@ impl Collector {
                 Err(())
             }
         }
+    }
+}
+
+/// The provider (`enreach_dts::serve`) asks the collector through this trait, so PeerDTS needs no chain client.
+impl ReceiptCollector for Collector {
+    fn terms(&self) -> Option<ReceiptTerms> {
+        Collector::terms(self)
+    }
+
+    fn may_send(&self, peer: &PeerId, bytes: u64) -> bool {
+        Collector::may_send(self, peer, bytes)
+    }
+
+    fn accept(
+        self: Arc<Self>,
+        peer: PeerId,
+        receipt: DeliveryReceipt,
+    ) -> BoxFuture<'static, ReceiptAnswer> {
+        Box::pin(async move { Collector::accept(&self, peer, receipt).await })
     }
 }
 

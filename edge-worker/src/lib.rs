@@ -11,26 +11,26 @@
 //! `key` and the dApp commands.
 
 pub mod agent;
-pub mod bench;
-pub mod bitfield;
 pub mod capabilities;
 pub mod chain;
-pub mod chunked;
-pub mod coalesce;
 pub mod collector;
 pub mod gateway;
 pub mod keeper;
-pub mod keys;
-pub mod metrics;
-pub mod network;
+pub mod operator;
 pub mod origin;
-pub mod protocol;
 pub mod receipts;
 pub mod registration;
 pub mod routed;
 pub mod router;
-pub mod schedule;
-pub mod serve;
-pub mod signing;
-pub mod store;
-pub mod transfer;
+
+// PeerDTS lives in `enreach-dts`; its modules are re-exported under their old paths while the rest moves.
+pub use enreach_dts::{
+    bench, bitfield, chunked, coalesce, metrics, network, protocol, schedule, serve, signing,
+    store, transfer,
+};
+
+/// The node's, clients' and operator's keys.
+pub mod keys {
+    pub use crate::operator::{generate_operator, load_operator};
+    pub use enreach_dts::keys::*;
+}

@@ -524,13 +524,11 @@ async fn run(
             .rate_limit
             .map(|rate| Arc::new(edge_worker::serve::RateLimiter::new(rate))),
         corrupt: node.corrupt,
-        collector,
-        routed: Some(Routed::new(
-            net.clone(),
-            store.clone(),
-            metrics.clone(),
-            chain.clone(),
-        )),
+        collector: collector.map(|c| c as Arc<dyn edge_worker::serve::ReceiptCollector>),
+        routed: Some(
+            Routed::new(net.clone(), store.clone(), metrics.clone(), chain.clone())
+                as Arc<dyn edge_worker::serve::RoutedNode>,
+        ),
     };
     tokio::spawn(serve(
         store.clone(),

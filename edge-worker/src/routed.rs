@@ -12,6 +12,9 @@ use std::{
 
 use tracing::warn;
 
+use enreach_dts::serve::RoutedNode;
+use futures::future::BoxFuture;
+
 use crate::{
     chain::Chain,
     keys,
@@ -139,5 +142,16 @@ impl Routed {
             }
         });
         PrefetchAnswer::Started
+    }
+}
+
+/// The provider (`enreach_dts::serve`) answers routers' requests through this trait.
+impl RoutedNode for Routed {
+    fn status(&self) -> BoxFuture<'_, NodeStatus> {
+        Box::pin(Routed::status(self))
+    }
+
+    fn prefetch(self: Arc<Self>, id: ContentHash) -> BoxFuture<'static, PrefetchAnswer> {
+        Box::pin(async move { Routed::prefetch(&self, id).await })
     }
 }
