@@ -11,15 +11,11 @@
 //! `key` and the dApp commands.
 
 pub mod agent;
-pub mod capabilities;
-pub mod chain;
 pub mod collector;
 pub mod gateway;
 pub mod keeper;
-pub mod operator;
 pub mod origin;
 pub mod receipts;
-pub mod registration;
 pub mod routed;
 pub mod router;
 
@@ -29,8 +25,12 @@ pub use enreach_dts::{
     store, transfer,
 };
 
+// The chain client lives in `enreach-edge-chain`.
+pub use enreach_edge_chain as chain;
+pub use enreach_edge_chain::{capabilities, registration};
+
 /// The node's, clients' and operator's keys.
 pub mod keys {
-    pub use crate::operator::{generate_operator, load_operator};
     pub use enreach_dts::keys::*;
+    pub use enreach_edge_chain::operator::{generate_operator, load_operator};
 }
