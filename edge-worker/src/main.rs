@@ -5,27 +5,28 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use edge_worker::{
-    agent::Agent,
-    bench,
-    capabilities::{self, parse_continent, Claims},
-    chain::{gateway_endpoint, Chain, Wait},
-    collector::Collector,
-    gateway::Gateway,
-    keeper::Keeper,
     keys,
+    roles::{
+        routed::Routed,
+        router::{Route, RouterService},
+    },
+};
+use enreach_dts::{
+    bench,
     metrics::Metrics,
     network::{Network, NetworkConfig},
-    origin::OriginPull,
     protocol::PROTOCOL,
-    receipts::Ledger,
-    registration,
-    routed::Routed,
-    router::{Route, RouterService},
     serve::{serve, ServeOptions},
     signing::ClientSigner,
     store::{parse_content_id, ContentStore},
     transfer::{fetch, Progress, Sources},
 };
+use enreach_edge_chain::{
+    capabilities::{self, parse_continent, Claims},
+    gateway_endpoint, registration, Chain, Wait,
+};
+use enreach_gateway::{origin::OriginPull, Gateway};
+use enreach_gpow::{agent::Agent, collector::Collector, keeper::Keeper, receipts::Ledger};
 use enreach_primitives::{Continent, Region};
 use indicatif::{ProgressBar, ProgressStyle};
 use libp2p::Multiaddr;
@@ -297,7 +298,7 @@ async fn main() -> anyhow::Result<()> {
             let peer = network
                 .peer
                 .first()
-                .and_then(edge_worker::network::peer_of)
+                .and_then(enreach_dts::network::peer_of)
                 .context("--peer with a /p2p/<id> suffix is required")?;
             let (bytes, seconds) = bench::fetch_raw(&mut net.control(), peer, id).await?;
             println!(
@@ -496,7 +497,7 @@ async fn run(
         let params = enreach_routing::Params {
             min_score: node.min_score,
             // Three missed probes and a node is no longer chosen.
-            stale_after_ms: 3 * edge_worker::router::REFRESH.as_millis() as u64,
+            stale_after_ms: 3 * edge_worker::roles::router::REFRESH.as_millis() as u64,
             ..Default::default()
         };
         let service = RouterService::new(chain.clone(), net.clone(), params, node.continent);
@@ -522,12 +523,12 @@ async fn run(
     let options = ServeOptions {
         rate_limit: node
             .rate_limit
-            .map(|rate| Arc::new(edge_worker::serve::RateLimiter::new(rate))),
+            .map(|rate| Arc::new(enreach_dts::serve::RateLimiter::new(rate))),
         corrupt: node.corrupt,
-        collector: collector.map(|c| c as Arc<dyn edge_worker::serve::ReceiptCollector>),
+        collector: collector.map(|c| c as Arc<dyn enreach_dts::serve::ReceiptCollector>),
         routed: Some(
             Routed::new(net.clone(), store.clone(), metrics.clone(), chain.clone())
-                as Arc<dyn edge_worker::serve::RoutedNode>,
+                as Arc<dyn enreach_dts::serve::RoutedNode>,
         ),
     };
     tokio::spawn(serve(
@@ -829,7 +830,7 @@ async fn ask_router(
         .build(url)
         .with_context(|| format!("router URL {url}"))?;
     let hint = serde_json::json!({
-        "region": region.map(edge_worker::capabilities::continent_name),
+        "region": region.map(capabilities::continent_name),
     });
     client
         .request(

@@ -18,12 +18,15 @@ use enreach_primitives::{
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
 
-use crate::{
-    chain::{Chain, ChainError, StorageChallenge, Wait},
-    collector::Collector,
+use enreach_dts::{
     network::announce_event,
-    receipts::{work_report, Ledger},
     store::{parse_content_id, ContentStore},
+};
+use enreach_edge_chain::{Chain, ChainError, StorageChallenge, Wait};
+
+use crate::{
+    collector::Collector,
+    receipts::{work_report, Ledger},
 };
 
 /// Refusals of a storage proof that trying again in the same epoch cannot change.
@@ -57,7 +60,7 @@ pub enum AgentError {
     NotStored(String),
     /// Reading the store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] enreach_dts::store::StoreError),
 }
 
 /// The edge's duties and what it already did.
@@ -304,7 +307,9 @@ impl Agent {
                 .collect::<Option<Vec<_>>>())
         })
         .await
-        .map_err(|e| AgentError::Store(crate::store::StoreError::Io(std::io::Error::other(e))))??
+        .map_err(|e| {
+            AgentError::Store(enreach_dts::store::StoreError::Io(std::io::Error::other(e)))
+        })??
         .ok_or_else(not_stored)?;
         info!(epoch = challenge.epoch, chunks = answer.len(), content = %challenge.content, "proving storage");
         let submitted = self

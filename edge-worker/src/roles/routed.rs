@@ -15,8 +15,7 @@ use tracing::warn;
 use enreach_dts::serve::RoutedNode;
 use futures::future::BoxFuture;
 
-use crate::{
-    chain::Chain,
+use enreach_dts::{
     keys,
     metrics::Metrics,
     network::{announce_event, Network},
@@ -24,6 +23,7 @@ use crate::{
     store::{ContentHash, ContentStore},
     transfer::{fetch, Sources},
 };
+use enreach_edge_chain::Chain;
 
 /// Most prefetches an edge runs at once.
 pub const MAX_PREFETCHES: usize = 2;

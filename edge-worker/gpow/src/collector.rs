@@ -16,14 +16,15 @@ use tracing::warn;
 use enreach_dts::serve::ReceiptCollector;
 use futures::future::BoxFuture;
 
-use crate::{
-    chain::Chain,
+use enreach_dts::{
     protocol::{ReceiptAnswer, ReceiptTerms, Refusal},
-    receipts::{Expected, Ledger, LedgerError},
     schedule::Scheduler,
     signing::RECEIPT_INTERVAL,
     store::GROUP_BYTES,
 };
+use enreach_edge_chain::Chain;
+
+use crate::receipts::{Expected, Ledger, LedgerError};
 
 /// Bytes a downloader may have been sent beyond what its receipts cover before the edge refuses further
 /// requests: the batches a downloader may have in flight, two receipt intervals, and headroom for the receipt
