@@ -48,6 +48,8 @@ mod records;
 pub mod registration;
 
 pub use records::*;
+/// The bound on a call's arguments in [`Chain::submit`], for callers that wrap it.
+pub use subxt::ext::scale_encode::EncodeAsFields;
 
 /// Why a chain operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -31,19 +31,13 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
-    fn assert_private(path: &Path) {
-        assert_eq!(
-            fs::metadata(path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-    }
-
     #[test]
     fn operator_keys_are_private_never_overwritten_and_accept_any_secret_uri() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("operator_key");
         let key = generate_operator(&path).unwrap();
-        assert_private(&path);
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the operator key is private");
         assert_eq!(
             load_operator(&path).unwrap().public_key().0,
             key.public_key().0

@@ -22,7 +22,7 @@ use enreach_dts::{
     network::announce_event,
     store::{parse_content_id, ContentStore},
 };
-use enreach_edge_chain::{Chain, ChainError, StorageChallenge, Wait};
+use enreach_edge_chain::{Chain, ChainError, EncodeAsFields, StorageChallenge, Wait};
 
 use crate::{
     collector::Collector,
@@ -229,23 +229,21 @@ impl Agent {
             })
             .collect();
         let submitted = self
-            .chain
-            .submit(
-                &self.operator,
+            .submit_announced(
                 (
                     "Gpow",
                     "answer_challenge",
                     (self.node, challenge.epoch, answer),
                 ),
-                Wait::InBlock,
+                serde_json::json!({
+                    "event": "challenge_answered",
+                    "epoch": challenge.epoch,
+                    "samples": challenge.offsets.len(),
+                }),
             )
             .await;
         match submitted {
-            Ok(()) => announce_event(serde_json::json!({
-                "event": "challenge_answered",
-                "epoch": challenge.epoch,
-                "samples": challenge.offsets.len(),
-            })),
+            Ok(()) => {}
             Err(e) if e.is_dispatch_error("NotChallenged") => {}
             Err(e) => return Err(e.into()),
         }
@@ -313,25 +311,37 @@ impl Agent {
         .ok_or_else(not_stored)?;
         info!(epoch = challenge.epoch, chunks = answer.len(), content = %challenge.content, "proving storage");
         let submitted = self
-            .chain
-            .submit(
-                &self.operator,
+            .submit_announced(
                 (
                     "Gpow",
                     "answer_storage_challenge",
                     (self.node, challenge.epoch, id.as_bytes(), answer),
                 ),
-                Wait::InBlock,
+                serde_json::json!({
+                    "event": "storage_proven",
+                    "epoch": challenge.epoch,
+                    "content": challenge.content,
+                }),
             )
             .await;
         match submitted {
-            Ok(()) => announce_event(serde_json::json!({
-                "event": "storage_proven",
-                "epoch": challenge.epoch,
-                "content": challenge.content,
-            })),
+            Ok(()) => {}
             Err(e) => return Err(e.into()),
         }
+        Ok(())
+    }
+
+    /// Submits `call` signed by the operator key, waiting for inclusion, and announces `event` once it
+    /// dispatched: the duties' answers to the chain, whose errors each duty sorts itself.
+    async fn submit_announced<Args: EncodeAsFields>(
+        &self,
+        call: (&str, &str, Args),
+        event: serde_json::Value,
+    ) -> Result<(), ChainError> {
+        self.chain
+            .submit(&self.operator, call, Wait::InBlock)
+            .await?;
+        announce_event(event);
         Ok(())
     }
 }
