@@ -54,10 +54,8 @@ async fn main() -> anyhow::Result<()> {
     let store = Arc::new(ContentStore::open(&store_dir).context("opening the content store")?);
     let metrics = Metrics::new();
     match cli.command {
-        Command::Publish(args) => {
-            cmd::publish::run(cli.data_dir, store, store_dir, metrics, args).await
-        }
-        Command::Run(args) => cmd::run::run(cli.data_dir, store, store_dir, metrics, args).await,
+        Command::Publish(args) => cmd::publish::run(cli.data_dir, store, metrics, args).await,
+        Command::Run(args) => cmd::run::run(cli.data_dir, store, metrics, args).await,
         Command::Key(args) => cmd::key::run(&cli.data_dir, args.action),
         Command::Dapp(args) => cmd::dapp::run(args).await,
         Command::BenchVerify(args) => cmd::bench::verify(args),

@@ -5,7 +5,7 @@
 //! served once verified. `/metrics` serves the Prometheus metrics. On a router, `/r/<hex id>?region=<continent>`
 //! answers `302 Found` to the gateway of the node the request is routed to (or to the content's origin).
 
-use std::{io::SeekFrom, ops::RangeInclusive, path::PathBuf, sync::Arc};
+use std::{io::SeekFrom, ops::RangeInclusive, sync::Arc};
 
 use axum::{
     body::Body,
@@ -44,18 +44,16 @@ pub trait ContentRouter: Send + Sync {
 #[derive(Clone)]
 pub struct Gateway {
     store: Arc<ContentStore>,
-    store_dir: PathBuf,
     metrics: Arc<Metrics>,
     origin: Option<Arc<OriginPull>>,
     router: Option<Arc<dyn ContentRouter>>,
 }
 
 impl Gateway {
-    /// A gateway over `store`, whose files live in `store_dir`.
-    pub fn new(store: Arc<ContentStore>, store_dir: PathBuf, metrics: Arc<Metrics>) -> Self {
+    /// A gateway over `store`.
+    pub fn new(store: Arc<ContentStore>, metrics: Arc<Metrics>) -> Self {
         Self {
             store,
-            store_dir,
             metrics,
             origin: None,
             router: None,
@@ -169,7 +167,7 @@ async fn content(
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     let size = blob.size();
-    let data = gateway.store_dir.join(hash.to_hex().as_str()).join("data");
+    let data = blob.data_path();
     let head = method == Method::HEAD;
     let common = |builder: axum::http::response::Builder| {
         builder

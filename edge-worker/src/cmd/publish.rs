@@ -25,7 +25,6 @@ pub struct PublishArgs {
 pub async fn run(
     data_dir: PathBuf,
     store: Arc<ContentStore>,
-    store_dir: PathBuf,
     metrics: Arc<Metrics>,
     args: PublishArgs,
 ) -> anyhow::Result<()> {
@@ -34,7 +33,7 @@ pub async fn run(
         .with_context(|| format!("importing {}", args.file.display()))?;
     println!("{}", id.to_hex());
     if args.serve {
-        super::run::run(data_dir, store, store_dir, metrics, args.node).await?;
+        super::run::run(data_dir, store, metrics, args.node).await?;
     }
     Ok(())
 }

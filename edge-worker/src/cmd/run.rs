@@ -99,7 +99,6 @@ pub struct NodeArgs {
 pub async fn run(
     data_dir: PathBuf,
     store: Arc<ContentStore>,
-    store_dir: PathBuf,
     metrics: Arc<Metrics>,
     node: NodeArgs,
 ) -> anyhow::Result<()> {
@@ -239,7 +238,7 @@ pub async fn run(
             "{}",
             serde_json::json!({"event": "gateway", "address": listener.local_addr()?.to_string()})
         );
-        let mut gateway = Gateway::new(store.clone(), store_dir, metrics);
+        let mut gateway = Gateway::new(store.clone(), metrics);
         if let Some(chain) = chain {
             gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(chain, store.clone())?));
         }

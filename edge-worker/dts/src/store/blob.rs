@@ -66,6 +66,12 @@ pub const DIRECT_WRITE_MIN: u64 = 64 << 20;
 pub const SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Blob {
+    /// The file holding its bytes at their offsets. Public for readers that stream a complete blob with their
+    /// own I/O (the HTTP gateway serves ranges from it): only groups [`Blob::present`] marks are verified.
+    pub fn data_path(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
     /// The blob in `dir` (its id `id`), if it has metadata: what [`ContentStore`] opens and creates.
     pub(super) fn load(dir: &Path, id: ContentHash) -> Result<Option<Blob>, StoreError> {
         let Ok(meta) = fs::read(dir.join("meta.json")) else {
@@ -279,7 +285,7 @@ impl Blob {
         if !self.is_complete() {
             return Err(StoreError::Missing(self.lock().iter().count() as u64));
         }
-        fs::copy(self.dir.join("data"), path)?;
+        fs::copy(self.data_path(), path)?;
         Ok(())
     }
 }
