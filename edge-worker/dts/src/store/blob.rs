@@ -20,15 +20,13 @@ use bao_tree::{
 use positioned_io::{ReadAt, WriteAt};
 use serde::{Deserialize, Serialize};
 
-#[allow(unused_imports)] // named in doc links
-use super::ContentStore;
 use super::{block_size, group_count, ContentHash, StoreError, GROUP_BYTES, GROUP_CHUNK_LOG};
 use crate::{
     bitfield::Bitfield,
     coalesce::{open_direct, CoalescedWrites},
 };
 
-/// A blob's `meta.json`: written by [`ContentStore`] when a blob is imported or created, read by [`Blob::load`].
+/// A blob's `meta.json`: written by [`ContentStore`](super::ContentStore) when a blob is imported or created, read by [`Blob::load`].
 #[derive(Serialize, Deserialize)]
 pub(super) struct Meta {
     pub(super) size: u64,
@@ -72,7 +70,7 @@ impl Blob {
         self.dir.join("data")
     }
 
-    /// The blob in `dir` (its id `id`), if it has metadata: what [`ContentStore`] opens and creates.
+    /// The blob in `dir` (its id `id`), if it has metadata: what [`ContentStore`](super::ContentStore) opens and creates.
     pub(super) fn load(dir: &Path, id: ContentHash) -> Result<Option<Blob>, StoreError> {
         let Ok(meta) = fs::read(dir.join("meta.json")) else {
             return Ok(None);
