@@ -1,36 +1,22 @@
 //! # edge-worker
 //!
-//! The daemon EnReach PeerNodes run. This crate holds the service layer's PeerDTS: a BLAKE3-verified content
-//! store ([`store`]), the wire protocol ([`protocol`]), multi-source downloads ([`transfer`], scheduled by
-//! [`schedule`]), the provider side ([`serve`]), the libp2p node ([`network`]) and the CDN gateway
-//! ([`gateway`], which pulls misses from their registered origins through [`origin`]). [`chain`] is the client
-//! of the EnReach node; [`registration`] keeps the node's registry entry true with what [`capabilities`]
-//! describes; [`receipts`] is the ledger of the delivery receipts clients sign. PeerRouting: [`router`] runs
-//! the `enreach-routing` engine for the router role, [`routed`] is an edge's side of it. [`bench`] holds the
-//! baselines `scripts/bench/dts` compares against. The binary (`src/main.rs`) wires them into `publish`, `fetch`, `run`,
-//! `key` and the dApp commands.
+//! The daemon EnReach PeerNodes run, as the wiring of library crates each of one concern:
+//! - `enreach-dts` (`edge-worker/dts`): PeerDTS, the content store, wire protocol, downloader, provider and
+//!   the libp2p node; no chain, no HTTP;
+//! - `enreach-edge-chain` (`edge-worker/chain`): the chain client, the operator key and the node's registry
+//!   entry;
+//! - `enreach-gateway` (`edge-worker/gateway`): the HTTP gateway and origin pull;
+//! - `enreach-gpow` (`edge-worker/gpow`): receipts, the edge agent's epoch duties, the keeper role;
+//! - `enreach-routing` (`edge-worker/routing`): the routing engine; its roles are in [`roles`] here.
+//!
+//! This crate adds the router roles ([`roles`]) and the binary (`src/main.rs`, commands in `src/cmd/`), which
+//! parses arguments and wires the crates into `publish`, `fetch`, `run`, `key` and the dApp commands.
 
-pub mod agent;
-pub mod bench;
-pub mod bitfield;
-pub mod capabilities;
-pub mod chain;
-pub mod chunked;
-pub mod coalesce;
-pub mod collector;
-pub mod gateway;
-pub mod keeper;
-pub mod keys;
-pub mod metrics;
-pub mod network;
-pub mod origin;
-pub mod protocol;
-pub mod receipts;
-pub mod registration;
-pub mod routed;
-pub mod router;
-pub mod schedule;
-pub mod serve;
-pub mod signing;
-pub mod store;
-pub mod transfer;
+pub mod roles;
+
+/// The node's, clients' and operator's keys, wherever they live: `enreach_dts::keys` (ed25519 node and client
+/// keys) and `enreach_edge_chain::operator` (the sr25519 account).
+pub mod keys {
+    pub use enreach_dts::keys::*;
+    pub use enreach_edge_chain::operator::{generate_operator, load_operator};
+}

@@ -12,10 +12,9 @@ use std::{future::Future, path::Path, process::Command, time::Duration};
 
 use common::{binary, chain::DevChain, cli, loopback, publish, random_file, Worker};
 use ed25519_dalek::{Signer, SigningKey};
-use edge_worker::{
+use enreach_edge_chain::{
     capabilities::{self, Claims},
-    chain::{Chain, ChainError, Wait},
-    registration,
+    registration, Chain, ChainError, Wait,
 };
 use enreach_primitives::{
     ClientKey, ContentId, Continent, DeliveryReceipt, EpochIndex, KeeperObservation, NodeId,

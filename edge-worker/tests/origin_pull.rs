@@ -13,7 +13,7 @@ use std::{
 };
 
 use common::{binary, chain::DevChain, cli, curl, header, loopback, random_file, Worker};
-use edge_worker::chain::Chain;
+use enreach_edge_chain::Chain;
 use enreach_primitives::ClientKey;
 
 /// The dev chain's funded account that acts as the dApp.

@@ -7,7 +7,7 @@ mod common;
 use std::{os::unix::fs::PermissionsExt, time::Duration};
 
 use common::{chain::DevChain, cli, loopback, Worker};
-use edge_worker::chain::Chain;
+use enreach_edge_chain::Chain;
 use enreach_primitives::NodeId;
 use serde_json::Value;
 

@@ -223,7 +223,7 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
         },
     );
     // The loads those polls counted are replaced by the edges' own at the router's next probe.
-    std::thread::sleep(edge_worker::router::REFRESH * 2);
+    std::thread::sleep(edge_worker::roles::router::REFRESH * 2);
 
     // A European client asks the router and is sent to the European edge that holds the content.
     let fetched = routed_fetch(&dir.path().join("client-europe"), &id, &rpc, "europe");

@@ -15,21 +15,27 @@ use std::{
     time::{Duration, Instant},
 };
 
+use enreach_gateway::gateway::ContentRouter;
 use enreach_primitives::{Continent, NodeId};
 use enreach_routing::{content_key, ClientHint, ContentKey, Coord, NodeInfo, Params, Vivaldi};
-use futures::{future::join_all, FutureExt};
+use futures::{
+    future::{join_all, BoxFuture},
+    FutureExt,
+};
 use jsonrpsee::{types::ErrorObjectOwned, RpcModule};
 use libp2p::{Multiaddr, PeerId};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
-use crate::{
-    capabilities::{continent_name, parse_continent, CONTINENTS},
-    chain::{Chain, ChainError, NodeRecord},
+use enreach_dts::{
     network::{announce_event, Network},
     protocol::{self, NodeStatus, Request},
     store::{parse_content_id, ContentHash},
+};
+use enreach_edge_chain::{
+    capabilities::{continent_name, parse_continent, CONTINENTS},
+    Chain, ChainError, NodeRecord,
 };
 
 /// How often the router re-reads the registry and probes every node.
@@ -404,4 +410,27 @@ fn invalid_params(message: &str) -> ErrorObjectOwned {
         message.to_string(),
         None::<()>,
     )
+}
+
+/// The gateway's `/r/<id>` redirects through this: one route of one node.
+impl ContentRouter for RouterService {
+    fn redirect(
+        &self,
+        id: ContentHash,
+        region: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<String>, String>> {
+        Box::pin(async move {
+            let hint = Hint {
+                region,
+                coord: None,
+            };
+            let route = self.route(id, &hint, 1).await?;
+            Ok(route
+                .nodes
+                .iter()
+                .find_map(|n| n.gateway.as_ref())
+                .map(|g| format!("{g}/c/{}", id.to_hex()))
+                .or(route.origin))
+        })
+    }
 }

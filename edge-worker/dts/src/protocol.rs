@@ -27,6 +27,11 @@
 //! is only trusted once the last group has verified, since the root hash commits to it. A provider may rely
 //! on: requests are bounded (at most [`MAX_RANGES`] ranges, names of at most [`MAX_NAME`] bytes), so a
 //! malicious downloader cannot make it allocate unbounded memory.
+//!
+//! Longer than this crate's other modules on purpose (about 530 lines of code, then its round-trip tests): every
+//! message of the protocol, its encoding and its limits are read and checked in one place, the way iroh-blobs
+//! and rust-libp2p keep a protocol's wire format in one `protocol.rs`; split by message, a reader would have to
+//! gather the exchange from several files.
 
 use std::{io, ops::Range, time::Duration};
 

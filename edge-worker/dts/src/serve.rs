@@ -8,18 +8,46 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::{AsyncWriteExt, StreamExt};
+use enreach_primitives::DeliveryReceipt;
+use futures::{future::BoxFuture, AsyncWriteExt, StreamExt};
 use libp2p::{PeerId, Stream};
 use tracing::debug;
 
 use crate::{
     chunked::{pump_out, ChunkWriter},
-    collector::Collector,
     metrics::Metrics,
-    protocol::{self, GetStatus, HaveAnswer, ReceiptAnswer, Refusal, Request},
-    routed::Routed,
-    store::{ContentStore, GROUP_BYTES},
+    protocol::{
+        self, GetStatus, HaveAnswer, NodeStatus, PrefetchAnswer, ReceiptAnswer, ReceiptTerms,
+        Refusal, Request,
+    },
+    store::{ContentHash, ContentStore, GROUP_BYTES},
 };
+
+/// Who collects a provider's delivery receipts: an edge paid through GPoW (`enreach_gpow::Collector`, which
+/// checks on chain who pays for a client key). PeerDTS only carries the receipts and enforces the answer; what
+/// a receipt is worth is decided behind this trait, so this crate needs no chain client.
+pub trait ReceiptCollector: Send + Sync + std::fmt::Debug {
+    /// The terms named in `HAVE` answers (chain, epoch, node), or `None` while they are not known yet: the
+    /// provider then serves as a free one would.
+    fn terms(&self) -> Option<ReceiptTerms>;
+    /// Whether `peer` may be sent `bytes` more, or owes too many receipts (`UNPAID`).
+    fn may_send(&self, peer: &PeerId, bytes: u64) -> bool;
+    /// Checks and records a receipt `peer` sent on a `RECEIPT` substream; the answer goes back on it.
+    fn accept(
+        self: Arc<Self>,
+        peer: PeerId,
+        receipt: DeliveryReceipt,
+    ) -> BoxFuture<'static, ReceiptAnswer>;
+}
+
+/// A node that takes part in routing (the router role's edge side, `edge_worker::roles::routed`): answers
+/// routers' `STATUS` and `PREFETCH` requests.
+pub trait RoutedNode: Send + Sync + std::fmt::Debug {
+    /// The node's load and inventory for a router's `STATUS`.
+    fn status(&self) -> BoxFuture<'_, NodeStatus>;
+    /// Starts fetching `id` for a router's `PREFETCH`, if the node has room.
+    fn prefetch(self: Arc<Self>, id: ContentHash) -> BoxFuture<'static, PrefetchAnswer>;
+}
 
 /// A token bucket shared by all of a provider's transfers: caps what it sends in total per second.
 #[derive(Debug)]
@@ -63,9 +91,9 @@ pub struct ServeOptions {
     pub corrupt: bool,
     /// Collects delivery receipts and refuses downloaders that stop signing them (an edge paid through
     /// GPoW); `None` serves for free.
-    pub collector: Option<Arc<Collector>>,
+    pub collector: Option<Arc<dyn ReceiptCollector>>,
     /// Answers routers' `STATUS` and `PREFETCH` (a node that takes part in routing); `None` refuses them.
-    pub routed: Option<Arc<Routed>>,
+    pub routed: Option<Arc<dyn RoutedNode>>,
 }
 
 /// Serves every incoming PeerDTS substream until the node stops.
@@ -149,7 +177,7 @@ async fn handle(
         }
         Request::Receipt(receipt) => {
             let answer = match &options.collector {
-                Some(collector) => collector.accept(peer, *receipt).await,
+                Some(collector) => collector.clone().accept(peer, *receipt).await,
                 None => ReceiptAnswer::Refused(Refusal::NotCollecting),
             };
             protocol::write_receipt_answer(&mut stream, answer).await?;
@@ -166,7 +194,7 @@ async fn handle(
             let Some(routed) = &options.routed else {
                 return stream.close().await;
             };
-            protocol::write_prefetch_answer(&mut stream, routed.prefetch(id).await).await?;
+            protocol::write_prefetch_answer(&mut stream, routed.clone().prefetch(id).await).await?;
             stream.close().await
         }
     }

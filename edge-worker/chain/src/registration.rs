@@ -8,10 +8,9 @@ use enreach_primitives::{node::pop_payload, Capabilities};
 use libp2p::identity::Keypair;
 use subxt_signer::sr25519;
 
-use crate::{
-    chain::{Chain, ChainError, Wait},
-    keys,
-};
+use enreach_dts::keys;
+
+use crate::{Chain, ChainError, Wait};
 
 /// What [`ensure_registered`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

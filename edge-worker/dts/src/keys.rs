@@ -1,9 +1,8 @@
 //! The two keys of an edge node, kept apart in the data directory and readable only by their owner (0600):
 //! - the node key: ed25519, the node's libp2p identity and, on chain, its `NodeId`; it signs only network
 //!   traffic and the proof that binds it to its operator;
-//! - the operator key: the sr25519 account that registers the node, holds its deposit and is paid. Its file
-//!   holds a secret URI (a mnemonic, a `0x` seed, or `//Alice`-style dev keys), so an operator can also bring
-//!   an existing account.
+//! - the operator key: the sr25519 account that registers the node, holds its deposit and is paid; it is a
+//!   chain account, so it lives in `enreach_edge_chain::operator` (written with [`write_private`]).
 //!
 //! A third key belongs to clients, not edges: the ed25519 client key that signs delivery receipts, which a dApp
 //! authorizes on chain so that it pays for what the key acknowledges.
@@ -11,10 +10,11 @@
 use std::{fs, io, io::Write, os::unix::fs::OpenOptionsExt, path::Path};
 
 use libp2p::identity::{ed25519, Keypair};
-use subxt_signer::{sr25519, SecretUri};
 
-/// Writes `bytes` to a new file at `path` that only its owner can read; fails if the file exists.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to a new file at `path` that only its owner can read; fails if the file exists. Public because
+/// the operator key (`enreach_edge_chain::operator`, an sr25519 account key this crate knows nothing of) is
+/// written the same way.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -83,24 +83,6 @@ pub fn node_id_of(peer: &libp2p::PeerId) -> Option<enreach_primitives::NodeId> {
     ))
 }
 
-/// Loads the operator key from the secret URI in `path`.
-pub fn load_operator(path: &Path) -> io::Result<sr25519::Keypair> {
-    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
-    let text = fs::read_to_string(path)?;
-    let uri: SecretUri = text
-        .trim()
-        .parse()
-        .map_err(|e| invalid(format!("{}: not a secret URI: {e}", path.display())))?;
-    sr25519::Keypair::from_uri(&uri).map_err(|e| invalid(format!("{}: {e}", path.display())))
-}
-
-/// Creates a new random operator key at `path` (a `0x` seed, mode 0600); fails if there is one.
-pub fn generate_operator(path: &Path) -> io::Result<sr25519::Keypair> {
-    let seed: [u8; 32] = rand::random();
-    write_private(path, format!("0x{}\n", hex::encode(seed)).as_bytes())?;
-    load_operator(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,27 +108,6 @@ mod tests {
             load_or_create(&path).is_err(),
             "a malformed key is an error, not a new identity"
         );
-    }
-
-    #[test]
-    fn operator_keys_are_private_never_overwritten_and_accept_any_secret_uri() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("operator_key");
-        let key = generate_operator(&path).unwrap();
-        assert_private(&path);
-        assert_eq!(
-            load_operator(&path).unwrap().public_key().0,
-            key.public_key().0
-        );
-        assert!(generate_operator(&path).is_err(), "an existing key is kept");
-        let dev = dir.path().join("dev_key");
-        fs::write(&dev, "//Alice\n").unwrap();
-        assert_eq!(
-            load_operator(&dev).unwrap().public_key().0,
-            sr25519::dev::alice().public_key().0
-        );
-        fs::write(&dev, "not a key").unwrap();
-        assert!(load_operator(&dev).is_err());
     }
 
     #[test]

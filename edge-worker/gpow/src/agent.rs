@@ -18,12 +18,15 @@ use enreach_primitives::{
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
 
-use crate::{
-    chain::{Chain, ChainError, StorageChallenge, Wait},
-    collector::Collector,
+use enreach_dts::{
     network::announce_event,
-    receipts::{work_report, Ledger},
     store::{parse_content_id, ContentStore},
+};
+use enreach_edge_chain::{Chain, ChainError, EncodeAsFields, StorageChallenge, Wait};
+
+use crate::{
+    collector::Collector,
+    receipts::{work_report, Ledger},
 };
 
 /// Refusals of a storage proof that trying again in the same epoch cannot change.
@@ -57,7 +60,7 @@ pub enum AgentError {
     NotStored(String),
     /// Reading the store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] enreach_dts::store::StoreError),
 }
 
 /// The edge's duties and what it already did.
@@ -226,23 +229,21 @@ impl Agent {
             })
             .collect();
         let submitted = self
-            .chain
-            .submit(
-                &self.operator,
+            .submit_announced(
                 (
                     "Gpow",
                     "answer_challenge",
                     (self.node, challenge.epoch, answer),
                 ),
-                Wait::InBlock,
+                serde_json::json!({
+                    "event": "challenge_answered",
+                    "epoch": challenge.epoch,
+                    "samples": challenge.offsets.len(),
+                }),
             )
             .await;
         match submitted {
-            Ok(()) => announce_event(serde_json::json!({
-                "event": "challenge_answered",
-                "epoch": challenge.epoch,
-                "samples": challenge.offsets.len(),
-            })),
+            Ok(()) => {}
             Err(e) if e.is_dispatch_error("NotChallenged") => {}
             Err(e) => return Err(e.into()),
         }
@@ -304,29 +305,43 @@ impl Agent {
                 .collect::<Option<Vec<_>>>())
         })
         .await
-        .map_err(|e| AgentError::Store(crate::store::StoreError::Io(std::io::Error::other(e))))??
+        .map_err(|e| {
+            AgentError::Store(enreach_dts::store::StoreError::Io(std::io::Error::other(e)))
+        })??
         .ok_or_else(not_stored)?;
         info!(epoch = challenge.epoch, chunks = answer.len(), content = %challenge.content, "proving storage");
         let submitted = self
-            .chain
-            .submit(
-                &self.operator,
+            .submit_announced(
                 (
                     "Gpow",
                     "answer_storage_challenge",
                     (self.node, challenge.epoch, id.as_bytes(), answer),
                 ),
-                Wait::InBlock,
+                serde_json::json!({
+                    "event": "storage_proven",
+                    "epoch": challenge.epoch,
+                    "content": challenge.content,
+                }),
             )
             .await;
         match submitted {
-            Ok(()) => announce_event(serde_json::json!({
-                "event": "storage_proven",
-                "epoch": challenge.epoch,
-                "content": challenge.content,
-            })),
+            Ok(()) => {}
             Err(e) => return Err(e.into()),
         }
+        Ok(())
+    }
+
+    /// Submits `call` signed by the operator key, waiting for inclusion, and announces `event` once it
+    /// dispatched: the duties' answers to the chain, whose errors each duty sorts itself.
+    async fn submit_announced<Args: EncodeAsFields>(
+        &self,
+        call: (&str, &str, Args),
+        event: serde_json::Value,
+    ) -> Result<(), ChainError> {
+        self.chain
+            .submit(&self.operator, call, Wait::InBlock)
+            .await?;
+        announce_event(event);
         Ok(())
     }
 }

@@ -11,10 +11,8 @@ use std::{
 use tokio::io::AsyncWriteExt;
 use tracing::info;
 
-use crate::{
-    chain::{Chain, ChainError},
-    store::{Blob, ContentHash, ContentStore, StoreError},
-};
+use enreach_dts::store::{Blob, ContentHash, ContentStore, StoreError};
+use enreach_edge_chain::{Chain, ChainError};
 
 /// Why a pull did not produce the content.
 #[derive(Debug, thiserror::Error)]

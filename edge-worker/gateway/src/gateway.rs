@@ -5,7 +5,7 @@
 //! served once verified. `/metrics` serves the Prometheus metrics. On a router, `/r/<hex id>?region=<continent>`
 //! answers `302 Found` to the gateway of the node the request is routed to (or to the content's origin).
 
-use std::{io::SeekFrom, ops::RangeInclusive, path::PathBuf, sync::Arc};
+use std::{io::SeekFrom, ops::RangeInclusive, sync::Arc};
 
 use axum::{
     body::Body,
@@ -19,29 +19,41 @@ use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::{
+use enreach_dts::{
     metrics::Metrics,
-    origin::OriginPull,
-    router::{Hint, RouterService},
-    store::{parse_content_id, Blob, ContentStore, StoreError},
+    store::{parse_content_id, Blob, ContentHash, ContentStore, StoreError},
 };
+use futures::future::BoxFuture;
+
+use crate::origin::OriginPull;
+
+/// What `/r/<id>` asks: the router role (`edge_worker::roles::router::RouterService`) implements it, so the
+/// gateway needs no routing engine or chain.
+pub trait ContentRouter: Send + Sync {
+    /// Where to send a client in `region` (a continent name; the router's own region if `None`) for `id`: the
+    /// gateway URL of the node the request is routed to, else the content's origin; `Ok(None)` when neither
+    /// exists; `Err` names what is wrong with the request.
+    fn redirect(
+        &self,
+        id: ContentHash,
+        region: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<String>, String>>;
+}
 
 /// What the gateway serves from.
 #[derive(Clone)]
 pub struct Gateway {
     store: Arc<ContentStore>,
-    store_dir: PathBuf,
     metrics: Arc<Metrics>,
     origin: Option<Arc<OriginPull>>,
-    router: Option<Arc<RouterService>>,
+    router: Option<Arc<dyn ContentRouter>>,
 }
 
 impl Gateway {
-    /// A gateway over `store`, whose files live in `store_dir`.
-    pub fn new(store: Arc<ContentStore>, store_dir: PathBuf, metrics: Arc<Metrics>) -> Self {
+    /// A gateway over `store`.
+    pub fn new(store: Arc<ContentStore>, metrics: Arc<Metrics>) -> Self {
         Self {
             store,
-            store_dir,
             metrics,
             origin: None,
             router: None,
@@ -55,7 +67,7 @@ impl Gateway {
     }
 
     /// Redirects `/r/<id>` to the node `router` routes the request to.
-    pub fn with_router(mut self, router: Arc<RouterService>) -> Self {
+    pub fn with_router(mut self, router: Arc<dyn ContentRouter>) -> Self {
         self.router = Some(router);
         self
     }
@@ -86,20 +98,10 @@ async fn redirect(
         .router
         .as_ref()
         .expect("route only added with a router");
-    let hint = Hint {
-        region: hint.region,
-        coord: None,
-    };
-    let route = match router.route(hash, &hint, 1).await {
-        Ok(route) => route,
+    let target = match router.redirect(hash, hint.region).await {
+        Ok(target) => target,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
     };
-    let target = route
-        .nodes
-        .iter()
-        .find_map(|n| n.gateway.as_ref())
-        .map(|g| format!("{g}/c/{}", hash.to_hex()))
-        .or(route.origin);
     match target {
         Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
         None => (
@@ -165,7 +167,7 @@ async fn content(
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     let size = blob.size();
-    let data = gateway.store_dir.join(hash.to_hex().as_str()).join("data");
+    let data = blob.data_path();
     let head = method == Method::HEAD;
     let common = |builder: axum::http::response::Builder| {
         builder

@@ -12,8 +12,10 @@ use std::{
 
 use tracing::warn;
 
-use crate::{
-    chain::Chain,
+use enreach_dts::serve::RoutedNode;
+use futures::future::BoxFuture;
+
+use enreach_dts::{
     keys,
     metrics::Metrics,
     network::{announce_event, Network},
@@ -21,6 +23,7 @@ use crate::{
     store::{ContentHash, ContentStore},
     transfer::{fetch, Sources},
 };
+use enreach_edge_chain::Chain;
 
 /// Most prefetches an edge runs at once.
 pub const MAX_PREFETCHES: usize = 2;
@@ -139,5 +142,16 @@ impl Routed {
             }
         });
         PrefetchAnswer::Started
+    }
+}
+
+/// The provider (`enreach_dts::serve`) answers routers' requests through this trait.
+impl RoutedNode for Routed {
+    fn status(&self) -> BoxFuture<'_, NodeStatus> {
+        Box::pin(Routed::status(self))
+    }
+
+    fn prefetch(self: Arc<Self>, id: ContentHash) -> BoxFuture<'static, PrefetchAnswer> {
+        Box::pin(async move { Routed::prefetch(&self, id).await })
     }
 }

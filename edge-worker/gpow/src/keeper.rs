@@ -14,13 +14,13 @@ use subxt_signer::sr25519::Keypair;
 use tokio::time::{timeout, Instant};
 use tracing::{info, warn};
 
-use crate::{
-    chain::{Chain, ChainError, PinRecord, Wait},
+use enreach_dts::{
     metrics::Metrics,
     network::{announce_event, Network},
     store::{group_count, ContentStore},
     transfer::{get_groups, have},
 };
+use enreach_edge_chain::{Chain, ChainError, PinRecord, Wait};
 
 /// Time between two probes of the same node.
 const PROBE_EVERY: Duration = Duration::from_secs(5);

@@ -13,14 +13,18 @@ use enreach_primitives::{ClientKey, DeliveryReceipt, EpochIndex, NodeId};
 use libp2p::PeerId;
 use tracing::warn;
 
-use crate::{
-    chain::Chain,
+use enreach_dts::serve::ReceiptCollector;
+use futures::future::BoxFuture;
+
+use enreach_dts::{
     protocol::{ReceiptAnswer, ReceiptTerms, Refusal},
-    receipts::{Expected, Ledger, LedgerError},
     schedule::Scheduler,
     signing::RECEIPT_INTERVAL,
     store::GROUP_BYTES,
 };
+use enreach_edge_chain::Chain;
+
+use crate::receipts::{Expected, Ledger, LedgerError};
 
 /// Bytes a downloader may have been sent beyond what its receipts cover before the edge refuses further
 /// requests: the batches a downloader may have in flight, two receipt intervals, and headroom for the receipt
@@ -238,6 +242,25 @@ impl Collector {
                 Err(())
             }
         }
+    }
+}
+
+/// The provider (`enreach_dts::serve`) asks the collector through this trait, so PeerDTS needs no chain client.
+impl ReceiptCollector for Collector {
+    fn terms(&self) -> Option<ReceiptTerms> {
+        Collector::terms(self)
+    }
+
+    fn may_send(&self, peer: &PeerId, bytes: u64) -> bool {
+        Collector::may_send(self, peer, bytes)
+    }
+
+    fn accept(
+        self: Arc<Self>,
+        peer: PeerId,
+        receipt: DeliveryReceipt,
+    ) -> BoxFuture<'static, ReceiptAnswer> {
+        Box::pin(async move { Collector::accept(&self, peer, receipt).await })
     }
 }
 

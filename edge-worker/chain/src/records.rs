@@ -1,0 +1,219 @@
+//! What the chain client reads: the pallets' records decoded by shape (`DecodeAsType`) and the node's `gpow_*`
+//! JSON-RPC answers.
+
+use enreach_dts::{keys::node_id_of, network::peer_of};
+use enreach_primitives::{Capabilities, EpochIndex, NodeId};
+use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
+use scale_decode::DecodeAsType;
+use serde::Deserialize;
+
+/// A published content as the settlement pallet records it.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct ContentRecord {
+    /// The dApp paying for it.
+    pub owner: [u8; 32],
+    /// Its length in bytes.
+    pub size: u64,
+    /// Nodes paid to store it.
+    pub replicas: u32,
+    /// Highest storage price per GiB and epoch the dApp accepts.
+    pub max_price: u128,
+    /// Where gateways pull it from on a miss.
+    pub origin: Option<Vec<u8>>,
+}
+
+impl ContentRecord {
+    /// The origin URL, if the dApp registered a valid one.
+    pub fn origin_url(&self) -> Option<&str> {
+        self.origin
+            .as_deref()
+            .filter(|url| enreach_primitives::is_valid_origin(url))
+            .and_then(|url| std::str::from_utf8(url).ok())
+    }
+}
+
+/// A client key's authorization as the settlement pallet records it: a revoked key stays on record, with the
+/// last epoch it was paid for, until its receipts can no longer be challenged.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct ClientAuth {
+    /// The dApp paying for its receipts.
+    pub dapp: [u8; 32],
+    /// First epoch paid for.
+    pub from: EpochIndex,
+    /// Last epoch paid for, once revoked.
+    pub until: Option<EpochIndex>,
+}
+
+impl ClientAuth {
+    /// Whether the dApp pays for the key's receipts of `epoch` (the settlement pallet's rule).
+    pub fn covers(&self, epoch: EpochIndex) -> bool {
+        self.from <= epoch && self.until.is_none_or(|until| epoch <= until)
+    }
+}
+
+/// A registered edge node as the registry records it (the fields edge-worker acts on).
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct NodeRecord {
+    /// The account that registered it and is paid for its work.
+    pub operator: [u8; 32],
+    /// What it offers.
+    pub capabilities: Capabilities,
+    /// Multiaddresses (UTF-8) it is reached at.
+    pub endpoints: Vec<Vec<u8>>,
+    /// Whether it may work.
+    pub status: NodeStatus,
+}
+
+/// Whether a registered node may work, as the registry records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum NodeStatus {
+    /// Serving, reporting work and being challenged: the only status keepers watch and routers route to.
+    Active,
+    /// Out of service by governance decision.
+    Suspended,
+    /// Punished for an offence.
+    Jailed,
+    /// Deregistered by its operator.
+    Leaving {
+        /// Block at which its deposit unlocks.
+        unlock_at: u32,
+    },
+}
+
+impl NodeRecord {
+    /// Whether the node may work: keepers watch it and routers send clients to it.
+    pub fn is_active(&self) -> bool {
+        self.status == NodeStatus::Active
+    }
+
+    /// The peer id of `node` and the registered addresses that reach it (those ending in `/p2p/<its peer
+    /// id>`); `None` if no endpoint names the node's own peer id.
+    pub fn reach(&self, node: NodeId) -> Option<(PeerId, Vec<Multiaddr>)> {
+        let addresses: Vec<Multiaddr> = self
+            .endpoints
+            .iter()
+            .filter_map(|e| std::str::from_utf8(e).ok()?.parse().ok())
+            .filter(|a| peer_of(a).is_some_and(|p| node_id_of(&p) == Some(node)))
+            .collect();
+        Some((peer_of(addresses.first()?)?, addresses))
+    }
+
+    /// The node's HTTP gateway, from an endpoint such as `/ip4/203.0.113.7/tcp/8080/http`
+    /// (`http://203.0.113.7:8080`).
+    pub fn gateway_url(&self) -> Option<String> {
+        self.endpoints
+            .iter()
+            .find_map(|e| gateway_url(&std::str::from_utf8(e).ok()?.parse().ok()?))
+    }
+}
+
+/// The URL of the HTTP gateway at `address` (`/ip4|ip6|dns/<host>/tcp/<port>/http|https`), if it names one.
+pub fn gateway_url(address: &Multiaddr) -> Option<String> {
+    let mut parts = address.iter();
+    let host = match parts.next()? {
+        Protocol::Ip4(ip) => ip.to_string(),
+        Protocol::Ip6(ip) => format!("[{ip}]"),
+        Protocol::Dns(host) | Protocol::Dns4(host) | Protocol::Dns6(host) => host.to_string(),
+        _ => return None,
+    };
+    let Protocol::Tcp(port) = parts.next()? else {
+        return None;
+    };
+    let scheme = match parts.next()? {
+        Protocol::Http => "http",
+        Protocol::Https => "https",
+        _ => return None,
+    };
+    parts
+        .next()
+        .is_none()
+        .then(|| format!("{scheme}://{host}:{port}"))
+}
+
+/// The endpoint that registers an HTTP gateway bound to `address`; `None` for an unspecified address, which
+/// names no host clients could reach.
+pub fn gateway_endpoint(address: std::net::SocketAddr) -> Option<Multiaddr> {
+    if address.ip().is_unspecified() {
+        return None;
+    }
+    let ip = match address.ip() {
+        std::net::IpAddr::V4(ip) => Protocol::Ip4(ip),
+        std::net::IpAddr::V6(ip) => Protocol::Ip6(ip),
+    };
+    Some(
+        Multiaddr::empty()
+            .with(ip)
+            .with(Protocol::Tcp(address.port()))
+            .with(Protocol::Http),
+    )
+}
+
+/// Content a node declared it stores, and is challenged on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct PinRecord {
+    /// BLAKE3 hash of the blob.
+    pub content: [u8; 32],
+    /// Its length in bytes.
+    pub len: u64,
+    /// The first epoch the node is challenged on it (the one after it was pinned).
+    pub since: EpochIndex,
+}
+
+/// The epoch in progress, as `gpow_currentEpoch` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct Epoch {
+    /// Its index.
+    pub index: EpochIndex,
+    /// The block it started at.
+    pub start: u32,
+}
+
+/// A work-report challenge the node must answer, as `gpow_openChallenge` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Challenge {
+    /// Epoch of the challenged report.
+    pub epoch: EpochIndex,
+    /// Byte offsets of the reported total; the answer holds the receipt covering each, in order.
+    pub offsets: Vec<u64>,
+    /// Last block at which the answer is accepted.
+    pub deadline: u32,
+}
+
+/// The chunks of one pinned content the node must prove it stores, as `gpow_storageChallenges` reports them.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct StorageChallenge {
+    /// The epoch the answer names.
+    pub epoch: EpochIndex,
+    /// BLAKE3 hash of the pinned blob (hex).
+    pub content: String,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Indices of the 1 KiB chunks to prove, in answer order.
+    pub chunks: Vec<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_endpoints_name_their_url() {
+        let endpoint = gateway_endpoint("127.0.0.1:8081".parse().unwrap()).unwrap();
+        assert_eq!(endpoint.to_string(), "/ip4/127.0.0.1/tcp/8081/http");
+        assert_eq!(
+            gateway_url(&endpoint).as_deref(),
+            Some("http://127.0.0.1:8081")
+        );
+        assert_eq!(gateway_endpoint("0.0.0.0:8081".parse().unwrap()), None);
+        for not_a_gateway in [
+            "/ip4/1.2.3.4/tcp/4001",
+            "/ip4/1.2.3.4/tcp/80/http/p2p-circuit",
+        ] {
+            assert_eq!(gateway_url(&not_a_gateway.parse().unwrap()), None);
+        }
+        assert_eq!(
+            gateway_url(&"/dns/edge.example/tcp/443/https".parse().unwrap()).as_deref(),
+            Some("https://edge.example:443")
+        );
+    }
+}

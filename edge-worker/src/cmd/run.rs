@@ -1,0 +1,261 @@
+//! `edge-worker run`: serves the store over PeerDTS and the HTTP gateway, announcing every blob, and takes on
+//! its role: an edge (registered, collecting receipts, doing its GPoW duties), a keeper or a router.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use edge_worker::{
+    keys,
+    roles::{routed::Routed, router::RouterService},
+};
+use enreach_dts::{
+    bench,
+    metrics::Metrics,
+    network::Network,
+    protocol::PROTOCOL,
+    serve::{serve, ReceiptCollector, RoutedNode, ServeOptions},
+    store::ContentStore,
+};
+use enreach_edge_chain::{capabilities::parse_continent, Chain};
+use enreach_gateway::{origin::OriginPull, Gateway};
+use enreach_gpow::{agent::Agent, collector::Collector, keeper::Keeper, receipts::Ledger};
+use enreach_primitives::Continent;
+
+use super::{
+    network_config,
+    register::{operator_key, register},
+    NetArgs,
+};
+
+/// What `run` does besides serving content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Serve PeerDTS and the gateway only.
+    Serve,
+    /// Also register (or update) the node on chain with its operator key, collect delivery receipts, and
+    /// report, prove and answer challenges each epoch.
+    Edge,
+    /// Also watch the edge nodes the chain assigns to the operator key's account (a GPoS keeper) and submit
+    /// observations of them each epoch.
+    Keeper,
+    /// Also route requests to edge nodes (PeerRouting): JSON-RPC `routing_route` on `--rpc`, `/r/<id>`
+    /// redirects on the gateway, prefetch requests ahead of demand.
+    Router,
+}
+
+#[derive(Args, Clone)]
+pub struct NodeArgs {
+    #[command(flatten)]
+    pub network: NetArgs,
+    /// Act as a relay (v2) for peers behind NATs.
+    #[arg(long)]
+    pub relay_server: bool,
+    /// Address of the HTTP gateway and metrics.
+    #[arg(long)]
+    pub gateway: Option<SocketAddr>,
+    /// Cap on the bytes per second this node sends, over all transfers.
+    #[arg(long)]
+    pub rate_limit: Option<u64>,
+    /// Test hook: corrupt what is served.
+    #[arg(long, hide = true)]
+    pub corrupt: bool,
+    /// Benchmark hook: serve the raw streaming endpoint of `bench-transport`.
+    #[arg(long, hide = true)]
+    pub bench_endpoint: bool,
+    /// The EnReach node's JSON-RPC endpoint (`ws://...`): lets the gateway pull misses from the origins dApps
+    /// registered; the edge role needs it.
+    #[arg(long)]
+    pub chain: Option<String>,
+    /// What the node does besides serving.
+    #[arg(long, value_enum, default_value_t = Role::Serve)]
+    pub role: Role,
+    /// The operator key file (default: `operator_key` in the data directory).
+    #[arg(long)]
+    pub operator_key: Option<PathBuf>,
+    /// Continent the node is on (edge role): africa, antarctica, asia, europe, north-america, oceania,
+    /// south-america.
+    #[arg(long, value_parser = parse_continent, default_value = "europe")]
+    pub continent: Continent,
+    /// ISO 3166-1 alpha-2 country code of the node (edge role).
+    #[arg(long, default_value = "DE")]
+    pub country: String,
+    /// Upload bandwidth the node offers, Mbit/s (edge role; keepers verify it).
+    #[arg(long, default_value_t = 100)]
+    pub bandwidth_up_mbps: u32,
+    /// Download bandwidth of the node, Mbit/s (edge role).
+    #[arg(long, default_value_t = 100)]
+    pub bandwidth_down_mbps: u32,
+    /// Address of the router's JSON-RPC server (router role).
+    #[arg(long)]
+    pub rpc: Option<SocketAddr>,
+    /// Work score (of the last epoch) below which the router never chooses a node (router role); 0 lets
+    /// nodes serve from their first epoch.
+    #[arg(long, default_value_t = 0)]
+    pub min_score: u64,
+}
+
+/// Runs `run` (and `publish --serve`).
+pub async fn run(
+    data_dir: PathBuf,
+    store: Arc<ContentStore>,
+    metrics: Arc<Metrics>,
+    node: NodeArgs,
+) -> anyhow::Result<()> {
+    if node.network.listen.is_empty() && node.network.relay.is_empty() {
+        bail!("nothing to listen on: give --listen and/or --relay");
+    }
+    let keypair = keys::load_or_create(&data_dir.join("node_key"))?;
+    let net = Network::start(
+        keypair.clone(),
+        network_config(&node.network, node.relay_server),
+    )
+    .await?;
+    // Bound before registering, so the address registered is the one bound (`--gateway 127.0.0.1:0`).
+    let gateway = match node.gateway {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the gateway to {addr}"))?,
+        ),
+        None => None,
+    };
+    let gateway_addr = gateway.as_ref().map(|l| l.local_addr()).transpose()?;
+    let chain = match &node.chain {
+        Some(url) => Some(
+            Chain::connect(url)
+                .await
+                .with_context(|| format!("connecting to the chain at {url}"))?,
+        ),
+        None => None,
+    };
+    let mut collector = None;
+    if node.role == Role::Edge {
+        let chain = chain.as_ref().context("--role edge needs --chain")?;
+        let operator = operator_key(&data_dir, &node)?;
+        register(
+            &data_dir,
+            &node,
+            gateway_addr,
+            &net,
+            &keypair,
+            &operator,
+            chain,
+        )
+        .await?;
+        // Receipts are durable before they are acknowledged; the agent reports them when the epoch ends.
+        let ledger = Arc::new(
+            Ledger::open(&data_dir.join("receipts.redb")).context("opening the receipt ledger")?,
+        );
+        let node_id = keys::node_id(&keypair);
+        let receipts = Arc::new(Collector::new(ledger.clone(), chain.clone(), node_id));
+        let mut agent = Agent::new(
+            chain.clone(),
+            operator,
+            node_id,
+            ledger,
+            receipts.clone(),
+            store.clone(),
+        );
+        // Terms are known before the first download is served.
+        if let Err(e) = agent.step().await {
+            tracing::warn!(%e, "first GPoW step failed; retrying");
+        }
+        tokio::spawn(agent.run());
+        collector = Some(receipts);
+    }
+    if node.role == Role::Keeper {
+        let chain = chain.as_ref().context("--role keeper needs --chain")?;
+        let account = operator_key(&data_dir, &node)?;
+        let samples = Arc::new(
+            ContentStore::open(data_dir.join("samples")).context("opening the sample store")?,
+        );
+        tokio::spawn(
+            Keeper::new(
+                chain.clone(),
+                account,
+                net.clone(),
+                samples,
+                metrics.clone(),
+            )
+            .run(),
+        );
+    }
+    let mut router = None;
+    if node.role == Role::Router {
+        let chain = chain.as_ref().context("--role router needs --chain")?;
+        let params = enreach_routing::Params {
+            min_score: node.min_score,
+            // Three missed probes and a node is no longer chosen.
+            stale_after_ms: 3 * edge_worker::roles::router::REFRESH.as_millis() as u64,
+            ..Default::default()
+        };
+        let service = RouterService::new(chain.clone(), net.clone(), params, node.continent);
+        if let Err(e) = service.refresh().await {
+            tracing::warn!(%e, "first routing refresh failed; retrying");
+        }
+        tokio::spawn(service.clone().run());
+        if let Some(addr) = node.rpc {
+            let server = jsonrpsee::server::Server::builder()
+                .build(addr)
+                .await
+                .with_context(|| format!("binding the router's JSON-RPC to {addr}"))?;
+            let address = server.local_addr()?;
+            let handle = server.start(service.clone().rpc_module());
+            tokio::spawn(handle.stopped());
+            println!(
+                "{}",
+                serde_json::json!({"event": "router_rpc", "address": address.to_string()})
+            );
+        }
+        router = Some(service);
+    }
+    let options = ServeOptions {
+        rate_limit: node
+            .rate_limit
+            .map(|rate| Arc::new(enreach_dts::serve::RateLimiter::new(rate))),
+        corrupt: node.corrupt,
+        collector: collector.map(|c| c as Arc<dyn ReceiptCollector>),
+        routed: Some(
+            Routed::new(net.clone(), store.clone(), metrics.clone(), chain.clone())
+                as Arc<dyn RoutedNode>,
+        ),
+    };
+    tokio::spawn(serve(
+        store.clone(),
+        net.control().accept(PROTOCOL)?,
+        options,
+        metrics.clone(),
+    ));
+    if node.bench_endpoint {
+        tokio::spawn(bench::serve_raw(
+            store.clone(),
+            net.control().accept(bench::BENCH_PROTOCOL)?,
+        ));
+    }
+    if let Some(listener) = gateway {
+        println!(
+            "{}",
+            serde_json::json!({"event": "gateway", "address": listener.local_addr()?.to_string()})
+        );
+        let mut gateway = Gateway::new(store.clone(), metrics);
+        if let Some(chain) = chain {
+            gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(chain, store.clone())?));
+        }
+        if let Some(router) = router {
+            gateway = gateway.with_router(router);
+        }
+        let app = gateway.router();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    // Announce every blob now and again, as provider records expire.
+    loop {
+        for id in store.ids() {
+            net.announce(id).await;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
