@@ -26,6 +26,20 @@ impl<T: frame_system::Config> frame_support::traits::Randomness<Option<T::Hash>,
     }
 }
 
+/// The answer of `chunks` of `data`: each chunk with its BLAKE3 path, in order.
+pub fn answer_of<T: crate::Config>(data: &[u8], chunks: &[u64]) -> crate::StorageAnswerOf<T> {
+    frame_support::BoundedVec::truncate_from(
+        chunks
+            .iter()
+            .map(|&i| {
+                let (chunk, proof) =
+                    enreach_primitives::content::chunk_proof(data, i).expect("a chunk of data");
+                (frame_support::BoundedVec::truncate_from(chunk), proof)
+            })
+            .collect::<alloc::vec::Vec<_>>(),
+    )
+}
+
 /// The honest answer to `node`'s storage challenge on `data` in `epoch`: each drawn chunk with its path.
 /// Panics if `data` is not challenged then.
 pub fn storage_answer<T: crate::Config>(
@@ -38,15 +52,5 @@ pub fn storage_answer<T: crate::Config>(
         .into_iter()
         .find(|c| c.content == content)
         .expect("the pin is challenged");
-    frame_support::BoundedVec::truncate_from(
-        challenge
-            .chunks
-            .iter()
-            .map(|&i| {
-                let (chunk, proof) =
-                    enreach_primitives::content::chunk_proof(data, i).expect("a drawn chunk");
-                (frame_support::BoundedVec::truncate_from(chunk), proof)
-            })
-            .collect::<alloc::vec::Vec<_>>(),
-    )
+    answer_of::<T>(data, &challenge.chunks)
 }

@@ -893,15 +893,7 @@ fn answer_as_if_challenged(
         len,
         test_params().storage_samples,
     );
-    BoundedVec::truncate_from(
-        chunks
-            .iter()
-            .map(|&i| {
-                let (chunk, proof) = chunk_proof(data, i).unwrap();
-                (BoundedVec::truncate_from(chunk), proof)
-            })
-            .collect::<Vec<_>>(),
-    )
+    crate::testing::answer_of::<Test>(data, &chunks)
 }
 
 fn prove(node: NodeId, epoch: u32, data: &[u8]) -> sp_runtime::DispatchResult {
