@@ -6,25 +6,21 @@ mod common;
 
 use std::time::Duration;
 
-use common::{wait_for, Node, NodeConfig, TempDir, STARTUP};
+use common::{node_config, wait_for, Node, TempDir, STARTUP};
 
 const PROGRESS: Duration = Duration::from_secs(180);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn finality_survives_a_killed_validator_which_then_catches_up() {
     let dir = TempDir::new("local");
-    let mut alice = Node::start(NodeConfig::new(
-        "local",
-        Some("alice"),
-        &dir.0.join("alice"),
-    ));
+    let mut alice = Node::start(node_config("local", Some("alice"), &dir.0.join("alice")));
     alice.wait_rpc(STARTUP).await;
     let bootnode = alice.multiaddr().await;
 
     let mut others: Vec<Node> = ["bob", "charlie", "dave"]
         .into_iter()
         .map(|name| {
-            let mut config = NodeConfig::new("local", Some(name), &dir.0.join(name));
+            let mut config = node_config("local", Some(name), &dir.0.join(name));
             config.bootnodes = vec![bootnode.clone()];
             Node::start(config)
         })
@@ -88,7 +84,7 @@ async fn finality_survives_a_killed_validator_which_then_catches_up() {
         assert!(
             node.is_running(),
             "{:?} kept running",
-            node.config.validator
+            node.config().validator
         );
     }
 }

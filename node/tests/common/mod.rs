@@ -5,9 +5,7 @@
 
 use std::{
     future::Future,
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -23,50 +21,18 @@ use serde_json::Value;
 /// The node binary cargo built for these tests.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_enreach-node");
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind loopback")
+pub use enreach_node_process::NodeConfig;
+use enreach_node_process::NodeProcess;
+
+/// How to start a node of `chain` from the binary under test, on free ports, storing its data under `base_path`.
+pub fn node_config(chain: &str, validator: Option<&'static str>, base_path: &Path) -> NodeConfig {
+    NodeConfig::new(NODE_BIN, chain, validator, base_path)
 }
 
-/// How to start one node.
-#[derive(Clone, Debug)]
-pub struct NodeConfig {
-    /// `--chain`: `dev`, `local` or a spec file.
-    pub chain: String,
-    /// Dev account whose keys the node validates with (`--alice`, ...), if any.
-    pub validator: Option<&'static str>,
-    /// Database and keystore folder, kept across restarts.
-    pub base_path: PathBuf,
-    /// libp2p listen port.
-    pub p2p_port: u16,
-    /// JSON-RPC port.
-    pub rpc_port: u16,
-    /// Multiaddresses of peers to dial first.
-    pub bootnodes: Vec<String>,
-}
-
-impl NodeConfig {
-    /// A node on free ports storing its data under `base_path`.
-    pub fn new(chain: &str, validator: Option<&'static str>, base_path: &Path) -> Self {
-        Self {
-            chain: chain.into(),
-            validator,
-            base_path: base_path.into(),
-            p2p_port: free_port(),
-            rpc_port: free_port(),
-            bootnodes: Vec::new(),
-        }
-    }
-}
-
-/// A running node process, killed when dropped so a failing test leaves nothing behind.
+/// A running node process and its JSON-RPC client.
 pub struct Node {
-    /// How it was started, to restart it the same way.
-    pub config: NodeConfig,
-    child: Child,
+    /// The process, killed when dropped.
+    pub process: NodeProcess,
     /// Its JSON-RPC endpoint.
     pub rpc: HttpClient,
 }
@@ -74,59 +40,34 @@ pub struct Node {
 impl Node {
     /// Starts the node; its log goes to `<base_path>/node.log`.
     pub fn start(config: NodeConfig) -> Self {
-        std::fs::create_dir_all(&config.base_path).expect("create base path");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(config.base_path.join("node.log"))
-            .expect("open node log");
-        let mut cmd = Command::new(NODE_BIN);
-        cmd.arg("--chain")
-            .arg(&config.chain)
-            .arg("--base-path")
-            .arg(&config.base_path)
-            .args(["--rpc-port", &config.rpc_port.to_string()])
-            .args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
-            // A validator needs a network key; generated once into the base path, so restarts keep the identity.
-            .arg("--unsafe-force-node-key-generation")
-            .args([
-                "--listen-addr",
-                &format!("/ip4/127.0.0.1/tcp/{}", config.p2p_port),
-            ]);
-        if let Some(name) = config.validator {
-            cmd.arg(format!("--{name}"));
-        }
-        if !config.bootnodes.is_empty() {
-            cmd.arg("--bootnodes").args(&config.bootnodes);
-        }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {NODE_BIN}: {e}"));
         let rpc = HttpClientBuilder::default()
             .request_timeout(Duration::from_secs(10))
             .build(format!("http://127.0.0.1:{}", config.rpc_port))
             .expect("valid RPC url");
-        Self { config, child, rpc }
+        Self {
+            process: NodeProcess::start(config),
+            rpc,
+        }
+    }
+
+    /// How it was started.
+    pub fn config(&self) -> &NodeConfig {
+        &self.process.config
     }
 
     /// SIGKILLs the process: no shutdown hooks, no flushed caches, as in a crash or power loss.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill();
     }
 
     /// Starts the process again with the same configuration and database.
     pub fn restart(&mut self) {
-        self.kill();
-        let config = self.config.clone();
-        *self = Node::start(config);
+        self.process.restart();
     }
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.is_running()
     }
 
     /// The multiaddress peers dial to reach this node.
@@ -135,7 +76,10 @@ impl Node {
             .call("system_localPeerId", rpc_params![])
             .await
             .expect("peer id");
-        format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.config.p2p_port)
+        format!(
+            "/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}",
+            self.config().p2p_port
+        )
     }
 
     /// One JSON-RPC call.
@@ -154,7 +98,7 @@ impl Node {
             assert!(
                 self.is_running(),
                 "node exited; see {}",
-                self.config.base_path.join("node.log").display()
+                self.config().log().display()
             );
             if self
                 .call::<Value>("system_health", rpc_params![])
@@ -255,12 +199,6 @@ impl Node {
     }
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 fn parse_number(header: &Value) -> u32 {
     let hex_number = header["number"].as_str().expect("header has a number");
     u32::from_str_radix(hex_number.trim_start_matches("0x"), 16).expect("hex block number")
@@ -273,7 +211,7 @@ pub const BLOCKS: Duration = Duration::from_secs(90);
 
 /// A `--chain dev` node validating as Alice in `dir`, answering JSON-RPC and past its first block.
 pub async fn dev_node(dir: &TempDir) -> Node {
-    let mut node = Node::start(NodeConfig::new("dev", Some("alice"), &dir.0));
+    let mut node = Node::start(node_config("dev", Some("alice"), &dir.0));
     node.wait_rpc(STARTUP).await;
     wait_for("a first block", BLOCKS, || async {
         (node.best_number().await >= 1).then_some(())
