@@ -335,7 +335,13 @@ pub async fn read_have(r: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Ha
                 Bitfield::from_bytes(groups, bits).ok_or_else(|| invalid("malformed bitfield"))?;
             Ok(Some(HaveAnswer {
                 size,
-                name: (!name.is_empty()).then(|| String::from_utf8_lossy(&name).into_owned()),
+                // Strict UTF-8: a lossy decoding would accept many encodings of one name.
+                name: match name.is_empty() {
+                    true => None,
+                    false => {
+                        Some(String::from_utf8(name).map_err(|_| invalid("name is not UTF-8"))?)
+                    }
+                },
                 present,
                 terms: read_terms(r).await?,
             }))

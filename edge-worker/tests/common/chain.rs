@@ -2,14 +2,11 @@
 //! ports, started by the same harness as the node's own tests (enreach-node-process), from the node binary
 //! that the same `cargo build --workspace` built (scripts/build), killed when dropped.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
-use enreach_node_process::{NodeConfig, NodeProcess};
+use enreach_node_process::{NodeConfig, NodeProcess, STARTUP};
 
 use super::binary;
-
-/// How long the node may take to open its RPC port (wasm compilation on a loaded 2-core machine).
-const STARTUP: Duration = Duration::from_secs(120);
 
 /// A running dev chain.
 pub struct DevChain {

@@ -14,6 +14,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// How long a node may take to open its RPC port. Generous on purpose: the test command starts several nodes at
+/// once beside zombienet networks on a 2-core machine, and each compiles the runtime before it listens. A start
+/// slower than this is a hang, not a slow machine.
+pub const STARTUP: Duration = Duration::from_secs(300);
+
 /// A loopback port nothing listens on right now.
 ///
 /// The kernel hands out a random free port and the listener is closed at once; a test starting many nodes in

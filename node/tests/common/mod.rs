@@ -204,10 +204,9 @@ fn parse_number(header: &Value) -> u32 {
     u32::from_str_radix(hex_number.trim_start_matches("0x"), 16).expect("hex block number")
 }
 
-/// How long a node may take to start (wasm compilation on a loaded 2-core machine).
-pub const STARTUP: Duration = Duration::from_secs(120);
+pub use enreach_node_process::STARTUP;
 /// How long a few 6 s blocks may take on a loaded machine.
-pub const BLOCKS: Duration = Duration::from_secs(90);
+pub const BLOCKS: Duration = Duration::from_secs(180);
 
 /// A `--chain dev` node validating as Alice in `dir`, answering JSON-RPC and past its first block.
 pub async fn dev_node(dir: &TempDir) -> Node {
