@@ -78,7 +78,6 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
         ],
     );
     let relay_addr = relay.address();
-    let relay_id = relay.peer_id();
 
     // Edge 1 holds the content; both edges listen on their LAN address (a fixed port, which their outgoing
     // connections reuse, so the NAT maps it to the same outside port for every peer) and reserve a relay slot.
@@ -175,6 +174,7 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
         !is_circuit(address) && address.starts_with("/ip4/11.0.0.2/tcp/"),
         "direct connection through the holder's NAT: {direct}"
     );
+    eprintln!("relayed: {relayed}\nhole punch: {punched}\ndirect: {direct}");
     // The holder saw it from the fetcher's router's outside address.
     holder.event_matching(
         "connected",
@@ -193,9 +193,11 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
     let nat_status = |w: &mut Worker| w.event("nat_status", Duration::from_secs(60));
     for edge in [&mut holder, &mut other] {
         let status = nat_status(edge);
+        eprintln!("edge: {status}");
         assert_eq!(status["status"], "private", "{status}");
     }
     let status = nat_status(&mut relay);
+    eprintln!("relay: {status}");
     assert_eq!(status["status"], "public", "{status}");
     assert!(
         status["address"]
@@ -204,7 +206,6 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
             .starts_with(&format!("/ip4/{RELAY_IP}/tcp/4001")),
         "{status}"
     );
-    let _ = relay_id;
 }
 
 #[test]
