@@ -85,7 +85,7 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
     let bytes = random_file(&file, 4 * MIB, 23);
     let holder_dir = dir.path().join("edge1");
     let id = publish(&holder_dir, &file);
-    // Capped at 1 MiB/s, so the fetch is still running when the direct connection comes up.
+    // Capped at 512 KiB/s, so the fetch (8 s) is still running when the direct connection comes up.
     let mut holder = Worker::spawn_in(
         &edge1,
         &holder_dir,
@@ -96,7 +96,7 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
             "--relay",
             &relay_addr,
             "--rate-limit",
-            "1048576",
+            "524288",
         ],
     );
     let holder_id = holder.peer_id();
@@ -136,6 +136,28 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
         ],
     );
     let fetcher_id = fetcher.peer_id();
+
+    // The fetch begins on the relay circuit...
+    let to_holder = |e: &Value| e["peer"] == holder_id.as_str();
+    let wait = Duration::from_secs(30);
+    let relayed =
+        fetcher.event_matching("connected", |e| to_holder(e) && e["relayed"] == true, wait);
+    assert!(
+        is_circuit(relayed["address"].as_str().unwrap()),
+        "{relayed}"
+    );
+    // ...DCUtR upgrades it to a direct connection through both NATs: to the holder's router's outside address,
+    // not a circuit...
+    let punched = fetcher.event_matching("hole_punch", to_holder, wait);
+    assert_eq!(punched["ok"], true, "{punched}");
+    let direct =
+        fetcher.event_matching("connected", |e| to_holder(e) && e["relayed"] == false, wait);
+    let address = direct["address"].as_str().unwrap();
+    assert!(
+        !is_circuit(address) && address.starts_with("/ip4/11.0.0.2/tcp/"),
+        "direct connection through the holder's NAT: {direct}"
+    );
+    // ...and the content arrives intact, all of it from the holder.
     let fetched = fetcher.event("fetched", Duration::from_secs(60));
     assert!(fetcher.wait(Duration::from_secs(10)).success());
     assert!(
@@ -147,32 +169,6 @@ fn edges_behind_nats_fetch_through_the_relay_and_hole_punch_a_direct_connection(
         by_peer.keys().collect::<Vec<_>>(),
         vec![&holder_id],
         "{fetched}"
-    );
-
-    // The fetch began on the relay circuit...
-    let to_holder = |e: &Value| e["peer"] == holder_id.as_str();
-    let relayed = fetcher.event_matching(
-        "connected",
-        |e| to_holder(e) && e["relayed"] == true,
-        Duration::ZERO,
-    );
-    assert!(
-        is_circuit(relayed["address"].as_str().unwrap()),
-        "{relayed}"
-    );
-    // ...and DCUtR upgraded it to a direct connection through both NATs: to the holder's router's outside
-    // address, not a circuit.
-    let punched = fetcher.event_matching("hole_punch", to_holder, Duration::ZERO);
-    assert_eq!(punched["ok"], true, "{punched}");
-    let direct = fetcher.event_matching(
-        "connected",
-        |e| to_holder(e) && e["relayed"] == false,
-        Duration::ZERO,
-    );
-    let address = direct["address"].as_str().unwrap();
-    assert!(
-        !is_circuit(address) && address.starts_with("/ip4/11.0.0.2/tcp/"),
-        "direct connection through the holder's NAT: {direct}"
     );
     eprintln!("relayed: {relayed}\nhole punch: {punched}\ndirect: {direct}");
     // The holder saw it from the fetcher's router's outside address.
