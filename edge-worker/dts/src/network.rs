@@ -308,7 +308,24 @@ async fn run(
                     round_trips.remove(&peer_id);
                 }
                 SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
-                    debug!(%peer_id, address = %endpoint.get_remote_address(), "connected");
+                    let address = endpoint.get_remote_address();
+                    debug!(%peer_id, %address, "connected");
+                    announce_event(serde_json::json!({"event": "connected", "peer": peer_id.to_string(),
+                        "address": address.to_string(), "relayed": endpoint.is_relayed()}));
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::Dcutr(dcutr::Event { remote_peer_id, result })) => {
+                    info!(%remote_peer_id, ?result, "hole punch");
+                    announce_event(serde_json::json!({"event": "hole_punch", "peer": remote_peer_id.to_string(),
+                        "ok": result.is_ok(), "error": result.err().map(|e| e.to_string())}));
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::Autonat(autonat::Event::StatusChanged { new, .. })) => {
+                    let (status, address) = match new {
+                        autonat::NatStatus::Public(a) => ("public", Some(a.to_string())),
+                        autonat::NatStatus::Private => ("private", None),
+                        autonat::NatStatus::Unknown => ("unknown", None),
+                    };
+                    info!(status, ?address, "NAT status");
+                    announce_event(serde_json::json!({"event": "nat_status", "status": status, "address": address}));
                 }
                 SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
                     debug!(?peer_id, %error, "outgoing connection failed");

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
 pub mod chain;
+pub mod netns;
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -31,7 +32,19 @@ pub fn binary() -> &'static str {
 impl Worker {
     /// Starts `edge-worker --data-dir <data_dir> <args>`.
     pub fn spawn(data_dir: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(binary())
+        Self::spawn_command(Command::new(binary()), data_dir, args)
+    }
+
+    /// Starts `edge-worker --data-dir <data_dir> <args>` inside the network namespace `netns`
+    /// (`ip netns exec`, which execs the worker: the child is the worker itself).
+    pub fn spawn_in(netns: &str, data_dir: &Path, args: &[&str]) -> Self {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", netns, binary()]);
+        Self::spawn_command(command, data_dir, args)
+    }
+
+    fn spawn_command(mut command: Command, data_dir: &Path, args: &[&str]) -> Self {
+        let mut child = command
             .arg("--data-dir")
             .arg(data_dir)
             .args(args)
