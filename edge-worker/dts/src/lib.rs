@@ -5,7 +5,7 @@
 //! writes), the wire protocol `/enreach/dts/1` ([`protocol`]), multi-source downloads ([`transfer`], scheduled
 //! by [`schedule`], handing data to blocking decoders through [`chunked`]), the provider side ([`serve`]) and
 //! the libp2p node they run over ([`network`]). [`keys`] holds the node's and clients' ed25519 keys,
-//! [`signing`] the downloader's half of the receipt exchange (it signs what it received), [`metrics`] the
+//! [`size_proof`] how a downloader learns a blob's size without trusting a provider, [`signing`] the downloader's half of the receipt exchange (it signs what it received), [`metrics`] the
 //! transfer counters, [`bench`](mod@bench) the baselines `scripts/bench/dts` compares against.
 //!
 //! It knows nothing of the chain or of HTTP: receipts and node ids are `enreach-primitives` types, and what a
@@ -23,5 +23,6 @@ pub mod protocol;
 pub mod schedule;
 pub mod serve;
 pub mod signing;
+pub mod size_proof;
 pub mod store;
 pub mod transfer;

@@ -25,6 +25,7 @@ use crate::{
     protocol::{self, GetStatus, HaveAnswer, Request, PROTOCOL},
     schedule::Scheduler,
     signing::{ClientSigner, ProviderReceipts, RECEIPT_INTERVAL},
+    size_proof::{self, SizeError as SizeProofError},
     store::{
         group_count, Blob, ContentHash, ContentStore, Durability, StoreError, GROUP_BYTES,
         PERSIST_INTERVAL, SYNC_INTERVAL,
@@ -37,6 +38,9 @@ pub enum FetchError {
     /// No reachable peer holds the content.
     #[error("no provider found for {0}")]
     NoProviders(String),
+    /// Providers answered, but none proved the size it named for the content.
+    #[error("no provider proved the size of {0}")]
+    SizeUnproven(String),
     /// Providers disagree with the content id or all were banned before it completed.
     #[error("every provider failed or was banned; {0} of {1} groups verified")]
     Incomplete(u64, u64),
@@ -135,11 +139,15 @@ impl Sources {
 pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Fetches `id` into `store` from the providers `sources` names, signing receipts with `signer` for the
-/// providers that collect them.
+/// providers that collect them. `size` is the content's length if the caller knows it from a trusted source (the
+/// chain's record); without it, a provider must prove the size it names ([`size_proof`]) before the blob is
+/// created, so no provider can make the store hold a blob of a wrong size.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch(
     network: &Network,
     store: Arc<ContentStore>,
     id: ContentHash,
+    size: Option<u64>,
     sources: Sources,
     metrics: Arc<Metrics>,
     signer: Option<Arc<ClientSigner>>,
@@ -149,38 +157,80 @@ pub async fn fetch(
     let asked = Instant::now();
     let deadline = asked + Duration::from_secs(20);
     let mut candidates: HashSet<PeerId> = HashSet::new();
+    // Peers that answered `KNOWN` (whatever the size they named), and the answers that may still serve.
+    let mut heard: HashSet<PeerId> = HashSet::new();
     let mut answers: Vec<(PeerId, HaveAnswer)> = Vec::new();
-    while answers.is_empty() && Instant::now() < deadline {
+    let mut size = size;
+    let mut proof: Option<(PeerId, u64, Vec<u8>)> = None;
+    let agreeing = |answers: &[(PeerId, HaveAnswer)], size: Option<u64>| {
+        answers.iter().any(|(_, a)| Some(a.size) == size)
+    };
+    while !agreeing(&answers, size) && Instant::now() < deadline {
         candidates.extend(
             sources
                 .look(network, id, asked.elapsed() >= ROUTED_PATIENCE)
                 .await,
         );
         for peer in candidates.iter().copied() {
-            if answers.iter().any(|(p, _)| *p == peer) {
+            if heard.contains(&peer) {
                 continue;
             }
-            if let Ok(Some(answer)) = have(&control, peer, id).await {
-                answers.push((peer, answer));
+            let Ok(Some(answer)) = have(&control, peer, id).await else {
+                continue;
+            };
+            heard.insert(peer);
+            if size.is_none() {
+                match size_proof::prove(&control, peer, id, &answer).await {
+                    Ok(proven) => {
+                        size = Some(proven.size);
+                        proof = proven.last_group.map(|(g, encoding)| (peer, g, encoding));
+                    }
+                    // An honest partial copy may serve once another provider proved the size.
+                    Err(SizeProofError::LastGroupNotHeld) => {}
+                    Err(e) => {
+                        warn!(%peer, %e, "provider's size not proven: ignored");
+                        continue;
+                    }
+                }
             }
+            answers.push((peer, answer));
         }
-        if answers.is_empty() {
+        if !agreeing(&answers, size) {
             // Dials to the hinted peers are usually still in flight: look again shortly.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let (size, name) = match answers.first() {
-        Some((_, a)) => (a.size, a.name.clone()),
-        None => return Err(FetchError::NoProviders(id.to_hex().to_string())),
+    let Some(size) = size.filter(|s| agreeing(&answers, Some(*s))) else {
+        return Err(if heard.is_empty() {
+            FetchError::NoProviders(id.to_hex().to_string())
+        } else {
+            FetchError::SizeUnproven(id.to_hex().to_string())
+        });
     };
+    answers.retain(|(_, a)| a.size == size);
+    let name = answers.first().and_then(|(_, a)| a.name.clone());
     let blob = store.create(id, size, name)?;
     let already = blob.present().count();
+    let mut proof_bytes = BTreeMap::new();
+    if let Some((peer, group, encoding)) = proof.filter(|(_, g, _)| !blob.present().get(*g)) {
+        // The group that proved the size is verified already: stored, not fetched again.
+        let blob = blob.clone();
+        let mut bytes = 0;
+        tokio::task::spawn_blocking(move || {
+            blob.decode(&[group..group + 1], &encoding[..], |_, len| bytes += len)
+                .map(|()| bytes)
+        })
+        .await
+        .map_err(|e| StoreError::Io(io::Error::other(e)))?
+        .map(|bytes| proof_bytes.insert(peer.to_string(), bytes))?;
+    }
     let shared = Arc::new(Mutex::new(Shared {
         scheduler: Scheduler::new(blob.present()),
         report: FetchReport {
             id: id.to_hex().to_string(),
             size,
             groups_already_present: already,
+            bytes_by_peer: proof_bytes,
             ..Default::default()
         },
     }));
