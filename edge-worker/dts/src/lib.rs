@@ -3,7 +3,7 @@
 //! Verified multi-source content transfer, the service layer's data plane, as a library another program can
 //! embed: a BLAKE3-verified content store ([`store`], with [`bitfield`] of verified groups and [`coalesce`]d
 //! writes), the wire protocol `/enreach/dts/1` ([`protocol`]), multi-source downloads ([`transfer`], scheduled
-//! by [`schedule`], handing data to blocking decoders through [`chunked`]), the provider side ([`serve`]) and
+//! by [`schedule`], handing data to blocking decoders through [`chunked`]), the provider side ([`serve`], which checks requests' [`ranges`] at a bounded cost and admits them per peer and in all through [`admission`], within the [`limits`] gathered in one place) and
 //! the libp2p node they run over ([`network`]). [`keys`] holds the node's and clients' ed25519 keys,
 //! [`size_proof`] how a downloader learns a blob's size without trusting a provider, [`signing`] the downloader's half of the receipt exchange (it signs what it received), [`metrics`] the
 //! transfer counters, [`bench`](mod@bench) the baselines `scripts/bench/dts` compares against.
@@ -12,14 +12,17 @@
 //! provider needs from the chain (who pays for a client key, the current epoch) is asked through
 //! [`serve::ReceiptCollector`], which the GPoW crate implements.
 
+pub mod admission;
 pub mod bench;
 pub mod bitfield;
 pub mod chunked;
 pub mod coalesce;
 pub mod keys;
+pub mod limits;
 pub mod metrics;
 pub mod network;
 pub mod protocol;
+pub mod ranges;
 pub mod schedule;
 pub mod serve;
 pub mod signing;

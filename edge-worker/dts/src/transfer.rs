@@ -16,7 +16,7 @@ use futures::StreamExt;
 use libp2p::PeerId;
 use serde::Serialize;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     chunked::{pump_in, ChunkReader},
@@ -108,6 +108,13 @@ const RECEIPT_POLL: Duration = Duration::from_millis(20);
 /// gives the provider up.
 const UNPAID_PATIENCE: Duration = Duration::from_secs(5);
 
+/// Failed requests in a row a worker retries before it gives its provider up: a busy provider refuses (resets)
+/// substreams past its limits rather than queue them, so one failure says little.
+const IO_RETRIES: u32 = 3;
+
+/// The pause before a retry, times the failures in a row.
+const IO_RETRY_PAUSE: Duration = Duration::from_millis(100);
+
 /// Where a download looks for providers.
 #[derive(Clone, Debug, Default)]
 pub enum Sources {
@@ -178,7 +185,6 @@ pub async fn fetch(
             let Ok(Some(answer)) = have(&control, peer, id).await else {
                 continue;
             };
-            heard.insert(peer);
             if size.is_none() {
                 match size_proof::prove(&control, peer, id, &answer).await {
                     Ok(proven) => {
@@ -187,12 +193,19 @@ pub async fn fetch(
                     }
                     // An honest partial copy may serve once another provider proved the size.
                     Err(SizeProofError::LastGroupNotHeld) => {}
+                    // Refused or reset (a provider at its limits), or slow: asked again in the next round.
+                    Err(SizeProofError::Io(e)) => {
+                        debug!(%peer, %e, "size proof failed: retrying");
+                        continue;
+                    }
                     Err(e) => {
+                        heard.insert(peer);
                         warn!(%peer, %e, "provider's size not proven: ignored");
                         continue;
                     }
                 }
             }
+            heard.insert(peer);
             answers.push((peer, answer));
         }
         if !agreeing(&answers, size) {
@@ -449,6 +462,7 @@ async fn worker(
 ) {
     let mut idle_rounds = 0u32;
     let mut unpaid_since: Option<Instant> = None;
+    let mut failures = 0u32;
     loop {
         let batch = {
             let mut s = lock(&shared);
@@ -484,6 +498,7 @@ async fn worker(
         match get_groups(&control, peer, &blob, ranges, &metrics, on_group).await {
             Ok(bytes) => {
                 unpaid_since = None;
+                failures = 0;
                 lock(&shared)
                     .scheduler
                     .batch_finished(&peer, batch, bytes, started.elapsed())
@@ -516,6 +531,14 @@ async fn worker(
                     s.report.banned.push(peer.to_string());
                 }
                 return;
+            }
+            Err(GetError::Io(e)) if failures < IO_RETRIES => {
+                // A refused or reset substream (a provider at its limits drops what it cannot serve): the
+                // batch goes back to the pool and the provider is tried again shortly.
+                failures += 1;
+                debug!(%e, failures, "request failed: retrying");
+                lock(&shared).scheduler.batch_deferred(&peer, batch);
+                tokio::time::sleep(IO_RETRY_PAUSE * failures).await;
             }
             Err(GetError::Io(e)) => {
                 warn!(%e, "provider failed");

@@ -67,7 +67,11 @@ async fn attack(id: ContentHash, bytes: &[u8], honest: &Node, lie: u64) {
         );
     }
     let report = outcome.unwrap_or_else(|e| panic!("lie {lie}: honest provider not used: {e}"));
-    assert_eq!(edge.complete_bytes(&id).as_deref(), Some(bytes), "lie {lie}");
+    assert_eq!(
+        edge.complete_bytes(&id).as_deref(),
+        Some(bytes),
+        "lie {lie}"
+    );
     assert!(
         !report.bytes_by_peer.contains_key(&liar.id().to_string()),
         "lie {lie}: bytes counted from the liar: {report:?}"
@@ -76,7 +80,11 @@ async fn attack(id: ContentHash, bytes: &[u8], honest: &Node, lie: u64) {
     let client = Node::start().await;
     client.connect(&edge).await;
     client.fetch(id, vec![edge.id()]).await.unwrap();
-    assert_eq!(client.complete_bytes(&id).as_deref(), Some(bytes), "lie {lie}");
+    assert_eq!(
+        client.complete_bytes(&id).as_deref(),
+        Some(bytes),
+        "lie {lie}"
+    );
 }
 
 /// With only the liar to ask, the download fails cleanly and the store holds no blob at all.
@@ -110,7 +118,10 @@ async fn a_provider_lying_about_the_size_cannot_poison_the_store() {
             [0, len - 1, len + 3 * GROUP_BYTES]
                 .map(|lie| attack(id, &bytes, &honest, lie).boxed())
                 .into_iter()
-                .chain([attack_alone(id, 0).boxed(), attack_alone(id, len + 1).boxed()]),
+                .chain([
+                    attack_alone(id, 0).boxed(),
+                    attack_alone(id, len + 1).boxed(),
+                ]),
         ),
     )
     .await;

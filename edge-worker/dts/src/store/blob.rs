@@ -124,6 +124,11 @@ impl Blob {
         self.lock().clone()
     }
 
+    /// Whether every group of `groups` is verified (whole bytes of the bitfield at a time).
+    pub fn holds(&self, groups: &Range<u64>) -> bool {
+        self.lock().contains_range(groups.clone())
+    }
+
     /// Whether every group is verified.
     pub fn is_complete(&self) -> bool {
         self.lock().is_complete()
@@ -145,13 +150,8 @@ impl Blob {
     /// Writes the verified encoding (data and the hashes proving it) of `groups` to `out`. Every group must
     /// be present; each is re-verified as it is read.
     pub fn encode(&self, groups: &[Range<u64>], out: impl Write) -> Result<(), StoreError> {
-        {
-            let present = self.lock();
-            for g in groups.iter().flat_map(|r| r.clone()) {
-                if !present.get(g) {
-                    return Err(StoreError::Missing(g));
-                }
-            }
+        if let Some(missing) = groups.iter().find(|r| !self.holds(r)) {
+            return Err(StoreError::Missing(missing.start));
         }
         let outboard = PreOrderOutboard {
             root: self.id,
