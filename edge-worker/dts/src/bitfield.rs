@@ -86,7 +86,7 @@ impl Bitfield {
         }
         let mut i = range.start;
         while i < range.end {
-            if i % 8 == 0 && range.end - i >= 8 {
+            if i.is_multiple_of(8) && range.end - i >= 8 {
                 let bytes = &self.bits[(i / 8) as usize..(range.end / 8) as usize];
                 if bytes.iter().any(|b| *b != 0xff) {
                     return false;

@@ -71,7 +71,8 @@ pub async fn prove(
     let encoding = tokio::time::timeout(ANSWER_TIMEOUT, get_group(control, peer, id, last))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no last group in time"))??;
-    verify_encoding(id, size, &[last..last + 1], &encoding[..])
+    let last_group = last..last + 1;
+    verify_encoding(id, size, &[last_group], &encoding[..])
         .map_err(|e| SizeError::Refuted(size, e))?;
     Ok(ProvenSize {
         size,
@@ -91,9 +92,8 @@ async fn get_group(
         .open_stream(peer, PROTOCOL)
         .await
         .map_err(io::Error::other)?;
-    Request::Get(id, vec![group..group + 1])
-        .write(&mut stream)
-        .await?;
+    let group = group..group + 1;
+    Request::Get(id, vec![group]).write(&mut stream).await?;
     if protocol::read_get_status(&mut stream).await? != GetStatus::Ok {
         return Err(io::Error::other("the provider did not serve the group"));
     }

@@ -230,7 +230,8 @@ pub async fn fetch(
         let blob = blob.clone();
         let mut bytes = 0;
         tokio::task::spawn_blocking(move || {
-            blob.decode(&[group..group + 1], &encoding[..], |_, len| bytes += len)
+            let group = group..group + 1;
+            blob.decode(&[group], &encoding[..], |_, len| bytes += len)
                 .map(|()| bytes)
         })
         .await
