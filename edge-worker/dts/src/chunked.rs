@@ -8,6 +8,7 @@
 use std::{
     io::{self, Read, Write},
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use futures::{AsyncReadExt, AsyncWriteExt};
@@ -128,17 +129,31 @@ pub struct ChunkReceiver {
 }
 
 /// Writes the chunks of a [`ChunkWriter`] to `stream` until the writer is dropped; then flushes. Returns the
-/// stream for closing. If the stream fails, the writer's next write fails too.
+/// stream for closing. If the stream fails, or takes no byte for `idle` (a requester that stopped reading), it
+/// fails with [`io::ErrorKind::TimedOut`], and the writer's next write fails too, releasing its thread.
 pub async fn pump_out<S: futures::AsyncWrite + Unpin>(
     mut stream: S,
     receiver: ChunkReceiver,
+    idle: Duration,
 ) -> io::Result<S> {
     let ChunkReceiver { mut chunks, pool } = receiver;
+    let stalled = || io::Error::new(io::ErrorKind::TimedOut, "the requester stopped reading");
     while let Some(chunk) = chunks.recv().await {
-        stream.write_all(&chunk).await?;
+        let mut sent = 0;
+        while sent < chunk.len() {
+            // Each write is as large as the transport takes at once: a timer per write, not per byte.
+            match tokio::time::timeout(idle, stream.write(&chunk[sent..])).await {
+                Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(Ok(n)) => sent += n,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(stalled()),
+            }
+        }
         pool.give(chunk);
     }
-    stream.flush().await?;
+    tokio::time::timeout(idle, stream.flush())
+        .await
+        .map_err(|_| stalled())??;
     Ok(stream)
 }
 
@@ -214,7 +229,11 @@ mod tests {
     async fn written_bytes_reach_the_stream_intact_in_order() {
         let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
         let (mut writer, chunks) = ChunkWriter::channel();
-        let sink = tokio::spawn(pump_out(futures::io::Cursor::new(Vec::new()), chunks));
+        let sink = tokio::spawn(pump_out(
+            futures::io::Cursor::new(Vec::new()),
+            chunks,
+            Duration::from_secs(10),
+        ));
         let source = data.clone();
         tokio::task::spawn_blocking(move || {
             // Odd-sized writes straddle chunk boundaries.

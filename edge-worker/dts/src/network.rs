@@ -1,4 +1,5 @@
-//! The libp2p node: TCP and QUIC with noise and yamux, identify and ping, Kademlia provider records for
+//! The libp2p node: connection limits (per peer, pending and established, and a memory ceiling; see
+//! [`crate::limits`]), TCP and QUIC with noise and yamux, identify and ping, Kademlia provider records for
 //! discovery, AutoNAT to learn reachability, relay v2 (client, and server when asked) and DCUtR hole punching
 //! so nodes behind NATs take part, and raw substreams for PeerDTS. One task owns the swarm; the rest of the
 //! worker talks to it through [`Network`].
@@ -11,9 +12,9 @@ use std::{
 use anyhow::Context;
 use futures::StreamExt;
 use libp2p::{
-    autonat, dcutr, identify,
+    autonat, connection_limits, dcutr, identify,
     identity::Keypair,
-    kad,
+    kad, memory_connection_limits,
     multiaddr::Protocol,
     noise, ping, relay,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour, SwarmEvent},
@@ -22,7 +23,7 @@ use libp2p::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::store::ContentHash;
+use crate::{limits, store::ContentHash};
 
 /// How a node joins the network.
 #[derive(Clone, Debug, Default)]
@@ -37,9 +38,12 @@ pub struct NetworkConfig {
     pub relay_server: bool,
 }
 
-/// The composed behaviour.
+/// The composed behaviour. The two limit behaviours come first: they refuse a connection before any other
+/// behaviour spends anything on it.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    connection_limits: connection_limits::Behaviour,
+    memory_limits: memory_connection_limits::Behaviour,
     relay_client: relay::client::Behaviour,
     relay_server: Toggle<relay::Behaviour>,
     dcutr: dcutr::Behaviour,
@@ -91,6 +95,17 @@ impl Network {
                 // Serve provider records even before AutoNAT confirms a public address (loopback networks).
                 kad.set_mode(Some(kad::Mode::Server));
                 Behaviour {
+                    // libp2p's own limit behaviours rather than counting here: they refuse a connection at the
+                    // earliest point the swarm allows (before the handshake for pending ones).
+                    connection_limits: connection_limits::Behaviour::new(
+                        connection_limits::ConnectionLimits::default()
+                            .with_max_established_per_peer(Some(limits::MAX_CONNECTIONS_PER_PEER))
+                            .with_max_pending_incoming(Some(limits::MAX_PENDING_INCOMING))
+                            .with_max_established(Some(limits::MAX_ESTABLISHED)),
+                    ),
+                    memory_limits: memory_connection_limits::Behaviour::with_max_percentage(
+                        limits::MAX_MEMORY_FRACTION,
+                    ),
                     relay_client,
                     relay_server: Toggle::from(config.relay_server.then(|| {
                         // EnReach relays are edge nodes paid for bandwidth: circuits carry content, so no

@@ -23,10 +23,14 @@
 //! provider stops serving one that falls too far behind ([`GetStatus::Unpaid`]).
 //!
 //! Integers are little-endian. A downloader may rely on: the bao encoding is checked group by group against
-//! the content id as it arrives (a provider cannot make it store a wrong byte); the size a provider reports
-//! is only trusted once the last group has verified, since the root hash commits to it. A provider may rely
-//! on: requests are bounded (at most [`MAX_RANGES`] ranges, names of at most [`MAX_NAME`] bytes), so a
-//! malicious downloader cannot make it allocate unbounded memory.
+//! the content id as it arrives (a provider cannot make it store a wrong byte); the size in a `KNOWN` answer is
+//! never trusted: a blob is created only with a size from a trusted source (the chain's record) or one proven
+//! by the last group's encoding, since the root hash commits to the length ([`crate::size_proof`]). A provider
+//! may rely on: requests are bounded (at most [`MAX_RANGES`] ranges, names of at most [`MAX_NAME`] bytes), so a
+//! malicious downloader cannot make it allocate unbounded memory; `GET` ranges are merged and checked against
+//! the blob before anything is served (overlaps are served once, a range past the blob is `MISSING`); and every
+//! step has a deadline ([`crate::limits`]): a request not sent in time, or an answer not read, ends the
+//! substream. Substreams past a provider's per-peer or total slots are reset at once: a downloader retries.
 //!
 //! Longer than this crate's other modules on purpose (about 530 lines of code, then its round-trip tests): every
 //! message of the protocol, its encoding and its limits are read and checked in one place, the way iroh-blobs

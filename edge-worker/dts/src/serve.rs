@@ -1,9 +1,15 @@
 //! The provider side of PeerDTS: answers `HAVE` and `GET` on incoming substreams from the content store.
 //! Encoding runs on a blocking thread (BLAKE3 re-verification and file reads) and hands 256 KiB chunks to the
 //! task that writes the substream, so encoding and sending overlap.
+//!
+//! Any peer on the internet may be the requester, so every request is bounded ([`crate::limits`]): it is served
+//! only if a slot is free for its peer and in all ([`Admission`]), must arrive within a deadline, is checked at
+//! a cost bounded by its size ([`ranges`]), and its requester must keep reading, or it is cut off and its
+//! slot, buffers and encoding thread are released.
 
 use std::{
     io::{self, Write},
+    ops::Range,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -14,13 +20,16 @@ use libp2p::{PeerId, Stream};
 use tracing::debug;
 
 use crate::{
+    admission::Admission,
     chunked::{pump_out, ChunkWriter},
+    limits::ServeLimits,
     metrics::Metrics,
     protocol::{
         self, GetStatus, HaveAnswer, NodeStatus, PrefetchAnswer, ReceiptAnswer, ReceiptTerms,
         Refusal, Request,
     },
-    store::{ContentHash, ContentStore, GROUP_BYTES},
+    ranges,
+    store::{group_count, ContentHash, ContentStore, GROUP_BYTES},
 };
 
 /// Who collects a provider's delivery receipts: an edge paid through GPoW (`enreach_gpow::Collector`, which
@@ -94,23 +103,46 @@ pub struct ServeOptions {
     pub collector: Option<Arc<dyn ReceiptCollector>>,
     /// Answers routers' `STATUS` and `PREFETCH` (a node that takes part in routing); `None` refuses them.
     pub routed: Option<Arc<dyn RoutedNode>>,
+    /// How many requests are served at once and how long each step may take.
+    pub limits: ServeLimits,
 }
 
-/// Serves every incoming PeerDTS substream until the node stops.
+/// Serves every incoming PeerDTS substream until the node stops: each in a task of its own if [`Admission`]
+/// has a slot for it, otherwise refused at once.
 pub async fn serve(
     store: Arc<ContentStore>,
     mut incoming: libp2p_stream::IncomingStreams,
     options: ServeOptions,
     metrics: Arc<Metrics>,
 ) {
+    let admission = Admission::new(&options.limits);
     while let Some((peer, stream)) = incoming.next().await {
+        let Some(slot) = admission.admit(peer) else {
+            debug!(%peer, "substream refused: no free slot");
+            continue;
+        };
         let (store, options, metrics) = (store.clone(), options.clone(), metrics.clone());
         tokio::spawn(async move {
             if let Err(e) = handle(peer, stream, store, options, metrics).await {
                 debug!(%peer, %e, "request failed");
             }
+            drop(slot);
         });
     }
+}
+
+/// `f`, or [`io::ErrorKind::TimedOut`] naming `what` if it takes longer than `limit`.
+async fn within<T>(
+    limit: Duration,
+    what: &str,
+    f: impl std::future::Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    tokio::time::timeout(limit, f).await.map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{what} took longer than {limit:?}"),
+        )
+    })?
 }
 
 async fn handle(
@@ -120,7 +152,37 @@ async fn handle(
     options: ServeOptions,
     metrics: Arc<Metrics>,
 ) -> io::Result<()> {
-    match Request::read(&mut stream).await? {
+    let limits = options.limits;
+    let request = within(
+        limits.request_timeout,
+        "the request",
+        Request::read(&mut stream),
+    )
+    .await?;
+    match request {
+        Request::Get(id, ranges) => {
+            serve_get(peer, stream, id, ranges, store, options, metrics).await
+        }
+        request => {
+            within(
+                limits.answer_deadline,
+                "the answer",
+                answer(peer, &mut stream, request, &store, &options),
+            )
+            .await
+        }
+    }
+}
+
+/// Answers a short request (anything but `GET`) and closes the substream.
+async fn answer(
+    peer: PeerId,
+    stream: &mut Stream,
+    request: Request,
+    store: &ContentStore,
+    options: &ServeOptions,
+) -> io::Result<()> {
+    match request {
         Request::Have(id) => {
             let answer = store.get(&id).map(|blob| HaveAnswer {
                 size: blob.size(),
@@ -128,76 +190,88 @@ async fn handle(
                 present: blob.present(),
                 terms: options.collector.as_ref().and_then(|c| c.terms()),
             });
-            protocol::write_have(&mut stream, answer.as_ref()).await?;
-            stream.close().await
-        }
-        Request::Get(id, ranges) => {
-            let blob = store.get(&id);
-            let held = blob.as_ref().is_some_and(|b| {
-                let present = b.present();
-                ranges
-                    .iter()
-                    .flat_map(|r| r.clone())
-                    .all(|g| present.get(g))
-            });
-            // Receipts are required only once the edge can name its terms (it knows the epoch); until then
-            // it serves as a free provider would.
-            let collecting = options.collector.as_ref().filter(|c| c.terms().is_some());
-            let status = match (&blob, collecting) {
-                (Some(blob), Some(collector)) if held => {
-                    let groups: u64 = ranges.iter().map(|r| r.end - r.start).sum();
-                    let bytes = (groups * GROUP_BYTES).min(blob.size());
-                    if collector.may_send(&peer, bytes) {
-                        GetStatus::Ok
-                    } else {
-                        GetStatus::Unpaid
-                    }
-                }
-                _ if held => GetStatus::Ok,
-                _ => GetStatus::Missing,
-            };
-            protocol::write_get_status(&mut stream, status).await?;
-            let Some(blob) = blob.filter(|_| status == GetStatus::Ok) else {
-                return stream.close().await;
-            };
-            let (writer, chunks) = ChunkWriter::channel();
-            let sent = metrics.bytes_out(&peer);
-            let guard = metrics.transfer_started();
-            let encode = tokio::task::spawn_blocking(move || {
-                let mut out = Shaped::new(writer, options.rate_limit, options.corrupt, sent);
-                blob.encode(&ranges, &mut out)
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                out.flush()
-            });
-            let (sent, encoded) = tokio::join!(pump_out(stream, chunks), encode);
-            drop(guard);
-            encoded.map_err(io::Error::other)??;
-            let mut stream = sent?;
-            stream.close().await
+            protocol::write_have(stream, answer.as_ref()).await?;
         }
         Request::Receipt(receipt) => {
             let answer = match &options.collector {
                 Some(collector) => collector.clone().accept(peer, *receipt).await,
                 None => ReceiptAnswer::Refused(Refusal::NotCollecting),
             };
-            protocol::write_receipt_answer(&mut stream, answer).await?;
-            stream.close().await
+            protocol::write_receipt_answer(stream, answer).await?;
         }
         Request::Status => {
-            let Some(routed) = &options.routed else {
-                return stream.close().await;
-            };
-            protocol::write_status(&mut stream, &routed.status().await).await?;
-            stream.close().await
+            if let Some(routed) = &options.routed {
+                protocol::write_status(stream, &routed.status().await).await?;
+            }
         }
         Request::Prefetch(id) => {
-            let Some(routed) = &options.routed else {
-                return stream.close().await;
-            };
-            protocol::write_prefetch_answer(&mut stream, routed.clone().prefetch(id).await).await?;
-            stream.close().await
+            if let Some(routed) = &options.routed {
+                protocol::write_prefetch_answer(stream, routed.clone().prefetch(id).await).await?;
+            }
         }
+        Request::Get(..) => unreachable!("served by serve_get"),
     }
+    stream.close().await
+}
+
+/// Serves a `GET`: its ranges are merged and checked at a bounded cost ([`ranges`]), then the groups are
+/// encoded on a blocking thread and sent; a requester that stops reading for
+/// [`ServeLimits::write_idle_timeout`](crate::limits::ServeLimits) is cut off, which releases the thread.
+async fn serve_get(
+    peer: PeerId,
+    mut stream: Stream,
+    id: ContentHash,
+    ranges: Vec<Range<u64>>,
+    store: Arc<ContentStore>,
+    options: ServeOptions,
+    metrics: Arc<Metrics>,
+) -> io::Result<()> {
+    let idle = options.limits.write_idle_timeout;
+    let requested = store.get(&id).and_then(|blob| {
+        let ranges = ranges::normalize(ranges, group_count(blob.size()))?;
+        ranges
+            .iter()
+            .all(|r| blob.holds(r))
+            .then_some((blob, ranges))
+    });
+    // Receipts are required only once the edge can name its terms (it knows the epoch); until then it serves
+    // as a free provider would.
+    let collecting = options.collector.as_ref().filter(|c| c.terms().is_some());
+    let status = match (&requested, collecting) {
+        (None, _) => GetStatus::Missing,
+        (Some((blob, ranges)), Some(collector)) => {
+            let bytes = (ranges::group_total(ranges) * GROUP_BYTES).min(blob.size());
+            if collector.may_send(&peer, bytes) {
+                GetStatus::Ok
+            } else {
+                GetStatus::Unpaid
+            }
+        }
+        (Some(_), None) => GetStatus::Ok,
+    };
+    within(
+        idle,
+        "sending the status",
+        protocol::write_get_status(&mut stream, status),
+    )
+    .await?;
+    let Some((blob, ranges)) = requested.filter(|_| status == GetStatus::Ok) else {
+        return within(idle, "closing", stream.close()).await;
+    };
+    let (writer, chunks) = ChunkWriter::channel();
+    let sent = metrics.bytes_out(&peer);
+    let guard = metrics.transfer_started();
+    let encode = tokio::task::spawn_blocking(move || {
+        let mut out = Shaped::new(writer, options.rate_limit, options.corrupt, sent);
+        blob.encode(&ranges, &mut out)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        out.flush()
+    });
+    let (sent, encoded) = tokio::join!(pump_out(stream, chunks, idle), encode);
+    drop(guard);
+    let mut stream = sent?;
+    encoded.map_err(io::Error::other)??;
+    within(idle, "closing", stream.close()).await
 }
 
 /// A writer that counts, optionally rate-limits and (test hook) corrupts what passes through.

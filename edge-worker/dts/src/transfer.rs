@@ -16,7 +16,7 @@ use futures::StreamExt;
 use libp2p::PeerId;
 use serde::Serialize;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     chunked::{pump_in, ChunkReader},
@@ -25,6 +25,7 @@ use crate::{
     protocol::{self, GetStatus, HaveAnswer, Request, PROTOCOL},
     schedule::Scheduler,
     signing::{ClientSigner, ProviderReceipts, RECEIPT_INTERVAL},
+    size_proof::{self, SizeError as SizeProofError},
     store::{
         group_count, Blob, ContentHash, ContentStore, Durability, StoreError, GROUP_BYTES,
         PERSIST_INTERVAL, SYNC_INTERVAL,
@@ -37,6 +38,9 @@ pub enum FetchError {
     /// No reachable peer holds the content.
     #[error("no provider found for {0}")]
     NoProviders(String),
+    /// Providers answered, but none proved the size it named for the content.
+    #[error("no provider proved the size of {0}")]
+    SizeUnproven(String),
     /// Providers disagree with the content id or all were banned before it completed.
     #[error("every provider failed or was banned; {0} of {1} groups verified")]
     Incomplete(u64, u64),
@@ -104,6 +108,13 @@ const RECEIPT_POLL: Duration = Duration::from_millis(20);
 /// gives the provider up.
 const UNPAID_PATIENCE: Duration = Duration::from_secs(5);
 
+/// Failed requests in a row a worker retries before it gives its provider up: a busy provider refuses (resets)
+/// substreams past its limits rather than queue them, so one failure says little.
+const IO_RETRIES: u32 = 3;
+
+/// The pause before a retry, times the failures in a row.
+const IO_RETRY_PAUSE: Duration = Duration::from_millis(100);
+
 /// Where a download looks for providers.
 #[derive(Clone, Debug, Default)]
 pub enum Sources {
@@ -135,11 +146,15 @@ impl Sources {
 pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Fetches `id` into `store` from the providers `sources` names, signing receipts with `signer` for the
-/// providers that collect them.
+/// providers that collect them. `size` is the content's length if the caller knows it from a trusted source (the
+/// chain's record); without it, a provider must prove the size it names ([`size_proof`]) before the blob is
+/// created, so no provider can make the store hold a blob of a wrong size.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch(
     network: &Network,
     store: Arc<ContentStore>,
     id: ContentHash,
+    size: Option<u64>,
     sources: Sources,
     metrics: Arc<Metrics>,
     signer: Option<Arc<ClientSigner>>,
@@ -149,38 +164,87 @@ pub async fn fetch(
     let asked = Instant::now();
     let deadline = asked + Duration::from_secs(20);
     let mut candidates: HashSet<PeerId> = HashSet::new();
+    // Peers that answered `KNOWN` (whatever the size they named), and the answers that may still serve.
+    let mut heard: HashSet<PeerId> = HashSet::new();
     let mut answers: Vec<(PeerId, HaveAnswer)> = Vec::new();
-    while answers.is_empty() && Instant::now() < deadline {
+    let mut size = size;
+    let mut proof: Option<(PeerId, u64, Vec<u8>)> = None;
+    let agreeing = |answers: &[(PeerId, HaveAnswer)], size: Option<u64>| {
+        answers.iter().any(|(_, a)| Some(a.size) == size)
+    };
+    while !agreeing(&answers, size) && Instant::now() < deadline {
         candidates.extend(
             sources
                 .look(network, id, asked.elapsed() >= ROUTED_PATIENCE)
                 .await,
         );
         for peer in candidates.iter().copied() {
-            if answers.iter().any(|(p, _)| *p == peer) {
+            if heard.contains(&peer) {
                 continue;
             }
-            if let Ok(Some(answer)) = have(&control, peer, id).await {
-                answers.push((peer, answer));
+            let Ok(Some(answer)) = have(&control, peer, id).await else {
+                continue;
+            };
+            if size.is_none() {
+                match size_proof::prove(&control, peer, id, &answer).await {
+                    Ok(proven) => {
+                        size = Some(proven.size);
+                        proof = proven.last_group.map(|(g, encoding)| (peer, g, encoding));
+                    }
+                    // An honest partial copy may serve once another provider proved the size.
+                    Err(SizeProofError::LastGroupNotHeld) => {}
+                    // Refused or reset (a provider at its limits), or slow: asked again in the next round.
+                    Err(SizeProofError::Io(e)) => {
+                        debug!(%peer, %e, "size proof failed: retrying");
+                        continue;
+                    }
+                    Err(e) => {
+                        heard.insert(peer);
+                        warn!(%peer, %e, "provider's size not proven: ignored");
+                        continue;
+                    }
+                }
             }
+            heard.insert(peer);
+            answers.push((peer, answer));
         }
-        if answers.is_empty() {
+        if !agreeing(&answers, size) {
             // Dials to the hinted peers are usually still in flight: look again shortly.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let (size, name) = match answers.first() {
-        Some((_, a)) => (a.size, a.name.clone()),
-        None => return Err(FetchError::NoProviders(id.to_hex().to_string())),
+    let Some(size) = size.filter(|s| agreeing(&answers, Some(*s))) else {
+        return Err(if heard.is_empty() {
+            FetchError::NoProviders(id.to_hex().to_string())
+        } else {
+            FetchError::SizeUnproven(id.to_hex().to_string())
+        });
     };
+    answers.retain(|(_, a)| a.size == size);
+    let name = answers.first().and_then(|(_, a)| a.name.clone());
     let blob = store.create(id, size, name)?;
     let already = blob.present().count();
+    let mut proof_bytes = BTreeMap::new();
+    if let Some((peer, group, encoding)) = proof.filter(|(_, g, _)| !blob.present().get(*g)) {
+        // The group that proved the size is verified already: stored, not fetched again.
+        let blob = blob.clone();
+        let mut bytes = 0;
+        tokio::task::spawn_blocking(move || {
+            let group = group..group + 1;
+            blob.decode(&[group], &encoding[..], |_, len| bytes += len)
+                .map(|()| bytes)
+        })
+        .await
+        .map_err(|e| StoreError::Io(io::Error::other(e)))?
+        .map(|bytes| proof_bytes.insert(peer.to_string(), bytes))?;
+    }
     let shared = Arc::new(Mutex::new(Shared {
         scheduler: Scheduler::new(blob.present()),
         report: FetchReport {
             id: id.to_hex().to_string(),
             size,
             groups_already_present: already,
+            bytes_by_peer: proof_bytes,
             ..Default::default()
         },
     }));
@@ -399,6 +463,7 @@ async fn worker(
 ) {
     let mut idle_rounds = 0u32;
     let mut unpaid_since: Option<Instant> = None;
+    let mut failures = 0u32;
     loop {
         let batch = {
             let mut s = lock(&shared);
@@ -434,6 +499,7 @@ async fn worker(
         match get_groups(&control, peer, &blob, ranges, &metrics, on_group).await {
             Ok(bytes) => {
                 unpaid_since = None;
+                failures = 0;
                 lock(&shared)
                     .scheduler
                     .batch_finished(&peer, batch, bytes, started.elapsed())
@@ -466,6 +532,14 @@ async fn worker(
                     s.report.banned.push(peer.to_string());
                 }
                 return;
+            }
+            Err(GetError::Io(e)) if failures < IO_RETRIES => {
+                // A refused or reset substream (a provider at its limits drops what it cannot serve): the
+                // batch goes back to the pool and the provider is tried again shortly.
+                failures += 1;
+                debug!(%e, failures, "request failed: retrying");
+                lock(&shared).scheduler.batch_deferred(&peer, batch);
+                tokio::time::sleep(IO_RETRY_PAUSE * failures).await;
             }
             Err(GetError::Io(e)) => {
                 warn!(%e, "provider failed");

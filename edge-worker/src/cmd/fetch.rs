@@ -114,6 +114,7 @@ pub async fn run(
         &net,
         store.clone(),
         id,
+        None,
         sources,
         metrics,
         signer,

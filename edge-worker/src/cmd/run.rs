@@ -220,6 +220,7 @@ pub async fn run(
             Routed::new(net.clone(), store.clone(), metrics.clone(), chain.clone())
                 as Arc<dyn RoutedNode>,
         ),
+        limits: Default::default(),
     };
     tokio::spawn(serve(
         store.clone(),

@@ -103,13 +103,15 @@ impl Routed {
         if self.prefetching().len() >= MAX_PREFETCHES {
             return PrefetchAnswer::Busy;
         }
-        let published = match &self.chain {
-            Some(chain) => chain.content(id).await.is_ok_and(|c| c.is_some()),
-            None => false,
+        // The chain's record also gives the size: a prefetch never takes it from a provider (which could poison
+        // the store with a wrong one).
+        let size = match &self.chain {
+            Some(chain) => chain.content(id).await.ok().flatten().map(|c| c.size),
+            None => None,
         };
-        if !published {
+        let Some(size) = size else {
             return PrefetchAnswer::Unpublished;
-        }
+        };
         {
             let mut running = self.prefetching();
             if running.len() >= MAX_PREFETCHES || !running.insert(id) {
@@ -122,6 +124,7 @@ impl Routed {
                 &this.network,
                 this.store.clone(),
                 id,
+                Some(size),
                 Sources::Discover,
                 this.metrics.clone(),
                 None,

@@ -15,12 +15,14 @@ use bao_tree::{
         sync::{encode_ranges_validated, DecodeResponseIter, OutboardMut},
         BaoContentItem, DecodeError, Leaf, Parent,
     },
-    BaoTree, ChunkNum, ChunkRanges,
+    BaoTree, ChunkRanges,
 };
 use positioned_io::{ReadAt, WriteAt};
 use serde::{Deserialize, Serialize};
 
-use super::{block_size, group_count, ContentHash, StoreError, GROUP_BYTES, GROUP_CHUNK_LOG};
+use super::{
+    block_size, chunk_ranges, group_count, size_is_possible, ContentHash, StoreError, GROUP_BYTES,
+};
 use crate::{
     bitfield::Bitfield,
     coalesce::{open_direct, CoalescedWrites},
@@ -77,6 +79,11 @@ impl Blob {
         };
         let meta: Meta =
             serde_json::from_slice(&meta).map_err(|_| StoreError::Metadata(dir.into()))?;
+        if !size_is_possible(&id, meta.size) {
+            // Left by an older version that took a provider's word for the size: it would count as complete
+            // with nothing verified, so it is no blob.
+            return Ok(None);
+        }
         let groups = group_count(meta.size);
         let present = load_present(dir, groups)?;
         // Only blobs still to be downloaded are written, and only large ones bypass the page cache.
@@ -117,6 +124,11 @@ impl Blob {
         self.lock().clone()
     }
 
+    /// Whether every group of `groups` is verified (whole bytes of the bitfield at a time).
+    pub fn holds(&self, groups: &Range<u64>) -> bool {
+        self.lock().contains_range(groups.clone())
+    }
+
     /// Whether every group is verified.
     pub fn is_complete(&self) -> bool {
         self.lock().is_complete()
@@ -132,28 +144,14 @@ impl Blob {
 
     /// Chunk ranges covering the groups `groups` (half-open group indices).
     pub fn chunk_ranges(&self, groups: &[Range<u64>]) -> ChunkRanges {
-        let end = self.tree().chunks();
-        let mut ranges = ChunkRanges::empty();
-        for r in groups {
-            let start = ChunkNum(r.start << GROUP_CHUNK_LOG).min(end);
-            let stop = ChunkNum(r.end << GROUP_CHUNK_LOG).min(end);
-            if start < stop {
-                ranges |= ChunkRanges::from(start..stop);
-            }
-        }
-        ranges
+        chunk_ranges(self.size, groups)
     }
 
     /// Writes the verified encoding (data and the hashes proving it) of `groups` to `out`. Every group must
     /// be present; each is re-verified as it is read.
     pub fn encode(&self, groups: &[Range<u64>], out: impl Write) -> Result<(), StoreError> {
-        {
-            let present = self.lock();
-            for g in groups.iter().flat_map(|r| r.clone()) {
-                if !present.get(g) {
-                    return Err(StoreError::Missing(g));
-                }
-            }
+        if let Some(missing) = groups.iter().find(|r| !self.holds(r)) {
+            return Err(StoreError::Missing(missing.start));
         }
         let outboard = PreOrderOutboard {
             root: self.id,
@@ -214,14 +212,7 @@ impl Blob {
                     }
                 }
                 Err(e) => {
-                    result = Err(match e {
-                        // The sender stopped early or the connection broke: not a lie.
-                        DecodeError::Io(e) => StoreError::Io(e),
-                        DecodeError::ParentNotFound(_) | DecodeError::LeafNotFound(_) => {
-                            StoreError::Io(io::ErrorKind::UnexpectedEof.into())
-                        }
-                        mismatch => StoreError::Verification(mismatch.to_string()),
-                    });
+                    result = Err(decode_error(e));
                     break;
                 }
             };
@@ -290,6 +281,18 @@ impl Blob {
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers see the old or the new
 /// content, never a torn one.
+/// What a failed decode means: a sender that stopped early or broke the connection is not lying; anything else
+/// is data that does not match the content id.
+pub(super) fn decode_error(e: DecodeError) -> StoreError {
+    match e {
+        DecodeError::Io(e) => StoreError::Io(e),
+        DecodeError::ParentNotFound(_) | DecodeError::LeafNotFound(_) => {
+            StoreError::Io(io::ErrorKind::UnexpectedEof.into())
+        }
+        mismatch => StoreError::Verification(mismatch.to_string()),
+    }
+}
+
 pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     replace_file(path, bytes, true)
 }

@@ -15,18 +15,22 @@
 use std::{
     collections::HashMap,
     fs::{self, File},
-    io,
+    io::{self, Read},
+    ops::Range,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
 };
 
-use bao_tree::{io::outboard::PreOrderOutboard, BaoTree, BlockSize};
+use bao_tree::{
+    io::{outboard::PreOrderOutboard, sync::DecodeResponseIter},
+    BaoTree, BlockSize, ChunkNum, ChunkRanges,
+};
 
 use crate::bitfield::Bitfield;
 
 mod blob;
 
-use blob::{open_rw, write_atomically, Meta, SYNCED_RECORD};
+use blob::{decode_error, open_rw, write_atomically, Meta, SYNCED_RECORD};
 pub use blob::{Blob, Durability, DIRECT_WRITE_MIN, PERSIST_INTERVAL, SYNC_INTERVAL};
 
 /// Chunks per group as a power of two: 2^4 BLAKE3 chunks of 1 KiB = 16 KiB groups.
@@ -50,6 +54,51 @@ pub fn parse_content_id(id: &str) -> Option<ContentHash> {
 /// Groups of a blob of `size` bytes.
 pub fn group_count(size: u64) -> u64 {
     size.div_ceil(GROUP_BYTES)
+}
+
+/// Whether content `id` can be `size` bytes long, as far as can be told without its bytes. Only the empty size
+/// can be refuted so: a blob of no groups is complete the moment it exists, so it may only ever be the empty
+/// content. Any other size is proven by the bao encoding of the blob's last group ([`verify_encoding`]),
+/// since the root hash commits to the length.
+pub fn size_is_possible(id: &ContentHash, size: u64) -> bool {
+    size > 0 || *id == blake3::hash(&[])
+}
+
+/// Chunk ranges of a blob of `size` bytes covering the groups `groups` (half-open group indices).
+pub fn chunk_ranges(size: u64, groups: &[Range<u64>]) -> ChunkRanges {
+    let end = BaoTree::new(size, block_size()).chunks();
+    let mut ranges = ChunkRanges::empty();
+    for r in groups {
+        let start = ChunkNum(r.start << GROUP_CHUNK_LOG).min(end);
+        let stop = ChunkNum(r.end << GROUP_CHUNK_LOG).min(end);
+        if start < stop {
+            ranges |= ChunkRanges::from(start..stop);
+        }
+    }
+    ranges
+}
+
+/// Checks, in memory and without a blob, that `encoding` is the bao encoding of `groups` of content `id` *if it
+/// is `size` bytes long*. Verifying the last group this way proves the size: its chunk counter, its length and
+/// the tree's shape all follow from the size, and all are hashed into the root.
+pub fn verify_encoding(
+    id: ContentHash,
+    size: u64,
+    groups: &[Range<u64>],
+    encoding: impl Read,
+) -> Result<(), StoreError> {
+    let tree = BaoTree::new(size, block_size());
+    let ranges = chunk_ranges(size, groups);
+    let mut items = 0;
+    for item in DecodeResponseIter::new(id, tree, encoding, &ranges) {
+        item.map_err(decode_error)?;
+        items += 1;
+    }
+    if items == 0 {
+        // Nothing to verify (no such group): nothing is proven.
+        return Err(StoreError::Missing(groups.first().map_or(0, |r| r.start)));
+    }
+    Ok(())
 }
 
 /// What can go wrong in the store.
@@ -78,6 +127,9 @@ pub enum StoreError {
         /// What the bytes hash to.
         actual: String,
     },
+    /// A blob cannot have this size (an empty blob that is not the empty content).
+    #[error("content {0} cannot be {1} bytes long")]
+    ImpossibleSize(String, u64),
     /// The content is being downloaded into the store; it cannot be imported at the same time.
     #[error("content {0} is being downloaded")]
     Busy(String),
@@ -222,13 +274,18 @@ impl ContentStore {
         Ok(blob)
     }
 
-    /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into.
+    /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into. `size` must come
+    /// from a trusted source or be proven ([`verify_encoding`]): a blob of a wrong size never completes and
+    /// blocks the right one.
     pub fn create(
         &self,
         id: ContentHash,
         size: u64,
         name: Option<String>,
     ) -> Result<Arc<Blob>, StoreError> {
+        if !size_is_possible(&id, size) {
+            return Err(StoreError::ImpossibleSize(id.to_hex().to_string(), size));
+        }
         if let Some(blob) = self.get(&id) {
             return if blob.size() == size {
                 Ok(blob)
@@ -396,6 +453,36 @@ mod tests {
             blob.encode(&[5..6], io::sink()).is_err(),
             "a missing group is not served"
         );
+    }
+
+    #[test]
+    fn only_the_right_size_verifies_and_no_empty_blob_poses_as_content() {
+        let (_dir, source, id, bytes) = publish(200_000);
+        let size = bytes.len() as u64;
+        let last = group_count(size) - 1;
+        let mut wire = Vec::new();
+        source
+            .get(&id)
+            .unwrap()
+            .encode(&[last..last + 1], &mut wire)
+            .unwrap();
+        verify_encoding(id, size, &[last..last + 1], &wire[..]).unwrap();
+        // Same last group, one byte short or long; a group more or less: the proof fails for each.
+        for wrong in [size - 1, size + 1, size + GROUP_BYTES, size - GROUP_BYTES] {
+            let last = group_count(wrong) - 1;
+            assert!(
+                verify_encoding(id, wrong, &[last..last + 1], &wire[..]).is_err(),
+                "size {wrong} verified"
+            );
+        }
+        let target_dir = tempfile::tempdir().unwrap();
+        let target = ContentStore::open(target_dir.path()).unwrap();
+        assert!(matches!(
+            target.create(id, 0, None),
+            Err(StoreError::ImpossibleSize(_, 0))
+        ));
+        let empty = blake3::hash(&[]);
+        assert!(target.create(empty, 0, None).unwrap().is_complete());
     }
 
     #[test]

@@ -1,0 +1,72 @@
+//! Every bound a PeerDTS node puts on what other peers can make it spend, in one place: an edge is on the open
+//! internet, and any peer can connect, open substreams, and send (or not send, or not read) at any pace. Each
+//! value says why it is what it is; [`ServeLimits`] carries the per-request ones so tests can shorten them.
+
+use std::time::Duration;
+
+/// Connections one peer may hold to this node: a direct one, a relayed one while DCUtR upgrades it, and a
+/// redial racing each. More buys a peer nothing but our memory.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 4;
+
+/// Incoming connections still in their handshake: each costs a noise handshake's CPU, and a flood of them
+/// must not starve established transfers.
+pub const MAX_PENDING_INCOMING: u32 = 128;
+
+/// Established connections in all. Every connection holds yamux buffers (a few hundred KiB at most when
+/// idle); 1024 of them stay well inside an edge's memory while serving far more peers than a 2-core edge can
+/// feed with data.
+pub const MAX_ESTABLISHED: u32 = 1024;
+
+/// Share of the machine's memory past which new connections are refused (`memory_connection_limits`): what
+/// the connection counts cannot foresee (large yamux windows, many substreams) is caught before the kernel's
+/// out-of-memory killer is.
+pub const MAX_MEMORY_FRACTION: f64 = 0.9;
+
+/// Requests one peer may have served at once. A download asks a provider for
+/// [`crate::schedule::Scheduler::BATCHES_IN_FLIGHT`] batches, a `HAVE` and a `RECEIPT` at a time; 16 lets a
+/// gateway run a few downloads from the same provider. Substreams past it are reset at once, not queued.
+pub const MAX_STREAMS_PER_PEER: usize = 16;
+
+/// Requests served at once over all peers. A `GET` holds one blocking thread while it encodes; 128 keeps
+/// serving well below tokio's 512 blocking threads, so downloads and disk work always find one.
+pub const MAX_STREAMS: usize = 128;
+
+/// Time a requester has to send its whole request, from the substream's opening. The largest request (a `GET`
+/// of [`crate::protocol::MAX_RANGES`] ranges) is 16 KiB: a live peer sends it in a round trip.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time a send may make no progress before the requester is taken to have stopped reading, and its substream,
+/// buffers and encoding thread are released. Long enough for an honest downloader's pauses (a full disk
+/// queue), short enough that a stalled one holds a slot briefly.
+pub const WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Time the answer to a short request (`HAVE`, `RECEIPT`, `STATUS`, `PREFETCH`) may take, checks on chain
+/// included: the requester gives up after [`crate::protocol::ANSWER_TIMEOUT`] anyway.
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The per-request limits a provider enforces ([`crate::serve::serve`]); the defaults are the constants above.
+#[derive(Clone, Copy, Debug)]
+pub struct ServeLimits {
+    /// See [`MAX_STREAMS_PER_PEER`].
+    pub streams_per_peer: usize,
+    /// See [`MAX_STREAMS`].
+    pub streams: usize,
+    /// See [`REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
+    /// See [`WRITE_IDLE_TIMEOUT`].
+    pub write_idle_timeout: Duration,
+    /// See [`ANSWER_DEADLINE`].
+    pub answer_deadline: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Self {
+            streams_per_peer: MAX_STREAMS_PER_PEER,
+            streams: MAX_STREAMS,
+            request_timeout: REQUEST_TIMEOUT,
+            write_idle_timeout: WRITE_IDLE_TIMEOUT,
+            answer_deadline: ANSWER_DEADLINE,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Store poisoning (issue 2.3): a provider that lies about a blob's size in its `HAVE` answer. Before size
+//! proofs, size 0 made the blob complete with nothing verified (then served and announced), and a wrong size
+//! left a blob that never completes and blocks the right one. Any peer can aim this at an edge through
+//! `PREFETCH` or a routing hint, so the liar here is named as the only source; the edge finds the honest
+//! provider by discovery.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{content, within, Node};
+use enreach_dts::{
+    bitfield::Bitfield,
+    protocol::{self, GetStatus, HaveAnswer, Request, PROTOCOL},
+    serve::ServeOptions,
+    store::{group_count, ContentHash, GROUP_BYTES},
+    transfer::FetchError,
+};
+use futures::{AsyncWriteExt, FutureExt, StreamExt};
+
+/// Makes `node` a provider that claims to hold every group of a blob of `size` bytes, whatever is asked, and
+/// answers every `GET` with junk.
+fn lie_about_size(node: &Node, size: u64) {
+    let mut incoming = node.network.control().accept(PROTOCOL).unwrap();
+    tokio::spawn(async move {
+        while let Some((_, mut stream)) = incoming.next().await {
+            tokio::spawn(async move {
+                let _ = match Request::read(&mut stream).await {
+                    Ok(Request::Have(_)) => {
+                        let answer = HaveAnswer {
+                            size,
+                            name: None,
+                            present: Bitfield::full(group_count(size)),
+                            terms: None,
+                        };
+                        protocol::write_have(&mut stream, Some(&answer)).await
+                    }
+                    Ok(Request::Get(_, ranges)) => {
+                        let groups: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+                        let junk = vec![0x5a; (groups * GROUP_BYTES + 4096).min(1 << 20) as usize];
+                        let _ = protocol::write_get_status(&mut stream, GetStatus::Ok).await;
+                        stream.write_all(&junk).await
+                    }
+                    _ => Ok(()),
+                };
+                let _ = stream.close().await;
+            });
+        }
+    });
+}
+
+/// An edge fetches `id` (of `bytes`) with `liar` as its only hint and `honest` connected: it must end with the
+/// honest content complete, nothing from the liar, and serve it onward.
+async fn attack(id: ContentHash, bytes: &[u8], honest: &Node, lie: u64) {
+    let liar = Node::start().await;
+    lie_about_size(&liar, lie);
+    let edge = Node::start().await;
+    edge.serve(ServeOptions::default());
+    edge.connect(&liar).await;
+    edge.connect(honest).await;
+    let outcome = edge.fetch(id, vec![liar.id()]).await;
+    if let Some(blob) = edge.store.get(&id) {
+        assert_eq!(
+            blob.size(),
+            bytes.len() as u64,
+            "lie {lie}: the store holds a blob of the liar's size ({outcome:?})"
+        );
+    }
+    let report = outcome.unwrap_or_else(|e| panic!("lie {lie}: honest provider not used: {e}"));
+    assert_eq!(
+        edge.complete_bytes(&id).as_deref(),
+        Some(bytes),
+        "lie {lie}"
+    );
+    assert!(
+        !report.bytes_by_peer.contains_key(&liar.id().to_string()),
+        "lie {lie}: bytes counted from the liar: {report:?}"
+    );
+    // The edge serves the honest content onward.
+    let client = Node::start().await;
+    client.connect(&edge).await;
+    client.fetch(id, vec![edge.id()]).await.unwrap();
+    assert_eq!(
+        client.complete_bytes(&id).as_deref(),
+        Some(bytes),
+        "lie {lie}"
+    );
+}
+
+/// With only the liar to ask, the download fails cleanly and the store holds no blob at all.
+async fn attack_alone(id: ContentHash, lie: u64) {
+    let liar = Node::start().await;
+    lie_about_size(&liar, lie);
+    let edge = Node::start().await;
+    edge.connect(&liar).await;
+    let outcome = edge.fetch(id, vec![liar.id()]).await;
+    assert!(
+        edge.store.get(&id).is_none(),
+        "lie {lie}: a blob exists after {outcome:?}"
+    );
+    assert!(
+        matches!(outcome, Err(FetchError::SizeUnproven(_))),
+        "lie {lie}: {outcome:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_lying_about_the_size_cannot_poison_the_store() {
+    let bytes = content(300_000, 1);
+    let len = bytes.len() as u64;
+    let honest = Node::start().await;
+    let id = honest.publish(&bytes);
+    honest.serve(ServeOptions::default());
+    // Empty; one byte short (same groups, another last chunk); groups more; all at once.
+    within(
+        Duration::from_secs(60),
+        futures::future::join_all(
+            [0, len - 1, len + 3 * GROUP_BYTES]
+                .map(|lie| attack(id, &bytes, &honest, lie).boxed())
+                .into_iter()
+                .chain([
+                    attack_alone(id, 0).boxed(),
+                    attack_alone(id, len + 1).boxed(),
+                ]),
+        ),
+    )
+    .await;
+}
