@@ -124,6 +124,11 @@ impl Worker {
         }
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILLs it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
