@@ -25,7 +25,7 @@ use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
 use crate::{
     body::{self, Multipart},
     limits::MAX_RANGES,
-    origin::OriginPull,
+    origin::{OriginPull, PullError},
 };
 
 /// What `/r/<id>` asks: the router role (`edge_worker::roles::router::RouterService`) implements it, so the
@@ -135,11 +135,15 @@ async fn content(
             Err(e) if e.is_miss() => {
                 return (StatusCode::NOT_FOUND, "unknown content\n").into_response()
             }
+            // Logged when the pull failed; not again for every request that finds it remembered.
+            Err(PullError::RecentlyFailed) => {
+                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response()
+            }
             // The reason stays in the log: told to the client, it would map the edge's network for anyone
             // who publishes a URL (connection refused here, timed out there).
             Err(e) => {
                 warn!(id = %hash.to_hex(), %e, "origin pull failed");
-                return (StatusCode::BAD_GATEWAY, "origin pull failed\n").into_response();
+                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response();
             }
         },
         (None, None) => return (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
@@ -206,6 +210,9 @@ async fn content(
         }
     }
 }
+
+/// The body of every failed origin pull, whatever the reason.
+const PULL_FAILED: &str = "origin pull failed\n";
 
 /// The type of a content whose dApp published none.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";

@@ -18,7 +18,7 @@ use tokio::{io::AsyncWriteExt, sync::Semaphore};
 use tracing::info;
 
 use enreach_dts::store::{Blob, ContentHash, ContentStore, StoreError};
-use enreach_edge_chain::{Chain, ChainError};
+use enreach_edge_chain::{Chain, ChainError, ContentRecord};
 
 use crate::{
     egress::{redirect_policy, EgressError, EgressPolicy, FilteringResolver},
@@ -187,17 +187,9 @@ impl OriginPull {
         if let Some(known) = lock(&self.types).get(&id) {
             return known;
         }
-        let published = match self.chain.content(id).await {
-            Ok(record) => record,
-            // Not remembered: the next request asks again.
-            Err(_) => return DEFAULT_CONTENT_TYPE,
-        };
-        let content_type = published
-            .as_ref()
-            .and_then(|r| r.origin_url())
-            .and_then(|url| reqwest::Url::parse(url).ok())
-            .and_then(|url| mime_guess::from_path(url.path()).first_raw())
-            .unwrap_or(DEFAULT_CONTENT_TYPE);
+        // With the chain unreachable the default is remembered too: the safe type, and no chain call on
+        // every request meanwhile.
+        let content_type = published_type(self.chain.content(id).await.ok().flatten().as_ref());
         lock(&self.types).insert(id, content_type);
         content_type
     }
@@ -208,6 +200,7 @@ impl OriginPull {
             .content(id)
             .await?
             .ok_or(PullError::NotPublished)?;
+        lock(&self.types).insert(id, published_type(Some(&record)));
         let url = record.origin_url().ok_or(PullError::NoOrigin)?.to_owned();
         if record.size > self.limits.max_bytes {
             return Err(PullError::TooLarge {
@@ -291,6 +284,15 @@ impl OriginPull {
         file.flush().await.map_err(StoreError::Io)?;
         Ok(staging)
     }
+}
+
+/// The type guessed from the file name ending `record`'s origin URL, else [`DEFAULT_CONTENT_TYPE`].
+fn published_type(record: Option<&ContentRecord>) -> &'static str {
+    record
+        .and_then(|r| r.origin_url())
+        .and_then(|url| reqwest::Url::parse(url).ok())
+        .and_then(|url| mime_guess::from_path(url.path()).first_raw())
+        .unwrap_or(DEFAULT_CONTENT_TYPE)
 }
 
 /// `mutex`'s guard, also after a panic elsewhere (the maps stay consistent at every step).
