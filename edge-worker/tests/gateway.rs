@@ -214,6 +214,59 @@ fn slow_and_greedy_clients_cannot_starve_the_gateway_of_connections_or_memory() 
     assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"));
 }
 
+/// How long the gateway waits for a client that reads nothing (`enreach_gateway::limits::WRITE_STALL_TIMEOUT`)
+/// plus slack.
+const STALL_TIMEOUT_AND_SLACK: Duration = Duration::from_secs(40);
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_while_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("video.bin");
+    // Far more than loopback's socket buffers hold, so the gateway's writes stall.
+    let size = 64 << 20;
+    let bytes = random_file(&file, size, 9);
+    let data = dir.path().join("edge");
+    let id = publish(&data, &file);
+    let mut worker = Worker::spawn(
+        &data,
+        &["run", "--listen", &loopback(), "--gateway", "127.0.0.1:0"],
+    );
+    let gateway: SocketAddr = worker.event("gateway", Duration::from_secs(20))["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let url = format!("http://{gateway}/c/{id}");
+
+    // Slow read: the attacker asks for the whole content and reads none of it.
+    let mut reader = TcpStream::connect(gateway).unwrap();
+    reader
+        .write_all(format!("GET /c/{id} HTTP/1.1\r\nHost: edge\r\n\r\n").as_bytes())
+        .unwrap();
+    let (status, _, body) = curl(&url, &["--interface", "127.0.0.2"]);
+    assert_eq!(status, 200);
+    assert!(body == bytes, "the honest client is served meanwhile");
+    std::thread::sleep(STALL_TIMEOUT_AND_SLACK);
+    // What the kernel buffered can still be read; then the connection ends, short of the content.
+    reader
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    let closed = loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got += n,
+            Err(e) => break !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        }
+    };
+    assert!(
+        closed,
+        "the stalled connection is closed (read {got} bytes, then it hung)"
+    );
+    assert!(got < size, "the stalled client did not get the content");
+}
+
 /// A connection from 127.0.0.1 that sent a request line and one header, and stalls.
 fn half_request(gateway: SocketAddr, path: &str) -> TcpStream {
     let mut conn = TcpStream::connect(gateway).expect("connects");

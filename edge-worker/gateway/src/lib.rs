@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod origin;
 mod recent;
 pub mod server;
+mod stall;
 
 pub use gateway::{ContentRouter, Gateway};

@@ -8,6 +8,11 @@ use std::time::Duration;
 /// send a head at once; 10 s covers slow mobile links and stops slowloris from holding a descriptor for long.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a client may accept none of a response's bytes before its connection is closed (slow read): a
+/// phone that loses signal for a moment resumes well within it, and a client that stopped reading on purpose
+/// holds its connection no longer.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long a request may take to produce its response head: a miss waits for its origin pull, so the
 /// pull's deadline (`--origin-timeout`, [`ORIGIN_DEADLINE`] by default) plus [`PULL_SLACK`].
 pub const REQUEST_TIMEOUT: Duration =

@@ -1,7 +1,7 @@
 //! Serves a router on the open internet: hyper with its timer set (without one its header read timeout is
-//! silently off), a cap on open connections and on connections per client address, and a timeout on
-//! producing each response head. HTTP/1 handles one request at a time per connection, so the connection
-//! caps also cap the requests in flight.
+//! silently off), a cap on open connections and on connections per client address, a timeout on
+//! producing each response head, and one on a client that stops reading (`stall`). HTTP/1 handles one
+//! request at a time per connection, so the connection caps also cap the requests in flight.
 
 use std::{
     collections::HashMap,
@@ -22,7 +22,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-use crate::limits;
+use crate::{limits, stall::StallGuard};
 
 /// The limits of one listener.
 #[derive(Clone, Debug)]
@@ -31,6 +31,8 @@ pub struct ServerLimits {
     pub header_read_timeout: Duration,
     /// See [`limits::REQUEST_TIMEOUT`].
     pub request_timeout: Duration,
+    /// See [`limits::WRITE_STALL_TIMEOUT`].
+    pub write_stall_timeout: Duration,
     /// See [`limits::MAX_CONNECTIONS`].
     pub max_connections: usize,
     /// See [`limits::MAX_CONNECTIONS_PER_IP`].
@@ -42,6 +44,7 @@ impl Default for ServerLimits {
         Self {
             header_read_timeout: limits::HEADER_READ_TIMEOUT,
             request_timeout: limits::REQUEST_TIMEOUT,
+            write_stall_timeout: limits::WRITE_STALL_TIMEOUT,
             max_connections: limits::MAX_CONNECTIONS,
             max_connections_per_ip: limits::MAX_CONNECTIONS_PER_IP,
         }
@@ -82,6 +85,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             respond(app.clone(), request, request_timeout)
         });
+        let stream = StallGuard::new(stream, limits.write_stall_timeout);
         let connection = http.serve_connection(TokioIo::new(stream), service);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
