@@ -1,31 +1,32 @@
-//! The CDN gateway: HTTP `GET` and `HEAD` of content by id (`/c/<hex id>`), with `Range` (single and
-//! multiple ranges), `ETag` (the content id, which never changes for the same bytes), `If-None-Match`,
-//! `Content-Type` from the published file name and exact `Content-Length`. Only verified groups are served;
-//! with a chain connection, a miss is pulled from the content's registered origin ([`crate::origin`]) and
-//! served once verified. `/metrics` serves the Prometheus metrics. On a router, `/r/<hex id>?region=<continent>`
-//! answers `302 Found` to the gateway of the node the request is routed to (or to the content's origin).
+//! The CDN gateway: HTTP `GET` and `HEAD` of content by id (`/c/<hex id>`), with `Range` (single and up to
+//! [`MAX_RANGES`] ranges, streamed), `ETag` (the content id, which never changes for the same bytes),
+//! `If-None-Match`, `Content-Type` from the content's dApp publication (never from a name a peer chose) with
+//! `nosniff`, and exact `Content-Length`. Only complete, verified contents are served; with a chain
+//! connection, a miss is pulled from the content's registered origin ([`crate::origin`]) and served once
+//! verified. On a router, `/r/<hex id>?region=<continent>` answers `302 Found` to the gateway of the node the
+//! request is routed to (or to the content's origin). Metrics are not here: they name peers, and are served
+//! on the operator's own address ([`crate::metrics`]). Connection limits and timeouts are [`crate::server`]'s.
 
-use std::{io::SeekFrom, ops::RangeInclusive, sync::Arc};
+use std::{ops::RangeInclusive, sync::Arc};
 
 use axum::{
     body::Body,
     extract::{Path, Query, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Router,
 };
-use futures::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
-
-use enreach_dts::{
-    metrics::Metrics,
-    store::{parse_content_id, Blob, ContentHash, ContentStore, StoreError},
-};
 use futures::future::BoxFuture;
+use tracing::warn;
 
-use crate::origin::OriginPull;
+use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
+
+use crate::{
+    body::{self, Multipart},
+    limits::MAX_RANGES,
+    origin::{OriginPull, PullError},
+};
 
 /// What `/r/<id>` asks: the router role (`edge_worker::roles::router::RouterService`) implements it, so the
 /// gateway needs no routing engine or chain.
@@ -44,17 +45,15 @@ pub trait ContentRouter: Send + Sync {
 #[derive(Clone)]
 pub struct Gateway {
     store: Arc<ContentStore>,
-    metrics: Arc<Metrics>,
     origin: Option<Arc<OriginPull>>,
     router: Option<Arc<dyn ContentRouter>>,
 }
 
 impl Gateway {
     /// A gateway over `store`.
-    pub fn new(store: Arc<ContentStore>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(store: Arc<ContentStore>) -> Self {
         Self {
             store,
-            metrics,
             origin: None,
             router: None,
         }
@@ -74,9 +73,7 @@ impl Gateway {
 
     /// The HTTP routes.
     pub fn router(self) -> Router {
-        let routes = Router::new()
-            .route("/c/{id}", get(content).head(content))
-            .route("/metrics", get(metrics));
+        let routes = Router::new().route("/c/{id}", get(content).head(content));
         match self.router {
             Some(_) => routes.route("/r/{id}", get(redirect).head(redirect)),
             None => routes,
@@ -119,18 +116,6 @@ struct RegionQuery {
     region: Option<String>,
 }
 
-async fn metrics(State(gateway): State<Gateway>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        gateway.metrics.render(),
-    )
-}
-
-const BOUNDARY: &str = "enreach-byteranges";
-
 async fn content(
     State(gateway): State<Gateway>,
     method: Method,
@@ -150,127 +135,116 @@ async fn content(
             Err(e) if e.is_miss() => {
                 return (StatusCode::NOT_FOUND, "unknown content\n").into_response()
             }
-            Err(e) => return (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+            // Logged when the pull failed; not again for every request that finds it remembered.
+            Err(PullError::RecentlyFailed) => {
+                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response()
+            }
+            // The reason stays in the log: told to the client, it would map the edge's network for anyone
+            // who publishes a URL (connection refused here, timed out there).
+            Err(e) => {
+                warn!(id = %hash.to_hex(), %e, "origin pull failed");
+                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response();
+            }
         },
         (None, None) => return (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
     };
     let etag = format!("\"{}\"", hash.to_hex());
-    let content_type = blob
-        .name()
-        .and_then(|n| mime_guess::from_path(n).first_raw())
-        .unwrap_or("application/octet-stream");
+    // Never from the blob's name, which a peer may have chosen: only what the content's dApp published.
+    let content_type = match &gateway.origin {
+        Some(origin) => origin.content_type(hash).await,
+        None => DEFAULT_CONTENT_TYPE,
+    };
+    let response = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        // The type is declared, not to be guessed: no HTML or script sniffed out of a content's bytes.
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        return finish(response.status(StatusCode::NOT_MODIFIED), Body::empty());
     }
     let size = blob.size();
     let data = blob.data_path();
     let head = method == Method::HEAD;
-    let common = |builder: axum::http::response::Builder| {
-        builder
-            .header(header::ETAG, &etag)
-            .header(header::ACCEPT_RANGES, "bytes")
-            .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-    };
-
-    let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        let body = if head {
-            Body::empty()
-        } else {
-            file_body(&data, 0..=size.saturating_sub(1), size).await
-        };
-        return common(Response::builder())
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, content_type)
-            .header(header::CONTENT_LENGTH, size)
-            .body(body)
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-    };
-    let ranges = match http_range_header::parse_range_header(range).and_then(|r| r.validate(size)) {
-        Ok(ranges) => ranges,
-        Err(_) => {
-            return common(Response::builder())
+    // Bodies open their file only when polled, so a HEAD's is dropped without reading anything.
+    let body = |full: Body| if head { Body::empty() } else { full };
+    match requested_ranges(&headers, size) {
+        Requested::Whole => finish(
+            response
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::CONTENT_LENGTH, size),
+            match size {
+                0 => Body::empty(),
+                _ => body(body::range(data, 0..=size - 1)),
+            },
+        ),
+        Requested::Unsatisfiable => finish(
+            response
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-                .body(Body::empty())
-                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+                .header(header::CONTENT_RANGE, format!("bytes */{size}")),
+            Body::empty(),
+        ),
+        Requested::One(only) => finish(
+            response
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::CONTENT_LENGTH, only.end() - only.start() + 1)
+                .header(
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{size}", only.start(), only.end()),
+                ),
+            body(body::range(data, only)),
+        ),
+        Requested::Many(ranges) => {
+            let multipart = Multipart::new(ranges, content_type, size);
+            let response = response
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(header::CONTENT_TYPE, Multipart::content_type())
+                .header(header::CONTENT_LENGTH, multipart.byte_len());
+            finish(response, body(multipart.body(data)))
         }
+    }
+}
+
+/// The body of every failed origin pull, whatever the reason.
+const PULL_FAILED: &str = "origin pull failed\n";
+
+/// The type of a content whose dApp published none.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// What a request's `Range` header asks of a content.
+enum Requested {
+    /// No ranges (or more than [`MAX_RANGES`], which are ignored): the whole content.
+    Whole,
+    /// Ranges outside the content, reversed or overlapping.
+    Unsatisfiable,
+    /// One range.
+    One(RangeInclusive<u64>),
+    /// Several ranges, in the order asked.
+    Many(Vec<RangeInclusive<u64>>),
+}
+
+/// The ranges `headers` ask of a content of `size` bytes.
+fn requested_ranges(headers: &HeaderMap, size: u64) -> Requested {
+    let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Requested::Whole;
     };
-    if let [only] = ranges.as_slice() {
-        let len = only.end() - only.start() + 1;
-        let body = if head {
-            Body::empty()
-        } else {
-            file_body(&data, only.clone(), size).await
-        };
-        return common(Response::builder())
-            .status(StatusCode::PARTIAL_CONTENT)
-            .header(header::CONTENT_TYPE, content_type)
-            .header(header::CONTENT_LENGTH, len)
-            .header(
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{size}", only.start(), only.end()),
-            )
-            .body(body)
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    match http_range_header::parse_range_header(range).and_then(|r| r.validate(size)) {
+        Ok(ranges) if ranges.len() > MAX_RANGES => Requested::Whole,
+        Ok(mut ranges) if ranges.len() == 1 => Requested::One(ranges.remove(0)),
+        Ok(ranges) => Requested::Many(ranges),
+        Err(_) => Requested::Unsatisfiable,
     }
-    // Several ranges: multipart/byteranges, each part with its own headers.
-    let mut parts = Vec::new();
-    for r in &ranges {
-        let mut part = format!(
-            "\r\n--{BOUNDARY}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {}-{}/{size}\r\n\r\n",
-            r.start(),
-            r.end()
-        )
-        .into_bytes();
-        match read_verified(&blob, r.clone()) {
-            Ok(bytes) => part.extend_from_slice(&bytes),
-            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-        }
-        parts.extend_from_slice(&part);
-    }
-    parts.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    let len = parts.len();
-    common(Response::builder())
-        .status(StatusCode::PARTIAL_CONTENT)
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(&format!("multipart/byteranges; boundary={BOUNDARY}"))
-                .expect("static header value"),
-        )
-        .header(header::CONTENT_LENGTH, len)
-        .body(if head {
-            Body::empty()
-        } else {
-            Body::from(parts)
-        })
+}
+
+/// The response `builder` describes, with `body`.
+fn finish(builder: axum::http::response::Builder, body: Body) -> Response {
+    builder
+        .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
-}
-
-/// Bytes of `range` read through the store, which refuses groups that are not verified.
-fn read_verified(blob: &Blob, range: RangeInclusive<u64>) -> Result<Vec<u8>, StoreError> {
-    let mut buf = vec![0u8; (range.end() - range.start() + 1) as usize];
-    blob.read_at(*range.start(), &mut buf)?;
-    Ok(buf)
-}
-
-/// Streams `range` of the (complete, verified) data file.
-async fn file_body(path: &std::path::Path, range: RangeInclusive<u64>, size: u64) -> Body {
-    if size == 0 {
-        return Body::empty();
-    }
-    let len = range.end() - range.start() + 1;
-    match tokio::fs::File::open(path).await {
-        Ok(mut file) => {
-            if file.seek(SeekFrom::Start(*range.start())).await.is_err() {
-                return Body::empty();
-            }
-            let stream = ReaderStream::with_capacity(file.take(len), 256 * 1024);
-            Body::from_stream(stream.map(|chunk| chunk.map_err(axum::Error::new)))
-        }
-        Err(_) => Body::empty(),
-    }
 }

@@ -1,10 +1,20 @@
 //! # enreach-gateway: the CDN gateway
 //!
-//! HTTP over the PeerDTS store: [`gateway`] serves verified content by id (ranges, ETags, `/metrics`) and,
-//! on a router, redirects `/r/<id>` through [`gateway::ContentRouter`]; [`origin`] pulls a miss from the origin
-//! URL its dApp registered on chain and stores it once verified.
+//! HTTP over the PeerDTS store, built for the open internet: [`gateway`] serves verified content by id
+//! (ranges streamed through [`body`], ETags) and, on a router, redirects `/r/<id>` through
+//! [`gateway::ContentRouter`]; [`origin`] pulls a miss from the origin URL its dApp registered on chain,
+//! through [`egress`]'s address checks, and stores it once verified; [`server`] serves a router with
+//! connection caps and timeouts; [`metrics`] serves the Prometheus metrics on the operator's own address.
+//! Every limit is in [`limits`].
 
+pub mod body;
+pub mod egress;
 pub mod gateway;
+pub mod limits;
+pub mod metrics;
 pub mod origin;
+mod recent;
+pub mod server;
+mod stall;
 
 pub use gateway::{ContentRouter, Gateway};

@@ -18,7 +18,12 @@ use enreach_dts::{
     store::ContentStore,
 };
 use enreach_edge_chain::{capabilities::parse_continent, Chain};
-use enreach_gateway::{origin::OriginPull, Gateway};
+use enreach_gateway::{
+    limits,
+    origin::{OriginLimits, OriginPull},
+    server::{self, ServerLimits},
+    Gateway,
+};
 use enreach_gpow::{agent::Agent, collector::Collector, keeper::Keeper, receipts::Ledger};
 use enreach_primitives::Continent;
 
@@ -51,9 +56,31 @@ pub struct NodeArgs {
     /// Act as a relay (v2) for peers behind NATs.
     #[arg(long)]
     pub relay_server: bool,
-    /// Address of the HTTP gateway and metrics.
+    /// Address of the HTTP gateway (public: content by id, origin pull of misses, the router's redirects).
     #[arg(long)]
     pub gateway: Option<SocketAddr>,
+    /// Address of the Prometheus metrics (`/metrics`): they name peers, so keep it to the operator's network.
+    #[arg(long)]
+    pub metrics: Option<SocketAddr>,
+    /// Connections the gateway holds open at once; past it, new ones wait in the kernel's backlog.
+    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
+    pub gateway_max_connections: usize,
+    /// Connections one client address (IPv6: one /64) may hold open on the gateway at once.
+    #[arg(long, default_value_t = limits::MAX_CONNECTIONS_PER_IP)]
+    pub gateway_max_connections_per_ip: usize,
+    /// Let origin pulls reach loopback and private addresses: only for local test networks, whose dApps'
+    /// origins run there (link-local addresses and cloud metadata services stay refused).
+    #[arg(long)]
+    pub allow_private_origins: bool,
+    /// Seconds one origin pull may take, from connecting to the last byte.
+    #[arg(long, default_value_t = limits::ORIGIN_DEADLINE.as_secs())]
+    pub origin_timeout: u64,
+    /// Largest content, in bytes, the gateway pulls from an origin.
+    #[arg(long, default_value_t = limits::MAX_ORIGIN_BYTES)]
+    pub max_origin_bytes: u64,
+    /// Origin pulls in flight at once.
+    #[arg(long, default_value_t = limits::MAX_ORIGIN_PULLS)]
+    pub max_origin_pulls: usize,
     /// Cap on the bytes per second this node sends, over all transfers.
     #[arg(long)]
     pub rate_limit: Option<u64>,
@@ -234,20 +261,47 @@ pub async fn run(
             net.control().accept(bench::BENCH_PROTOCOL)?,
         ));
     }
+    let origin_deadline = Duration::from_secs(node.origin_timeout);
+    let server_limits = ServerLimits {
+        request_timeout: origin_deadline + limits::PULL_SLACK,
+        max_connections: node.gateway_max_connections,
+        max_connections_per_ip: node.gateway_max_connections_per_ip,
+        ..Default::default()
+    };
+    if let Some(addr) = node.metrics {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the metrics to {addr}"))?;
+        println!(
+            "{}",
+            serde_json::json!({"event": "metrics", "address": listener.local_addr()?.to_string()})
+        );
+        let app = enreach_gateway::metrics::router(metrics);
+        tokio::spawn(server::serve(listener, app, server_limits.clone()));
+    }
     if let Some(listener) = gateway {
         println!(
             "{}",
             serde_json::json!({"event": "gateway", "address": listener.local_addr()?.to_string()})
         );
-        let mut gateway = Gateway::new(store.clone(), metrics);
+        let mut gateway = Gateway::new(store.clone());
         if let Some(chain) = chain {
-            gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(chain, store.clone())?));
+            let origin_limits = OriginLimits {
+                allow_private: node.allow_private_origins,
+                max_bytes: node.max_origin_bytes,
+                deadline: origin_deadline,
+                max_pulls: node.max_origin_pulls,
+            };
+            gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(
+                chain,
+                store.clone(),
+                origin_limits,
+            )?));
         }
         if let Some(router) = router {
             gateway = gateway.with_router(router);
         }
-        let app = gateway.router();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(server::serve(listener, gateway.router(), server_limits));
     }
     // Announce every blob now and again, as provider records expire.
     loop {

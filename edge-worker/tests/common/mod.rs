@@ -24,9 +24,15 @@ pub struct Worker {
     pub data_dir: PathBuf,
 }
 
-/// The binary under test.
+/// The binary under test: `$ENREACH_TEST_EDGE_WORKER` if set, else the one cargo built. The variable names a
+/// copy (with `enreach-node` beside it) for a target directory shared by several checkouts, where another
+/// checkout's build can replace `target/debug/edge-worker` while the tests run.
 pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_edge-worker")
+    static BINARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        std::env::var("ENREACH_TEST_EDGE_WORKER")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_edge-worker").to_string())
+    })
 }
 
 impl Worker {
@@ -135,6 +141,11 @@ impl Worker {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILLs it.

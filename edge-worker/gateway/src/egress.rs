@@ -1,0 +1,303 @@
+//! Which addresses an origin pull may reach. A dApp writes any URL on chain and every edge fetches it, so
+//! without a check an edge would fetch its own loopback services, its LAN, or the cloud metadata service
+//! (169.254.169.254) for anyone, and tell them the result. The check runs where the connection is made: the
+//! URL's literal address before the request and on every redirect hop ([`redirect_policy`]), and every
+//! address a name resolves to in [`FilteringResolver`], whose answer is the one connected to, so a name that
+//! resolves once to a public address and then to a private one (DNS rebinding) gains nothing.
+
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::Arc,
+};
+
+use reqwest::{
+    dns::{Addrs, Name, Resolve, Resolving},
+    redirect, Url,
+};
+
+use crate::limits::MAX_ORIGIN_REDIRECTS;
+
+/// Why an origin URL is not fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum EgressError {
+    /// Not `http` or `https`.
+    #[error("origin scheme {0:?} is not http or https")]
+    Scheme(String),
+    /// The URL has no host.
+    #[error("origin URL has no host")]
+    NoHost,
+    /// The address is not one origin pulls may reach.
+    #[error("origin address {0} is not public")]
+    NotPublic(IpAddr),
+    /// Every address the name resolves to is not one origin pulls may reach (or it resolves to none).
+    #[error("origin host {0} resolves to no public address")]
+    NoPublicAddress(String),
+    /// The origin redirected more than [`MAX_ORIGIN_REDIRECTS`] times.
+    #[error("origin redirected more than {MAX_ORIGIN_REDIRECTS} times")]
+    TooManyRedirects,
+}
+
+/// How far an address is from the public internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// A public unicast address.
+    Public,
+    /// Loopback, private (RFC 1918, shared CGNAT space, IPv6 unique local): reachable only with
+    /// `--allow-private-origins`, for local test networks.
+    Private,
+    /// Never: unspecified, link-local (with the cloud metadata services), multicast, broadcast, reserved,
+    /// documentation and benchmarking ranges.
+    Never,
+}
+
+/// The addresses origin pulls may reach.
+#[derive(Clone, Copy, Debug)]
+pub struct EgressPolicy {
+    allow_private: bool,
+}
+
+impl EgressPolicy {
+    /// Public addresses only, or with `allow_private` also loopback and private ones (local test networks;
+    /// never link-local, so never the metadata service).
+    pub fn new(allow_private: bool) -> Self {
+        Self { allow_private }
+    }
+
+    /// Whether `ip` may be reached.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        match reach(ip) {
+            Reach::Public => true,
+            Reach::Private => self.allow_private,
+            Reach::Never => false,
+        }
+    }
+
+    /// Whether `url` may be fetched as far as can be told without resolving it: its scheme, and its address
+    /// if it is one (names are checked by [`FilteringResolver`]).
+    pub fn check_url(&self, url: &Url) -> Result<(), EgressError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(EgressError::Scheme(url.scheme().into()));
+        }
+        let ip = match url.host().ok_or(EgressError::NoHost)? {
+            url::Host::Domain(_) => return Ok(()),
+            url::Host::Ipv4(v4) => IpAddr::V4(v4),
+            url::Host::Ipv6(v6) => IpAddr::V6(v6),
+        };
+        match self.allows(ip) {
+            true => Ok(()),
+            false => Err(EgressError::NotPublic(ip)),
+        }
+    }
+}
+
+/// Resolves origin host names to the addresses [`EgressPolicy`] allows, and fails when none is left.
+pub struct FilteringResolver {
+    policy: EgressPolicy,
+}
+
+impl FilteringResolver {
+    /// A resolver that keeps what `policy` allows.
+    pub fn new(policy: EgressPolicy) -> Arc<Self> {
+        Arc::new(Self { policy })
+    }
+}
+
+impl Resolve for FilteringResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let allowed: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| policy.allows(addr.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(EgressError::NoPublicAddress(host).into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// Follows up to [`MAX_ORIGIN_REDIRECTS`] redirects, each to a URL `policy` allows.
+pub fn redirect_policy(policy: EgressPolicy) -> redirect::Policy {
+    redirect::Policy::custom(move |attempt| {
+        // `previous` holds the first URL and every hop before this one.
+        if attempt.previous().len() > MAX_ORIGIN_REDIRECTS {
+            return attempt.error(EgressError::TooManyRedirects);
+        }
+        match policy.check_url(attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(e) => attempt.error(e),
+        }
+    })
+}
+
+/// How far `ip` is from the public internet; IPv6 forms that carry an IPv4 address (mapped, NAT64, 6to4)
+/// are judged by that address.
+fn reach(ip: IpAddr) -> Reach {
+    match ip {
+        IpAddr::V4(v4) => reach_v4(v4),
+        IpAddr::V6(v6) => reach_v6(v6),
+    }
+}
+
+fn reach_v4(ip: Ipv4Addr) -> Reach {
+    let [a, b, c, _] = ip.octets();
+    if ip == ALIBABA_METADATA {
+        Reach::Never
+    } else if ip.is_loopback() || ip.is_private() || (a == 100 && b & 0xc0 == 64) {
+        Reach::Private
+    } else if a == 0
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || a >= 240
+        || ip.is_documentation()
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && b & 0xfe == 18)
+    {
+        Reach::Never
+    } else {
+        Reach::Public
+    }
+}
+
+fn reach_v6(ip: Ipv6Addr) -> Reach {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return reach_v4(v4);
+    }
+    let s = ip.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if ip.is_loopback() || (s[0] & 0xfe00 == 0xfc00 && ip != AWS_METADATA_V6) {
+        Reach::Private
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        // NAT64: the translator connects to the embedded IPv4 address.
+        reach_v4(embedded(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        // 6to4: the relay connects to the embedded IPv4 address.
+        reach_v4(embedded(s[1], s[2]))
+    } else if s[0] & 0xe000 != 0x2000 || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8)) {
+        // Outside global unicast (link-local, multicast, unspecified, IPv4-compatible...), Teredo, documentation.
+        Reach::Never
+    } else {
+        Reach::Public
+    }
+}
+
+/// Alibaba Cloud's metadata service, inside the shared CGNAT space that is otherwise only private.
+const ALIBABA_METADATA: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
+
+/// AWS's IPv6 metadata service, inside the unique local space that is otherwise only private.
+const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(policy: EgressPolicy, ip: &str) -> bool {
+        policy.allows(ip.parse().unwrap())
+    }
+
+    #[test]
+    fn only_public_addresses_are_reached_by_default() {
+        let public = EgressPolicy::new(false);
+        for ip in [
+            "93.184.215.14",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(allowed(public, ip), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.0.0.1",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.2.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fc00::1",
+            "fd00:ec2::254",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "2001:db8::1",
+            "2001:0:4136:e378::1",
+        ] {
+            assert!(!allowed(public, ip), "{ip}");
+        }
+    }
+
+    #[test]
+    fn private_origins_never_include_metadata_services() {
+        let local = EgressPolicy::new(true);
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "::1",
+            "fd12::1",
+            "::ffff:192.168.0.1",
+        ] {
+            assert!(allowed(local, ip), "{ip}");
+        }
+        for ip in [
+            "169.254.169.254",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "fe80::1",
+            "0.0.0.0",
+        ] {
+            assert!(!allowed(local, ip), "{ip}");
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_by_scheme_and_literal_address() {
+        let public = EgressPolicy::new(false);
+        let check = |url: &str| public.check_url(&Url::parse(url).unwrap());
+        assert!(check("https://cdn.example.com/model.bin").is_ok());
+        assert!(check("http://93.184.215.14/x").is_ok());
+        // Every spelling of loopback the URL parser accepts ends up as the same address.
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://169.254.169.254/latest/meta-data/",
+        ] {
+            assert!(
+                matches!(check(url), Err(EgressError::NotPublic(_))),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            check("ftp://example.com/x"),
+            Err(EgressError::Scheme(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused() {
+        let resolver = FilteringResolver::new(EgressPolicy::new(false));
+        let err = resolver
+            .resolve("localhost".parse().unwrap())
+            .await
+            .err()
+            .expect("localhost is refused");
+        assert!(err.to_string().contains("no public address"), "{err}");
+        let local = FilteringResolver::new(EgressPolicy::new(true));
+        assert!(local.resolve("localhost".parse().unwrap()).await.is_ok());
+    }
+}

@@ -1,0 +1,83 @@
+//! Every limit the gateway and origin pull enforce, in one place, each with why it has its value. The ones an
+//! operator tunes have `edge-worker run` flags; the rest are here to be read, not turned.
+
+use std::time::Duration;
+
+/// How long a client may take to send a request head, and how long a kept-alive connection may wait idle for
+/// the next one: hyper's header read timeout, which runs whenever the connection waits for a head. Browsers
+/// send a head at once; 10 s covers slow mobile links and stops slowloris from holding a descriptor for long.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client may accept none of a response's bytes before its connection is closed (slow read): a
+/// phone that loses signal for a moment resumes well within it, and a client that stopped reading on purpose
+/// holds its connection no longer.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a request may take to produce its response head: a miss waits for its origin pull, so the
+/// pull's deadline (`--origin-timeout`, [`ORIGIN_DEADLINE`] by default) plus [`PULL_SLACK`].
+pub const REQUEST_TIMEOUT: Duration =
+    Duration::from_secs(ORIGIN_DEADLINE.as_secs() + PULL_SLACK.as_secs());
+
+/// A request's time beyond its origin pull's deadline: the chain look-up before the pull, waiting behind
+/// another pull of the same content, and hashing the pulled bytes (about 1 s per GB).
+pub const PULL_SLACK: Duration = Duration::from_secs(30);
+
+/// Connections the gateway holds open at once (`--gateway-max-connections`). Each costs a descriptor and a
+/// little memory; past the cap the gateway stops accepting until one closes, which keeps it under the
+/// process's descriptor limit (commonly 65536 on servers) with room for PeerDTS and the chain client.
+pub const MAX_CONNECTIONS: usize = 8192;
+
+/// Connections one client address may hold open at once (`--gateway-max-connections-per-ip`); IPv6 clients
+/// are counted per /64, the block one subscriber gets. A browser opens at most 6 per host; 64 leaves room for
+/// a NAT of many users, and one attacker cannot take more than 1/128 of [`MAX_CONNECTIONS`].
+pub const MAX_CONNECTIONS_PER_IP: usize = 64;
+
+/// Ranges one request may ask for before its `Range` header is ignored and the whole content sent once, as
+/// nginx's `max_ranges`. Players and download managers ask for one or a few; many tiny ranges only cost the
+/// server a part header and a file seek each.
+pub const MAX_RANGES: usize = 16;
+
+/// Bytes read from disk at a time when streaming a content: large enough for throughput close to sendfile,
+/// small enough that many concurrent downloads do not add up to much memory.
+pub const READ_CHUNK: usize = 256 * 1024;
+
+/// How long an origin has to accept a connection.
+pub const ORIGIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest an origin may pause between two reads of its body.
+pub const ORIGIN_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest one origin pull may take from connecting to the last byte (`--origin-timeout`): an origin
+/// that trickles bytes never trips [`ORIGIN_READ_TIMEOUT`], and waiting clients hold connections meanwhile.
+/// 5 minutes moves 3.75 GB at 100 Mbit/s, close to [`MAX_ORIGIN_BYTES`].
+pub const ORIGIN_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The largest content a gateway pulls from an origin (`--max-origin-bytes`). The size comes from the chain,
+/// where any dApp writes it; without a cap one record could fill an edge's disk. 4 GiB covers large models
+/// and videos; bigger contents are served from PeerDTS replicas instead.
+pub const MAX_ORIGIN_BYTES: u64 = 4 << 30;
+
+/// Origin pulls in flight at once (`--max-origin-pulls`): each holds a connection, a staging file and disk
+/// bandwidth; misses past the cap wait (within [`ORIGIN_DEADLINE`]) rather than fanning out to origins.
+pub const MAX_ORIGIN_PULLS: usize = 16;
+
+/// Redirects an origin pull follows, each one checked like the first URL. CDNs and object stores use one or
+/// two; more is a loop or a walk through addresses.
+pub const MAX_ORIGIN_REDIRECTS: usize = 4;
+
+/// How long a failed pull is remembered, during which misses of that content answer `502` without asking the
+/// origin again. Without it, publishing a victim's URL makes every edge download it on every request; a
+/// minute keeps that to one download per edge and minute, and a fixed origin is pulled again soon.
+pub const FAILED_PULL_TTL: Duration = Duration::from_secs(60);
+
+/// Failed pulls remembered at once: a dApp can publish many contents, so the memory is bounded; past it the
+/// oldest failure is forgotten first.
+pub const MAX_FAILED_PULLS: usize = 4096;
+
+/// Content types remembered at once (from the dApps' publications, see `origin::OriginPull::content_type`),
+/// so serving a popular content does not ask the chain on every request.
+pub const MAX_CONTENT_TYPES: usize = 16384;
+
+/// How long a content type learnt from the chain is kept: a published content's origin rarely changes, and
+/// an hour-old type is harmless.
+pub const CONTENT_TYPE_TTL: Duration = Duration::from_secs(3600);
