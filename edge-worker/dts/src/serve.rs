@@ -30,8 +30,9 @@ pub trait ReceiptCollector: Send + Sync + std::fmt::Debug {
     /// The terms named in `HAVE` answers (chain, epoch, node), or `None` while they are not known yet: the
     /// provider then serves as a free one would.
     fn terms(&self) -> Option<ReceiptTerms>;
-    /// Whether `peer` may be sent `bytes` more, or owes too many receipts (`UNPAID`).
-    fn may_send(&self, peer: &PeerId, bytes: u64) -> bool;
+    /// Whether `peer` may be sent `bytes` more of `content`, or asks too much or owes too many receipts
+    /// (`UNPAID`).
+    fn may_send(&self, peer: &PeerId, content: &ContentHash, bytes: u64) -> bool;
     /// Checks and records a receipt `peer` sent on a `RECEIPT` substream; the answer goes back on it.
     fn accept(
         self: Arc<Self>,
@@ -145,9 +146,11 @@ async fn handle(
             let collecting = options.collector.as_ref().filter(|c| c.terms().is_some());
             let status = match (&blob, collecting) {
                 (Some(blob), Some(collector)) if held => {
-                    let groups: u64 = ranges.iter().map(|r| r.end - r.start).sum();
-                    let bytes = (groups * GROUP_BYTES).min(blob.size());
-                    if collector.may_send(&peer, bytes) {
+                    let groups = ranges
+                        .iter()
+                        .fold(0u64, |sum, r| sum.saturating_add(r.end - r.start));
+                    let bytes = groups.saturating_mul(GROUP_BYTES).min(blob.size());
+                    if collector.may_send(&peer, &id, bytes) {
                         GetStatus::Ok
                     } else {
                         GetStatus::Unpaid
