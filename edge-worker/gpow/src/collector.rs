@@ -121,7 +121,12 @@ impl Collector {
                 LedgerError::BadSignature | LedgerError::NotOurs | LedgerError::MoreThanSent,
             ))) => ReceiptAnswer::Refused(Refusal::Invalid),
             Ok(Ok(Err(LedgerError::NotNewer))) => ReceiptAnswer::Refused(Refusal::NotNewer),
-            Ok(Ok(Err(e @ LedgerError::Database(_)))) => {
+            Ok(Ok(Err(
+                e @ (LedgerError::DiskFull
+                | LedgerError::Io(_)
+                | LedgerError::Corrupt(_)
+                | LedgerError::Database(_)),
+            ))) => {
                 warn!(%e, "cannot record a receipt");
                 ReceiptAnswer::Refused(Refusal::Internal)
             }
