@@ -24,4 +24,6 @@ pub mod schedule;
 pub mod serve;
 pub mod signing;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod transfer;

@@ -255,9 +255,8 @@ pub fn work_report(
 
 #[cfg(test)]
 mod tests {
-    use std::{io::Write, process::Command};
-
     use ed25519_dalek::{Signer, SigningKey};
+    use enreach_dts::testing::SmallDisk;
     use enreach_primitives::{merkle, ClientKey, ContentId, SessionId};
 
     use super::*;
@@ -397,49 +396,12 @@ mod tests {
         assert!(ledger.receipts(EXPECTED.epoch).unwrap().is_empty());
     }
 
-    /// A small tmpfs, unmounted on drop; `None` (with the reason printed) where mounting is impossible.
-    struct SmallDisk(tempfile::TempDir);
-
-    impl SmallDisk {
-        fn mount(size: &str) -> Option<Self> {
-            let dir = tempfile::tempdir().unwrap();
-            let status = Command::new("mount")
-                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-                .arg(dir.path())
-                .status();
-            match status {
-                Ok(s) if s.success() => Some(Self(dir)),
-                other => {
-                    eprintln!("SKIPPED: cannot mount a tmpfs to fill ({other:?}); run as root to test a full disk");
-                    None
-                }
-            }
-        }
-
-        /// Fills the disk with a ballast file until it is full.
-        fn fill(&self) -> std::path::PathBuf {
-            let path = self.0.path().join("ballast");
-            let mut file = std::fs::File::create(&path).unwrap();
-            let block = vec![0xa5; 64 << 10];
-            while file.write_all(&block).is_ok() {}
-            while file.write_all(&block[..512]).is_ok() {}
-            while file.write_all(&[1]).is_ok() {}
-            path
-        }
-    }
-
-    impl Drop for SmallDisk {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0.path()).status();
-        }
-    }
-
     #[test]
     fn the_ledger_refuses_receipts_while_the_disk_is_full_and_takes_them_again_once_it_has_room() {
         let Some(disk) = SmallDisk::mount("8m") else {
             return;
         };
-        let ledger = Ledger::open(&disk.0.path().join("receipts.redb")).unwrap();
+        let ledger = Ledger::open(&disk.path().join("receipts.redb")).unwrap();
         let client = SigningKey::from_bytes(&[9; 32]);
         ledger
             .record(&receipt(&client, 0, 1 << 20), EXPECTED, |_| true)
