@@ -7,6 +7,7 @@
 //!   refused. Debts are kept per client key once a peer signed under one (a new peer id signing under the
 //!   same key inherits them), and they survive the epoch boundary: the downloader signs them again under the
 //!   new epoch's terms, so forgiving them would give a free [`UNRECEIPTED_LIMIT`] every epoch.
+//!   Peers that never signed (keepers' probes among them) are forgiven each epoch, as a new peer id would be.
 //! - **Per content.** Receipts of a peer for a content may cover at most what was sent to that peer for that
 //!   content: a receipt claiming more is refused and not stored (an inflated total would bill the signer's
 //!   dApp for nothing and, dwarfing the node's other receipts, draw the challenge's samples to itself).
@@ -139,11 +140,14 @@ impl Accounts {
         *debt = debt.saturating_add(bytes);
     }
 
-    /// At an epoch boundary: forgets what is settled. Debts are kept (see the module documentation), and so is
-    /// what was sent and not receipted, which may be receipted under the new terms.
+    /// At an epoch boundary: forgets what is settled. Debts under client keys are kept (see the module
+    /// documentation), and so is what was sent and not receipted, which may be receipted under the new terms.
+    /// Debts of peers that never signed are forgiven: such a peer could start over under a new peer id anyway,
+    /// and keepers, whose probes are never receipted, must not be cut off for good after a few epochs.
     pub fn settle(&mut self) {
         self.deliveries.retain(|_, d| d.receipted < d.sent);
-        self.debts.retain(|_, owed| *owed > 0);
+        self.debts
+            .retain(|debtor, owed| *owed > 0 && matches!(debtor, Debtor::Client(_)));
         let open: HashSet<PeerId> = self.deliveries.keys().map(|(peer, _)| *peer).collect();
         let Self { clients, debts, .. } = self;
         clients
@@ -182,6 +186,10 @@ mod tests {
             accounts.may_send(&thief, BLOB, u64::MAX),
             Err(Unserved::TooLarge)
         );
+        // The thief signs once under its dApp's key to look paying, then stops.
+        let thief_key = ClientKey([2; 32]);
+        accounts.may_send(&thief, BLOB, BATCH).unwrap();
+        accounts.receipt(&thief, thief_key, BLOB, BATCH).unwrap();
         let stolen = drain(&mut accounts, &thief, BLOB);
         assert!(
             stolen <= UNRECEIPTED_LIMIT,
@@ -202,10 +210,19 @@ mod tests {
             }
         }
         // And a thief that catches up is served again.
-        accounts
-            .receipt(&thief, ClientKey([2; 32]), BLOB, stolen)
-            .unwrap();
+        accounts.receipt(&thief, thief_key, BLOB, stolen).unwrap();
         accounts.may_send(&thief, BLOB, BATCH).unwrap();
+    }
+
+    #[test]
+    fn a_peer_that_never_signs_is_bounded_per_epoch() {
+        let keeper = PeerId::random();
+        let mut accounts = Accounts::default();
+        for _ in 0..10 {
+            let probed = drain(&mut accounts, &keeper, BLOB);
+            assert!(probed > 0 && probed <= UNRECEIPTED_LIMIT);
+            accounts.settle();
+        }
     }
 
     #[test]

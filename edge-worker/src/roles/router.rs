@@ -128,6 +128,21 @@ pub struct Route {
     pub origin: Option<String>,
 }
 
+/// How far a node's reported round trip may fall short of what the triangle inequality allows: jitter between
+/// the measurements, taken at different times.
+const ROUND_TRIP_SLACK: Duration = Duration::from_millis(5);
+
+/// Whether a node's `reported` round trip to a peer can be true given the router's own round trips to the node
+/// and to the peer: rtt(node, peer) ≥ |rtt(router, node) − rtt(router, peer)|. A node claiming to be nearer
+/// its peers than that is moving its coordinate (to draw clients); where the router measured either end
+/// nothing can be checked, and the router's own round trip still pulls the node's coordinate.
+fn plausible(reported: Duration, to_node: Option<Duration>, to_peer: Option<Duration>) -> bool {
+    match (to_node, to_peer) {
+        (Some(a), Some(b)) => reported + ROUND_TRIP_SLACK >= a.abs_diff(b),
+        _ => true,
+    }
+}
+
 /// What the router knows of a node beyond what the engine holds.
 struct Known {
     peer: PeerId,
@@ -359,10 +374,18 @@ impl RouterService {
                 own.observe(&before.coord, before.error, rtt_ms, jitter());
             }
             let mut vivaldi = entry.vivaldi;
+            let to_node = own_round_trips.get(&candidate.peer).copied();
             for (peer_node, micros) in &status.round_trips {
-                if let Some(other) = known.get(peer_node).map(|k| k.vivaldi) {
-                    vivaldi.observe(&other.coord, other.error, *micros as f32 / 1000.0, jitter());
+                let Some(other) = known.get(peer_node) else {
+                    continue;
+                };
+                let reported = Duration::from_micros(u64::from(*micros));
+                if !plausible(reported, to_node, own_round_trips.get(&other.peer).copied()) {
+                    debug!(node = %hex::encode(candidate.node.0), "implausible round trip reported");
+                    continue;
                 }
+                let other = other.vivaldi;
+                vivaldi.observe(&other.coord, other.error, *micros as f32 / 1000.0, jitter());
             }
             let entry = known.get_mut(&candidate.node).expect("inserted above");
             entry.vivaldi = vivaldi;
@@ -549,6 +572,22 @@ mod tests {
             first + more <= 2 * PREFETCHES_PER_SECOND as usize,
             "{} prefetches in an instant",
             first + more
+        );
+    }
+
+    /// A node 80 ms from the router claims 1 ms to a peer 10 ms from it, to sit beside that peer's clients.
+    #[test]
+    fn a_round_trip_the_triangle_inequality_rules_out_is_ignored() {
+        let ms = Duration::from_millis;
+        assert!(!plausible(ms(1), Some(ms(80)), Some(ms(10))));
+        assert!(
+            plausible(ms(70), Some(ms(80)), Some(ms(10))),
+            "an honest report"
+        );
+        assert!(plausible(ms(68), Some(ms(80)), Some(ms(10))), "jitter");
+        assert!(
+            plausible(ms(1), None, Some(ms(10))),
+            "nothing to check against"
         );
     }
 }
