@@ -12,6 +12,7 @@
 //! This crate adds the router roles ([`roles`]) and the binary (`src/main.rs`, commands in `src/cmd/`), which
 //! parses arguments and wires the crates into `publish`, `fetch`, `run`, `key` and the dApp commands.
 
+pub mod data_dir;
 pub mod roles;
 
 /// The node's, clients' and operator's keys, wherever they live: `enreach_dts::keys` (ed25519 node and client

@@ -50,6 +50,13 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Commands that write the store take the data directory for themselves first.
+    let _lock = match cli.command {
+        Command::Publish(_) | Command::Run(_) | Command::Fetch(_) => {
+            Some(edge_worker::data_dir::lock(&cli.data_dir)?)
+        }
+        _ => None,
+    };
     let store_dir = cli.data_dir.join("store");
     let store = Arc::new(ContentStore::open(&store_dir).context("opening the content store")?);
     let metrics = Metrics::new();

@@ -30,4 +30,6 @@ pub mod serve;
 pub mod signing;
 pub mod size_proof;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod transfer;

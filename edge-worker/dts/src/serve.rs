@@ -39,8 +39,9 @@ pub trait ReceiptCollector: Send + Sync + std::fmt::Debug {
     /// The terms named in `HAVE` answers (chain, epoch, node), or `None` while they are not known yet: the
     /// provider then serves as a free one would.
     fn terms(&self) -> Option<ReceiptTerms>;
-    /// Whether `peer` may be sent `bytes` more, or owes too many receipts (`UNPAID`).
-    fn may_send(&self, peer: &PeerId, bytes: u64) -> bool;
+    /// Whether `peer` may be sent `bytes` more of `content`, or asks too much or owes too many receipts
+    /// (`UNPAID`).
+    fn may_send(&self, peer: &PeerId, content: &ContentHash, bytes: u64) -> bool;
     /// Checks and records a receipt `peer` sent on a `RECEIPT` substream; the answer goes back on it.
     fn accept(
         self: Arc<Self>,
@@ -240,8 +241,11 @@ async fn serve_get(
     let status = match (&requested, collecting) {
         (None, _) => GetStatus::Missing,
         (Some((blob, ranges)), Some(collector)) => {
-            let bytes = (ranges::group_total(ranges) * GROUP_BYTES).min(blob.size());
-            if collector.may_send(&peer, bytes) {
+            // Normalized ranges lie within the blob, so this cannot overflow; saturating all the same.
+            let bytes = ranges::group_total(ranges)
+                .saturating_mul(GROUP_BYTES)
+                .min(blob.size());
+            if collector.may_send(&peer, &id, bytes) {
                 GetStatus::Ok
             } else {
                 GetStatus::Unpaid

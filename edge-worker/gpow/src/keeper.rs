@@ -31,6 +31,29 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Groups fetched for the bandwidth sample (1 MiB).
 const BANDWIDTH_SAMPLE_GROUPS: u64 = 64;
 
+/// Longest pin a keeper samples when no content record on chain bounds its length. The pin's length is the
+/// node's own claim and sampling allocates for it (a bitfield of its groups, sparse files): a node pinning an
+/// absurd length must not make its keepers allocate it. 64 GiB is a 512 KiB bitfield.
+pub const MAX_UNRECORDED_PIN: u64 = 64 << 30;
+
+/// The length `pin` is sampled at: the size of its content record on chain (`recorded`) when there is one,
+/// since a node cannot hold the content at another length; otherwise its claim, up to
+/// [`MAX_UNRECORDED_PIN`]. `None` when the claim is not believable: its storage samples fail without anything
+/// allocated for it.
+pub fn sampled_len(pin: &PinRecord, recorded: Option<u64>) -> Option<u64> {
+    match recorded {
+        Some(size) => (size == pin.len).then_some(size),
+        None => (pin.len <= MAX_UNRECORDED_PIN).then_some(pin.len),
+    }
+}
+
+/// A pin a keeper samples: its content and the length to sample it at ([`sampled_len`]).
+#[derive(Clone, Copy, Debug)]
+struct Sampled {
+    content: [u8; 32],
+    len: Option<u64>,
+}
+
 /// What a keeper measured of one node in one epoch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -67,7 +90,7 @@ impl Tally {
 struct Watched {
     peer: PeerId,
     addresses: Vec<Multiaddr>,
-    pins: Vec<PinRecord>,
+    pins: Vec<Sampled>,
     tally: Tally,
     next_probe: Instant,
 }
@@ -142,6 +165,7 @@ impl Keeper {
         if !self.unsent.is_empty() {
             self.submit().await;
         }
+        // Due nodes are probed side by side: a node that answers slowly (or never) delays no other's probes.
         let now = Instant::now();
         let due: Vec<NodeId> = self
             .watched
@@ -149,12 +173,14 @@ impl Keeper {
             .filter(|(_, w)| w.next_probe <= now)
             .map(|(n, _)| *n)
             .collect();
-        for node in due {
-            if let Some(mut watched) = self.watched.remove(&node) {
-                self.probe(&mut watched).await;
-                watched.next_probe = Instant::now() + PROBE_EVERY;
-                self.watched.insert(node, watched);
-            }
+        let mut probed: Vec<(NodeId, Watched)> = due
+            .into_iter()
+            .filter_map(|node| self.watched.remove(&node).map(|w| (node, w)))
+            .collect();
+        join_all(probed.iter_mut().map(|(_, watched)| self.probe(watched))).await;
+        for (node, mut watched) in probed {
+            watched.next_probe = Instant::now() + PROBE_EVERY;
+            self.watched.insert(node, watched);
         }
         Ok(())
     }
@@ -165,6 +191,7 @@ impl Keeper {
     async fn assignment(&self, epoch: EpochIndex) -> Result<HashMap<NodeId, Watched>, ChainError> {
         let me = self.account.public_key().to_account_id().to_string();
         let mut watched = HashMap::new();
+        let mut recorded: HashMap<[u8; 32], Option<u64>> = HashMap::new();
         for (node, record) in self.chain.nodes().await? {
             if !record.is_active() || !self.chain.keepers(epoch, node).await?.contains(&me) {
                 continue;
@@ -173,16 +200,32 @@ impl Keeper {
                 warn!(node = %hex::encode(node.0), "assigned node names no address with its peer id");
                 continue;
             };
+            let mut pins = Vec::new();
+            // Content pinned during the epoch is not yet owed (the chain does not challenge it).
+            for pin in self.chain.pins(node).await? {
+                if pin.since > epoch {
+                    continue;
+                }
+                let size = match recorded.get(&pin.content) {
+                    Some(size) => *size,
+                    None => {
+                        let id = blake3::Hash::from_bytes(pin.content);
+                        let size = self.chain.content(id).await?.map(|c| c.size);
+                        recorded.insert(pin.content, size);
+                        size
+                    }
+                };
+                pins.push(Sampled {
+                    content: pin.content,
+                    len: sampled_len(&pin, size),
+                });
+            }
             watched.insert(
                 node,
                 Watched {
                     peer,
                     addresses,
-                    // Content pinned during the epoch is not yet owed (the chain does not challenge it).
-                    pins: (self.chain.pins(node).await?)
-                        .into_iter()
-                        .filter(|pin| pin.since <= epoch)
-                        .collect(),
+                    pins,
                     tally: Tally::default(),
                     next_probe: Instant::now(),
                 },
@@ -216,15 +259,18 @@ impl Keeper {
         let Some(pin) = watched.pins.choose(&mut rand::thread_rng()).copied() else {
             return;
         };
-        let groups = group_count(pin.len);
+        tally.storage_sent = tally.storage_sent.saturating_add(1);
+        let Some(len) = pin.len else {
+            return;
+        };
+        let groups = group_count(len);
         let (first, count) = if tally.bandwidth_mbps.is_none() {
             (0, groups.min(BANDWIDTH_SAMPLE_GROUPS))
         } else {
             (rand::thread_rng().gen_range(0..groups), 1)
         };
-        tally.storage_sent = tally.storage_sent.saturating_add(1);
         let id = blake3::Hash::from_bytes(pin.content);
-        let Ok(blob) = self.samples.create(id, pin.len, None) else {
+        let Ok(blob) = self.samples.create(id, len, None) else {
             return;
         };
         let began = Instant::now();
@@ -332,5 +378,26 @@ mod tests {
             ),
             (0, 6, 0, 0)
         );
+    }
+
+    /// A watched node pins a content at an absurd length: its keepers must not allocate for it.
+    #[test]
+    fn a_claimed_pin_length_is_bounded_by_the_chain_record_or_a_cap() {
+        let pin = |len| PinRecord {
+            content: [1; 32],
+            len,
+            since: 0,
+        };
+        assert_eq!(sampled_len(&pin(u64::MAX), None), None);
+        assert_eq!(sampled_len(&pin(MAX_UNRECORDED_PIN + 1), None), None);
+        assert_eq!(
+            sampled_len(&pin(u64::MAX), Some(1 << 20)),
+            None,
+            "not the recorded size"
+        );
+        // Honest pins are sampled at their length.
+        assert_eq!(sampled_len(&pin(1 << 20), Some(1 << 20)), Some(1 << 20));
+        assert_eq!(sampled_len(&pin(1 << 40), Some(1 << 40)), Some(1 << 40));
+        assert_eq!(sampled_len(&pin(5 << 30), None), Some(5 << 30));
     }
 }

@@ -1,13 +1,14 @@
 //! # enreach-gpow: an edge's Generalized Proof of Work duties
 //!
 //! What turns served bytes into verified work on chain: [`collector`] (the edge's receipt terms, the check that
-//! a dApp pays for the client key, the bytes sent against bytes receipted per downloader) records receipts in
+//! a dApp pays for the client key, the [`accounts`] of bytes sent against bytes receipted) records receipts in
 //! the [`receipts`] ledger; [`agent`] does the edge's duties each epoch (report, answer the challenge, prove
 //! pinned storage); [`keeper`] is the keeper role (assignment, PeerDTS probes, observations).
 //!
 //! Below it: `enreach-dts` (receipts arrive on its `RECEIPT` substream; [`collector::Collector`] implements its
 //! `serve::ReceiptCollector`) and `enreach-edge-chain`.
 
+pub mod accounts;
 pub mod agent;
 pub mod collector;
 pub mod keeper;

@@ -4,12 +4,16 @@
 //! of each session; at an epoch's end those are the leaves of the work report's receipt tree
 //! ([`enreach_primitives::merkle`]), the same tree the chain checks.
 
-use std::path::Path;
+use std::{
+    path::{Path, PathBuf},
+    sync::RwLock,
+};
 
 use codec::{Decode, Encode};
 use ed25519_dalek::{Signature, VerifyingKey};
 use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTree, WorkReport};
 use redb::{Database, ReadableTable, TableDefinition};
+use tracing::warn;
 
 /// Where a receipt is filed: its epoch, session and client.
 type ReceiptKey = (u32, [u8; 16], [u8; 32]);
@@ -34,13 +38,40 @@ pub enum LedgerError {
     /// dApp for nothing and, dwarfing every other receipt, draw the challenge's samples (and the charge) to it.
     #[error("receipt claims more bytes than were sent")]
     MoreThanSent,
-    /// The database failed.
+    /// The disk is full: nothing was recorded, what was committed is kept; receipts are taken again once
+    /// there is room.
+    #[error("receipt ledger: the disk is full")]
+    DiskFull,
+    /// Reading or writing the database failed; the ledger reopens it before its next use, so one failed
+    /// commit does not refuse every later receipt.
+    #[error("receipt ledger I/O: {0}")]
+    Io(String),
+    /// A stored receipt does not decode.
+    #[error("receipt ledger holds a corrupt receipt: {0}")]
+    Corrupt(String),
+    /// The database failed otherwise.
     #[error("receipt ledger: {0}")]
     Database(String),
 }
 
-fn failed(e: impl std::fmt::Display) -> LedgerError {
-    LedgerError::Database(e.to_string())
+impl LedgerError {
+    /// Whether the database must be reopened: after an I/O error redb refuses every later transaction.
+    fn needs_reopen(&self) -> bool {
+        matches!(self, LedgerError::DiskFull | LedgerError::Io(_))
+    }
+}
+
+fn failed(e: impl Into<redb::Error>) -> LedgerError {
+    match e.into() {
+        redb::Error::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => LedgerError::DiskFull,
+        redb::Error::Io(e) => LedgerError::Io(e.to_string()),
+        e @ redb::Error::PreviousIo => LedgerError::Io(e.to_string()),
+        e => LedgerError::Database(e.to_string()),
+    }
+}
+
+fn corrupt(e: codec::Error) -> LedgerError {
+    LedgerError::Corrupt(e.to_string())
 }
 
 /// What receipts an edge accepts: for this chain, this node, the current epoch.
@@ -56,17 +87,61 @@ pub struct Expected {
 
 /// Receipts, durable.
 pub struct Ledger {
-    db: Database,
+    path: PathBuf,
+    /// `None` after a failed reopen: tried again on next use.
+    db: RwLock<Option<Database>>,
+}
+
+fn open_db(path: &Path) -> Result<Database, LedgerError> {
+    let db = Database::create(path).map_err(failed)?;
+    let tx = db.begin_write().map_err(failed)?;
+    tx.open_table(RECEIPTS).map_err(failed)?;
+    tx.commit().map_err(failed)?;
+    Ok(db)
 }
 
 impl Ledger {
     /// Opens (or creates) the ledger at `path`.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        let db = Database::create(path).map_err(failed)?;
-        let tx = db.begin_write().map_err(failed)?;
-        tx.open_table(RECEIPTS).map_err(failed)?;
-        tx.commit().map_err(failed)?;
-        Ok(Self { db })
+        Ok(Self {
+            db: RwLock::new(Some(open_db(path)?)),
+            path: path.into(),
+        })
+    }
+
+    /// Runs `op` on the database: reopens it first if it is closed, and closes and reopens it after `op`
+    /// failed with an I/O error (redb then refuses every transaction until the database is reopened).
+    fn with_db<T>(
+        &self,
+        op: impl FnOnce(&Database) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        if self.db.read().unwrap_or_else(|e| e.into_inner()).is_none() {
+            self.reopen();
+        }
+        let result = match &*self.db.read().unwrap_or_else(|e| e.into_inner()) {
+            Some(db) => op(db),
+            None => Err(LedgerError::Io(
+                "closed after an I/O error and not reopened yet".into(),
+            )),
+        };
+        if result.as_ref().is_err_and(LedgerError::needs_reopen) {
+            self.reopen();
+        }
+        result
+    }
+
+    /// Closes the database and opens it again; leaves it closed (to be tried again on next use) if it cannot.
+    fn reopen(&self) {
+        let mut db = self.db.write().unwrap_or_else(|e| e.into_inner());
+        // The old handle holds redb's file lock: it must be closed before the file is opened again.
+        *db = None;
+        match open_db(&self.path) {
+            Ok(reopened) => {
+                *db = Some(reopened);
+                warn!("receipt ledger reopened after an I/O error");
+            }
+            Err(e) => warn!(%e, "receipt ledger cannot be reopened; trying again on next use"),
+        }
     }
 
     /// Checks `receipt` and commits it durably; returns the bytes it adds to its session. Only after this
@@ -90,55 +165,62 @@ impl Ledger {
             &Signature::from_bytes(&receipt.signature),
         )
         .map_err(|_| LedgerError::BadSignature)?;
-        let tx = self.db.begin_write().map_err(failed)?;
-        let added = {
-            let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
-            let id = (receipt.epoch, receipt.session.0, receipt.client.0);
-            let before = match table.get(id).map_err(failed)? {
-                Some(bytes) => {
-                    DeliveryReceipt::decode(&mut bytes.value())
-                        .map_err(failed)?
-                        .cumulative_bytes
+        self.with_db(|db| {
+            let tx = db.begin_write().map_err(failed)?;
+            let added = {
+                let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
+                let id = (receipt.epoch, receipt.session.0, receipt.client.0);
+                let before = match table.get(id).map_err(failed)? {
+                    Some(bytes) => {
+                        DeliveryReceipt::decode(&mut bytes.value())
+                            .map_err(corrupt)?
+                            .cumulative_bytes
+                    }
+                    None => 0,
+                };
+                if receipt.cumulative_bytes <= before {
+                    return Err(LedgerError::NotNewer);
                 }
-                None => 0,
+                let added = receipt.cumulative_bytes - before;
+                if !admit(added) {
+                    return Err(LedgerError::MoreThanSent);
+                }
+                table
+                    .insert(id, receipt.encode().as_slice())
+                    .map_err(failed)?;
+                added
             };
-            if receipt.cumulative_bytes <= before {
-                return Err(LedgerError::NotNewer);
-            }
-            if !admit(receipt.cumulative_bytes - before) {
-                return Err(LedgerError::MoreThanSent);
-            }
-            table
-                .insert(id, receipt.encode().as_slice())
-                .map_err(failed)?;
-            receipt.cumulative_bytes - before
-        };
-        tx.commit().map_err(failed)?;
-        Ok(added)
+            tx.commit().map_err(failed)?;
+            Ok(added)
+        })
     }
 
     /// The latest receipt of every session in `epoch`, in ledger order.
     pub fn receipts(&self, epoch: EpochIndex) -> Result<Vec<DeliveryReceipt>, LedgerError> {
-        let tx = self.db.begin_read().map_err(failed)?;
-        let table = tx.open_table(RECEIPTS).map_err(failed)?;
-        table
-            .range((epoch, [0; 16], [0; 32])..=(epoch, [0xff; 16], [0xff; 32]))
-            .map_err(failed)?
-            .map(|entry| {
-                let (_, value) = entry.map_err(failed)?;
-                DeliveryReceipt::decode(&mut value.value()).map_err(failed)
-            })
-            .collect()
+        self.with_db(|db| {
+            let tx = db.begin_read().map_err(failed)?;
+            let table = tx.open_table(RECEIPTS).map_err(failed)?;
+            table
+                .range((epoch, [0; 16], [0; 32])..=(epoch, [0xff; 16], [0xff; 32]))
+                .map_err(failed)?
+                .map(|entry| {
+                    let (_, value) = entry.map_err(failed)?;
+                    DeliveryReceipt::decode(&mut value.value()).map_err(corrupt)
+                })
+                .collect()
+        })
     }
 
     /// Forgets the receipts of epochs before `epoch` (settled, challenge windows closed).
     pub fn prune_before(&self, epoch: EpochIndex) -> Result<(), LedgerError> {
-        let tx = self.db.begin_write().map_err(failed)?;
-        {
-            let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
-            table.retain(|(e, _, _), _| e >= epoch).map_err(failed)?;
-        }
-        tx.commit().map_err(failed)
+        self.with_db(|db| {
+            let tx = db.begin_write().map_err(failed)?;
+            {
+                let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
+                table.retain(|(e, _, _), _| e >= epoch).map_err(failed)?;
+            }
+            tx.commit().map_err(failed)
+        })
     }
 }
 
@@ -174,6 +256,7 @@ pub fn work_report(
 #[cfg(test)]
 mod tests {
     use ed25519_dalek::{Signer, SigningKey};
+    use enreach_dts::testing::SmallDisk;
     use enreach_primitives::{merkle, ClientKey, ContentId, SessionId};
 
     use super::*;
@@ -184,14 +267,16 @@ mod tests {
         epoch: 7,
     };
 
-    fn receipt(client: &SigningKey, session: u8, bytes: u64) -> DeliveryReceipt {
+    fn receipt(client: &SigningKey, session: u16, bytes: u64) -> DeliveryReceipt {
+        let mut id = [0; 16];
+        id[..2].copy_from_slice(&session.to_le_bytes());
         let mut receipt = DeliveryReceipt {
             genesis_hash: EXPECTED.genesis_hash,
             epoch: EXPECTED.epoch,
             node: EXPECTED.node,
             client: ClientKey(client.verifying_key().to_bytes()),
             content: ContentId([3; 32]),
-            session: SessionId([session; 16]),
+            session: SessionId(id),
             cumulative_bytes: bytes,
             signature: [0; 64],
         };
@@ -272,10 +357,10 @@ mod tests {
             let ledger = Ledger::open(&path).unwrap();
             for (i, client) in clients.iter().enumerate() {
                 ledger
-                    .record(&receipt(client, i as u8, 1 << 20), EXPECTED, |_| true)
+                    .record(&receipt(client, i as u16, 1 << 20), EXPECTED, |_| true)
                     .unwrap();
                 ledger
-                    .record(&receipt(client, i as u8, 3 << 20), EXPECTED, |_| true)
+                    .record(&receipt(client, i as u16, 3 << 20), EXPECTED, |_| true)
                     .unwrap();
             }
         }
@@ -309,5 +394,40 @@ mod tests {
         assert_eq!((without.receipt_count, without.total_bytes), (2, 6 << 20));
         ledger.prune_before(EXPECTED.epoch + 1).unwrap();
         assert!(ledger.receipts(EXPECTED.epoch).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_ledger_refuses_receipts_while_the_disk_is_full_and_takes_them_again_once_it_has_room() {
+        let Some(disk) = SmallDisk::mount("8m") else {
+            return;
+        };
+        let ledger = Ledger::open(&disk.path().join("receipts.redb")).unwrap();
+        let client = SigningKey::from_bytes(&[9; 32]);
+        ledger
+            .record(&receipt(&client, 0, 1 << 20), EXPECTED, |_| true)
+            .unwrap();
+        let ballast = disk.fill();
+        let mut session = 1;
+        let refused = loop {
+            match ledger.record(&receipt(&client, session, 1 << 20), EXPECTED, |_| true) {
+                Ok(_) => session += 1,
+                Err(e) => break e,
+            }
+            assert!(session < 10_000, "the full disk never refused a receipt");
+        };
+        assert!(matches!(refused, LedgerError::DiskFull), "{refused}");
+        // Still full: still refused, with the same clear error, whether or not the reopen succeeded.
+        let again = ledger.record(&receipt(&client, session, 1 << 20), EXPECTED, |_| true);
+        assert!(
+            matches!(again, Err(LedgerError::DiskFull | LedgerError::Io(_))),
+            "{again:?}"
+        );
+        std::fs::remove_file(ballast).unwrap();
+        // Room again: receipts are taken without a restart, and nothing committed was lost.
+        ledger
+            .record(&receipt(&client, session, 1 << 20), EXPECTED, |_| true)
+            .unwrap();
+        let kept = ledger.receipts(EXPECTED.epoch).unwrap();
+        assert_eq!(kept.len(), session as usize + 1);
     }
 }

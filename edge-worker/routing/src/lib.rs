@@ -3,7 +3,7 @@
 //! Matches every content request to the best edge node and places rising content before its demand peaks.
 //! Pure logic with no chain or network dependency, so it is property-tested and simulated in seconds; the
 //! `router` role of `edge-worker` feeds it from the chain (registry, work scores), from worker heartbeats
-//! (load) and from coordinates learned from round trips, and serves its decisions over JSON-RPC and HTTP.
+//! (liveness), from its own counts of what it routed (load) and from coordinates learned from round trips, and serves its decisions over JSON-RPC and HTTP.
 //!
 //! - [`coords`]: Vivaldi network coordinates, to predict latency between any client and node.
 //! - [`ring`]: consistent hashing, so a content meets the same nodes while the node set is stable.

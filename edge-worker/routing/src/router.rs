@@ -226,16 +226,30 @@ impl Router {
         &self.nodes[idx as usize].info
     }
 
-    /// A node's heartbeat: it is alive at `now_ms` and, if it says, carries `load`.
-    pub fn heartbeat(&mut self, idx: NodeIdx, now_ms: u64, load: Option<u64>) {
-        let node = &mut self.nodes[idx as usize];
-        node.heartbeat_ms = now_ms;
-        if let Some(load) = load {
-            let (cell, region, before) = (node.cell, node.info.region, node.load);
-            node.load = load;
-            for key in [GroupKey::Cell(cell), GroupKey::Region(region)] {
+    /// A node's heartbeat: it is alive at `now_ms`. Its load is not taken from it: a node reporting itself idle
+    /// would draw every request; the router counts what it routed ([`Router::route`], [`Router::decay_loads`]).
+    pub fn heartbeat(&mut self, idx: NodeIdx, now_ms: u64) {
+        self.nodes[idx as usize].heartbeat_ms = now_ms;
+    }
+
+    /// Ages every node's load (the requests this router sent it) by `keep` (between 0 and 1), so load follows
+    /// recent routing; group loads are recounted from their members.
+    pub fn decay_loads(&mut self, keep: f64) {
+        let keep = keep.clamp(0.0, 1.0);
+        for group in self.groups.values_mut() {
+            group.load = 0;
+        }
+        for node in &mut self.nodes {
+            node.load = (node.load as f64 * keep) as u64;
+            if !node.present {
+                continue;
+            }
+            for key in [
+                GroupKey::Cell(node.cell),
+                GroupKey::Region(node.info.region),
+            ] {
                 if let Some(group) = self.groups.get_mut(&key) {
-                    group.load = group.load.saturating_sub(before).saturating_add(load);
+                    group.load = group.load.saturating_add(node.load);
                 }
             }
         }
@@ -459,11 +473,11 @@ impl Router {
 
     fn add_load(&mut self, idx: NodeIdx, load: u64) {
         let node = &mut self.nodes[idx as usize];
-        node.load += load;
+        node.load = node.load.saturating_add(load);
         let (cell, region) = (node.cell, node.info.region);
         for key in [GroupKey::Cell(cell), GroupKey::Region(region)] {
             if let Some(group) = self.groups.get_mut(&key) {
-                group.load += load;
+                group.load = group.load.saturating_add(load);
             }
         }
     }

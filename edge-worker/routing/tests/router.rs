@@ -225,3 +225,27 @@ fn a_region_too_sparse_for_cells_still_gets_placements() {
     )[0];
     assert_eq!(placements[0].node, first, "the node requests go to first");
 }
+
+/// A node cannot claim to be idle to draw every request: the load the router ranks by is what it routed, aged
+/// by the router, whatever the node's heartbeats say.
+#[test]
+fn a_node_cannot_report_its_load_away() {
+    let mut router = router(2, Params::default(), 9);
+    let c = client(20.0, 20.0);
+    for i in 0..100 {
+        router.route(i, &c, 1, NOW);
+    }
+    let loads: Vec<u64> = (0..2).map(|i| router.load(i)).collect();
+    assert_eq!(loads.iter().sum::<u64>(), 100);
+    for idx in 0..2 {
+        router.heartbeat(idx, NOW + 1);
+    }
+    assert_eq!((0..2).map(|i| router.load(i)).collect::<Vec<_>>(), loads);
+    router.decay_loads(0.5);
+    let aged: Vec<u64> = (0..2).map(|i| router.load(i)).collect();
+    assert_eq!(aged, loads.iter().map(|l| l / 2).collect::<Vec<_>>());
+    // Honest routing goes on within the bounds.
+    for i in 0..100 {
+        assert!(!router.route(1000 + i, &c, 1, NOW + 2).is_empty());
+    }
+}

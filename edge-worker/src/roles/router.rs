@@ -6,11 +6,15 @@
 //! score of the last epoch) and probes every node with a PeerDTS `STATUS`: an answer is the node's heartbeat,
 //! its load and its inventory, and carries the ping round trips it measured to its peers, which together with
 //! the router's own round trips fit each node's Vivaldi coordinate. A node that stops answering goes stale and
-//! is no longer chosen. Each request counts in the per-region demand estimates; content rising in a region is
-//! placed ahead of demand by asking the chosen nodes to `PREFETCH` it.
+//! is no longer chosen. A node's load is not what it reports but what this router sent it (aged every refresh),
+//! and each probe has its own deadline ([`PROBE_DEADLINE`]), so one slow node cannot hold up the others'
+//! refresh. Each request for published content counts in the per-region demand estimates (an unknown id
+//! creates no demand); content rising in a region is placed ahead of demand by asking the chosen nodes to
+//! `PREFETCH` it, at most [`PREFETCHES_PER_SECOND`] a second and [`MAX_PREFETCHES_IN_FLIGHT`] at once.
 
 use std::{
     collections::{HashMap, HashSet},
+    num::NonZeroU32,
     sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
@@ -22,10 +26,12 @@ use futures::{
     future::{join_all, BoxFuture},
     FutureExt,
 };
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use jsonrpsee::{types::ErrorObjectOwned, RpcModule};
 use libp2p::{Multiaddr, PeerId};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, warn};
 
 use enreach_dts::{
@@ -43,6 +49,28 @@ pub const REFRESH: Duration = Duration::from_secs(3);
 
 /// Most nodes one `routing_route` answers with.
 pub const MAX_ROUTED: usize = 16;
+
+/// How long one node's `STATUS` probe (dial included) may take: under [`REFRESH`], so a node that answers
+/// slowly or never is marked stale alone instead of delaying every node's heartbeat.
+pub const PROBE_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Share of a node's routed load kept at each refresh: load halves every [`REFRESH`], so it follows what was
+/// routed in the last few seconds.
+const LOAD_KEPT_PER_REFRESH: f64 = 0.5;
+
+/// `PREFETCH` requests a router sends per second at most (bursts of twice that): rising content is placed
+/// within seconds, and a stream of requests cannot turn into a stream of fetches on the nodes.
+pub const PREFETCHES_PER_SECOND: u32 = 4;
+
+/// `PREFETCH` requests a router has outstanding at most.
+pub const MAX_PREFETCHES_IN_FLIGHT: usize = 8;
+
+/// How long whether a content is published (and its origin) is trusted before the chain is asked again.
+const PUBLISHED_TTL: Duration = Duration::from_secs(30);
+
+/// Most content ids whose publication is remembered; the memory is cleared when full (random ids only cost
+/// a chain read each).
+const PUBLISHED_CACHE: usize = 1 << 16;
 
 /// The routing region of a continent: its position in [`CONTINENTS`].
 fn region_key(continent: Continent) -> u16 {
@@ -100,6 +128,21 @@ pub struct Route {
     pub origin: Option<String>,
 }
 
+/// How far a node's reported round trip may fall short of what the triangle inequality allows: jitter between
+/// the measurements, taken at different times.
+const ROUND_TRIP_SLACK: Duration = Duration::from_millis(5);
+
+/// Whether a node's `reported` round trip to a peer can be true given the router's own round trips to the node
+/// and to the peer: rtt(node, peer) ≥ |rtt(router, node) − rtt(router, peer)|. A node claiming to be nearer
+/// its peers than that is moving its coordinate (to draw clients); where the router measured either end
+/// nothing can be checked, and the router's own round trip still pulls the node's coordinate.
+fn plausible(reported: Duration, to_node: Option<Duration>, to_peer: Option<Duration>) -> bool {
+    match (to_node, to_peer) {
+        (Some(a), Some(b)) => reported + ROUND_TRIP_SLACK >= a.abs_diff(b),
+        _ => true,
+    }
+}
+
 /// What the router knows of a node beyond what the engine holds.
 struct Known {
     peer: PeerId,
@@ -125,6 +168,34 @@ struct Candidate {
     score: u64,
 }
 
+/// What the chain says of a content id: `None` if no dApp published it, else its origin, if any.
+type Publication = Option<Option<String>>;
+
+/// Bounds the prefetches a router asks for: a rate (GCRA) and a number outstanding.
+struct PrefetchGate {
+    rate: DefaultDirectRateLimiter,
+    outstanding: Arc<Semaphore>,
+}
+
+impl PrefetchGate {
+    fn new() -> Self {
+        let per_second = NonZeroU32::new(PREFETCHES_PER_SECOND).expect("nonzero");
+        let burst = NonZeroU32::new(2 * PREFETCHES_PER_SECOND).expect("nonzero");
+        Self {
+            rate: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
+            outstanding: Arc::new(Semaphore::new(MAX_PREFETCHES_IN_FLIGHT)),
+        }
+    }
+
+    /// A slot for one prefetch, held until it is answered; `None` if too many are outstanding or were sent
+    /// too recently.
+    fn admit(&self) -> Option<OwnedSemaphorePermit> {
+        let slot = self.outstanding.clone().try_acquire_owned().ok()?;
+        self.rate.check().ok()?;
+        Some(slot)
+    }
+}
+
 /// The router.
 pub struct RouterService {
     chain: Chain,
@@ -132,6 +203,8 @@ pub struct RouterService {
     region: Continent,
     started: Instant,
     directory: Mutex<Directory>,
+    published: Mutex<HashMap<ContentHash, (Publication, Instant)>>,
+    prefetches: PrefetchGate,
 }
 
 impl RouterService {
@@ -148,7 +221,35 @@ impl RouterService {
                 known: HashMap::new(),
                 own: Vivaldi::default(),
             }),
+            published: Mutex::new(HashMap::new()),
+            prefetches: PrefetchGate::new(),
         })
+    }
+
+    /// Whether `id` is published, and its origin, from a cache refreshed every [`PUBLISHED_TTL`]; a chain
+    /// that cannot be read counts as unpublished (no demand, no origin) for this request.
+    async fn publication(&self, id: ContentHash) -> Publication {
+        let cached = || self.published.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((known, at)) = cached().get(&id) {
+            if at.elapsed() < PUBLISHED_TTL {
+                return known.clone();
+            }
+        }
+        match self.chain.content(id).await {
+            Ok(record) => {
+                let known = record.map(|c| c.origin_url().map(String::from));
+                let mut cache = cached();
+                if cache.len() >= PUBLISHED_CACHE {
+                    cache.clear();
+                }
+                cache.insert(id, (known.clone(), Instant::now()));
+                known
+            }
+            Err(e) => {
+                debug!(%e, "cannot read a content record");
+                None
+            }
+        }
     }
 
     fn directory(&self) -> MutexGuard<'_, Directory> {
@@ -223,11 +324,12 @@ impl RouterService {
     pub async fn refresh(&self) -> Result<(), ChainError> {
         let candidates = self.candidates().await?;
         let connected = self.network.connected().await;
-        let statuses = join_all(
-            candidates
-                .iter()
-                .map(|c| self.probe(c.peer, &c.addresses, &connected)),
-        )
+        let statuses = join_all(candidates.iter().map(|c| async {
+            tokio::time::timeout(PROBE_DEADLINE, self.probe(c.peer, &c.addresses, &connected))
+                .await
+                .ok()
+                .flatten()
+        }))
         .await;
         let own_round_trips: HashMap<PeerId, Duration> =
             self.network.round_trips().await.into_iter().collect();
@@ -272,10 +374,18 @@ impl RouterService {
                 own.observe(&before.coord, before.error, rtt_ms, jitter());
             }
             let mut vivaldi = entry.vivaldi;
+            let to_node = own_round_trips.get(&candidate.peer).copied();
             for (peer_node, micros) in &status.round_trips {
-                if let Some(other) = known.get(peer_node).map(|k| k.vivaldi) {
-                    vivaldi.observe(&other.coord, other.error, *micros as f32 / 1000.0, jitter());
+                let Some(other) = known.get(peer_node) else {
+                    continue;
+                };
+                let reported = Duration::from_micros(u64::from(*micros));
+                if !plausible(reported, to_node, own_round_trips.get(&other.peer).copied()) {
+                    debug!(node = %hex::encode(candidate.node.0), "implausible round trip reported");
+                    continue;
                 }
+                let other = other.vivaldi;
+                vivaldi.observe(&other.coord, other.error, *micros as f32 / 1000.0, jitter());
             }
             let entry = known.get_mut(&candidate.node).expect("inserted above");
             entry.vivaldi = vivaldi;
@@ -289,7 +399,7 @@ impl RouterService {
                 },
                 now,
             );
-            engine.heartbeat(idx, now, Some(status.load as u64));
+            engine.heartbeat(idx, now);
             let inventory: HashSet<ContentKey> = status
                 .held
                 .iter()
@@ -298,6 +408,7 @@ impl RouterService {
             engine.set_inventory(idx, &inventory);
         }
         engine.rebuild();
+        engine.decay_loads(LOAD_KEPT_PER_REFRESH);
         Ok(())
     }
 
@@ -313,13 +424,17 @@ impl RouterService {
             coord: hint.coord.map(|c| Coord::new(c.x, c.y, c.height)),
         };
         let key = content_key(id.as_bytes());
+        let publication = self.publication(id).await;
         let now = self.now_ms();
         let (nodes, prefetches) = {
             let mut directory = self.directory();
             let ranked = directory
                 .engine
                 .route(key, &client, n.clamp(1, MAX_ROUTED), now);
-            let placements = directory.engine.observe_demand(client.region, key, now);
+            let placements = match publication {
+                Some(_) => directory.engine.observe_demand(client.region, key, now),
+                None => Vec::new(),
+            };
             let describe = |idx| directory.describe(idx, key);
             let nodes: Vec<RoutedNode> = ranked.into_iter().filter_map(describe).collect();
             let prefetches: Vec<(PeerId, String)> = placements
@@ -335,8 +450,13 @@ impl RouterService {
             (nodes, prefetches)
         };
         for (peer, region) in prefetches {
+            let Some(slot) = self.prefetches.admit() else {
+                debug!(content = %id.to_hex(), "prefetches over their bound; the rest are not asked for");
+                break;
+            };
             let control = self.network.control();
             tokio::spawn(async move {
+                let _slot = slot;
                 let answer = protocol::ask(&control, peer, Request::Prefetch(id), |s| {
                     protocol::read_prefetch_answer(s).boxed()
                 })
@@ -353,16 +473,7 @@ impl RouterService {
                 }));
             });
         }
-        let origin = match nodes.is_empty() {
-            true => self
-                .chain
-                .content(id)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|c| c.origin_url().map(String::from)),
-            false => None,
-        };
+        let origin = publication.flatten().filter(|_| nodes.is_empty());
         Ok(Route { nodes, origin })
     }
 
@@ -432,5 +543,51 @@ impl ContentRouter for RouterService {
                 .map(|g| format!("{g}/c/{}", id.to_hex()))
                 .or(route.origin))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three `/r/<id>` requests used to be enough to start a prefetch on every node of a region; however many
+    /// placements the demand estimates ask for, the gate lets through a burst and then the rate.
+    #[test]
+    fn a_request_storm_cannot_become_a_prefetch_storm() {
+        let gate = PrefetchGate::new();
+        let mut held = Vec::new();
+        while let Some(slot) = gate.admit() {
+            held.push(slot);
+            assert!(
+                held.len() <= MAX_PREFETCHES_IN_FLIGHT,
+                "unbounded prefetches"
+            );
+        }
+        let first = held.len();
+        assert!(first > 0, "rising content is still placed");
+        // Answered prefetches free their slots, but the rate still holds.
+        held.clear();
+        let more = (0..1000).filter_map(|_| gate.admit()).count();
+        assert!(
+            first + more <= 2 * PREFETCHES_PER_SECOND as usize,
+            "{} prefetches in an instant",
+            first + more
+        );
+    }
+
+    /// A node 80 ms from the router claims 1 ms to a peer 10 ms from it, to sit beside that peer's clients.
+    #[test]
+    fn a_round_trip_the_triangle_inequality_rules_out_is_ignored() {
+        let ms = Duration::from_millis;
+        assert!(!plausible(ms(1), Some(ms(80)), Some(ms(10))));
+        assert!(
+            plausible(ms(70), Some(ms(80)), Some(ms(10))),
+            "an honest report"
+        );
+        assert!(plausible(ms(68), Some(ms(80)), Some(ms(10))), "jitter");
+        assert!(
+            plausible(ms(1), None, Some(ms(10))),
+            "nothing to check against"
+        );
     }
 }

@@ -106,7 +106,10 @@ pub fn verify_encoding(
 pub enum StoreError {
     /// A file could not be read or written.
     #[error("store I/O: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
+    /// The disk has no room for the content: it is refused, and what the store holds is kept.
+    #[error("the disk is full: {0}")]
+    DiskFull(String),
     /// The bytes received do not match the content id: the sender is lying or broken.
     #[error("verification failed: {0}")]
     Verification(String),
@@ -133,6 +136,15 @@ pub enum StoreError {
     /// The content is being downloaded into the store; it cannot be imported at the same time.
     #[error("content {0} is being downloaded")]
     Busy(String),
+}
+
+impl From<io::Error> for StoreError {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::StorageFull => StoreError::DiskFull(e.to_string()),
+            _ => StoreError::Io(e),
+        }
+    }
 }
 
 /// Names of the folders imports are staged in; left-overs of a crash are removed when the store opens.
@@ -297,16 +309,31 @@ impl ContentStore {
                 ))
             };
         }
+        // Its files are sparse: without this check a download that cannot fit would begin, and fail halfway.
+        let outboard_size = BaoTree::new(size, block_size()).outboard_size();
+        let needed = size.saturating_add(outboard_size);
+        let available = fs2::available_space(&self.root)?;
+        if needed > available {
+            return Err(StoreError::DiskFull(format!(
+                "{id} needs {needed} bytes, {available} are free",
+                id = id.to_hex()
+            )));
+        }
         let dir = self.root.join(id.to_hex().as_str());
-        fs::create_dir_all(&dir)?;
-        let data = open_rw(&dir.join("data"))?;
-        data.set_len(size)?;
-        let outboard = open_rw(&dir.join("outboard"))?;
-        outboard.set_len(BaoTree::new(size, block_size()).outboard_size())?;
-        write_atomically(
-            &dir.join("meta.json"),
-            &serde_json::to_vec(&Meta { size, name }).expect("metadata serializes"),
-        )?;
+        let created = (|| {
+            fs::create_dir_all(&dir)?;
+            open_rw(&dir.join("data"))?.set_len(size)?;
+            open_rw(&dir.join("outboard"))?.set_len(outboard_size)?;
+            write_atomically(
+                &dir.join("meta.json"),
+                &serde_json::to_vec(&Meta { size, name }).expect("metadata serializes"),
+            )
+        })();
+        if let Err(e) = created {
+            // Half-created (the disk filled meanwhile): not a blob of this store.
+            let _ = fs::remove_dir_all(&dir);
+            return Err(e.into());
+        }
         let blob = Arc::new(Blob::load(&dir, id)?.ok_or(StoreError::Metadata(dir))?);
         self.blobs
             .lock()
@@ -505,5 +532,47 @@ mod tests {
             blob.encode(&[1..2], io::sink()),
             Err(StoreError::Verification(_))
         ));
+    }
+
+    #[test]
+    fn a_full_disk_refuses_new_content_clearly_and_keeps_what_it_holds() {
+        let Some(disk) = crate::testing::SmallDisk::mount("4m") else {
+            return;
+        };
+        let bytes = blob_bytes(300_000);
+        let file = disk.path().join("input.bin");
+        fs::write(&file, &bytes).unwrap();
+        let large = disk.path().join("large.bin");
+        fs::write(&large, blob_bytes(1 << 20)).unwrap();
+        let store = ContentStore::open(disk.path().join("store")).unwrap();
+        let held = store.import(&file).unwrap();
+        let ballast = disk.fill();
+        // An import that runs out of room midway is refused as such.
+        let imported = store.import(&large);
+        assert!(
+            matches!(imported, Err(StoreError::DiskFull(_))),
+            "{imported:?}"
+        );
+        // Some room again, not enough for a large download: refused before a byte is fetched, not halfway.
+        fs::remove_file(&file).unwrap();
+        let big = blake3::hash(b"a blob larger than the disk");
+        let created = store.create(big, 64 << 20, None);
+        assert!(
+            matches!(created, Err(StoreError::DiskFull(_))),
+            "a 64 MiB download begun with {} bytes free: {:?}",
+            fs2::available_space(disk.path()).unwrap(),
+            created.err()
+        );
+        assert!(store.get(&big).is_none());
+        // Nothing held was lost, and the store still opens.
+        drop(store);
+        let store = ContentStore::open(disk.path().join("store")).unwrap();
+        let blob = store.get(&held).unwrap();
+        assert!(blob.is_complete());
+        let mut buf = vec![0; 5000];
+        blob.read_at(40_000, &mut buf).unwrap();
+        assert_eq!(buf, bytes[40_000..45_000]);
+        fs::remove_file(ballast).unwrap();
+        assert!(store.create(big, 1 << 20, None).is_ok(), "room again");
     }
 }
