@@ -234,6 +234,11 @@ fn requested_ranges(headers: &HeaderMap, size: u64) -> Requested {
     let Some(range) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
         return Requested::Whole;
     };
+    if size == 0 {
+        // No byte of an empty content can be asked for (the parser would grant `0-0`): ignored, as RFC 9110
+        // lets a server do.
+        return Requested::Whole;
+    }
     match http_range_header::parse_range_header(range).and_then(|r| r.validate(size)) {
         Ok(ranges) if ranges.len() > MAX_RANGES => Requested::Whole,
         Ok(mut ranges) if ranges.len() == 1 => Requested::One(ranges.remove(0)),
@@ -247,4 +252,59 @@ fn finish(builder: axum::http::response::Builder, body: Body) -> Response {
     builder
         .body(body)
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A `Range` header close to valid ones: numbers, dashes, commas, spaces and the `bytes=` unit, in any order.
+    fn range_header() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "bytes=[0-9, ,-]{0,40}",
+            "[a-z= 0-9,-]{0,40}",
+            prop::collection::vec((any::<Option<u64>>(), any::<Option<u64>>()), 0..40).prop_map(
+                |ranges| {
+                    let specs: Vec<String> = ranges
+                        .iter()
+                        .map(|(a, b)| {
+                            let show =
+                                |n: &Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+                            format!("{}-{}", show(a), show(b))
+                        })
+                        .collect();
+                    format!("bytes={}", specs.join(","))
+                }
+            ),
+        ]
+    }
+
+    proptest! {
+        // Fuzzing the one parser of a client's `Range`: whatever it is sent, the gateway serves the whole
+        // content, refuses, or serves at most MAX_RANGES ranges that lie inside the content.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(4096)
+        ))]
+        #[test]
+        fn any_range_header_yields_ranges_inside_the_content(
+            header in range_header(),
+            size in prop_oneof![Just(0u64), 1u64..100, any::<u64>()],
+        ) {
+            let Ok(value) = header.parse() else {
+                return Ok(()); // not a header value a client can send
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(header::RANGE, value);
+            let ranges = match requested_ranges(&headers, size) {
+                Requested::Whole | Requested::Unsatisfiable => return Ok(()),
+                Requested::One(range) => vec![range],
+                Requested::Many(ranges) => ranges,
+            };
+            prop_assert!(!ranges.is_empty() && ranges.len() <= MAX_RANGES, "{} ranges", ranges.len());
+            for range in ranges {
+                prop_assert!(range.start() <= range.end() && *range.end() < size, "{range:?} of {size}");
+            }
+        }
+    }
 }
