@@ -34,10 +34,7 @@ fn the_gateway_serves_content_with_ranges_etags_and_correct_headers() {
             "127.0.0.1:0",
         ],
     );
-    let gateway = worker.event("gateway", Duration::from_secs(20))["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let gateway = worker.gateway();
     let metrics = worker.event("metrics", Duration::from_secs(20))["address"]
         .as_str()
         .unwrap()
@@ -128,20 +125,8 @@ const HEAD_TIMEOUT_AND_SLACK: Duration = Duration::from_secs(20);
 fn slow_and_greedy_clients_cannot_starve_the_gateway_of_connections_or_memory() {
     let dir = tempfile::tempdir().unwrap();
     // A name a peer could have chosen: it must not make the gateway serve HTML.
-    let file = dir.path().join("page.html");
     let size = 32 << 20;
-    let bytes = random_file(&file, size, 5);
-    let data = dir.path().join("edge");
-    let id = publish(&data, &file);
-    let mut worker = Worker::spawn(
-        &data,
-        &["run", "--listen", &loopback(), "--gateway", "127.0.0.1:0"],
-    );
-    let gateway: SocketAddr = worker.event("gateway", Duration::from_secs(20))["address"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (worker, gateway, id, bytes) = serving_edge(dir.path(), "page.html", size, 5);
     let path = format!("/c/{id}");
     let url = format!("http://{gateway}{path}");
     // The honest client comes from another loopback address than the attacker (127.0.0.1).
@@ -221,21 +206,9 @@ const STALL_TIMEOUT_AND_SLACK: Duration = Duration::from_secs(40);
 #[test]
 fn a_client_that_stops_reading_is_cut_off_while_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("video.bin");
     // Far more than loopback's socket buffers hold, so the gateway's writes stall.
     let size = 64 << 20;
-    let bytes = random_file(&file, size, 9);
-    let data = dir.path().join("edge");
-    let id = publish(&data, &file);
-    let mut worker = Worker::spawn(
-        &data,
-        &["run", "--listen", &loopback(), "--gateway", "127.0.0.1:0"],
-    );
-    let gateway: SocketAddr = worker.event("gateway", Duration::from_secs(20))["address"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (_worker, gateway, id, bytes) = serving_edge(dir.path(), "video.bin", size, 9);
     let url = format!("http://{gateway}/c/{id}");
 
     // Slow read: the attacker asks for the whole content and reads none of it.
@@ -268,6 +241,26 @@ fn a_client_that_stops_reading_is_cut_off_while_others_are_served() {
 }
 
 /// A connection from 127.0.0.1 that sent a request line and one header, and stalls.
+/// An edge serving a random file of `size` bytes named `name` from its gateway: the worker, the gateway's
+/// address, the content id and the bytes.
+fn serving_edge(
+    dir: &std::path::Path,
+    name: &str,
+    size: usize,
+    seed: u64,
+) -> (Worker, SocketAddr, String, Vec<u8>) {
+    let file = dir.join(name);
+    let bytes = random_file(&file, size, seed);
+    let data = dir.join("edge");
+    let id = publish(&data, &file);
+    let mut worker = Worker::spawn(
+        &data,
+        &["run", "--listen", &loopback(), "--gateway", "127.0.0.1:0"],
+    );
+    let gateway = worker.gateway().parse().unwrap();
+    (worker, gateway, id, bytes)
+}
+
 fn half_request(gateway: SocketAddr, path: &str) -> TcpStream {
     let mut conn = TcpStream::connect(gateway).expect("connects");
     conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: edge\r\n").as_bytes())

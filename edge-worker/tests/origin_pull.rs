@@ -178,10 +178,7 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
             "--allow-private-origins",
         ],
     );
-    let gateway = worker.event("gateway", Duration::from_secs(60))["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let gateway = worker.gateway();
     let url = |id: &str| format!("http://{gateway}/c/{id}");
 
     // Three clients miss at once: one pull from the origin, all three get the verified bytes.
@@ -308,10 +305,7 @@ fn a_hostile_dapp_cannot_turn_gateways_against_their_network_or_its_origins() {
         ];
         args.extend_from_slice(extra);
         let mut worker = Worker::spawn(&data.join(name), &args);
-        let gateway = worker.event("gateway", Duration::from_secs(60))["address"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let gateway = worker.gateway();
         (worker, gateway)
     };
     let (_public, gateway) = edge("public", &[]);

@@ -110,10 +110,7 @@ fn edge(
     }
     let mut worker = Worker::spawn(data_dir, &args);
     let address = worker.address();
-    let gateway = worker.event("gateway", Duration::from_secs(60))["address"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let gateway = worker.gateway();
     worker.event("registered", Duration::from_secs(120));
     (worker, address, format!("http://{gateway}"))
 }
@@ -198,12 +195,7 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
             .as_str()
             .unwrap()
     );
-    let router_gateway = format!(
-        "http://{}",
-        router.event("gateway", Duration::from_secs(60))["address"]
-            .as_str()
-            .unwrap()
-    );
+    let router_gateway = format!("http://{}", router.gateway());
     // Readiness is polled with another content id, so the content's own demand is only what the test makes.
     let probe_id = "11".repeat(32);
     eventually(

@@ -120,6 +120,14 @@ impl Worker {
             .to_string()
     }
 
+    /// Its HTTP gateway's socket address (`host:port`).
+    pub fn gateway(&mut self) -> String {
+        self.event("gateway", Duration::from_secs(60))["address"]
+            .as_str()
+            .expect("gateway address")
+            .to_string()
+    }
+
     /// Its peer id.
     pub fn peer_id(&mut self) -> String {
         self.event("started", Duration::from_secs(20))["peer_id"]
