@@ -270,7 +270,7 @@ impl Keeper {
             (rand::thread_rng().gen_range(0..groups), 1)
         };
         let id = blake3::Hash::from_bytes(pin.content);
-        let Ok(blob) = self.samples.create(id, len, None) else {
+        let Ok(blob) = self.samples.create_sparse(id, len) else {
             return;
         };
         let began = Instant::now();

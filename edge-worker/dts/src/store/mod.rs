@@ -295,6 +295,23 @@ impl ContentStore {
         size: u64,
         name: Option<String>,
     ) -> Result<Arc<Blob>, StoreError> {
+        self.create_blob(id, size, name, true)
+    }
+
+    /// As [`Self::create`], for a blob only ever filled in part (a keeper's samples of a node's pin): its
+    /// sparse files take only what is written, so the room for the whole size is not asked for. Checking it
+    /// made every sample of a pin larger than the keeper's free disk fail, scoring honest nodes as failing.
+    pub fn create_sparse(&self, id: ContentHash, size: u64) -> Result<Arc<Blob>, StoreError> {
+        self.create_blob(id, size, None, false)
+    }
+
+    fn create_blob(
+        &self,
+        id: ContentHash,
+        size: u64,
+        name: Option<String>,
+        whole: bool,
+    ) -> Result<Arc<Blob>, StoreError> {
         if !size_is_possible(&id, size) {
             return Err(StoreError::ImpossibleSize(id.to_hex().to_string(), size));
         }
@@ -313,7 +330,7 @@ impl ContentStore {
         let outboard_size = BaoTree::new(size, block_size()).outboard_size();
         let needed = size.saturating_add(outboard_size);
         let available = fs2::available_space(&self.root)?;
-        if needed > available {
+        if whole && needed > available {
             return Err(StoreError::DiskFull(format!(
                 "{id} needs {needed} bytes, {available} are free",
                 id = id.to_hex()
@@ -564,6 +581,10 @@ mod tests {
             created.err()
         );
         assert!(store.get(&big).is_none());
+        // A keeper's sample of a pin that large takes only the groups it fetches: created all the same
+        // (attacker review H4: refusing it scored honest nodes with large pins as failing storage).
+        let sampled = blake3::hash(b"a pin a keeper samples");
+        assert!(store.create_sparse(sampled, 64 << 20).is_ok());
         // Nothing held was lost, and the store still opens.
         drop(store);
         let store = ContentStore::open(disk.path().join("store")).unwrap();
