@@ -3,6 +3,10 @@
 //! that sends a group that fails verification is banned for the download; its groups are fetched elsewhere.
 //! Groups already verified on disk (an earlier, interrupted run) are never fetched again. With a client key,
 //! the downloader signs delivery receipts to every provider that asks for them ([`crate::signing`]).
+//!
+//! Why one module of about 600 lines: a download is one state machine (providers found and the size proven,
+//! then workers sharing the scheduler, the receipts and the endgame through `Shared`); the size proof itself
+//! and the range arithmetic live in [`crate::size_proof`] and [`crate::ranges`].
 
 use std::{
     collections::{BTreeMap, HashSet},
