@@ -145,7 +145,14 @@ impl Accounts {
     /// Debts of peers that never signed are forgiven: such a peer could start over under a new peer id anyway,
     /// and keepers, whose probes are never receipted, must not be cut off for good after a few epochs.
     pub fn settle(&mut self) {
-        self.deliveries.retain(|_, d| d.receipted < d.sent);
+        // Deliveries matter while a client key may still sign for them; a peer that never bound one has its
+        // debt forgiven below, and keeping its rows would let throwaway peer ids grow this map for ever.
+        let Self {
+            deliveries,
+            clients,
+            ..
+        } = self;
+        deliveries.retain(|(peer, _), d| d.receipted < d.sent && clients.contains_key(peer));
         self.debts
             .retain(|debtor, owed| *owed > 0 && matches!(debtor, Debtor::Client(_)));
         let open: HashSet<PeerId> = self.deliveries.keys().map(|(peer, _)| *peer).collect();
@@ -170,6 +177,25 @@ mod tests {
             sent += BATCH;
         }
         sent
+    }
+
+    #[test]
+    fn throwaway_peer_ids_that_never_sign_leave_nothing_behind_an_epoch() {
+        // Found by an attacker review: every (peer, content) delivered to was kept for ever.
+        let mut accounts = Accounts::default();
+        for i in 0..1_000u32 {
+            let mut content = [0u8; 32];
+            content[..4].copy_from_slice(&i.to_le_bytes());
+            accounts
+                .may_send(&PeerId::random(), content, BATCH)
+                .unwrap();
+        }
+        accounts.settle();
+        assert!(
+            accounts.deliveries.is_empty(),
+            "{} kept",
+            accounts.deliveries.len()
+        );
     }
 
     #[test]
