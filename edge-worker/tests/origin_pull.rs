@@ -25,6 +25,21 @@ use enreach_primitives::ClientKey;
 /// The dev chain's funded account that acts as the dApp.
 const DAPP: &str = "//Alice";
 
+/// Publishes `file` on `chain` at a price of 1 with `origin` as its origin URL; the content id.
+fn publish_from_origin(chain: &DevChain, file: &Path, origin: &str) -> String {
+    dapp(
+        chain,
+        &[
+            "publish",
+            file.to_str().unwrap(),
+            "--max-price",
+            "1",
+            "--origin",
+            origin,
+        ],
+    )
+}
+
 /// Runs `edge-worker dapp` against `chain`; its trimmed stdout.
 fn dapp(chain: &DevChain, args: &[&str]) -> String {
     let out = Command::new(binary())
@@ -130,31 +145,11 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
         Some(subxt_signer::sr25519::dev::alice().public_key().0)
     );
     let model_path = www.join("model.json");
-    let model_id = dapp(
-        &chain,
-        &[
-            "publish",
-            model_path.to_str().unwrap(),
-            "--max-price",
-            "1",
-            "--origin",
-            &origin.url("model.json"),
-        ],
-    );
+    let model_id = publish_from_origin(&chain, &model_path, &origin.url("model.json"));
     // A dApp whose origin URL serves other bytes (of the same length).
     let lying = dir.path().join("lying.bin");
     random_file(&lying, 300_000, 33);
-    let lying_id = dapp(
-        &chain,
-        &[
-            "publish",
-            lying.to_str().unwrap(),
-            "--max-price",
-            "1",
-            "--origin",
-            &origin.url("other.bin"),
-        ],
-    );
+    let lying_id = publish_from_origin(&chain, &lying, &origin.url("other.bin"));
     let orphan = dir.path().join("orphan.bin");
     random_file(&orphan, 1_000, 45);
     let orphan_id = dapp(
@@ -249,29 +244,9 @@ fn a_hostile_dapp_cannot_turn_gateways_against_their_network_or_its_origins() {
         seed += 1;
         let file = dir.path().join(format!("content-{seed}"));
         random_file(&file, len, seed);
-        dapp(
-            &chain,
-            &[
-                "publish",
-                file.to_str().unwrap(),
-                "--max-price",
-                "1",
-                "--origin",
-                url,
-            ],
-        )
+        publish_from_origin(&chain, &file, url)
     };
-    let honest_id = dapp(
-        &chain,
-        &[
-            "publish",
-            honest_path.to_str().unwrap(),
-            "--max-price",
-            "1",
-            "--origin",
-            &origin.url("/honest.bin"),
-        ],
-    );
+    let honest_id = publish_from_origin(&chain, &honest_path, &origin.url("/honest.bin"));
     let port = origin.port;
     let internal = [
         (publish(1_000, &origin.url("/internal")), "/internal"),
