@@ -1,0 +1,87 @@
+//! The wasmtime engine PeerHVM runs every application on, and the clock that bounds a request's wall time.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    thread,
+    time::Duration,
+};
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::limits::NodeCaps;
+
+/// How often the engine's epoch advances: the granularity of a request's wall-clock limit.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Fuel a running instance burns between yields to the async runtime, so that a long computation does not
+/// hold a tokio worker: about a millisecond of work here.
+pub const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
+
+/// Core instances, tables and memories one component may hold: what components built by today's toolchains
+/// use (a Rust `wasm32-wasip2` component has one module and a few shims), with room to spare.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+
+/// The engine: fuel for compute units, epochs for wall time, the component model, and a pooling allocator
+/// sized by the node's caps so that a request's instance is a few microseconds of set-up, not an `mmap`.
+pub fn engine(caps: &NodeCaps) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(caps.instances)
+        .total_core_instances(caps.instances * CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(caps.instances * 2)
+        .total_tables(caps.instances * CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .max_tables_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .max_memory_size(caps.memory_bytes as usize);
+    let mut config = Config::new();
+    config
+        .async_support(true)
+        .wasm_component_model(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] on a thread of its own until dropped.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::Builder::new()
+            .name("hvm-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch thread");
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Epoch ticks that cover `wall_time`, at least one.
+pub fn ticks(wall_time: Duration) -> u64 {
+    (wall_time.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+}

@@ -1,0 +1,439 @@
+//! One request of one application: a fresh instance, a sandbox seeded by the request, the app's limits, and an
+//! [`Execution`] that says what the app answered and how many compute units it burned.
+
+use std::{collections::HashMap, path::Path, sync::Arc, sync::Mutex, time::Duration};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use tokio::sync::Semaphore;
+use wasmtime::{component::Linker, Engine, Store, Trap};
+use wasmtime_wasi_http::{
+    bindings::{http::types::Scheme, ProxyPre},
+    WasiHttpView,
+};
+
+use crate::{
+    cache::{CodeCache, CodeId},
+    engine::{self, EpochTicker, FUEL_YIELD_INTERVAL},
+    limits::{AppLimits, NodeCaps},
+    sandbox::Sandbox,
+    HvmError,
+};
+
+/// Time past a request's wall-time limit the node waits for the instance to notice its epoch deadline before
+/// dropping it: an app blocked in a host call (waiting on a timer or an outgoing request) never reaches one.
+const WALL_TIME_GRACE: Duration = Duration::from_millis(500);
+
+/// A request as the app receives it, complete: its hash goes in the client's compute receipt and a keeper
+/// replays it byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub method: String,
+    /// Path (as the app sees it, without the gateway's `/a/<app>` prefix) and query.
+    pub path_and_query: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Bytes,
+    /// The time the app's wall clock starts at, since the Unix epoch.
+    pub time: Duration,
+    /// The seed of the app's randomness.
+    pub seed: [u8; 32],
+}
+
+impl Invocation {
+    /// A hash of every field, length-prefixed so that no two invocations share an encoding.
+    pub fn hash(&self) -> [u8; 32] {
+        let mut h = Hasher::new("enreach hvm invocation");
+        h.field(self.method.as_bytes());
+        h.field(self.path_and_query.as_bytes());
+        h.headers(&self.headers);
+        h.field(&self.body);
+        h.field(&self.time.as_nanos().to_le_bytes());
+        h.field(&self.seed);
+        h.finish()
+    }
+}
+
+/// How a request ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The app answered.
+    Answered,
+    /// The app reached its compute-unit limit; it is billed the whole limit.
+    OutOfCompute,
+    /// The app asked for memory past its limit and trapped.
+    OutOfMemory,
+    /// The app trapped (a panic, an unreachable, an invalid host call).
+    Trapped(String),
+    /// The app ended without setting a response.
+    NoResponse,
+    /// The app ran or waited past its wall-time limit. Wall time depends on the machine, so this outcome
+    /// cannot be replayed: the compute units burned until the stop are billed as measured (none if it was
+    /// waiting), on the client's signature alone.
+    TimedOut,
+    /// The app's response body passed the node's limit and was cut off.
+    ResponseTooLarge,
+}
+
+impl Outcome {
+    /// Whether a replay on any node must reach the same outcome, answer and compute units.
+    pub fn is_replayable(&self) -> bool {
+        !matches!(self, Outcome::TimedOut | Outcome::ResponseTooLarge)
+    }
+}
+
+/// What a request produced: the answer given to the client (the app's, or the node's explanation of why there
+/// is none) and its cost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+    pub outcome: Outcome,
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Bytes,
+    /// Fuel the request burned: WebAssembly operations, the same on every node.
+    pub compute_units: u64,
+}
+
+impl Execution {
+    /// A hash of the answer: what a receipt signs and what a replay must reproduce.
+    pub fn response_hash(&self) -> [u8; 32] {
+        let mut h = Hasher::new("enreach hvm response");
+        h.field(&self.status.to_le_bytes());
+        h.headers(&self.headers);
+        h.field(&self.body);
+        h.finish()
+    }
+
+    fn failed(outcome: Outcome, status: u16, message: String, compute_units: u64) -> Self {
+        let headers = vec![(
+            "content-type".to_owned(),
+            b"text/plain; charset=utf-8".to_vec(),
+        )];
+        Self {
+            outcome,
+            status,
+            headers,
+            body: Bytes::from(message),
+            compute_units,
+        }
+    }
+}
+
+/// The PeerHVM of one node: its engine, its compiled apps and its instance slots.
+pub struct Hvm {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+    cache: CodeCache,
+    caps: NodeCaps,
+    ready: Mutex<HashMap<CodeId, ProxyPre<Sandbox>>>,
+    slots: Semaphore,
+    _ticker: EpochTicker,
+}
+
+impl Hvm {
+    /// PeerHVM with compiled code kept in `cache_dir`.
+    pub fn new(caps: NodeCaps, cache_dir: &Path) -> Result<Self, HvmError> {
+        let engine =
+            engine::engine(&caps).map_err(|e| HvmError::Io(format!("starting wasmtime: {e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        // Everything WASI 0.2 defines, not only the proxy world: components from today's toolchains import
+        // wasi:cli (environment, exit, stdio) too. The sandbox gives them an empty environment, no arguments,
+        // no preopened directories and no sockets.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker))
+            .map_err(|e| HvmError::Io(format!("linking WASI: {e:#}")))?;
+        Ok(Self {
+            cache: CodeCache::open(engine.clone(), cache_dir)?,
+            _ticker: EpochTicker::start(engine.clone()),
+            slots: Semaphore::new(caps.instances as usize),
+            ready: Mutex::new(HashMap::new()),
+            engine,
+            linker,
+            caps,
+        })
+    }
+
+    pub fn caps(&self) -> &NodeCaps {
+        &self.caps
+    }
+
+    /// Whether `id` is ready to run.
+    pub fn is_loaded(&self, id: &CodeId) -> bool {
+        self.ready.lock().expect("hvm lock").contains_key(id)
+    }
+
+    /// Makes `id` ready from this node's compiled code, if it compiled it before; false if it did not.
+    pub fn load_compiled(&self, id: &CodeId) -> Result<bool, HvmError> {
+        match self.cache.get(id) {
+            Some(component) => self.prepare(id, &component).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Checks `wasm` against `id`, compiles it (seconds of CPU: call it off the async runtime) and makes it
+    /// ready. A component that imports what PeerHVM does not provide is refused here, not at its first request.
+    pub fn load(&self, id: &CodeId, wasm: &[u8]) -> Result<(), HvmError> {
+        if self.load_compiled(id)? {
+            return Ok(());
+        }
+        let component = self.cache.compile(id, wasm)?;
+        self.prepare(id, &component)
+    }
+
+    fn prepare(
+        &self,
+        id: &CodeId,
+        component: &wasmtime::component::Component,
+    ) -> Result<(), HvmError> {
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .and_then(ProxyPre::new)
+            .map_err(|e| HvmError::InvalidComponent(format!("{e:#}")))?;
+        self.ready.lock().expect("hvm lock").insert(*id, pre);
+        Ok(())
+    }
+
+    /// Runs `invocation` on app `id` within `limits` (lowered to the node's caps), with outgoing HTTP allowed
+    /// to `origins` only.
+    pub async fn invoke(
+        &self,
+        id: &CodeId,
+        limits: AppLimits,
+        origins: Arc<[String]>,
+        invocation: &Invocation,
+    ) -> Result<Execution, HvmError> {
+        let limits = self.caps.apply(limits);
+        if invocation.body.len() > self.caps.request_body_bytes {
+            return Err(HvmError::RequestTooLarge(self.caps.request_body_bytes));
+        }
+        let pre = self
+            .ready
+            .lock()
+            .expect("hvm lock")
+            .get(id)
+            .cloned()
+            .ok_or(HvmError::NotLoaded)?;
+        let _slot = self.slots.try_acquire().map_err(|_| HvmError::Busy)?;
+        let request = request(invocation)?;
+
+        let sandbox = Sandbox::new(
+            invocation.time,
+            invocation.seed,
+            limits.memory_bytes,
+            origins,
+        );
+        let mut store = Store::new(&self.engine, sandbox);
+        store.limiter(|sandbox| sandbox.limiter());
+        let setup = store
+            .set_fuel(limits.compute_units)
+            .and_then(|()| store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL)));
+        setup.map_err(|e| HvmError::Io(format!("configuring the store: {e:#}")))?;
+        store.set_epoch_deadline(engine::ticks(limits.wall_time));
+        store.epoch_deadline_trap();
+
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let host_error = |e: wasmtime::Error| HvmError::Io(format!("preparing the request: {e:#}"));
+        let req = store
+            .data_mut()
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(host_error)?;
+        let out = store
+            .data_mut()
+            .new_response_outparam(sender)
+            .map_err(host_error)?;
+        let mut task = tokio::spawn(async move {
+            let result = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+            }
+            .await;
+            let fuel_left = store.get_fuel().unwrap_or(0);
+            (result, fuel_left, store.data().memory_denied())
+        });
+
+        let max_body = self.caps.response_body_bytes;
+        let answer = async {
+            let response = match receiver.await {
+                Ok(Ok(response)) => response,
+                Ok(Err(code)) => {
+                    return Err(Some(format!("the app answered with an error: {code:?}")))
+                }
+                Err(_) => return Err(None),
+            };
+            let (parts, body) = response.into_parts();
+            match Limited::new(body, max_body).collect().await {
+                Ok(body) => Ok((parts, body.to_bytes())),
+                Err(e)
+                    if e.downcast_ref::<http_body_util::LengthLimitError>()
+                        .is_some() =>
+                {
+                    Err(Some(TOO_LARGE.to_owned()))
+                }
+                Err(_) => Err(None),
+            }
+        };
+        let deadline = limits.wall_time + WALL_TIME_GRACE;
+        let finished = tokio::time::timeout(deadline, async {
+            let answer = answer.await;
+            if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
+                task.abort();
+            }
+            (answer, (&mut task).await)
+        })
+        .await;
+
+        let Ok((answer, joined)) = finished else {
+            task.abort();
+            let message = format!(
+                "the app took longer than its limit of {:?}",
+                limits.wall_time
+            );
+            return Ok(Execution::failed(Outcome::TimedOut, 504, message, 0));
+        };
+        if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
+            let message = format!("the app's response passed the node's limit of {max_body} bytes");
+            return Ok(Execution::failed(
+                Outcome::ResponseTooLarge,
+                502,
+                message,
+                0,
+            ));
+        }
+        let (result, fuel_left, memory_denied) =
+            joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
+        let compute_units = limits.compute_units.saturating_sub(fuel_left);
+        Ok(classify(
+            result,
+            answer,
+            compute_units,
+            memory_denied,
+            &limits,
+        ))
+    }
+}
+
+const TOO_LARGE: &str = "response too large";
+
+/// The execution of a finished instance: the app's answer if it gave one and ended cleanly, otherwise the
+/// reason it did not, as the node tells the client.
+fn classify(
+    result: wasmtime::Result<()>,
+    answer: Result<(hyper::http::response::Parts, Bytes), Option<String>>,
+    compute_units: u64,
+    memory_denied: bool,
+    limits: &AppLimits,
+) -> Execution {
+    if let Err(error) = result {
+        return match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => Execution::failed(
+                Outcome::OutOfCompute,
+                500,
+                format!(
+                    "the app reached its limit of {} compute units",
+                    limits.compute_units
+                ),
+                limits.compute_units,
+            ),
+            Some(Trap::Interrupt) => Execution::failed(
+                Outcome::TimedOut,
+                504,
+                format!(
+                    "the app took longer than its limit of {:?}",
+                    limits.wall_time
+                ),
+                compute_units,
+            ),
+            _ if memory_denied => Execution::failed(
+                Outcome::OutOfMemory,
+                500,
+                format!(
+                    "the app ran out of its {} bytes of memory",
+                    limits.memory_bytes
+                ),
+                compute_units,
+            ),
+            _ => {
+                let trap = error.downcast_ref::<Trap>().map(|t| t.to_string());
+                let reason = trap.unwrap_or_else(|| error.root_cause().to_string());
+                Execution::failed(
+                    Outcome::Trapped(reason.clone()),
+                    500,
+                    format!("the app failed: {reason}"),
+                    compute_units,
+                )
+            }
+        };
+    }
+    match answer {
+        Ok((parts, body)) => Execution {
+            outcome: Outcome::Answered,
+            status: parts.status.as_u16(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+                .collect(),
+            body,
+            compute_units,
+        },
+        Err(Some(message)) => Execution::failed(
+            Outcome::Trapped(message.clone()),
+            502,
+            message,
+            compute_units,
+        ),
+        Err(None) => Execution::failed(
+            Outcome::NoResponse,
+            500,
+            "the app ended without answering".to_owned(),
+            compute_units,
+        ),
+    }
+}
+
+/// The hyper request the app receives, built from the invocation.
+fn request(
+    invocation: &Invocation,
+) -> Result<hyper::Request<http_body_util::combinators::BoxBody<Bytes, hyper::Error>>, HvmError> {
+    let mut builder = hyper::Request::builder()
+        .method(invocation.method.as_str())
+        .uri(format!("http://app{}", invocation.path_and_query));
+    for (name, value) in &invocation.headers {
+        builder = builder.header(name.as_str(), value.as_slice());
+    }
+    let body = Full::new(invocation.body.clone())
+        .map_err(|never| match never {})
+        .boxed();
+    builder
+        .body(body)
+        .map_err(|e| HvmError::Io(format!("invalid request: {e}")))
+}
+
+/// BLAKE3 over length-prefixed fields under a context string.
+struct Hasher(blake3::Hasher);
+
+impl Hasher {
+    fn new(context: &str) -> Self {
+        Self(blake3::Hasher::new_derive_key(context))
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    fn headers(&mut self, headers: &[(String, Vec<u8>)]) {
+        self.field(&(headers.len() as u64).to_le_bytes());
+        for (name, value) in headers {
+            self.field(name.as_bytes());
+            self.field(value);
+        }
+    }
+
+    fn finish(self) -> [u8; 32] {
+        *self.0.finalize().as_bytes()
+    }
+}

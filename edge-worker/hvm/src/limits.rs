@@ -1,0 +1,90 @@
+//! What one request of an application may use, and the node's ceilings on what any application may ask for.
+
+use std::time::Duration;
+
+/// The limits of one request of an application, as its owner registered them (and the node caps them with
+/// [`NodeCaps`]). Compute units are wasmtime fuel: one unit per WebAssembly operation, the same count on every
+/// node and on every replay, which is why they, not CPU time, are what a dApp pays for and a receipt signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppLimits {
+    /// Linear memory of the instance, in bytes.
+    pub memory_bytes: u64,
+    /// Compute units (fuel) one request may consume; a request that reaches it stops and is billed for it.
+    pub compute_units: u64,
+    /// Wall-clock time one request may take, waiting included: what stops an app that waits for ever.
+    pub wall_time: Duration,
+}
+
+impl Default for AppLimits {
+    /// 64 MiB, 2 000 million compute units (a second or two of work here) and 10 s.
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            compute_units: 2_000_000_000,
+            wall_time: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The node's ceilings, whatever an application registered: an operator decides what its machine lends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeCaps {
+    /// Largest linear memory of any instance; also the pooling allocator's slot size.
+    pub memory_bytes: u64,
+    /// Most compute units of one request.
+    pub compute_units: u64,
+    /// Longest wall-clock time of one request.
+    pub wall_time: Duration,
+    /// Instances alive at once (requests in flight across all apps): the pool's size.
+    pub instances: u32,
+    /// Largest request body handed to an app; the whole body is read first, since its hash goes in the
+    /// receipt and a replay feeds it again.
+    pub request_body_bytes: usize,
+    /// Largest response body kept; the whole body is collected, for the same reasons.
+    pub response_body_bytes: usize,
+}
+
+impl Default for NodeCaps {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 256 << 20,
+            compute_units: 20_000_000_000,
+            wall_time: Duration::from_secs(30),
+            instances: 64,
+            request_body_bytes: 4 << 20,
+            response_body_bytes: 16 << 20,
+        }
+    }
+}
+
+impl NodeCaps {
+    /// The limits a request actually runs with: the app's, lowered to the node's ceilings.
+    pub fn apply(&self, app: AppLimits) -> AppLimits {
+        AppLimits {
+            memory_bytes: app.memory_bytes.min(self.memory_bytes),
+            compute_units: app.compute_units.min(self.compute_units),
+            wall_time: app.wall_time.min(self.wall_time),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_cannot_ask_for_more_than_the_node_lends() {
+        let caps = NodeCaps::default();
+        let greedy = AppLimits {
+            memory_bytes: u64::MAX,
+            compute_units: u64::MAX,
+            wall_time: Duration::MAX,
+        };
+        let applied = caps.apply(greedy);
+        assert_eq!(applied.memory_bytes, caps.memory_bytes);
+        assert_eq!(applied.compute_units, caps.compute_units);
+        assert_eq!(applied.wall_time, caps.wall_time);
+        let modest = AppLimits::default();
+        assert_eq!(caps.apply(modest), modest);
+    }
+}
