@@ -6,6 +6,8 @@
 //!
 //! - [`node`]: who an edge node is ([`NodeId`]) and what it offers ([`Capabilities`], the PeerHVM descriptor).
 //! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
+//! - [`compute`]: [`ComputeReceipt`], a client's signed acknowledgement of an edge application's requests, with
+//!   the transcript a keeper replays.
 //! - [`merkle`]: the sorted Merkle-sum tree over an epoch's receipts and its proofs.
 //! - [`content`]: BLAKE3 chunk inclusion proofs, for storage challenges on pinned content.
 //! - [`origin`]: origin URLs, where gateways pull content that misses their store.
@@ -16,6 +18,7 @@
 
 extern crate alloc;
 
+pub mod compute;
 pub mod content;
 pub mod merkle;
 pub mod node;
@@ -23,6 +26,7 @@ pub mod origin;
 pub mod receipt;
 pub mod work;
 
+pub use compute::{ComputeReceipt, ComputeStep};
 pub use merkle::{LeafKey, ReceiptProof, ReceiptTree, TreeNode};
 pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};
 pub use origin::{is_valid_origin, OriginUrl, MAX_ORIGIN_URL_LEN};

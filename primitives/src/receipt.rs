@@ -139,7 +139,7 @@ impl DeliveryReceipt {
 }
 
 #[cfg(feature = "serde")]
-mod serde_signature {
+pub(crate) mod serde_signature {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
