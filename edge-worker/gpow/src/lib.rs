@@ -11,5 +11,6 @@
 pub mod accounts;
 pub mod agent;
 pub mod collector;
+pub mod compute;
 pub mod keeper;
 pub mod receipts;
