@@ -17,7 +17,7 @@ use std::collections::{hash_map::Entry, HashMap};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use enreach_primitives::{
     compute::transcript_step, ClientKey, ComputeReceipt, ComputeStep, ContentId, EpochIndex,
-    Hash32, NodeId, SessionId,
+    Hash32, SessionId,
 };
 
 use crate::receipts::Expected;
@@ -146,7 +146,7 @@ impl Sessions {
         let total = self.sessions.len();
         let state = match self.sessions.entry((client, session)) {
             Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(_) if count >= MAX_SESSIONS_PER_CLIENT => {
+            Entry::Vacant(_) if count >= MAX_SESSIONS_PER_CLIENT || total >= MAX_SESSIONS => {
                 return Err(Refusal::TooManySessions)
             }
             Entry::Vacant(entry) => {
