@@ -32,6 +32,12 @@ pub const MAX_CONNECTIONS: usize = 8192;
 /// a NAT of many users, and one attacker cannot take more than 1/128 of [`MAX_CONNECTIONS`].
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 
+/// The wider IPv6 blocks a client's connections are also counted in, each as (prefix length, multiple of
+/// [`MAX_CONNECTIONS_PER_IP`]): a subscriber gets a /64, a household often a /56 and a site a /48, so one
+/// attacker holds many /64s. Counted per /64 only, a /57 would open 128 times the per-address cap; nested,
+/// a /48 holds at most 4 times it (1/32 of [`MAX_CONNECTIONS`]).
+pub const IPV6_CLIENT_BLOCKS: [(u8, usize); 3] = [(64, 1), (56, 2), (48, 4)];
+
 /// Ranges one request may ask for before its `Range` header is ignored and the whole content sent once, as
 /// nginx's `max_ranges`. Players and download managers ask for one or a few; many tiny ranges only cost the
 /// server a part header and a file seek each.

@@ -4,10 +4,9 @@
 //! request at a time per connection, so the connection caps also cap the requests in flight.
 
 use std::{
-    collections::HashMap,
     convert::Infallible,
     net::{IpAddr, Ipv6Addr},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
@@ -22,7 +21,11 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-use crate::{limits, stall::StallGuard};
+use crate::{
+    limits,
+    quota::{Quota, QuotaSlot},
+    stall::StallGuard,
+};
 
 /// The limits of one listener.
 #[derive(Clone, Debug)]
@@ -57,7 +60,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let per_client = Arc::new(Mutex::new(HashMap::new()));
+    let clients = ClientCaps::new(limits.max_connections_per_ip);
     loop {
         // At the cap, stop accepting: the kernel's backlog holds new clients until a connection closes.
         let permit = connections
@@ -74,8 +77,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
                 continue;
             }
         };
-        let Some(slot) = ClientSlot::take(&per_client, peer.ip(), limits.max_connections_per_ip)
-        else {
+        let Some(slot) = clients.take(peer.ip()) else {
             debug!(%peer, "gateway connection over the per-address cap, closed");
             continue;
         };
@@ -111,37 +113,36 @@ async fn respond(
     }
 }
 
-/// One of the connections a client address may hold; dropping it gives the place back.
-struct ClientSlot {
-    clients: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    client: IpAddr,
+/// The caps on one client's connections: per IPv4 address, and for IPv6 per /64 (one subscriber) and, nested,
+/// per /56 and /48 (one site), so an attacker's many /64s share their site's caps
+/// ([`limits::IPV6_CLIENT_BLOCKS`]).
+struct ClientCaps {
+    v4: Quota<IpAddr>,
+    /// Each block's prefix length and the cap on its connections.
+    v6: Vec<(u8, Quota<IpAddr>)>,
 }
 
-impl ClientSlot {
-    /// A place for a connection from `ip`, unless its client already holds `max`.
-    fn take(clients: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<Self> {
-        let client = client_of(ip);
-        let mut counts = clients.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(client).or_default();
-        if *count >= max {
-            return None;
+impl ClientCaps {
+    /// Caps of `per_ip` connections per address (IPv6: per /64, and its multiples per wider block).
+    fn new(per_ip: usize) -> Self {
+        Self {
+            v4: Quota::new(per_ip),
+            v6: limits::IPV6_CLIENT_BLOCKS
+                .iter()
+                .map(|&(prefix, times)| (prefix, Quota::new(per_ip.saturating_mul(times))))
+                .collect(),
         }
-        *count += 1;
-        Some(Self {
-            clients: clients.clone(),
-            client,
-        })
     }
-}
 
-impl Drop for ClientSlot {
-    fn drop(&mut self) {
-        let mut counts = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = counts.get_mut(&self.client) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.client);
-            }
+    /// A place in every block `ip` belongs to, or `None` (and none taken) if one of them is full.
+    fn take(&self, ip: IpAddr) -> Option<Vec<QuotaSlot<IpAddr>>> {
+        match ip.to_canonical() {
+            v4 @ IpAddr::V4(_) => Some(vec![self.v4.take(v4)?]),
+            IpAddr::V6(v6) => self
+                .v6
+                .iter()
+                .map(|(prefix, quota)| quota.take(IpAddr::V6(block_of(v6, *prefix))))
+                .collect(),
         }
     }
 }
@@ -150,12 +151,15 @@ impl Drop for ClientSlot {
 /// block one subscriber is given, so that one attacker's many IPv6 addresses count as one.
 fn client_of(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(Ipv6Addr::from(prefix))
-        }
+        IpAddr::V6(v6) => IpAddr::V6(block_of(v6, 64)),
         v4 => v4,
     }
+}
+
+/// The first address of the /`prefix` block holding `ip`.
+fn block_of(ip: Ipv6Addr, prefix: u8) -> Ipv6Addr {
+    let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+    Ipv6Addr::from(u128::from(ip) & mask)
 }
 
 #[cfg(test)]
@@ -174,16 +178,40 @@ mod tests {
     }
 
     #[test]
-    fn a_client_holds_at_most_its_cap_and_gets_places_back() {
-        let clients = Arc::new(Mutex::new(HashMap::new()));
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let held: Vec<_> = (0..3)
-            .map(|_| ClientSlot::take(&clients, ip, 3).unwrap())
+    fn many_64s_of_one_ipv6_site_share_the_caps_of_its_56_and_48() {
+        // An attacker's /57 holds 128 /64s: counted per /64 only, it would open 128 times the per-address cap.
+        let caps = ClientCaps::new(3);
+        let held: Vec<_> = (0..128u16)
+            .flat_map(|subnet| {
+                let ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, subnet, 0, 0, 0, 1));
+                std::iter::repeat_n(ip, 3)
+            })
+            .filter_map(|ip| caps.take(ip))
             .collect();
-        assert!(ClientSlot::take(&clients, ip, 3).is_none());
-        assert!(ClientSlot::take(&clients, "192.0.2.2".parse().unwrap(), 3).is_some());
+        assert!(
+            held.len() <= 3 * 2,
+            "{} connections from one /57",
+            held.len()
+        );
+        // A full /56 takes nothing from another one, and a refused client holds no place.
+        assert!(caps.take("2001:db8:0:100::1".parse().unwrap()).is_some());
         drop(held);
-        assert!(clients.lock().unwrap().is_empty());
-        assert!(ClientSlot::take(&clients, ip, 3).is_some());
+        assert!(caps.v6.iter().all(|(_, quota)| quota.keys_held() == 0));
+    }
+
+    #[test]
+    fn a_client_holds_at_most_its_cap_and_gets_places_back() {
+        let caps = ClientCaps::new(3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let held: Vec<_> = (0..3).map(|_| caps.take(ip).unwrap()).collect();
+        assert!(caps.take(ip).is_none());
+        assert!(
+            caps.take("::ffff:192.0.2.1".parse().unwrap()).is_none(),
+            "mapped IPv4 is IPv4"
+        );
+        assert!(caps.take("192.0.2.2".parse().unwrap()).is_some());
+        drop(held);
+        assert_eq!(caps.v4.keys_held(), 0);
+        assert!(caps.take(ip).is_some());
     }
 }
