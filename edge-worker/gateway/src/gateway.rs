@@ -24,7 +24,7 @@ use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
 
 use crate::{
     body::{self, Multipart},
-    limits::MAX_RANGES,
+    limits::{MAX_RANGES, RETRY_AFTER},
     origin::{OriginPull, PullError},
 };
 
@@ -132,19 +132,7 @@ async fn content(
         (Some(blob), _) => blob,
         (None, Some(origin)) => match origin.get(hash).await {
             Ok(blob) => blob,
-            Err(e) if e.is_miss() => {
-                return (StatusCode::NOT_FOUND, "unknown content\n").into_response()
-            }
-            // Logged when the pull failed; not again for every request that finds it remembered.
-            Err(PullError::RecentlyFailed) => {
-                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response()
-            }
-            // The reason stays in the log: told to the client, it would map the edge's network for anyone
-            // who publishes a URL (connection refused here, timed out there).
-            Err(e) => {
-                warn!(id = %hash.to_hex(), %e, "origin pull failed");
-                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response();
-            }
+            Err(e) => return pull_failed(hash, &e),
         },
         (None, None) => return (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
     };
@@ -207,6 +195,28 @@ async fn content(
                 .header(header::CONTENT_TYPE, Multipart::content_type())
                 .header(header::CONTENT_LENGTH, multipart.byte_len());
             finish(response, body(multipart.body(data)))
+        }
+    }
+}
+
+/// The answer to a miss whose origin pull failed with `e`.
+fn pull_failed(id: ContentHash, e: &PullError) -> Response {
+    match e {
+        e if e.is_miss() => (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
+        // The gateway is busy, not the origin failing: the client may come back soon.
+        PullError::Busy(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, RETRY_AFTER.as_secs().to_string())],
+            format!("{e}\n"),
+        )
+            .into_response(),
+        // Logged when the pull failed; not again for every request that finds it remembered.
+        PullError::RecentlyFailed => (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response(),
+        // The reason stays in the log: told to the client, it would map the edge's network for anyone who
+        // publishes a URL (connection refused here, timed out there).
+        e => {
+            warn!(id = %id.to_hex(), %e, "origin pull failed");
+            (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response()
         }
     }
 }
@@ -311,6 +321,23 @@ mod tests {
                 prop_assert!(range.start() <= range.end() && *range.end() < size, "{range:?} of {size}");
             }
         }
+    }
+
+    #[test]
+    fn a_busy_gateway_answers_503_with_retry_after_and_a_failed_pull_502() {
+        let id = ContentHash::from_bytes([7; 32]);
+        let busy = pull_failed(id, &PullError::Busy("the origin pull slots"));
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            busy.headers()[header::RETRY_AFTER],
+            RETRY_AFTER.as_secs().to_string()
+        );
+        let failed = pull_failed(id, &PullError::Origin("refused".into()));
+        assert_eq!(failed.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            pull_failed(id, &PullError::NotPublished).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[test]

@@ -18,8 +18,8 @@ pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const REQUEST_TIMEOUT: Duration =
     Duration::from_secs(ORIGIN_DEADLINE.as_secs() + PULL_SLACK.as_secs());
 
-/// A request's time beyond its origin pull's deadline: the chain look-up before the pull, waiting behind
-/// another pull of the same content, and hashing the pulled bytes (about 1 s per GB).
+/// A request's time beyond its origin pull's deadline: the chain look-up before the pull, waiting for a pull
+/// slot ([`ORIGIN_SLOT_WAIT`]), and hashing the pulled bytes (about 1 s per GB).
 pub const PULL_SLACK: Duration = Duration::from_secs(30);
 
 /// Connections the gateway holds open at once (`--gateway-max-connections`). Each costs a descriptor and a
@@ -64,8 +64,38 @@ pub const ORIGIN_DEADLINE: Duration = Duration::from_secs(300);
 pub const MAX_ORIGIN_BYTES: u64 = 4 << 30;
 
 /// Origin pulls in flight at once (`--max-origin-pulls`): each holds a connection, a staging file and disk
-/// bandwidth; misses past the cap wait (within [`ORIGIN_DEADLINE`]) rather than fanning out to origins.
+/// bandwidth; misses past the cap wait up to [`ORIGIN_SLOT_WAIT`] for a slot, then answer `503`.
 pub const MAX_ORIGIN_PULLS: usize = 16;
+
+/// Origin pulls in flight at once from one origin host (as the published URL names it): a dApp whose
+/// origin is slow, or an attacker's slow host, takes at most a quarter of [`MAX_ORIGIN_PULLS`]; past it a
+/// miss answers `503` at once.
+pub const MAX_ORIGIN_PULLS_PER_HOST: usize = 4;
+
+/// Origin pulls in flight at once for the contents of one dApp: one dApp's misses, whatever hosts its URLs
+/// name, take at most a quarter of [`MAX_ORIGIN_PULLS`], leaving the rest to the other dApps; past it a
+/// miss answers `503` at once.
+pub const MAX_ORIGIN_PULLS_PER_DAPP: usize = 4;
+
+/// How long a miss waits for a free origin pull slot before answering `503` with [`RETRY_AFTER`]. Not part
+/// of the pull's deadline, and not remembered as a failure of the origin: slots taken by other dApps' slow
+/// origins must not fail this dApp's pulls. Long enough to ride out a burst of misses, short enough that a
+/// client is told to come back rather than kept waiting.
+pub const ORIGIN_SLOT_WAIT: Duration = Duration::from_secs(10);
+
+/// What a `503` of a busy gateway tells the client (`Retry-After`): about the time a pull slot frees up
+/// under a burst of misses.
+pub const RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The slowest an origin may send once [`ORIGIN_RATE_GRACE`] is over, in bytes per second since the request
+/// was sent: origins are CDNs and object stores sending megabytes per second, while an origin that
+/// trickles would hold a pull slot until [`ORIGIN_DEADLINE`] and never trip [`ORIGIN_READ_TIMEOUT`]. 64 KiB/s
+/// still moves a 1 MB file in the grace period and is a poor mobile link.
+pub const MIN_ORIGIN_RATE: u64 = 64 * 1024;
+
+/// How long an origin may take before [`MIN_ORIGIN_RATE`] applies: connecting, TLS, a cold object store's
+/// first byte, TCP slow start.
+pub const ORIGIN_RATE_GRACE: Duration = Duration::from_secs(15);
 
 /// Redirects an origin pull follows, each one checked like the first URL. CDNs and object stores use one or
 /// two; more is a loop or a walk through addresses.

@@ -291,6 +291,7 @@ pub async fn run(
                 max_bytes: node.max_origin_bytes,
                 deadline: origin_deadline,
                 max_pulls: node.max_origin_pulls,
+                ..Default::default()
             };
             gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(
                 chain,
