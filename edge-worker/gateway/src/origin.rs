@@ -21,6 +21,7 @@ mod import;
 
 use std::{
     collections::HashMap,
+    net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -143,6 +144,8 @@ pub struct OriginLimits {
     pub min_rate: u64,
     /// See [`ORIGIN_RATE_GRACE`].
     pub rate_grace: Duration,
+    /// The node's own listen addresses, never pulled from (see [`EgressPolicy::refusing`]).
+    pub own_addresses: Vec<SocketAddr>,
 }
 
 impl Default for OriginLimits {
@@ -157,6 +160,7 @@ impl Default for OriginLimits {
             slot_wait: ORIGIN_SLOT_WAIT,
             min_rate: MIN_ORIGIN_RATE,
             rate_grace: ORIGIN_RATE_GRACE,
+            own_addresses: Vec::new(),
         }
     }
 }
@@ -206,13 +210,13 @@ impl OriginPull {
         store: Arc<ContentStore>,
         limits: OriginLimits,
     ) -> Result<Self, PullError> {
-        let policy = EgressPolicy::new(limits.allow_private);
+        let policy = EgressPolicy::new(limits.allow_private).refusing(&limits.own_addresses);
         let http = reqwest::Client::builder()
             .connect_timeout(ORIGIN_CONNECT_TIMEOUT)
             // Between two reads of the body; the whole pull is bounded by the deadline.
             .read_timeout(ORIGIN_READ_TIMEOUT)
-            .dns_resolver(FilteringResolver::new(policy))
-            .redirect(redirect_policy(policy))
+            .dns_resolver(FilteringResolver::new(policy.clone()))
+            .redirect(redirect_policy(policy.clone()))
             // A proxy from the environment would connect for us, to addresses the resolver never sees.
             .no_proxy()
             .user_agent(concat!("enreach-edge-worker/", env!("CARGO_PKG_VERSION")))

@@ -291,6 +291,11 @@ pub async fn run(
                 max_bytes: node.max_origin_bytes,
                 deadline: origin_deadline,
                 max_pulls: node.max_origin_pulls,
+                // A URL naming this node's own listeners would make a pull wait on the node itself.
+                own_addresses: [listener.local_addr().ok(), node.metrics, node.rpc]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
                 ..Default::default()
             };
             gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(
