@@ -38,6 +38,21 @@ pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 /// a /48 holds at most 4 times it (1/32 of [`MAX_CONNECTIONS`]).
 pub const IPV6_CLIENT_BLOCKS: [(u8, usize); 3] = [(64, 1), (56, 2), (48, 4)];
 
+/// Requests per second one client address (IPv6: one /64) may make on average
+/// (`--gateway-max-requests-per-ip`); past it, and past [`REQUEST_BURST_PER_IP`], it is answered `429`. A
+/// request for a stored content costs little, but a miss costs a chain look-up: without a cap, one client
+/// asking for random ids keeps the chain client busy for everyone. 50 per second leaves room for a NAT of
+/// many users and for players fetching ranges.
+pub const REQUESTS_PER_SECOND_PER_IP: u32 = 50;
+
+/// Requests one client address may make at once beyond its rate: a page loading a gallery of contents.
+pub const REQUEST_BURST_PER_IP: u32 = 200;
+
+/// The largest request head (request line and headers) the gateway reads, hyper's read buffer: a content
+/// request needs well under 8 KiB (nginx's default is 4 buffers of 8 KiB); hyper's default of about 400 KiB
+/// let every connection hold that much memory for a head the gateway never uses.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 32 * 1024;
+
 /// Ranges one request may ask for before its `Range` header is ignored and the whole content sent once, as
 /// nginx's `max_ranges`. Players and download managers ask for one or a few; many tiny ranges only cost the
 /// server a part header and a file seek each.

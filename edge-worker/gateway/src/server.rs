@@ -1,20 +1,23 @@
 //! Serves a router on the open internet: hyper with its timer set (without one its header read timeout is
-//! silently off), a cap on open connections and on connections per client address, a timeout on
-//! producing each response head, and one on a client that stops reading (`stall`). HTTP/1 handles one
+//! silently off) and a small head buffer, a cap on open connections and on connections per client address
+//! (nested for IPv6), a request rate per client address (`429` past it), a timeout on producing each
+//! response head, and one on a client that stops reading (`stall`). HTTP/1 handles one
 //! request at a time per connection, so the connection caps also cap the requests in flight.
 
 use std::{
     convert::Infallible,
     net::{IpAddr, Ipv6Addr},
-    sync::Arc,
-    time::Duration,
+    num::NonZeroU32,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use axum::{
     body::Body,
-    http::{Request, Response, StatusCode},
+    http::{header, Request, Response, StatusCode},
     Router,
 };
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::Semaphore};
@@ -40,6 +43,10 @@ pub struct ServerLimits {
     pub max_connections: usize,
     /// See [`limits::MAX_CONNECTIONS_PER_IP`].
     pub max_connections_per_ip: usize,
+    /// See [`limits::REQUESTS_PER_SECOND_PER_IP`].
+    pub requests_per_second_per_ip: u32,
+    /// See [`limits::REQUEST_BURST_PER_IP`].
+    pub request_burst_per_ip: u32,
 }
 
 impl Default for ServerLimits {
@@ -50,6 +57,8 @@ impl Default for ServerLimits {
             write_stall_timeout: limits::WRITE_STALL_TIMEOUT,
             max_connections: limits::MAX_CONNECTIONS,
             max_connections_per_ip: limits::MAX_CONNECTIONS_PER_IP,
+            requests_per_second_per_ip: limits::REQUESTS_PER_SECOND_PER_IP,
+            request_burst_per_ip: limits::REQUEST_BURST_PER_IP,
         }
     }
 }
@@ -58,7 +67,9 @@ impl Default for ServerLimits {
 pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits::MAX_REQUEST_HEAD_BYTES);
+    let rates = Arc::new(RequestRates::new(&limits));
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let clients = ClientCaps::new(limits.max_connections_per_ip);
     loop {
@@ -84,8 +95,12 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let request_timeout = limits.request_timeout;
+        let client = client_of(peer.ip());
+        let rates = rates.clone();
+        rates.forget_idle();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            respond(app.clone(), request, request_timeout)
+            let allowed = rates.allows(client);
+            respond(app.clone(), request, request_timeout, allowed)
         });
         let stream = StallGuard::new(stream, limits.write_stall_timeout);
         let connection = http.serve_connection(TokioIo::new(stream), service);
@@ -98,12 +113,21 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
     }
 }
 
-/// `app`'s response to `request`, or `503` if its head is not ready within `timeout`.
+/// `app`'s response to `request`, or `503` if its head is not ready within `timeout`; `429` if its client
+/// is not `allowed` another request now.
 async fn respond(
     app: Router,
     request: Request<Incoming>,
     timeout: Duration,
+    allowed: bool,
 ) -> Result<Response<Body>, Infallible> {
+    if !allowed {
+        return Ok(Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(header::RETRY_AFTER, "1")
+            .body(Body::from("too many requests from this address\n"))
+            .expect("static response"));
+    }
     match tokio::time::timeout(timeout, app.oneshot(request.map(Body::new))).await {
         Ok(response) => response,
         Err(_) => Ok(Response::builder()
@@ -112,6 +136,44 @@ async fn respond(
             .expect("static response")),
     }
 }
+
+/// Each client's request rate (GCRA, [`governor`]), keyed by [`client_of`].
+struct RequestRates {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// When clients whose bucket is full again were last forgotten.
+    swept: Mutex<Instant>,
+}
+
+impl RequestRates {
+    fn new(limits: &ServerLimits) -> Self {
+        let per_second =
+            NonZeroU32::new(limits.requests_per_second_per_ip).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.request_burst_per_ip).unwrap_or(per_second);
+        Self {
+            limiter: RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst)),
+            swept: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Whether `client` may make a request now (and counts it).
+    fn allows(&self, client: IpAddr) -> bool {
+        self.limiter.check_key(&client).is_ok()
+    }
+
+    /// Forgets, now and then, the clients that could burst again in full: they are as if new, and the map
+    /// stays as large as its recent clients.
+    fn forget_idle(&self) {
+        let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
+        if swept.elapsed() >= RATE_SWEEP_INTERVAL {
+            *swept = Instant::now();
+            self.limiter.retain_recent();
+        }
+    }
+}
+
+/// How often [`RequestRates`] forgets idle clients: often enough that a scan of many addresses does not pile
+/// up, rarely enough that the sweep (a pass over the map) costs nothing next to the requests.
+const RATE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The caps on one client's connections: per IPv4 address, and for IPv6 per /64 (one subscriber) and, nested,
 /// per /56 and /48 (one site), so an attacker's many /64s share their site's caps
@@ -165,6 +227,49 @@ fn block_of(ip: Ipv6Addr, prefix: u8) -> Ipv6Addr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Serves a router answering `ok` on 127.0.0.1 within `limits`; its base URL.
+    async fn serving(limits: ServerLimits) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(serve(listener, app, limits));
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn a_client_sending_requests_too_fast_is_answered_429() {
+        let url = serving(ServerLimits {
+            requests_per_second_per_ip: 1,
+            request_burst_per_ip: 3,
+            ..Default::default()
+        })
+        .await;
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for _ in 0..10 {
+            statuses.push(client.get(&url).send().await.unwrap().status().as_u16());
+        }
+        assert_eq!(statuses[0], 200);
+        assert!(statuses.contains(&429), "{statuses:?}");
+    }
+
+    #[tokio::test]
+    async fn a_request_head_larger_than_the_buffer_is_refused() {
+        let url = serving(ServerLimits::default()).await;
+        let huge = "a".repeat(200 * 1024);
+        let answer = reqwest::Client::new()
+            .get(&url)
+            .header("x-padding", huge)
+            .send()
+            .await;
+        // hyper answers 431 or closes the connection: either way, the 200 KB head is not buffered and served.
+        assert!(
+            answer.as_ref().map_or(true, |r| r.status() == 431),
+            "{:?}",
+            answer.map(|r| r.status())
+        );
+    }
 
     #[test]
     fn ipv6_clients_are_counted_per_64_and_mapped_ipv4_as_ipv4() {
