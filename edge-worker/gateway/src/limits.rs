@@ -13,6 +13,12 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// holds its connection no longer.
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The slowest a client may read a response, in bytes per second of the gateway waiting for it, measured
+/// over each [`WRITE_STALL_TIMEOUT`] of waiting: a client reading a byte now and then never stalls, yet
+/// holds its connection for days on a large content. 4 KiB/s is below the poorest mobile link that plays
+/// anything.
+pub const MIN_SEND_RATE: u64 = 4 * 1024;
+
 /// How long a request may take to produce its response head: a miss waits for its origin pull, so the
 /// pull's deadline (`--origin-timeout`, [`ORIGIN_DEADLINE`] by default) plus [`PULL_SLACK`].
 pub const REQUEST_TIMEOUT: Duration =

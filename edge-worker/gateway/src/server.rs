@@ -39,6 +39,8 @@ pub struct ServerLimits {
     pub request_timeout: Duration,
     /// See [`limits::WRITE_STALL_TIMEOUT`].
     pub write_stall_timeout: Duration,
+    /// See [`limits::MIN_SEND_RATE`].
+    pub min_send_rate: u64,
     /// See [`limits::MAX_CONNECTIONS`].
     pub max_connections: usize,
     /// See [`limits::MAX_CONNECTIONS_PER_IP`].
@@ -55,6 +57,7 @@ impl Default for ServerLimits {
             header_read_timeout: limits::HEADER_READ_TIMEOUT,
             request_timeout: limits::REQUEST_TIMEOUT,
             write_stall_timeout: limits::WRITE_STALL_TIMEOUT,
+            min_send_rate: limits::MIN_SEND_RATE,
             max_connections: limits::MAX_CONNECTIONS,
             max_connections_per_ip: limits::MAX_CONNECTIONS_PER_IP,
             requests_per_second_per_ip: limits::REQUESTS_PER_SECOND_PER_IP,
@@ -102,7 +105,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
             let allowed = rates.allows(client);
             respond(app.clone(), request, request_timeout, allowed)
         });
-        let stream = StallGuard::new(stream, limits.write_stall_timeout);
+        let stream = StallGuard::new(stream, limits.write_stall_timeout, limits.min_send_rate);
         let connection = http.serve_connection(TokioIo::new(stream), service);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
