@@ -3,7 +3,10 @@
 //! (169.254.169.254) for anyone, and tell them the result. The check runs where the connection is made: the
 //! URL's literal address before the request and on every redirect hop ([`redirect_policy`]), and every
 //! address a name resolves to in [`FilteringResolver`], whose answer is the one connected to, so a name that
-//! resolves once to a public address and then to a private one (DNS rebinding) gains nothing.
+//! resolves once to a public address and then to a private one (DNS rebinding) gains nothing. Public
+//! origins are on the web's ports (80 and 443) only, so a URL cannot aim an edge at a mail or database
+//! server, and never on the node's own listen addresses (a pull of the node's own gateway would wait on
+//! itself).
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
@@ -32,6 +35,12 @@ pub enum EgressError {
     /// Every address the name resolves to is not one origin pulls may reach (or it resolves to none).
     #[error("origin host {0} resolves to no public address")]
     NoPublicAddress(String),
+    /// A public origin on another port than the web's.
+    #[error("origin port {0} is not 80 or 443")]
+    Port(u16),
+    /// One of the node's own listen addresses.
+    #[error("origin address {0} is this node's own")]
+    OwnAddress(SocketAddr),
     /// The origin redirected more than [`MAX_ORIGIN_REDIRECTS`] times.
     #[error("origin redirected more than {MAX_ORIGIN_REDIRECTS} times")]
     TooManyRedirects,
@@ -51,44 +60,85 @@ enum Reach {
 }
 
 /// The addresses origin pulls may reach.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct EgressPolicy {
     allow_private: bool,
+    /// The node's own listen addresses (unspecified ones as every address of its interfaces).
+    own: Arc<[SocketAddr]>,
 }
 
 impl EgressPolicy {
-    /// Public addresses only, or with `allow_private` also loopback and private ones (local test networks;
-    /// never link-local, so never the metadata service).
+    /// Public addresses only, on ports 80 and 443, or with `allow_private` also loopback and private ones on
+    /// any port (local test networks; never link-local, so never the metadata service).
     pub fn new(allow_private: bool) -> Self {
-        Self { allow_private }
+        Self {
+            allow_private,
+            own: Arc::new([]),
+        }
     }
 
-    /// Whether `ip` may be reached.
+    /// Also refuses the node's own listen addresses `own`; an unspecified one (`0.0.0.0`, `::`) stands for
+    /// every address of the node's interfaces.
+    pub fn refusing(mut self, own: &[SocketAddr]) -> Self {
+        let interfaces: Vec<IpAddr> = match own.iter().any(|a| a.ip().is_unspecified()) {
+            true => if_addrs::get_if_addrs()
+                .map(|all| all.iter().map(|i| i.ip()).collect())
+                .unwrap_or_default(),
+            false => Vec::new(),
+        };
+        self.own = own
+            .iter()
+            .flat_map(|a| match a.ip().is_unspecified() {
+                true => interfaces
+                    .iter()
+                    .map(|ip| SocketAddr::new(*ip, a.port()))
+                    .collect(),
+                false => vec![*a],
+            })
+            .collect();
+        self
+    }
+
+    /// Whether `ip` may be reached. A public address of the node's own is refused on any port (names are
+    /// resolved without the port); a private one only as a socket, by [`Self::check_url`], as a local test
+    /// network's origins share the node's address.
     pub fn allows(&self, ip: IpAddr) -> bool {
         match reach(ip) {
-            Reach::Public => true,
+            Reach::Public => !self.own.iter().any(|own| own.ip() == ip),
             Reach::Private => self.allow_private,
             Reach::Never => false,
         }
     }
 
-    /// Whether `url` may be fetched as far as can be told without resolving it: its scheme, and its address
-    /// if it is one (names are checked by [`FilteringResolver`]).
+    /// Whether `url` may be fetched as far as can be told without resolving it: its scheme, its port, and its
+    /// address if it is one (names are checked by [`FilteringResolver`]).
     pub fn check_url(&self, url: &Url) -> Result<(), EgressError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(EgressError::Scheme(url.scheme().into()));
+        }
+        let port = url.port_or_known_default().unwrap_or_default();
+        if !self.allow_private && !PUBLIC_ORIGIN_PORTS.contains(&port) {
+            return Err(EgressError::Port(port));
         }
         let ip = match url.host().ok_or(EgressError::NoHost)? {
             url::Host::Domain(_) => return Ok(()),
             url::Host::Ipv4(v4) => IpAddr::V4(v4),
             url::Host::Ipv6(v6) => IpAddr::V6(v6),
         };
+        let socket = SocketAddr::new(ip, port);
+        if self.own.contains(&socket) {
+            return Err(EgressError::OwnAddress(socket));
+        }
         match self.allows(ip) {
             true => Ok(()),
             false => Err(EgressError::NotPublic(ip)),
         }
     }
 }
+
+/// The ports of public origins: the web's. Without `--allow-private-origins`, a URL naming another port (a
+/// mail, database or admin service) is refused.
+const PUBLIC_ORIGIN_PORTS: [u16; 2] = [80, 443];
 
 /// Resolves origin host names to the addresses [`EgressPolicy`] allows, and fails when none is left.
 pub struct FilteringResolver {
@@ -104,7 +154,7 @@ impl FilteringResolver {
 
 impl Resolve for FilteringResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy;
+        let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let allowed: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
@@ -144,7 +194,7 @@ fn reach(ip: IpAddr) -> Reach {
 
 fn reach_v4(ip: Ipv4Addr) -> Reach {
     let [a, b, c, _] = ip.octets();
-    if ip == ALIBABA_METADATA {
+    if ip == ALIBABA_METADATA || ip == AZURE_WIRE_SERVER {
         Reach::Never
     } else if ip.is_loopback() || ip.is_private() || (a == 100 && b & 0xc0 == 64) {
         Reach::Private
@@ -187,6 +237,9 @@ fn reach_v6(ip: Ipv6Addr) -> Reach {
 /// Alibaba Cloud's metadata service, inside the shared CGNAT space that is otherwise only private.
 const ALIBABA_METADATA: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
 
+/// Azure's wire server (its agents' configuration and keys), a public address answered only inside Azure.
+const AZURE_WIRE_SERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
+
 /// AWS's IPv6 metadata service, inside the unique local space that is otherwise only private.
 const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 
@@ -194,7 +247,7 @@ const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x
 mod tests {
     use super::*;
 
-    fn allowed(policy: EgressPolicy, ip: &str) -> bool {
+    fn allowed(policy: &EgressPolicy, ip: &str) -> bool {
         policy.allows(ip.parse().unwrap())
     }
 
@@ -207,7 +260,7 @@ mod tests {
             "2606:4700::1111",
             "::ffff:8.8.8.8",
         ] {
-            assert!(allowed(public, ip), "{ip}");
+            assert!(allowed(&public, ip), "{ip}");
         }
         for ip in [
             "127.0.0.1",
@@ -236,7 +289,7 @@ mod tests {
             "2001:db8::1",
             "2001:0:4136:e378::1",
         ] {
-            assert!(!allowed(public, ip), "{ip}");
+            assert!(!allowed(&public, ip), "{ip}");
         }
     }
 
@@ -250,7 +303,7 @@ mod tests {
             "fd12::1",
             "::ffff:192.168.0.1",
         ] {
-            assert!(allowed(local, ip), "{ip}");
+            assert!(allowed(&local, ip), "{ip}");
         }
         for ip in [
             "169.254.169.254",
@@ -259,7 +312,7 @@ mod tests {
             "fe80::1",
             "0.0.0.0",
         ] {
-            assert!(!allowed(local, ip), "{ip}");
+            assert!(!allowed(&local, ip), "{ip}");
         }
     }
 
@@ -271,7 +324,7 @@ mod tests {
         assert!(check("http://93.184.215.14/x").is_ok());
         // Every spelling of loopback the URL parser accepts ends up as the same address.
         for url in [
-            "http://127.0.0.1:8080/",
+            "http://127.0.0.1/",
             "http://2130706433/",
             "http://0x7f.1/",
             "http://[::ffff:127.0.0.1]/",
@@ -286,6 +339,56 @@ mod tests {
             check("ftp://example.com/x"),
             Err(EgressError::Scheme(_))
         ));
+    }
+
+    #[test]
+    fn public_origins_are_on_ports_80_and_443_only() {
+        let public = EgressPolicy::new(false);
+        let check = |url: &str| public.check_url(&Url::parse(url).unwrap());
+        assert!(check("https://cdn.example.com:443/a").is_ok());
+        assert!(check("http://cdn.example.com/a").is_ok());
+        for url in [
+            "http://cdn.example.com:22/a",
+            "https://93.184.215.14:6379/a",
+            "http://cdn.example.com:8080/a",
+        ] {
+            assert!(matches!(check(url), Err(EgressError::Port(_))), "{url}");
+        }
+        let local = EgressPolicy::new(true);
+        assert!(local
+            .check_url(&Url::parse("http://127.0.0.1:8080/a").unwrap())
+            .is_ok());
+    }
+
+    #[test]
+    fn the_azure_wire_server_is_never_reached() {
+        for policy in [EgressPolicy::new(false), EgressPolicy::new(true)] {
+            assert!(!allowed(&policy, "168.63.129.16"));
+            assert!(!allowed(&policy, "::ffff:168.63.129.16"));
+        }
+    }
+
+    #[test]
+    fn the_nodes_own_listen_addresses_are_never_reached() {
+        // A public node's gateway on 198.51.99.7:443 (an address outside the documentation ranges).
+        let own: SocketAddr = "198.51.99.7:443".parse().unwrap();
+        let public = EgressPolicy::new(false).refusing(&[own]);
+        assert!(
+            !public.allows(own.ip()),
+            "not even through a name resolving to it"
+        );
+        assert!(public
+            .check_url(&Url::parse("https://198.51.99.7/c/x").unwrap())
+            .is_err());
+        // In a local test network, only the node's own sockets are refused: origins share its address.
+        let gateway: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let local = EgressPolicy::new(true).refusing(&[gateway]);
+        assert!(local
+            .check_url(&Url::parse("http://127.0.0.1:8080/c/x").unwrap())
+            .is_err());
+        assert!(local
+            .check_url(&Url::parse("http://127.0.0.1:9000/content.bin").unwrap())
+            .is_ok());
     }
 
     #[tokio::test]

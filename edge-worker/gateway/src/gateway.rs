@@ -1,7 +1,8 @@
 //! The CDN gateway: HTTP `GET` and `HEAD` of content by id (`/c/<hex id>`), with `Range` (single and up to
 //! [`MAX_RANGES`] ranges, streamed), `ETag` (the content id, which never changes for the same bytes),
 //! `If-None-Match`, `Content-Type` from the content's dApp publication (never from a name a peer chose) with
-//! `nosniff`, and exact `Content-Length`. Only complete, verified contents are served; with a chain
+//! `nosniff`, `Content-Security-Policy: sandbox` (no dApp's HTML runs on the origin all dApps share; no
+//! service worker script is served), and exact `Content-Length`. Only complete, verified contents are served; with a chain
 //! connection, a miss is pulled from the content's registered origin ([`crate::origin`]) and served once
 //! verified. On a router, `/r/<hex id>?region=<continent>` answers `302 Found` to the gateway of the node the
 //! request is routed to (or to the content's origin). Metrics are not here: they name peers, and are served
@@ -24,7 +25,7 @@ use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
 
 use crate::{
     body::{self, Multipart},
-    limits::MAX_RANGES,
+    limits::{MAX_RANGES, RETRY_AFTER},
     origin::{OriginPull, PullError},
 };
 
@@ -125,6 +126,15 @@ async fn content(
     let Some(hash) = parse_content_id(&id) else {
         return (StatusCode::BAD_REQUEST, "content id is 64 hex digits\n").into_response();
     };
+    // A browser registering a service worker asks for its script with this header: a content registered as
+    // one would answer every later request to the gateway's origin, for every dApp's content.
+    if headers.contains_key(SERVICE_WORKER) {
+        return (
+            StatusCode::FORBIDDEN,
+            "content is never served as a service worker\n",
+        )
+            .into_response();
+    }
     let blob = match (
         gateway.store.get(&hash).filter(|b| b.is_complete()),
         &gateway.origin,
@@ -132,19 +142,7 @@ async fn content(
         (Some(blob), _) => blob,
         (None, Some(origin)) => match origin.get(hash).await {
             Ok(blob) => blob,
-            Err(e) if e.is_miss() => {
-                return (StatusCode::NOT_FOUND, "unknown content\n").into_response()
-            }
-            // Logged when the pull failed; not again for every request that finds it remembered.
-            Err(PullError::RecentlyFailed) => {
-                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response()
-            }
-            // The reason stays in the log: told to the client, it would map the edge's network for anyone
-            // who publishes a URL (connection refused here, timed out there).
-            Err(e) => {
-                warn!(id = %hash.to_hex(), %e, "origin pull failed");
-                return (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response();
-            }
+            Err(e) => return pull_failed(hash, &e),
         },
         (None, None) => return (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
     };
@@ -159,7 +157,10 @@ async fn content(
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
         // The type is declared, not to be guessed: no HTML or script sniffed out of a content's bytes.
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        // Every dApp's content shares the gateway's origin: a dApp's HTML is shown in a sandbox, an opaque
+        // origin without scripts, so it cannot read other dApps' contents or cookies through this one.
+        .header(header::CONTENT_SECURITY_POLICY, "sandbox");
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -211,8 +212,33 @@ async fn content(
     }
 }
 
+/// The answer to a miss whose origin pull failed with `e`.
+fn pull_failed(id: ContentHash, e: &PullError) -> Response {
+    match e {
+        e if e.is_miss() => (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
+        // The gateway is busy, not the origin failing: the client may come back soon.
+        PullError::Busy(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, RETRY_AFTER.as_secs().to_string())],
+            format!("{e}\n"),
+        )
+            .into_response(),
+        // Logged when the pull failed; not again for every request that finds it remembered.
+        PullError::RecentlyFailed => (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response(),
+        // The reason stays in the log: told to the client, it would map the edge's network for anyone who
+        // publishes a URL (connection refused here, timed out there).
+        e => {
+            warn!(id = %id.to_hex(), %e, "origin pull failed");
+            (StatusCode::BAD_GATEWAY, PULL_FAILED).into_response()
+        }
+    }
+}
+
 /// The body of every failed origin pull, whatever the reason.
 const PULL_FAILED: &str = "origin pull failed\n";
+
+/// The request header of a browser fetching a service worker's script.
+const SERVICE_WORKER: &str = "service-worker";
 
 /// The type of a content whose dApp published none.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
@@ -311,6 +337,63 @@ mod tests {
                 prop_assert!(range.start() <= range.end() && *range.end() < size, "{range:?} of {size}");
             }
         }
+    }
+
+    /// A gateway over a store holding one HTML content; its id.
+    fn html_gateway() -> (tempfile::TempDir, Router, ContentHash) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("page.html");
+        std::fs::write(&file, "<script>steal(document.cookie)</script>").unwrap();
+        let store = Arc::new(ContentStore::open(dir.path().join("store")).unwrap());
+        let id = store.import(&file).unwrap();
+        (dir, Gateway::new(store).router(), id)
+    }
+
+    async fn get(app: Router, id: ContentHash, extra: Option<(&str, &str)>) -> Response {
+        use tower::ServiceExt;
+        let mut request = axum::http::Request::get(format!("/c/{}", id.to_hex()));
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        app.oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn content_is_never_active_on_the_gateways_origin() {
+        // One dApp's HTML or script, run on the gateway's origin, could read every other dApp's content and
+        // register a service worker over all of them.
+        let (_dir, app, id) = html_gateway();
+        let response = get(app.clone(), id, None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_SECURITY_POLICY],
+            "sandbox"
+        );
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+        let worker = get(app, id, Some(("service-worker", "script"))).await;
+        assert_eq!(worker.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn a_busy_gateway_answers_503_with_retry_after_and_a_failed_pull_502() {
+        let id = ContentHash::from_bytes([7; 32]);
+        let busy = pull_failed(id, &PullError::Busy("the origin pull slots"));
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            busy.headers()[header::RETRY_AFTER],
+            RETRY_AFTER.as_secs().to_string()
+        );
+        let failed = pull_failed(id, &PullError::Origin("refused".into()));
+        assert_eq!(failed.status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            pull_failed(id, &PullError::NotPublished).status(),
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[test]

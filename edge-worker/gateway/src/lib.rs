@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod limits;
 pub mod metrics;
 pub mod origin;
+mod quota;
 mod recent;
 pub mod server;
 mod stall;

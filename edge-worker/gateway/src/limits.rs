@@ -13,13 +13,19 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// holds its connection no longer.
 pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The slowest a client may read a response, in bytes per second of the gateway waiting for it, measured
+/// over each [`WRITE_STALL_TIMEOUT`] of waiting: a client reading a byte now and then never stalls, yet
+/// holds its connection for days on a large content. 4 KiB/s is below the poorest mobile link that plays
+/// anything.
+pub const MIN_SEND_RATE: u64 = 4 * 1024;
+
 /// How long a request may take to produce its response head: a miss waits for its origin pull, so the
 /// pull's deadline (`--origin-timeout`, [`ORIGIN_DEADLINE`] by default) plus [`PULL_SLACK`].
 pub const REQUEST_TIMEOUT: Duration =
     Duration::from_secs(ORIGIN_DEADLINE.as_secs() + PULL_SLACK.as_secs());
 
-/// A request's time beyond its origin pull's deadline: the chain look-up before the pull, waiting behind
-/// another pull of the same content, and hashing the pulled bytes (about 1 s per GB).
+/// A request's time beyond its origin pull's deadline: the chain look-up before the pull, waiting for a pull
+/// slot ([`ORIGIN_SLOT_WAIT`]), and hashing the pulled bytes (about 1 s per GB).
 pub const PULL_SLACK: Duration = Duration::from_secs(30);
 
 /// Connections the gateway holds open at once (`--gateway-max-connections`). Each costs a descriptor and a
@@ -31,6 +37,27 @@ pub const MAX_CONNECTIONS: usize = 8192;
 /// are counted per /64, the block one subscriber gets. A browser opens at most 6 per host; 64 leaves room for
 /// a NAT of many users, and one attacker cannot take more than 1/128 of [`MAX_CONNECTIONS`].
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
+
+/// The wider IPv6 blocks a client's connections are also counted in, each as (prefix length, multiple of
+/// [`MAX_CONNECTIONS_PER_IP`]): a subscriber gets a /64, a household often a /56 and a site a /48, so one
+/// attacker holds many /64s. Counted per /64 only, a /57 would open 128 times the per-address cap; nested,
+/// a /48 holds at most 4 times it (1/32 of [`MAX_CONNECTIONS`]).
+pub const IPV6_CLIENT_BLOCKS: [(u8, usize); 3] = [(64, 1), (56, 2), (48, 4)];
+
+/// Requests per second one client address (IPv6: one /64) may make on average
+/// (`--gateway-max-requests-per-ip`); past it, and past [`REQUEST_BURST_PER_IP`], it is answered `429`. A
+/// request for a stored content costs little, but a miss costs a chain look-up: without a cap, one client
+/// asking for random ids keeps the chain client busy for everyone. 50 per second leaves room for a NAT of
+/// many users and for players fetching ranges.
+pub const REQUESTS_PER_SECOND_PER_IP: u32 = 50;
+
+/// Requests one client address may make at once beyond its rate: a page loading a gallery of contents.
+pub const REQUEST_BURST_PER_IP: u32 = 200;
+
+/// The largest request head (request line and headers) the gateway reads, hyper's read buffer: a content
+/// request needs well under 8 KiB (nginx's default is 4 buffers of 8 KiB); hyper's default of about 400 KiB
+/// let every connection hold that much memory for a head the gateway never uses.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 32 * 1024;
 
 /// Ranges one request may ask for before its `Range` header is ignored and the whole content sent once, as
 /// nginx's `max_ranges`. Players and download managers ask for one or a few; many tiny ranges only cost the
@@ -58,8 +85,38 @@ pub const ORIGIN_DEADLINE: Duration = Duration::from_secs(300);
 pub const MAX_ORIGIN_BYTES: u64 = 4 << 30;
 
 /// Origin pulls in flight at once (`--max-origin-pulls`): each holds a connection, a staging file and disk
-/// bandwidth; misses past the cap wait (within [`ORIGIN_DEADLINE`]) rather than fanning out to origins.
+/// bandwidth; misses past the cap wait up to [`ORIGIN_SLOT_WAIT`] for a slot, then answer `503`.
 pub const MAX_ORIGIN_PULLS: usize = 16;
+
+/// Origin pulls in flight at once from one origin host (as the published URL names it): a dApp whose
+/// origin is slow, or an attacker's slow host, takes at most a quarter of [`MAX_ORIGIN_PULLS`]; past it a
+/// miss answers `503` at once.
+pub const MAX_ORIGIN_PULLS_PER_HOST: usize = 4;
+
+/// Origin pulls in flight at once for the contents of one dApp: one dApp's misses, whatever hosts its URLs
+/// name, take at most a quarter of [`MAX_ORIGIN_PULLS`], leaving the rest to the other dApps; past it a
+/// miss answers `503` at once.
+pub const MAX_ORIGIN_PULLS_PER_DAPP: usize = 4;
+
+/// How long a miss waits for a free origin pull slot before answering `503` with [`RETRY_AFTER`]. Not part
+/// of the pull's deadline, and not remembered as a failure of the origin: slots taken by other dApps' slow
+/// origins must not fail this dApp's pulls. Long enough to ride out a burst of misses, short enough that a
+/// client is told to come back rather than kept waiting.
+pub const ORIGIN_SLOT_WAIT: Duration = Duration::from_secs(10);
+
+/// What a `503` of a busy gateway tells the client (`Retry-After`): about the time a pull slot frees up
+/// under a burst of misses.
+pub const RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The slowest an origin may send once [`ORIGIN_RATE_GRACE`] is over, in bytes per second since the request
+/// was sent: origins are CDNs and object stores sending megabytes per second, while an origin that
+/// trickles would hold a pull slot until [`ORIGIN_DEADLINE`] and never trip [`ORIGIN_READ_TIMEOUT`]. 64 KiB/s
+/// still moves a 1 MB file in the grace period and is a poor mobile link.
+pub const MIN_ORIGIN_RATE: u64 = 64 * 1024;
+
+/// How long an origin may take before [`MIN_ORIGIN_RATE`] applies: connecting, TLS, a cold object store's
+/// first byte, TCP slow start.
+pub const ORIGIN_RATE_GRACE: Duration = Duration::from_secs(15);
 
 /// Redirects an origin pull follows, each one checked like the first URL. CDNs and object stores use one or
 /// two; more is a loop or a walk through addresses.

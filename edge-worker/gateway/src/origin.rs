@@ -1,20 +1,33 @@
 //! Origin pull: a gateway that misses a content fetches it from the origin URL its dApp registered on chain
 //! (`Settlement::publish_content`), checks that the bytes hash to the content id and are as long as published,
-//! and only then stores and serves them. Concurrent misses of one content share a single pull.
+//! and only then stores and serves them. Concurrent misses of one content share a single pull, which runs as
+//! its own task: a client that leaves does not cancel it, and whoever waits (and the failure memory) sees
+//! its outcome.
 //!
 //! Any dApp writes any URL and size on chain, and every edge acts on them, so a pull is fenced in: only
 //! addresses [`crate::egress`] allows (checked at connect time and on every redirect), at most
-//! [`OriginLimits::max_bytes`], within [`OriginLimits::deadline`], at most [`OriginLimits::max_pulls`] at
-//! once, bytes staged outside the store until verified, and a failed pull is not retried for
-//! [`FAILED_PULL_TTL`], so a victim's URL is not downloaded by every edge on every request.
+//! [`OriginLimits::max_bytes`], within [`OriginLimits::deadline`], no slower than
+//! [`OriginLimits::min_rate`], bytes staged outside the store until verified, and a failed pull is not
+//! retried for [`FAILED_PULL_TTL`], so a victim's URL is not downloaded by every edge on every request.
+//!
+//! Pull slots are shared by every dApp, so one dApp's slow origins must not deny the others: a pull takes a
+//! place of its dApp ([`OriginLimits::max_pulls_per_dapp`]), of its origin host
+//! ([`OriginLimits::max_pulls_per_host`]) and of all ([`OriginLimits::max_pulls`]) before its deadline
+//! starts; when none is free it answers [`PullError::Busy`] (the gateway's `503`), which is no failure of
+//! the origin and is not remembered as one.
+
+mod download;
+mod import;
 
 use std::{
     collections::HashMap,
+    net::SocketAddr,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use tokio::{io::AsyncWriteExt, sync::Semaphore};
+use futures::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::Semaphore;
 use tracing::info;
 
 use enreach_dts::store::{Blob, ContentHash, ContentStore, StoreError};
@@ -25,8 +38,11 @@ use crate::{
     gateway::DEFAULT_CONTENT_TYPE,
     limits::{
         CONTENT_TYPE_TTL, FAILED_PULL_TTL, MAX_CONTENT_TYPES, MAX_FAILED_PULLS, MAX_ORIGIN_BYTES,
-        MAX_ORIGIN_PULLS, ORIGIN_CONNECT_TIMEOUT, ORIGIN_DEADLINE, ORIGIN_READ_TIMEOUT,
+        MAX_ORIGIN_PULLS, MAX_ORIGIN_PULLS_PER_DAPP, MAX_ORIGIN_PULLS_PER_HOST, MIN_ORIGIN_RATE,
+        ORIGIN_CONNECT_TIMEOUT, ORIGIN_DEADLINE, ORIGIN_RATE_GRACE, ORIGIN_READ_TIMEOUT,
+        ORIGIN_SLOT_WAIT,
     },
+    quota::Quota,
     recent::Recent,
 };
 
@@ -53,9 +69,24 @@ pub enum PullError {
         /// [`OriginLimits::max_bytes`].
         max: u64,
     },
+    /// No pull slot was free: the gateway is busy, not the origin failing; the miss may be retried soon.
+    #[error("{0} are all taken, try again shortly")]
+    Busy(&'static str),
     /// The pull did not finish within [`OriginLimits::deadline`].
     #[error("origin pull took longer than {0:?}")]
     TimedOut(Duration),
+    /// The origin sent slower than [`OriginLimits::min_rate`] after [`OriginLimits::rate_grace`].
+    #[error(
+        "origin sent {got} bytes in {elapsed:?}, slower than the minimum of {min_rate} bytes/s"
+    )]
+    TooSlow {
+        /// Bytes received.
+        got: u64,
+        /// Since the request was sent.
+        elapsed: Duration,
+        /// [`OriginLimits::min_rate`].
+        min_rate: u64,
+    },
     /// The last pull of this content failed a moment ago; the origin is not asked again yet.
     #[error("origin pull failed less than {FAILED_PULL_TTL:?} ago")]
     RecentlyFailed,
@@ -73,6 +104,9 @@ pub enum PullError {
     /// The store refused the bytes (including: they do not hash to the content id).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The pull's task ended without an outcome (it panicked).
+    #[error("origin pull task ended abnormally: {0}")]
+    Task(String),
 }
 
 impl PullError {
@@ -80,12 +114,19 @@ impl PullError {
     pub fn is_miss(&self) -> bool {
         matches!(self, Self::NotPublished | Self::NoOrigin)
     }
+
+    /// Whether the pull failed for something its origin did (or is), so the origin is left alone for
+    /// [`FAILED_PULL_TTL`]: not a plain miss, and not the gateway being busy.
+    fn is_origin_failure(&self) -> bool {
+        !self.is_miss() && !matches!(self, Self::Busy(_) | Self::RecentlyFailed)
+    }
 }
 
 /// What origin pulls may do; the defaults are in [`crate::limits`].
 #[derive(Clone, Debug)]
 pub struct OriginLimits {
-    /// Also reach loopback and private addresses (`--allow-private-origins`, local test networks only).
+    /// Also reach loopback and private addresses, on any port (`--allow-private-origins`, local test
+    /// networks only).
     pub allow_private: bool,
     /// See [`MAX_ORIGIN_BYTES`].
     pub max_bytes: u64,
@@ -93,6 +134,18 @@ pub struct OriginLimits {
     pub deadline: Duration,
     /// See [`MAX_ORIGIN_PULLS`].
     pub max_pulls: usize,
+    /// See [`MAX_ORIGIN_PULLS_PER_HOST`].
+    pub max_pulls_per_host: usize,
+    /// See [`MAX_ORIGIN_PULLS_PER_DAPP`].
+    pub max_pulls_per_dapp: usize,
+    /// See [`ORIGIN_SLOT_WAIT`].
+    pub slot_wait: Duration,
+    /// See [`MIN_ORIGIN_RATE`].
+    pub min_rate: u64,
+    /// See [`ORIGIN_RATE_GRACE`].
+    pub rate_grace: Duration,
+    /// The node's own listen addresses, never pulled from (see [`EgressPolicy::refusing`]).
+    pub own_addresses: Vec<SocketAddr>,
 }
 
 impl Default for OriginLimits {
@@ -102,21 +155,48 @@ impl Default for OriginLimits {
             max_bytes: MAX_ORIGIN_BYTES,
             deadline: ORIGIN_DEADLINE,
             max_pulls: MAX_ORIGIN_PULLS,
+            max_pulls_per_host: MAX_ORIGIN_PULLS_PER_HOST,
+            max_pulls_per_dapp: MAX_ORIGIN_PULLS_PER_DAPP,
+            slot_wait: ORIGIN_SLOT_WAIT,
+            min_rate: MIN_ORIGIN_RATE,
+            rate_grace: ORIGIN_RATE_GRACE,
+            own_addresses: Vec::new(),
         }
+    }
+}
+
+/// What a pull ends with, shared by everyone waiting for it.
+pub type Pulled = Result<Arc<Blob>, Arc<PullError>>;
+
+/// Where pulls learn what a dApp published: the chain, or a test's table.
+pub trait Publications: Send + Sync + 'static {
+    /// The publication of `id`, if any.
+    fn content(&self, id: ContentHash) -> BoxFuture<'_, Result<Option<ContentRecord>, ChainError>>;
+}
+
+impl Publications for Chain {
+    fn content(&self, id: ContentHash) -> BoxFuture<'_, Result<Option<ContentRecord>, ChainError>> {
+        Box::pin(Chain::content(self, id))
     }
 }
 
 /// Pulls missed contents into a store.
 pub struct OriginPull {
-    chain: Chain,
+    chain: Box<dyn Publications>,
     store: Arc<ContentStore>,
     http: reqwest::Client,
     policy: EgressPolicy,
     limits: OriginLimits,
-    /// One lock per content being pulled: later misses wait for the first pull and then find it stored.
-    pulls: Mutex<HashMap<ContentHash, Arc<tokio::sync::Mutex<()>>>>,
+    /// The pull of each content in flight, which later misses of it join. Its task removes the entry when
+    /// it ends, after storing the content or remembering the failure, so a miss finding no entry finds the
+    /// outcome instead.
+    in_flight: Mutex<HashMap<ContentHash, Shared<BoxFuture<'static, Pulled>>>>,
     /// Places for pulls in flight.
     slots: Semaphore,
+    /// Places of each origin host (as the published URL names it).
+    per_host: Quota<String>,
+    /// Places of each dApp (the content's owner).
+    per_dapp: Quota<[u8; 32]>,
     /// Contents whose last pull failed, not pulled again until the entry expires.
     failed: Mutex<Recent<()>>,
     /// Content types from the dApps' publications.
@@ -126,58 +206,76 @@ pub struct OriginPull {
 impl OriginPull {
     /// Pulls through `chain`'s records into `store`, within `limits`.
     pub fn new(
-        chain: Chain,
+        chain: impl Publications,
         store: Arc<ContentStore>,
         limits: OriginLimits,
     ) -> Result<Self, PullError> {
-        let policy = EgressPolicy::new(limits.allow_private);
+        let policy = EgressPolicy::new(limits.allow_private).refusing(&limits.own_addresses);
         let http = reqwest::Client::builder()
             .connect_timeout(ORIGIN_CONNECT_TIMEOUT)
             // Between two reads of the body; the whole pull is bounded by the deadline.
             .read_timeout(ORIGIN_READ_TIMEOUT)
-            .dns_resolver(FilteringResolver::new(policy))
-            .redirect(redirect_policy(policy))
+            .dns_resolver(FilteringResolver::new(policy.clone()))
+            .redirect(redirect_policy(policy.clone()))
             // A proxy from the environment would connect for us, to addresses the resolver never sees.
             .no_proxy()
             .user_agent(concat!("enreach-edge-worker/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PullError::Origin(e.to_string()))?;
         Ok(Self {
-            chain,
+            chain: Box::new(chain),
             store,
             http,
             policy,
             slots: Semaphore::new(limits.max_pulls),
+            per_host: Quota::new(limits.max_pulls_per_host),
+            per_dapp: Quota::new(limits.max_pulls_per_dapp),
             limits,
-            pulls: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
             failed: Mutex::new(Recent::new(FAILED_PULL_TTL, MAX_FAILED_PULLS)),
             types: Mutex::new(Recent::new(CONTENT_TYPE_TTL, MAX_CONTENT_TYPES)),
         })
     }
 
-    /// The complete content `id`, pulled from its origin if the store does not have it yet.
-    pub async fn get(&self, id: ContentHash) -> Result<Arc<Blob>, PullError> {
-        let turn = lock(&self.pulls).entry(id).or_default().clone();
-        let result = {
-            let _turn = turn.lock().await;
-            match self.store.get(&id).filter(|b| b.is_complete()) {
-                Some(blob) => Ok(blob),
-                None if lock(&self.failed).get(&id).is_some() => Err(PullError::RecentlyFailed),
+    /// The complete content `id`, pulled from its origin if the store does not have it yet. The pull runs
+    /// on its own task: dropping this future leaves it running for the others waiting and for the failure
+    /// memory.
+    pub async fn get(self: &Arc<Self>, id: ContentHash) -> Pulled {
+        let pending = {
+            let mut in_flight = lock(&self.in_flight);
+            match in_flight.get(&id) {
+                Some(pending) => pending.clone(),
                 None => {
-                    let pulled = self.pull(id).await;
-                    if pulled.as_ref().is_err_and(|e| !e.is_miss()) {
-                        lock(&self.failed).insert(id, ());
+                    // Under the map's lock: a pull that ends meanwhile has stored its outcome before it
+                    // leaves the map.
+                    if let Some(blob) = self.store.get(&id).filter(|b| b.is_complete()) {
+                        return Ok(blob);
                     }
-                    pulled
+                    if lock(&self.failed).get(&id).is_some() {
+                        return Err(Arc::new(PullError::RecentlyFailed));
+                    }
+                    let pending = self.clone().pull_and_remember(id).boxed().shared();
+                    in_flight.insert(id, pending.clone());
+                    // Driven by its own task; inserted first, so the task's removal comes after.
+                    tokio::spawn(pending.clone());
+                    pending
                 }
             }
         };
-        let mut pulls = lock(&self.pulls);
-        // The last one out removes the lock (the map holds one reference, `turn` another).
-        if Arc::strong_count(&turn) == 2 {
-            pulls.remove(&id);
+        pending.await
+    }
+
+    /// Pulls `id`, remembers a failure of its origin, and then leaves the in-flight map.
+    async fn pull_and_remember(self: Arc<Self>, id: ContentHash) -> Pulled {
+        let _leaves = InFlight {
+            pull: self.clone(),
+            id,
+        };
+        let pulled = self.pull(id).await;
+        if pulled.as_ref().is_err_and(PullError::is_origin_failure) {
+            lock(&self.failed).insert(id, ());
         }
-        result
+        pulled.map_err(Arc::new)
     }
 
     /// The `Content-Type` of `id` as its dApp published it: guessed from the file name ending the origin URL,
@@ -210,79 +308,51 @@ impl OriginPull {
         }
         let parsed = reqwest::Url::parse(&url).map_err(|e| PullError::Origin(e.to_string()))?;
         self.policy.check_url(&parsed)?;
+        // Places first, none of it counted in the deadline: waiting is the gateway being busy, not the
+        // origin being slow.
+        let _dapp_place = self
+            .per_dapp
+            .take(record.owner)
+            .ok_or(PullError::Busy("this dApp's origin pull slots"))?;
+        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+        let _host_place = self
+            .per_host
+            .take(host)
+            .ok_or(PullError::Busy("this origin host's pull slots"))?;
+        let _slot = tokio::time::timeout(self.limits.slot_wait, self.slots.acquire())
+            .await
+            .map_err(|_| PullError::Busy("the origin pull slots"))?
+            .expect("never closed");
         let deadline = self.limits.deadline;
-        let staged = tokio::time::timeout(deadline, async {
-            let _slot = self.slots.acquire().await.expect("never closed");
-            self.download(parsed, record.size).await
-        })
-        .await
-        .map_err(|_| PullError::TimedOut(deadline))??;
-        let store = self.store.clone();
+        let staged = tokio::time::timeout(deadline, self.download(parsed, record.size))
+            .await
+            .map_err(|_| PullError::TimedOut(deadline))??;
         // Named after the last segment of the URL the dApp published (not one an origin redirected to).
         let name = reqwest::Url::parse(&url)
             .ok()
             .and_then(|u| u.path_segments()?.next_back().map(String::from))
             .filter(|n| !n.is_empty());
-        // Staged outside the store's blobs: only bytes that hash to `id` become a (complete) blob.
-        let blob = tokio::task::spawn_blocking(move || store.finish_import(staged, name, Some(id)))
-            .await
-            .map_err(|e| StoreError::Io(std::io::Error::other(e)))??;
+        let blob = import::store_pulled(self.store.clone(), staged, name, id).await?;
         info!(id = %id.to_hex(), %url, bytes = record.size, "pulled from origin");
         Ok(blob)
     }
 
-    /// Downloads exactly `size` bytes from `url` into a staging folder of the store.
-    async fn download(
-        &self,
-        url: reqwest::Url,
-        size: u64,
-    ) -> Result<enreach_dts::store::Staging, PullError> {
-        let mut response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| PullError::Origin(e.to_string()))?;
-        if response.status() != reqwest::StatusCode::OK {
-            return Err(PullError::Origin(format!(
-                "answered {} instead of the whole content",
-                response.status()
-            )));
-        }
-        if let Some(len) = response.content_length().filter(|len| *len != size) {
-            return Err(PullError::WrongSize {
-                got: len,
-                expected: size,
-            });
-        }
-        let staging = self.store.staging()?;
-        let mut file = tokio::fs::File::create(staging.data_path())
-            .await
-            .map_err(StoreError::Io)?;
-        let mut got = 0u64;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| PullError::Origin(e.to_string()))?
-        {
-            got += chunk.len() as u64;
-            if got > size {
-                return Err(PullError::WrongSize {
-                    got,
-                    expected: size,
-                });
-            }
-            file.write_all(&chunk).await.map_err(StoreError::Io)?;
-        }
-        if got != size {
-            return Err(PullError::WrongSize {
-                got,
-                expected: size,
-            });
-        }
-        file.flush().await.map_err(StoreError::Io)?;
-        Ok(staging)
+    /// Contents being pulled now.
+    #[cfg(test)]
+    fn pulls_in_flight(&self) -> usize {
+        lock(&self.in_flight).len()
+    }
+}
+
+/// A pull's place in the in-flight map, left when the pull ends in any way (or its task is dropped).
+struct InFlight {
+    pull: Arc<OriginPull>,
+    id: ContentHash,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.pull.in_flight).remove(&self.id);
     }
 }
 
@@ -299,3 +369,6 @@ fn published_type(record: Option<&ContentRecord>) -> &'static str {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests;

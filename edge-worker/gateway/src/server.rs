@@ -1,28 +1,34 @@
 //! Serves a router on the open internet: hyper with its timer set (without one its header read timeout is
-//! silently off), a cap on open connections and on connections per client address, a timeout on
-//! producing each response head, and one on a client that stops reading (`stall`). HTTP/1 handles one
+//! silently off) and a small head buffer, a cap on open connections and on connections per client address
+//! (nested for IPv6), a request rate per client address (`429` past it), a timeout on producing each
+//! response head, and one on a client that stops reading (`stall`). HTTP/1 handles one
 //! request at a time per connection, so the connection caps also cap the requests in flight.
 
 use std::{
-    collections::HashMap,
     convert::Infallible,
     net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
     sync::{Arc, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use axum::{
     body::Body,
-    http::{Request, Response, StatusCode},
+    http::{header, Request, Response, StatusCode},
     Router,
 };
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-use crate::{limits, stall::StallGuard};
+use crate::{
+    limits,
+    quota::{Quota, QuotaSlot},
+    stall::StallGuard,
+};
 
 /// The limits of one listener.
 #[derive(Clone, Debug)]
@@ -33,10 +39,16 @@ pub struct ServerLimits {
     pub request_timeout: Duration,
     /// See [`limits::WRITE_STALL_TIMEOUT`].
     pub write_stall_timeout: Duration,
+    /// See [`limits::MIN_SEND_RATE`].
+    pub min_send_rate: u64,
     /// See [`limits::MAX_CONNECTIONS`].
     pub max_connections: usize,
     /// See [`limits::MAX_CONNECTIONS_PER_IP`].
     pub max_connections_per_ip: usize,
+    /// See [`limits::REQUESTS_PER_SECOND_PER_IP`].
+    pub requests_per_second_per_ip: u32,
+    /// See [`limits::REQUEST_BURST_PER_IP`].
+    pub request_burst_per_ip: u32,
 }
 
 impl Default for ServerLimits {
@@ -45,8 +57,11 @@ impl Default for ServerLimits {
             header_read_timeout: limits::HEADER_READ_TIMEOUT,
             request_timeout: limits::REQUEST_TIMEOUT,
             write_stall_timeout: limits::WRITE_STALL_TIMEOUT,
+            min_send_rate: limits::MIN_SEND_RATE,
             max_connections: limits::MAX_CONNECTIONS,
             max_connections_per_ip: limits::MAX_CONNECTIONS_PER_IP,
+            requests_per_second_per_ip: limits::REQUESTS_PER_SECOND_PER_IP,
+            request_burst_per_ip: limits::REQUEST_BURST_PER_IP,
         }
     }
 }
@@ -55,9 +70,11 @@ impl Default for ServerLimits {
 pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits::MAX_REQUEST_HEAD_BYTES);
+    let rates = Arc::new(RequestRates::new(&limits));
     let connections = Arc::new(Semaphore::new(limits.max_connections));
-    let per_client = Arc::new(Mutex::new(HashMap::new()));
+    let clients = ClientCaps::new(limits.max_connections_per_ip);
     loop {
         // At the cap, stop accepting: the kernel's backlog holds new clients until a connection closes.
         let permit = connections
@@ -74,18 +91,21 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
                 continue;
             }
         };
-        let Some(slot) = ClientSlot::take(&per_client, peer.ip(), limits.max_connections_per_ip)
-        else {
+        let Some(slot) = clients.take(peer.ip()) else {
             debug!(%peer, "gateway connection over the per-address cap, closed");
             continue;
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let request_timeout = limits.request_timeout;
+        let client = client_of(peer.ip());
+        let rates = rates.clone();
+        rates.forget_idle();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            respond(app.clone(), request, request_timeout)
+            let allowed = rates.allows(client);
+            respond(app.clone(), request, request_timeout, allowed)
         });
-        let stream = StallGuard::new(stream, limits.write_stall_timeout);
+        let stream = StallGuard::new(stream, limits.write_stall_timeout, limits.min_send_rate);
         let connection = http.serve_connection(TokioIo::new(stream), service);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
@@ -96,12 +116,21 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
     }
 }
 
-/// `app`'s response to `request`, or `503` if its head is not ready within `timeout`.
+/// `app`'s response to `request`, or `503` if its head is not ready within `timeout`; `429` if its client
+/// is not `allowed` another request now.
 async fn respond(
     app: Router,
     request: Request<Incoming>,
     timeout: Duration,
+    allowed: bool,
 ) -> Result<Response<Body>, Infallible> {
+    if !allowed {
+        return Ok(Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(header::RETRY_AFTER, "1")
+            .body(Body::from("too many requests from this address\n"))
+            .expect("static response"));
+    }
     match tokio::time::timeout(timeout, app.oneshot(request.map(Body::new))).await {
         Ok(response) => response,
         Err(_) => Ok(Response::builder()
@@ -111,37 +140,74 @@ async fn respond(
     }
 }
 
-/// One of the connections a client address may hold; dropping it gives the place back.
-struct ClientSlot {
-    clients: Arc<Mutex<HashMap<IpAddr, usize>>>,
-    client: IpAddr,
+/// Each client's request rate (GCRA, [`governor`]), keyed by [`client_of`].
+struct RequestRates {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// When clients whose bucket is full again were last forgotten.
+    swept: Mutex<Instant>,
 }
 
-impl ClientSlot {
-    /// A place for a connection from `ip`, unless its client already holds `max`.
-    fn take(clients: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<Self> {
-        let client = client_of(ip);
-        let mut counts = clients.lock().unwrap_or_else(|e| e.into_inner());
-        let count = counts.entry(client).or_default();
-        if *count >= max {
-            return None;
+impl RequestRates {
+    fn new(limits: &ServerLimits) -> Self {
+        let per_second =
+            NonZeroU32::new(limits.requests_per_second_per_ip).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.request_burst_per_ip).unwrap_or(per_second);
+        Self {
+            limiter: RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst)),
+            swept: Mutex::new(Instant::now()),
         }
-        *count += 1;
-        Some(Self {
-            clients: clients.clone(),
-            client,
-        })
+    }
+
+    /// Whether `client` may make a request now (and counts it).
+    fn allows(&self, client: IpAddr) -> bool {
+        self.limiter.check_key(&client).is_ok()
+    }
+
+    /// Forgets, now and then, the clients that could burst again in full: they are as if new, and the map
+    /// stays as large as its recent clients.
+    fn forget_idle(&self) {
+        let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
+        if swept.elapsed() >= RATE_SWEEP_INTERVAL {
+            *swept = Instant::now();
+            self.limiter.retain_recent();
+        }
     }
 }
 
-impl Drop for ClientSlot {
-    fn drop(&mut self) {
-        let mut counts = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = counts.get_mut(&self.client) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.client);
-            }
+/// How often [`RequestRates`] forgets idle clients: often enough that a scan of many addresses does not pile
+/// up, rarely enough that the sweep (a pass over the map) costs nothing next to the requests.
+const RATE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The caps on one client's connections: per IPv4 address, and for IPv6 per /64 (one subscriber) and, nested,
+/// per /56 and /48 (one site), so an attacker's many /64s share their site's caps
+/// ([`limits::IPV6_CLIENT_BLOCKS`]).
+struct ClientCaps {
+    v4: Quota<IpAddr>,
+    /// Each block's prefix length and the cap on its connections.
+    v6: Vec<(u8, Quota<IpAddr>)>,
+}
+
+impl ClientCaps {
+    /// Caps of `per_ip` connections per address (IPv6: per /64, and its multiples per wider block).
+    fn new(per_ip: usize) -> Self {
+        Self {
+            v4: Quota::new(per_ip),
+            v6: limits::IPV6_CLIENT_BLOCKS
+                .iter()
+                .map(|&(prefix, times)| (prefix, Quota::new(per_ip.saturating_mul(times))))
+                .collect(),
+        }
+    }
+
+    /// A place in every block `ip` belongs to, or `None` (and none taken) if one of them is full.
+    fn take(&self, ip: IpAddr) -> Option<Vec<QuotaSlot<IpAddr>>> {
+        match ip.to_canonical() {
+            v4 @ IpAddr::V4(_) => Some(vec![self.v4.take(v4)?]),
+            IpAddr::V6(v6) => self
+                .v6
+                .iter()
+                .map(|(prefix, quota)| quota.take(IpAddr::V6(block_of(v6, *prefix))))
+                .collect(),
         }
     }
 }
@@ -150,17 +216,63 @@ impl Drop for ClientSlot {
 /// block one subscriber is given, so that one attacker's many IPv6 addresses count as one.
 fn client_of(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(Ipv6Addr::from(prefix))
-        }
+        IpAddr::V6(v6) => IpAddr::V6(block_of(v6, 64)),
         v4 => v4,
     }
+}
+
+/// The first address of the /`prefix` block holding `ip`.
+fn block_of(ip: Ipv6Addr, prefix: u8) -> Ipv6Addr {
+    let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+    Ipv6Addr::from(u128::from(ip) & mask)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Serves a router answering `ok` on 127.0.0.1 within `limits`; its base URL.
+    async fn serving(limits: ServerLimits) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(serve(listener, app, limits));
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn a_client_sending_requests_too_fast_is_answered_429() {
+        let url = serving(ServerLimits {
+            requests_per_second_per_ip: 1,
+            request_burst_per_ip: 3,
+            ..Default::default()
+        })
+        .await;
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for _ in 0..10 {
+            statuses.push(client.get(&url).send().await.unwrap().status().as_u16());
+        }
+        assert_eq!(statuses[0], 200);
+        assert!(statuses.contains(&429), "{statuses:?}");
+    }
+
+    #[tokio::test]
+    async fn a_request_head_larger_than_the_buffer_is_refused() {
+        let url = serving(ServerLimits::default()).await;
+        let huge = "a".repeat(200 * 1024);
+        let answer = reqwest::Client::new()
+            .get(&url)
+            .header("x-padding", huge)
+            .send()
+            .await;
+        // hyper answers 431 or closes the connection: either way, the 200 KB head is not buffered and served.
+        assert!(
+            answer.as_ref().map_or(true, |r| r.status() == 431),
+            "{:?}",
+            answer.map(|r| r.status())
+        );
+    }
 
     #[test]
     fn ipv6_clients_are_counted_per_64_and_mapped_ipv4_as_ipv4() {
@@ -174,16 +286,40 @@ mod tests {
     }
 
     #[test]
-    fn a_client_holds_at_most_its_cap_and_gets_places_back() {
-        let clients = Arc::new(Mutex::new(HashMap::new()));
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let held: Vec<_> = (0..3)
-            .map(|_| ClientSlot::take(&clients, ip, 3).unwrap())
+    fn many_64s_of_one_ipv6_site_share_the_caps_of_its_56_and_48() {
+        // An attacker's /57 holds 128 /64s: counted per /64 only, it would open 128 times the per-address cap.
+        let caps = ClientCaps::new(3);
+        let held: Vec<_> = (0..128u16)
+            .flat_map(|subnet| {
+                let ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, subnet, 0, 0, 0, 1));
+                std::iter::repeat_n(ip, 3)
+            })
+            .filter_map(|ip| caps.take(ip))
             .collect();
-        assert!(ClientSlot::take(&clients, ip, 3).is_none());
-        assert!(ClientSlot::take(&clients, "192.0.2.2".parse().unwrap(), 3).is_some());
+        assert!(
+            held.len() <= 3 * 2,
+            "{} connections from one /57",
+            held.len()
+        );
+        // A full /56 takes nothing from another one, and a refused client holds no place.
+        assert!(caps.take("2001:db8:0:100::1".parse().unwrap()).is_some());
         drop(held);
-        assert!(clients.lock().unwrap().is_empty());
-        assert!(ClientSlot::take(&clients, ip, 3).is_some());
+        assert!(caps.v6.iter().all(|(_, quota)| quota.keys_held() == 0));
+    }
+
+    #[test]
+    fn a_client_holds_at_most_its_cap_and_gets_places_back() {
+        let caps = ClientCaps::new(3);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let held: Vec<_> = (0..3).map(|_| caps.take(ip).unwrap()).collect();
+        assert!(caps.take(ip).is_none());
+        assert!(
+            caps.take("::ffff:192.0.2.1".parse().unwrap()).is_none(),
+            "mapped IPv4 is IPv4"
+        );
+        assert!(caps.take("192.0.2.2".parse().unwrap()).is_some());
+        drop(held);
+        assert_eq!(caps.v4.keys_held(), 0);
+        assert!(caps.take(ip).is_some());
     }
 }

@@ -68,6 +68,10 @@ pub struct NodeArgs {
     /// Connections one client address (IPv6: one /64) may hold open on the gateway at once.
     #[arg(long, default_value_t = limits::MAX_CONNECTIONS_PER_IP)]
     pub gateway_max_connections_per_ip: usize,
+    /// Requests per second one client address (IPv6: one /64) may make on the gateway on average, beyond a
+    /// burst of 200; past it, `429 Too Many Requests`.
+    #[arg(long, default_value_t = limits::REQUESTS_PER_SECOND_PER_IP)]
+    pub gateway_max_requests_per_ip: u32,
     /// Let origin pulls reach loopback and private addresses: only for local test networks, whose dApps'
     /// origins run there (link-local addresses and cloud metadata services stay refused).
     #[arg(long)]
@@ -266,6 +270,7 @@ pub async fn run(
         request_timeout: origin_deadline + limits::PULL_SLACK,
         max_connections: node.gateway_max_connections,
         max_connections_per_ip: node.gateway_max_connections_per_ip,
+        requests_per_second_per_ip: node.gateway_max_requests_per_ip,
         ..Default::default()
     };
     if let Some(addr) = node.metrics {
@@ -291,6 +296,12 @@ pub async fn run(
                 max_bytes: node.max_origin_bytes,
                 deadline: origin_deadline,
                 max_pulls: node.max_origin_pulls,
+                // A URL naming this node's own listeners would make a pull wait on the node itself.
+                own_addresses: [listener.local_addr().ok(), node.metrics, node.rpc]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                ..Default::default()
             };
             gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(
                 chain,
