@@ -15,7 +15,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{header, HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{any, get},
     Router,
 };
 use futures::future::BoxFuture;
@@ -24,6 +24,7 @@ use tracing::warn;
 use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
 
 use crate::{
+    apps::{self, AppRunner},
     body::{self, Multipart},
     limits::{MAX_RANGES, RETRY_AFTER},
     origin::{OriginPull, PullError},
@@ -48,6 +49,7 @@ pub struct Gateway {
     store: Arc<ContentStore>,
     origin: Option<Arc<OriginPull>>,
     router: Option<Arc<dyn ContentRouter>>,
+    apps: Option<Arc<dyn AppRunner>>,
 }
 
 impl Gateway {
@@ -57,6 +59,7 @@ impl Gateway {
             store,
             origin: None,
             router: None,
+            apps: None,
         }
     }
 
@@ -72,14 +75,29 @@ impl Gateway {
         self
     }
 
+    /// Runs edge applications at `/a/<app>/<path>` through `runner`.
+    pub fn with_apps(mut self, runner: Arc<dyn AppRunner>) -> Self {
+        self.apps = Some(runner);
+        self
+    }
+
+    pub(crate) fn apps(&self) -> Option<Arc<dyn AppRunner>> {
+        self.apps.clone()
+    }
+
     /// The HTTP routes.
     pub fn router(self) -> Router {
-        let routes = Router::new().route("/c/{id}", get(content).head(content));
-        match self.router {
-            Some(_) => routes.route("/r/{id}", get(redirect).head(redirect)),
-            None => routes,
+        let mut routes = Router::new().route("/c/{id}", get(content).head(content));
+        if self.router.is_some() {
+            routes = routes.route("/r/{id}", get(redirect).head(redirect));
         }
-        .with_state(self)
+        if self.apps.is_some() {
+            routes = routes
+                .route("/a/{app}", any(apps::call_root))
+                .route("/a/{app}/", any(apps::call_root))
+                .route("/a/{app}/{*path}", any(apps::call));
+        }
+        routes.with_state(self)
     }
 }
 

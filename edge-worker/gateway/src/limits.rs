@@ -64,6 +64,10 @@ pub const MAX_REQUEST_HEAD_BYTES: usize = 32 * 1024;
 /// server a part header and a file seek each.
 pub const MAX_RANGES: usize = 16;
 
+/// Largest request body handed to an edge application: the whole body is read before the app runs (its hash
+/// goes in the client's compute receipt), so it is bounded like PeerHVM's own cap.
+pub const MAX_APP_REQUEST_BYTES: usize = 4 << 20;
+
 /// Bytes read from disk at a time when streaming a content: large enough for throughput close to sendfile,
 /// small enough that many concurrent downloads do not add up to much memory.
 pub const READ_CHUNK: usize = 256 * 1024;

@@ -12,5 +12,6 @@ pub mod accounts;
 pub mod agent;
 pub mod collector;
 pub mod compute;
+pub mod compute_wire;
 pub mod keeper;
 pub mod receipts;

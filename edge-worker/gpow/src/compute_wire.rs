@@ -1,0 +1,159 @@
+//! Compute sessions over HTTP: the headers a client and an edge's gateway exchange around each call of an edge
+//! application (`/a/<app>/<path>`), so that any HTTP client that can sign ed25519 can pay for what it calls.
+//!
+//! Request: [`CLIENT`] (hex client key), [`SESSION`] (hex, 16 bytes), and from the second request on
+//! [`RECEIPT`] (hex SCALE of the [`ComputeReceipt`] of the session so far). Response: [`TERMS`] (what a receipt
+//! names: genesis hash, node, epoch), [`STEP`] (this request's invocation hash, response hash and compute units)
+//! and [`TOTALS`] (the session's requests, units and transcript head after it). None of these headers reaches
+//! the app: the invocation a keeper replays holds the request's other headers only.
+
+use codec::{Decode, Encode};
+use enreach_primitives::{ClientKey, ComputeReceipt, ComputeStep, NodeId, SessionId};
+
+use crate::{compute::Totals, receipts::Expected};
+
+pub const CLIENT: &str = "enreach-client";
+pub const SESSION: &str = "enreach-session";
+pub const RECEIPT: &str = "enreach-receipt";
+pub const TERMS: &str = "enreach-terms";
+pub const STEP: &str = "enreach-step";
+pub const TOTALS: &str = "enreach-totals";
+
+/// Whether `name` (lower case) is one of the compute session's headers, which are never handed to an app.
+pub fn is_session_header(name: &str) -> bool {
+    name.starts_with("enreach-")
+}
+
+fn array<const N: usize>(hex_text: &str) -> Option<[u8; N]> {
+    hex::decode(hex_text).ok()?.try_into().ok()
+}
+
+pub fn parse_client(value: &str) -> Option<ClientKey> {
+    array(value).map(ClientKey)
+}
+
+pub fn parse_session(value: &str) -> Option<SessionId> {
+    array(value).map(SessionId)
+}
+
+pub fn encode_receipt(receipt: &ComputeReceipt) -> String {
+    hex::encode(receipt.encode())
+}
+
+pub fn parse_receipt(value: &str) -> Option<ComputeReceipt> {
+    let bytes = hex::decode(value).ok()?;
+    let mut input = bytes.as_slice();
+    let receipt = ComputeReceipt::decode(&mut input).ok()?;
+    input.is_empty().then_some(receipt)
+}
+
+pub fn encode_terms(terms: &Expected) -> String {
+    format!(
+        "{}.{}.{}",
+        hex::encode(terms.genesis_hash),
+        hex::encode(terms.node.0),
+        terms.epoch
+    )
+}
+
+pub fn parse_terms(value: &str) -> Option<Expected> {
+    let mut parts = value.split('.');
+    let terms = Expected {
+        genesis_hash: array(parts.next()?)?,
+        node: NodeId(array(parts.next()?)?),
+        epoch: parts.next()?.parse().ok()?,
+    };
+    parts.next().is_none().then_some(terms)
+}
+
+pub fn encode_step(step: &ComputeStep) -> String {
+    format!(
+        "{}.{}.{}",
+        hex::encode(step.invocation),
+        hex::encode(step.response),
+        step.units
+    )
+}
+
+pub fn parse_step(value: &str) -> Option<ComputeStep> {
+    let mut parts = value.split('.');
+    let step = ComputeStep {
+        invocation: array(parts.next()?)?,
+        response: array(parts.next()?)?,
+        units: parts.next()?.parse().ok()?,
+    };
+    parts.next().is_none().then_some(step)
+}
+
+pub fn encode_totals(totals: &Totals) -> String {
+    format!(
+        "{}.{}.{}",
+        totals.requests,
+        totals.units,
+        hex::encode(totals.transcript)
+    )
+}
+
+pub fn parse_totals(value: &str) -> Option<Totals> {
+    let mut parts = value.split('.');
+    let totals = Totals {
+        requests: parts.next()?.parse().ok()?,
+        units: parts.next()?.parse().ok()?,
+        transcript: array(parts.next()?)?,
+    };
+    parts.next().is_none().then_some(totals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_header_round_trips_and_trailing_garbage_is_refused() {
+        let terms = Expected {
+            genesis_hash: [1; 32],
+            node: NodeId([2; 32]),
+            epoch: 9,
+        };
+        assert_eq!(parse_terms(&encode_terms(&terms)), Some(terms));
+        let step = ComputeStep {
+            invocation: [3; 32],
+            response: [4; 32],
+            units: 12345,
+        };
+        assert_eq!(parse_step(&encode_step(&step)), Some(step));
+        let totals = Totals {
+            requests: 3,
+            units: 99,
+            transcript: [5; 32],
+        };
+        assert_eq!(parse_totals(&encode_totals(&totals)), Some(totals));
+        assert_eq!(parse_totals(&(encode_totals(&totals) + ".1")), None);
+        assert_eq!(
+            parse_step(&encode_step(&step).replace(".12345", ".-1")),
+            None
+        );
+        assert_eq!(
+            parse_client(&"ab".repeat(31)),
+            None,
+            "31 bytes is not a key"
+        );
+        assert_eq!(parse_session(&"ab".repeat(16)), Some(SessionId([0xab; 16])));
+        let receipt = ComputeReceipt {
+            genesis_hash: [1; 32],
+            epoch: 9,
+            node: NodeId([2; 32]),
+            client: ClientKey([6; 32]),
+            code: enreach_primitives::ContentId([7; 32]),
+            session: SessionId([8; 16]),
+            requests: 1,
+            cumulative_units: 12345,
+            transcript: [5; 32],
+            signature: [9; 64],
+        };
+        let encoded = encode_receipt(&receipt);
+        assert_eq!(parse_receipt(&encoded), Some(receipt));
+        assert_eq!(parse_receipt(&(encoded + "00")), None);
+        assert!(is_session_header(RECEIPT) && !is_session_header("content-type"));
+    }
+}
