@@ -197,6 +197,11 @@ impl Chain {
         self.read("Settlement", "Contents", *id.as_bytes()).await
     }
 
+    /// The registered edge application named `name`, if any.
+    pub async fn app(&self, name: &str) -> Result<Option<AppRecord>, ChainError> {
+        self.read("Apps", "Apps", name.as_bytes().to_vec()).await
+    }
+
     /// The registry entry of `node`, if it is registered.
     pub async fn node(&self, node: NodeId) -> Result<Option<NodeRecord>, ChainError> {
         self.read("EdgeNodes", "Nodes", node.0).await
@@ -332,18 +337,24 @@ impl Chain {
     }
 
     /// The value under `key` in the map `pallet::item`, at the latest finalized block.
-    async fn read<V: DecodeAsType>(
-        &self,
-        pallet: &str,
-        item: &str,
-        key: [u8; 32],
-    ) -> Result<Option<V>, ChainError> {
-        self.retrying(|connection| async move {
-            let at = connection.api.at_current_block().await.map_err(rpc)?;
-            let address = dynamic::storage::<([u8; 32],), V>(pallet, item);
-            match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
-                Some(value) => value.decode().map(Some).map_err(rpc),
-                None => Ok(None),
+    async fn read<K, V>(&self, pallet: &str, item: &str, key: K) -> Result<Option<V>, ChainError>
+    where
+        K: subxt::ext::scale_encode::EncodeAsType
+            + subxt::ext::scale_decode::IntoVisitor
+            + Clone
+            + Send
+            + Sync,
+        V: DecodeAsType,
+    {
+        self.retrying(|connection| {
+            let key = key.clone();
+            async move {
+                let at = connection.api.at_current_block().await.map_err(rpc)?;
+                let address = dynamic::storage::<(K,), V>(pallet, item);
+                match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
+                    Some(value) => value.decode().map(Some).map_err(rpc),
+                    None => Ok(None),
+                }
             }
         })
         .await

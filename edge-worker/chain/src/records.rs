@@ -2,7 +2,7 @@
 //! JSON-RPC answers.
 
 use enreach_dts::{keys::node_id_of, network::peer_of};
-use enreach_primitives::{Capabilities, EpochIndex, NodeId};
+use enreach_primitives::{AppLimits, Capabilities, ContentId, EpochIndex, NodeId};
 use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 use scale_decode::DecodeAsType;
 use serde::Deserialize;
@@ -29,6 +29,32 @@ impl ContentRecord {
             .as_deref()
             .filter(|url| enreach_primitives::is_valid_origin(url))
             .and_then(|url| std::str::from_utf8(url).ok())
+    }
+}
+
+/// An edge application as the apps pallet records it (the fields a node acts on).
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct AppRecord {
+    /// The dApp that deployed it.
+    pub owner: [u8; 32],
+    /// Its component's content id.
+    pub code: ContentId,
+    /// One more at every upgrade.
+    pub version: u32,
+    /// What one request may use.
+    pub limits: AppLimits,
+    /// The `scheme://host[:port]` origins its requests may call.
+    pub origins: Vec<Vec<u8>>,
+}
+
+impl AppRecord {
+    /// The declared origins that are valid, as text.
+    pub fn origin_urls(&self) -> Vec<String> {
+        self.origins
+            .iter()
+            .filter(|url| enreach_primitives::is_valid_app_origin(url))
+            .filter_map(|url| String::from_utf8(url.clone()).ok())
+            .collect()
     }
 }
 

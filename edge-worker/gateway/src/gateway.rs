@@ -15,7 +15,7 @@ use axum::{
     extract::{Path, Query, State},
     http::{header, HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
-    routing::{any, get},
+    routing::{self, get},
     Router,
 };
 use futures::future::BoxFuture;
@@ -93,9 +93,9 @@ impl Gateway {
         }
         if self.apps.is_some() {
             routes = routes
-                .route("/a/{app}", any(apps::call_root))
-                .route("/a/{app}/", any(apps::call_root))
-                .route("/a/{app}/{*path}", any(apps::call));
+                .route("/a/{app}", routing::any(apps::call_root))
+                .route("/a/{app}/", routing::any(apps::call_root))
+                .route("/a/{app}/{*path}", routing::any(apps::call));
         }
         routes.with_state(self)
     }

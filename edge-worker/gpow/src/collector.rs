@@ -179,7 +179,7 @@ impl Collector {
     }
 
     /// Whether a paying dApp authorized `client`, from a cache refreshed every [`AUTHORIZATION_TTL`].
-    async fn authorized(&self, client: ClientKey) -> Result<bool, ()> {
+    pub async fn authorized(&self, client: ClientKey) -> Result<bool, ()> {
         if let Some((known, at)) = lock(&self.authorized).get(&client) {
             if at.elapsed() < AUTHORIZATION_TTL {
                 return Ok(*known);

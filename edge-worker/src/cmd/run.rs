@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use edge_worker::{
     keys,
-    roles::{routed::Routed, router::RouterService},
+    roles::{apps::AppService, routed::Routed, router::RouterService},
 };
 use enreach_dts::{
     bench,
@@ -25,6 +25,7 @@ use enreach_gateway::{
     Gateway,
 };
 use enreach_gpow::{agent::Agent, collector::Collector, keeper::Keeper, receipts::Ledger};
+use enreach_hvm::{Hvm, NodeCaps};
 use enreach_primitives::Continent;
 
 use super::{
@@ -91,6 +92,16 @@ pub struct NodeArgs {
     /// Test hook: corrupt what is served.
     #[arg(long, hide = true)]
     pub corrupt: bool,
+    /// With `--role edge`: run dApps' edge applications (PeerHVM) at `<gateway>/a/<app>/<path>`, compiled code
+    /// kept in `<data-dir>/hvm`.
+    #[arg(long)]
+    pub apps: bool,
+    /// Requests of edge applications this node runs at once (its PeerHVM instance pool).
+    #[arg(long, default_value_t = NodeCaps::default().instances)]
+    pub app_instances: u32,
+    /// Most memory one edge application's instance may take, MiB (an app's own limit may be lower).
+    #[arg(long, default_value_t = (NodeCaps::default().memory_bytes >> 20) as u32)]
+    pub app_memory_mib: u32,
     /// Benchmark hook: serve the raw streaming endpoint of `bench-transport`.
     #[arg(long, hide = true)]
     pub bench_endpoint: bool,
@@ -161,6 +172,7 @@ pub async fn run(
         None => None,
     };
     let mut collector = None;
+    let mut apps = None;
     if node.role == Role::Edge {
         let chain = chain.as_ref().context("--role edge needs --chain")?;
         let operator = operator_key(&data_dir, &node)?;
@@ -193,7 +205,27 @@ pub async fn run(
             tracing::warn!(%e, "first GPoW step failed; retrying");
         }
         tokio::spawn(agent.run());
+        if node.apps {
+            let caps = NodeCaps {
+                instances: node.app_instances,
+                memory_bytes: u64::from(node.app_memory_mib) << 20,
+                ..NodeCaps::default()
+            };
+            let hvm = Hvm::new(caps, &data_dir.join("hvm")).context("starting PeerHVM")?;
+            apps = Some(AppService::new(
+                Arc::new(hvm),
+                chain.clone(),
+                receipts.clone(),
+                node_id,
+                net.clone(),
+                store.clone(),
+                metrics.clone(),
+            ));
+        }
         collector = Some(receipts);
+    }
+    if node.apps && node.role != Role::Edge {
+        bail!("--apps needs --role edge: app calls are paid through the edge's receipts");
     }
     if node.role == Role::Keeper {
         let chain = chain.as_ref().context("--role keeper needs --chain")?;
@@ -311,6 +343,9 @@ pub async fn run(
         }
         if let Some(router) = router {
             gateway = gateway.with_router(router);
+        }
+        if let Some(apps) = apps {
+            gateway = gateway.with_apps(apps);
         }
         tokio::spawn(server::serve(listener, gateway.router(), server_limits));
     }

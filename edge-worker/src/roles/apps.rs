@@ -1,0 +1,349 @@
+//! The apps role: an edge runs PeerHVM edge applications at `<gateway>/a/<app>/<path>`.
+//!
+//! A call names a registered app; the node reads its record from the chain (cached briefly), gets its code
+//! through PeerDTS (or the dApp's origin) verified against the code's content id, compiles it once, and runs the
+//! request in [`enreach_hvm`]'s sandbox under the app's limits. Calls are paid: the caller names a client key a
+//! dApp authorized and a session, and signs compute receipts as [`enreach_gpow::compute`] says; the response
+//! carries what it signs next ([`enreach_gpow::compute_wire`]).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use bytes::Bytes;
+use enreach_dts::{
+    metrics::Metrics,
+    network::Network,
+    store::{ContentHash, ContentStore},
+    transfer::{fetch, Sources},
+};
+use enreach_edge_chain::{AppRecord, Chain};
+use enreach_gateway::{AppCall, AppReply, AppRunner};
+use enreach_gpow::{
+    collector::Collector,
+    compute::{Refusal, Sessions},
+    compute_wire as wire,
+    receipts::Expected,
+};
+use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
+use enreach_primitives::{is_valid_app_name, ClientKey, ComputeStep, ContentId, NodeId, SessionId};
+use futures::future::BoxFuture;
+use tracing::warn;
+
+/// How long an app's chain record is used before it is read again: an upgrade or removal takes effect on
+/// every node within this time.
+pub const RECORD_TTL: Duration = Duration::from_secs(10);
+
+/// App records cached at once; past it the cache is emptied (a name that does not exist is cached too, so
+/// random names cannot make every call a chain read, nor grow the cache for ever).
+const MAX_RECORDS: usize = 4096;
+
+/// Running an app needs its code: this long at most to find and fetch it.
+const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The apps role of one edge.
+pub struct AppService {
+    hvm: Arc<Hvm>,
+    chain: Chain,
+    collector: Arc<Collector>,
+    node: NodeId,
+    network: Network,
+    store: Arc<ContentStore>,
+    metrics: Arc<Metrics>,
+    records: Mutex<HashMap<String, (Instant, Option<AppRecord>)>>,
+    sessions: Mutex<Sessions>,
+    /// One code fetch and compilation at a time: compiling takes a core for seconds.
+    loading: tokio::sync::Mutex<()>,
+}
+
+impl AppService {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        hvm: Arc<Hvm>,
+        chain: Chain,
+        collector: Arc<Collector>,
+        node: NodeId,
+        network: Network,
+        store: Arc<ContentStore>,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        let terms = Expected {
+            genesis_hash: chain.genesis_hash(),
+            node,
+            epoch: 0,
+        };
+        Arc::new(Self {
+            hvm,
+            chain,
+            collector,
+            node,
+            network,
+            store,
+            metrics,
+            records: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Sessions::new(terms)),
+            loading: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The app's chain record, from the cache while it is fresh.
+    async fn record(&self, name: &str) -> Result<Option<AppRecord>, AppReply> {
+        if let Some((at, record)) = self
+            .records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+        {
+            if at.elapsed() < RECORD_TTL {
+                return Ok(record.clone());
+            }
+        }
+        let record = self.chain.app(name).await.map_err(|e| {
+            warn!(%e, "cannot read an app's record");
+            AppReply::text(503, "the chain cannot be read now")
+        })?;
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if records.len() >= MAX_RECORDS {
+            records.clear();
+        }
+        records.insert(name.to_owned(), (Instant::now(), record.clone()));
+        Ok(record)
+    }
+
+    /// Makes the app's code ready to run: compiled before, held in the store, or fetched and verified first.
+    async fn load(&self, code: ContentId) -> Result<(), AppReply> {
+        if self.hvm.is_loaded(&code.0) {
+            return Ok(());
+        }
+        let _one_at_a_time = self.loading.lock().await;
+        let hvm = self.hvm.clone();
+        let compiled = tokio::task::spawn_blocking(move || hvm.load_compiled(&code.0)).await;
+        if matches!(compiled, Ok(Ok(true))) {
+            return Ok(());
+        }
+        let id = ContentHash::from_bytes(code.0);
+        if !self.store.get(&id).is_some_and(|blob| blob.is_complete()) {
+            let size = self.chain.content(id).await.ok().flatten().map(|c| c.size);
+            let Some(size) = size else {
+                return Err(AppReply::text(502, "the app's code is not published"));
+            };
+            let fetched = tokio::time::timeout(
+                CODE_FETCH_DEADLINE,
+                fetch(
+                    &self.network,
+                    self.store.clone(),
+                    id,
+                    Some(size),
+                    Sources::Discover,
+                    self.metrics.clone(),
+                    None,
+                    |_| {},
+                ),
+            )
+            .await;
+            if !matches!(fetched, Ok(Ok(_))) {
+                return Err(AppReply::text(502, "the app's code cannot be fetched now"));
+            }
+            self.network.announce(id).await;
+        }
+        let blob = self
+            .store
+            .get(&id)
+            .filter(|b| b.is_complete())
+            .ok_or_else(|| AppReply::text(502, "the app's code is missing"))?;
+        let hvm = self.hvm.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
+            hvm.load(&code.0, &wasm)
+        })
+        .await;
+        match loaded {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(AppReply::text(
+                502,
+                format!("the app's code does not run here: {e}"),
+            )),
+            Err(e) => Err(AppReply::text(500, format!("loading the app failed: {e}"))),
+        }
+    }
+
+    async fn serve(&self, call: AppCall) -> AppReply {
+        if !is_valid_app_name(call.app.as_bytes()) {
+            return AppReply::text(404, "no such app");
+        }
+        let record = match self.record(&call.app).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return AppReply::text(404, "no such app"),
+            Err(reply) => return reply,
+        };
+        let header = |name: &str| {
+            call.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        };
+        let (Some(client), Some(session)) = (
+            header(wire::CLIENT).and_then(wire::parse_client),
+            header(wire::SESSION).and_then(wire::parse_session),
+        ) else {
+            return AppReply::text(401, "calls are paid: name your client key and session (enreach-client, enreach-session)");
+        };
+        let receipt = match header(wire::RECEIPT).map(wire::parse_receipt) {
+            Some(None) => return AppReply::text(400, "the enreach-receipt header does not decode"),
+            Some(Some(receipt)) => Some(receipt),
+            None => None,
+        };
+        match self.collector.authorized(client).await {
+            Ok(true) => {}
+            Ok(false) => return AppReply::text(403, "no dApp pays for this client key"),
+            Err(()) => return AppReply::text(503, "the chain cannot be read now"),
+        }
+        let Some(terms) = self.collector.terms() else {
+            return AppReply::text(503, "this node is not serving an epoch yet");
+        };
+        let expected = Expected {
+            genesis_hash: terms.genesis_hash,
+            node: self.node,
+            epoch: terms.epoch,
+        };
+        let admitted = {
+            let mut sessions = self.sessions();
+            if sessions.terms().epoch != terms.epoch {
+                sessions.next_epoch(terms.epoch);
+            }
+            sessions.begin(client, session, record.code, receipt)
+        };
+        let totals = match admitted {
+            Ok(totals) => totals,
+            Err(refusal) => return refused(refusal, &expected),
+        };
+        let result = self
+            .run(&call, &record, client, session, totals.requests)
+            .await;
+        let mut sessions = self.sessions();
+        match result {
+            Ok(execution) => {
+                let step = ComputeStep {
+                    invocation: execution.0.hash(),
+                    response: execution.1.response_hash(),
+                    units: execution.1.compute_units,
+                };
+                let Some(totals) = sessions.finish(client, session, step) else {
+                    return AppReply::text(
+                        409,
+                        "the session ended while the request ran (a new epoch began)",
+                    );
+                };
+                let Execution {
+                    status,
+                    mut headers,
+                    body,
+                    ..
+                } = execution.1;
+                headers.push((
+                    wire::TERMS.into(),
+                    wire::encode_terms(&expected).into_bytes(),
+                ));
+                headers.push((wire::STEP.into(), wire::encode_step(&step).into_bytes()));
+                headers.push((
+                    wire::TOTALS.into(),
+                    wire::encode_totals(&totals).into_bytes(),
+                ));
+                AppReply {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            Err(reply) => {
+                sessions.abandon(client, session);
+                reply
+            }
+        }
+    }
+
+    /// Runs one admitted request.
+    async fn run(
+        &self,
+        call: &AppCall,
+        record: &AppRecord,
+        client: ClientKey,
+        session: SessionId,
+        index: u32,
+    ) -> Result<(Invocation, Execution), AppReply> {
+        self.load(record.code).await?;
+        let invocation = Invocation {
+            method: call.method.clone(),
+            path_and_query: call.path_and_query.clone(),
+            headers: call
+                .headers
+                .iter()
+                .filter(|(name, _)| !wire::is_session_header(name))
+                .cloned()
+                .collect(),
+            body: Bytes::clone(&call.body),
+            time: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+            seed: seed(&client, &session, index),
+        };
+        let limits = AppLimits {
+            memory_bytes: u64::from(record.limits.memory_mib) << 20,
+            compute_units: record.limits.compute_units,
+            wall_time: Duration::from_millis(u64::from(record.limits.wall_ms)),
+        };
+        let origins: Arc<[String]> = record.origin_urls().into();
+        match self
+            .hvm
+            .invoke(&record.code.0, limits, origins, &invocation)
+            .await
+        {
+            Ok(execution) => Ok((invocation, execution)),
+            Err(HvmError::Busy) => Err(AppReply::text(
+                503,
+                "every instance slot of this node is busy",
+            )),
+            Err(e @ HvmError::RequestTooLarge(_)) => Err(AppReply::text(413, e.to_string())),
+            Err(e) => Err(AppReply::text(500, e.to_string())),
+        }
+    }
+}
+
+/// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
+/// cannot try seeds until one makes the app burn more units.
+fn seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_derive_key("enreach hvm request seed v1");
+    hasher.update(&client.0);
+    hasher.update(&session.0);
+    hasher.update(&index.to_le_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+fn refused(refusal: Refusal, terms: &Expected) -> AppReply {
+    let status = match refusal {
+        Refusal::ReceiptRequired => 402,
+        Refusal::Busy => 409,
+        Refusal::TooManySessions => 429,
+        Refusal::SessionFull
+        | Refusal::OtherApp
+        | Refusal::BadReceipt
+        | Refusal::ReceiptMismatch => 400,
+    };
+    let mut reply = AppReply::text(status, refusal.to_string());
+    reply
+        .headers
+        .push((wire::TERMS.into(), wire::encode_terms(terms).into_bytes()));
+    reply
+}
+
+impl AppRunner for AppService {
+    fn call(&self, call: AppCall) -> BoxFuture<'_, AppReply> {
+        Box::pin(self.serve(call))
+    }
+}
