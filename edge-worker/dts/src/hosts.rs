@@ -61,10 +61,13 @@ impl fmt::Display for Host {
 /// The host of each connected peer, kept by the swarm task as connections open and close; as large as the
 /// established connections ([`crate::limits::MAX_ESTABLISHED`]).
 #[derive(Clone, Debug, Default)]
-pub struct PeerHosts(Arc<Mutex<HashMap<PeerId, Vec<(ConnectionId, Host)>>>>);
+pub struct PeerHosts(Arc<Mutex<HostsByPeer>>);
+
+/// Each connected peer's open connections whose host is known, oldest first.
+type HostsByPeer = HashMap<PeerId, Vec<(ConnectionId, Host)>>;
 
 impl PeerHosts {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<PeerId, Vec<(ConnectionId, Host)>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HostsByPeer> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
