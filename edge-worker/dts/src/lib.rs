@@ -6,9 +6,10 @@
 //! by [`schedule`], handing data to blocking decoders through [`chunked`], learning a blob's size only from a
 //! [`size_proof`] or a trusted caller), the provider side ([`serve`], which admits requests per peer and in
 //! all through [`admission`] and checks their [`ranges`] at a bounded cost) and the libp2p node they run over
-//! ([`network`]), within the [`limits`] gathered in one place. [`keys`] holds the node's and clients' ed25519
-//! keys, [`signing`] the downloader's half of the receipt exchange (it signs what it received), [`metrics`] the
-//! transfer counters, [`bench`](mod@bench) the baselines `scripts/bench/dts` compares against.
+//! ([`network`], which knows the [`hosts`] peers connect from), within the [`limits`] gathered in one place.
+//! [`keys`] holds the node's and clients' ed25519 keys, [`signing`] the downloader's half of the receipt
+//! exchange (it signs what it received), [`metrics`] the transfer counters, [`bench`](mod@bench) the baselines
+//! `scripts/bench/dts` compares against.
 //!
 //! It knows nothing of the chain or of HTTP: receipts and node ids are `enreach-primitives` types, and what a
 //! provider needs from the chain (who pays for a client key, the current epoch) is asked through
@@ -19,6 +20,7 @@ pub mod bench;
 pub mod bitfield;
 pub mod chunked;
 pub mod coalesce;
+pub mod hosts;
 pub mod keys;
 pub mod limits;
 pub mod metrics;

@@ -70,3 +70,39 @@ impl Default for ServeLimits {
         }
     }
 }
+
+// The relay server (`--relay-server`). A relay is not paid for what it carries (receipts pay the provider), so a
+// circuit is only for reaching a node behind a NAT while DCUtR punches a direct connection through it, which
+// takes a few round trips. Without these caps any stranger could use an edge as a free, unlimited proxy.
+
+/// Bytes one circuit may carry before the relay closes it: the DCUtR signalling and a download's first, small
+/// batches ([`crate::schedule::Scheduler::FIRST_BATCH`] groups) while the hole punch runs, with room to spare
+/// for a slow punch; what goes on after the punch takes the direct connection.
+pub const RELAY_MAX_CIRCUIT_BYTES: u64 = 16 << 20;
+
+/// How long one circuit may stay open: a hole punch takes seconds; a peer whose punch failed may open a new
+/// circuit, within [`RELAY_CIRCUITS_PER_IP`].
+pub const RELAY_MAX_CIRCUIT_DURATION: Duration = Duration::from_secs(120);
+
+/// Circuits open at once through this relay, and per peer (either end): relayed bytes cost the relay's
+/// bandwidth twice (in and out), so a handful of concurrent punches is what a relaying edge is for.
+pub const RELAY_MAX_CIRCUITS: usize = 32;
+/// See [`RELAY_MAX_CIRCUITS`].
+pub const RELAY_MAX_CIRCUITS_PER_PEER: usize = 4;
+
+/// New circuits a source IP address may open: a burst of this many, then one per
+/// [`RELAY_RATE_INTERVAL`]. Per IP, not per peer id, since peer ids are free.
+pub const RELAY_CIRCUITS_PER_IP: u32 = 8;
+
+/// Reservations (nodes behind NATs reachable through this relay) held at once, and per peer: a reservation
+/// costs a slot in these tables and lets its holder be dialed through the relay.
+pub const RELAY_MAX_RESERVATIONS: usize = 128;
+/// See [`RELAY_MAX_RESERVATIONS`].
+pub const RELAY_MAX_RESERVATIONS_PER_PEER: usize = 2;
+
+/// New reservations an IP address may make: a burst of this many, then one per [`RELAY_RATE_INTERVAL`], so one
+/// host cannot take every reservation slot by rotating peer ids.
+pub const RELAY_RESERVATIONS_PER_IP: u32 = 4;
+
+/// Refill interval of the per-IP circuit and reservation budgets.
+pub const RELAY_RATE_INTERVAL: Duration = Duration::from_secs(60);

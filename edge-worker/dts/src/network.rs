@@ -6,6 +6,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    num::NonZeroU32,
     time::Duration,
 };
 
@@ -23,7 +24,7 @@ use libp2p::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::{limits, store::ContentHash};
+use crate::{hosts::PeerHosts, limits, store::ContentHash};
 
 /// How a node joins the network.
 #[derive(Clone, Debug, Default)]
@@ -69,6 +70,7 @@ pub struct Network {
     local_peer_id: PeerId,
     control: libp2p_stream::Control,
     commands: mpsc::Sender<Command>,
+    hosts: PeerHosts,
 }
 
 /// Prints an event on stdout, one JSON object per line, for operators' tooling and the tests.
@@ -107,18 +109,11 @@ impl Network {
                         limits::MAX_MEMORY_FRACTION,
                     ),
                     relay_client,
-                    relay_server: Toggle::from(config.relay_server.then(|| {
-                        // EnReach relays are edge nodes paid for bandwidth: circuits carry content, so no
-                        // per-circuit byte cap (the libp2p default of 128 KiB is for signalling only).
-                        relay::Behaviour::new(
-                            peer_id,
-                            relay::Config {
-                                max_circuit_bytes: 0,
-                                max_circuit_duration: Duration::from_secs(3600),
-                                ..Default::default()
-                            },
-                        )
-                    })),
+                    relay_server: Toggle::from(
+                        config
+                            .relay_server
+                            .then(|| relay::Behaviour::new(peer_id, relay_limits())),
+                    ),
                     dcutr: dcutr::Behaviour::new(peer_id),
                     autonat: autonat::Behaviour::new(peer_id, Default::default()),
                     identify: identify::Behaviour::new(identify::Config::new(
@@ -152,7 +147,8 @@ impl Network {
         }
         let control = swarm.behaviour().stream.new_control();
         let (commands, receiver) = mpsc::channel(64);
-        tokio::spawn(run(swarm, receiver, config.relay_server));
+        let hosts = PeerHosts::default();
+        tokio::spawn(run(swarm, receiver, config.relay_server, hosts.clone()));
         announce_event(
             serde_json::json!({"event": "started", "peer_id": local_peer_id.to_string()}),
         );
@@ -160,6 +156,7 @@ impl Network {
             local_peer_id,
             control,
             commands,
+            hosts,
         })
     }
 
@@ -171,6 +168,11 @@ impl Network {
     /// The substream control, to open and accept PeerDTS streams.
     pub fn control(&self) -> libp2p_stream::Control {
         self.control.clone()
+    }
+
+    /// The host each connected peer connects from, kept up to date as connections open and close.
+    pub fn hosts(&self) -> PeerHosts {
+        self.hosts.clone()
     }
 
     /// Publishes a provider record for `id`.
@@ -229,6 +231,33 @@ impl Network {
     }
 }
 
+/// The relay server's limits ([`limits`]`::RELAY_*`): circuits carry a hole punch's signalling and a download's
+/// first batches, not whole downloads, and no host gets more by rotating peer ids. libp2p's default rate limiters
+/// are replaced by these, not added to.
+fn relay_limits() -> relay::Config {
+    let per_ip =
+        |limit: u32| NonZeroU32::new(limit).expect("relay rate limits are positive constants");
+    relay::Config {
+        max_reservations: limits::RELAY_MAX_RESERVATIONS,
+        max_reservations_per_peer: limits::RELAY_MAX_RESERVATIONS_PER_PEER,
+        reservation_rate_limiters: Vec::new(),
+        max_circuits: limits::RELAY_MAX_CIRCUITS,
+        max_circuits_per_peer: limits::RELAY_MAX_CIRCUITS_PER_PEER,
+        max_circuit_duration: limits::RELAY_MAX_CIRCUIT_DURATION,
+        max_circuit_bytes: limits::RELAY_MAX_CIRCUIT_BYTES,
+        circuit_src_rate_limiters: Vec::new(),
+        ..Default::default()
+    }
+    .reservation_rate_per_ip(
+        per_ip(limits::RELAY_RESERVATIONS_PER_IP),
+        limits::RELAY_RATE_INTERVAL,
+    )
+    .circuit_src_per_ip(
+        per_ip(limits::RELAY_CIRCUITS_PER_IP),
+        limits::RELAY_RATE_INTERVAL,
+    )
+}
+
 /// The peer id at the end of `addr`, if it names one.
 pub fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
     addr.iter().last().and_then(|p| match p {
@@ -242,6 +271,7 @@ async fn run(
     mut swarm: Swarm<Behaviour>,
     mut commands: mpsc::Receiver<Command>,
     relay_server: bool,
+    hosts: PeerHosts,
 ) {
     let mut provider_queries: HashMap<
         kad::QueryId,
@@ -319,10 +349,14 @@ async fn run(
                 SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. })) => {
                     round_trips.insert(peer, rtt);
                 }
-                SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
-                    round_trips.remove(&peer_id);
+                SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+                    hosts.closed(&peer_id, connection_id);
+                    if num_established == 0 {
+                        round_trips.remove(&peer_id);
+                    }
                 }
-                SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
+                SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+                    hosts.connected(peer_id, connection_id, &endpoint);
                     let address = endpoint.get_remote_address();
                     debug!(%peer_id, %address, "connected");
                     announce_event(serde_json::json!({"event": "connected", "peer": peer_id.to_string(),
@@ -348,5 +382,24 @@ async fn run(
                 _ => {}
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stranger_cannot_use_a_relaying_edge_as_an_unlimited_proxy() {
+        // Found by an attacker review (H6): the relay ran with `max_circuit_bytes: 0`, which libp2p reads as
+        // "no limit", for an hour per circuit.
+        let config = relay_limits();
+        assert!(
+            config.max_circuit_bytes > 0 && config.max_circuit_bytes <= 64 << 20,
+            "{config:?}"
+        );
+        assert!(config.max_circuit_duration <= Duration::from_secs(600));
+        // Enough for the hole punch of tests/nat.rs, which starts a 4 MiB fetch on the circuit.
+        assert!(config.max_circuit_bytes >= 8 << 20);
     }
 }

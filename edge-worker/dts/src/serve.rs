@@ -10,7 +10,12 @@
 use std::{
     io::{self, Write},
     ops::Range,
-    sync::Arc,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    task::{Context, Poll},
     time::{Duration, Instant},
 };
 
@@ -42,6 +47,10 @@ pub trait ReceiptCollector: Send + Sync + std::fmt::Debug {
     /// Whether `peer` may be sent `bytes` more of `content`, or asks too much or owes too many receipts
     /// (`UNPAID`).
     fn may_send(&self, peer: &PeerId, content: &ContentHash, bytes: u64) -> bool;
+    /// A `GET` of `content` that [`Self::may_send`] admitted for `admitted` bytes ended, however it ended,
+    /// having written `written` bytes of its encoding to `peer`: what was admitted and never written (a
+    /// downloader that cut an endgame duplicate, a reset, an error) is not owed.
+    fn delivered(&self, peer: &PeerId, content: &ContentHash, admitted: u64, written: u64);
     /// Checks and records a receipt `peer` sent on a `RECEIPT` substream; the answer goes back on it.
     fn accept(
         self: Arc<Self>,
@@ -238,6 +247,7 @@ async fn serve_get(
     // Receipts are required only once the edge can name its terms (it knows the epoch); until then it serves
     // as a free provider would.
     let collecting = options.collector.as_ref().filter(|c| c.terms().is_some());
+    let mut admitted = None;
     let status = match (&requested, collecting) {
         (None, _) => GetStatus::Missing,
         (Some((blob, ranges)), Some(collector)) => {
@@ -246,6 +256,7 @@ async fn serve_get(
                 .saturating_mul(GROUP_BYTES)
                 .min(blob.size());
             if collector.may_send(&peer, &id, bytes) {
+                admitted = Some(Admitted::new(collector.clone(), peer, id, bytes));
                 GetStatus::Ok
             } else {
                 GetStatus::Unpaid
@@ -271,11 +282,78 @@ async fn serve_get(
             .map_err(|e| io::Error::other(e.to_string()))?;
         out.flush()
     });
+    let stream = Counted {
+        inner: stream,
+        written: admitted.as_ref().map(|a| a.written.clone()),
+    };
     let (sent, encoded) = tokio::join!(pump_out(stream, chunks, idle), encode);
     drop(guard);
     let mut stream = sent?;
     encoded.map_err(io::Error::other)??;
     within(idle, "closing", stream.close()).await
+}
+
+/// A `GET` the collector admitted: when it ends, however it ends (even cancelled), the collector learns how
+/// much of it was written.
+struct Admitted {
+    collector: Arc<dyn ReceiptCollector>,
+    peer: PeerId,
+    id: ContentHash,
+    bytes: u64,
+    written: Arc<AtomicU64>,
+}
+
+impl Admitted {
+    fn new(
+        collector: Arc<dyn ReceiptCollector>,
+        peer: PeerId,
+        id: ContentHash,
+        bytes: u64,
+    ) -> Self {
+        Self {
+            collector,
+            peer,
+            id,
+            bytes,
+            written: Arc::default(),
+        }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let written = self.written.load(Ordering::Relaxed);
+        self.collector
+            .delivered(&self.peer, &self.id, self.bytes, written);
+    }
+}
+
+/// A substream that counts the bytes the transport took (not those still queued for it), if asked to.
+struct Counted<S> {
+    inner: S,
+    written: Option<Arc<AtomicU64>>,
+}
+
+impl<S: futures::AsyncWrite + Unpin> futures::AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let (Poll::Ready(Ok(n)), Some(written)) = (&polled, &self.written) {
+            written.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
 }
 
 /// A writer that counts, optionally rate-limits and (test hook) corrupts what passes through.

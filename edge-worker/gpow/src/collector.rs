@@ -18,6 +18,7 @@ use enreach_dts::serve::ReceiptCollector;
 use futures::future::BoxFuture;
 
 use enreach_dts::{
+    hosts::PeerHosts,
     protocol::{ReceiptAnswer, ReceiptTerms, Refusal},
     store::ContentHash,
 };
@@ -40,6 +41,8 @@ pub struct Collector {
     /// recorded, so a work report built after [`Collector::set_epoch`] sees every receipt of the old epoch.
     epoch: RwLock<Option<EpochIndex>>,
     accounts: Mutex<Accounts>,
+    /// Where peers connect from: peers that never signed owe per host.
+    hosts: PeerHosts,
     authorized: Mutex<HashMap<ClientKey, (bool, Instant)>>,
 }
 
@@ -57,14 +60,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Collector {
-    /// A collector for `node`, recording into `ledger`, checking client keys on `chain`.
-    pub fn new(ledger: Arc<Ledger>, chain: Chain, node: NodeId) -> Self {
+    /// A collector for `node`, recording into `ledger`, checking client keys on `chain`, learning where peers
+    /// connect from in `hosts`.
+    pub fn new(ledger: Arc<Ledger>, chain: Chain, node: NodeId, hosts: PeerHosts) -> Self {
         Self {
             ledger,
             chain,
             node,
             epoch: RwLock::new(None),
             accounts: Mutex::new(Accounts::default()),
+            hosts,
             authorized: Mutex::new(HashMap::new()),
         }
     }
@@ -95,15 +100,22 @@ impl Collector {
         }
     }
 
-    /// Whether `peer` may be sent `bytes` more of `content`; if so, they are counted as owed.
+    /// Whether `peer` may be sent `bytes` more of `content`; if so, they are counted as owed, by its client
+    /// key or else by the host it connects from.
     pub fn may_send(&self, peer: &PeerId, content: &ContentHash, bytes: u64) -> bool {
-        match lock(&self.accounts).may_send(peer, *content.as_bytes(), bytes) {
+        let host = self.hosts.get(peer);
+        match lock(&self.accounts).may_send(peer, host, *content.as_bytes(), bytes) {
             Ok(()) => true,
             Err(e) => {
-                debug!(%peer, %e, "request refused");
+                debug!(%peer, ?host, %e, "request refused");
                 false
             }
         }
+    }
+
+    /// A request admitted for `admitted` bytes wrote `written`: the rest is not owed.
+    pub fn delivered(&self, peer: &PeerId, content: &ContentHash, admitted: u64, written: u64) {
+        lock(&self.accounts).delivered(peer, *content.as_bytes(), admitted, written);
     }
 
     /// Checks `receipt` from `peer` and, if it is good, records it durably; the answer to send back.
@@ -118,7 +130,7 @@ impl Collector {
         match recorded {
             Ok(Ok(Ok(_))) => ReceiptAnswer::Accepted,
             Ok(Ok(Err(
-                LedgerError::BadSignature | LedgerError::NotOurs | LedgerError::MoreThanSent,
+                LedgerError::BadSignature | LedgerError::NotOurs | LedgerError::Inadmissible(_),
             ))) => ReceiptAnswer::Refused(Refusal::Invalid),
             Ok(Ok(Err(LedgerError::NotNewer))) => ReceiptAnswer::Refused(Refusal::NotNewer),
             Ok(Ok(Err(
@@ -161,15 +173,24 @@ impl Collector {
                         epoch: current,
                     },
                     |added| {
-                        let ok = lock(&self.accounts)
-                            .receipt(peer, receipt.client, receipt.content.0, added)
-                            .is_ok();
-                        admitted.set(ok.then_some(added));
-                        ok
+                        lock(&self.accounts).receipt(
+                            peer,
+                            receipt.client,
+                            receipt.content.0,
+                            added.bytes,
+                            added.new_session,
+                        )?;
+                        admitted.set(Some(added));
+                        Ok(())
                     },
                 );
                 if let (Err(_), Some(added)) = (&recorded, admitted.get()) {
-                    lock(&self.accounts).unreceipt(peer, receipt.content.0, added);
+                    lock(&self.accounts).unreceipt(
+                        peer,
+                        receipt.content.0,
+                        added.bytes,
+                        added.new_session,
+                    );
                 }
                 Ok(recorded)
             }
@@ -207,6 +228,10 @@ impl ReceiptCollector for Collector {
 
     fn may_send(&self, peer: &PeerId, content: &ContentHash, bytes: u64) -> bool {
         Collector::may_send(self, peer, content, bytes)
+    }
+
+    fn delivered(&self, peer: &PeerId, content: &ContentHash, admitted: u64, written: u64) {
+        Collector::delivered(self, peer, content, admitted, written)
     }
 
     fn accept(

@@ -15,6 +15,8 @@ use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTre
 use redb::{Database, ReadableTable, TableDefinition};
 use tracing::warn;
 
+use crate::accounts::Inadmissible;
+
 /// Where a receipt is filed: its epoch, session and client.
 type ReceiptKey = (u32, [u8; 16], [u8; 32]);
 
@@ -34,10 +36,11 @@ pub enum LedgerError {
     /// An equal or larger total of the same session is already recorded: a replay or a stale receipt.
     #[error("receipt does not add bytes to its session")]
     NotNewer,
-    /// The receipt claims more bytes than the edge sent its signer: an inflated total would bill the signer's
-    /// dApp for nothing and, dwarfing every other receipt, draw the challenge's samples (and the charge) to it.
-    #[error("receipt claims more bytes than were sent")]
-    MoreThanSent,
+    /// The edge's accounts do not admit the receipt: it claims more bytes than the edge sent its signer (an
+    /// inflated total would bill the signer's dApp for nothing and, dwarfing every other receipt, draw the
+    /// challenge's samples and the charge to it), or opens one session too many.
+    #[error("receipt not admitted: {0}")]
+    Inadmissible(#[from] Inadmissible),
     /// The disk is full: nothing was recorded, what was committed is kept; receipts are taken again once
     /// there is room.
     #[error("receipt ledger: the disk is full")]
@@ -72,6 +75,15 @@ fn failed(e: impl Into<redb::Error>) -> LedgerError {
 
 fn corrupt(e: codec::Error) -> LedgerError {
     LedgerError::Corrupt(e.to_string())
+}
+
+/// What a receipt adds to the ledger, for the edge's accounts to admit or refuse before it is committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Added {
+    /// Bytes beyond the session's last recorded receipt.
+    pub bytes: u64,
+    /// Whether the session has no receipt in the ledger yet: a new row.
+    pub new_session: bool,
 }
 
 /// What receipts an edge accepts: for this chain, this node, the current epoch.
@@ -150,7 +162,7 @@ impl Ledger {
         &self,
         receipt: &DeliveryReceipt,
         expected: Expected,
-        admit: impl FnOnce(u64) -> bool,
+        admit: impl FnOnce(Added) -> Result<(), Inadmissible>,
     ) -> Result<u64, LedgerError> {
         if receipt.genesis_hash != expected.genesis_hash
             || receipt.node != expected.node
@@ -171,20 +183,21 @@ impl Ledger {
                 let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
                 let id = (receipt.epoch, receipt.session.0, receipt.client.0);
                 let before = match table.get(id).map_err(failed)? {
-                    Some(bytes) => {
+                    Some(bytes) => Some(
                         DeliveryReceipt::decode(&mut bytes.value())
                             .map_err(corrupt)?
-                            .cumulative_bytes
-                    }
-                    None => 0,
+                            .cumulative_bytes,
+                    ),
+                    None => None,
                 };
-                if receipt.cumulative_bytes <= before {
+                if receipt.cumulative_bytes <= before.unwrap_or(0) {
                     return Err(LedgerError::NotNewer);
                 }
-                let added = receipt.cumulative_bytes - before;
-                if !admit(added) {
-                    return Err(LedgerError::MoreThanSent);
-                }
+                let added = receipt.cumulative_bytes - before.unwrap_or(0);
+                admit(Added {
+                    bytes: added,
+                    new_session: before.is_none(),
+                })?;
                 table
                     .insert(id, receipt.encode().as_slice())
                     .map_err(failed)?;
@@ -291,25 +304,28 @@ mod tests {
         let client = SigningKey::from_bytes(&[9; 32]);
         assert_eq!(
             ledger
-                .record(&receipt(&client, 1, 4 << 20), EXPECTED, |_| true)
+                .record(&receipt(&client, 1, 4 << 20), EXPECTED, |_| Ok(()))
                 .unwrap(),
             4 << 20
         );
         assert_eq!(
             ledger
-                .record(&receipt(&client, 1, 6 << 20), EXPECTED, |_| true)
+                .record(&receipt(&client, 1, 6 << 20), EXPECTED, |_| Ok(()))
                 .unwrap(),
             2 << 20
         );
         assert!(matches!(
-            ledger.record(&receipt(&client, 1, 6 << 20), EXPECTED, |_| true),
+            ledger.record(&receipt(&client, 1, 6 << 20), EXPECTED, |_| Ok(())),
             Err(LedgerError::NotNewer)
         ));
         // More than the collector admits (more than was sent): refused, nothing recorded.
         assert!(matches!(
-            ledger.record(&receipt(&client, 1, 1 << 40), EXPECTED, |added| added
-                <= 4 << 20),
-            Err(LedgerError::MoreThanSent)
+            ledger.record(&receipt(&client, 1, 1 << 40), EXPECTED, |added| {
+                (added.bytes <= 4 << 20)
+                    .then_some(())
+                    .ok_or(Inadmissible::MoreThanSent)
+            }),
+            Err(LedgerError::Inadmissible(Inadmissible::MoreThanSent))
         ));
         assert_eq!(
             ledger.receipts(EXPECTED.epoch).unwrap()[0].cumulative_bytes,
@@ -318,7 +334,7 @@ mod tests {
         let mut forged = receipt(&client, 1, 9 << 20);
         forged.cumulative_bytes = 90 << 20;
         assert!(matches!(
-            ledger.record(&forged, EXPECTED, |_| true),
+            ledger.record(&forged, EXPECTED, |_| Ok(())),
             Err(LedgerError::BadSignature)
         ));
         for other in [
@@ -336,7 +352,7 @@ mod tests {
             },
         ] {
             assert!(matches!(
-                ledger.record(&receipt(&client, 2, 1), other, |_| true),
+                ledger.record(&receipt(&client, 2, 1), other, |_| Ok(())),
                 Err(LedgerError::NotOurs)
             ));
         }
@@ -357,10 +373,10 @@ mod tests {
             let ledger = Ledger::open(&path).unwrap();
             for (i, client) in clients.iter().enumerate() {
                 ledger
-                    .record(&receipt(client, i as u16, 1 << 20), EXPECTED, |_| true)
+                    .record(&receipt(client, i as u16, 1 << 20), EXPECTED, |_| Ok(()))
                     .unwrap();
                 ledger
-                    .record(&receipt(client, i as u16, 3 << 20), EXPECTED, |_| true)
+                    .record(&receipt(client, i as u16, 3 << 20), EXPECTED, |_| Ok(()))
                     .unwrap();
             }
         }
@@ -404,12 +420,12 @@ mod tests {
         let ledger = Ledger::open(&disk.path().join("receipts.redb")).unwrap();
         let client = SigningKey::from_bytes(&[9; 32]);
         ledger
-            .record(&receipt(&client, 0, 1 << 20), EXPECTED, |_| true)
+            .record(&receipt(&client, 0, 1 << 20), EXPECTED, |_| Ok(()))
             .unwrap();
         let ballast = disk.fill();
         let mut session = 1;
         let refused = loop {
-            match ledger.record(&receipt(&client, session, 1 << 20), EXPECTED, |_| true) {
+            match ledger.record(&receipt(&client, session, 1 << 20), EXPECTED, |_| Ok(())) {
                 Ok(_) => session += 1,
                 Err(e) => break e,
             }
@@ -417,7 +433,7 @@ mod tests {
         };
         assert!(matches!(refused, LedgerError::DiskFull), "{refused}");
         // Still full: still refused, with the same clear error, whether or not the reopen succeeded.
-        let again = ledger.record(&receipt(&client, session, 1 << 20), EXPECTED, |_| true);
+        let again = ledger.record(&receipt(&client, session, 1 << 20), EXPECTED, |_| Ok(()));
         assert!(
             matches!(again, Err(LedgerError::DiskFull | LedgerError::Io(_))),
             "{again:?}"
@@ -425,7 +441,7 @@ mod tests {
         std::fs::remove_file(ballast).unwrap();
         // Room again: receipts are taken without a restart, and nothing committed was lost.
         ledger
-            .record(&receipt(&client, session, 1 << 20), EXPECTED, |_| true)
+            .record(&receipt(&client, session, 1 << 20), EXPECTED, |_| Ok(()))
             .unwrap();
         let kept = ledger.receipts(EXPECTED.epoch).unwrap();
         assert_eq!(kept.len(), session as usize + 1);

@@ -191,7 +191,12 @@ pub async fn run(
             Ledger::open(&data_dir.join("receipts.redb")).context("opening the receipt ledger")?,
         );
         let node_id = keys::node_id(&keypair);
-        let receipts = Arc::new(Collector::new(ledger.clone(), chain.clone(), node_id));
+        let receipts = Arc::new(Collector::new(
+            ledger.clone(),
+            chain.clone(),
+            node_id,
+            net.hosts(),
+        ));
         let mut agent = Agent::new(
             chain.clone(),
             operator,
