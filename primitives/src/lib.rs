@@ -4,6 +4,7 @@
 //! agree on byte for byte: they are SCALE-encoded, `no_std`, and used unchanged on both sides, so a receipt
 //! signed by a client, Merkle-committed by an edge node and sampled by the chain is the same bytes everywhere.
 //!
+//! - [`app`]: PeerHVM applications: their names ([`AppName`]) and per-request limits ([`AppLimits`]).
 //! - [`node`]: who an edge node is ([`NodeId`]) and what it offers ([`Capabilities`], the PeerHVM descriptor).
 //! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
 //! - [`merkle`]: the sorted Merkle-sum tree over an epoch's receipts and its proofs.
@@ -16,6 +17,7 @@
 
 extern crate alloc;
 
+pub mod app;
 pub mod content;
 pub mod merkle;
 pub mod node;
@@ -23,6 +25,7 @@ pub mod origin;
 pub mod receipt;
 pub mod work;
 
+pub use app::{is_valid_app_name, is_valid_app_origin, AppLimits, AppName};
 pub use merkle::{LeafKey, ReceiptProof, ReceiptTree, TreeNode};
 pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};
 pub use origin::{is_valid_origin, OriginUrl, MAX_ORIGIN_URL_LEN};
