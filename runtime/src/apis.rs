@@ -15,10 +15,10 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-use enreach_primitives::{EpochIndex, NodeId};
+use enreach_primitives::{AppLimits, AppName, EpochIndex, NodeId};
 
 use super::{
-    AccountId, Babe, Balance, Block, BlockNumber, EdgeNodes, Executive, Gpos, Gpow, Grandpa,
+    AccountId, Apps, Babe, Balance, Block, BlockNumber, EdgeNodes, Executive, Gpos, Gpow, Grandpa,
     Historical, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys,
     Settlement, System, TransactionPayment, VERSION,
 };
@@ -303,6 +303,20 @@ impl_runtime_apis! {
 
         fn params() -> pallet_settlement::runtime_api::SettlementParams<Balance> {
             Settlement::params()
+        }
+    }
+
+    impl pallet_apps::runtime_api::AppsApi<Block, AccountId, pallet_apps::AppInfoOf<Runtime>> for Runtime {
+        fn app(name: AppName) -> Option<pallet_apps::AppInfoOf<Runtime>> {
+            pallet_apps::Apps::<Runtime>::get(name)
+        }
+
+        fn apps_of(owner: AccountId) -> Vec<AppName> {
+            Apps::apps_of(&owner)
+        }
+
+        fn max_limits() -> AppLimits {
+            Apps::max_limits()
         }
     }
 

@@ -21,4 +21,5 @@ frame_benchmarking::define_benchmarks!(
     [pallet_gpow, Gpow]
     [pallet_gpos, Gpos]
     [pallet_settlement, Settlement]
+    [pallet_apps, Apps]
 );

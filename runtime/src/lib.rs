@@ -72,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("enreach"),
     impl_name: alloc::borrow::Cow::Borrowed("enreach-node"),
     authoring_version: 1,
-    spec_version: 104,
+    spec_version: 105,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -237,6 +237,10 @@ mod runtime {
 
     #[runtime::pallet_index(23)]
     pub type Settlement = pallet_settlement;
+
+    // The service layer: PeerHVM apps, whose code is settlement's published content.
+    #[runtime::pallet_index(24)]
+    pub type Apps = pallet_apps;
 
     #[runtime::pallet_index(30)]
     pub type Treasury = pallet_treasury;

@@ -213,6 +213,25 @@ pub mod dynamic_params {
         #[codec(index = 6)]
         pub static KeeperShare: Perbill = Perbill::from_percent(20);
     }
+
+    /// PeerHVM apps: what a name costs to hold and the most one request of an app may ask for, raised as
+    /// the machines nodes lend grow.
+    #[dynamic_pallet_params]
+    #[codec(index = 3)]
+    pub mod apps {
+        /// Held per app while it exists: squatting a thousand names costs 10 000 ENR.
+        #[codec(index = 0)]
+        pub static AppDeposit: Balance = 10 * UNIT;
+        /// Most memory per request, MiB: the default slot of a node's PeerHVM pool.
+        #[codec(index = 1)]
+        pub static MaxMemoryMib: u32 = 256;
+        /// Most compute units (wasmtime fuel) per request: the default ceiling of a node's PeerHVM.
+        #[codec(index = 2)]
+        pub static MaxComputeUnits: u64 = 20_000_000_000;
+        /// Longest request, ms: the default wall-time ceiling of a node's PeerHVM.
+        #[codec(index = 3)]
+        pub static MaxWallMs: u32 = 30_000;
+    }
 }
 
 /// The parameter benchmarks set: a delivery price.

@@ -18,6 +18,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+mod apps;
 pub mod governance;
 mod trust;
 
