@@ -32,6 +32,8 @@ enum Command {
     Key(cmd::key::KeyArgs),
     /// What a dApp does on chain: open its account, publish content (with the origin gateways pull it from).
     Dapp(cmd::dapp::DappArgs),
+    /// Edge applications (PeerHVM): deploy, upgrade and remove them (a dApp), call them (a client).
+    App(cmd::app::AppArgs),
     /// Benchmark baseline: streams stored content from a peer's bench endpoint over the bare transport.
     #[command(hide = true)]
     BenchTransport(cmd::bench::TransportArgs),
@@ -65,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(args) => cmd::run::run(cli.data_dir, store, metrics, args).await,
         Command::Key(args) => cmd::key::run(&cli.data_dir, args.action),
         Command::Dapp(args) => cmd::dapp::run(args).await,
+        Command::App(args) => cmd::app::run(&cli.data_dir, args).await,
         Command::BenchVerify(args) => cmd::bench::verify(args),
         Command::BenchTransport(args) => cmd::bench::transport(&cli.data_dir, args).await,
         Command::Fetch(args) => cmd::fetch::run(&cli.data_dir, store, metrics, args).await,

@@ -3,12 +3,12 @@
 //!
 //! Request: [`CLIENT`] (hex client key), [`SESSION`] (hex, 16 bytes), and from the second request on
 //! [`RECEIPT`] (hex SCALE of the [`ComputeReceipt`] of the session so far). Response: [`TERMS`] (what a receipt
-//! names: genesis hash, node, epoch), [`STEP`] (this request's invocation hash, response hash and compute units)
+//! names: genesis hash, node, epoch), [`CODE`] (the content id of the code that ran), [`STEP`] (this request's invocation hash, response hash and compute units)
 //! and [`TOTALS`] (the session's requests, units and transcript head after it). None of these headers reaches
 //! the app: the invocation a keeper replays holds the request's other headers only.
 
 use codec::{Decode, Encode};
-use enreach_primitives::{ClientKey, ComputeReceipt, ComputeStep, NodeId, SessionId};
+use enreach_primitives::{ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId};
 
 use crate::{compute::Totals, receipts::Expected};
 
@@ -16,6 +16,7 @@ pub const CLIENT: &str = "enreach-client";
 pub const SESSION: &str = "enreach-session";
 pub const RECEIPT: &str = "enreach-receipt";
 pub const TERMS: &str = "enreach-terms";
+pub const CODE: &str = "enreach-code";
 pub const STEP: &str = "enreach-step";
 pub const TOTALS: &str = "enreach-totals";
 
@@ -34,6 +35,10 @@ pub fn parse_client(value: &str) -> Option<ClientKey> {
 
 pub fn parse_session(value: &str) -> Option<SessionId> {
     array(value).map(SessionId)
+}
+
+pub fn parse_code(value: &str) -> Option<ContentId> {
+    array(value).map(ContentId)
 }
 
 pub fn encode_receipt(receipt: &ComputeReceipt) -> String {

@@ -11,6 +11,7 @@
 
 pub mod cache;
 pub mod engine;
+pub mod examples;
 pub mod invoke;
 pub mod limits;
 pub mod sandbox;

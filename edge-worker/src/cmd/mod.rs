@@ -5,6 +5,7 @@
 //!   edge's registry entry;
 //! - [`key`]: the node's, operator's and client's keys;
 //! - [`dapp`]: a dApp's chain commands;
+//! - [`app`]: edge applications: deploy, upgrade, remove (a dApp), call (a client);
 //! - [`bench`]: the hidden baselines `scripts/bench/dts` compares against.
 
 use anyhow::Context;
@@ -12,6 +13,7 @@ use clap::Args;
 use enreach_dts::{network::NetworkConfig, store::parse_content_id};
 use libp2p::Multiaddr;
 
+pub mod app;
 pub mod bench;
 pub mod dapp;
 pub mod fetch;

@@ -250,6 +250,7 @@ impl AppService {
                     wire::TERMS.into(),
                     wire::encode_terms(&expected).into_bytes(),
                 ));
+                headers.push((wire::CODE.into(), hex::encode(record.code.0).into_bytes()));
                 headers.push((wire::STEP.into(), wire::encode_step(&step).into_bytes()));
                 headers.push((
                     wire::TOTALS.into(),

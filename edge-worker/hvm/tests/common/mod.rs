@@ -1,50 +1,10 @@
-//! The edge applications of `edge-worker/hvm/apps`, built from source for `wasm32-wasip2` once per test process
-//! (cargo makes the second build in a run a no-op).
+//! PeerHVMs loaded with the example apps.
 
-use std::{path::PathBuf, process::Command, sync::OnceLock};
+use enreach_hvm::{examples, CodeId, Hvm, NodeCaps};
 
-use enreach_hvm::{CodeId, Hvm, NodeCaps};
-
-/// The bytes of app `name` (a package of the apps workspace).
+/// The bytes of example app `name`.
 pub fn app(name: &str) -> Vec<u8> {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("apps/Cargo.toml");
-        let target = std::env::var_os("ENREACH_APPS_TARGET")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let base = std::env::var_os("CARGO_TARGET_DIR")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
-                    });
-                base.join("wasm-apps")
-            });
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(&manifest)
-            .arg("--target-dir")
-            .arg(&target)
-            .status()
-            .expect("running cargo to build the edge apps");
-        assert!(
-            status.success(),
-            "building the edge apps for wasm32-wasip2 failed (is the target installed?)"
-        );
-        target.join("wasm32-wasip2/release")
-    });
-    let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
-    let path = if path.exists() {
-        path
-    } else {
-        dir.join(format!("{name}.wasm"))
-    };
+    let path = examples::component(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 

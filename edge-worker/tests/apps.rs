@@ -1,0 +1,249 @@
+//! PeerHVM edge applications end to end on a dev chain: a dApp deploys a WebAssembly component with one
+//! command, two edges fetch its code over PeerDTS from the node that holds it and run it at
+//! `<gateway>/a/<app>/<path>`; a client calls both, signing compute receipts as it goes; strangers, unpaid
+//! calls and calls of apps that do not exist are refused, and a removed app stops being served.
+
+mod common;
+
+use std::{
+    path::Path,
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use common::{binary, chain::DevChain, cli, curl, loopback, Worker};
+use serde_json::Value;
+
+/// Runs `edge-worker --data-dir <dir> <args>`; its success and every JSON line it printed.
+fn run(dir: &Path, args: &[&str]) -> (bool, Vec<Value>, String) {
+    let out = Command::new(binary())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("edge-worker runs");
+    let lines = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect();
+    (
+        out.status.success(),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn secret_file(dir: &Path, name: &str, uri: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{uri}\n")).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// An edge with the apps role, dialing `peer` (which holds the app's code).
+fn apps_edge(dir: &Path, chain: &DevChain, operator: &str, peer: &str) -> (Worker, String) {
+    let data = dir.join(operator);
+    let key = secret_file(dir, &format!("{operator}.key"), &format!("//{operator}"));
+    let listen = loopback();
+    let mut edge = Worker::spawn(
+        &data,
+        &[
+            "run",
+            "--listen",
+            &listen,
+            "--peer",
+            peer,
+            "--gateway",
+            "127.0.0.1:0",
+            "--role",
+            "edge",
+            "--apps",
+            "--chain",
+            &chain.url,
+            "--operator-key",
+            &key,
+        ],
+    );
+    let gateway = edge.gateway();
+    edge.event("registered", Duration::from_secs(120));
+    (edge, format!("http://{gateway}"))
+}
+
+#[test]
+fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
+    let chain = DevChain::start();
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = enreach_hvm::examples::component("json-api");
+    let wasm = wasm.to_str().unwrap();
+    let dapp = ["--chain", chain.url.as_str(), "--account", "//Alice"];
+
+    // The dApp (Alice) pays for one client key.
+    let client_dir = dir.path().join("client");
+    let client = cli(&client_dir, &["key", "client"])["client"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut args = vec!["dapp"];
+    args.extend(dapp);
+    cli(
+        &client_dir,
+        &[
+            &args[..],
+            &["open-account", "--deposit", "100000000000000000"],
+        ]
+        .concat(),
+    );
+    cli(
+        &client_dir,
+        &[&args[..], &["authorize-client", &client]].concat(),
+    );
+
+    // Something that is not a component is refused before anything is paid for.
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"\0asm\x01\0\0\0").unwrap();
+    let (ok, _, stderr) = run(
+        &client_dir,
+        &[
+            &["app", "deploy", junk.to_str().unwrap(), "--name", "junk"][..],
+            &dapp,
+        ]
+        .concat(),
+    );
+    assert!(!ok && stderr.contains("cannot run on PeerHVM"), "{stderr}");
+
+    // The dApp's own node holds the code; one command publishes and registers it.
+    let holder_dir = dir.path().join("holder");
+    let holder_listen = loopback();
+    let mut holder = Worker::spawn(
+        &holder_dir,
+        &["publish", wasm, "--serve", "--listen", &holder_listen],
+    );
+    let holder_addr = holder.address();
+    let deploy = [
+        &[
+            "app",
+            "deploy",
+            wasm,
+            "--name",
+            "stats",
+            "--max-cpu",
+            "500000000",
+        ][..],
+        &dapp,
+    ]
+    .concat();
+    let deployed = cli(&client_dir, &deploy);
+    assert_eq!(
+        (deployed["event"].as_str(), deployed["version"].as_u64()),
+        (Some("app_deployed"), Some(1))
+    );
+
+    let (_eve, eve_gateway) = apps_edge(dir.path(), &chain, "Eve", &holder_addr);
+    let (_ferdie, ferdie_gateway) = apps_edge(dir.path(), &chain, "Ferdie", &holder_addr);
+
+    // A client calls the app through both edges, three requests per session, each answer metered and signed.
+    for gateway in [&eve_gateway, &ferdie_gateway] {
+        let (ok, answers, stderr) = run(
+            &client_dir,
+            &[
+                "app",
+                "call",
+                gateway,
+                "stats",
+                "/hello?name=Ada",
+                "--repeat",
+                "3",
+            ],
+        );
+        assert!(ok, "{stderr}");
+        assert_eq!(answers.len(), 3, "{answers:?}");
+        let mut total = 0;
+        for (n, answer) in answers.iter().enumerate() {
+            assert_eq!(answer["status"], 200, "{answer}");
+            assert_eq!(answer["body"], "{\"greeting\":\"hello, Ada\"}");
+            let units = answer["compute_units"].as_u64().unwrap();
+            assert!(units > 0);
+            total += units;
+            assert_eq!(answer["requests"].as_u64(), Some(n as u64 + 1));
+            assert_eq!(
+                answer["session_units"].as_u64(),
+                Some(total),
+                "the session's units add up"
+            );
+        }
+        let (ok, answers, stderr) = run(
+            &client_dir,
+            &[
+                "app",
+                "call",
+                gateway,
+                "stats",
+                "/stats",
+                "--method",
+                "POST",
+                "--data",
+                "[1,2,3,4]",
+            ],
+        );
+        assert!(ok, "{stderr}");
+        assert_eq!(answers[0]["status"], 200);
+        let stats: Value = serde_json::from_str(answers[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(stats["mean"], 2.5);
+    }
+
+    // A key no dApp pays for is refused; so is a client that stops signing, after its allowance.
+    let stranger_dir = dir.path().join("stranger");
+    let (ok, answers, _) = run(
+        &stranger_dir,
+        &["app", "call", &eve_gateway, "stats", "/hello"],
+    );
+    assert!(ok);
+    assert_eq!(answers[0]["status"], 403, "{answers:?}");
+    let unsigned = |session: &str| {
+        curl(
+            &format!("{eve_gateway}/a/stats/hello"),
+            &[
+                "-H",
+                &format!("enreach-client: {client}"),
+                "-H",
+                &format!("enreach-session: {session}"),
+            ],
+        )
+        .0
+    };
+    let session = "5e".repeat(16);
+    let statuses: Vec<u16> = (0..4).map(|_| unsigned(&session)).collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 402, 402],
+        "two requests ahead of the receipts, no more"
+    );
+    assert_eq!(
+        curl(&format!("{eve_gateway}/a/stats/hello"), &[]).0,
+        401,
+        "calls are paid"
+    );
+    assert_eq!(curl(&format!("{eve_gateway}/a/nosuchapp/"), &[]).0, 404);
+
+    // Removed: within the record cache's lifetime, every edge stops running it.
+    cli(
+        &client_dir,
+        &[&["app", "remove", "stats"][..], &dapp].concat(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, answers, _) = run(
+            &client_dir,
+            &["app", "call", &ferdie_gateway, "stats", "/hello"],
+        );
+        if answers[0]["status"] == 404 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a removed app is still served: {answers:?}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    holder.kill();
+}
