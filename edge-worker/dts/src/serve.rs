@@ -3,7 +3,8 @@
 //! task that writes the substream, so encoding and sending overlap.
 //!
 //! Any peer on the internet may be the requester, so every request is bounded ([`crate::limits`]): it is served
-//! only if a slot is free for its peer and in all ([`Admission`]), must arrive within a deadline, is checked at
+//! only if its peer gets a slot ([`Admission`]: capped per peer and in all, idle slots of peers holding more
+//! going to newcomers), must arrive within a deadline, is checked at
 //! a cost bounded by its size ([`ranges`]), and its requester must keep reading, or it is cut off and its
 //! slot, buffers and encoding thread are released.
 
@@ -20,7 +21,7 @@ use libp2p::{PeerId, Stream};
 use tracing::debug;
 
 use crate::{
-    admission::Admission,
+    admission::{Admission, Slot},
     chunked::{pump_out, ChunkWriter},
     limits::ServeLimits,
     metrics::Metrics,
@@ -124,10 +125,9 @@ pub async fn serve(
         };
         let (store, options, metrics) = (store.clone(), options.clone(), metrics.clone());
         tokio::spawn(async move {
-            if let Err(e) = handle(peer, stream, store, options, metrics).await {
+            if let Err(e) = handle(peer, stream, &slot, store, options, metrics).await {
                 debug!(%peer, %e, "request failed");
             }
-            drop(slot);
         });
     }
 }
@@ -146,20 +146,25 @@ async fn within<T>(
     })?
 }
 
+/// Reads the request on `stream` (unless a newcomer takes its `slot` first) and answers it.
 async fn handle(
     peer: PeerId,
     mut stream: Stream,
+    slot: &Slot,
     store: Arc<ContentStore>,
     options: ServeOptions,
     metrics: Arc<Metrics>,
 ) -> io::Result<()> {
     let limits = options.limits;
-    let request = within(
-        limits.request_timeout,
-        "the request",
-        Request::read(&mut stream),
-    )
-    .await?;
+    let request = tokio::select! {
+        request = within(limits.request_timeout, "the request", Request::read(&mut stream)) => request?,
+        () = slot.evicted() => {
+            return Err(io::Error::other(
+                "every slot was taken and this substream had sent no request yet: its slot went to a peer holding fewer",
+            ))
+        }
+    };
+    slot.answering();
     match request {
         Request::Get(id, ranges) => {
             serve_get(peer, stream, id, ranges, store, options, metrics).await
