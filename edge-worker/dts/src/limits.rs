@@ -44,6 +44,14 @@ pub const WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// included: the requester gives up after [`crate::protocol::ANSWER_TIMEOUT`] anyway.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
 
+/// `STATUS` answers one peer gets per second. A router probes each node every 3 s; an answer lists the node's
+/// inventory, which costs a pass over the store, so anyone else asking in a loop is cut to this rate.
+pub const STATUS_PER_SECOND_PER_PEER: u32 = 1;
+
+/// `STATUS` answers one peer may get at once beyond [`STATUS_PER_SECOND_PER_PEER`]: a router's probe and its
+/// retry after a lost answer.
+pub const STATUS_BURST_PER_PEER: u32 = 3;
+
 /// The per-request limits a provider enforces ([`crate::serve::serve`]); the defaults are the constants above.
 #[derive(Clone, Copy, Debug)]
 pub struct ServeLimits {
