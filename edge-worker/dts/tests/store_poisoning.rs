@@ -156,3 +156,40 @@ fn a_stale_partial_blob_does_not_block_the_verified_import() {
         );
     }
 }
+
+/// Attacker review M5: the size a caller gave (a prefetch takes the chain's record, which a front-runner or a
+/// mistaken dApp can make wrong) was trusted: a liar agreeing with it got the blob created at that size, which
+/// never completed and blocked the right one. Now it must be proven like any other, and a proven size replaces
+/// such a blob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_size_the_caller_gives_is_proven_and_a_blob_of_a_wrong_one_is_replaced() {
+    let bytes = content(300_000, 4);
+    let honest = Node::start().await;
+    let id = honest.publish(&bytes);
+    honest.serve(ServeOptions::default());
+    let wrong = bytes.len() as u64 + GROUP_BYTES;
+    let liar = Node::start().await;
+    lie_about_size(&liar, wrong);
+    let edge = Node::start().await;
+    edge.connect(&honest).await;
+    edge.connect(&liar).await;
+    let outcome = within(
+        Duration::from_secs(60),
+        edge.fetch_sized(id, Some(wrong), vec![liar.id(), honest.id()]),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Err(FetchError::SizeUnproven(_))),
+        "{outcome:?}"
+    );
+    assert!(
+        edge.store.get(&id).is_none(),
+        "a blob of the unproven size exists"
+    );
+    // A blob of the wrong size left behind (by an older version) gives way to the proven size.
+    drop(edge.store.create(id, wrong, None).unwrap());
+    within(Duration::from_secs(60), edge.fetch(id, vec![honest.id()]))
+        .await
+        .expect("the proven size replaces the wrong blob");
+    assert_eq!(edge.complete_bytes(&id).as_deref(), Some(&bytes[..]));
+}
