@@ -12,6 +12,10 @@ pub const MAX_CONNECTIONS_PER_PEER: u32 = 4;
 /// must not starve established transfers.
 pub const MAX_PENDING_INCOMING: u32 = 128;
 
+/// Incoming connections still in their handshake from one address (IPv6: one /64), so one host cannot hold
+/// the whole pending pool ([`MAX_PENDING_INCOMING`]): a few peers behind one NAT connecting at once fit.
+pub const MAX_PENDING_INCOMING_PER_ADDRESS: u32 = 16;
+
 /// Established connections in all. Every connection holds yamux buffers (a few hundred KiB at most when
 /// idle); 1024 of them stay well inside an edge's memory while serving far more peers than a 2-core edge can
 /// feed with data.
