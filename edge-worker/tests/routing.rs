@@ -88,6 +88,7 @@ fn edge(
     chain: &str,
     continent: &str,
     peer: Option<&str>,
+    router: &str,
 ) -> (Worker, String, String) {
     let listen = loopback();
     let mut args = vec![
@@ -104,6 +105,8 @@ fn edge(
         operator.to_str().unwrap(),
         "--continent",
         continent,
+        "--router-peer",
+        router,
     ];
     if let Some(peer) = peer {
         args.extend(["--peer", peer]);
@@ -149,11 +152,18 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
     let id = publish(&holder_dir, &content);
     assert_eq!(published.trim(), id);
 
+    // The router's identity, which the edges take prefetches from.
+    let router_dir = dir.path().join("router");
+    let router_peer = cli(&router_dir, &["key", "generate"])["peer_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
     // Two European edges (only the first holds the content) and one North American edge.
     let eve = dir.path().join("eve");
     std::fs::write(&eve, "//Eve\n").unwrap();
     let (_holder, holder_address, holder_gateway) =
-        edge(&holder_dir, &eve, &chain.url, "europe", None);
+        edge(&holder_dir, &eve, &chain.url, "europe", None, &router_peer);
     let holder_peer = holder_address.rsplit('/').next().unwrap().to_string();
     let (_europe, _, _) = edge(
         &dir.path().join("europe"),
@@ -161,6 +171,7 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
         &chain.url,
         "europe",
         Some(&holder_address),
+        &router_peer,
     );
     let (mut america, america_address, america_gateway) = edge(
         &dir.path().join("america"),
@@ -168,13 +179,14 @@ fn clients_are_routed_to_holders_in_their_region_and_spikes_are_placed_ahead() {
         &chain.url,
         "north-america",
         Some(&holder_address),
+        &router_peer,
     );
     let america_peer = america_address.rsplit('/').next().unwrap().to_string();
 
     // The router learns all three from the registry and their heartbeats.
     let router_listen = loopback();
     let mut router = Worker::spawn(
-        &dir.path().join("router"),
+        &router_dir,
         &[
             "run",
             "--listen",

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod limits;
 pub mod metrics;
 pub mod network;
+pub mod pending_per_address;
 pub mod protocol;
 pub mod ranges;
 pub mod schedule;

@@ -12,6 +12,10 @@ pub const MAX_CONNECTIONS_PER_PEER: u32 = 4;
 /// must not starve established transfers.
 pub const MAX_PENDING_INCOMING: u32 = 128;
 
+/// Incoming connections still in their handshake from one address (IPv6: one /64), so one host cannot hold
+/// the whole pending pool ([`MAX_PENDING_INCOMING`]): a few peers behind one NAT connecting at once fit.
+pub const MAX_PENDING_INCOMING_PER_ADDRESS: u32 = 16;
+
 /// Established connections in all. Every connection holds yamux buffers (a few hundred KiB at most when
 /// idle); 1024 of them stay well inside an edge's memory while serving far more peers than a 2-core edge can
 /// feed with data.
@@ -43,6 +47,14 @@ pub const WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time the answer to a short request (`HAVE`, `RECEIPT`, `STATUS`, `PREFETCH`) may take, checks on chain
 /// included: the requester gives up after [`crate::protocol::ANSWER_TIMEOUT`] anyway.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// `STATUS` answers one peer gets per second. A router probes each node every 3 s; an answer lists the node's
+/// inventory, which costs a pass over the store, so anyone else asking in a loop is cut to this rate.
+pub const STATUS_PER_SECOND_PER_PEER: u32 = 1;
+
+/// `STATUS` answers one peer may get at once beyond [`STATUS_PER_SECOND_PER_PEER`]: a router's probe and its
+/// retry after a lost answer.
+pub const STATUS_BURST_PER_PEER: u32 = 3;
 
 /// The per-request limits a provider enforces ([`crate::serve::serve`]); the defaults are the constants above.
 #[derive(Clone, Copy, Debug)]

@@ -24,7 +24,7 @@ use libp2p::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::{hosts::PeerHosts, limits, store::ContentHash};
+use crate::{hosts::PeerHosts, limits, pending_per_address, store::ContentHash};
 
 /// How a node joins the network.
 #[derive(Clone, Debug, Default)]
@@ -39,10 +39,11 @@ pub struct NetworkConfig {
     pub relay_server: bool,
 }
 
-/// The composed behaviour. The two limit behaviours come first: they refuse a connection before any other
+/// The composed behaviour. The limit behaviours come first: they refuse a connection before any other
 /// behaviour spends anything on it.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
+    pending_per_address: pending_per_address::Behaviour,
     connection_limits: connection_limits::Behaviour,
     memory_limits: memory_connection_limits::Behaviour,
     relay_client: relay::client::Behaviour,
@@ -97,6 +98,8 @@ impl Network {
                 // Serve provider records even before AutoNAT confirms a public address (loopback networks).
                 kad.set_mode(Some(kad::Mode::Server));
                 Behaviour {
+                    // First, so a connection it refuses takes no slot of the pending pool below.
+                    pending_per_address: Default::default(),
                     // libp2p's own limit behaviours rather than counting here: they refuse a connection at the
                     // earliest point the swarm allows (before the handshake for pending ones).
                     connection_limits: connection_limits::Behaviour::new(

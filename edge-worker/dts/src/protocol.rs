@@ -115,14 +115,18 @@ pub enum PrefetchAnswer {
     Busy,
     /// No dApp published the content on chain: it is not fetched for anyone.
     Unpublished,
+    /// The requester is not one of the node's routers: a prefetch costs the node a download and its disk, so
+    /// it takes them only from routers its operator trusts.
+    NotAuthorized,
 }
 
 impl PrefetchAnswer {
-    const ALL: [PrefetchAnswer; 4] = [
+    const ALL: [PrefetchAnswer; 5] = [
         PrefetchAnswer::Started,
         PrefetchAnswer::Held,
         PrefetchAnswer::Busy,
         PrefetchAnswer::Unpublished,
+        PrefetchAnswer::NotAuthorized,
     ];
 }
 

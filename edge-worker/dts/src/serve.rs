@@ -3,12 +3,14 @@
 //! task that writes the substream, so encoding and sending overlap.
 //!
 //! Any peer on the internet may be the requester, so every request is bounded ([`crate::limits`]): it is served
-//! only if a slot is free for its peer and in all ([`Admission`]), must arrive within a deadline, is checked at
+//! only if its peer gets a slot ([`Admission`]: capped per peer and in all, idle slots of peers holding more
+//! going to newcomers), must arrive within a deadline, is checked at
 //! a cost bounded by its size ([`ranges`]), and its requester must keep reading, or it is cut off and its
 //! slot, buffers and encoding thread are released.
 
 use std::{
     io::{self, Write},
+    num::NonZeroU32,
     ops::Range,
     pin::Pin,
     sync::{
@@ -25,9 +27,9 @@ use libp2p::{PeerId, Stream};
 use tracing::debug;
 
 use crate::{
-    admission::Admission,
+    admission::{Admission, Slot},
     chunked::{pump_out, ChunkWriter},
-    limits::ServeLimits,
+    limits::{self, ServeLimits},
     metrics::Metrics,
     protocol::{
         self, GetStatus, HaveAnswer, NodeStatus, PrefetchAnswer, ReceiptAnswer, ReceiptTerms,
@@ -66,6 +68,29 @@ pub trait RoutedNode: Send + Sync + std::fmt::Debug {
     fn status(&self) -> BoxFuture<'_, NodeStatus>;
     /// Starts fetching `id` for a router's `PREFETCH`, if the node has room.
     fn prefetch(self: Arc<Self>, id: ContentHash) -> BoxFuture<'static, PrefetchAnswer>;
+    /// Whether `peer` is a router this node takes `PREFETCH` from. Any other peer is answered
+    /// [`PrefetchAnswer::NotAuthorized`] without [`RoutedNode::prefetch`] being asked: a prefetch costs a
+    /// download and the disk it fills (attacker review H3, M6).
+    fn accepts_prefetch_from(&self, peer: &PeerId) -> bool;
+}
+
+/// How many `STATUS` answers each peer gets ([`limits::STATUS_PER_SECOND_PER_PEER`]).
+type StatusRate = governor::DefaultKeyedRateLimiter<PeerId>;
+
+fn status_rate() -> StatusRate {
+    let rate = NonZeroU32::new(limits::STATUS_PER_SECOND_PER_PEER).expect("nonzero");
+    let burst = NonZeroU32::new(limits::STATUS_BURST_PER_PEER).expect("nonzero");
+    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+}
+
+/// Whether `peer` may be answered a `STATUS` now. The limiter's memory is bounded: past as many peers as a
+/// node holds connections, those whose allowance is whole again are forgotten.
+fn status_allowed(rate: &StatusRate, peer: &PeerId) -> bool {
+    if rate.len() > limits::MAX_ESTABLISHED as usize {
+        rate.retain_recent();
+        rate.shrink_to_fit();
+    }
+    rate.check_key(peer).is_ok()
 }
 
 /// A token bucket shared by all of a provider's transfers: caps what it sends in total per second.
@@ -126,17 +151,23 @@ pub async fn serve(
     metrics: Arc<Metrics>,
 ) {
     let admission = Admission::new(&options.limits);
+    let status_rate = Arc::new(status_rate());
     while let Some((peer, stream)) = incoming.next().await {
         let Some(slot) = admission.admit(peer) else {
             debug!(%peer, "substream refused: no free slot");
             continue;
         };
         let (store, options, metrics) = (store.clone(), options.clone(), metrics.clone());
+        let provider = Provider {
+            store,
+            options,
+            metrics,
+            status_rate: status_rate.clone(),
+        };
         tokio::spawn(async move {
-            if let Err(e) = handle(peer, stream, store, options, metrics).await {
+            if let Err(e) = handle(peer, stream, &slot, provider).await {
                 debug!(%peer, %e, "request failed");
             }
-            drop(slot);
         });
     }
 }
@@ -155,29 +186,46 @@ async fn within<T>(
     })?
 }
 
-async fn handle(
-    peer: PeerId,
-    mut stream: Stream,
+/// What every request of one provider is served with.
+struct Provider {
     store: Arc<ContentStore>,
     options: ServeOptions,
     metrics: Arc<Metrics>,
+    status_rate: Arc<StatusRate>,
+}
+
+/// Reads the request on `stream` (unless a newcomer takes its `slot` first) and answers it.
+async fn handle(
+    peer: PeerId,
+    mut stream: Stream,
+    slot: &Slot,
+    provider: Provider,
 ) -> io::Result<()> {
-    let limits = options.limits;
-    let request = within(
-        limits.request_timeout,
-        "the request",
-        Request::read(&mut stream),
-    )
-    .await?;
+    let limits = provider.options.limits;
+    let request = tokio::select! {
+        request = within(limits.request_timeout, "the request", Request::read(&mut stream)) => request?,
+        () = slot.evicted() => {
+            return Err(io::Error::other(
+                "every slot was taken and this substream had sent no request yet: its slot went to a peer holding fewer",
+            ))
+        }
+    };
+    slot.answering();
     match request {
         Request::Get(id, ranges) => {
+            let Provider {
+                store,
+                options,
+                metrics,
+                ..
+            } = provider;
             serve_get(peer, stream, id, ranges, store, options, metrics).await
         }
         request => {
             within(
                 limits.answer_deadline,
                 "the answer",
-                answer(peer, &mut stream, request, &store, &options),
+                answer(peer, &mut stream, request, &provider),
             )
             .await
         }
@@ -189,9 +237,9 @@ async fn answer(
     peer: PeerId,
     stream: &mut Stream,
     request: Request,
-    store: &ContentStore,
-    options: &ServeOptions,
+    provider: &Provider,
 ) -> io::Result<()> {
+    let Provider { store, options, .. } = provider;
     match request {
         Request::Have(id) => {
             let answer = store.get(&id).map(|blob| HaveAnswer {
@@ -209,14 +257,21 @@ async fn answer(
             };
             protocol::write_receipt_answer(stream, answer).await?;
         }
-        Request::Status => {
-            if let Some(routed) = &options.routed {
+        Request::Status => match &options.routed {
+            Some(routed) if status_allowed(&provider.status_rate, &peer) => {
                 protocol::write_status(stream, &routed.status().await).await?;
             }
-        }
+            // Not a routed node, or asked too often: closed without an answer.
+            _ => debug!(%peer, "STATUS not answered"),
+        },
         Request::Prefetch(id) => {
             if let Some(routed) = &options.routed {
-                protocol::write_prefetch_answer(stream, routed.clone().prefetch(id).await).await?;
+                let answer = if routed.accepts_prefetch_from(&peer) {
+                    routed.clone().prefetch(id).await
+                } else {
+                    PrefetchAnswer::NotAuthorized
+                };
+                protocol::write_prefetch_answer(stream, answer).await?;
             }
         }
         Request::Get(..) => unreachable!("served by serve_get"),

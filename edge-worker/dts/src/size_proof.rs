@@ -1,8 +1,8 @@
 //! A blob's size, never taken on a provider's word. A `HAVE` answer names a size, but a blob created with a
 //! wrong one is poison: size 0 makes it complete with nothing verified (then served and announced, so it
-//! spreads), any other wrong size makes it unfetchable and blocks the right one for good. So a downloader
-//! creates a blob only with a size its caller trusts (the chain's record of the content) or one a provider
-//! proved by sending the blob's last group: the bao proof of that group binds the length to the content id
+//! spreads), any other wrong size makes it unfetchable. So a downloader creates a blob only with a size a
+//! provider proved by sending the blob's last group, even when its caller names one (the chain's record of the
+//! content can be wrong too): the bao proof of that group binds the length to the content id
 //! (its chunk counter, its length and the tree's shape all follow from the size and are hashed into the root).
 //! The proof costs one 16 KiB round trip; the verified group is kept, so no byte is fetched twice.
 

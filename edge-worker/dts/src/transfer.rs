@@ -150,9 +150,10 @@ impl Sources {
 pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Fetches `id` into `store` from the providers `sources` names, signing receipts with `signer` for the
-/// providers that collect them. `size` is the content's length if the caller knows it from a trusted source (the
-/// chain's record); without it, a provider must prove the size it names ([`size_proof`]) before the blob is
-/// created, so no provider can make the store hold a blob of a wrong size.
+/// providers that collect them. A provider must prove the size it names ([`size_proof`]) before the blob is
+/// created, so no provider can make the store hold a blob of a wrong size. `size` is the length the caller was
+/// told (the chain's record, which a front-runner or a mistaken dApp can make wrong: attacker review M5): only
+/// providers naming it are asked, and it is proven all the same.
 #[allow(clippy::too_many_arguments)]
 pub async fn fetch(
     network: &Network,
@@ -171,11 +172,18 @@ pub async fn fetch(
     // Peers that answered `KNOWN` (whatever the size they named), and the answers that may still serve.
     let mut heard: HashSet<PeerId> = HashSet::new();
     let mut answers: Vec<(PeerId, HaveAnswer)> = Vec::new();
-    let mut size = size;
+    let expected = size;
+    // The size a provider proved.
+    let mut size = None;
     let mut proof: Option<(PeerId, u64, Vec<u8>)> = None;
     let agreeing = |answers: &[(PeerId, HaveAnswer)], size: Option<u64>| {
         answers.iter().any(|(_, a)| Some(a.size) == size)
     };
+    // Candidates are asked at once, each in a task within its own deadlines (running while discovery looks
+    // for more), so silent ones cost no one else time (attacker review L: asked one after the other, two silent
+    // peers used up the whole search). The tasks left are aborted when the search ends.
+    let mut probes = tokio::task::JoinSet::new();
+    let mut probing: HashSet<PeerId> = HashSet::new();
     while !agreeing(&answers, size) && Instant::now() < deadline {
         candidates.extend(
             sources
@@ -183,40 +191,52 @@ pub async fn fetch(
                 .await,
         );
         for peer in candidates.iter().copied() {
-            if heard.contains(&peer) {
+            if !heard.contains(&peer) && probing.insert(peer) {
+                probes.spawn(probe(control.clone(), peer, id, expected));
+            }
+        }
+        let (peer, outcome) = tokio::select! {
+            Some(Ok(probed)) = probes.join_next() => probed,
+            // Dials to the hinted peers are usually still in flight: look again shortly.
+            () = tokio::time::sleep(Duration::from_millis(50)) => continue,
+        };
+        probing.remove(&peer);
+        let (answer, proven) = match outcome {
+            // Unreachable, silent or without the content: asked again in the next round.
+            Probe::Unanswered => continue,
+            Probe::OtherSize(named) => {
+                heard.insert(peer);
+                warn!(%peer, named, ?expected, "provider names another size than expected: ignored");
                 continue;
             }
-            let Ok(Some(answer)) = have(&control, peer, id).await else {
-                continue;
-            };
-            if size.is_none() {
-                match size_proof::prove(&control, peer, id, &answer).await {
-                    Ok(proven) => {
-                        size = Some(proven.size);
-                        proof = proven.last_group.map(|(g, encoding)| (peer, g, encoding));
-                    }
-                    // An honest partial copy may serve once another provider proved the size.
-                    Err(SizeProofError::LastGroupNotHeld) => {}
-                    // Refused or reset (a provider at its limits), or slow: asked again in the next round.
-                    Err(SizeProofError::Io(e)) => {
-                        debug!(%peer, %e, "size proof failed: retrying");
-                        continue;
-                    }
-                    Err(e) => {
-                        heard.insert(peer);
-                        warn!(%peer, %e, "provider's size not proven: ignored");
-                        continue;
-                    }
+            Probe::Answered(answer, proven) => (answer, proven),
+        };
+        match proven {
+            Ok(proven) => {
+                if size.is_none() {
+                    size = Some(proven.size);
+                    proof = proven.last_group.map(|(g, encoding)| (peer, g, encoding));
                 }
             }
-            heard.insert(peer);
-            answers.push((peer, answer));
+            // An honest partial copy may serve once another provider proved the size.
+            Err(SizeProofError::LastGroupNotHeld) => {}
+            // Its size is proven already by another provider.
+            Err(SizeProofError::Io(_)) if size == Some(answer.size) => {}
+            // Refused or reset (a provider at its limits), or slow: asked again in the next round.
+            Err(SizeProofError::Io(e)) => {
+                debug!(%peer, %e, "size proof failed: retrying");
+                continue;
+            }
+            Err(e) => {
+                heard.insert(peer);
+                warn!(%peer, %e, "provider's size not proven: ignored");
+                continue;
+            }
         }
-        if !agreeing(&answers, size) {
-            // Dials to the hinted peers are usually still in flight: look again shortly.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        heard.insert(peer);
+        answers.push((peer, answer));
     }
+    drop(probes);
     let Some(size) = size.filter(|s| agreeing(&answers, Some(*s))) else {
         return Err(if heard.is_empty() {
             FetchError::NoProviders(id.to_hex().to_string())
@@ -334,8 +354,10 @@ pub async fn fetch(
         start_receipts(peer, &answer);
         spawn_workers(peer, &mut workers);
     }
-    // Providers that show up later join the download.
+    // Providers that show up later join the download; each is asked in a task of its own, so a silent one
+    // holds up neither the others nor the end of the download.
     let mut rediscover = tokio::time::interval(Duration::from_secs(2));
+    let mut joining = tokio::task::JoinSet::new();
     loop {
         if lock(&shared).scheduler.is_complete() {
             break;
@@ -349,18 +371,24 @@ pub async fn fetch(
             _ = rediscover.tick() => {
                 for peer in sources.look(network, id, false).await {
                     if started.insert(peer) {
-                        if let Ok(Some(answer)) = have(&control, peer, id).await {
-                            if answer.size == size {
-                                start_receipts(peer, &answer);
-                                lock(&shared).scheduler.update_provider(peer, answer.present);
-                                spawn_workers(peer, &mut workers);
-                            }
-                        }
+                        let control = control.clone();
+                        joining.spawn(async move {
+                            let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(&control, peer, id));
+                            (peer, answer.await)
+                        });
                     }
+                }
+            }
+            Some(Ok((peer, Ok(Ok(Some(answer)))))) = joining.join_next() => {
+                if answer.size == size {
+                    start_receipts(peer, &answer);
+                    lock(&shared).scheduler.update_provider(peer, answer.present);
+                    spawn_workers(peer, &mut workers);
                 }
             }
         }
     }
+    drop(joining);
     ticker.abort();
     recorder.abort();
     // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped, so the final
@@ -441,6 +469,35 @@ async fn settle_receipts(
             return (peer, receipts.acknowledged());
         }
     }
+}
+
+/// What asking a candidate provider found.
+enum Probe {
+    /// No answer in time, or it does not hold the content.
+    Unanswered,
+    /// It names a size other than the caller's.
+    OtherSize(u64),
+    /// Its answer, and whether it proved the size it names.
+    Answered(HaveAnswer, Result<size_proof::ProvenSize, SizeProofError>),
+}
+
+/// Asks `peer` for `id` (within [`protocol::ANSWER_TIMEOUT`], the substream's opening included) and for the
+/// proof of the size it names (within its own deadline), unless it names another size than `expected`.
+async fn probe(
+    control: libp2p_stream::Control,
+    peer: PeerId,
+    id: ContentHash,
+    expected: Option<u64>,
+) -> (PeerId, Probe) {
+    let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(&control, peer, id)).await;
+    let Ok(Ok(Some(answer))) = answer else {
+        return (peer, Probe::Unanswered);
+    };
+    if expected.is_some_and(|expected| expected != answer.size) {
+        return (peer, Probe::OtherSize(answer.size));
+    }
+    let proven = size_proof::prove(&control, peer, id, &answer).await;
+    (peer, Probe::Answered(answer, proven))
 }
 
 /// Asks `peer` which groups of `id` it holds (keepers use it as a liveness probe).

@@ -3,14 +3,20 @@
 //! nothing, sent its request a byte at a time, or sent a `GET` and never read (pinning a blocking encoder
 //! thread each: about 512 exhaust tokio's pool) held its resources for good. Each attacker here is a real peer
 //! speaking the protocol with the crate's own types; an honest download from the same provider runs meanwhile
-//! and must complete.
+//! and must complete. Peer ids are free, so attackers also come as several peers at once (Sybils).
 
 // Single ranges are what the API takes: slices of group ranges.
 #![allow(clippy::single_range_in_vec_init)]
 
 mod common;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use common::{content, within, Node};
 use enreach_dts::{
@@ -189,4 +195,41 @@ async fn the_largest_range_list_costs_one_pass_over_the_blob() {
     assert!(encoding.len() < bytes.len() * 11 / 10, "{}", encoding.len());
     verify_encoding(id, size, &[0..groups], &encoding[..]).unwrap();
     honest_download(&provider, id, &bytes).await;
+}
+
+/// Attacker review H1: the per-peer cap alone let `streams / streams_per_peer` Sybil peer ids hold every slot
+/// of the provider with silent substreams, re-opened the moment one was cut off, so an honest download was
+/// refused until it gave up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sybil_peers_holding_silent_substreams_do_not_starve_an_honest_download() {
+    let (provider, id, bytes, first) = provider_and_attacker().await;
+    let mut sybils = vec![first];
+    while sybils.len() < LIMITS.streams / LIMITS.streams_per_peer {
+        let sybil = Node::start().await;
+        sybil.connect(&provider).await;
+        sybils.push(sybil);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for sybil in &sybils {
+        // Twice its slots, so every slot it loses is taken again at once.
+        for _ in 0..LIMITS.streams_per_peer * 2 {
+            let (control, peer, stop) = (sybil.network.control(), provider.id(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    match control.clone().open_stream(peer, PROTOCOL).await {
+                        Ok(stream) => cut_off(stream).await,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                    }
+                }
+            }));
+        }
+    }
+    // The Sybils hold every slot before the honest peer comes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    honest_download(&provider, id, &bytes).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.abort();
+    }
 }

@@ -13,7 +13,7 @@ use enreach_dts::{
     bitfield::Bitfield,
     protocol::{self, GetStatus, HaveAnswer, Request, PROTOCOL},
     serve::ServeOptions,
-    store::{group_count, ContentHash, GROUP_BYTES},
+    store::{group_count, ContentHash, ContentStore, GROUP_BYTES},
     transfer::FetchError,
 };
 use futures::{AsyncWriteExt, FutureExt, StreamExt};
@@ -125,4 +125,71 @@ async fn a_provider_lying_about_the_size_cannot_poison_the_store() {
         ),
     )
     .await;
+}
+
+/// Attacker review H3: a partial blob (a `PREFETCH` whose providers lied or refused, a wrong size on chain, a
+/// restart) made the import of the verified, complete content fail with `Busy` for good, so the gateway's
+/// origin pull downloaded the whole content and could not store it, again after every `FAILED_PULL_TTL`.
+#[test]
+fn a_stale_partial_blob_does_not_block_the_verified_import() {
+    let bytes = content(200_000, 9);
+    let id = blake3::hash(&bytes);
+    // At the right size with nothing fetched, and at a wrong size.
+    for stale_size in [bytes.len() as u64, bytes.len() as u64 + GROUP_BYTES] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContentStore::open(dir.path().join("store")).unwrap();
+        let partial = store.create(id, stale_size, None).unwrap();
+        assert!(!partial.is_complete());
+        drop(partial);
+        let staging = store.staging().unwrap();
+        std::fs::write(staging.data_path(), &bytes).unwrap();
+        let imported = store
+            .finish_import(staging, None, Some(id))
+            .unwrap_or_else(|e| panic!("stale size {stale_size}: verified content refused: {e}"));
+        assert!(imported.is_complete());
+        assert_eq!(store.get(&id).unwrap().size(), bytes.len() as u64);
+        drop((imported, store));
+        let reopened = ContentStore::open(dir.path().join("store")).unwrap();
+        assert!(
+            reopened.get(&id).is_some_and(|b| b.is_complete()),
+            "stale size {stale_size}: not complete after reopening"
+        );
+    }
+}
+
+/// Attacker review M5: the size a caller gave (a prefetch takes the chain's record, which a front-runner or a
+/// mistaken dApp can make wrong) was trusted: a liar agreeing with it got the blob created at that size, which
+/// never completed and blocked the right one. Now it must be proven like any other, and a proven size replaces
+/// such a blob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_size_the_caller_gives_is_proven_and_a_blob_of_a_wrong_one_is_replaced() {
+    let bytes = content(300_000, 4);
+    let honest = Node::start().await;
+    let id = honest.publish(&bytes);
+    honest.serve(ServeOptions::default());
+    let wrong = bytes.len() as u64 + GROUP_BYTES;
+    let liar = Node::start().await;
+    lie_about_size(&liar, wrong);
+    let edge = Node::start().await;
+    edge.connect(&honest).await;
+    edge.connect(&liar).await;
+    let outcome = within(
+        Duration::from_secs(60),
+        edge.fetch_sized(id, Some(wrong), vec![liar.id(), honest.id()]),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Err(FetchError::SizeUnproven(_))),
+        "{outcome:?}"
+    );
+    assert!(
+        edge.store.get(&id).is_none(),
+        "a blob of the unproven size exists"
+    );
+    // A blob of the wrong size left behind (by an older version) gives way to the proven size.
+    drop(edge.store.create(id, wrong, None).unwrap());
+    within(Duration::from_secs(60), edge.fetch(id, vec![honest.id()]))
+        .await
+        .expect("the proven size replaces the wrong blob");
+    assert_eq!(edge.complete_bytes(&id).as_deref(), Some(&bytes[..]));
 }

@@ -27,6 +27,7 @@ use enreach_gateway::{
 use enreach_gpow::{agent::Agent, collector::Collector, keeper::Keeper, receipts::Ledger};
 use enreach_hvm::{Hvm, NodeCaps};
 use enreach_primitives::Continent;
+use libp2p::PeerId;
 
 use super::{
     network_config,
@@ -128,6 +129,10 @@ pub struct NodeArgs {
     /// Download bandwidth of the node, Mbit/s (edge role).
     #[arg(long, default_value_t = 100)]
     pub bandwidth_down_mbps: u32,
+    /// Peer id of a router whose `PREFETCH` requests this node takes (repeatable). A prefetch costs a
+    /// download and disk, so without this flag the node prefetches for no one.
+    #[arg(long = "router-peer", value_name = "PEER_ID")]
+    pub router_peers: Vec<PeerId>,
     /// Address of the router's JSON-RPC server (router role).
     #[arg(long)]
     pub rpc: Option<SocketAddr>,
@@ -284,10 +289,13 @@ pub async fn run(
             .map(|rate| Arc::new(enreach_dts::serve::RateLimiter::new(rate))),
         corrupt: node.corrupt,
         collector: collector.map(|c| c as Arc<dyn ReceiptCollector>),
-        routed: Some(
-            Routed::new(net.clone(), store.clone(), metrics.clone(), chain.clone())
-                as Arc<dyn RoutedNode>,
-        ),
+        routed: Some(Routed::new(
+            net.clone(),
+            store.clone(),
+            metrics.clone(),
+            chain.clone(),
+            node.router_peers.iter().copied().collect(),
+        ) as Arc<dyn RoutedNode>),
         limits: Default::default(),
     };
     tokio::spawn(serve(

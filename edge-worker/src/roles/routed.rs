@@ -2,8 +2,9 @@
 //! round trips it measured to its peers: a router's heartbeat, inventory and coordinate samples) and
 //! prefetches content a router predicts demand for, through PeerDTS like any download.
 //!
-//! A `PREFETCH` comes from any peer, so an edge only takes content a dApp published on chain (someone pays for
-//! its delivery) and runs at most [`MAX_PREFETCHES`] at once.
+//! A prefetch costs a download and the disk it fills, so an edge takes `PREFETCH` only from the routers its
+//! operator names (`run --router-peer`; routers are not registered on chain), only for content a dApp published
+//! on chain (someone pays for its delivery), and runs at most [`MAX_PREFETCHES`] at once.
 
 use std::{
     collections::HashSet,
@@ -14,6 +15,7 @@ use tracing::warn;
 
 use enreach_dts::serve::RoutedNode;
 use futures::future::BoxFuture;
+use libp2p::PeerId;
 
 use enreach_dts::{
     keys,
@@ -34,6 +36,8 @@ pub struct Routed {
     store: Arc<ContentStore>,
     metrics: Arc<Metrics>,
     chain: Option<Chain>,
+    /// The routers whose `PREFETCH` this edge takes.
+    routers: HashSet<PeerId>,
     prefetching: Mutex<HashSet<ContentHash>>,
 }
 
@@ -46,19 +50,21 @@ impl std::fmt::Debug for Routed {
 }
 
 impl Routed {
-    /// An edge serving `store` over `network`; without `chain` it cannot tell published content and
-    /// prefetches nothing.
+    /// An edge serving `store` over `network`, taking prefetches from `routers`; without `chain` it cannot
+    /// tell published content and prefetches nothing.
     pub fn new(
         network: Network,
         store: Arc<ContentStore>,
         metrics: Arc<Metrics>,
         chain: Option<Chain>,
+        routers: HashSet<PeerId>,
     ) -> Arc<Self> {
         Arc::new(Self {
             network,
             store,
             metrics,
             chain,
+            routers,
             prefetching: Mutex::new(HashSet::new()),
         })
     }
@@ -156,5 +162,9 @@ impl RoutedNode for Routed {
 
     fn prefetch(self: Arc<Self>, id: ContentHash) -> BoxFuture<'static, PrefetchAnswer> {
         Box::pin(async move { Routed::prefetch(&self, id).await })
+    }
+
+    fn accepts_prefetch_from(&self, peer: &PeerId) -> bool {
+        self.routers.contains(peer)
     }
 }

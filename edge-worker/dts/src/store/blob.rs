@@ -6,7 +6,10 @@ use std::{
     io::{self, Read, Write},
     ops::Range,
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
 };
 
 use bao_tree::{
@@ -33,6 +36,10 @@ use crate::{
 pub(super) struct Meta {
     pub(super) size: u64,
     pub(super) name: Option<String>,
+    /// Created sparse ([`ContentStore::create_sparse`](super::ContentStore::create_sparse)): only ever filled
+    /// in part, so no room is reserved for it. Absent (false) in blobs of older versions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(super) sparse: bool,
 }
 
 /// One blob, complete or partial.
@@ -51,6 +58,12 @@ pub struct Blob {
     persisting: Mutex<()>,
     /// Lets concurrent downloads of this blob take turns writing its files.
     writing: Mutex<()>,
+    /// Set when the store replaced this (incomplete) blob: its folder is gone, and a download still writing
+    /// into it must not record groups into the folder of the blob that replaced it.
+    retired: AtomicBool,
+    /// Whether the room for its missing groups is reserved ([`Blob::bytes_to_come`]): not for a blob created
+    /// sparse, which is only ever filled in part (a keeper's samples).
+    reserves_room: bool,
 }
 
 /// How often a download records its verified groups on disk: a killed process costs at most this much transfer
@@ -101,6 +114,8 @@ impl Blob {
             present: Mutex::new(present),
             persisting: Mutex::new(()),
             writing: Mutex::new(()),
+            retired: AtomicBool::new(false),
+            reserves_room: !meta.sparse,
         }))
     }
 
@@ -127,6 +142,19 @@ impl Blob {
     /// Whether every group of `groups` is verified (whole bytes of the bitfield at a time).
     pub fn holds(&self, groups: &Range<u64>) -> bool {
         self.lock().contains_range(groups.clone())
+    }
+
+    /// About how many bytes its files still take until it is complete: the missing groups and their share
+    /// of the outboard (a hash pair, 64 bytes, per group). What a download begun has reserved of the disk.
+    pub fn bytes_to_come(&self) -> u64 {
+        if !self.reserves_room {
+            return 0;
+        }
+        let present = self.lock();
+        let missing = present.len() - present.count();
+        missing
+            .saturating_mul(GROUP_BYTES + 64)
+            .min(self.size.saturating_add(self.tree().outboard_size()))
     }
 
     /// Whether every group is verified.
@@ -235,8 +263,12 @@ impl Blob {
 
     /// Records on disk the groups verified so far, as durable as `durability` asks. Serialized, so concurrent
     /// calls never race on the bitfield files.
+    /// A retired blob (replaced in the store) records nothing.
     pub fn persist(&self, durability: Durability) -> Result<(), StoreError> {
         let _one_at_a_time = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
+        if self.retired.load(Ordering::Acquire) {
+            return Ok(());
+        }
         // Taken first: a group marked later may have been written after the sync.
         let snapshot = self.present();
         match (durability, boot_id()) {
@@ -252,6 +284,15 @@ impl Blob {
                 replace_file(&self.dir.join(SYNCED_RECORD), snapshot.as_bytes(), true)?;
             }
         }
+        Ok(())
+    }
+
+    /// Moves the blob's folder to `to` (for the store to delete) and stops [`Blob::persist`] from recording
+    /// anything more: what holds the blob still may read and write its open files, which nothing else uses.
+    pub(super) fn retire(&self, to: &Path) -> io::Result<()> {
+        let _no_record_meanwhile = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
+        fs::rename(&self.dir, to)?;
+        self.retired.store(true, Ordering::Release);
         Ok(())
     }
 

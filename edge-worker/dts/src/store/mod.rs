@@ -133,9 +133,6 @@ pub enum StoreError {
     /// A blob cannot have this size (an empty blob that is not the empty content).
     #[error("content {0} cannot be {1} bytes long")]
     ImpossibleSize(String, u64),
-    /// The content is being downloaded into the store; it cannot be imported at the same time.
-    #[error("content {0} is being downloaded")]
-    Busy(String),
 }
 
 impl From<io::Error> for StoreError {
@@ -235,7 +232,9 @@ impl ContentStore {
 
     /// Hashes the bytes written to `staging` into their BLAKE3 tree and adds them as a complete blob named
     /// `name`; with `expected`, only if they are that content. A blob that is already complete stays as it
-    /// is.
+    /// is; an incomplete one is replaced (attacker review H3: a partial blob, which any peer's `PREFETCH` or a
+    /// wrong size on chain could leave, blocked the verified import for good); a download still writing into
+    /// it goes on harmlessly ([`Blob::persist`] of a replaced blob records nothing).
     pub fn finish_import(
         &self,
         staging: Staging,
@@ -263,16 +262,29 @@ impl ContentStore {
         outboard.data.sync_all()?;
         fs::write(
             staging.0.path().join("meta.json"),
-            serde_json::to_vec(&Meta { size, name }).expect("metadata serializes"),
+            serde_json::to_vec(&Meta {
+                size,
+                name,
+                sparse: false,
+            })
+            .expect("metadata serializes"),
         )?;
         write_atomically(
             &staging.0.path().join(SYNCED_RECORD),
             Bitfield::full(group_count(size)).as_bytes(),
         )?;
         let mut blobs = self.blobs.lock().unwrap_or_else(|e| e.into_inner());
-        match blobs.get(&id) {
-            Some(blob) if blob.is_complete() => return Ok(blob.clone()),
-            Some(_) => return Err(StoreError::Busy(id.to_hex().to_string())),
+        match blobs.remove(&id) {
+            Some(blob) if blob.is_complete() => {
+                blobs.insert(id, blob.clone());
+                return Ok(blob);
+            }
+            Some(partial) => {
+                if let Err(e) = self.retire(&partial) {
+                    blobs.insert(id, partial);
+                    return Err(e);
+                }
+            }
             None => {}
         }
         let dir = self.root.join(id.to_hex().as_str());
@@ -286,9 +298,10 @@ impl ContentStore {
         Ok(blob)
     }
 
-    /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into. `size` must come
-    /// from a trusted source or be proven ([`verify_encoding`]): a blob of a wrong size never completes and
-    /// blocks the right one.
+    /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into. `size` must be
+    /// proven ([`verify_encoding`]; `transfer::fetch` proves it even when the chain names it, as a record can
+    /// be wrong): a blob of a wrong size never completes. So an incomplete blob of another size (made with a
+    /// wrong one) is replaced by the new one; a complete blob of another size proves `size` wrong and stays.
     pub fn create(
         &self,
         id: ContentHash,
@@ -315,21 +328,28 @@ impl ContentStore {
         if !size_is_possible(&id, size) {
             return Err(StoreError::ImpossibleSize(id.to_hex().to_string(), size));
         }
-        if let Some(blob) = self.get(&id) {
-            return if blob.size() == size {
-                Ok(blob)
-            } else {
-                Err(StoreError::SizeMismatch(
+        // Held throughout, so concurrent creates of one blob agree on which one exists.
+        let mut blobs = self.blobs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(blob) = blobs.get(&id) {
+            if blob.size() == size {
+                return Ok(blob.clone());
+            }
+            if blob.is_complete() {
+                return Err(StoreError::SizeMismatch(
                     id.to_hex().to_string(),
                     blob.size(),
                     size,
-                ))
-            };
+                ));
+            }
+            self.retire(blob)?;
+            blobs.remove(&id);
         }
         // Its files are sparse: without this check a download that cannot fit would begin, and fail halfway.
+        // What the downloads begun still have to write is spoken for (their files are sparse too).
         let outboard_size = BaoTree::new(size, block_size()).outboard_size();
         let needed = size.saturating_add(outboard_size);
-        let available = fs2::available_space(&self.root)?;
+        let reserved: u64 = blobs.values().map(|b| b.bytes_to_come()).sum();
+        let available = fs2::available_space(&self.root)?.saturating_sub(reserved);
         if whole && needed > available {
             return Err(StoreError::DiskFull(format!(
                 "{id} needs {needed} bytes, {available} are free",
@@ -343,7 +363,12 @@ impl ContentStore {
             open_rw(&dir.join("outboard"))?.set_len(outboard_size)?;
             write_atomically(
                 &dir.join("meta.json"),
-                &serde_json::to_vec(&Meta { size, name }).expect("metadata serializes"),
+                &serde_json::to_vec(&Meta {
+                    size,
+                    name,
+                    sparse: !whole,
+                })
+                .expect("metadata serializes"),
             )
         })();
         if let Err(e) = created {
@@ -352,11 +377,17 @@ impl ContentStore {
             return Err(e.into());
         }
         let blob = Arc::new(Blob::load(&dir, id)?.ok_or(StoreError::Metadata(dir))?);
-        self.blobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, blob.clone());
+        blobs.insert(id, blob.clone());
         Ok(blob)
+    }
+
+    /// Takes the incomplete `blob`'s folder out of the store and deletes it; the caller forgets the blob.
+    fn retire(&self, blob: &Blob) -> Result<(), StoreError> {
+        // Under the staging prefix: a crash before the deletion leaves nothing the next open keeps.
+        let trash = self.staging()?;
+        blob.retire(&trash.0.path().join("retired"))?;
+        drop(trash);
+        Ok(())
     }
 }
 
@@ -527,6 +558,30 @@ mod tests {
         ));
         let empty = blake3::hash(&[]);
         assert!(target.create(empty, 0, None).unwrap().is_complete());
+    }
+
+    /// Attacker review M6: every download checked the free space alone, so prefetches started together (or
+    /// one after the other, before either wrote much: their files are sparse) each saw the whole disk free.
+    #[test]
+    fn downloads_begun_reserve_their_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContentStore::open(dir.path().join("store")).unwrap();
+        let free = fs2::available_space(dir.path()).unwrap();
+        let (first, second) = (blake3::hash(b"first"), blake3::hash(b"second"));
+        let partial = store.create(first, free / 10 * 6, None).unwrap();
+        let created = store.create(second, free / 10 * 6, None);
+        assert!(
+            matches!(created, Err(StoreError::DiskFull(_))),
+            "two downloads of 60 % of the free space each: {:?}",
+            created.map(|b| b.size())
+        );
+        assert!(store.get(&second).is_none());
+        // A replaced partial blob gives its reservation back.
+        let staging = store.staging().unwrap();
+        fs::write(staging.data_path(), b"first").unwrap();
+        store.finish_import(staging, None, Some(first)).unwrap();
+        drop(partial);
+        assert!(store.create(second, free / 10 * 6, None).is_ok());
     }
 
     #[test]

@@ -91,11 +91,21 @@ impl Node {
         id: ContentHash,
         sources: Vec<PeerId>,
     ) -> Result<FetchReport, FetchError> {
+        self.fetch_sized(id, None, sources).await
+    }
+
+    /// Fetches `id` from `sources`, with the size the caller was told (as a prefetch takes the chain's).
+    pub async fn fetch_sized(
+        &self,
+        id: ContentHash,
+        size: Option<u64>,
+        sources: Vec<PeerId>,
+    ) -> Result<FetchReport, FetchError> {
         fetch(
             &self.network,
             self.store.clone(),
             id,
-            None,
+            size,
             Sources::Routed(sources),
             self.metrics.clone(),
             None,
