@@ -37,6 +37,9 @@ enum Command {
     /// Benchmark baseline: streams stored content from a peer's bench endpoint over the bare transport.
     #[command(hide = true)]
     BenchTransport(cmd::bench::TransportArgs),
+    /// Benchmark load generator: GET one URL over many connections (paying as an app client with `--paid`).
+    #[command(hide = true)]
+    BenchHttp(cmd::bench::HttpArgs),
     /// Benchmark baseline: one core's time to hash a file into its BLAKE3 tree (the cost of verifying it).
     #[command(hide = true)]
     BenchVerify(cmd::bench::VerifyArgs),
@@ -69,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Dapp(args) => cmd::dapp::run(args).await,
         Command::App(args) => cmd::app::run(&cli.data_dir, args).await,
         Command::BenchVerify(args) => cmd::bench::verify(args),
+        Command::BenchHttp(args) => cmd::bench::http(&cli.data_dir, args).await,
         Command::BenchTransport(args) => cmd::bench::transport(&cli.data_dir, args).await,
         Command::Fetch(args) => cmd::fetch::run(&cli.data_dir, store, metrics, args).await,
     }

@@ -5,13 +5,13 @@
 //!   otherwise be sent in full before a single receipt could be asked for. Its bytes are owed from the moment
 //!   it is admitted, and what it did not write by its end (a downloader that cut an endgame duplicate, a
 //!   reset) is taken back ([`Accounts::delivered`]): an honest client receipts only what arrived.
-//! - **Per debtor.** A downloader owes what it was sent and did not receipt; past [`UNRECEIPTED_LIMIT`] it is
-//!   refused. A peer that never signed owes under the [`Host`] it first connected from (peer ids are free,
+//! - **Per debtor.** A downloader owes what it was sent and did not receipt; past [`UNRECEIPTED_LIMIT`] (a
+//!   client key's) or [`UNSIGNED_LIMIT`] (a host's or peer's that never signed) it is refused. A peer that never signed owes under the [`Host`] it first connected from (peer ids are free,
 //!   hosts are not), so rotating peer ids from one host does not reset its allowance. Once a peer signs under
 //!   a client key its debts are the key's (a new peer id signing under the same key inherits them), and they
 //!   survive the epoch boundary: the downloader signs them again under the new epoch's terms, so forgiving
 //!   them would give a free [`UNRECEIPTED_LIMIT`] every epoch. Hosts' debts (keepers' probes among them, which
-//!   are never receipted) are forgiven each epoch: a host gets at most [`UNRECEIPTED_LIMIT`] unpaid per epoch.
+//!   are never receipted) are forgiven each epoch: a host gets at most [`UNSIGNED_LIMIT`] unpaid per epoch.
 //! - **Per content.** Receipts of a peer for a content may cover at most what was sent to that peer for that
 //!   content: a receipt claiming more is refused and not stored (an inflated total would bill the signer's
 //!   dApp for nothing and, dwarfing the node's other receipts, draw the challenge's samples to itself).
@@ -46,6 +46,13 @@ pub const UNRECEIPTED_LIMIT: u64 = CONCURRENT_DOWNLOADS_PER_KEY
     * (Scheduler::<PeerId>::BATCHES_IN_FLIGHT as u64 * MAX_REQUEST_BYTES + 2 * RECEIPT_INTERVAL)
     + (16 << 20);
 
+/// Bytes a host or peer that never signed a receipt may owe: one honest download's batches in flight and two
+/// receipt intervals, what it takes to reach the first receipt. Less than a client key's
+/// [`UNRECEIPTED_LIMIT`], which is sized for a key's concurrent downloads: a stranger that never signs has no
+/// downloads in progress to protect, and each host gets this much free per epoch.
+pub const UNSIGNED_LIMIT: u64 =
+    Scheduler::<PeerId>::BATCHES_IN_FLIGHT as u64 * MAX_REQUEST_BYTES + 2 * RECEIPT_INTERVAL;
+
 /// Receipt sessions one peer may open for one content in an epoch: an honest downloader opens one per download
 /// and provider (and a new one when the epoch changes, which is a new epoch here); two lets a process download
 /// the same content twice.
@@ -58,6 +65,16 @@ enum Debtor {
     Client(ClientKey),
     Host(Host),
     Peer(PeerId),
+}
+
+impl Debtor {
+    /// What this debtor may owe.
+    fn limit(&self) -> u64 {
+        match self {
+            Debtor::Client(_) => UNRECEIPTED_LIMIT,
+            Debtor::Host(_) | Debtor::Peer(_) => UNSIGNED_LIMIT,
+        }
+    }
 }
 
 /// Bytes sent to one peer for one content, how many of them its receipts cover, and the receipt sessions it
@@ -131,7 +148,7 @@ impl Accounts {
         let debt = self.debts.get(&debtor).copied().unwrap_or(0);
         let owed = debt
             .checked_add(bytes)
-            .filter(|owed| *owed <= UNRECEIPTED_LIMIT)
+            .filter(|owed| *owed <= debtor.limit())
             .ok_or(Unserved::Owes)?;
         let account = self.peers.entry(*peer).or_insert_with(|| PeerAccount {
             debtor,
@@ -513,5 +530,26 @@ mod tests {
         // The next epoch's terms need new sessions.
         accounts.settle();
         accounts.receipt(&peer, key, BLOB, 1, true).unwrap();
+    }
+
+    /// Found when a change sized the limit for a key's two concurrent downloads: a stranger that never signs
+    /// then took 80 MiB free from one edge. A host that never signs gets one download's first batches.
+    #[test]
+    fn a_host_that_never_signs_gets_one_downloads_first_batches_only() {
+        let mut accounts = Accounts::default();
+        let host = Some(Host::of(std::net::Ipv4Addr::new(203, 0, 113, 9).into()));
+        let peer = PeerId::random();
+        let mut sent = 0;
+        while accounts.may_send(&peer, host, BLOB, BATCH).is_ok() {
+            sent += BATCH;
+        }
+        assert!(
+            sent <= UNSIGNED_LIMIT && sent < UNRECEIPTED_LIMIT,
+            "{sent} bytes unpaid"
+        );
+        assert!(
+            sent >= Scheduler::<PeerId>::BATCHES_IN_FLIGHT as u64 * BATCH,
+            "room for the first batches"
+        );
     }
 }

@@ -91,6 +91,8 @@ pub struct Execution {
     pub body: Bytes,
     /// Fuel the request burned: WebAssembly operations, the same on every node.
     pub compute_units: u64,
+    /// Time taken to set up the request's instance (machine-dependent: in no hash, for metrics and benchmarks).
+    pub instantiation: Duration,
 }
 
 impl Execution {
@@ -114,6 +116,7 @@ impl Execution {
             headers,
             body: Bytes::from(message),
             compute_units,
+            instantiation: Duration::ZERO,
         }
     }
 }
@@ -242,8 +245,12 @@ impl Hvm {
             .new_response_outparam(sender)
             .map_err(host_error)?;
         let mut task = tokio::spawn(async move {
+            let mut instantiation = Duration::ZERO;
             let result = async {
-                let proxy = pre.instantiate_async(&mut store).await?;
+                let started = std::time::Instant::now();
+                let proxy = pre.instantiate_async(&mut store).await;
+                instantiation = started.elapsed();
+                let proxy = proxy?;
                 proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, req, out)
@@ -251,7 +258,12 @@ impl Hvm {
             }
             .await;
             let fuel_left = store.get_fuel().unwrap_or(0);
-            (result, fuel_left, store.data().memory_denied())
+            (
+                result,
+                fuel_left,
+                store.data().memory_denied(),
+                instantiation,
+            )
         });
 
         let max_body = self.caps.response_body_bytes;
@@ -302,16 +314,13 @@ impl Hvm {
                 0,
             ));
         }
-        let (result, fuel_left, memory_denied) =
+        let (result, fuel_left, memory_denied, instantiation) =
             joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
         let compute_units = limits.compute_units.saturating_sub(fuel_left);
-        Ok(classify(
-            result,
-            answer,
-            compute_units,
-            memory_denied,
-            &limits,
-        ))
+        Ok(Execution {
+            instantiation,
+            ..classify(result, answer, compute_units, memory_denied, &limits)
+        })
     }
 }
 
@@ -378,6 +387,7 @@ fn classify(
                 .collect(),
             body,
             compute_units,
+            instantiation: Duration::ZERO,
         },
         Err(Some(message)) => Execution::failed(
             Outcome::Trapped(message.clone()),

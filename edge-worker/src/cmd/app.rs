@@ -7,7 +7,10 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use edge_worker::keys;
 use enreach_edge_chain::{capabilities::parse_continent, Chain, Wait};
-use enreach_gpow::{compute::ClientSession, compute_wire as wire};
+use enreach_gpow::{
+    compute::{ClientSession, Totals},
+    compute_wire as wire,
+};
 use enreach_hvm::{Hvm, NodeCaps};
 use enreach_primitives::{is_valid_app_name, is_valid_app_origin, AppLimits, Region, SessionId};
 
@@ -236,36 +239,57 @@ async fn deploy(args: DeployArgs, call: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Calls an app `repeat` times in one session through `gateway`, signing each answer's totals.
-async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> {
-    let key = keys::load_or_create_client(&data_dir.join("client_key"))?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()?;
-    let url = format!(
-        "{}/a/{}{}",
-        args.gateway.trim_end_matches('/'),
-        args.app,
-        args.path
-    );
-    let session_id = SessionId(rand::random());
-    let mut session: Option<ClientSession> = None;
-    let method: reqwest::Method = args.method.parse().context("--method")?;
-    for _ in 0..args.repeat {
-        let mut request = client
-            .request(method.clone(), &url)
-            .header(wire::CLIENT, hex::encode(key.verifying_key().as_bytes()))
-            .header(wire::SESSION, hex::encode(session_id.0));
-        if let Some(receipt) = session.as_ref().and_then(ClientSession::receipt) {
-            request = request.header(wire::RECEIPT, wire::encode_receipt(&receipt));
+/// One caller of an app: a session of its own, paying with compute receipts when it has a client key.
+pub struct Caller {
+    http: reqwest::Client,
+    url: String,
+    key: Option<ed25519_dalek::SigningKey>,
+    session_id: SessionId,
+    session: Option<ClientSession>,
+}
+
+/// What one call gave.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    /// This request's compute units and the session's totals, when the edge metered it.
+    pub metered: Option<(u64, Totals)>,
+}
+
+impl Caller {
+    /// A caller of `url` (an app's full URL, or any HTTP URL when `key` is `None`).
+    pub fn new(http: reqwest::Client, url: String, key: Option<ed25519_dalek::SigningKey>) -> Self {
+        Self {
+            http,
+            url,
+            key,
+            session_id: SessionId(rand::random()),
+            session: None,
         }
-        if let Some(data) = &args.data {
-            request = request.body(data.clone());
+    }
+
+    /// Sends one request (with the session's latest receipt) and records what the answer asks to sign.
+    pub async fn call(
+        &mut self,
+        method: &reqwest::Method,
+        data: Option<&str>,
+    ) -> anyhow::Result<Answer> {
+        let mut request = self.http.request(method.clone(), &self.url);
+        if let Some(key) = &self.key {
+            request = request
+                .header(wire::CLIENT, hex::encode(key.verifying_key().as_bytes()))
+                .header(wire::SESSION, hex::encode(self.session_id.0));
+            if let Some(receipt) = self.session.as_ref().and_then(ClientSession::receipt) {
+                request = request.header(wire::RECEIPT, wire::encode_receipt(&receipt));
+            }
+        }
+        if let Some(data) = data {
+            request = request.body(data.to_owned());
         }
         let response = request
             .send()
             .await
-            .with_context(|| format!("calling {url}"))?;
+            .with_context(|| format!("calling {}", self.url))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -274,22 +298,59 @@ async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> 
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let (terms, code) = (header(wire::TERMS), header(wire::CODE));
-        let (step, totals) = (header(wire::STEP), header(wire::TOTALS));
+        let metered = (
+            header(wire::TERMS),
+            header(wire::CODE),
+            header(wire::STEP),
+            header(wire::TOTALS),
+        );
         let body = response.text().await?;
-        let mut event = serde_json::json!({"event": "app_answer", "status": status, "body": body});
-        if let (Some(terms), Some(code), Some(step), Some(totals)) = (terms, code, step, totals) {
-            let terms = wire::parse_terms(&terms).context("the gateway's enreach-terms header")?;
-            let code = wire::parse_code(&code).context("the gateway's enreach-code header")?;
-            let step = wire::parse_step(&step).context("the gateway's enreach-step header")?;
-            let totals =
-                wire::parse_totals(&totals).context("the gateway's enreach-totals header")?;
-            let session = session
-                .get_or_insert_with(|| ClientSession::new(key.clone(), terms, code, session_id));
-            session
-                .record(&step, &totals)
-                .context("the gateway's totals do not follow from its step")?;
-            event["compute_units"] = step.units.into();
+        let (Some(key), (Some(terms), Some(code), Some(step), Some(totals))) = (&self.key, metered)
+        else {
+            return Ok(Answer {
+                status,
+                body,
+                metered: None,
+            });
+        };
+        let terms = wire::parse_terms(&terms).context("the gateway's enreach-terms header")?;
+        let code = wire::parse_code(&code).context("the gateway's enreach-code header")?;
+        let step = wire::parse_step(&step).context("the gateway's enreach-step header")?;
+        let totals = wire::parse_totals(&totals).context("the gateway's enreach-totals header")?;
+        let session_id = self.session_id;
+        let session = self
+            .session
+            .get_or_insert_with(|| ClientSession::new(key.clone(), terms, code, session_id));
+        session
+            .record(&step, &totals)
+            .context("the gateway's totals do not follow from its step")?;
+        Ok(Answer {
+            status,
+            body,
+            metered: Some((step.units, totals)),
+        })
+    }
+}
+
+/// Calls an app `repeat` times in one session through `gateway`, signing each answer's totals.
+async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> {
+    let key = keys::load_or_create_client(&data_dir.join("client_key"))?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let url = format!(
+        "{}/a/{}{}",
+        args.gateway.trim_end_matches('/'),
+        args.app,
+        args.path
+    );
+    let method: reqwest::Method = args.method.parse().context("--method")?;
+    let mut caller = Caller::new(http, url, Some(key));
+    for _ in 0..args.repeat {
+        let answer = caller.call(&method, args.data.as_deref()).await?;
+        let mut event = serde_json::json!({"event": "app_answer", "status": answer.status, "body": answer.body});
+        if let Some((units, totals)) = answer.metered {
+            event["compute_units"] = units.into();
             event["session_units"] = totals.units.into();
             event["requests"] = totals.requests.into();
         }
