@@ -538,6 +538,32 @@ mod tests {
     }
 
     #[test]
+    fn peer_ids_of_an_indebted_key_are_not_kept_for_ever() {
+        // Second attacker review: settle() keeps every peer bound to a key that owes anything, even a peer with
+        // nothing left unreceipted. A client leaves one byte unreceipted once, then uses a fresh peer id per
+        // 16 KiB it receipts in full: each one stays in the map, epoch after epoch.
+        let key = ClientKey([12; 32]);
+        let mut accounts = Accounts::default();
+        let first = PeerId::random();
+        accounts.may_send(&first, None, BLOB, GROUP_BYTES).unwrap();
+        accounts
+            .receipt(&first, key, BLOB, GROUP_BYTES - 1, true)
+            .unwrap();
+        for i in 0..1_000u32 {
+            let peer = PeerId::random();
+            let host = Some(Host::of(std::net::Ipv4Addr::from(i).into()));
+            accounts.may_send(&peer, host, BLOB, GROUP_BYTES).unwrap();
+            accounts.receipt(&peer, key, BLOB, GROUP_BYTES, true).unwrap();
+        }
+        accounts.settle();
+        assert!(
+            accounts.peers.len() <= 1,
+            "{} peers kept with nothing owed on them",
+            accounts.peers.len()
+        );
+    }
+
+    #[test]
     fn a_client_cannot_grow_the_ledger_with_one_byte_sessions() {
         // Found by an attacker review (M8): every session is a row of the ledger and a leaf of the work report,
         // and one 16 MiB delivery could be receipted in 16 Mi sessions of one byte.
