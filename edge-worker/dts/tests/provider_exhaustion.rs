@@ -290,8 +290,11 @@ async fn sybil_peers_reading_slowly_do_not_hold_every_slot_for_ever() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let honest = Node::start().await;
     honest.connect(&provider).await;
-    let fetched =
-        tokio::time::timeout(Duration::from_secs(30), honest.fetch(id, vec![provider.id()])).await;
+    let fetched = tokio::time::timeout(
+        Duration::from_secs(30),
+        honest.fetch(id, vec![provider.id()]),
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     for task in tasks {
         task.abort();

@@ -553,7 +553,9 @@ mod tests {
             let peer = PeerId::random();
             let host = Some(Host::of(std::net::Ipv4Addr::from(i).into()));
             accounts.may_send(&peer, host, BLOB, GROUP_BYTES).unwrap();
-            accounts.receipt(&peer, key, BLOB, GROUP_BYTES, true).unwrap();
+            accounts
+                .receipt(&peer, key, BLOB, GROUP_BYTES, true)
+                .unwrap();
         }
         accounts.settle();
         assert!(
