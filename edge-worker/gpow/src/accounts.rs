@@ -6,12 +6,16 @@
 //!   it is admitted, and what it did not write by its end (a downloader that cut an endgame duplicate, a
 //!   reset) is taken back ([`Accounts::delivered`]): an honest client receipts only what arrived.
 //! - **Per debtor.** A downloader owes what it was sent and did not receipt; past [`UNRECEIPTED_LIMIT`] (a
-//!   client key's) or [`UNSIGNED_LIMIT`] (a host's or peer's that never signed) it is refused. A peer that never signed owes under the [`Host`] it first connected from (peer ids are free,
-//!   hosts are not), so rotating peer ids from one host does not reset its allowance. Once a peer signs under
-//!   a client key its debts are the key's (a new peer id signing under the same key inherits them), and they
+//!   client key's) or [`UNSIGNED_LIMIT`] (a host's or peer's that never signed) it is refused. A peer that
+//!   never signed owes under the [`Host`] it first connected from (peer ids are free, hosts are not), so
+//!   rotating peer ids from one host does not reset its allowance; a newcomer finding its host full (another
+//!   user of the same relay or CGNAT address holding it) owes its first batch on its own, within
+//!   [`FIRST_CONTACTS_PER_HOST`] newcomers per host. Once a peer signs under a client key its debts are the
+//!   key's (a new peer id signing under the same key inherits them), if the key has room for them, and they
 //!   survive the epoch boundary: the downloader signs them again under the new epoch's terms, so forgiving
 //!   them would give a free [`UNRECEIPTED_LIMIT`] every epoch. Hosts' debts (keepers' probes among them, which
-//!   are never receipted) are forgiven each epoch: a host gets at most [`UNSIGNED_LIMIT`] unpaid per epoch.
+//!   are never receipted) are forgiven each epoch: a host gets at most [`UNSIGNED_LIMIT`] unpaid per epoch,
+//!   and its newcomers [`FIRST_CONTACT_BYTES`] each.
 //! - **Per content.** Receipts of a peer for a content may cover at most what was sent to that peer for that
 //!   content: a receipt claiming more is refused and not stored (an inflated total would bill the signer's
 //!   dApp for nothing and, dwarfing the node's other receipts, draw the challenge's samples to itself).
@@ -53,18 +57,34 @@ pub const UNRECEIPTED_LIMIT: u64 = CONCURRENT_DOWNLOADS_PER_KEY
 pub const UNSIGNED_LIMIT: u64 =
     Scheduler::<PeerId>::BATCHES_IN_FLIGHT as u64 * MAX_REQUEST_BYTES + 2 * RECEIPT_INTERVAL;
 
+/// Bytes a newcomer (a peer not yet sent anything this epoch) may be sent on its own account when its host's
+/// [`UNSIGNED_LIMIT`] is taken: the batch an honest downloader asks first of a provider whose rate it does not
+/// know yet ([`Scheduler::FIRST_BATCH`] groups). Everyone behind one relay or CGNAT address shares a host, and
+/// one of them holding its allowance with unread `GET`s would otherwise keep the others from ever receiving
+/// the bytes they must receipt to become paying keys.
+pub const FIRST_CONTACT_BYTES: u64 = Scheduler::<PeerId>::FIRST_BATCH * GROUP_BYTES;
+
+/// Newcomers per host that may be served [`FIRST_CONTACT_BYTES`] past their full host at once, each epoch: peer
+/// ids are free, so this is what bounds a host rotating them to `FIRST_CONTACTS_PER_HOST * FIRST_CONTACT_BYTES`
+/// (4 MiB) more per epoch. A newcomer that signs under a key with room for its debt gives its place back, so
+/// honest newcomers, which sign, do not use them up; an attacker holding them all must spend this many peer
+/// ids that never sign.
+pub const FIRST_CONTACTS_PER_HOST: u32 = 16;
+
 /// Receipt sessions one peer may open for one content in an epoch: an honest downloader opens one per download
 /// and provider (and a new one when the epoch changes, which is a new epoch here); two lets a process download
 /// the same content twice.
 pub const MAX_SESSIONS_PER_DELIVERY: u32 = 2;
 
 /// Who owes receipts: the client key a peer signed under, once it did; until then the host it first connected
-/// from, or the peer itself if its host is not known.
+/// from, or the peer itself if its host is not known or was full when it first asked (a newcomer, see
+/// [`FIRST_CONTACT_BYTES`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Debtor {
     Client(ClientKey),
     Host(Host),
     Peer(PeerId),
+    Newcomer(PeerId, Host),
 }
 
 impl Debtor {
@@ -73,6 +93,7 @@ impl Debtor {
         match self {
             Debtor::Client(_) => UNRECEIPTED_LIMIT,
             Debtor::Host(_) | Debtor::Peer(_) => UNSIGNED_LIMIT,
+            Debtor::Newcomer(..) => FIRST_CONTACT_BYTES,
         }
     }
 }
@@ -126,11 +147,15 @@ pub enum Unserved {
 pub struct Accounts {
     peers: HashMap<PeerId, PeerAccount>,
     debts: HashMap<Debtor, u64>,
+    /// Newcomers served past each full host this epoch and not yet bound to a key
+    /// ([`FIRST_CONTACTS_PER_HOST`]).
+    first_contacts: HashMap<Host, u32>,
 }
 
 impl Accounts {
     /// Counts `bytes` of `content` as sent to `peer`, connected from `host`, unless the request is too large
-    /// or its debtor would owe receipts for more than [`UNRECEIPTED_LIMIT`].
+    /// or its debtor would owe receipts for more than its limit. A peer not yet sent anything owes under its
+    /// host, or on its own as a newcomer if its host is full (see [`FIRST_CONTACT_BYTES`]).
     pub fn may_send(
         &mut self,
         peer: &PeerId,
@@ -141,23 +166,46 @@ impl Accounts {
         if bytes > MAX_REQUEST_BYTES {
             return Err(Unserved::TooLarge);
         }
-        let debtor = self.peers.get(peer).map_or_else(
-            || host.map_or(Debtor::Peer(*peer), Debtor::Host),
-            |account| account.debtor,
-        );
+        let debtor = match (self.peers.get(peer), host) {
+            (Some(account), _) => account.debtor,
+            (None, Some(host)) => self.debtor_from(peer, host, bytes),
+            (None, None) => Debtor::Peer(*peer),
+        };
         let debt = self.debts.get(&debtor).copied().unwrap_or(0);
         let owed = debt
             .checked_add(bytes)
             .filter(|owed| *owed <= debtor.limit())
             .ok_or(Unserved::Owes)?;
-        let account = self.peers.entry(*peer).or_insert_with(|| PeerAccount {
-            debtor,
-            deliveries: HashMap::new(),
+        let account = self.peers.entry(*peer).or_insert_with(|| {
+            if let Debtor::Newcomer(_, host) = debtor {
+                *self.first_contacts.entry(host).or_default() += 1;
+            }
+            PeerAccount {
+                debtor,
+                deliveries: HashMap::new(),
+            }
         });
         let delivery = account.deliveries.entry(content).or_default();
         delivery.sent = delivery.sent.checked_add(bytes).ok_or(Unserved::Owes)?;
         self.debts.insert(debtor, owed);
         Ok(())
+    }
+
+    /// Who owes for `bytes` asked by `peer`, not yet sent anything this epoch, from `host`: the host while it
+    /// has room, else the peer as a newcomer if the request is a first batch and the host has newcomers' places
+    /// left (else the host, which refuses it).
+    fn debtor_from(&self, peer: &PeerId, host: Host, bytes: u64) -> Debtor {
+        let host_debt = self.debts.get(&Debtor::Host(host)).copied().unwrap_or(0);
+        let host_full = host_debt
+            .checked_add(bytes)
+            .is_none_or(|owed| owed > UNSIGNED_LIMIT);
+        let places_left =
+            self.first_contacts.get(&host).copied().unwrap_or(0) < FIRST_CONTACTS_PER_HOST;
+        if host_full && bytes <= FIRST_CONTACT_BYTES && places_left {
+            Debtor::Newcomer(*peer, host)
+        } else {
+            Debtor::Host(host)
+        }
     }
 
     /// A request of `content` admitted for `admitted` bytes ended having written `written` bytes to `peer`: the
@@ -180,7 +228,12 @@ impl Accounts {
     /// Receipts of `peer` under `client` cover `bytes` more of `content` (`new_session`: in a session the
     /// ledger has no receipt of yet), if that is no more than was sent to `peer` for `content` and the session
     /// is within [`MAX_SESSIONS_PER_DELIVERY`]; checked and counted at once, so concurrent receipts cannot both
-    /// pass. The first key a peer signs under becomes its debtor, and takes on what the peer owed so far.
+    /// pass. The first key a peer signs under becomes its debtor, and takes on what the peer still owes, if that
+    /// fits the key's [`UNRECEIPTED_LIMIT`]: otherwise the peer owes as before, under its host or on its own
+    /// (and is bound at a later receipt, once the key has room). Moved without that check, a host's debt vanished into a key that could never be refused
+    /// more of it: a host drained its allowance with a fresh peer id, signed one byte, and was owed nothing
+    /// again, for ever. A host's allowance is thus renewed by a small receipt only as far as one key takes on
+    /// its debt, which the key keeps across epochs.
     pub fn receipt(
         &mut self,
         peer: &PeerId,
@@ -204,24 +257,31 @@ impl Accounts {
         }
         delivery.receipted = receipted;
         delivery.sessions += u32::from(new_session);
+        if let Some(debt) = self.debts.get_mut(&account.debtor) {
+            *debt = debt.saturating_sub(bytes);
+        }
+        if matches!(account.debtor, Debtor::Client(_)) {
+            return Ok(());
+        }
+        let owed: u64 = account.deliveries.values().map(Delivery::unreceipted).sum();
         let bound = Debtor::Client(client);
-        if !matches!(account.debtor, Debtor::Client(_)) {
-            // What the peer owes (this receipt's bytes included) moves from its host to its key.
-            let owed: u64 = account
-                .deliveries
-                .values()
-                .map(Delivery::unreceipted)
-                .sum::<u64>()
-                .saturating_add(bytes);
+        let key_debt = self.debts.get(&bound).copied().unwrap_or(0);
+        // Nothing owed moves nothing: such a peer is bound even to a key past its limit, and inherits its debt.
+        let fits = owed == 0
+            || key_debt
+                .checked_add(owed)
+                .is_some_and(|total| total <= bound.limit());
+        if fits {
             if let Some(debt) = self.debts.get_mut(&account.debtor) {
                 *debt = debt.saturating_sub(owed);
             }
+            if let Debtor::Newcomer(_, host) = account.debtor {
+                if let Some(places) = self.first_contacts.get_mut(&host) {
+                    *places = places.saturating_sub(1);
+                }
+            }
             account.debtor = bound;
-            let debt = self.debts.entry(bound).or_default();
-            *debt = debt.saturating_add(owed);
-        }
-        if let Some(debt) = self.debts.get_mut(&account.debtor) {
-            *debt = debt.saturating_sub(bytes);
+            self.debts.insert(bound, key_debt + owed);
         }
         Ok(())
     }
@@ -239,15 +299,18 @@ impl Accounts {
         *debt = debt.saturating_add(bytes);
     }
 
-    /// At an epoch boundary: forgets what is settled, and starts counting sessions afresh. Debts under client
-    /// keys are kept (see the module documentation), and so is what was sent and not receipted, which may be
-    /// receipted under the new terms. Debts of hosts and of peers that never signed are forgiven, with
-    /// everything sent to them: keepers, whose probes are never receipted, must not be cut off for good after
-    /// a few epochs, and keeping their rows would let throwaway peer ids grow these maps for ever.
+    /// At an epoch boundary: forgets what is settled, and starts counting sessions and newcomers afresh. Debts
+    /// under client keys are kept (see the module documentation), and so is what was sent and not receipted,
+    /// which may be receipted under the new terms. Debts of hosts and of peers that never signed are forgiven,
+    /// with everything sent to them: keepers, whose probes are never receipted, must not be cut off for good
+    /// after a few epochs, and keeping their rows would let throwaway peer ids grow these maps for ever. For
+    /// that reason too a peer bound to a key is kept only while something sent to it is unreceipted: its key's
+    /// debt stays in the key's row, and the peer, if it comes back, owes under its host until it signs again
+    /// (and is bound again only if its key has room).
     pub fn settle(&mut self) {
         self.debts
             .retain(|debtor, owed| *owed > 0 && matches!(debtor, Debtor::Client(_)));
-        let debts = &self.debts;
+        self.first_contacts.clear();
         self.peers.retain(|_, account| {
             if !matches!(account.debtor, Debtor::Client(_)) {
                 return false;
@@ -256,7 +319,7 @@ impl Accounts {
             for delivery in account.deliveries.values_mut() {
                 delivery.sessions = 0;
             }
-            !account.deliveries.is_empty() || debts.contains_key(&account.debtor)
+            !account.deliveries.is_empty()
         });
     }
 }
@@ -271,9 +334,20 @@ mod tests {
 
     /// Sends `peer` (from `host`) batches of `content` until refused; what was sent.
     fn drain(accounts: &mut Accounts, peer: &PeerId, host: Option<Host>, content: Hash32) -> u64 {
+        drain_by(accounts, peer, host, content, BATCH)
+    }
+
+    /// Sends `peer` (from `host`) requests of `bytes` of `content` until refused; what was sent.
+    fn drain_by(
+        accounts: &mut Accounts,
+        peer: &PeerId,
+        host: Option<Host>,
+        content: Hash32,
+        bytes: u64,
+    ) -> u64 {
         let mut sent = 0;
-        while accounts.may_send(peer, host, content, BATCH).is_ok() {
-            sent += BATCH;
+        while accounts.may_send(peer, host, content, bytes).is_ok() {
+            sent += bytes;
         }
         sent
     }
@@ -536,6 +610,41 @@ mod tests {
     }
 
     #[test]
+    fn a_peer_whose_key_is_full_owes_under_its_host_and_is_served_while_it_receipts() {
+        let from = Host::of("192.0.2.7".parse().unwrap());
+        let host = Some(from);
+        let key = ClientKey([14; 32]);
+        let mut accounts = Accounts::default();
+        // The key owes all it may (a thief's doing, or many of its users' batches in flight).
+        let thief = PeerId::random();
+        accounts.may_send(&thief, None, BLOB, GROUP_BYTES).unwrap();
+        accounts
+            .receipt(&thief, key, BLOB, GROUP_BYTES, true)
+            .unwrap();
+        assert_eq!(drain(&mut accounts, &thief, None, BLOB), UNRECEIPTED_LIMIT);
+        // Another peer signs its first receipt under that key with a batch still unreceipted: the key has no
+        // room for it, so the peer stays its host's debtor, served as long as its receipts keep up.
+        let peer = PeerId::random();
+        for _ in 0..2 {
+            accounts.may_send(&peer, host, OTHER, BATCH).unwrap();
+        }
+        for _ in 0..10 {
+            accounts.receipt(&peer, key, OTHER, BATCH, false).unwrap();
+            assert_eq!(accounts.peers[&peer].debtor, Debtor::Host(from));
+            accounts.may_send(&peer, host, OTHER, BATCH).unwrap();
+        }
+        // Once it owes nothing it is bound, and inherits its key's debt.
+        accounts
+            .receipt(&peer, key, OTHER, 2 * BATCH, false)
+            .unwrap();
+        assert_eq!(accounts.peers[&peer].debtor, Debtor::Client(key));
+        assert_eq!(
+            accounts.may_send(&peer, host, OTHER, GROUP_BYTES),
+            Err(Unserved::Owes)
+        );
+    }
+
+    #[test]
     fn a_peer_sharing_the_attackers_host_gets_its_first_batch() {
         // Second attacker review: every peer reached through one relay counts as the relay's host
         // (hosts::Host::of_connection), and so does a peer whose oldest connection is relayed even after a hole
@@ -546,11 +655,48 @@ mod tests {
         let mut accounts = Accounts::default();
         let attacker = PeerId::random();
         assert!(drain(&mut accounts, &attacker, relay, BLOB) > 0);
+        // To the last group: the whole batches above left room for one.
+        while accounts
+            .may_send(&attacker, relay, BLOB, GROUP_BYTES)
+            .is_ok()
+        {}
         let honest = PeerId::random();
         assert_eq!(
             accounts.may_send(&honest, relay, OTHER, GROUP_BYTES),
             Ok(()),
             "an honest newcomer behind the same relay is refused its first group"
+        );
+        // Its whole first batch, no more until it signs; then it is its key's and served on.
+        accounts
+            .may_send(&honest, relay, OTHER, FIRST_CONTACT_BYTES - GROUP_BYTES)
+            .unwrap();
+        assert_eq!(
+            accounts.may_send(&honest, relay, OTHER, GROUP_BYTES),
+            Err(Unserved::Owes)
+        );
+        let key = ClientKey([13; 32]);
+        accounts
+            .receipt(&honest, key, OTHER, FIRST_CONTACT_BYTES, true)
+            .unwrap();
+        for _ in 0..Scheduler::<PeerId>::BATCHES_IN_FLIGHT {
+            accounts
+                .may_send(&honest, relay, OTHER, MAX_REQUEST_BYTES)
+                .unwrap();
+        }
+        // The attacker's own peer ids get their first batch too, only so many per host and epoch.
+        let mut newcomers = 0;
+        for _ in 0..10 * FIRST_CONTACTS_PER_HOST {
+            let rotated = PeerId::random();
+            newcomers += drain_by(&mut accounts, &rotated, relay, BLOB, GROUP_BYTES);
+        }
+        assert!(
+            newcomers <= u64::from(FIRST_CONTACTS_PER_HOST) * FIRST_CONTACT_BYTES,
+            "{newcomers} bytes to newcomers"
+        );
+        assert_eq!(
+            accounts.may_send(&attacker, relay, BLOB, GROUP_BYTES),
+            Err(Unserved::Owes),
+            "a newcomer's allowance is not its host's"
         );
     }
 
