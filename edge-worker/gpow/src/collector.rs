@@ -26,11 +26,69 @@ use enreach_edge_chain::Chain;
 
 use crate::{
     accounts::Accounts,
-    receipts::{Expected, Ledger, LedgerError},
+    receipts::{verify, Expected, Ledger, LedgerError},
 };
 
 /// How long a client key's authorization (or its absence) is trusted before the chain is asked again.
 const AUTHORIZATION_TTL: Duration = Duration::from_secs(30);
+
+/// Client keys whose authorization is cached at most. Anyone can make a key pair and sign a genuine receipt
+/// with it, so the keys a peer names are not bounded by anything else; an edge's paying keys (a dApp's key is
+/// shared by its users) seen within [`AUTHORIZATION_TTL`] are far fewer, and an entry is under 100 bytes.
+const MAX_CACHED_AUTHORIZATIONS: usize = 10_000;
+
+/// What the chain last answered about client keys' authorization, at most [`MAX_CACHED_AUTHORIZATIONS`] keys.
+#[derive(Debug, Default)]
+struct Authorizations(HashMap<ClientKey, (bool, Instant)>);
+
+impl Authorizations {
+    /// Whether `client` is authorized, if the chain said so within [`AUTHORIZATION_TTL`].
+    fn get(&self, client: &ClientKey) -> Option<bool> {
+        self.0
+            .get(client)
+            .filter(|(_, at)| at.elapsed() < AUTHORIZATION_TTL)
+            .map(|(known, _)| *known)
+    }
+
+    /// Remembers the chain's answer about `client`. When full, drops answers past their time and keys no dApp
+    /// authorized (what a flood of fresh keys leaves), then, if that was not enough, everything: the paying
+    /// keys are asked about again, once each.
+    fn insert(&mut self, client: ClientKey, known: bool) {
+        if self.0.len() >= MAX_CACHED_AUTHORIZATIONS && !self.0.contains_key(&client) {
+            self.0
+                .retain(|_, (known, at)| *known && at.elapsed() < AUTHORIZATION_TTL);
+            if self.0.len() >= MAX_CACHED_AUTHORIZATIONS {
+                self.0.clear();
+            }
+        }
+        self.0.insert(client, (known, Instant::now()));
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// The answer to `receipt` if it can be given without the chain: none while the edge names no `terms` (knows
+/// no epoch), stale if it is for another epoch, invalid if it is for another chain or node or its client key
+/// did not sign it. Checked before the key's authorization, so a receipt that is not genuine costs no chain
+/// query and no cache entry ([`Ledger::record`] checks again, when it is recorded).
+fn screen(
+    receipt: &DeliveryReceipt,
+    terms: Option<ReceiptTerms>,
+    node: NodeId,
+) -> Result<(), ReceiptAnswer> {
+    let terms = terms.ok_or(ReceiptAnswer::Refused(Refusal::NotCollecting))?;
+    if receipt.epoch != terms.epoch {
+        return Err(ReceiptAnswer::Stale(terms));
+    }
+    let expected = Expected {
+        genesis_hash: terms.genesis_hash,
+        node,
+        epoch: terms.epoch,
+    };
+    verify(receipt, expected).map_err(|_| ReceiptAnswer::Refused(Refusal::Invalid))
+}
 
 /// Collects receipts for one edge node.
 pub struct Collector {
@@ -43,7 +101,7 @@ pub struct Collector {
     accounts: Mutex<Accounts>,
     /// Where peers connect from: peers that never signed owe per host.
     hosts: PeerHosts,
-    authorized: Mutex<HashMap<ClientKey, (bool, Instant)>>,
+    authorized: Mutex<Authorizations>,
 }
 
 impl std::fmt::Debug for Collector {
@@ -70,7 +128,7 @@ impl Collector {
             epoch: RwLock::new(None),
             accounts: Mutex::new(Accounts::default()),
             hosts,
-            authorized: Mutex::new(HashMap::new()),
+            authorized: Mutex::new(Authorizations::default()),
         }
     }
 
@@ -118,8 +176,12 @@ impl Collector {
         lock(&self.accounts).delivered(peer, *content.as_bytes(), admitted, written);
     }
 
-    /// Checks `receipt` from `peer` and, if it is good, records it durably; the answer to send back.
+    /// Checks `receipt` from `peer` and, if it is good, records it durably; the answer to send back. Its terms
+    /// and signature are checked first, locally: only a genuine receipt costs a look at the chain.
     pub async fn accept(self: &Arc<Self>, peer: PeerId, receipt: DeliveryReceipt) -> ReceiptAnswer {
+        if let Err(answer) = screen(&receipt, self.terms(), self.node) {
+            return answer;
+        }
         match self.authorized(receipt.client).await {
             Ok(true) => {}
             Ok(false) => return ReceiptAnswer::Refused(Refusal::Unauthorized),
@@ -201,15 +263,13 @@ impl Collector {
 
     /// Whether a paying dApp authorized `client`, from a cache refreshed every [`AUTHORIZATION_TTL`].
     pub async fn authorized(&self, client: ClientKey) -> Result<bool, ()> {
-        if let Some((known, at)) = lock(&self.authorized).get(&client) {
-            if at.elapsed() < AUTHORIZATION_TTL {
-                return Ok(*known);
-            }
+        if let Some(known) = lock(&self.authorized).get(&client) {
+            return Ok(known);
         }
         match self.chain.client_owner(client).await {
             Ok(owner) => {
                 let known = owner.is_some();
-                lock(&self.authorized).insert(client, (known, Instant::now()));
+                lock(&self.authorized).insert(client, known);
                 Ok(known)
             }
             Err(e) => {
@@ -240,5 +300,94 @@ impl ReceiptCollector for Collector {
         receipt: DeliveryReceipt,
     ) -> BoxFuture<'static, ReceiptAnswer> {
         Box::pin(async move { Collector::accept(&self, peer, receipt).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::{Signer, SigningKey};
+    use enreach_primitives::{ContentId, SessionId};
+
+    use super::*;
+
+    const TERMS: ReceiptTerms = ReceiptTerms {
+        genesis_hash: [1; 32],
+        epoch: 7,
+    };
+    const NODE: NodeId = NodeId([2; 32]);
+
+    fn receipt(client: &SigningKey, signer: &SigningKey, node: NodeId) -> DeliveryReceipt {
+        let mut receipt = DeliveryReceipt {
+            genesis_hash: TERMS.genesis_hash,
+            epoch: TERMS.epoch,
+            node,
+            client: ClientKey(client.verifying_key().to_bytes()),
+            content: ContentId([3; 32]),
+            session: SessionId([4; 16]),
+            cumulative_bytes: 1 << 20,
+            signature: [0; 64],
+        };
+        receipt.signature = signer.sign(&receipt.signing_payload()).to_bytes();
+        receipt
+    }
+
+    #[test]
+    fn a_receipt_not_genuine_is_answered_before_the_chain_is_asked_about_its_key() {
+        // Found by an attacker review: the chain was asked whether a receipt's key is authorized (and the
+        // answer cached) before its terms and signature were checked, so every made-up key cost a query.
+        let (client, other) = (
+            SigningKey::from_bytes(&[5; 32]),
+            SigningKey::from_bytes(&[6; 32]),
+        );
+        let refused = Err(ReceiptAnswer::Refused(Refusal::Invalid));
+        assert_eq!(
+            screen(&receipt(&client, &other, NODE), Some(TERMS), NODE),
+            refused,
+            "signed by another key than the one it names"
+        );
+        assert_eq!(
+            screen(
+                &receipt(&client, &client, NodeId([9; 32])),
+                Some(TERMS),
+                NODE
+            ),
+            refused,
+            "for another node"
+        );
+        let genuine = receipt(&client, &client, NODE);
+        let next = ReceiptTerms {
+            epoch: TERMS.epoch + 1,
+            ..TERMS
+        };
+        assert_eq!(
+            screen(&genuine, Some(next), NODE),
+            Err(ReceiptAnswer::Stale(next))
+        );
+        assert_eq!(
+            screen(&genuine, None, NODE),
+            Err(ReceiptAnswer::Refused(Refusal::NotCollecting))
+        );
+        assert_eq!(screen(&genuine, Some(TERMS), NODE), Ok(()));
+    }
+
+    #[test]
+    fn a_flood_of_fresh_keys_does_not_grow_the_authorization_cache_nor_evict_paying_keys() {
+        let key = |i: u64| {
+            let mut bytes = [0; 32];
+            bytes[..8].copy_from_slice(&i.to_le_bytes());
+            ClientKey(bytes)
+        };
+        let paying = ClientKey([0xff; 32]);
+        let mut cache = Authorizations::default();
+        cache.insert(paying, true);
+        for i in 0..3 * MAX_CACHED_AUTHORIZATIONS as u64 {
+            cache.insert(key(i), false);
+            assert!(cache.0.len() <= MAX_CACHED_AUTHORIZATIONS);
+        }
+        assert_eq!(cache.get(&paying), Some(true));
+        assert_eq!(
+            cache.get(&key(3 * MAX_CACHED_AUTHORIZATIONS as u64 - 1)),
+            Some(false)
+        );
     }
 }

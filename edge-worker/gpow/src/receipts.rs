@@ -97,6 +97,23 @@ pub struct Expected {
     pub epoch: EpochIndex,
 }
 
+/// Checks that `receipt` is for `expected` and that its client key signed it: local and cheap, so a collector
+/// runs it before anything that costs more (asking the chain whether the key is authorized).
+pub fn verify(receipt: &DeliveryReceipt, expected: Expected) -> Result<(), LedgerError> {
+    if receipt.genesis_hash != expected.genesis_hash
+        || receipt.node != expected.node
+        || receipt.epoch != expected.epoch
+    {
+        return Err(LedgerError::NotOurs);
+    }
+    let key = VerifyingKey::from_bytes(&receipt.client.0).map_err(|_| LedgerError::BadSignature)?;
+    key.verify_strict(
+        &receipt.signing_payload(),
+        &Signature::from_bytes(&receipt.signature),
+    )
+    .map_err(|_| LedgerError::BadSignature)
+}
+
 /// Receipts, durable.
 pub struct Ledger {
     path: PathBuf,
@@ -164,19 +181,7 @@ impl Ledger {
         expected: Expected,
         admit: impl FnOnce(Added) -> Result<(), Inadmissible>,
     ) -> Result<u64, LedgerError> {
-        if receipt.genesis_hash != expected.genesis_hash
-            || receipt.node != expected.node
-            || receipt.epoch != expected.epoch
-        {
-            return Err(LedgerError::NotOurs);
-        }
-        let key =
-            VerifyingKey::from_bytes(&receipt.client.0).map_err(|_| LedgerError::BadSignature)?;
-        key.verify_strict(
-            &receipt.signing_payload(),
-            &Signature::from_bytes(&receipt.signature),
-        )
-        .map_err(|_| LedgerError::BadSignature)?;
+        verify(receipt, expected)?;
         self.with_db(|db| {
             let tx = db.begin_write().map_err(failed)?;
             let added = {
