@@ -38,13 +38,15 @@ pub const MAX_CONNECTIONS: usize = 8192;
 /// a NAT of many users, and one attacker cannot take more than 1/128 of [`MAX_CONNECTIONS`].
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 
-/// The wider IPv6 blocks a client's connections are also counted in, each as (prefix length, multiple of
-/// [`MAX_CONNECTIONS_PER_IP`]): a subscriber gets a /64, a household often a /56 and a site a /48, so one
-/// attacker holds many /64s. Counted per /64 only, a /57 would open 128 times the per-address cap; nested,
-/// a /48 holds at most 4 times it (1/32 of [`MAX_CONNECTIONS`]).
+/// The wider IPv6 blocks a client's connections and requests are also counted in, each as (prefix length,
+/// multiple of [`MAX_CONNECTIONS_PER_IP`] and of [`REQUESTS_PER_SECOND_PER_IP`] and [`REQUEST_BURST_PER_IP`]):
+/// a subscriber gets a /64, a household often a /56 and a site a /48, so one attacker holds many /64s.
+/// Counted per /64 only, a /57 would open 128 times the per-address cap; nested, a /48 holds at most 4 times
+/// it (1/32 of [`MAX_CONNECTIONS`]) and makes at most 4 times one address's requests.
 pub const IPV6_CLIENT_BLOCKS: [(u8, usize); 3] = [(64, 1), (56, 2), (48, 4)];
 
-/// Requests per second one client address (IPv6: one /64) may make on average
+/// Requests per second one client address (IPv6: one /64, and its wider blocks the multiples of
+/// [`IPV6_CLIENT_BLOCKS`]) may make on average
 /// (`--gateway-max-requests-per-ip`); past it, and past [`REQUEST_BURST_PER_IP`], it is answered `429`. A
 /// request for a stored content costs little, but a miss costs a chain look-up: without a cap, one client
 /// asking for random ids keeps the chain client busy for everyone. 50 per second leaves room for a NAT of
