@@ -249,7 +249,7 @@ fn carried_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
 /// The address a connection to `ip` reaches in the end: the IPv4 address an IPv6 form carries
 /// ([`carried_v4`]), else `ip` itself. The node's own addresses are compared in this form, so
 /// `[::ffff:<own>]` or `64:ff9b::<own>` is the node as much as `<own>` is.
-fn connected_ip(ip: IpAddr) -> IpAddr {
+pub(crate) fn connected_ip(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => carried_v4(v6).map_or(ip, IpAddr::V4),
         v4 => v4,

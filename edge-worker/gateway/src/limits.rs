@@ -94,9 +94,11 @@ pub const MAX_ORIGIN_BYTES: u64 = 4 << 30;
 /// bandwidth; misses past the cap wait up to [`ORIGIN_SLOT_WAIT`] for a slot, then answer `503`.
 pub const MAX_ORIGIN_PULLS: usize = 16;
 
-/// Origin pulls in flight at once from one origin host (as the published URL names it): a dApp whose
-/// origin is slow, or an attacker's slow host, takes at most a quarter of [`MAX_ORIGIN_PULLS`]; past it a
-/// miss answers `503` at once.
+/// Origin pulls in flight at once from one origin host: a dApp whose origin is slow, or an attacker's slow
+/// host, takes at most a quarter of [`MAX_ORIGIN_PULLS`]; past it a miss answers `503` at once. A host is
+/// counted by the name the published URL gives it before connecting, and by the address that answered (IPv6:
+/// its /64) once its answer's head arrives, since names cost nothing: a wildcard DNS name or a redirect gives
+/// one server any number of them.
 pub const MAX_ORIGIN_PULLS_PER_HOST: usize = 4;
 
 /// Origin pulls in flight at once for the contents of one dApp: one dApp's misses, whatever hosts its URLs
