@@ -22,7 +22,8 @@ pub struct AppCall {
     pub method: String,
     /// The path below `/a/<app>` (at least `/`) and the query.
     pub path_and_query: String,
-    /// Every request header but the connection's own (`host`, hop-by-hop), in the order received.
+    /// Every request header but the connection's own (`host`, hop-by-hop) and the origin's (`cookie`), in the
+    /// order received.
     pub headers: Vec<(String, Vec<u8>)>,
     pub body: Bytes,
 }
@@ -66,6 +67,43 @@ const CONNECTION_HEADERS: [HeaderName; 7] = [
     header::PROXY_AUTHORIZATION,
 ];
 
+/// Request headers that carry the state of the gateway's origin, which every app and all content share, so
+/// they are no app's to read: a cookie there was set by whatever else the browser visited on the origin.
+/// `Authorization` is handed on: a browser attaches it by itself only after a `WWW-Authenticate` challenge,
+/// which apps cannot send ([`APP_RESPONSE_HEADERS`]), so it is one the app's own client chose to send.
+const ORIGIN_STATE_HEADERS: [HeaderName; 1] = [header::COOKIE];
+
+/// The headers of an app's answer that reach the client, besides the compute session's (`enreach-*`, added by
+/// the apps role to the same list) and `Location` ([`in_app_location`]). Each acts only on the response it
+/// comes with: how to read the body and how long to keep it. Everything else is dropped, since a header the
+/// gateway does not know may act on the origin every app and all content share (`Set-Cookie`,
+/// `Clear-Site-Data`, `Service-Worker-Allowed`, `Strict-Transport-Security`, `Alt-Svc`, `Accept-CH`), ask the
+/// browser for the origin's credentials (`WWW-Authenticate`), send it elsewhere (`Refresh`), or direct a proxy
+/// in front of the gateway (`X-Accel-Redirect`, `X-Sendfile`); an app's own data belongs in its body. The
+/// framing headers (`Content-Length`, `Transfer-Encoding`) are the gateway's, which frames the body itself.
+const APP_RESPONSE_HEADERS: [HeaderName; 12] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LANGUAGE,
+    header::CONTENT_ENCODING,
+    header::CONTENT_DISPOSITION,
+    header::CONTENT_RANGE,
+    header::CACHE_CONTROL,
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::EXPIRES,
+    header::VARY,
+    header::RETRY_AFTER,
+    header::ALLOW,
+];
+
+/// The prefix of the compute session's response headers (`enreach_gpow::compute_wire`), which the apps role
+/// adds after the app ran and the client needs to sign its next receipt.
+const SESSION_HEADER_PREFIX: &str = "enreach-";
+
+/// The host the gateway resolves an app's `Location` against: any name does, as only the path of the result
+/// is kept, and `.invalid` never names a real one.
+const LOCATION_BASE: &str = "http://gateway.invalid/";
+
 /// `/a/<app>` without a path is the app's `/`.
 pub(crate) async fn call_root(
     state: State<Gateway>,
@@ -82,6 +120,7 @@ pub(crate) async fn call(
 ) -> Response {
     let runner: Arc<dyn AppRunner> = gateway.apps().expect("route only added with an app runner");
     let (parts, body) = request.into_parts();
+    let request_path = parts.uri.path().to_owned();
     let body = match to_bytes(body, MAX_APP_REQUEST_BYTES).await {
         Ok(body) => body,
         Err(_) => {
@@ -98,7 +137,9 @@ pub(crate) async fn call(
     let headers = parts
         .headers
         .iter()
-        .filter(|(name, _)| !CONNECTION_HEADERS.contains(name))
+        .filter(|(name, _)| {
+            !CONNECTION_HEADERS.contains(name) && !ORIGIN_STATE_HEADERS.contains(name)
+        })
         .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
         .collect();
     let call = AppCall {
@@ -108,10 +149,11 @@ pub(crate) async fn call(
         headers,
         body,
     };
-    reply(runner.call(call).await)
+    reply(runner.call(call).await, &request_path)
 }
 
-fn reply(answer: AppReply) -> Response {
+/// The response to a call of `request_path` that `answer` makes.
+fn reply(answer: AppReply, request_path: &str) -> Response {
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers = response.headers_mut();
@@ -122,8 +164,13 @@ fn reply(answer: AppReply) -> Response {
         ) else {
             continue;
         };
-        // The gateway frames the body itself.
-        if name != header::CONTENT_LENGTH && name != header::TRANSFER_ENCODING {
+        if name == header::LOCATION {
+            if let Some(location) = in_app_location(request_path, &value) {
+                headers.append(name, location);
+            }
+        } else if APP_RESPONSE_HEADERS.contains(&name)
+            || name.as_str().starts_with(SESSION_HEADER_PREFIX)
+        {
             headers.append(name, value);
         }
     }
@@ -138,6 +185,29 @@ fn reply(answer: AppReply) -> Response {
         HeaderValue::from_static("sandbox"),
     );
     response
+}
+
+/// An app's `Location` as the path (with query and fragment) it leads to, resolved as the browser will against
+/// the called `request_path`, if that is within the app (`/a/<app>` and below): a redirect out of it would make
+/// the gateway's origin an open redirect, or lend the app's URL to another app or to content.
+fn in_app_location(request_path: &str, location: &HeaderValue) -> Option<HeaderValue> {
+    let app = request_path.strip_prefix("/a/")?.split('/').next()?;
+    let called = url::Url::parse(LOCATION_BASE)
+        .ok()?
+        .join(request_path)
+        .ok()?;
+    let location = location.to_str().ok()?;
+    let target = called.join(location).ok()?;
+    // An absolute URL names another host, whatever it says: the gateway's own name is not known here.
+    if url::Url::parse(location).is_ok() || target.origin() != called.origin() {
+        return None;
+    }
+    let path = target.path();
+    let root = format!("/a/{app}");
+    let within = path == root || path.starts_with(&(root + "/"));
+    within
+        .then(|| HeaderValue::from_str(&target[url::Position::BeforePath..]).ok())
+        .flatten()
 }
 
 #[cfg(test)]
@@ -286,6 +356,99 @@ mod tests {
                 response.headers().get(name)
             );
         }
+    }
+
+    #[tokio::test]
+    async fn an_answer_keeps_the_session_headers_and_what_describes_its_body() {
+        let answer = AppReply {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), b"application/json".to_vec()),
+                ("cache-control".into(), b"no-store".to_vec()),
+                ("etag".into(), b"\"v1\"".to_vec()),
+                ("enreach-step".into(), b"aa.bb.7".to_vec()),
+                ("enreach-totals".into(), b"1.7.cc".to_vec()),
+                ("x-accel-redirect".into(), b"/internal/secrets".to_vec()),
+                (
+                    "www-authenticate".into(),
+                    b"Basic realm=\"gateway\"".to_vec(),
+                ),
+            ],
+            body: Bytes::from_static(b"{}"),
+        };
+        let (router, _recorder, _dir) = gateway(answer);
+        let response = router
+            .oneshot(Request::get("/a/shop/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let headers = response.headers();
+        for (name, value) in [
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+            ("etag", "\"v1\""),
+            ("enreach-step", "aa.bb.7"),
+            ("enreach-totals", "1.7.cc"),
+        ] {
+            assert_eq!(
+                headers.get(name).map(|v| v.as_bytes()),
+                Some(value.as_bytes()),
+                "{name}"
+            );
+        }
+        for name in ["x-accel-redirect", "www-authenticate"] {
+            assert!(!headers.contains_key(name), "{name} passed");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_app_redirects_within_itself_only() {
+        for (location, expected) in [
+            ("/a/shop/cart?x=1", Some("/a/shop/cart?x=1")),
+            ("done", Some("/a/shop/orders/done")),
+            ("../cart#top", Some("/a/shop/cart#top")),
+            ("/a/shop", Some("/a/shop")),
+            ("http://gateway.invalid/a/shop/x", None),
+            ("https://evil.example/login", None),
+            ("//evil.example/login", None),
+            ("/a/shopping/x", None),
+            ("/a/other/x", None),
+            ("/c/0123", None),
+            ("/a/shop/../../c/0123", None),
+            ("/a/shop/%2e%2e/other/", None),
+            ("/a/shop\\..\\other/", None),
+        ] {
+            let answer = AppReply {
+                status: 303,
+                headers: vec![("location".into(), location.as_bytes().to_vec())],
+                body: Bytes::new(),
+            };
+            let (router, _recorder, _dir) = gateway(answer);
+            let response = router
+                .oneshot(
+                    Request::post("/a/shop/orders/new")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let got = response.headers().get(header::LOCATION);
+            assert_eq!(got.map(|v| v.to_str().unwrap()), expected, "{location}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_cookies_of_the_shared_origin_never_reach_an_app() {
+        let (router, recorder, _dir) = gateway(AppReply::text(200, "ok"));
+        let request = Request::get("/a/shop/")
+            .header("cookie", "session=another-apps")
+            .header("authorization", "Bearer the-apps-own")
+            .body(Body::empty())
+            .unwrap();
+        router.oneshot(request).await.unwrap();
+        let call = recorder.calls.lock().unwrap()[0].clone();
+        let names: Vec<&str> = call.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(!names.contains(&"cookie"), "{names:?}");
+        assert!(names.contains(&"authorization"), "{names:?}");
     }
 
     #[tokio::test]

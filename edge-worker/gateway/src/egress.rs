@@ -63,7 +63,8 @@ enum Reach {
 #[derive(Clone, Debug)]
 pub struct EgressPolicy {
     allow_private: bool,
-    /// The node's own listen addresses (unspecified ones as every address of its interfaces).
+    /// The node's own listen addresses (unspecified ones as every address of its interfaces), each as
+    /// [`connected_ip`] gives it, as the addresses they are compared with are.
     own: Arc<[SocketAddr]>,
 }
 
@@ -95,16 +96,17 @@ impl EgressPolicy {
                     .collect(),
                 false => vec![*a],
             })
+            .map(|a| SocketAddr::new(connected_ip(a.ip()), a.port()))
             .collect();
         self
     }
 
     /// Whether `ip` may be reached. A public address of the node's own is refused on any port (names are
-    /// resolved without the port); a private one only as a socket, by [`Self::check_url`], as a local test
-    /// network's origins share the node's address.
+    /// resolved without the port), in whichever form carries it ([`connected_ip`]); a private one only as a
+    /// socket, by [`Self::check_url`], as a local test network's origins share the node's address.
     pub fn allows(&self, ip: IpAddr) -> bool {
         match reach(ip) {
-            Reach::Public => !self.own.iter().any(|own| own.ip() == ip),
+            Reach::Public => !self.own.iter().any(|own| own.ip() == connected_ip(ip)),
             Reach::Private => self.allow_private,
             Reach::Never => false,
         }
@@ -125,7 +127,7 @@ impl EgressPolicy {
             url::Host::Ipv4(v4) => IpAddr::V4(v4),
             url::Host::Ipv6(v6) => IpAddr::V6(v6),
         };
-        let socket = SocketAddr::new(ip, port);
+        let socket = SocketAddr::new(connected_ip(ip), port);
         if self.own.contains(&socket) {
             return Err(EgressError::OwnAddress(socket));
         }
@@ -213,24 +215,44 @@ fn reach_v4(ip: Ipv4Addr) -> Reach {
 }
 
 fn reach_v6(ip: Ipv6Addr) -> Reach {
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    if let Some(v4) = carried_v4(ip) {
         return reach_v4(v4);
     }
     let s = ip.segments();
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     if ip.is_loopback() || (s[0] & 0xfe00 == 0xfc00 && ip != AWS_METADATA_V6) {
         Reach::Private
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        // NAT64: the translator connects to the embedded IPv4 address.
-        reach_v4(embedded(s[6], s[7]))
-    } else if s[0] == 0x2002 {
-        // 6to4: the relay connects to the embedded IPv4 address.
-        reach_v4(embedded(s[1], s[2]))
     } else if s[0] & 0xe000 != 0x2000 || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8)) {
         // Outside global unicast (link-local, multicast, unspecified, IPv4-compatible...), Teredo, documentation.
         Reach::Never
     } else {
         Reach::Public
+    }
+}
+
+/// The IPv4 address an IPv6 form carries and is in the end connected to: IPv4-mapped (a dual-stack socket
+/// connects over IPv4), NAT64 (the translator connects to it) and 6to4 (the relay does).
+fn carried_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = ip.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(embedded(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(embedded(s[1], s[2]))
+    } else {
+        None
+    }
+}
+
+/// The address a connection to `ip` reaches in the end: the IPv4 address an IPv6 form carries
+/// ([`carried_v4`]), else `ip` itself. The node's own addresses are compared in this form, so
+/// `[::ffff:<own>]` or `64:ff9b::<own>` is the node as much as `<own>` is.
+pub(crate) fn connected_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => carried_v4(v6).map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -403,9 +425,17 @@ mod tests {
         // In a local test network, only the node's own sockets are refused: origins share its address.
         let gateway: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let local = EgressPolicy::new(true).refusing(&[gateway]);
-        assert!(local
-            .check_url(&Url::parse("http://127.0.0.1:8080/c/x").unwrap())
-            .is_err());
+        for url in [
+            "http://127.0.0.1:8080/c/x",
+            "http://[::ffff:127.0.0.1]:8080/c/x",
+        ] {
+            assert!(local.check_url(&Url::parse(url).unwrap()).is_err(), "{url}");
+        }
+        // Named in a 6to4 form too, and listed in a mapped form itself.
+        assert!(!public.allows("2002:c633:6307::1".parse().unwrap()));
+        let mapped =
+            EgressPolicy::new(false).refusing(&["[::ffff:198.51.99.7]:443".parse().unwrap()]);
+        assert!(!mapped.allows(own.ip()));
         assert!(local
             .check_url(&Url::parse("http://127.0.0.1:9000/content.bin").unwrap())
             .is_ok());

@@ -38,13 +38,15 @@ pub const MAX_CONNECTIONS: usize = 8192;
 /// a NAT of many users, and one attacker cannot take more than 1/128 of [`MAX_CONNECTIONS`].
 pub const MAX_CONNECTIONS_PER_IP: usize = 64;
 
-/// The wider IPv6 blocks a client's connections are also counted in, each as (prefix length, multiple of
-/// [`MAX_CONNECTIONS_PER_IP`]): a subscriber gets a /64, a household often a /56 and a site a /48, so one
-/// attacker holds many /64s. Counted per /64 only, a /57 would open 128 times the per-address cap; nested,
-/// a /48 holds at most 4 times it (1/32 of [`MAX_CONNECTIONS`]).
+/// The wider IPv6 blocks a client's connections and requests are also counted in, each as (prefix length,
+/// multiple of [`MAX_CONNECTIONS_PER_IP`] and of [`REQUESTS_PER_SECOND_PER_IP`] and [`REQUEST_BURST_PER_IP`]):
+/// a subscriber gets a /64, a household often a /56 and a site a /48, so one attacker holds many /64s.
+/// Counted per /64 only, a /57 would open 128 times the per-address cap; nested, a /48 holds at most 4 times
+/// it (1/32 of [`MAX_CONNECTIONS`]) and makes at most 4 times one address's requests.
 pub const IPV6_CLIENT_BLOCKS: [(u8, usize); 3] = [(64, 1), (56, 2), (48, 4)];
 
-/// Requests per second one client address (IPv6: one /64) may make on average
+/// Requests per second one client address (IPv6: one /64, and its wider blocks the multiples of
+/// [`IPV6_CLIENT_BLOCKS`]) may make on average
 /// (`--gateway-max-requests-per-ip`); past it, and past [`REQUEST_BURST_PER_IP`], it is answered `429`. A
 /// request for a stored content costs little, but a miss costs a chain look-up: without a cap, one client
 /// asking for random ids keeps the chain client busy for everyone. 50 per second leaves room for a NAT of
@@ -92,9 +94,11 @@ pub const MAX_ORIGIN_BYTES: u64 = 4 << 30;
 /// bandwidth; misses past the cap wait up to [`ORIGIN_SLOT_WAIT`] for a slot, then answer `503`.
 pub const MAX_ORIGIN_PULLS: usize = 16;
 
-/// Origin pulls in flight at once from one origin host (as the published URL names it): a dApp whose
-/// origin is slow, or an attacker's slow host, takes at most a quarter of [`MAX_ORIGIN_PULLS`]; past it a
-/// miss answers `503` at once.
+/// Origin pulls in flight at once from one origin host: a dApp whose origin is slow, or an attacker's slow
+/// host, takes at most a quarter of [`MAX_ORIGIN_PULLS`]; past it a miss answers `503` at once. A host is
+/// counted by the name the published URL gives it before connecting, and by the address that answered (IPv6:
+/// its /64) once its answer's head arrives, since names cost nothing: a wildcard DNS name or a redirect gives
+/// one server any number of them.
 pub const MAX_ORIGIN_PULLS_PER_HOST: usize = 4;
 
 /// Origin pulls in flight at once for the contents of one dApp: one dApp's misses, whatever hosts its URLs

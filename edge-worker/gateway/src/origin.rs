@@ -12,7 +12,7 @@
 //!
 //! Pull slots are shared by every dApp, so one dApp's slow origins must not deny the others: a pull takes a
 //! place of its dApp ([`OriginLimits::max_pulls_per_dapp`]), of its origin host
-//! ([`OriginLimits::max_pulls_per_host`]) and of all ([`OriginLimits::max_pulls`]) before its deadline
+//! ([`OriginLimits::max_pulls_per_host`], by name, and once it answers by address) and of all ([`OriginLimits::max_pulls`]) before its deadline
 //! starts; when none is free it answers [`PullError::Busy`] (the gateway's `503`), which is no failure of
 //! the origin and is not remembered as one.
 
@@ -21,7 +21,7 @@ mod import;
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
+    net::{IpAddr, Ipv6Addr, SocketAddr},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -34,7 +34,7 @@ use enreach_dts::store::{Blob, ContentHash, ContentStore, StoreError};
 use enreach_edge_chain::{Chain, ChainError, ContentRecord};
 
 use crate::{
-    egress::{redirect_policy, EgressError, EgressPolicy, FilteringResolver},
+    egress::{connected_ip, redirect_policy, EgressError, EgressPolicy, FilteringResolver},
     gateway::DEFAULT_CONTENT_TYPE,
     limits::{
         CONTENT_TYPE_TTL, FAILED_PULL_TTL, MAX_CONTENT_TYPES, MAX_FAILED_PULLS, MAX_ORIGIN_BYTES,
@@ -193,8 +193,11 @@ pub struct OriginPull {
     in_flight: Mutex<HashMap<ContentHash, Shared<BoxFuture<'static, Pulled>>>>,
     /// Places for pulls in flight.
     slots: Semaphore,
-    /// Places of each origin host (as the published URL names it).
+    /// Places of each origin host as the published URL names it, taken before connecting.
     per_host: Quota<String>,
+    /// Places of each origin host as the address that answered ([`origin_address`]), taken once the answer's
+    /// head arrives: the names of one server are as many as its owner likes.
+    per_address: Quota<IpAddr>,
     /// Places of each dApp (the content's owner).
     per_dapp: Quota<[u8; 32]>,
     /// Contents whose last pull failed, not pulled again until the entry expires.
@@ -229,6 +232,7 @@ impl OriginPull {
             policy,
             slots: Semaphore::new(limits.max_pulls),
             per_host: Quota::new(limits.max_pulls_per_host),
+            per_address: Quota::new(limits.max_pulls_per_host),
             per_dapp: Quota::new(limits.max_pulls_per_dapp),
             limits,
             in_flight: Mutex::new(HashMap::new()),
@@ -343,6 +347,20 @@ impl OriginPull {
         lock(&self.in_flight).len()
     }
 }
+
+/// The key of the origin that answered from `ip`: the address a connection reached in the end
+/// ([`connected_ip`]), and for IPv6 its /64, since a server holds a whole /64 as cheaply as one address of it.
+fn origin_address(ip: IpAddr) -> IpAddr {
+    match connected_ip(ip) {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(
+            u128::from(v6) & (u128::MAX << (128 - ORIGIN_V6_BLOCK)),
+        )),
+        v4 => v4,
+    }
+}
+
+/// The IPv6 block one origin server is counted by: a /64, the block one host or subscriber is given.
+const ORIGIN_V6_BLOCK: u32 = 64;
 
 /// A pull's place in the in-flight map, left when the pull ends in any way (or its task is dropped).
 struct InFlight {

@@ -1,6 +1,6 @@
 //! Serves a router on the open internet: hyper with its timer set (without one its header read timeout is
 //! silently off) and a small head buffer, a cap on open connections and on connections per client address
-//! (nested for IPv6), a request rate per client address (`429` past it), a timeout on producing each
+//! (nested for IPv6), a request rate per client address (nested likewise; `429` past it), a timeout on producing each
 //! response head, and one on a client that stops reading (`stall`). HTTP/1 handles one
 //! request at a time per connection, so the connection caps also cap the requests in flight.
 
@@ -140,36 +140,65 @@ async fn respond(
     }
 }
 
-/// Each client's request rate (GCRA, [`governor`]), keyed by [`client_of`].
+/// Each client's request rate (GCRA, [`governor`]): per IPv4 address, and for IPv6 per /64 and, nested, per
+/// /56 and /48 at the multiples of [`limits::IPV6_CLIENT_BLOCKS`], so an attacker's many /64s share their
+/// site's rate as they share its connection caps.
 struct RequestRates {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    v4: DefaultKeyedRateLimiter<IpAddr>,
+    /// Each block's prefix length and its limiter, the widest block first.
+    v6: Vec<(u8, DefaultKeyedRateLimiter<IpAddr>)>,
     /// When clients whose bucket is full again were last forgotten.
     swept: Mutex<Instant>,
 }
 
 impl RequestRates {
     fn new(limits: &ServerLimits) -> Self {
-        let per_second =
-            NonZeroU32::new(limits.requests_per_second_per_ip).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(limits.request_burst_per_ip).unwrap_or(per_second);
+        let quota = |times: usize| {
+            let times = u32::try_from(times).unwrap_or(u32::MAX);
+            let per_second =
+                NonZeroU32::new(limits.requests_per_second_per_ip.saturating_mul(times))
+                    .unwrap_or(NonZeroU32::MIN);
+            let burst = NonZeroU32::new(limits.request_burst_per_ip.saturating_mul(times))
+                .unwrap_or(per_second);
+            governor::Quota::per_second(per_second).allow_burst(burst)
+        };
+        let mut v6: Vec<_> = limits::IPV6_CLIENT_BLOCKS
+            .iter()
+            .map(|&(prefix, times)| (prefix, RateLimiter::keyed(quota(times))))
+            .collect();
+        v6.sort_by_key(|(prefix, _)| *prefix);
         Self {
-            limiter: RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst)),
+            v4: RateLimiter::keyed(quota(1)),
+            v6,
             swept: Mutex::new(Instant::now()),
         }
     }
 
-    /// Whether `client` may make a request now (and counts it).
+    /// Whether `client` may make a request now (and counts it in each of its blocks). The widest block is
+    /// asked first and its refusal asks no narrower one: while a site is over its rate, its new /64s add no
+    /// key to the narrower limiters, so a /48 cycling through its 65 536 /64s grows the maps at its site's
+    /// rate only.
     fn allows(&self, client: IpAddr) -> bool {
-        self.limiter.check_key(&client).is_ok()
+        match client.to_canonical() {
+            v4 @ IpAddr::V4(_) => self.v4.check_key(&v4).is_ok(),
+            IpAddr::V6(v6) => self.v6.iter().all(|(prefix, limiter)| {
+                limiter
+                    .check_key(&IpAddr::V6(block_of(v6, *prefix)))
+                    .is_ok()
+            }),
+        }
     }
 
-    /// Forgets, now and then, the clients that could burst again in full: they are as if new, and the map
-    /// stays as large as its recent clients.
+    /// Forgets, now and then, the clients that could burst again in full: they are as if new, and the maps
+    /// stay as large as their recent clients.
     fn forget_idle(&self) {
         let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
         if swept.elapsed() >= RATE_SWEEP_INTERVAL {
             *swept = Instant::now();
-            self.limiter.retain_recent();
+            self.v4.retain_recent();
+            for (_, limiter) in &self.v6 {
+                limiter.retain_recent();
+            }
         }
     }
 }
@@ -213,7 +242,8 @@ impl ClientCaps {
 }
 
 /// The client an address belongs to: itself for IPv4 (also when written IPv4-mapped), its /64 for IPv6, the
-/// block one subscriber is given, so that one attacker's many IPv6 addresses count as one.
+/// block one subscriber is given, so that one attacker's many IPv6 addresses count as one (and its wider
+/// blocks as [`RequestRates`] counts them).
 fn client_of(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6(block_of(v6, 64)),
@@ -326,6 +356,29 @@ mod tests {
         assert!(
             allowed <= 3 * 4,
             "{allowed} requests at once from one /48 (a /64 may burst 3)"
+        );
+    }
+
+    #[test]
+    fn a_full_ipv6_site_leaves_other_sites_their_rate() {
+        let rates = RequestRates::new(&ServerLimits {
+            requests_per_second_per_ip: 1,
+            request_burst_per_ip: 3,
+            ..Default::default()
+        });
+        let one_64: IpAddr = "2001:db8:7::1".parse().unwrap();
+        assert_eq!(
+            (0..10).filter(|_| rates.allows(one_64)).count(),
+            3,
+            "a /64 bursts its own share"
+        );
+        let other_site: IpAddr = "2001:db8:8::1".parse().unwrap();
+        assert!(rates.allows(other_site));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(
+            (0..10).filter(|_| rates.allows(mapped)).count(),
+            3,
+            "mapped IPv4 is counted as IPv4"
         );
     }
 

@@ -8,7 +8,7 @@ use tokio::{io::AsyncWriteExt, time::Instant};
 
 use enreach_dts::store::{Staging, StoreError};
 
-use super::{OriginPull, PullError};
+use super::{origin_address, OriginPull, PullError};
 
 impl OriginPull {
     /// Downloads exactly `size` bytes from `url` into a staging folder of the store.
@@ -28,6 +28,16 @@ impl OriginPull {
         let mut response = response
             .and_then(|r| r.error_for_status())
             .map_err(|e| PullError::Origin(e.to_string()))?;
+        // Held until the download ends: the server that answered, whatever name or redirect led to it, serves
+        // at most its host's share of the pulls.
+        let _address_place = match response.remote_addr() {
+            Some(addr) => Some(
+                self.per_address
+                    .take(origin_address(addr.ip()))
+                    .ok_or(PullError::Busy("this origin address's pull slots"))?,
+            ),
+            None => None,
+        };
         if response.status() != reqwest::StatusCode::OK {
             return Err(PullError::Origin(format!(
                 "answered {} instead of the whole content",

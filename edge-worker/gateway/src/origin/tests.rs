@@ -285,6 +285,43 @@ async fn one_origin_host_takes_at_most_its_share_of_the_pull_slots() {
 }
 
 #[tokio::test]
+async fn one_origin_server_takes_at_most_its_share_under_any_of_its_names() {
+    // Second attacker review: the per-host cap was keyed by the URL's host name, so a wildcard DNS name
+    // (a1.evil.example, a2.evil.example...) or a redirect gave one slow server a fresh share per name.
+    let setup = Setup::new().await;
+    let other_host = setup.origin.start(4).await;
+    let slow = setup.publish("slow.bin", 1000, 1, "trickle", setup.addr);
+    let alias = format!("localhost:{}", setup.addr.port());
+    let same_server = setup.publish("alias.bin", 1000, 2, "ok", setup.addr);
+    setup
+        .table
+        .0
+        .lock()
+        .unwrap()
+        .get_mut(&same_server)
+        .unwrap()
+        .origin = Some(format!("http://{alias}/ok/alias.bin").into_bytes());
+    let elsewhere = setup.publish("elsewhere.bin", 1000, 3, "ok", other_host);
+    let pull = setup.pull(OriginLimits {
+        max_pulls_per_host: 1,
+        ..Default::default()
+    });
+    tokio::spawn({
+        let pull = pull.clone();
+        async move { pull.get(slow).await }
+    });
+    until_requested(&setup.origin, "/trickle/slow.bin").await;
+    // The trickle's head is sent at once; give the puller a moment to read it and take the address's place.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refused = pull.get(same_server).await;
+    assert!(busy(&refused), "{:?}", refused.err());
+    let pulled = tokio::time::timeout(GENEROUS, pull.get(elsewhere))
+        .await
+        .unwrap();
+    assert!(pulled.is_ok(), "{:?}", pulled.err());
+}
+
+#[tokio::test]
 async fn one_dapp_takes_at_most_its_share_of_the_pull_slots() {
     let setup = Setup::new().await;
     let other_host = setup.origin.start(3).await;
