@@ -67,10 +67,12 @@ pub struct NodeArgs {
     /// Connections the gateway holds open at once; past it, new ones wait in the kernel's backlog.
     #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
     pub gateway_max_connections: usize,
-    /// Connections one client address (IPv6: one /64) may hold open on the gateway at once.
+    /// Connections one client address (IPv6: one /64; its /56 and /48 get 2 and 4 times as many) may hold open
+    /// on the gateway at once.
     #[arg(long, default_value_t = limits::MAX_CONNECTIONS_PER_IP)]
     pub gateway_max_connections_per_ip: usize,
-    /// Requests per second one client address (IPv6: one /64) may make on the gateway on average, beyond a
+    /// Requests per second one client address (IPv6: one /64; its /56 and /48 get 2 and 4 times as many) may
+    /// make on the gateway on average, beyond a
     /// burst of 200; past it, `429 Too Many Requests`.
     #[arg(long, default_value_t = limits::REQUESTS_PER_SECOND_PER_IP)]
     pub gateway_max_requests_per_ip: u32,

@@ -23,7 +23,7 @@ use enreach_edge_chain::{AppRecord, Chain};
 use enreach_gateway::{AppCall, AppReply, AppRunner};
 use enreach_gpow::{
     collector::Collector,
-    compute::{Refusal, Sessions},
+    compute::{Refusal, Sessions, Totals},
     compute_wire as wire,
     receipts::Expected,
 };
@@ -242,20 +242,11 @@ impl AppService {
                 };
                 let Execution {
                     status,
-                    mut headers,
+                    headers,
                     body,
                     ..
                 } = execution.1;
-                headers.push((
-                    wire::TERMS.into(),
-                    wire::encode_terms(&expected).into_bytes(),
-                ));
-                headers.push((wire::CODE.into(), hex::encode(record.code.0).into_bytes()));
-                headers.push((wire::STEP.into(), wire::encode_step(&step).into_bytes()));
-                headers.push((
-                    wire::TOTALS.into(),
-                    wire::encode_totals(&totals).into_bytes(),
-                ));
+                let headers = metered_headers(headers, &expected, record.code, &step, &totals);
                 AppReply {
                     status,
                     headers,
@@ -316,6 +307,26 @@ impl AppService {
     }
 }
 
+/// The app's response headers with what the client signs next. Those come from this node only: an app's own
+/// `enreach-*` headers would stand beside (and could be read instead of) the real ones.
+fn metered_headers(
+    mut headers: Vec<(String, Vec<u8>)>,
+    terms: &Expected,
+    code: ContentId,
+    step: &ComputeStep,
+    totals: &Totals,
+) -> Vec<(String, Vec<u8>)> {
+    headers.retain(|(name, _)| !wire::is_session_header(&name.to_ascii_lowercase()));
+    headers.push((wire::TERMS.into(), wire::encode_terms(terms).into_bytes()));
+    headers.push((wire::CODE.into(), hex::encode(code.0).into_bytes()));
+    headers.push((wire::STEP.into(), wire::encode_step(step).into_bytes()));
+    headers.push((
+        wire::TOTALS.into(),
+        wire::encode_totals(totals).into_bytes(),
+    ));
+    headers
+}
+
 /// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
 /// cannot try seeds until one makes the app burn more units.
 fn seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8; 32] {
@@ -346,5 +357,49 @@ fn refused(refusal: Refusal, terms: &Expected) -> AppReply {
 impl AppRunner for AppService {
     fn call(&self, call: AppCall) -> BoxFuture<'_, AppReply> {
         Box::pin(self.serve(call))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enreach_primitives::NodeId;
+
+    #[test]
+    fn an_app_cannot_forge_what_its_callers_sign() {
+        let terms = Expected {
+            genesis_hash: [1; 32],
+            node: NodeId([2; 32]),
+            epoch: 3,
+        };
+        let step = ComputeStep {
+            invocation: [4; 32],
+            response: [5; 32],
+            units: 1_000,
+        };
+        let totals = Totals {
+            requests: 1,
+            units: 1_000,
+            transcript: [6; 32],
+        };
+        let forged = vec![
+            ("content-type".to_owned(), b"text/plain".to_vec()),
+            ("Enreach-Totals".to_owned(), b"1.1.0000".to_vec()),
+            ("enreach-step".to_owned(), b"forged".to_vec()),
+        ];
+        let headers = metered_headers(forged, &terms, ContentId([7; 32]), &step, &totals);
+        let values = |name: &str| -> Vec<&[u8]> {
+            headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_slice())
+                .collect()
+        };
+        assert_eq!(
+            values(wire::TOTALS),
+            [wire::encode_totals(&totals).as_bytes()]
+        );
+        assert_eq!(values(wire::STEP), [wire::encode_step(&step).as_bytes()]);
+        assert_eq!(values("content-type"), [&b"text/plain"[..]]);
     }
 }
