@@ -405,4 +405,36 @@ mod tests {
         // Enough for the hole punch of tests/nat.rs, which starts a 4 MiB fetch on the circuit.
         assert!(config.max_circuit_bytes >= 8 << 20);
     }
+
+    #[test]
+    fn the_relays_rate_per_ip_counts_an_ipv6_64_as_one_source() {
+        // Second attacker review: libp2p's per-IP relay limiters key on the whole address, so one IPv6 line
+        // (a /64, 2^64 addresses) opens circuits and reservations without limit but the global caps, which it
+        // then holds: honest NATed nodes find no reservation and no circuit left on the relay.
+        use libp2p::relay::RateLimiter;
+        let mut config = relay_limits();
+        let now = std::time::Instant::now();
+        let admitted = |limiters: &mut Vec<Box<dyn RateLimiter>>| {
+            (0..100u16)
+                .filter(|i| {
+                    let addr: Multiaddr = format!("/ip6/2001:db8:1:2::{:x}/tcp/4001", i + 1)
+                        .parse()
+                        .unwrap();
+                    limiters
+                        .iter_mut()
+                        .all(|limiter| limiter.try_next(PeerId::random(), &addr, now))
+                })
+                .count()
+        };
+        let circuits = admitted(&mut config.circuit_src_rate_limiters);
+        assert!(
+            circuits <= limits::RELAY_CIRCUITS_PER_IP as usize,
+            "{circuits} circuits at once from one /64"
+        );
+        let reservations = admitted(&mut config.reservation_rate_limiters);
+        assert!(
+            reservations <= limits::RELAY_RESERVATIONS_PER_IP as usize,
+            "{reservations} reservations at once from one /64"
+        );
+    }
 }

@@ -153,6 +153,18 @@ mod tests {
     }
 
     #[test]
+    fn an_ipv4_mapped_source_counts_as_its_ipv4_address() {
+        // Second attacker review: hosts::Host and the gateway read ::ffff:a.b.c.d as a.b.c.d, this cap took its
+        // /64, `::`, so on a dual-stack listener every IPv4 client shared one source and one host's 16 silent
+        // connections locked all of them out.
+        let mapped: Multiaddr = "/ip6/::ffff:198.51.100.1/tcp/5000".parse().unwrap();
+        let other: Multiaddr = "/ip6/::ffff:203.0.113.9/tcp/5000".parse().unwrap();
+        let v4: Multiaddr = "/ip4/198.51.100.1/tcp/5000".parse().unwrap();
+        assert_eq!(source(&mapped), source(&v4));
+        assert_ne!(source(&mapped), source(&other));
+    }
+
+    #[test]
     fn pending_connections_are_capped_per_source_and_come_back() {
         let mut behaviour = Behaviour::default();
         let local: Multiaddr = "/ip4/127.0.0.1/tcp/4001".parse().unwrap();

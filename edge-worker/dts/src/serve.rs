@@ -463,3 +463,22 @@ impl<W: Write> Write for Shaped<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_peer_ids_do_not_renew_the_status_rate() {
+        // Second attacker review: STATUS (a pass over the store) is limited per peer id, and peer ids are free:
+        // each new connection's id gets a full burst. One host cycling ids is answered without bound.
+        let rate = status_rate();
+        let answered = (0..100)
+            .filter(|_| status_allowed(&rate, &PeerId::random()))
+            .count();
+        assert!(
+            answered <= 2 * limits::STATUS_BURST_PER_PEER as usize,
+            "{answered} STATUS answered at once to fresh peer ids of one host"
+        );
+    }
+}

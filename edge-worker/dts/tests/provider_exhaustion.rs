@@ -233,3 +233,75 @@ async fn sybil_peers_holding_silent_substreams_do_not_starve_an_honest_download(
         task.abort();
     }
 }
+
+/// Second attacker review: a slot is evicted only while its request is awaited; once answering, it is kept
+/// until the answer is done, and a `GET` answer has no deadline and no minimum rate, only
+/// [`ServeLimits::write_idle_timeout`] between writes. So Sybil peers that each ask for a whole blob and read
+/// it in bursts just often enough never to idle hold every slot for as long as the blob takes at their pace
+/// (a 16 MiB batch at the gateway's 4 KiB/s minimum is an hour), and take each freed slot again at once; an
+/// honest peer cannot even ask `HAVE`. A paid edge bounds the bytes per host, not the time: a host's
+/// UNRECEIPTED_LIMIT is several such batches, and hosts are IPv6 /64s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sybil_peers_reading_slowly_do_not_hold_every_slot_for_ever() {
+    let (provider, id, bytes, first) = provider_and_attacker().await;
+    let groups = group_count(bytes.len() as u64);
+    let mut sybils = vec![first];
+    while sybils.len() < LIMITS.streams / LIMITS.streams_per_peer {
+        let sybil = Node::start().await;
+        sybil.connect(&provider).await;
+        sybils.push(sybil);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for sybil in &sybils {
+        // Twice its slots, so every slot freed is taken again at once.
+        for _ in 0..LIMITS.streams_per_peer * 2 {
+            let (control, peer, stop) = (sybil.network.control(), provider.id(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut stream) = control.clone().open_stream(peer, PROTOCOL).await else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    if Request::Get(id, vec![0..groups])
+                        .write(&mut stream)
+                        .await
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    // A burst past half the flow-control window (so the provider may write on), then a pause
+                    // shorter than the write idle timeout: about 250 KiB/s, 30 s for the 8 MiB blob.
+                    let mut buf = vec![0u8; 64 << 10];
+                    'transfer: loop {
+                        let mut burst = 0;
+                        while burst < 192 << 10 {
+                            match stream.read(&mut buf).await {
+                                Ok(0) | Err(_) => break 'transfer,
+                                Ok(n) => burst += n,
+                            }
+                        }
+                        tokio::time::sleep(LIMITS.write_idle_timeout * 6 / 10).await;
+                    }
+                }
+            }));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let honest = Node::start().await;
+    honest.connect(&provider).await;
+    let fetched = tokio::time::timeout(
+        Duration::from_secs(30),
+        honest.fetch(id, vec![provider.id()]),
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.abort();
+    }
+    assert!(
+        matches!(fetched, Ok(Ok(_))),
+        "an honest download of 8 MiB from a provider whose every slot slow readers hold: {:?}",
+        fetched.map(|r| r.map(|r| r.size))
+    );
+}

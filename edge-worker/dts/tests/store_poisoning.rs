@@ -193,3 +193,32 @@ async fn a_size_the_caller_gives_is_proven_and_a_blob_of_a_wrong_one_is_replaced
         .expect("the proven size replaces the wrong blob");
     assert_eq!(edge.complete_bytes(&id).as_deref(), Some(&bytes[..]));
 }
+
+/// Second attacker review: the room a download reserves ([`enreach_dts::store::Blob::bytes_to_come`]) is held by
+/// the blob itself, not by the download. A download that ends without completing (its provider proved the
+/// size and then withheld the bytes, an app's code that cannot be fetched within its deadline, a prefetch
+/// whose sources vanished) leaves a partial blob whose whole missing size stays reserved for ever, also across
+/// restarts, though its sparse files take nothing. A few such blobs and every later download is refused
+/// `DiskFull` on a disk that is empty.
+#[test]
+fn an_abandoned_download_does_not_keep_its_room_reserved_for_ever() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store = ContentStore::open(&root).unwrap();
+    let free = fs2::available_space(dir.path()).unwrap();
+    let (abandoned, wanted) = (blake3::hash(b"abandoned"), blake3::hash(b"wanted"));
+    // A download begun and given up: nothing holds the blob any more, nothing was written.
+    drop(store.create(abandoned, free / 10 * 6, None).unwrap());
+    let created = store.create(wanted, free / 10 * 6, None);
+    assert!(
+        created.is_ok(),
+        "a download nobody runs any more still reserves 60 % of the disk: {:?}",
+        created.err()
+    );
+    drop(created);
+    drop(store);
+    // Nor after a restart.
+    let store = ContentStore::open(&root).unwrap();
+    let third = store.create(blake3::hash(b"third"), free / 10 * 6, None);
+    assert!(third.is_ok(), "after a restart: {:?}", third.err());
+}

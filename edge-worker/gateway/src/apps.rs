@@ -260,6 +260,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_app_cannot_set_state_on_the_origin_every_app_and_content_share() {
+        // Second attacker review: the sandbox keeps an app's answer from running, but its headers still act on
+        // the gateway's origin. `Set-Cookie` with `Path=/` plants a cookie every other app is then sent (the
+        // gateway forwards `Cookie` to apps: session fixation, tracking across dApps), and `Clear-Site-Data`
+        // wipes the cookies, storage and cache of every dApp on the origin for the user's browser.
+        let answer = AppReply {
+            status: 200,
+            headers: vec![
+                ("set-cookie".into(), b"session=attacker; Path=/".to_vec()),
+                ("clear-site-data".into(), b"\"*\"".to_vec()),
+                ("service-worker-allowed".into(), b"/".to_vec()),
+            ],
+            body: Bytes::from_static(b"ok"),
+        };
+        let (router, _recorder, _dir) = gateway(answer);
+        let response = router
+            .oneshot(Request::get("/a/evil/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        for name in ["set-cookie", "clear-site-data", "service-worker-allowed"] {
+            assert!(
+                !response.headers().contains_key(name),
+                "an app's {name} reaches the shared origin: {:?}",
+                response.headers().get(name)
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_body_over_the_limit_never_reaches_the_app() {
         let (router, recorder, _dir) = gateway(AppReply::text(200, "ok"));
         let request = Request::post("/a/shop/upload")

@@ -252,6 +252,26 @@ mod tests {
     }
 
     #[test]
+    fn the_nodes_own_address_is_refused_in_its_ipv6_forms_too() {
+        // Second attacker review: reach() judges mapped, NAT64 and 6to4 forms by their IPv4 address, but the
+        // own-address check compares the address as written, so [::ffff:<own>]:443 (which a dual-stack socket
+        // connects to over IPv4) or 64:ff9b::<own> pulls from the node's own gateway.
+        let own: SocketAddr = "93.184.215.14:443".parse().unwrap();
+        let policy = EgressPolicy::new(false).refusing(&[own]);
+        assert!(!allowed(&policy, "93.184.215.14"));
+        for url in [
+            "https://[::ffff:93.184.215.14]/c/x",
+            "https://[64:ff9b::5db8:d70e]/c/x",
+        ] {
+            let url = Url::parse(url).unwrap();
+            assert!(policy.check_url(&url).is_err(), "{url} is the node itself");
+        }
+        for ip in ["::ffff:93.184.215.14", "64:ff9b::5db8:d70e"] {
+            assert!(!allowed(&policy, ip), "{ip} resolved from a name");
+        }
+    }
+
+    #[test]
     fn only_public_addresses_are_reached_by_default() {
         let public = EgressPolicy::new(false);
         for ip in [

@@ -308,6 +308,28 @@ mod tests {
     }
 
     #[test]
+    fn many_64s_of_one_ipv6_site_share_its_request_rate() {
+        // Second attacker review: connections are capped per /64 and, nested, per /56 and /48, but the request
+        // rate only per /64. A /48 (a free tunnel-broker allocation) holds 65 536 /64s, each with a full burst
+        // and rate of its own: the chain look-ups the rate exists to bound are 65 536 times the cap, and the
+        // limiter keeps a key per /64 seen in the last minute.
+        let rates = RequestRates::new(&ServerLimits {
+            requests_per_second_per_ip: 1,
+            request_burst_per_ip: 3,
+            ..Default::default()
+        });
+        let allowed = (0..1000u16)
+            .map(|subnet| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 7, subnet, 0, 0, 0, 1)))
+            .filter(|ip| rates.allows(client_of(*ip)))
+            .count();
+        // Even as generous as the connection caps (4 times a /64's share for its /48).
+        assert!(
+            allowed <= 3 * 4,
+            "{allowed} requests at once from one /48 (a /64 may burst 3)"
+        );
+    }
+
+    #[test]
     fn a_client_holds_at_most_its_cap_and_gets_places_back() {
         let caps = ClientCaps::new(3);
         let ip: IpAddr = "192.0.2.1".parse().unwrap();

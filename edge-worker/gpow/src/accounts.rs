@@ -510,6 +510,79 @@ mod tests {
     }
 
     #[test]
+    fn a_host_cannot_launder_its_debt_into_a_client_key_and_start_afresh() {
+        // Second attacker review: when a peer first signs, what it owes moves from its host to its key with no
+        // check on the key's total. So one host drains its allowance with a fresh peer id, signs a one-byte
+        // receipt under one key it holds (any dApp's authorized key, its own), and its host owes nothing
+        // again: the next fresh peer id from the same host is served another UNRECEIPTED_LIMIT, for ever.
+        let host = Some(Host::of("203.0.113.9".parse().unwrap()));
+        let key = ClientKey([11; 32]);
+        let mut accounts = Accounts::default();
+        let mut unpaid = 0;
+        for _ in 0..20 {
+            let peer = PeerId::random();
+            let sent = drain(&mut accounts, &peer, host, BLOB);
+            // One byte receipted, in a new session (a fresh peer id has sessions to spare).
+            if sent > 0 {
+                accounts.receipt(&peer, key, BLOB, 1, true).unwrap();
+                unpaid += sent - 1;
+            }
+        }
+        assert!(
+            unpaid <= 2 * UNRECEIPTED_LIMIT,
+            "one host and one key got {unpaid} bytes unpaid ({}x the limit) in one epoch",
+            unpaid / UNRECEIPTED_LIMIT
+        );
+    }
+
+    #[test]
+    fn a_peer_sharing_the_attackers_host_gets_its_first_batch() {
+        // Second attacker review: every peer reached through one relay counts as the relay's host
+        // (hosts::Host::of_connection), and so does a peer whose oldest connection is relayed even after a hole
+        // punch; bytes are owed from admission until the GET ends. An attacker reaching the edge through its
+        // relay keeps GETs admitted (and unread) worth UNRECEIPTED_LIMIT: an honest downloader arriving through
+        // the same relay is refused its first batch, so it can never sign a receipt and become a paying key.
+        let relay = Some(Host::of("198.51.100.1".parse().unwrap()));
+        let mut accounts = Accounts::default();
+        let attacker = PeerId::random();
+        assert!(drain(&mut accounts, &attacker, relay, BLOB) > 0);
+        let honest = PeerId::random();
+        assert_eq!(
+            accounts.may_send(&honest, relay, OTHER, GROUP_BYTES),
+            Ok(()),
+            "an honest newcomer behind the same relay is refused its first group"
+        );
+    }
+
+    #[test]
+    fn peer_ids_of_an_indebted_key_are_not_kept_for_ever() {
+        // Second attacker review: settle() keeps every peer bound to a key that owes anything, even a peer with
+        // nothing left unreceipted. A client leaves one byte unreceipted once, then uses a fresh peer id per
+        // 16 KiB it receipts in full: each one stays in the map, epoch after epoch.
+        let key = ClientKey([12; 32]);
+        let mut accounts = Accounts::default();
+        let first = PeerId::random();
+        accounts.may_send(&first, None, BLOB, GROUP_BYTES).unwrap();
+        accounts
+            .receipt(&first, key, BLOB, GROUP_BYTES - 1, true)
+            .unwrap();
+        for i in 0..1_000u32 {
+            let peer = PeerId::random();
+            let host = Some(Host::of(std::net::Ipv4Addr::from(i).into()));
+            accounts.may_send(&peer, host, BLOB, GROUP_BYTES).unwrap();
+            accounts
+                .receipt(&peer, key, BLOB, GROUP_BYTES, true)
+                .unwrap();
+        }
+        accounts.settle();
+        assert!(
+            accounts.peers.len() <= 1,
+            "{} peers kept with nothing owed on them",
+            accounts.peers.len()
+        );
+    }
+
+    #[test]
     fn a_client_cannot_grow_the_ledger_with_one_byte_sessions() {
         // Found by an attacker review (M8): every session is a row of the ledger and a leaf of the work report,
         // and one 16 MiB delivery could be receipted in 16 Mi sessions of one byte.
