@@ -27,6 +27,11 @@ impl Host {
         }
     }
 
+    /// The address standing for the host: an IPv4 address, or the first address of an IPv6 /64.
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
+
     /// The host of the first IP address in `addr`, if it names one (not a DNS name or a bare `/p2p`).
     pub fn in_address(addr: &Multiaddr) -> Option<Self> {
         addr.iter().find_map(|p| match p {
