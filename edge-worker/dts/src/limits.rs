@@ -102,8 +102,9 @@ pub const RELAY_MAX_CIRCUITS: usize = 32;
 /// See [`RELAY_MAX_CIRCUITS`].
 pub const RELAY_MAX_CIRCUITS_PER_PEER: usize = 4;
 
-/// New circuits a source IP address may open: a burst of this many, then one per
-/// [`RELAY_RATE_INTERVAL`]. Per IP, not per peer id, since peer ids are free.
+/// New circuits a source host ([`crate::hosts::Host`]: an IPv4 address or an IPv6 /64) may open: this many per
+/// [`RELAY_RATE_INTERVAL`], all at once at most. Per host, not per peer id, since peer ids are free, nor per IPv6
+/// address, since a line has a /64 of them.
 pub const RELAY_CIRCUITS_PER_IP: u32 = 8;
 
 /// Reservations (nodes behind NATs reachable through this relay) held at once, and per peer: a reservation
@@ -112,9 +113,9 @@ pub const RELAY_MAX_RESERVATIONS: usize = 128;
 /// See [`RELAY_MAX_RESERVATIONS`].
 pub const RELAY_MAX_RESERVATIONS_PER_PEER: usize = 2;
 
-/// New reservations an IP address may make: a burst of this many, then one per [`RELAY_RATE_INTERVAL`], so one
-/// host cannot take every reservation slot by rotating peer ids.
+/// New reservations a host (as for [`RELAY_CIRCUITS_PER_IP`]) may make: this many per [`RELAY_RATE_INTERVAL`],
+/// all at once at most, so one host cannot take every reservation slot by rotating peer ids or addresses.
 pub const RELAY_RESERVATIONS_PER_IP: u32 = 4;
 
-/// Refill interval of the per-IP circuit and reservation budgets.
+/// Refill interval of the per-host circuit and reservation budgets.
 pub const RELAY_RATE_INTERVAL: Duration = Duration::from_secs(60);
