@@ -48,11 +48,12 @@ pub const WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// included: the requester gives up after [`crate::protocol::ANSWER_TIMEOUT`] anyway.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
 
-/// `STATUS` answers one peer gets per second. A router probes each node every 3 s; an answer lists the node's
-/// inventory, which costs a pass over the store, so anyone else asking in a loop is cut to this rate.
+/// `STATUS` answers one host (an IPv4 address or IPv6 /64, [`crate::hosts::Host`]: peer ids are free) gets per
+/// second. A router probes each node every 3 s; an answer lists the node's inventory, which costs a pass over
+/// the store, so anyone else asking in a loop is cut to this rate. A few routers sharing a host still fit.
 pub const STATUS_PER_SECOND_PER_PEER: u32 = 1;
 
-/// `STATUS` answers one peer may get at once beyond [`STATUS_PER_SECOND_PER_PEER`]: a router's probe and its
+/// `STATUS` answers one host may get at once beyond [`STATUS_PER_SECOND_PER_PEER`]: a router's probe and its
 /// retry after a lost answer.
 pub const STATUS_BURST_PER_PEER: u32 = 3;
 
