@@ -3,8 +3,8 @@
 //! task that writes the substream, so encoding and sending overlap.
 //!
 //! Any peer on the internet may be the requester, so every request is bounded ([`crate::limits`]): it is served
-//! only if its peer gets a slot ([`Admission`]: capped per peer and in all, idle slots of peers holding more
-//! going to newcomers), must arrive within a deadline, is checked at
+//! only if its peer gets a slot ([`Admission`]: capped per peer and in all, slots of peers holding more going
+//! to newcomers), must arrive within a deadline, is checked at
 //! a cost bounded by its size ([`ranges`]), and its requester must keep reading, or it is cut off and its
 //! slot, buffers and encoding thread are released.
 
@@ -223,23 +223,37 @@ struct Provider {
     status_rate: Arc<StatusRate>,
 }
 
-/// Reads the request on `stream` (unless a newcomer takes its `slot` first) and answers it.
-async fn handle(
+/// Reads the request on `stream` and answers it, unless a newcomer takes its `slot` first ([`Admission`]),
+/// which drops the substream whatever it was doing.
+async fn handle(peer: PeerId, stream: Stream, slot: &Slot, provider: Provider) -> io::Result<()> {
+    tokio::select! {
+        // Eviction first: a slot taken in the same poll its request arrived serves nothing more.
+        biased;
+        () = slot.evicted() => Err(io::Error::other(
+            "every slot was taken and this one went to a peer holding fewer",
+        )),
+        served = read_and_answer(peer, stream, slot, provider) => served,
+    }
+}
+
+/// Reads the request on `stream` and answers it, if `slot` is still held once the request is whole.
+async fn read_and_answer(
     peer: PeerId,
     mut stream: Stream,
     slot: &Slot,
     provider: Provider,
 ) -> io::Result<()> {
     let limits = provider.options.limits;
-    let request = tokio::select! {
-        request = within(limits.request_timeout, "the request", Request::read(&mut stream)) => request?,
-        () = slot.evicted() => {
-            return Err(io::Error::other(
-                "every slot was taken and this substream had sent no request yet: its slot went to a peer holding fewer",
-            ))
-        }
-    };
-    slot.answering();
+    let request = within(
+        limits.request_timeout,
+        "the request",
+        Request::read(&mut stream),
+    )
+    .await?;
+    if !slot.answering() {
+        // Taken by a newcomer while the request's last bytes were read.
+        return Err(io::Error::other("the slot went to a peer holding fewer"));
+    }
     match request {
         Request::Get(id, ranges) => {
             let Provider {
