@@ -4,12 +4,18 @@
 //!
 //! Peer ids are free, so the per-peer cap alone does not keep one attacker from the other peers' slots: a few
 //! Sybil ids holding silent substreams took every slot until the request deadline, again and again (attacker
-//! review H1). So when every slot is taken, a newcomer takes one from a substream that has not sent its whole
-//! request yet (it costs the requester nothing to open another, and it was using nothing of ours but the slot),
-//! of the peer holding the most slots, as long as that peer holds more than the newcomer. Substreams being
-//! answered are never taken: work begun is finished. A fair share, not a first-come one: an honest peer asking
-//! for its first slots always gets them from whoever hoards idle ones, however many ids the hoarder uses, and a
-//! peer can never be made to give up its last slots to peers that hold as many.
+//! review H1). So when every slot is taken, a newcomer takes one from the peer holding the most slots:
+//! - a substream that has not sent its whole request yet (it costs the requester nothing to open another, and
+//!   it was using nothing of ours but the slot), as long as that peer holds more than the newcomer;
+//! - else one being answered, as long as that peer holds at least two more than the newcomer (so the two never
+//!   take it back and forth). Answers have no deadline, only a limit on idle time between writes, so Sybils
+//!   reading slowly held every slot for as long as their answers took, and took each freed one again at once
+//!   (second attacker review). The answer is cut off; a paid provider is owed only what it wrote (see
+//!   [`crate::serve::ReceiptCollector::delivered`]).
+//!
+//! A fair share, not a first-come one: an honest peer asking for its first slots always gets them from whoever
+//! hoards many, however many ids the hoarder uses, and a peer can never be made to give up its last slots to
+//! peers that hold as many.
 //!
 //! Why not per remote address: loopback tests, relays and NATs put many honest peers behind one address, and
 //! an attacker with a /64 of IPv6 has more addresses than we have slots; the share by peer, with eviction of
@@ -46,7 +52,7 @@ struct State {
 #[derive(Debug)]
 struct Taken {
     peer: PeerId,
-    /// Whether its request is still awaited: only such a slot may be taken by a newcomer.
+    /// Whether its request is still awaited: such a slot is taken by a newcomer first.
     awaiting_request: bool,
     /// Told when its slot was taken by a newcomer.
     evicted: Arc<Notify>,
@@ -79,15 +85,21 @@ impl Admission {
             return None;
         }
         if state.slots.len() >= self.total {
-            let victim = state
+            let (victim, ..) = state
                 .slots
                 .iter()
-                .filter(|(_, t)| t.awaiting_request)
-                .map(|(number, t)| (*number, state.per_peer[&t.peer]))
-                .filter(|(_, held)| *held > own)
-                // The most slots held; among them, the oldest (max_by_key keeps the last maximum).
-                .max_by_key(|(number, held)| (*held, u64::MAX - number))?;
-            let taken = state.release(victim.0)?;
+                .map(|(number, t)| (*number, state.per_peer[&t.peer], t.awaiting_request))
+                .filter(|(_, held, awaiting)| {
+                    if *awaiting {
+                        *held > own
+                    } else {
+                        *held > own + 1
+                    }
+                })
+                // The most slots held; among them, an idle one; then the oldest (max_by_key keeps the last
+                // maximum).
+                .max_by_key(|(number, held, awaiting)| (*held, *awaiting, u64::MAX - number))?;
+            let taken = state.release(victim)?;
             taken.evicted.notify_one();
         }
         let number = state.next;
@@ -129,15 +141,21 @@ impl State {
 }
 
 impl Slot {
-    /// Resolves when a newcomer took this slot before its request arrived: the substream is to be dropped.
+    /// Resolves when a newcomer took this slot: the substream is to be dropped, whatever it was doing.
     pub async fn evicted(&self) {
         self.evicted.notified().await
     }
 
-    /// The whole request arrived: from now on the slot is kept until the answer is done.
-    pub fn answering(&self) {
-        if let Some(taken) = self.admission.state().slots.get_mut(&self.number) {
-            taken.awaiting_request = false;
+    /// The whole request arrived: from now on the slot is taken only by a peer holding two fewer. `false` if
+    /// the slot was taken already (its eviction raced the request's end): the request is not to be answered.
+    #[must_use]
+    pub fn answering(&self) -> bool {
+        match self.admission.state().slots.get_mut(&self.number) {
+            Some(taken) => {
+                taken.awaiting_request = false;
+                true
+            }
+            None => false,
         }
     }
 }
@@ -168,9 +186,9 @@ mod tests {
         let a2 = admission.admit(a).unwrap();
         assert!(admission.admit(a).is_none(), "per peer");
         let b1 = admission.admit(b).unwrap();
-        a1.answering();
-        a2.answering();
-        b1.answering();
+        assert!(a1.answering());
+        assert!(a2.answering());
+        assert!(b1.answering());
         assert!(admission.admit(b).is_none(), "in all, and nothing idle");
         drop(a1);
         assert!(
@@ -192,7 +210,7 @@ mod tests {
         let h2 = admission.admit(hoarder).unwrap();
         let h3 = admission.admit(hoarder).unwrap();
         let o1 = admission.admit(other).unwrap();
-        h1.answering();
+        assert!(h1.answering());
         let n1 = admission.admit(newcomer).expect("taken from the hoard");
         // The oldest of the hoarder's idle slots, not its answering one nor the other peer's.
         tokio::time::timeout(std::time::Duration::from_secs(5), h2.evicted())
@@ -219,5 +237,28 @@ mod tests {
         drop((n1, n2, o1, o2, h1));
         assert!(admission.state().slots.is_empty());
         assert!(admission.state().per_peer.is_empty());
+    }
+
+    #[tokio::test]
+    async fn slots_being_answered_go_to_a_peer_holding_two_fewer() {
+        let admission = admission(3, 4);
+        let (hoarder, other, newcomer) = (PeerId::random(), PeerId::random(), PeerId::random());
+        let hoard: Vec<Slot> = (0..3).map(|_| admission.admit(hoarder).unwrap()).collect();
+        let o1 = admission.admit(other).unwrap();
+        assert!(hoard.iter().all(Slot::answering) && o1.answering());
+        // Every slot is being answered (slow readers): the newcomer takes the largest hoard's oldest one.
+        let n1 = admission.admit(newcomer).expect("taken from the hoard");
+        tokio::time::timeout(std::time::Duration::from_secs(5), hoard[0].evicted())
+            .await
+            .expect("the oldest answering slot is evicted");
+        assert!(
+            !hoard[0].answering(),
+            "an evicted slot does not answer a request that arrived meanwhile"
+        );
+        assert!(n1.answering());
+        // 2, 1, 1: nobody holds two more than the newcomer or the other peer, so nothing changes hands.
+        assert!(admission.admit(newcomer).is_none());
+        assert!(admission.admit(other).is_none());
+        assert_eq!(admission.state().slots.len(), 4);
     }
 }

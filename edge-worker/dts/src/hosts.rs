@@ -7,10 +7,15 @@ use std::{
     collections::HashMap,
     fmt,
     net::{IpAddr, Ipv6Addr},
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
 };
 
 use libp2p::{core::ConnectedPoint, multiaddr::Protocol, swarm::ConnectionId, Multiaddr, PeerId};
+
+use crate::limits;
 
 /// An IPv4 address or an IPv6 /64 prefix (IPv4-mapped IPv6 addresses count as their IPv4 address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +32,11 @@ impl Host {
         }
     }
 
+    /// The address standing for the host: an IPv4 address, or the first address of an IPv6 /64.
+    pub fn ip(self) -> IpAddr {
+        self.0
+    }
+
     /// The host of the first IP address in `addr`, if it names one (not a DNS name or a bare `/p2p`).
     pub fn in_address(addr: &Multiaddr) -> Option<Self> {
         addr.iter().find_map(|p| match p {
@@ -38,7 +48,7 @@ impl Host {
 
     /// The host a connection comes from. A relayed connection names no address of the peer, only the relay's
     /// (first in the circuit address): its peer is counted as the relay's host, which the relay itself limits
-    /// per IP (see [`crate::network`]).
+    /// per host (see [`crate::network`]).
     pub fn of_connection(endpoint: &ConnectedPoint) -> Option<Self> {
         match endpoint {
             ConnectedPoint::Listener { local_addr, .. } if endpoint.is_relayed() => {
@@ -55,6 +65,46 @@ impl fmt::Display for Host {
             IpAddr::V4(ip) => write!(f, "{ip}"),
             IpAddr::V6(ip) => write!(f, "{ip}/64"),
         }
+    }
+}
+
+/// A rate limit per host (governor's token buckets keyed by [`Host`]), for what a stranger may ask again and
+/// again: counted per peer id, a host rotating ids would get a fresh allowance each time. An address naming no
+/// host (a peer reached through a DNS name) counts against one shared key, `None`, so it gets no fresh
+/// allowance either.
+#[derive(Debug)]
+pub struct HostRate {
+    limiter: governor::DefaultKeyedRateLimiter<Option<Host>>,
+    /// Keys past which those whose allowance is whole again (they would be answered as a fresh key is) are
+    /// forgotten. Doubled past what a cleanup kept, so a cleanup (a pass over every key) runs once per as many
+    /// new keys as it kept, not on every check while many hosts are active.
+    cleanup_at: AtomicUsize,
+}
+
+impl HostRate {
+    /// Past this many keys the first cleanup runs: as many hosts as a node holds connections.
+    const KEYS_BEFORE_CLEANUP: usize = limits::MAX_ESTABLISHED as usize;
+
+    /// Each host gets `quota`.
+    pub fn new(quota: governor::Quota) -> Self {
+        Self {
+            limiter: governor::RateLimiter::keyed(quota),
+            cleanup_at: AtomicUsize::new(Self::KEYS_BEFORE_CLEANUP),
+        }
+    }
+
+    /// Whether `host` may be served once more now (which uses up one of its allowance).
+    pub fn allows(&self, host: Option<Host>) -> bool {
+        if self.limiter.len() > self.cleanup_at.load(Ordering::Relaxed) {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+            let kept = self.limiter.len();
+            self.cleanup_at.store(
+                Self::KEYS_BEFORE_CLEANUP.max(kept.saturating_mul(2)),
+                Ordering::Relaxed,
+            );
+        }
+        self.limiter.check_key(&host).is_ok()
     }
 }
 

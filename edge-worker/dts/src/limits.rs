@@ -48,11 +48,12 @@ pub const WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// included: the requester gives up after [`crate::protocol::ANSWER_TIMEOUT`] anyway.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
 
-/// `STATUS` answers one peer gets per second. A router probes each node every 3 s; an answer lists the node's
-/// inventory, which costs a pass over the store, so anyone else asking in a loop is cut to this rate.
+/// `STATUS` answers one host (an IPv4 address or IPv6 /64, [`crate::hosts::Host`]: peer ids are free) gets per
+/// second. A router probes each node every 3 s; an answer lists the node's inventory, which costs a pass over
+/// the store, so anyone else asking in a loop is cut to this rate. A few routers sharing a host still fit.
 pub const STATUS_PER_SECOND_PER_PEER: u32 = 1;
 
-/// `STATUS` answers one peer may get at once beyond [`STATUS_PER_SECOND_PER_PEER`]: a router's probe and its
+/// `STATUS` answers one host may get at once beyond [`STATUS_PER_SECOND_PER_PEER`]: a router's probe and its
 /// retry after a lost answer.
 pub const STATUS_BURST_PER_PEER: u32 = 3;
 
@@ -102,8 +103,9 @@ pub const RELAY_MAX_CIRCUITS: usize = 32;
 /// See [`RELAY_MAX_CIRCUITS`].
 pub const RELAY_MAX_CIRCUITS_PER_PEER: usize = 4;
 
-/// New circuits a source IP address may open: a burst of this many, then one per
-/// [`RELAY_RATE_INTERVAL`]. Per IP, not per peer id, since peer ids are free.
+/// New circuits a source host ([`crate::hosts::Host`]: an IPv4 address or an IPv6 /64) may open: this many per
+/// [`RELAY_RATE_INTERVAL`], all at once at most. Per host, not per peer id, since peer ids are free, nor per IPv6
+/// address, since a line has a /64 of them.
 pub const RELAY_CIRCUITS_PER_IP: u32 = 8;
 
 /// Reservations (nodes behind NATs reachable through this relay) held at once, and per peer: a reservation
@@ -112,9 +114,9 @@ pub const RELAY_MAX_RESERVATIONS: usize = 128;
 /// See [`RELAY_MAX_RESERVATIONS`].
 pub const RELAY_MAX_RESERVATIONS_PER_PEER: usize = 2;
 
-/// New reservations an IP address may make: a burst of this many, then one per [`RELAY_RATE_INTERVAL`], so one
-/// host cannot take every reservation slot by rotating peer ids.
+/// New reservations a host (as for [`RELAY_CIRCUITS_PER_IP`]) may make: this many per [`RELAY_RATE_INTERVAL`],
+/// all at once at most, so one host cannot take every reservation slot by rotating peer ids or addresses.
 pub const RELAY_RESERVATIONS_PER_IP: u32 = 4;
 
-/// Refill interval of the per-IP circuit and reservation budgets.
+/// Refill interval of the per-host circuit and reservation budgets.
 pub const RELAY_RATE_INTERVAL: Duration = Duration::from_secs(60);

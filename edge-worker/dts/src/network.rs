@@ -24,7 +24,11 @@ use libp2p::{
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::{hosts::PeerHosts, limits, pending_per_address, store::ContentHash};
+use crate::{
+    hosts::{Host, HostRate, PeerHosts},
+    limits, pending_per_address,
+    store::ContentHash,
+};
 
 /// How a node joins the network.
 #[derive(Clone, Debug, Default)]
@@ -238,27 +242,31 @@ impl Network {
 /// first batches, not whole downloads, and no host gets more by rotating peer ids. libp2p's default rate limiters
 /// are replaced by these, not added to.
 fn relay_limits() -> relay::Config {
-    let per_ip =
-        |limit: u32| NonZeroU32::new(limit).expect("relay rate limits are positive constants");
     relay::Config {
         max_reservations: limits::RELAY_MAX_RESERVATIONS,
         max_reservations_per_peer: limits::RELAY_MAX_RESERVATIONS_PER_PEER,
-        reservation_rate_limiters: Vec::new(),
+        reservation_rate_limiters: vec![per_host(limits::RELAY_RESERVATIONS_PER_IP)],
         max_circuits: limits::RELAY_MAX_CIRCUITS,
         max_circuits_per_peer: limits::RELAY_MAX_CIRCUITS_PER_PEER,
         max_circuit_duration: limits::RELAY_MAX_CIRCUIT_DURATION,
         max_circuit_bytes: limits::RELAY_MAX_CIRCUIT_BYTES,
-        circuit_src_rate_limiters: Vec::new(),
+        circuit_src_rate_limiters: vec![per_host(limits::RELAY_CIRCUITS_PER_IP)],
         ..Default::default()
     }
-    .reservation_rate_per_ip(
-        per_ip(limits::RELAY_RESERVATIONS_PER_IP),
-        limits::RELAY_RATE_INTERVAL,
-    )
-    .circuit_src_per_ip(
-        per_ip(limits::RELAY_CIRCUITS_PER_IP),
-        limits::RELAY_RATE_INTERVAL,
-    )
+}
+
+/// A relay rate limiter granting each [`Host`] `limit` per [`limits::RELAY_RATE_INTERVAL`], all at once at most.
+/// Not libp2p's `new_per_ip`: it counts each IPv6 address apart, so one line (a /64) would have 2^64 allowances
+/// (second attacker review).
+fn per_host(limit: u32) -> Box<dyn relay::RateLimiter> {
+    let limit = NonZeroU32::new(limit).expect("relay rate limits are positive constants");
+    let quota = governor::Quota::with_period(limits::RELAY_RATE_INTERVAL / limit.get())
+        .expect("a positive interval")
+        .allow_burst(limit);
+    let rate = HostRate::new(quota);
+    Box::new(move |_: PeerId, addr: &Multiaddr, _: std::time::Instant| {
+        rate.allows(Host::in_address(addr))
+    })
 }
 
 /// The peer id at the end of `addr`, if it names one.

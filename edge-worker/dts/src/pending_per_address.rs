@@ -24,7 +24,7 @@ use libp2p::{
     Multiaddr, PeerId,
 };
 
-use crate::limits;
+use crate::{hosts::Host, limits};
 
 /// The per-address cap on pending incoming connections.
 #[derive(Debug, Default)]
@@ -40,17 +40,13 @@ pub struct Behaviour {
 #[error("{0} already has {max} connections in their handshake", max = limits::MAX_PENDING_INCOMING_PER_ADDRESS)]
 pub struct TooManyPending(IpAddr);
 
-/// The source a connection from `remote` counts against: its IPv4 address, its IPv6 /64; `None` for a relayed
-/// connection.
+/// The source a connection from `remote` counts against: its [`Host`] (IPv4 address, IPv6 /64, an IPv4-mapped
+/// IPv6 address as its IPv4 address, as everywhere else a host is counted); `None` for a relayed connection.
 fn source(remote: &Multiaddr) -> Option<IpAddr> {
     if remote.iter().any(|p| p == Protocol::P2pCircuit) {
         return None;
     }
-    remote.iter().find_map(|p| match p {
-        Protocol::Ip4(ip) => Some(IpAddr::V4(ip)),
-        Protocol::Ip6(ip) => Some(IpAddr::V6((u128::from(ip) & !0u128 << 64).into())),
-        _ => None,
-    })
+    Host::in_address(remote).map(Host::ip)
 }
 
 impl Behaviour {

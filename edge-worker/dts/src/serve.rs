@@ -3,8 +3,8 @@
 //! task that writes the substream, so encoding and sending overlap.
 //!
 //! Any peer on the internet may be the requester, so every request is bounded ([`crate::limits`]): it is served
-//! only if its peer gets a slot ([`Admission`]: capped per peer and in all, idle slots of peers holding more
-//! going to newcomers), must arrive within a deadline, is checked at
+//! only if its peer gets a slot ([`Admission`]: capped per peer and in all, slots of peers holding more going
+//! to newcomers), must arrive within a deadline, is checked at
 //! a cost bounded by its size ([`ranges`]), and its requester must keep reading, or it is cut off and its
 //! slot, buffers and encoding thread are released.
 
@@ -29,6 +29,7 @@ use tracing::debug;
 use crate::{
     admission::{Admission, Slot},
     chunked::{pump_out, ChunkWriter},
+    hosts::{HostRate, PeerHosts},
     limits::{self, ServeLimits},
     metrics::Metrics,
     protocol::{
@@ -70,27 +71,49 @@ pub trait RoutedNode: Send + Sync + std::fmt::Debug {
     fn prefetch(self: Arc<Self>, id: ContentHash) -> BoxFuture<'static, PrefetchAnswer>;
     /// Whether `peer` is a router this node takes `PREFETCH` from. Any other peer is answered
     /// [`PrefetchAnswer::NotAuthorized`] without [`RoutedNode::prefetch`] being asked: a prefetch costs a
-    /// download and the disk it fills (attacker review H3, M6).
+    /// download and the disk it fills (attacker review H3, M6). Such a router's `STATUS` probes are also
+    /// rationed apart from strangers', so strangers cannot use up its allowance.
     fn accepts_prefetch_from(&self, peer: &PeerId) -> bool;
 }
 
-/// How many `STATUS` answers each peer gets ([`limits::STATUS_PER_SECOND_PER_PEER`]).
-type StatusRate = governor::DefaultKeyedRateLimiter<PeerId>;
+/// How many `STATUS` answers each asker gets ([`limits::STATUS_PER_SECOND_PER_PEER`]). A stranger is counted
+/// per host, not per peer id: ids are free, and each fresh one got a fresh burst, so one host cycling ids was
+/// answered without bound (second attacker review). The node's own routers ([`RoutedNode::accepts_prefetch_from`])
+/// are counted per peer id: the operator names them, so they are few, and a stranger sharing their host (or
+/// the unknown one) does not use up their allowance.
+struct StatusRate {
+    strangers: HostRate,
+    routers: governor::DefaultKeyedRateLimiter<PeerId>,
+    /// Where each peer connects from ([`ServeOptions::hosts`]).
+    hosts: PeerHosts,
+}
 
+/// The `STATUS` rate, knowing no peer's host until [`ServeOptions::hosts`] is set in.
 fn status_rate() -> StatusRate {
     let rate = NonZeroU32::new(limits::STATUS_PER_SECOND_PER_PEER).expect("nonzero");
     let burst = NonZeroU32::new(limits::STATUS_BURST_PER_PEER).expect("nonzero");
-    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+    let quota = governor::Quota::per_second(rate).allow_burst(burst);
+    StatusRate {
+        strangers: HostRate::new(quota),
+        routers: governor::RateLimiter::keyed(quota),
+        hosts: PeerHosts::default(),
+    }
 }
 
-/// Whether `peer` may be answered a `STATUS` now. The limiter's memory is bounded: past as many peers as a
-/// node holds connections, those whose allowance is whole again are forgotten.
+/// Whether `peer`, not one of the node's routers, may be answered a `STATUS` now: its host has allowance left.
+/// Peers whose host is not known share one allowance ([`HostRate`]).
 fn status_allowed(rate: &StatusRate, peer: &PeerId) -> bool {
-    if rate.len() > limits::MAX_ESTABLISHED as usize {
-        rate.retain_recent();
-        rate.shrink_to_fit();
+    rate.strangers.allows(rate.hosts.get(peer))
+}
+
+/// Whether `peer` may be answered a `STATUS` now, by the allowance of the node's routers if it is one of them
+/// (by `routed`), else by its host's.
+fn may_answer_status(rate: &StatusRate, routed: &dyn RoutedNode, peer: &PeerId) -> bool {
+    if routed.accepts_prefetch_from(peer) {
+        rate.routers.check_key(peer).is_ok()
+    } else {
+        status_allowed(rate, peer)
     }
-    rate.check_key(peer).is_ok()
 }
 
 /// A token bucket shared by all of a provider's transfers: caps what it sends in total per second.
@@ -140,6 +163,9 @@ pub struct ServeOptions {
     pub routed: Option<Arc<dyn RoutedNode>>,
     /// How many requests are served at once and how long each step may take.
     pub limits: ServeLimits,
+    /// Where each peer connects from ([`crate::network::Network::hosts`]), so what is rationed against peer
+    /// ids being free (`STATUS`) is counted per host; left empty, every peer counts as one unknown host.
+    pub hosts: PeerHosts,
 }
 
 /// Serves every incoming PeerDTS substream until the node stops: each in a task of its own if [`Admission`]
@@ -151,7 +177,10 @@ pub async fn serve(
     metrics: Arc<Metrics>,
 ) {
     let admission = Admission::new(&options.limits);
-    let status_rate = Arc::new(status_rate());
+    let status_rate = Arc::new(StatusRate {
+        hosts: options.hosts.clone(),
+        ..status_rate()
+    });
     while let Some((peer, stream)) = incoming.next().await {
         let Some(slot) = admission.admit(peer) else {
             debug!(%peer, "substream refused: no free slot");
@@ -194,23 +223,37 @@ struct Provider {
     status_rate: Arc<StatusRate>,
 }
 
-/// Reads the request on `stream` (unless a newcomer takes its `slot` first) and answers it.
-async fn handle(
+/// Reads the request on `stream` and answers it, unless a newcomer takes its `slot` first ([`Admission`]),
+/// which drops the substream whatever it was doing.
+async fn handle(peer: PeerId, stream: Stream, slot: &Slot, provider: Provider) -> io::Result<()> {
+    tokio::select! {
+        // Eviction first: a slot taken in the same poll its request arrived serves nothing more.
+        biased;
+        () = slot.evicted() => Err(io::Error::other(
+            "every slot was taken and this one went to a peer holding fewer",
+        )),
+        served = read_and_answer(peer, stream, slot, provider) => served,
+    }
+}
+
+/// Reads the request on `stream` and answers it, if `slot` is still held once the request is whole.
+async fn read_and_answer(
     peer: PeerId,
     mut stream: Stream,
     slot: &Slot,
     provider: Provider,
 ) -> io::Result<()> {
     let limits = provider.options.limits;
-    let request = tokio::select! {
-        request = within(limits.request_timeout, "the request", Request::read(&mut stream)) => request?,
-        () = slot.evicted() => {
-            return Err(io::Error::other(
-                "every slot was taken and this substream had sent no request yet: its slot went to a peer holding fewer",
-            ))
-        }
-    };
-    slot.answering();
+    let request = within(
+        limits.request_timeout,
+        "the request",
+        Request::read(&mut stream),
+    )
+    .await?;
+    if !slot.answering() {
+        // Taken by a newcomer while the request's last bytes were read.
+        return Err(io::Error::other("the slot went to a peer holding fewer"));
+    }
     match request {
         Request::Get(id, ranges) => {
             let Provider {
@@ -258,7 +301,7 @@ async fn answer(
             protocol::write_receipt_answer(stream, answer).await?;
         }
         Request::Status => match &options.routed {
-            Some(routed) if status_allowed(&provider.status_rate, &peer) => {
+            Some(routed) if may_answer_status(&provider.status_rate, routed.as_ref(), &peer) => {
                 protocol::write_status(stream, &routed.status().await).await?;
             }
             // Not a routed node, or asked too often: closed without an answer.

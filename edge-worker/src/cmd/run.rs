@@ -299,6 +299,7 @@ pub async fn run(
             node.router_peers.iter().copied().collect(),
         ) as Arc<dyn RoutedNode>),
         limits: Default::default(),
+        hosts: net.hosts(),
     };
     tokio::spawn(serve(
         store.clone(),

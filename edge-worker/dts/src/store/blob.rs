@@ -7,7 +7,7 @@ use std::{
     ops::Range,
     path::{Path, PathBuf},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Mutex,
     },
 };
@@ -64,6 +64,9 @@ pub struct Blob {
     /// Whether the room for its missing groups is reserved ([`Blob::bytes_to_come`]): not for a blob created
     /// sparse, which is only ever filled in part (a keeper's samples).
     reserves_room: bool,
+    /// Downloads running into it ([`super::Reserved`] handles alive): its room is reserved only while there is
+    /// one. Not stored: after a restart no download runs until one asks for the blob again.
+    downloads: AtomicUsize,
 }
 
 /// How often a download records its verified groups on disk: a killed process costs at most this much transfer
@@ -116,6 +119,7 @@ impl Blob {
             writing: Mutex::new(()),
             retired: AtomicBool::new(false),
             reserves_room: !meta.sparse,
+            downloads: AtomicUsize::new(0),
         }))
     }
 
@@ -145,7 +149,8 @@ impl Blob {
     }
 
     /// About how many bytes its files still take until it is complete: the missing groups and their share
-    /// of the outboard (a hash pair, 64 bytes, per group). What a download begun has reserved of the disk.
+    /// of the outboard (a hash pair, 64 bytes, per group). What a running download reserves of the disk
+    /// ([`Blob::reserved`]).
     pub fn bytes_to_come(&self) -> u64 {
         if !self.reserves_room {
             return 0;
@@ -155,6 +160,33 @@ impl Blob {
         missing
             .saturating_mul(GROUP_BYTES + 64)
             .min(self.size.saturating_add(self.tree().outboard_size()))
+    }
+
+    /// The room it holds reserved: [`Blob::bytes_to_come`] while a download runs into it, nothing otherwise.
+    /// A blob whose download was abandoned (its providers withheld the bytes, the caller gave up) takes only
+    /// what was written, which the free space already counts; reserving its whole missing size for as long as
+    /// it exists let a few such blobs refuse every later download `DiskFull` (second attacker review).
+    pub fn reserved(&self) -> u64 {
+        if self.downloads.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
+        self.bytes_to_come()
+    }
+
+    /// A download begins ([`super::Reserved`]); the caller holds the store's lock, so no other create sees
+    /// the room free meanwhile.
+    pub(super) fn download_begins(&self) {
+        self.downloads.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A download ended ([`super::Reserved`] dropped).
+    pub(super) fn download_ends(&self) {
+        self.downloads.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Whether a download runs into it.
+    pub(super) fn is_downloading(&self) -> bool {
+        self.downloads.load(Ordering::Acquire) > 0
     }
 
     /// Whether every group is verified.

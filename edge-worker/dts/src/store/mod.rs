@@ -298,24 +298,28 @@ impl ContentStore {
         Ok(blob)
     }
 
-    /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into. `size` must be
-    /// proven ([`verify_encoding`]; `transfer::fetch` proves it even when the chain names it, as a record can
-    /// be wrong): a blob of a wrong size never completes. So an incomplete blob of another size (made with a
-    /// wrong one) is replaced by the new one; a complete blob of another size proves `size` wrong and stays.
+    /// The blob `id` of `size` bytes, created empty if it is not known yet, to download into, with the room
+    /// for what it misses reserved until the [`Reserved`] handle is dropped: hold it for as long as the download
+    /// runs. `size` must be proven ([`verify_encoding`]; `transfer::fetch` proves it even when the chain names
+    /// it, as a record can be wrong): a blob of a wrong size never completes. So an incomplete blob of another
+    /// size (made with a wrong one) is replaced by the new one; a complete blob of another size proves `size`
+    /// wrong and stays.
     pub fn create(
         &self,
         id: ContentHash,
         size: u64,
         name: Option<String>,
-    ) -> Result<Arc<Blob>, StoreError> {
+    ) -> Result<Reserved, StoreError> {
         self.create_blob(id, size, name, true)
     }
 
     /// As [`Self::create`], for a blob only ever filled in part (a keeper's samples of a node's pin): its
-    /// sparse files take only what is written, so the room for the whole size is not asked for. Checking it
-    /// made every sample of a pin larger than the keeper's free disk fail, scoring honest nodes as failing.
+    /// sparse files take only what is written, so the room for the whole size is not asked for (nor reserved).
+    /// Checking it made every sample of a pin larger than the keeper's free disk fail, scoring honest nodes as
+    /// failing.
     pub fn create_sparse(&self, id: ContentHash, size: u64) -> Result<Arc<Blob>, StoreError> {
         self.create_blob(id, size, None, false)
+            .map(|reserved| reserved.blob.clone())
     }
 
     fn create_blob(
@@ -324,15 +328,20 @@ impl ContentStore {
         size: u64,
         name: Option<String>,
         whole: bool,
-    ) -> Result<Arc<Blob>, StoreError> {
+    ) -> Result<Reserved, StoreError> {
         if !size_is_possible(&id, size) {
             return Err(StoreError::ImpossibleSize(id.to_hex().to_string(), size));
         }
-        // Held throughout, so concurrent creates of one blob agree on which one exists.
+        // Held throughout, so concurrent creates of one blob agree on which one exists, and on what room the
+        // downloads running have reserved.
         let mut blobs = self.blobs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(blob) = blobs.get(&id) {
             if blob.size() == size {
-                return Ok(blob.clone());
+                // Resumed: its room is asked for again unless a running download holds it already.
+                if whole && !blob.is_downloading() {
+                    self.check_room(&blobs, &id, blob.bytes_to_come())?;
+                }
+                return Ok(Reserved::new(blob.clone()));
             }
             if blob.is_complete() {
                 return Err(StoreError::SizeMismatch(
@@ -344,17 +353,9 @@ impl ContentStore {
             self.retire(blob)?;
             blobs.remove(&id);
         }
-        // Its files are sparse: without this check a download that cannot fit would begin, and fail halfway.
-        // What the downloads begun still have to write is spoken for (their files are sparse too).
         let outboard_size = BaoTree::new(size, block_size()).outboard_size();
-        let needed = size.saturating_add(outboard_size);
-        let reserved: u64 = blobs.values().map(|b| b.bytes_to_come()).sum();
-        let available = fs2::available_space(&self.root)?.saturating_sub(reserved);
-        if whole && needed > available {
-            return Err(StoreError::DiskFull(format!(
-                "{id} needs {needed} bytes, {available} are free",
-                id = id.to_hex()
-            )));
+        if whole {
+            self.check_room(&blobs, &id, size.saturating_add(outboard_size))?;
         }
         let dir = self.root.join(id.to_hex().as_str());
         let created = (|| {
@@ -378,7 +379,27 @@ impl ContentStore {
         }
         let blob = Arc::new(Blob::load(&dir, id)?.ok_or(StoreError::Metadata(dir))?);
         blobs.insert(id, blob.clone());
-        Ok(blob)
+        Ok(Reserved::new(blob))
+    }
+
+    /// Refuses a download of `id` that needs `needed` bytes more than the disk has free beyond what the running
+    /// downloads of `blobs` still have to write. Files are sparse: without this check a download that cannot
+    /// fit would begin, and fail halfway; and downloads begun together would each see the whole disk free.
+    fn check_room(
+        &self,
+        blobs: &HashMap<ContentHash, Arc<Blob>>,
+        id: &ContentHash,
+        needed: u64,
+    ) -> Result<(), StoreError> {
+        let reserved: u64 = blobs.values().map(|b| b.reserved()).sum();
+        let available = fs2::available_space(&self.root)?.saturating_sub(reserved);
+        if needed > available {
+            return Err(StoreError::DiskFull(format!(
+                "{id} needs {needed} bytes, {available} are free",
+                id = id.to_hex()
+            )));
+        }
+        Ok(())
     }
 
     /// Takes the incomplete `blob`'s folder out of the store and deletes it; the caller forgets the blob.
@@ -388,6 +409,35 @@ impl ContentStore {
         blob.retire(&trash.0.path().join("retired"))?;
         drop(trash);
         Ok(())
+    }
+}
+
+/// A blob being downloaded into ([`ContentStore::create`]): the room for its missing bytes stays reserved
+/// while this handle lives, and is given back when it is dropped, however the download ended. Derefs to the
+/// blob; clones of that `Arc` (for the download's tasks) hold no reservation.
+pub struct Reserved {
+    blob: Arc<Blob>,
+}
+
+impl Reserved {
+    /// Called with the store's lock held, so the reservation is counted before another create looks.
+    fn new(blob: Arc<Blob>) -> Self {
+        blob.download_begins();
+        Self { blob }
+    }
+}
+
+impl std::ops::Deref for Reserved {
+    type Target = Arc<Blob>;
+
+    fn deref(&self) -> &Arc<Blob> {
+        &self.blob
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.blob.download_ends();
     }
 }
 
@@ -582,6 +632,30 @@ mod tests {
         store.finish_import(staging, None, Some(first)).unwrap();
         drop(partial);
         assert!(store.create(second, free / 10 * 6, None).is_ok());
+    }
+
+    /// Second attacker review: the room is reserved by a running download, not by the blob; a download resumed
+    /// into a blob nobody downloads asks for the room again, one joining a running download shares its room.
+    #[test]
+    fn a_resumed_download_asks_for_its_room_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContentStore::open(dir.path().join("store")).unwrap();
+        let free = fs2::available_space(dir.path()).unwrap();
+        let (abandoned, running) = (blake3::hash(b"abandoned"), blake3::hash(b"running"));
+        drop(store.create(abandoned, free / 10 * 6, None).unwrap());
+        let download = store.create(running, free / 10 * 6, None).unwrap();
+        let resumed = store.create(abandoned, free / 10 * 6, None);
+        assert!(
+            matches!(resumed, Err(StoreError::DiskFull(_))),
+            "resumed beside a running download of 60 % of the disk: {:?}",
+            resumed.map(|b| b.size())
+        );
+        assert!(
+            store.create(running, free / 10 * 6, None).is_ok(),
+            "a second download of a running one"
+        );
+        drop(download);
+        assert!(store.create(abandoned, free / 10 * 6, None).is_ok());
     }
 
     #[test]
