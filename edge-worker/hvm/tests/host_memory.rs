@@ -41,8 +41,9 @@ fn fields_bomb(appends: u32) -> String {
   (alias export $types "response-outparam" (type $out))
   (core module $memory (memory (export "mem") 17))
   (core instance $memory (instantiate $memory))
+  (alias core export $memory "mem" (core memory $mem))
   (core func $new (canon lower (func $types "[constructor]fields")))
-  (core func $append (canon lower (func $types "[method]fields.append") (memory $memory "mem")))
+  (core func $append (canon lower (func $types "[method]fields.append") (memory $mem)))
   (core module $main
     (import "host" "mem" (memory 17))
     (import "host" "new" (func $new (result i32)))
@@ -60,7 +61,7 @@ fn fields_bomb(appends: u32) -> String {
         (br_if $more (i32.lt_u (local.get $i) (i32.const {appends})))))
   )
   (core instance $main (instantiate $main (with "host" (instance
-    (export "mem" (memory $memory "mem"))
+    (export "mem" (memory $mem))
     (export "new" (func $new))
     (export "append" (func $append))))))
   (func $handle (param "request" (own $req)) (param "response-out" (own $out))
