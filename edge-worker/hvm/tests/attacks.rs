@@ -409,7 +409,44 @@ fn oversized_code_is_refused_before_compiling() {
 /// off the shared lock, failures remembered per code id).
 #[test]
 fn code_that_takes_seconds_to_compile_is_refused() {
-    let n = 20_000;
+    let wasm = slow_component(20_000, "");
+    let dir = tempfile::tempdir().unwrap();
+    let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
+    let id = *blake3::hash(&wasm).as_bytes();
+    let started = Instant::now();
+    let loaded = hvm.load(&id, &wasm);
+    let took = started.elapsed();
+    assert!(
+        loaded.is_err() || took < Duration::from_secs(3),
+        "a component of {} KB held a core for {took:?} while it compiled",
+        wasm.len() >> 10
+    );
+}
+
+/// Attack (same attackers): a component that compiles for seconds and then fails (one more function that does
+/// not validate: wasmtime validates function bodies as it compiles them, in parallel) is compiled again at
+/// every load, since neither `Hvm` nor the apps role remembers a failure: every call of the app costs the
+/// node the whole compilation again, under the apps role's single `loading` lock.
+#[test]
+fn a_compilation_that_failed_is_not_paid_for_again() {
+    let wasm = slow_component(14_000, "(func $bad (result i32) (i64.const 0))");
+    let dir = tempfile::tempdir().unwrap();
+    let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
+    let id = *blake3::hash(&wasm).as_bytes();
+    let first = Instant::now();
+    assert!(hvm.load(&id, &wasm).is_err(), "the component does not validate");
+    let first = first.elapsed();
+    let again = Instant::now();
+    assert!(hvm.load(&id, &wasm).is_err());
+    let again = again.elapsed();
+    assert!(
+        again < first / 10,
+        "the same invalid code was compiled again: {first:?} the first time, {again:?} the second"
+    );
+}
+
+/// A component whose core module has one function of `n` i64 locals all live around a loop, and `extra`.
+fn slow_component(n: usize, extra: &str) -> Vec<u8> {
     let mut f = String::from("(func $f (param i32) (result i64)");
     for i in 0..n {
         f.push_str(&format!(" (local $l{i} i64)"));
@@ -426,17 +463,6 @@ fn code_that_takes_seconds_to_compile_is_refused() {
         f.push_str(&format!(" (local.get $l{i}) i64.add"));
     }
     f.push(')');
-    let main = format!(r#"{f} (func (export "handle") (param i32 i32))"#);
-    let wasm = wat::parse_str(proxy_component("", &main, "")).expect("a valid component");
-    let dir = tempfile::tempdir().unwrap();
-    let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
-    let id = *blake3::hash(&wasm).as_bytes();
-    let started = Instant::now();
-    let loaded = hvm.load(&id, &wasm);
-    let took = started.elapsed();
-    assert!(
-        loaded.is_err() || took < Duration::from_secs(3),
-        "a component of {} KB held a core for {took:?} while it compiled",
-        wasm.len() >> 10
-    );
+    let main = format!(r#"{f} {extra} (func (export "handle") (param i32 i32))"#);
+    wat::parse_str(proxy_component("", &main, "")).expect("a component")
 }
