@@ -52,8 +52,17 @@ fn refused_requests_do_not_hold_session_slots() {
     let client = ClientKey(key.verifying_key().to_bytes());
     let mut edge = Sessions::new(TERMS);
     for n in 0..MAX_SESSIONS_PER_CLIENT as u32 {
-        let refused = edge.begin(client, session(n), APP, Some(bogus_receipt(&key, session(n))));
-        assert_eq!(refused, Err(Refusal::ReceiptMismatch), "refused (400), nothing ran");
+        let refused = edge.begin(
+            client,
+            session(n),
+            APP,
+            Some(bogus_receipt(&key, session(n))),
+        );
+        assert_eq!(
+            refused,
+            Err(Refusal::ReceiptMismatch),
+            "refused (400), nothing ran"
+        );
     }
     // The same key now opens an honest session and makes its first request: nothing of it is running or
     // unpaid, so the edge has no reason to refuse it.
