@@ -135,6 +135,10 @@ impl Sessions {
 
     /// Takes `receipt` (if any) and admits the next request of `session` for `code`: the session is then
     /// running until [`Sessions::finish`] or [`Sessions::abandon`].
+    ///
+    /// A session is opened (takes one of the key's and the edge's session slots) only by a request that is
+    /// admitted: a refused first request leaves nothing behind, so refusals cannot fill the slots. A new
+    /// session has run nothing, so the only receipt it can take is one of zero requests.
     pub fn begin(
         &mut self,
         client: ClientKey,
@@ -150,8 +154,15 @@ impl Sessions {
                 return Err(Refusal::TooManySessions)
             }
             Entry::Vacant(entry) => {
+                let mut state = Session::new(code);
+                if let Some(receipt) = receipt {
+                    take_receipt(&self.terms, client, session, &mut state, receipt)?;
+                }
+                // Nothing of a new session runs, is unreceipted or is full: it is admitted.
+                state.running = true;
                 *self.per_client.entry(client).or_default() += 1;
-                entry.insert(Session::new(code))
+                entry.insert(state);
+                return Ok(Totals::START);
             }
         };
         if state.code != code {
@@ -195,10 +206,22 @@ impl Sessions {
         Some(totals)
     }
 
-    /// Ends an admitted request that did not run (the node refused it after admission).
+    /// Ends an admitted request that did not run (the node refused it after admission). A session that has
+    /// run nothing is closed again, so requests the node refuses (an app that cannot be loaded, a busy node)
+    /// do not hold the key's session slots.
     pub fn abandon(&mut self, client: ClientKey, session: SessionId) {
-        if let Some(state) = self.sessions.get_mut(&(client, session)) {
-            state.running = false;
+        let Entry::Occupied(mut entry) = self.sessions.entry((client, session)) else {
+            return;
+        };
+        entry.get_mut().running = false;
+        if entry.get().steps.is_empty() {
+            entry.remove();
+            if let Entry::Occupied(mut open) = self.per_client.entry(client) {
+                *open.get_mut() -= 1;
+                if *open.get() == 0 {
+                    open.remove();
+                }
+            }
         }
     }
 
@@ -465,6 +488,26 @@ mod tests {
         assert!(edge.receipts().is_empty(), "nothing invalid was kept");
         edge.begin(c.client(), c.id(), APP, Some(honest)).unwrap();
         assert_eq!(edge.receipts().len(), 1);
+    }
+
+    #[test]
+    fn a_session_that_ran_nothing_is_closed_when_its_request_is_abandoned() {
+        let mut edge = Sessions::new(TERMS);
+        let c = client(1);
+        // Requests the node refuses after admission (the app's code cannot be fetched) leave no session open.
+        for s in 0..=(MAX_SESSIONS_PER_CLIENT as u8 * 2) {
+            edge.begin(c.client(), SessionId([s; 16]), APP, None)
+                .unwrap();
+            edge.abandon(c.client(), SessionId([s; 16]));
+        }
+        assert!(edge.sessions.is_empty() && edge.per_client.is_empty());
+        // A session that ran something keeps its record (and its slot): its steps are billed.
+        let mut c = client(2);
+        call(&mut edge, &mut c, 0).unwrap();
+        edge.begin(c.client(), c.id(), APP, c.receipt()).unwrap();
+        edge.abandon(c.client(), c.id());
+        assert_eq!(edge.transcript(c.client(), c.id()).map(<[_]>::len), Some(1));
+        assert_eq!(edge.per_client.get(&c.client()), Some(&1));
     }
 
     #[test]
