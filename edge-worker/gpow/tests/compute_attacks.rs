@@ -66,7 +66,7 @@ fn refused_requests_do_not_hold_session_slots() {
     }
     // The same key now opens an honest session and makes its first request: nothing of it is running or
     // unpaid, so the edge has no reason to refuse it.
-    let honest = ClientSession::new(key, TERMS, APP, session(1_000));
+    let honest = ClientSession::new(key, TERMS, APP, session(1_000), None);
     let admitted = edge.begin(client, honest.id(), APP, None);
     assert!(
         admitted.is_ok(),

@@ -104,6 +104,10 @@ pub struct CallArgs {
     /// Calls to make in the session (each answer is printed).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// The app's compute units per request (its limit on chain, `app deploy --max-cpu`): no receipt is signed
+    /// for a request the gateway says burnt more. Without it the gateway's count is signed as it comes.
+    #[arg(long)]
+    pub max_units: Option<u64>,
 }
 
 /// Runs an `app` command; `data_dir` holds the client key of `call`.
@@ -244,6 +248,8 @@ pub struct Caller {
     http: reqwest::Client,
     url: String,
     key: Option<ed25519_dalek::SigningKey>,
+    /// The most compute units one request of the app may burn, if known: the most this caller signs for one.
+    max_units: Option<u64>,
     session_id: SessionId,
     session: Option<ClientSession>,
 }
@@ -257,12 +263,19 @@ pub struct Answer {
 }
 
 impl Caller {
-    /// A caller of `url` (an app's full URL, or any HTTP URL when `key` is `None`).
-    pub fn new(http: reqwest::Client, url: String, key: Option<ed25519_dalek::SigningKey>) -> Self {
+    /// A caller of `url` (an app's full URL, or any HTTP URL when `key` is `None`) that signs for at most
+    /// `max_units` compute units per request, if given.
+    pub fn new(
+        http: reqwest::Client,
+        url: String,
+        key: Option<ed25519_dalek::SigningKey>,
+        max_units: Option<u64>,
+    ) -> Self {
         Self {
             http,
             url,
             key,
+            max_units,
             session_id: SessionId(rand::random()),
             session: None,
         }
@@ -317,13 +330,13 @@ impl Caller {
         let code = wire::parse_code(&code).context("the gateway's enreach-code header")?;
         let step = wire::parse_step(&step).context("the gateway's enreach-step header")?;
         let totals = wire::parse_totals(&totals).context("the gateway's enreach-totals header")?;
-        let session_id = self.session_id;
-        let session = self
-            .session
-            .get_or_insert_with(|| ClientSession::new(key.clone(), terms, code, session_id));
+        let (session_id, max_units) = (self.session_id, self.max_units);
+        let session = self.session.get_or_insert_with(|| {
+            ClientSession::new(key.clone(), terms, code, session_id, max_units)
+        });
         session
             .record(&step, &totals)
-            .context("the gateway's totals do not follow from its step")?;
+            .context("the gateway's step is not signed")?;
         Ok(Answer {
             status,
             body,
@@ -345,7 +358,7 @@ async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> 
         args.path
     );
     let method: reqwest::Method = args.method.parse().context("--method")?;
-    let mut caller = Caller::new(http, url, Some(key));
+    let mut caller = Caller::new(http, url, Some(key), args.max_units);
     for _ in 0..args.repeat {
         let answer = caller.call(&method, args.data.as_deref()).await?;
         let mut event = serde_json::json!({"event": "app_answer", "status": answer.status, "body": answer.body});
