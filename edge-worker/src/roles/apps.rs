@@ -28,7 +28,9 @@ use enreach_gpow::{
     receipts::Expected,
 };
 use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
-use enreach_primitives::{is_valid_app_name, ClientKey, ComputeStep, ContentId, NodeId, SessionId};
+use enreach_primitives::{
+    is_valid_app_name, ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId,
+};
 use futures::future::BoxFuture;
 use tracing::{info, warn};
 
@@ -36,8 +38,13 @@ use tracing::{info, warn};
 /// every node within this time.
 pub const RECORD_TTL: Duration = Duration::from_secs(10);
 
-/// App records cached at once; past it the cache is emptied (a name that does not exist is cached too, so
-/// random names cannot make every call a chain read, nor grow the cache for ever).
+/// How long the chain's answer that a name has no app is used: long enough that calls of one unknown name cost
+/// a chain read every so often rather than each, short enough that an app just deployed is reachable at once.
+const UNKNOWN_APP_TTL: Duration = Duration::from_secs(2);
+
+/// App records cached at once (a name that does not exist is cached too, so random names cannot make every
+/// call a chain read); past it the record read longest ago makes room, so a flood of names does not push out
+/// more than its own number of the apps being called.
 const MAX_RECORDS: usize = 4096;
 
 /// Running an app needs its code: this long at most to find and fetch it.
@@ -52,7 +59,7 @@ pub struct AppService {
     network: Network,
     store: Arc<ContentStore>,
     metrics: Arc<Metrics>,
-    records: Mutex<HashMap<String, (Instant, Option<AppRecord>)>>,
+    records: Mutex<Records>,
     sessions: Mutex<Sessions>,
     /// One code fetch and compilation at a time: compiling takes a core for seconds.
     loading: tokio::sync::Mutex<()>,
@@ -82,37 +89,26 @@ impl AppService {
             network,
             store,
             metrics,
-            records: Mutex::new(HashMap::new()),
+            records: Mutex::new(Records::default()),
             sessions: Mutex::new(Sessions::new(terms)),
             loading: tokio::sync::Mutex::new(()),
         })
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.sessions)
     }
 
     /// The app's chain record, from the cache while it is fresh.
     async fn record(&self, name: &str) -> Result<Option<AppRecord>, AppReply> {
-        if let Some((at, record)) = self
-            .records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            if at.elapsed() < RECORD_TTL {
-                return Ok(record.clone());
-            }
+        if let Some(record) = lock(&self.records).get(name, Instant::now()) {
+            return Ok(record);
         }
         let record = self.chain.app(name).await.map_err(|e| {
             warn!(%e, "cannot read an app's record");
             AppReply::text(503, "the chain cannot be read now")
         })?;
-        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        if records.len() >= MAX_RECORDS {
-            records.clear();
-        }
-        records.insert(name.to_owned(), (Instant::now(), record.clone()));
+        lock(&self.records).insert(name.to_owned(), record.clone(), Instant::now());
         Ok(record)
     }
 
@@ -173,37 +169,27 @@ impl AppService {
         }
     }
 
+    /// Answers a call. What needs no chain read is checked first (the name, the session headers), then the
+    /// client key, and only then the app's record: a caller without a paying key costs at most the (cached)
+    /// question whether its key is paid for, however many app names it tries.
     async fn serve(&self, call: AppCall) -> AppReply {
         if !is_valid_app_name(call.app.as_bytes()) {
             return AppReply::text(404, "no such app");
         }
-        let record = match self.record(&call.app).await {
-            Ok(Some(record)) => record,
-            Ok(None) => return AppReply::text(404, "no such app"),
+        let (client, session, receipt) = match paid_session(&call) {
+            Ok(paid) => paid,
             Err(reply) => return reply,
-        };
-        let header = |name: &str| {
-            call.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .and_then(|(_, v)| std::str::from_utf8(v).ok())
-        };
-        let (Some(client), Some(session)) = (
-            header(wire::CLIENT).and_then(wire::parse_client),
-            header(wire::SESSION).and_then(wire::parse_session),
-        ) else {
-            return AppReply::text(401, "calls are paid: name your client key and session (enreach-client, enreach-session)");
-        };
-        let receipt = match header(wire::RECEIPT).map(wire::parse_receipt) {
-            Some(None) => return AppReply::text(400, "the enreach-receipt header does not decode"),
-            Some(Some(receipt)) => Some(receipt),
-            None => None,
         };
         match self.collector.authorized(client).await {
             Ok(true) => {}
             Ok(false) => return AppReply::text(403, "no dApp pays for this client key"),
             Err(()) => return AppReply::text(503, "the chain cannot be read now"),
         }
+        let record = match self.record(&call.app).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return AppReply::text(404, "no such app"),
+            Err(reply) => return reply,
+        };
         let Some(terms) = self.collector.terms() else {
             return AppReply::text(503, "this node is not serving an epoch yet");
         };
@@ -309,6 +295,71 @@ impl AppService {
     }
 }
 
+/// The client key, session and receipt a call names, read from its headers alone.
+fn paid_session(
+    call: &AppCall,
+) -> Result<(ClientKey, SessionId, Option<ComputeReceipt>), AppReply> {
+    let header = |name: &str| {
+        call.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    };
+    let (Some(client), Some(session)) = (
+        header(wire::CLIENT).and_then(wire::parse_client),
+        header(wire::SESSION).and_then(wire::parse_session),
+    ) else {
+        return Err(AppReply::text(
+            401,
+            "calls are paid: name your client key and session (enreach-client, enreach-session)",
+        ));
+    };
+    match header(wire::RECEIPT).map(wire::parse_receipt) {
+        Some(None) => Err(AppReply::text(
+            400,
+            "the enreach-receipt header does not decode",
+        )),
+        receipt => Ok((client, session, receipt.flatten())),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// App records (or the absence of one) as the chain last answered, at most [`MAX_RECORDS`] names.
+#[derive(Default)]
+struct Records(HashMap<String, (Instant, Option<AppRecord>)>);
+
+impl Records {
+    /// The answer about `name`, if it is still fresh at `now`.
+    fn get(&self, name: &str, now: Instant) -> Option<Option<AppRecord>> {
+        let (at, record) = self.0.get(name)?;
+        let ttl = if record.is_some() {
+            RECORD_TTL
+        } else {
+            UNKNOWN_APP_TTL
+        };
+        (now.saturating_duration_since(*at) < ttl).then(|| record.clone())
+    }
+
+    /// Remembers the chain's answer about `name`, read at `now`; when full, forgets the answer read longest
+    /// ago (a scan of the cache, small beside the chain read that comes before every insert).
+    fn insert(&mut self, name: String, record: Option<AppRecord>, now: Instant) {
+        if self.0.len() >= MAX_RECORDS && !self.0.contains_key(&name) {
+            let oldest = self
+                .0
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(name, _)| name.clone());
+            if let Some(oldest) = oldest {
+                self.0.remove(&oldest);
+            }
+        }
+        self.0.insert(name, (now, record));
+    }
+}
+
 /// The app's response headers with what the client signs next. Those come from this node only: an app's own
 /// `enreach-*` headers would stand beside (and could be read instead of) the real ones.
 fn metered_headers(
@@ -381,6 +432,88 @@ impl AppRunner for AppService {
 mod tests {
     use super::*;
     use enreach_primitives::NodeId;
+
+    fn app_record(version: u32) -> AppRecord {
+        AppRecord {
+            owner: [1; 32],
+            code: ContentId([2; 32]),
+            version,
+            limits: enreach_primitives::AppLimits {
+                memory_mib: 64,
+                compute_units: 1_000_000,
+                wall_ms: 1_000,
+            },
+            origins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_flood_of_names_pushes_out_only_the_oldest_records() {
+        let start = Instant::now();
+        let at = |n: usize| start + Duration::from_micros(n as u64 + 1);
+        let mut records = Records::default();
+        records.insert("called".into(), Some(app_record(1)), start);
+        for n in 0..MAX_RECORDS {
+            records.insert(format!("unknown-{n}"), None, at(n));
+            // The app being called is read again when its record is due, and is then among the newest.
+            if n == MAX_RECORDS / 2 {
+                records.insert("called".into(), Some(app_record(2)), at(n));
+            }
+        }
+        let now = at(MAX_RECORDS);
+        assert_eq!(records.0.len(), MAX_RECORDS, "bounded");
+        assert_eq!(
+            records.get("called", now),
+            Some(Some(app_record(2))),
+            "not emptied when full"
+        );
+        assert_eq!(records.get("unknown-0", now), None, "the oldest went");
+        assert_eq!(
+            records.get(&format!("unknown-{}", MAX_RECORDS - 1), now),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn a_call_without_a_session_is_answered_from_its_headers() {
+        let call = |headers: &[(&str, &str)]| AppCall {
+            app: "stats".into(),
+            method: "GET".into(),
+            path_and_query: "/".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            body: Bytes::new(),
+        };
+        let (client, session) = ("ab".repeat(32), "cd".repeat(16));
+        let status =
+            |headers: &[(&str, &str)]| paid_session(&call(headers)).err().map(|r| r.status);
+        assert_eq!(status(&[]), Some(401));
+        assert_eq!(status(&[(wire::CLIENT, &client)]), Some(401));
+        assert_eq!(
+            status(&[(wire::CLIENT, "not hex"), (wire::SESSION, &session)]),
+            Some(401)
+        );
+        let named = [(wire::CLIENT, client.as_str()), (wire::SESSION, &session)];
+        assert_eq!(status(&named), None);
+        assert_eq!(
+            status(&[named[0], named[1], (wire::RECEIPT, "00")]),
+            Some(400)
+        );
+    }
+
+    #[test]
+    fn an_unknown_name_is_asked_about_again_sooner_than_an_app() {
+        let start = Instant::now();
+        let mut records = Records::default();
+        records.insert("app".into(), Some(app_record(1)), start);
+        records.insert("none".into(), None, start);
+        let after = start + UNKNOWN_APP_TTL;
+        assert_eq!(records.get("none", after), None);
+        assert_eq!(records.get("app", after), Some(Some(app_record(1))));
+        assert_eq!(records.get("app", start + RECORD_TTL), None);
+    }
 
     #[test]
     fn an_app_cannot_forge_what_its_callers_sign() {
