@@ -50,6 +50,19 @@ const MAX_RECORDS: usize = 4096;
 /// Running an app needs its code: this long at most to find and fetch it.
 const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
 
+/// Apps' code loading at once (each may wait [`CODE_FETCH_DEADLINE`] for a fetch); past it a first call of
+/// yet another app is answered `503`. Each is a deployed app's code (a deposit each), so this is room for
+/// many apps' first calls at once while bounding what a burst of them holds.
+const MAX_LOADING: usize = 64;
+
+/// Compilations at once: compiling takes a core for seconds, and the node's other work (content, the apps it
+/// has loaded) needs the rest. Fetches do not wait for it.
+const MAX_COMPILATIONS: usize = 1;
+
+/// How long a failed load's answer goes to callers that waited for that load, rather than each of them trying
+/// again in turn (a fetch that fails can take [`CODE_FETCH_DEADLINE`]); a caller after it tries again.
+const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
+
 /// The apps role of one edge.
 pub struct AppService {
     hvm: Arc<Hvm>,
@@ -61,8 +74,9 @@ pub struct AppService {
     metrics: Arc<Metrics>,
     records: Mutex<Records>,
     sessions: Mutex<Sessions>,
-    /// One code fetch and compilation at a time: compiling takes a core for seconds.
-    loading: tokio::sync::Mutex<()>,
+    loads: Loads,
+    /// [`MAX_COMPILATIONS`] permits.
+    compiling: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppService {
@@ -91,7 +105,8 @@ impl AppService {
             metrics,
             records: Mutex::new(Records::default()),
             sessions: Mutex::new(Sessions::new(terms)),
-            loading: tokio::sync::Mutex::new(()),
+            loads: Loads::default(),
+            compiling: Arc::new(tokio::sync::Semaphore::new(MAX_COMPILATIONS)),
         })
     }
 
@@ -113,11 +128,18 @@ impl AppService {
     }
 
     /// Makes the app's code ready to run: compiled before, held in the store, or fetched and verified first.
+    /// Callers of one app wait for one load of its code; no app's load waits for another's fetch.
     async fn load(&self, code: ContentId) -> Result<(), AppReply> {
         if self.hvm.is_loaded(&code.0) {
             return Ok(());
         }
-        let _one_at_a_time = self.loading.lock().await;
+        self.loads
+            .run(code, || self.hvm.is_loaded(&code.0), || self.load_now(code))
+            .await
+    }
+
+    /// Loads `code`, for the one caller [`Loads`] lets.
+    async fn load_now(&self, code: ContentId) -> Result<(), AppReply> {
         let hvm = self.hvm.clone();
         let compiled = tokio::task::spawn_blocking(move || hvm.load_compiled(&code.0)).await;
         if matches!(compiled, Ok(Ok(true))) {
@@ -153,8 +175,16 @@ impl AppService {
             .get(&id)
             .filter(|b| b.is_complete())
             .ok_or_else(|| AppReply::text(502, "the app's code is missing"))?;
+        // Held by the compilation itself, so a caller that goes away does not free it while it runs.
+        let permit = self
+            .compiling
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the compilation semaphore is never closed");
         let hvm = self.hvm.clone();
         let loaded = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
             hvm.load(&code.0, &wasm)
         })
@@ -325,6 +355,79 @@ fn paid_session(
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The answer of a code's latest failed load, and when it was given.
+type LastFailure = Option<(Instant, AppReply)>;
+
+/// Loads of apps' code in progress, one per code id and at most [`MAX_LOADING`]: the callers of an app whose
+/// code is loading wait for that one load (and share its failure), and nothing waits for another app's.
+#[derive(Default)]
+struct Loads(Mutex<HashMap<ContentId, Arc<tokio::sync::Mutex<LastFailure>>>>);
+
+impl Loads {
+    /// Runs `load` of `code` unless `loaded()` after waiting for a load of it that is in progress, or that load
+    /// failed less than [`LOAD_FAILURE_SHARED_FOR`] ago (its answer is given again).
+    async fn run<F>(
+        &self,
+        code: ContentId,
+        loaded: impl Fn() -> bool,
+        load: impl FnOnce() -> F,
+    ) -> Result<(), AppReply>
+    where
+        F: std::future::Future<Output = Result<(), AppReply>>,
+    {
+        let flight = {
+            let mut flights = lock(&self.0);
+            match flights.get(&code) {
+                Some(flight) => flight.clone(),
+                None if flights.len() >= MAX_LOADING => {
+                    return Err(AppReply::text(
+                        503,
+                        "too many apps are loading on this node now",
+                    ))
+                }
+                None => flights.entry(code).or_default().clone(),
+            }
+        };
+        let _leave = Leave {
+            loads: self,
+            code,
+            flight: &flight,
+        };
+        let mut last_failure = flight.lock().await;
+        if loaded() {
+            return Ok(());
+        }
+        if let Some((at, reply)) = &*last_failure {
+            if at.elapsed() < LOAD_FAILURE_SHARED_FOR {
+                return Err(reply.clone());
+            }
+        }
+        let loaded = load().await;
+        if let Err(reply) = &loaded {
+            *last_failure = Some((Instant::now(), reply.clone()));
+        }
+        loaded
+    }
+}
+
+/// Removes a code's entry from [`Loads`] when its last caller leaves (also a caller that went away while it
+/// waited), so the map holds only loads someone waits for.
+struct Leave<'a> {
+    loads: &'a Loads,
+    code: ContentId,
+    flight: &'a Arc<tokio::sync::Mutex<LastFailure>>,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut flights = lock(&self.loads.0);
+        // The map's handle and this caller's: nobody else waits. New callers take a handle under this lock.
+        if Arc::strong_count(self.flight) == 2 {
+            flights.remove(&self.code);
+        }
+    }
 }
 
 /// App records (or the absence of one) as the chain last answered, at most [`MAX_RECORDS`] names.
@@ -501,6 +604,103 @@ mod tests {
             status(&[named[0], named[1], (wire::RECEIPT, "00")]),
             Some(400)
         );
+    }
+
+    #[tokio::test]
+    async fn an_app_whose_code_cannot_be_fetched_holds_up_only_its_own_callers() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let loads = Arc::new(Loads::default());
+        let (stuck, other) = (ContentId([1; 32]), ContentId([2; 32]));
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = futures::FutureExt::shared(released);
+        // Two callers of an app whose code is being fetched: one load for both, and they share its failure.
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (loads, attempts, released) =
+                    (loads.clone(), attempts.clone(), released.clone());
+                tokio::spawn(async move {
+                    loads
+                        .run(
+                            stuck,
+                            || false,
+                            || async {
+                                attempts.fetch_add(1, Ordering::SeqCst);
+                                let _ = released.await;
+                                Err(AppReply::text(502, "the app's code cannot be fetched now"))
+                            },
+                        )
+                        .await
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // Meanwhile another app loads at once.
+        let done = AtomicBool::new(false);
+        let ran = tokio::time::timeout(
+            Duration::from_secs(5),
+            loads.run(
+                other,
+                || done.load(Ordering::SeqCst),
+                || async {
+                    done.store(true, Ordering::SeqCst);
+                    Ok(())
+                },
+            ),
+        )
+        .await;
+        assert_eq!(ran, Ok(Ok(())), "another app's load did not wait");
+        release.send(()).unwrap();
+        for caller in callers {
+            assert_eq!(caller.await.unwrap().unwrap_err().status, 502);
+        }
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            1,
+            "one load for both callers"
+        );
+        assert!(
+            lock(&loads.0).is_empty(),
+            "nothing is kept once nobody waits"
+        );
+    }
+
+    #[tokio::test]
+    async fn loads_in_progress_are_bounded() {
+        let loads = Arc::new(Loads::default());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = futures::FutureExt::shared(released);
+        let pending: Vec<_> = (0..MAX_LOADING)
+            .map(|n| {
+                let (loads, released) = (loads.clone(), released.clone());
+                let mut code = [0; 32];
+                code[..8].copy_from_slice(&(n as u64).to_le_bytes());
+                tokio::spawn(async move {
+                    loads
+                        .run(
+                            ContentId(code),
+                            || false,
+                            || async {
+                                let _ = released.await;
+                                Ok(())
+                            },
+                        )
+                        .await
+                })
+            })
+            .collect();
+        while lock(&loads.0).len() < MAX_LOADING {
+            tokio::task::yield_now().await;
+        }
+        let refused = loads
+            .run(ContentId([0xff; 32]), || false, || async { Ok(()) })
+            .await;
+        assert_eq!(refused.unwrap_err().status, 503);
+        release.send(()).unwrap();
+        for load in pending {
+            load.await.unwrap().unwrap();
+        }
+        assert!(lock(&loads.0).is_empty());
     }
 
     #[test]
