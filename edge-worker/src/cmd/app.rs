@@ -260,6 +260,8 @@ pub struct Answer {
     pub body: String,
     /// This request's compute units and the session's totals, when the edge metered it.
     pub metered: Option<(u64, Totals)>,
+    /// The time the edge ran it at (what the app's clock read, whole Unix seconds), when it says.
+    pub time: Option<Duration>,
 }
 
 impl Caller {
@@ -317,6 +319,7 @@ impl Caller {
             header(wire::STEP),
             header(wire::TOTALS),
         );
+        let time = header(wire::TIME).as_deref().and_then(wire::parse_time);
         let body = response.text().await?;
         let (Some(key), (Some(terms), Some(code), Some(step), Some(totals))) = (&self.key, metered)
         else {
@@ -324,6 +327,7 @@ impl Caller {
                 status,
                 body,
                 metered: None,
+                time,
             });
         };
         let terms = wire::parse_terms(&terms).context("the gateway's enreach-terms header")?;
@@ -341,6 +345,7 @@ impl Caller {
             status,
             body,
             metered: Some((step.units, totals)),
+            time,
         })
     }
 }
@@ -366,6 +371,9 @@ async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> 
             event["compute_units"] = units.into();
             event["session_units"] = totals.units.into();
             event["requests"] = totals.requests.into();
+        }
+        if let Some(time) = answer.time {
+            event["time"] = time.as_secs().into();
         }
         println!("{event}");
     }

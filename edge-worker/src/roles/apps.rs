@@ -264,7 +264,14 @@ impl AppService {
                     body,
                     ..
                 } = execution.1;
-                let headers = metered_headers(headers, &expected, record.code, &step, &totals);
+                let metered = Metered {
+                    terms: &expected,
+                    code: record.code,
+                    time: execution.0.time,
+                    step: &step,
+                    totals: &totals,
+                };
+                let headers = metered_headers(headers, &metered);
                 AppReply {
                     status,
                     headers,
@@ -298,9 +305,7 @@ impl AppService {
                 .cloned()
                 .collect(),
             body: Bytes::clone(&call.body),
-            time: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default(),
+            time: invocation_time(SystemTime::now()),
             seed: seed(&client, &session, index),
         };
         let limits = AppLimits {
@@ -463,24 +468,47 @@ impl Records {
     }
 }
 
+/// What a response tells the client about the request it metered.
+struct Metered<'a> {
+    terms: &'a Expected,
+    code: ContentId,
+    time: Duration,
+    step: &'a ComputeStep,
+    totals: &'a Totals,
+}
+
 /// The app's response headers with what the client signs next. Those come from this node only: an app's own
 /// `enreach-*` headers would stand beside (and could be read instead of) the real ones.
 fn metered_headers(
     mut headers: Vec<(String, Vec<u8>)>,
-    terms: &Expected,
-    code: ContentId,
-    step: &ComputeStep,
-    totals: &Totals,
+    metered: &Metered,
 ) -> Vec<(String, Vec<u8>)> {
     headers.retain(|(name, _)| !wire::is_session_header(&name.to_ascii_lowercase()));
-    headers.push((wire::TERMS.into(), wire::encode_terms(terms).into_bytes()));
-    headers.push((wire::CODE.into(), hex::encode(code.0).into_bytes()));
-    headers.push((wire::STEP.into(), wire::encode_step(step).into_bytes()));
+    headers.push((
+        wire::TERMS.into(),
+        wire::encode_terms(metered.terms).into_bytes(),
+    ));
+    headers.push((wire::CODE.into(), hex::encode(metered.code.0).into_bytes()));
+    headers.push((
+        wire::STEP.into(),
+        wire::encode_step(metered.step).into_bytes(),
+    ));
     headers.push((
         wire::TOTALS.into(),
-        wire::encode_totals(totals).into_bytes(),
+        wire::encode_totals(metered.totals).into_bytes(),
+    ));
+    headers.push((
+        wire::TIME.into(),
+        wire::encode_time(metered.time).into_bytes(),
     ));
     headers
+}
+
+/// The time an invocation's wall clock starts at: `now` in whole seconds since the Unix epoch. The node picks
+/// it, and a keeper's replay takes it from the invocation, so whole seconds leave the node one choice per
+/// second (not a billion) of a time that could change what the app does and burns; the response names it.
+fn invocation_time(now: SystemTime) -> Duration {
+    Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
 }
 
 /// Compute receipts are not in the work report yet (future work: the report's compute leaves, sampled by the
@@ -499,7 +527,8 @@ fn dropped_compute_receipts(epoch: enreach_primitives::EpochIndex, ended: &[Rece
 }
 
 /// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
-/// cannot try seeds until one makes the app burn more units.
+/// cannot try seeds until one makes the app burn more units. The caller knows all three, so it can predict
+/// the app's randomness: apps must not use WASI random for secrets on the edge (README, PROTOCOL.md).
 fn seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new_derive_key("enreach hvm request seed v1");
     hasher.update(&client.0);
@@ -736,8 +765,18 @@ mod tests {
             ("content-type".to_owned(), b"text/plain".to_vec()),
             ("Enreach-Totals".to_owned(), b"1.1.0000".to_vec()),
             ("enreach-step".to_owned(), b"forged".to_vec()),
+            ("enreach-time".to_owned(), b"0".to_vec()),
         ];
-        let headers = metered_headers(forged, &terms, ContentId([7; 32]), &step, &totals);
+        let time = invocation_time(UNIX_EPOCH + Duration::from_millis(1_700_000_000_999));
+        assert_eq!(time, Duration::from_secs(1_700_000_000), "whole seconds");
+        let metered = Metered {
+            terms: &terms,
+            code: ContentId([7; 32]),
+            time,
+            step: &step,
+            totals: &totals,
+        };
+        let headers = metered_headers(forged, &metered);
         let values = |name: &str| -> Vec<&[u8]> {
             headers
                 .iter()
@@ -750,6 +789,7 @@ mod tests {
             [wire::encode_totals(&totals).as_bytes()]
         );
         assert_eq!(values(wire::STEP), [wire::encode_step(&step).as_bytes()]);
+        assert_eq!(values(wire::TIME), [&b"1700000000"[..]]);
         assert_eq!(values("content-type"), [&b"text/plain"[..]]);
     }
 }
