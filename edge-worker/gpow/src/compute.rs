@@ -135,6 +135,10 @@ impl Sessions {
 
     /// Takes `receipt` (if any) and admits the next request of `session` for `code`: the session is then
     /// running until [`Sessions::finish`] or [`Sessions::abandon`].
+    ///
+    /// A session is opened (takes one of the key's and the edge's session slots) only by a request that is
+    /// admitted: a refused first request leaves nothing behind, so refusals cannot fill the slots. A new
+    /// session has run nothing, so the only receipt it can take is one of zero requests.
     pub fn begin(
         &mut self,
         client: ClientKey,
@@ -150,8 +154,15 @@ impl Sessions {
                 return Err(Refusal::TooManySessions)
             }
             Entry::Vacant(entry) => {
+                let mut state = Session::new(code);
+                if let Some(receipt) = receipt {
+                    take_receipt(&self.terms, client, session, &mut state, receipt)?;
+                }
+                // Nothing of a new session runs, is unreceipted or is full: it is admitted.
+                state.running = true;
                 *self.per_client.entry(client).or_default() += 1;
-                entry.insert(Session::new(code))
+                entry.insert(state);
+                return Ok(Totals::START);
             }
         };
         if state.code != code {
@@ -195,10 +206,22 @@ impl Sessions {
         Some(totals)
     }
 
-    /// Ends an admitted request that did not run (the node refused it after admission).
+    /// Ends an admitted request that did not run (the node refused it after admission). A session that has
+    /// run nothing is closed again, so requests the node refuses (an app that cannot be loaded, a busy node)
+    /// do not hold the key's session slots.
     pub fn abandon(&mut self, client: ClientKey, session: SessionId) {
-        if let Some(state) = self.sessions.get_mut(&(client, session)) {
-            state.running = false;
+        let Entry::Occupied(mut entry) = self.sessions.entry((client, session)) else {
+            return;
+        };
+        entry.get_mut().running = false;
+        if entry.get().steps.is_empty() {
+            entry.remove();
+            if let Entry::Occupied(mut open) = self.per_client.entry(client) {
+                *open.get_mut() -= 1;
+                if *open.get() == 0 {
+                    open.remove();
+                }
+            }
         }
     }
 
@@ -219,12 +242,35 @@ impl Sessions {
         Some(&state.steps[..state.receipted() as usize])
     }
 
-    /// Moves on to `epoch`: sessions of the old one are done (their receipts were taken by the caller).
-    pub fn next_epoch(&mut self, epoch: EpochIndex) {
+    /// Moves on to `epoch` and hands back what the old epoch's sessions earned: each receipt with the steps it
+    /// covers, which the caller keeps for the work report and a challenge's replay. Nothing else of the old
+    /// epoch is kept here.
+    pub fn next_epoch(&mut self, epoch: EpochIndex) -> Vec<Receipted> {
         self.terms.epoch = epoch;
-        self.sessions.clear();
         self.per_client.clear();
+        let mut receipted: Vec<_> = self
+            .sessions
+            .drain()
+            .filter_map(|(_, mut state)| {
+                let receipt = state.receipt.take()?;
+                state.steps.truncate(receipt.requests as usize);
+                Some(Receipted {
+                    receipt,
+                    steps: state.steps,
+                })
+            })
+            .collect();
+        receipted.sort_by_key(|r| (r.receipt.client, r.receipt.session));
+        receipted
     }
+}
+
+/// A session's latest receipt and the steps it covers: a compute leaf of the work report and what a challenge
+/// of it reveals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipted {
+    pub receipt: ComputeReceipt,
+    pub steps: Vec<ComputeStep>,
 }
 
 /// Checks `receipt` against the session's record and keeps it if it adds requests.
@@ -268,22 +314,46 @@ fn verifies(receipt: &ComputeReceipt) -> bool {
     .is_ok()
 }
 
+/// Why a client does not sign what an edge reports.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unsigned {
+    /// The reported totals do not follow from the step and the session's previous totals.
+    #[error("the totals do not follow from the step")]
+    Inconsistent,
+    /// The step bills more units than the app's per-request limit: no request of the app could have burnt
+    /// them, and a receipt over them would bill the client's dApp for work that cannot have happened.
+    #[error("the step bills {units} compute units, over the app's limit of {limit} per request")]
+    OverLimit { units: u64, limit: u64 },
+}
+
 /// The client half: one session's totals and the receipts that sign them.
 pub struct ClientSession {
     key: SigningKey,
     terms: Expected,
     code: ContentId,
     session: SessionId,
+    /// The app's compute units per request (its `AppLimits` on chain), when the client knows them.
+    max_units: Option<u64>,
     totals: Totals,
 }
 
 impl ClientSession {
-    pub fn new(key: SigningKey, terms: Expected, code: ContentId, session: SessionId) -> Self {
+    /// A session of `key` with the edge of `terms` for the app of `code`. `max_units`, the app's per-request
+    /// compute limit if the client knows it, is the most it signs for one request: the units are the one
+    /// part of a step a client cannot check otherwise.
+    pub fn new(
+        key: SigningKey,
+        terms: Expected,
+        code: ContentId,
+        session: SessionId,
+        max_units: Option<u64>,
+    ) -> Self {
         Self {
             key,
             terms,
             code,
             session,
+            max_units,
             totals: Totals::START,
         }
     }
@@ -297,11 +367,17 @@ impl ClientSession {
     }
 
     /// Applies a response's step; refuses totals the edge reports that do not follow from it (a client signs
-    /// only what it can recompute).
-    pub fn record(&mut self, step: &ComputeStep, reported: &Totals) -> Result<(), Refusal> {
+    /// only what it can recompute) and a step over the app's per-request limit.
+    pub fn record(&mut self, step: &ComputeStep, reported: &Totals) -> Result<(), Unsigned> {
+        if let Some(limit) = self.max_units.filter(|limit| step.units > *limit) {
+            return Err(Unsigned::OverLimit {
+                units: step.units,
+                limit,
+            });
+        }
         let next = self.totals.after(step);
         if &next != reported {
-            return Err(Refusal::ReceiptMismatch);
+            return Err(Unsigned::Inconsistent);
         }
         self.totals = next;
         Ok(())
@@ -346,6 +422,7 @@ mod tests {
             TERMS,
             APP,
             SessionId([seed; 16]),
+            None,
         )
     }
 
@@ -362,6 +439,8 @@ mod tests {
         edge.begin(c.client(), c.id(), APP, c.receipt())?;
         let totals = edge.finish(c.client(), c.id(), step(n)).expect("admitted");
         c.record(&step(n), &totals)
+            .expect("the edge reports honest totals");
+        Ok(())
     }
 
     #[test]
@@ -468,6 +547,26 @@ mod tests {
     }
 
     #[test]
+    fn a_session_that_ran_nothing_is_closed_when_its_request_is_abandoned() {
+        let mut edge = Sessions::new(TERMS);
+        let c = client(1);
+        // Requests the node refuses after admission (the app's code cannot be fetched) leave no session open.
+        for s in 0..=(MAX_SESSIONS_PER_CLIENT as u8 * 2) {
+            edge.begin(c.client(), SessionId([s; 16]), APP, None)
+                .unwrap();
+            edge.abandon(c.client(), SessionId([s; 16]));
+        }
+        assert!(edge.sessions.is_empty() && edge.per_client.is_empty());
+        // A session that ran something keeps its record (and its slot): its steps are billed.
+        let mut c = client(2);
+        call(&mut edge, &mut c, 0).unwrap();
+        edge.begin(c.client(), c.id(), APP, c.receipt()).unwrap();
+        edge.abandon(c.client(), c.id());
+        assert_eq!(edge.transcript(c.client(), c.id()).map(<[_]>::len), Some(1));
+        assert_eq!(edge.per_client.get(&c.client()), Some(&1));
+    }
+
+    #[test]
     fn a_session_runs_one_request_at_a_time_and_for_one_app() {
         let mut edge = Sessions::new(TERMS);
         let c = client(1);
@@ -489,9 +588,66 @@ mod tests {
             units: 1_000_000,
             ..Totals::START.after(&step(0))
         };
-        assert_eq!(c.record(&step(0), &inflated), Err(Refusal::ReceiptMismatch));
+        assert_eq!(c.record(&step(0), &inflated), Err(Unsigned::Inconsistent));
         assert_eq!(c.receipt(), None);
         c.record(&step(0), &Totals::START.after(&step(0))).unwrap();
         assert_eq!(c.receipt().unwrap().cumulative_units, step(0).units);
+    }
+
+    #[test]
+    fn a_client_that_knows_the_apps_limit_signs_no_step_over_it() {
+        let limit = step(0).units;
+        let mut c = ClientSession::new(
+            SigningKey::from_bytes(&[1; 32]),
+            TERMS,
+            APP,
+            SessionId([1; 16]),
+            Some(limit),
+        );
+        c.record(&step(0), &Totals::START.after(&step(0))).unwrap();
+        let over = step(1);
+        let consistent = Totals::START.after(&step(0)).after(&over);
+        assert_eq!(
+            c.record(&over, &consistent),
+            Err(Unsigned::OverLimit {
+                units: over.units,
+                limit
+            })
+        );
+        assert_eq!(
+            c.receipt().unwrap().requests,
+            1,
+            "the step over it is not signed"
+        );
+    }
+
+    #[test]
+    fn a_new_epoch_hands_back_the_old_epochs_receipts_and_their_steps() {
+        let mut edge = Sessions::new(TERMS);
+        let (mut a, mut b, unsigned) = (client(1), client(2), client(3));
+        for n in 0..3 {
+            call(&mut edge, &mut a, n).unwrap();
+        }
+        edge.begin(a.client(), a.id(), APP, a.receipt()).unwrap();
+        edge.finish(a.client(), a.id(), step(3));
+        call(&mut edge, &mut b, 0).unwrap();
+        edge.begin(b.client(), b.id(), APP, b.receipt()).unwrap();
+        edge.begin(unsigned.client(), unsigned.id(), APP, None)
+            .unwrap();
+        edge.finish(unsigned.client(), unsigned.id(), step(0));
+        let old = edge.next_epoch(TERMS.epoch + 1);
+        // One per session with a receipt, with exactly the steps it signed (not the one it has not yet).
+        assert_eq!(old.len(), 2);
+        for r in &old {
+            assert!(r.receipt.matches(&r.steps));
+        }
+        let signed = |c: &ClientSession| {
+            old.iter()
+                .find(|r| r.receipt.client == c.client())
+                .map(|r| r.receipt.requests)
+        };
+        assert_eq!((signed(&a), signed(&b)), (Some(3), Some(1)));
+        assert!(edge.receipts().is_empty() && edge.per_client.is_empty());
+        assert_eq!(edge.terms().epoch, TERMS.epoch + 1);
     }
 }

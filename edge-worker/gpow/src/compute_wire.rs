@@ -4,8 +4,13 @@
 //! Request: [`CLIENT`] (hex client key), [`SESSION`] (hex, 16 bytes), and from the second request on
 //! [`RECEIPT`] (hex SCALE of the [`ComputeReceipt`] of the session so far). Response: [`TERMS`] (what a receipt
 //! names: genesis hash, node, epoch), [`CODE`] (the content id of the code that ran), [`STEP`] (this request's invocation hash, response hash and compute units)
-//! and [`TOTALS`] (the session's requests, units and transcript head after it). None of these headers reaches
-//! the app: the invocation a keeper replays holds the request's other headers only.
+//! and [`TOTALS`] (the session's requests, units and transcript head after it), and [`TIME`] (the invocation's
+//! time, whole Unix seconds: what the app's wall clock started at). None of these headers reaches the app: the
+//! invocation a keeper replays holds the request's other headers only.
+//!
+//! The rest of what makes an invocation is the caller's: its request, and the seed of the app's randomness,
+//! derived from the client key, session and request index (`PROTOCOL.md`). The caller can therefore predict
+//! the app's randomness: an app must not use WASI random for secrets on the edge.
 
 use codec::{Decode, Encode};
 use enreach_primitives::{ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId};
@@ -19,6 +24,7 @@ pub const TERMS: &str = "enreach-terms";
 pub const CODE: &str = "enreach-code";
 pub const STEP: &str = "enreach-step";
 pub const TOTALS: &str = "enreach-totals";
+pub const TIME: &str = "enreach-time";
 
 /// Whether `name` (lower case) is one of the compute session's headers, which are never handed to an app.
 pub fn is_session_header(name: &str) -> bool {
@@ -109,6 +115,15 @@ pub fn parse_totals(value: &str) -> Option<Totals> {
     parts.next().is_none().then_some(totals)
 }
 
+/// An invocation time as [`TIME`] names it: whole seconds since the Unix epoch.
+pub fn encode_time(time: std::time::Duration) -> String {
+    time.as_secs().to_string()
+}
+
+pub fn parse_time(value: &str) -> Option<std::time::Duration> {
+    value.parse().ok().map(std::time::Duration::from_secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +174,10 @@ mod tests {
         let encoded = encode_receipt(&receipt);
         assert_eq!(parse_receipt(&encoded), Some(receipt));
         assert_eq!(parse_receipt(&(encoded + "00")), None);
+        let time = std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_time(&encode_time(time)), Some(time));
+        assert_eq!(parse_time("1700000000.5"), None, "whole seconds only");
         assert!(is_session_header(RECEIPT) && !is_session_header("content-type"));
+        assert!(is_session_header(TIME));
     }
 }

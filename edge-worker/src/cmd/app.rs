@@ -104,6 +104,10 @@ pub struct CallArgs {
     /// Calls to make in the session (each answer is printed).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// The app's compute units per request (its limit on chain, `app deploy --max-cpu`): no receipt is signed
+    /// for a request the gateway says burnt more. Without it the gateway's count is signed as it comes.
+    #[arg(long)]
+    pub max_units: Option<u64>,
 }
 
 /// Runs an `app` command; `data_dir` holds the client key of `call`.
@@ -244,6 +248,8 @@ pub struct Caller {
     http: reqwest::Client,
     url: String,
     key: Option<ed25519_dalek::SigningKey>,
+    /// The most compute units one request of the app may burn, if known: the most this caller signs for one.
+    max_units: Option<u64>,
     session_id: SessionId,
     session: Option<ClientSession>,
 }
@@ -254,15 +260,24 @@ pub struct Answer {
     pub body: String,
     /// This request's compute units and the session's totals, when the edge metered it.
     pub metered: Option<(u64, Totals)>,
+    /// The time the edge ran it at (what the app's clock read, whole Unix seconds), when it says.
+    pub time: Option<Duration>,
 }
 
 impl Caller {
-    /// A caller of `url` (an app's full URL, or any HTTP URL when `key` is `None`).
-    pub fn new(http: reqwest::Client, url: String, key: Option<ed25519_dalek::SigningKey>) -> Self {
+    /// A caller of `url` (an app's full URL, or any HTTP URL when `key` is `None`) that signs for at most
+    /// `max_units` compute units per request, if given.
+    pub fn new(
+        http: reqwest::Client,
+        url: String,
+        key: Option<ed25519_dalek::SigningKey>,
+        max_units: Option<u64>,
+    ) -> Self {
         Self {
             http,
             url,
             key,
+            max_units,
             session_id: SessionId(rand::random()),
             session: None,
         }
@@ -304,6 +319,7 @@ impl Caller {
             header(wire::STEP),
             header(wire::TOTALS),
         );
+        let time = header(wire::TIME).as_deref().and_then(wire::parse_time);
         let body = response.text().await?;
         let (Some(key), (Some(terms), Some(code), Some(step), Some(totals))) = (&self.key, metered)
         else {
@@ -311,23 +327,25 @@ impl Caller {
                 status,
                 body,
                 metered: None,
+                time,
             });
         };
         let terms = wire::parse_terms(&terms).context("the gateway's enreach-terms header")?;
         let code = wire::parse_code(&code).context("the gateway's enreach-code header")?;
         let step = wire::parse_step(&step).context("the gateway's enreach-step header")?;
         let totals = wire::parse_totals(&totals).context("the gateway's enreach-totals header")?;
-        let session_id = self.session_id;
-        let session = self
-            .session
-            .get_or_insert_with(|| ClientSession::new(key.clone(), terms, code, session_id));
+        let (session_id, max_units) = (self.session_id, self.max_units);
+        let session = self.session.get_or_insert_with(|| {
+            ClientSession::new(key.clone(), terms, code, session_id, max_units)
+        });
         session
             .record(&step, &totals)
-            .context("the gateway's totals do not follow from its step")?;
+            .context("the gateway's step is not signed")?;
         Ok(Answer {
             status,
             body,
             metered: Some((step.units, totals)),
+            time,
         })
     }
 }
@@ -345,7 +363,7 @@ async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> 
         args.path
     );
     let method: reqwest::Method = args.method.parse().context("--method")?;
-    let mut caller = Caller::new(http, url, Some(key));
+    let mut caller = Caller::new(http, url, Some(key), args.max_units);
     for _ in 0..args.repeat {
         let answer = caller.call(&method, args.data.as_deref()).await?;
         let mut event = serde_json::json!({"event": "app_answer", "status": answer.status, "body": answer.body});
@@ -353,6 +371,9 @@ async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> 
             event["compute_units"] = units.into();
             event["session_units"] = totals.units.into();
             event["requests"] = totals.requests.into();
+        }
+        if let Some(time) = answer.time {
+            event["time"] = time.as_secs().into();
         }
         println!("{event}");
     }

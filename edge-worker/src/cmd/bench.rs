@@ -86,7 +86,8 @@ pub async fn http(data_dir: &Path, args: HttpArgs) -> anyhow::Result<()> {
     let until = std::time::Instant::now() + std::time::Duration::from_secs(args.seconds);
     let workers: Vec<_> = (0..args.connections)
         .map(|_| {
-            let mut caller = super::app::Caller::new(http.clone(), args.url.clone(), key.clone());
+            let mut caller =
+                super::app::Caller::new(http.clone(), args.url.clone(), key.clone(), None);
             tokio::spawn(async move {
                 let (mut latencies, mut failed) = (Vec::new(), 0u64);
                 while std::time::Instant::now() < until {

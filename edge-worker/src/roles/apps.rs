@@ -23,25 +23,45 @@ use enreach_edge_chain::{AppRecord, Chain};
 use enreach_gateway::{AppCall, AppReply, AppRunner};
 use enreach_gpow::{
     collector::Collector,
-    compute::{Refusal, Sessions, Totals},
+    compute::{Receipted, Refusal, Sessions, Totals},
     compute_wire as wire,
     receipts::Expected,
 };
 use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
-use enreach_primitives::{is_valid_app_name, ClientKey, ComputeStep, ContentId, NodeId, SessionId};
+use enreach_primitives::{
+    is_valid_app_name, ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId,
+};
 use futures::future::BoxFuture;
-use tracing::warn;
+use tracing::{info, warn};
 
 /// How long an app's chain record is used before it is read again: an upgrade or removal takes effect on
 /// every node within this time.
 pub const RECORD_TTL: Duration = Duration::from_secs(10);
 
-/// App records cached at once; past it the cache is emptied (a name that does not exist is cached too, so
-/// random names cannot make every call a chain read, nor grow the cache for ever).
+/// How long the chain's answer that a name has no app is used: long enough that calls of one unknown name cost
+/// a chain read every so often rather than each, short enough that an app just deployed is reachable at once.
+const UNKNOWN_APP_TTL: Duration = Duration::from_secs(2);
+
+/// App records cached at once (a name that does not exist is cached too, so random names cannot make every
+/// call a chain read); past it the record read longest ago makes room, so a flood of names does not push out
+/// more than its own number of the apps being called.
 const MAX_RECORDS: usize = 4096;
 
 /// Running an app needs its code: this long at most to find and fetch it.
 const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Apps' code loading at once (each may wait [`CODE_FETCH_DEADLINE`] for a fetch); past it a first call of
+/// yet another app is answered `503`. Each is a deployed app's code (a deposit each), so this is room for
+/// many apps' first calls at once while bounding what a burst of them holds.
+const MAX_LOADING: usize = 64;
+
+/// Compilations at once: compiling takes a core for seconds, and the node's other work (content, the apps it
+/// has loaded) needs the rest. Fetches do not wait for it.
+const MAX_COMPILATIONS: usize = 1;
+
+/// How long a failed load's answer goes to callers that waited for that load, rather than each of them trying
+/// again in turn (a fetch that fails can take [`CODE_FETCH_DEADLINE`]); a caller after it tries again.
+const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
 
 /// The apps role of one edge.
 pub struct AppService {
@@ -52,10 +72,11 @@ pub struct AppService {
     network: Network,
     store: Arc<ContentStore>,
     metrics: Arc<Metrics>,
-    records: Mutex<HashMap<String, (Instant, Option<AppRecord>)>>,
+    records: Mutex<Records>,
     sessions: Mutex<Sessions>,
-    /// One code fetch and compilation at a time: compiling takes a core for seconds.
-    loading: tokio::sync::Mutex<()>,
+    loads: Loads,
+    /// [`MAX_COMPILATIONS`] permits.
+    compiling: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppService {
@@ -82,46 +103,43 @@ impl AppService {
             network,
             store,
             metrics,
-            records: Mutex::new(HashMap::new()),
+            records: Mutex::new(Records::default()),
             sessions: Mutex::new(Sessions::new(terms)),
-            loading: tokio::sync::Mutex::new(()),
+            loads: Loads::default(),
+            compiling: Arc::new(tokio::sync::Semaphore::new(MAX_COMPILATIONS)),
         })
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.sessions)
     }
 
     /// The app's chain record, from the cache while it is fresh.
     async fn record(&self, name: &str) -> Result<Option<AppRecord>, AppReply> {
-        if let Some((at, record)) = self
-            .records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-        {
-            if at.elapsed() < RECORD_TTL {
-                return Ok(record.clone());
-            }
+        if let Some(record) = lock(&self.records).get(name, Instant::now()) {
+            return Ok(record);
         }
         let record = self.chain.app(name).await.map_err(|e| {
             warn!(%e, "cannot read an app's record");
             AppReply::text(503, "the chain cannot be read now")
         })?;
-        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        if records.len() >= MAX_RECORDS {
-            records.clear();
-        }
-        records.insert(name.to_owned(), (Instant::now(), record.clone()));
+        lock(&self.records).insert(name.to_owned(), record.clone(), Instant::now());
         Ok(record)
     }
 
     /// Makes the app's code ready to run: compiled before, held in the store, or fetched and verified first.
+    /// Callers of one app wait for one load of its code; no app's load waits for another's fetch.
     async fn load(&self, code: ContentId) -> Result<(), AppReply> {
         if self.hvm.is_loaded(&code.0) {
             return Ok(());
         }
-        let _one_at_a_time = self.loading.lock().await;
+        self.loads
+            .run(code, || self.hvm.is_loaded(&code.0), || self.load_now(code))
+            .await
+    }
+
+    /// Loads `code`, for the one caller [`Loads`] lets.
+    async fn load_now(&self, code: ContentId) -> Result<(), AppReply> {
         let hvm = self.hvm.clone();
         let compiled = tokio::task::spawn_blocking(move || hvm.load_compiled(&code.0)).await;
         if matches!(compiled, Ok(Ok(true))) {
@@ -157,8 +175,16 @@ impl AppService {
             .get(&id)
             .filter(|b| b.is_complete())
             .ok_or_else(|| AppReply::text(502, "the app's code is missing"))?;
+        // Held by the compilation itself, so a caller that goes away does not free it while it runs.
+        let permit = self
+            .compiling
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the compilation semaphore is never closed");
         let hvm = self.hvm.clone();
         let loaded = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
             hvm.load(&code.0, &wasm)
         })
@@ -173,37 +199,27 @@ impl AppService {
         }
     }
 
+    /// Answers a call. What needs no chain read is checked first (the name, the session headers), then the
+    /// client key, and only then the app's record: a caller without a paying key costs at most the (cached)
+    /// question whether its key is paid for, however many app names it tries.
     async fn serve(&self, call: AppCall) -> AppReply {
         if !is_valid_app_name(call.app.as_bytes()) {
             return AppReply::text(404, "no such app");
         }
-        let record = match self.record(&call.app).await {
-            Ok(Some(record)) => record,
-            Ok(None) => return AppReply::text(404, "no such app"),
+        let (client, session, receipt) = match paid_session(&call) {
+            Ok(paid) => paid,
             Err(reply) => return reply,
-        };
-        let header = |name: &str| {
-            call.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .and_then(|(_, v)| std::str::from_utf8(v).ok())
-        };
-        let (Some(client), Some(session)) = (
-            header(wire::CLIENT).and_then(wire::parse_client),
-            header(wire::SESSION).and_then(wire::parse_session),
-        ) else {
-            return AppReply::text(401, "calls are paid: name your client key and session (enreach-client, enreach-session)");
-        };
-        let receipt = match header(wire::RECEIPT).map(wire::parse_receipt) {
-            Some(None) => return AppReply::text(400, "the enreach-receipt header does not decode"),
-            Some(Some(receipt)) => Some(receipt),
-            None => None,
         };
         match self.collector.authorized(client).await {
             Ok(true) => {}
             Ok(false) => return AppReply::text(403, "no dApp pays for this client key"),
             Err(()) => return AppReply::text(503, "the chain cannot be read now"),
         }
+        let record = match self.record(&call.app).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return AppReply::text(404, "no such app"),
+            Err(reply) => return reply,
+        };
         let Some(terms) = self.collector.terms() else {
             return AppReply::text(503, "this node is not serving an epoch yet");
         };
@@ -215,7 +231,9 @@ impl AppService {
         let admitted = {
             let mut sessions = self.sessions();
             if sessions.terms().epoch != terms.epoch {
-                sessions.next_epoch(terms.epoch);
+                let ended_epoch = sessions.terms().epoch;
+                let ended = sessions.next_epoch(terms.epoch);
+                dropped_compute_receipts(ended_epoch, &ended);
             }
             sessions.begin(client, session, record.code, receipt)
         };
@@ -246,7 +264,14 @@ impl AppService {
                     body,
                     ..
                 } = execution.1;
-                let headers = metered_headers(headers, &expected, record.code, &step, &totals);
+                let metered = Metered {
+                    terms: &expected,
+                    code: record.code,
+                    time: execution.0.time,
+                    step: &step,
+                    totals: &totals,
+                };
+                let headers = metered_headers(headers, &metered);
                 AppReply {
                     status,
                     headers,
@@ -280,9 +305,7 @@ impl AppService {
                 .cloned()
                 .collect(),
             body: Bytes::clone(&call.body),
-            time: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default(),
+            time: invocation_time(SystemTime::now()),
             seed: seed(&client, &session, index),
         };
         let limits = AppLimits {
@@ -307,28 +330,205 @@ impl AppService {
     }
 }
 
+/// The client key, session and receipt a call names, read from its headers alone.
+fn paid_session(
+    call: &AppCall,
+) -> Result<(ClientKey, SessionId, Option<ComputeReceipt>), AppReply> {
+    let header = |name: &str| {
+        call.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    };
+    let (Some(client), Some(session)) = (
+        header(wire::CLIENT).and_then(wire::parse_client),
+        header(wire::SESSION).and_then(wire::parse_session),
+    ) else {
+        return Err(AppReply::text(
+            401,
+            "calls are paid: name your client key and session (enreach-client, enreach-session)",
+        ));
+    };
+    match header(wire::RECEIPT).map(wire::parse_receipt) {
+        Some(None) => Err(AppReply::text(
+            400,
+            "the enreach-receipt header does not decode",
+        )),
+        receipt => Ok((client, session, receipt.flatten())),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The answer of a code's latest failed load, and when it was given.
+type LastFailure = Option<(Instant, AppReply)>;
+
+/// Loads of apps' code in progress, one per code id and at most [`MAX_LOADING`]: the callers of an app whose
+/// code is loading wait for that one load (and share its failure), and nothing waits for another app's.
+#[derive(Default)]
+struct Loads(Mutex<HashMap<ContentId, Arc<tokio::sync::Mutex<LastFailure>>>>);
+
+impl Loads {
+    /// Runs `load` of `code` unless `loaded()` after waiting for a load of it that is in progress, or that load
+    /// failed less than [`LOAD_FAILURE_SHARED_FOR`] ago (its answer is given again).
+    async fn run<F>(
+        &self,
+        code: ContentId,
+        loaded: impl Fn() -> bool,
+        load: impl FnOnce() -> F,
+    ) -> Result<(), AppReply>
+    where
+        F: std::future::Future<Output = Result<(), AppReply>>,
+    {
+        let flight = {
+            let mut flights = lock(&self.0);
+            match flights.get(&code) {
+                Some(flight) => flight.clone(),
+                None if flights.len() >= MAX_LOADING => {
+                    return Err(AppReply::text(
+                        503,
+                        "too many apps are loading on this node now",
+                    ))
+                }
+                None => flights.entry(code).or_default().clone(),
+            }
+        };
+        let _leave = Leave {
+            loads: self,
+            code,
+            flight: &flight,
+        };
+        let mut last_failure = flight.lock().await;
+        if loaded() {
+            return Ok(());
+        }
+        if let Some((at, reply)) = &*last_failure {
+            if at.elapsed() < LOAD_FAILURE_SHARED_FOR {
+                return Err(reply.clone());
+            }
+        }
+        let loaded = load().await;
+        if let Err(reply) = &loaded {
+            *last_failure = Some((Instant::now(), reply.clone()));
+        }
+        loaded
+    }
+}
+
+/// Removes a code's entry from [`Loads`] when its last caller leaves (also a caller that went away while it
+/// waited), so the map holds only loads someone waits for.
+struct Leave<'a> {
+    loads: &'a Loads,
+    code: ContentId,
+    flight: &'a Arc<tokio::sync::Mutex<LastFailure>>,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut flights = lock(&self.loads.0);
+        // The map's handle and this caller's: nobody else waits. New callers take a handle under this lock.
+        if Arc::strong_count(self.flight) == 2 {
+            flights.remove(&self.code);
+        }
+    }
+}
+
+/// App records (or the absence of one) as the chain last answered, at most [`MAX_RECORDS`] names.
+#[derive(Default)]
+struct Records(HashMap<String, (Instant, Option<AppRecord>)>);
+
+impl Records {
+    /// The answer about `name`, if it is still fresh at `now`.
+    fn get(&self, name: &str, now: Instant) -> Option<Option<AppRecord>> {
+        let (at, record) = self.0.get(name)?;
+        let ttl = if record.is_some() {
+            RECORD_TTL
+        } else {
+            UNKNOWN_APP_TTL
+        };
+        (now.saturating_duration_since(*at) < ttl).then(|| record.clone())
+    }
+
+    /// Remembers the chain's answer about `name`, read at `now`; when full, forgets the answer read longest
+    /// ago (a scan of the cache, small beside the chain read that comes before every insert).
+    fn insert(&mut self, name: String, record: Option<AppRecord>, now: Instant) {
+        if self.0.len() >= MAX_RECORDS && !self.0.contains_key(&name) {
+            let oldest = self
+                .0
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(name, _)| name.clone());
+            if let Some(oldest) = oldest {
+                self.0.remove(&oldest);
+            }
+        }
+        self.0.insert(name, (now, record));
+    }
+}
+
+/// What a response tells the client about the request it metered.
+struct Metered<'a> {
+    terms: &'a Expected,
+    code: ContentId,
+    time: Duration,
+    step: &'a ComputeStep,
+    totals: &'a Totals,
+}
+
 /// The app's response headers with what the client signs next. Those come from this node only: an app's own
 /// `enreach-*` headers would stand beside (and could be read instead of) the real ones.
 fn metered_headers(
     mut headers: Vec<(String, Vec<u8>)>,
-    terms: &Expected,
-    code: ContentId,
-    step: &ComputeStep,
-    totals: &Totals,
+    metered: &Metered,
 ) -> Vec<(String, Vec<u8>)> {
     headers.retain(|(name, _)| !wire::is_session_header(&name.to_ascii_lowercase()));
-    headers.push((wire::TERMS.into(), wire::encode_terms(terms).into_bytes()));
-    headers.push((wire::CODE.into(), hex::encode(code.0).into_bytes()));
-    headers.push((wire::STEP.into(), wire::encode_step(step).into_bytes()));
+    headers.push((
+        wire::TERMS.into(),
+        wire::encode_terms(metered.terms).into_bytes(),
+    ));
+    headers.push((wire::CODE.into(), hex::encode(metered.code.0).into_bytes()));
+    headers.push((
+        wire::STEP.into(),
+        wire::encode_step(metered.step).into_bytes(),
+    ));
     headers.push((
         wire::TOTALS.into(),
-        wire::encode_totals(totals).into_bytes(),
+        wire::encode_totals(metered.totals).into_bytes(),
+    ));
+    headers.push((
+        wire::TIME.into(),
+        wire::encode_time(metered.time).into_bytes(),
     ));
     headers
 }
 
+/// The time an invocation's wall clock starts at: `now` in whole seconds since the Unix epoch. The node picks
+/// it, and a keeper's replay takes it from the invocation, so whole seconds leave the node one choice per
+/// second (not a billion) of a time that could change what the app does and burns; the response names it.
+fn invocation_time(now: SystemTime) -> Duration {
+    Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
+}
+
+/// Compute receipts are not in the work report yet (future work: the report's compute leaves, sampled by the
+/// challenge, and the transcripts a keeper replays), so an ended epoch's receipts are dropped here; the log
+/// says how many, so what an edge served unpaid is visible until they are reported.
+fn dropped_compute_receipts(epoch: enreach_primitives::EpochIndex, ended: &[Receipted]) {
+    if !ended.is_empty() {
+        let units: u64 = ended.iter().map(|r| r.receipt.cumulative_units).sum();
+        info!(
+            epoch,
+            receipts = ended.len(),
+            units,
+            "compute receipts of the ended epoch are dropped: they are not reported yet"
+        );
+    }
+}
+
 /// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
-/// cannot try seeds until one makes the app burn more units.
+/// cannot try seeds until one makes the app burn more units. The caller knows all three, so it can predict
+/// the app's randomness: apps must not use WASI random for secrets on the edge (README, PROTOCOL.md).
 fn seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new_derive_key("enreach hvm request seed v1");
     hasher.update(&client.0);
@@ -365,6 +565,185 @@ mod tests {
     use super::*;
     use enreach_primitives::NodeId;
 
+    fn app_record(version: u32) -> AppRecord {
+        AppRecord {
+            owner: [1; 32],
+            code: ContentId([2; 32]),
+            version,
+            limits: enreach_primitives::AppLimits {
+                memory_mib: 64,
+                compute_units: 1_000_000,
+                wall_ms: 1_000,
+            },
+            origins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_flood_of_names_pushes_out_only_the_oldest_records() {
+        let start = Instant::now();
+        let at = |n: usize| start + Duration::from_micros(n as u64 + 1);
+        let mut records = Records::default();
+        records.insert("called".into(), Some(app_record(1)), start);
+        for n in 0..MAX_RECORDS {
+            records.insert(format!("unknown-{n}"), None, at(n));
+            // The app being called is read again when its record is due, and is then among the newest.
+            if n == MAX_RECORDS / 2 {
+                records.insert("called".into(), Some(app_record(2)), at(n));
+            }
+        }
+        let now = at(MAX_RECORDS);
+        assert_eq!(records.0.len(), MAX_RECORDS, "bounded");
+        assert_eq!(
+            records.get("called", now),
+            Some(Some(app_record(2))),
+            "not emptied when full"
+        );
+        assert_eq!(records.get("unknown-0", now), None, "the oldest went");
+        assert_eq!(
+            records.get(&format!("unknown-{}", MAX_RECORDS - 1), now),
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn a_call_without_a_session_is_answered_from_its_headers() {
+        let call = |headers: &[(&str, &str)]| AppCall {
+            app: "stats".into(),
+            method: "GET".into(),
+            path_and_query: "/".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            body: Bytes::new(),
+        };
+        let (client, session) = ("ab".repeat(32), "cd".repeat(16));
+        let status =
+            |headers: &[(&str, &str)]| paid_session(&call(headers)).err().map(|r| r.status);
+        assert_eq!(status(&[]), Some(401));
+        assert_eq!(status(&[(wire::CLIENT, &client)]), Some(401));
+        assert_eq!(
+            status(&[(wire::CLIENT, "not hex"), (wire::SESSION, &session)]),
+            Some(401)
+        );
+        let named = [(wire::CLIENT, client.as_str()), (wire::SESSION, &session)];
+        assert_eq!(status(&named), None);
+        assert_eq!(
+            status(&[named[0], named[1], (wire::RECEIPT, "00")]),
+            Some(400)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_app_whose_code_cannot_be_fetched_holds_up_only_its_own_callers() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let loads = Arc::new(Loads::default());
+        let (stuck, other) = (ContentId([1; 32]), ContentId([2; 32]));
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = futures::FutureExt::shared(released);
+        // Two callers of an app whose code is being fetched: one load for both, and they share its failure.
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (loads, attempts, released) =
+                    (loads.clone(), attempts.clone(), released.clone());
+                tokio::spawn(async move {
+                    loads
+                        .run(
+                            stuck,
+                            || false,
+                            || async {
+                                attempts.fetch_add(1, Ordering::SeqCst);
+                                let _ = released.await;
+                                Err(AppReply::text(502, "the app's code cannot be fetched now"))
+                            },
+                        )
+                        .await
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        // Meanwhile another app loads at once.
+        let done = AtomicBool::new(false);
+        let ran = tokio::time::timeout(
+            Duration::from_secs(5),
+            loads.run(
+                other,
+                || done.load(Ordering::SeqCst),
+                || async {
+                    done.store(true, Ordering::SeqCst);
+                    Ok(())
+                },
+            ),
+        )
+        .await;
+        assert_eq!(ran, Ok(Ok(())), "another app's load did not wait");
+        release.send(()).unwrap();
+        for caller in callers {
+            assert_eq!(caller.await.unwrap().unwrap_err().status, 502);
+        }
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            1,
+            "one load for both callers"
+        );
+        assert!(
+            lock(&loads.0).is_empty(),
+            "nothing is kept once nobody waits"
+        );
+    }
+
+    #[tokio::test]
+    async fn loads_in_progress_are_bounded() {
+        let loads = Arc::new(Loads::default());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = futures::FutureExt::shared(released);
+        let pending: Vec<_> = (0..MAX_LOADING)
+            .map(|n| {
+                let (loads, released) = (loads.clone(), released.clone());
+                let mut code = [0; 32];
+                code[..8].copy_from_slice(&(n as u64).to_le_bytes());
+                tokio::spawn(async move {
+                    loads
+                        .run(
+                            ContentId(code),
+                            || false,
+                            || async {
+                                let _ = released.await;
+                                Ok(())
+                            },
+                        )
+                        .await
+                })
+            })
+            .collect();
+        while lock(&loads.0).len() < MAX_LOADING {
+            tokio::task::yield_now().await;
+        }
+        let refused = loads
+            .run(ContentId([0xff; 32]), || false, || async { Ok(()) })
+            .await;
+        assert_eq!(refused.unwrap_err().status, 503);
+        release.send(()).unwrap();
+        for load in pending {
+            load.await.unwrap().unwrap();
+        }
+        assert!(lock(&loads.0).is_empty());
+    }
+
+    #[test]
+    fn an_unknown_name_is_asked_about_again_sooner_than_an_app() {
+        let start = Instant::now();
+        let mut records = Records::default();
+        records.insert("app".into(), Some(app_record(1)), start);
+        records.insert("none".into(), None, start);
+        let after = start + UNKNOWN_APP_TTL;
+        assert_eq!(records.get("none", after), None);
+        assert_eq!(records.get("app", after), Some(Some(app_record(1))));
+        assert_eq!(records.get("app", start + RECORD_TTL), None);
+    }
+
     #[test]
     fn an_app_cannot_forge_what_its_callers_sign() {
         let terms = Expected {
@@ -386,8 +765,18 @@ mod tests {
             ("content-type".to_owned(), b"text/plain".to_vec()),
             ("Enreach-Totals".to_owned(), b"1.1.0000".to_vec()),
             ("enreach-step".to_owned(), b"forged".to_vec()),
+            ("enreach-time".to_owned(), b"0".to_vec()),
         ];
-        let headers = metered_headers(forged, &terms, ContentId([7; 32]), &step, &totals);
+        let time = invocation_time(UNIX_EPOCH + Duration::from_millis(1_700_000_000_999));
+        assert_eq!(time, Duration::from_secs(1_700_000_000), "whole seconds");
+        let metered = Metered {
+            terms: &terms,
+            code: ContentId([7; 32]),
+            time,
+            step: &step,
+            totals: &totals,
+        };
+        let headers = metered_headers(forged, &metered);
         let values = |name: &str| -> Vec<&[u8]> {
             headers
                 .iter()
@@ -400,6 +789,7 @@ mod tests {
             [wire::encode_totals(&totals).as_bytes()]
         );
         assert_eq!(values(wire::STEP), [wire::encode_step(&step).as_bytes()]);
+        assert_eq!(values(wire::TIME), [&b"1700000000"[..]]);
         assert_eq!(values("content-type"), [&b"text/plain"[..]]);
     }
 }
