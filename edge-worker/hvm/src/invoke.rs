@@ -276,7 +276,16 @@ impl Hvm {
                 Err(_) => return Err(None),
             };
             let (parts, body) = response.into_parts();
-            match Limited::new(body, max_body).collect().await {
+            // Headers count against the cap too: they are kept, hashed and sent like the body.
+            let header_bytes: usize = parts
+                .headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len())
+                .sum();
+            let Some(body_cap) = max_body.checked_sub(header_bytes) else {
+                return Err(Some(TOO_LARGE.to_owned()));
+            };
+            match Limited::new(body, body_cap).collect().await {
                 Ok(body) => Ok((parts, body.to_bytes())),
                 Err(e)
                     if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -306,7 +315,9 @@ impl Hvm {
             return Ok(Execution::failed(Outcome::TimedOut, 504, message, 0));
         };
         if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
-            let message = format!("the app's response passed the node's limit of {max_body} bytes");
+            let message = format!(
+                "the app's response (headers and body) passed the node's limit of {max_body} bytes"
+            );
             return Ok(Execution::failed(
                 Outcome::ResponseTooLarge,
                 502,

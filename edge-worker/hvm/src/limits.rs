@@ -40,7 +40,7 @@ pub struct NodeCaps {
     /// Largest request body handed to an app; the whole body is read first, since its hash goes in the
     /// receipt and a replay feeds it again.
     pub request_body_bytes: usize,
-    /// Largest response body kept; the whole body is collected, for the same reasons.
+    /// Largest response kept, headers and body; the whole body is collected, for the same reasons.
     pub response_body_bytes: usize,
 }
 

@@ -48,10 +48,15 @@ impl Sandbox {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
+        let host = HostMemory::for_limit(memory_bytes);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(host.field_bytes);
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(host.resources);
         Self {
             wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
+            http,
+            table,
             limiter: MemoryLimiter {
                 limit: memory_bytes as usize,
                 denied: AtomicBool::new(false),
@@ -109,6 +114,49 @@ impl WasiHttpView for Sandbox {
             return Err(ErrorCode::HttpRequestDenied.into());
         }
         Ok(default_send_request(request, config))
+    }
+}
+
+/// What the node holds for an app outside its linear memories: each `wasi:http` `fields` (headers it builds,
+/// clones or receives) and each resource handle (streams, pollables, requests) lives in the host's heap, which
+/// the app's memory limit does not see. Without bounds, an app under a 16 MiB limit appends a 1 MiB header
+/// value a few hundred times (wasmtime's default field limit is 2 GiB, its default table a million entries) and
+/// makes the node hold gigabytes. The product of the two bounds below, the most every `fields` of the request
+/// can hold together, stays within [`HOST_MEMORY_DIVISOR`]-th of the app's own limit.
+struct HostMemory {
+    /// `WasiHttpCtx::set_field_size_limit`: bytes of names and values one `fields` may hold.
+    field_bytes: usize,
+    /// `ResourceTable::set_max_capacity`: resource handles the request may hold at once.
+    resources: usize,
+}
+
+/// The node holds at most half of the app's memory limit again for its headers: an app is sized (and a node's
+/// pool planned) by its memory limit, not by what its host calls make the node allocate.
+const HOST_MEMORY_DIVISOR: u64 = 2;
+
+/// Smallest per-`fields` limit: larger than the header block most HTTP servers accept (nginx: 8 KiB per line),
+/// so small apps still exchange real headers.
+const MIN_FIELD_BYTES: usize = 8 << 10;
+
+/// Largest per-`fields` limit: beyond what any HTTP server accepts as a header block (hyper's and node's
+/// defaults are below it), so more would only hold the node's memory.
+const MAX_FIELD_BYTES: usize = 64 << 10;
+
+/// Fewest resource handles: a `wasi:http` request handled by a `wstd` or Rust app uses a few dozen.
+const MIN_RESOURCES: usize = 64;
+
+/// Most resource handles: room for dozens of concurrent outgoing requests (each a handful of handles).
+const MAX_RESOURCES: usize = 1024;
+
+impl HostMemory {
+    fn for_limit(memory_bytes: u64) -> Self {
+        let budget = usize::try_from(memory_bytes / HOST_MEMORY_DIVISOR).unwrap_or(usize::MAX);
+        let field_bytes = (budget / MAX_RESOURCES).clamp(MIN_FIELD_BYTES, MAX_FIELD_BYTES);
+        let resources = (budget / field_bytes).clamp(MIN_RESOURCES, MAX_RESOURCES);
+        Self {
+            field_bytes,
+            resources,
+        }
     }
 }
 
@@ -190,5 +238,24 @@ impl HostMonotonicClock for SeededMonotonicClock {
 
     fn now(&self) -> u64 {
         self.readings.fetch_add(1, Ordering::Relaxed) * CLOCK_STEP.as_nanos() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_an_app_makes_the_node_hold_stay_within_half_its_limit() {
+        // From the chain's smallest limit (1 MiB) to the node's default cap.
+        for mib in [1u64, 2, 16, 64, 256] {
+            let limit = mib << 20;
+            let host = HostMemory::for_limit(limit);
+            assert!(
+                (host.field_bytes * host.resources) as u64 <= limit / HOST_MEMORY_DIVISOR,
+                "{mib} MiB"
+            );
+            assert!(host.field_bytes >= MIN_FIELD_BYTES && host.resources >= MIN_RESOURCES);
+        }
     }
 }
