@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// Time past a request's wall-time limit the node waits for the instance to notice its epoch deadline before
-/// dropping it: an app blocked in a host call (waiting on a timer or an outgoing request) never reaches one.
+/// stopping it: an app blocked in a host call (waiting on a timer or an outgoing request) never reaches one.
 const WALL_TIME_GRACE: Duration = Duration::from_millis(500);
 
 /// A request as the app receives it, complete: its hash goes in the client's compute receipt and a keeper
@@ -67,10 +67,11 @@ pub enum Outcome {
     /// The app ended without setting a response.
     NoResponse,
     /// The app ran or waited past its wall-time limit. Wall time depends on the machine, so this outcome
-    /// cannot be replayed: the compute units burned until the stop are billed as measured (none if it was
-    /// waiting), on the client's signature alone.
+    /// cannot be replayed: the compute units burned until the stop are billed as measured (waiting included,
+    /// whatever it burned before), on the client's signature alone.
     TimedOut,
-    /// The app's response body passed the node's limit and was cut off.
+    /// The app's response (headers and body) passed the node's limit and was cut off; the instance is stopped
+    /// then and billed what it burned until that moment.
     ResponseTooLarge,
 }
 
@@ -128,7 +129,8 @@ pub struct Hvm {
     cache: CodeCache,
     caps: NodeCaps,
     ready: Mutex<HashMap<CodeId, ProxyPre<Sandbox>>>,
-    slots: Semaphore,
+    /// Instance slots; a permit lives in the instance's task, so a slot is free only once its instance is gone.
+    slots: Arc<Semaphore>,
     _ticker: EpochTicker,
 }
 
@@ -147,7 +149,7 @@ impl Hvm {
         Ok(Self {
             cache: CodeCache::open(engine.clone(), cache_dir)?,
             _ticker: EpochTicker::start(engine.clone()),
-            slots: Semaphore::new(caps.instances as usize),
+            slots: Arc::new(Semaphore::new(caps.instances as usize)),
             ready: Mutex::new(HashMap::new()),
             engine,
             linker,
@@ -216,7 +218,11 @@ impl Hvm {
             .get(id)
             .cloned()
             .ok_or(HvmError::NotLoaded)?;
-        let _slot = self.slots.try_acquire().map_err(|_| HvmError::Busy)?;
+        let slot = self
+            .slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| HvmError::Busy)?;
         let request = request(invocation)?;
 
         let sandbox = Sandbox::new(
@@ -244,19 +250,32 @@ impl Hvm {
             .data_mut()
             .new_response_outparam(sender)
             .map_err(host_error)?;
-        let mut task = tokio::spawn(async move {
+        // Sent when the node refuses the answer (too large): the instance stops then, and is billed what it
+        // burned until that moment.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let wall_stop = limits.wall_time + WALL_TIME_GRACE;
+        // The wall-time stop lives inside the task, around the whole run, so that however the run ends (an epoch
+        // trap, a host call that never returns, the node refusing the answer) the store is still here to say
+        // how much fuel was burned: an app cannot burn compute and then wait in a host call to be billed 0.
+        let task = tokio::spawn(async move {
+            let _slot = slot;
             let mut instantiation = Duration::ZERO;
-            let result = async {
+            let run = async {
                 let started = std::time::Instant::now();
                 let proxy = pre.instantiate_async(&mut store).await;
                 instantiation = started.elapsed();
-                let proxy = proxy?;
-                proxy
+                proxy?
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, req, out)
                     .await
-            }
-            .await;
+            };
+            let result = tokio::select! {
+                ran = tokio::time::timeout(wall_stop, run) => {
+                    // A run still blocked in a host call at its stop is a wall-time stop, as an epoch trap is.
+                    ran.unwrap_or_else(|_| Err(Trap::Interrupt.into()))
+                }
+                Ok(()) = stopped => Err(wasmtime::Error::msg(TOO_LARGE)),
+            };
             let fuel_left = store.get_fuel().unwrap_or(0);
             (
                 result,
@@ -296,24 +315,21 @@ impl Hvm {
                 Err(_) => Err(None),
             }
         };
-        let deadline = limits.wall_time + WALL_TIME_GRACE;
-        let finished = tokio::time::timeout(deadline, async {
-            let answer = answer.await;
+        let answer = async {
+            // The answer ends when the instance does (its store holds the response's sender and body); the
+            // timeout only backs that up.
+            let answer = tokio::time::timeout(wall_stop + WALL_TIME_GRACE, answer)
+                .await
+                .unwrap_or(Err(None));
             if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
-                task.abort();
+                let _ = stop.send(());
             }
-            (answer, (&mut task).await)
-        })
-        .await;
-
-        let Ok((answer, joined)) = finished else {
-            task.abort();
-            let message = format!(
-                "the app took longer than its limit of {:?}",
-                limits.wall_time
-            );
-            return Ok(Execution::failed(Outcome::TimedOut, 504, message, 0));
+            answer
         };
+        let (answer, joined) = tokio::join!(answer, task);
+        let (result, fuel_left, memory_denied, instantiation) =
+            joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
+        let compute_units = limits.compute_units.saturating_sub(fuel_left);
         if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
             let message = format!(
                 "the app's response (headers and body) passed the node's limit of {max_body} bytes"
@@ -322,12 +338,9 @@ impl Hvm {
                 Outcome::ResponseTooLarge,
                 502,
                 message,
-                0,
+                compute_units,
             ));
         }
-        let (result, fuel_left, memory_denied, instantiation) =
-            joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
-        let compute_units = limits.compute_units.saturating_sub(fuel_left);
         Ok(Execution {
             instantiation,
             ..classify(result, answer, compute_units, memory_denied, &limits)

@@ -182,6 +182,28 @@ async fn compute_burned_before_a_wall_time_stop_is_billed() {
     );
 }
 
+/// The same with a response over the node's cap (here its headers alone pass it): the instance is stopped when
+/// the node refuses the answer, and billed what it burned until then, not 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compute_burned_before_a_response_over_the_cap_is_billed() {
+    let caps = NodeCaps {
+        response_body_bytes: 8,
+        ..NodeCaps::default()
+    };
+    let (hvm, _dir, ids) = hvm_with(caps, &["json-api"]);
+    let run = hvm
+        .invoke(
+            &ids[0],
+            AppLimits::default(),
+            no_origins(),
+            &get("/hello?name=edge"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.outcome, Outcome::ResponseTooLarge, "{}", text(&run));
+    assert!(run.compute_units > 0, "billed {}", run.compute_units);
+}
+
 /// A component of `n + 1` memories of `pages` 64 KiB pages: `n` core instances of a module with one, and the
 /// handler's own; the handler fills each memory and then, if `spin`, loops for ever.
 fn many_memories(n: usize, pages: u32, spin: bool) -> String {
