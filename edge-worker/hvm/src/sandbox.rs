@@ -57,10 +57,7 @@ impl Sandbox {
             wasi: wasi.build(),
             http,
             table,
-            limiter: MemoryLimiter {
-                limit: memory_bytes as usize,
-                denied: AtomicBool::new(false),
-            },
+            limiter: MemoryLimiter::new(usize::try_from(memory_bytes).unwrap_or(usize::MAX)),
             origins,
         }
     }
@@ -161,21 +158,41 @@ impl HostMemory {
 }
 
 /// Denies memory growth past the app's limit and remembers that it did, so that the node can tell an app out
-/// of memory from one that trapped for another reason.
+/// of memory from one that trapped for another reason. The limit is the instance's, not one memory's: a
+/// component is made of several core instances, each with memories and tables of its own, so the limiter adds
+/// up every memory's bytes and every table's elements (wasmtime calls it for each, from 0 at instantiation).
 pub struct MemoryLimiter {
     limit: usize,
+    /// Bytes of every linear memory of the instance.
+    memory: usize,
+    /// Elements of every table of the instance.
+    table_elements: usize,
     denied: AtomicBool,
+}
+
+impl MemoryLimiter {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            memory: 0,
+            table_elements: 0,
+            denied: AtomicBool::new(false),
+        }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.limit;
-        if !allowed {
+        let total = self.memory.saturating_add(desired.saturating_sub(current));
+        let allowed = total <= self.limit;
+        if allowed {
+            self.memory = total;
+        } else {
             self.denied.store(true, Ordering::Relaxed);
         }
         Ok(allowed)
@@ -183,16 +200,23 @@ impl ResourceLimiter for MemoryLimiter {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        let total = self
+            .table_elements
+            .saturating_add(desired.saturating_sub(current));
+        let allowed = total <= MAX_TABLE_ELEMENTS;
+        if allowed {
+            self.table_elements = total;
+        }
+        Ok(allowed)
     }
 }
 
-/// Table elements an instance may grow to (function references, resource handles): generous for real code,
-/// far from what would take the node's memory.
+/// Table elements an instance may hold across its tables (function references, resource handles): generous
+/// for real code, far from what would take the node's memory.
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 /// Each reading of a clock moves it on by this much, so that time passes for the app (durations it measures
