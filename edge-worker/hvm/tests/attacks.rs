@@ -238,10 +238,17 @@ fn many_memories(n: usize, pages: u32, spin: bool) -> String {
 /// made of up to 32 core instances, each with its own memory, and `MemoryLimiter::memory_growing` checks each
 /// against the whole limit: a component of 8 memories of 16 MiB, under a 16 MiB limit, holds 128 MiB of the
 /// node's memory per request (and 32 x the node's 256 MiB cap, 8 GiB, at the largest limits).
+///
+/// Fixed twice: a component may now define at most 2 memories (one toolchains emit, and one spare), so the one
+/// of 8 is refused when loaded; and the limiter adds up every memory of the instance, so two memories of 16 MiB
+/// under a 16 MiB limit are out of memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_cannot_hold_more_memory_than_its_limit_across_memories() {
     let (hvm, _dir, _) = hvm_with(NodeCaps::default(), &[]);
-    let id = load_wat(&hvm, &many_memories(7, 256, false));
+    let eight = wat::parse_str(many_memories(7, 256, false)).unwrap();
+    let refused = hvm.load(blake3::hash(&eight).as_bytes(), &eight);
+    assert!(refused.is_err(), "a component of 8 memories was loaded");
+    let id = load_wat(&hvm, &many_memories(1, 256, false));
     let limits = AppLimits {
         memory_bytes: 16 << 20,
         ..AppLimits::default()
@@ -253,7 +260,7 @@ async fn an_instance_cannot_hold_more_memory_than_its_limit_across_memories() {
     assert_eq!(
         run.outcome,
         Outcome::OutOfMemory,
-        "the app filled 8 x 16 MiB = 128 MiB under a 16 MiB limit: {}",
+        "the app filled 2 x 16 MiB = 32 MiB under a 16 MiB limit: {}",
         text(&run)
     );
 }
@@ -262,11 +269,18 @@ async fn an_instance_cannot_hold_more_memory_than_its_limit_across_memories() {
 /// default) but lets one component use 32. Four requests of a component with 32 one-page memories that spin
 /// until their wall time take every memory of the pool, and every other app's requests fail to instantiate
 /// while they run (a `500` "the app failed"), although 60 of the 64 instance slots are free.
+///
+/// Fixed: a component may define at most 2 memories and the pool holds 2 per instance slot, so the component
+/// of 32 is refused when loaded, and the memories of the pool run out only with its slots. Four requests of the
+/// largest component that loads leave every other app its memories.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_app_cannot_take_every_memory_of_the_pool() {
     let (hvm, _dir, ids) = hvm_with(NodeCaps::default(), &["json-api"]);
     let hvm = Arc::new(hvm);
-    let hog = load_wat(&hvm, &many_memories(31, 1, true));
+    let greedy = wat::parse_str(many_memories(31, 1, true)).unwrap();
+    let refused = hvm.load(blake3::hash(&greedy).as_bytes(), &greedy);
+    assert!(refused.is_err(), "a component of 32 memories was loaded");
+    let hog = load_wat(&hvm, &many_memories(1, 1, true));
     let limits = AppLimits {
         wall_time: Duration::from_secs(3),
         compute_units: 20_000_000_000,
