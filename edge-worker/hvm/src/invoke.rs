@@ -128,7 +128,7 @@ pub struct Hvm {
     linker: Linker<Sandbox>,
     cache: CodeCache,
     caps: NodeCaps,
-    ready: Mutex<HashMap<CodeId, ProxyPre<Sandbox>>>,
+    ready: Mutex<Ready>,
     /// Instance slots; a permit lives in the instance's task, so a slot is free only once its instance is gone.
     slots: Arc<Semaphore>,
     _ticker: EpochTicker,
@@ -147,10 +147,10 @@ impl Hvm {
             .and_then(|()| wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker))
             .map_err(|e| HvmError::Io(format!("linking WASI: {e:#}")))?;
         Ok(Self {
-            cache: CodeCache::open(engine.clone(), cache_dir)?,
+            cache: CodeCache::open(engine.clone(), &caps, cache_dir)?,
             _ticker: EpochTicker::start(engine.clone()),
             slots: Arc::new(Semaphore::new(caps.instances as usize)),
-            ready: Mutex::new(HashMap::new()),
+            ready: Mutex::new(Ready::default()),
             engine,
             linker,
             caps,
@@ -163,7 +163,17 @@ impl Hvm {
 
     /// Whether `id` is ready to run.
     pub fn is_loaded(&self, id: &CodeId) -> bool {
-        self.ready.lock().expect("hvm lock").contains_key(id)
+        self.ready.lock().expect("hvm lock").apps.contains_key(id)
+    }
+
+    /// Refuses code of `size` bytes if it is over the node's cap: what the apps role asks with the chain's
+    /// size of an app's content, before fetching it.
+    pub fn check_code_size(&self, size: u64) -> Result<(), HvmError> {
+        let limit = self.caps.code_bytes;
+        if size > limit as u64 {
+            return Err(HvmError::CodeTooLarge { size, limit });
+        }
+        Ok(())
     }
 
     /// Makes `id` ready from this node's compiled code, if it compiled it before; false if it did not.
@@ -177,6 +187,7 @@ impl Hvm {
     /// Checks `wasm` against `id`, compiles it (seconds of CPU: call it off the async runtime) and makes it
     /// ready. A component that imports what PeerHVM does not provide is refused here, not at its first request.
     pub fn load(&self, id: &CodeId, wasm: &[u8]) -> Result<(), HvmError> {
+        self.check_code_size(wasm.len() as u64)?;
         if self.load_compiled(id)? {
             return Ok(());
         }
@@ -194,7 +205,10 @@ impl Hvm {
             .instantiate_pre(component)
             .and_then(ProxyPre::new)
             .map_err(|e| HvmError::InvalidComponent(format!("{e:#}")))?;
-        self.ready.lock().expect("hvm lock").insert(*id, pre);
+        self.ready
+            .lock()
+            .expect("hvm lock")
+            .insert(*id, pre, self.caps.loaded_apps);
         Ok(())
     }
 
@@ -216,7 +230,6 @@ impl Hvm {
             .lock()
             .expect("hvm lock")
             .get(id)
-            .cloned()
             .ok_or(HvmError::NotLoaded)?;
         let slot = self
             .slots
@@ -349,6 +362,38 @@ impl Hvm {
 }
 
 const TOO_LARGE: &str = "response too large";
+
+/// The apps ready to run, at most `NodeCaps::loaded_apps` of them: each holds its compiled code in memory, and
+/// anyone who can deploy can make a node load new code.
+#[derive(Default)]
+struct Ready {
+    apps: HashMap<CodeId, (ProxyPre<Sandbox>, u64)>,
+    /// A counter, so that each app remembers when it was last used.
+    uses: u64,
+}
+
+impl Ready {
+    fn get(&mut self, id: &CodeId) -> Option<ProxyPre<Sandbox>> {
+        self.uses += 1;
+        let uses = self.uses;
+        self.apps.get_mut(id).map(|(pre, used)| {
+            *used = uses;
+            pre.clone()
+        })
+    }
+
+    /// Makes `id` ready, dropping the least recently used app if `max` are already.
+    fn insert(&mut self, id: CodeId, pre: ProxyPre<Sandbox>, max: usize) {
+        if !self.apps.contains_key(&id) && self.apps.len() >= max.max(1) {
+            let oldest = self.apps.iter().min_by_key(|(_, (_, used))| *used);
+            if let Some(oldest) = oldest.map(|(id, _)| *id) {
+                self.apps.remove(&oldest);
+            }
+        }
+        self.uses += 1;
+        self.apps.insert(id, (pre, self.uses));
+    }
+}
 
 /// The execution of a finished instance: the app's answer if it gave one and ended cleanly, otherwise the
 /// reason it did not, as the node tells the client.

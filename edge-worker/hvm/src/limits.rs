@@ -27,7 +27,7 @@ impl Default for AppLimits {
 }
 
 /// The node's ceilings, whatever an application registered: an operator decides what its machine lends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NodeCaps {
     /// Largest linear memory of any instance; also the pooling allocator's slot size.
     pub memory_bytes: u64,
@@ -42,6 +42,13 @@ pub struct NodeCaps {
     pub request_body_bytes: usize,
     /// Largest response kept, headers and body; the whole body is collected, for the same reasons.
     pub response_body_bytes: usize,
+    /// Largest code (component) the node fetches and compiles: code is read into memory, compiled, written to
+    /// the cache directory and kept loaded, so its size is the node's to bound. The apps role checks the
+    /// chain's size of an app's content against it before fetching ([`crate::Hvm::check_code_size`]).
+    pub code_bytes: usize,
+    /// Compiled apps kept ready in memory; past it, the least recently used is dropped (its compiled code
+    /// stays on disk and is loaded again in milliseconds when called).
+    pub loaded_apps: usize,
 }
 
 impl Default for NodeCaps {
@@ -53,6 +60,9 @@ impl Default for NodeCaps {
             instances: 64,
             request_body_bytes: 4 << 20,
             response_body_bytes: 16 << 20,
+            // Rust and JavaScript components are a few MiB; a CPython one (componentize-py) some tens.
+            code_bytes: 48 << 20,
+            loaded_apps: 64,
         }
     }
 }
