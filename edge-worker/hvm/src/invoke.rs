@@ -243,6 +243,7 @@ impl Hvm {
             invocation.seed,
             limits.memory_bytes,
             origins,
+            self.caps.allow_private_origins,
         );
         let mut store = Store::new(&self.engine, sandbox);
         store.limiter(|sandbox| sandbox.limiter());

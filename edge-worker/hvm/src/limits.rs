@@ -49,6 +49,9 @@ pub struct NodeCaps {
     /// Compiled apps kept ready in memory; past it, the least recently used is dropped (its compiled code
     /// stays on disk and is loaded again in milliseconds when called).
     pub loaded_apps: usize,
+    /// Whether apps' outgoing requests may reach loopback and private addresses (never link-local, so never
+    /// a cloud metadata service): for local test networks only, where origins run beside the node.
+    pub allow_private_origins: bool,
 }
 
 impl Default for NodeCaps {
@@ -63,6 +66,7 @@ impl Default for NodeCaps {
             // Rust and JavaScript components are a few MiB; a CPython one (componentize-py) some tens.
             code_bytes: 48 << 20,
             loaded_apps: 64,
+            allow_private_origins: false,
         }
     }
 }

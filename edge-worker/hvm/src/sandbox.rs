@@ -4,6 +4,7 @@
 //! request on the same code sees the same answer and burns the same compute units.
 
 use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
@@ -17,7 +18,10 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, Was
 use wasmtime_wasi_http::{
     bindings::http::types::ErrorCode,
     body::HyperOutgoingBody,
-    types::{default_send_request, HostFutureIncomingResponse, OutgoingRequestConfig},
+    types::{
+        default_send_request, default_send_request_handler, HostFutureIncomingResponse,
+        OutgoingRequestConfig,
+    },
     HttpResult, WasiHttpCtx, WasiHttpView,
 };
 
@@ -28,12 +32,21 @@ pub struct Sandbox {
     table: ResourceTable,
     limiter: MemoryLimiter,
     origins: Arc<[String]>,
+    /// Whether declared origins may be loopback and private addresses (local test networks only).
+    allow_private_origins: bool,
 }
 
 impl Sandbox {
     /// A fresh sandbox: its wall clock starts at `time` (since the Unix epoch), `seed` makes its randomness,
-    /// `origins` are the `scheme://host[:port]` the app may call.
-    pub fn new(time: Duration, seed: [u8; 32], memory_bytes: u64, origins: Arc<[String]>) -> Self {
+    /// `origins` are the `scheme://host[:port]` the app may call (public addresses only, unless
+    /// `allow_private_origins`).
+    pub fn new(
+        time: Duration,
+        seed: [u8; 32],
+        memory_bytes: u64,
+        origins: Arc<[String]>,
+        allow_private_origins: bool,
+    ) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.wall_clock(SeededWallClock::new(time))
             .monotonic_clock(SeededMonotonicClock::default())
@@ -59,6 +72,7 @@ impl Sandbox {
             table,
             limiter: MemoryLimiter::new(usize::try_from(memory_bytes).unwrap_or(usize::MAX)),
             origins,
+            allow_private_origins,
         }
     }
 
@@ -90,16 +104,25 @@ impl WasiHttpView for Sandbox {
         &mut self.table
     }
 
-    /// Outgoing requests reach only the app's declared origins: the node is not an open proxy, and an app
-    /// cannot reach the operator's internal network.
+    /// Outgoing requests reach only the app's declared origins: the node is not an open proxy. And only at
+    /// public addresses: an origin's spelling is all the chain checks (`http://127.0.0.1:9944` is a valid
+    /// origin), so a dApp could otherwise aim its app at the node's RPC, the operator's network or the cloud
+    /// metadata service and hand what they answer to its client. A literal address is checked here; a name is
+    /// resolved, every address it resolves to must be public, and a plain-HTTP request is then sent to the
+    /// checked address itself (its `host` header keeps the name), so a name that resolves to a public address
+    /// and then to a private one (DNS rebinding) gains nothing. Over HTTPS the connection resolves the name
+    /// again (certificate checks need it): a rebinding name then reaches a private address only with a TLS
+    /// handshake that the service there cannot complete for the dApp's name.
     fn send_request(
         &mut self,
-        request: hyper::Request<HyperOutgoingBody>,
+        mut request: hyper::Request<HyperOutgoingBody>,
         config: OutgoingRequestConfig,
     ) -> HttpResult<HostFutureIncomingResponse> {
         let uri = request.uri();
-        let origin = match (uri.scheme_str(), uri.authority()) {
-            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+        let (origin, authority) = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => {
+                (format!("{scheme}://{authority}"), authority.clone())
+            }
             _ => return Err(ErrorCode::HttpRequestUriInvalid.into()),
         };
         if !self
@@ -110,9 +133,146 @@ impl WasiHttpView for Sandbox {
             tracing::debug!(%origin, "an app's request to an undeclared origin refused");
             return Err(ErrorCode::HttpRequestDenied.into());
         }
-        Ok(default_send_request(request, config))
+        let allow_private = self.allow_private_origins;
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            if !reachable(ip, allow_private) {
+                tracing::debug!(%origin, "an app's request to a non-public address refused");
+                return Err(ErrorCode::HttpRequestDenied.into());
+            }
+            return Ok(default_send_request(request, config));
+        }
+        let host = host.to_owned();
+        let port = authority
+            .port_u16()
+            .unwrap_or(if config.use_tls { 443 } else { 80 });
+        let handle = wasmtime_wasi::runtime::spawn(async move {
+            let resolved = tokio::time::timeout(
+                config.connect_timeout,
+                tokio::net::lookup_host((host.as_str(), port)),
+            )
+            .await;
+            let addresses: Vec<SocketAddr> = match resolved {
+                Ok(Ok(addresses)) => addresses.collect(),
+                _ => Vec::new(),
+            };
+            let Some(first) = addresses.first() else {
+                return Ok(Err(ErrorCode::DnsError(
+                    wasmtime_wasi_http::bindings::http::types::DnsErrorPayload {
+                        rcode: Some("address not available".to_owned()),
+                        info_code: Some(0),
+                    },
+                )));
+            };
+            if !addresses.iter().all(|a| reachable(a.ip(), allow_private)) {
+                tracing::debug!(%host, "an app's request to a name of a non-public address refused");
+                return Ok(Err(ErrorCode::HttpRequestDenied));
+            }
+            if !config.use_tls {
+                let mut parts = request.uri().clone().into_parts();
+                parts.authority = first.to_string().parse().ok();
+                if let Ok(uri) = hyper::Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
+                }
+            }
+            Ok(default_send_request_handler(request, config).await)
+        });
+        Ok(HostFutureIncomingResponse::pending(handle))
     }
 }
+
+/// Whether an app's outgoing request may reach `ip`: a public unicast address, or with `allow_private` also
+/// loopback and private ones (never link-local, hence never a metadata service). The same classification as
+/// the gateway's origin pulls (`enreach_gateway::egress`), which this crate cannot depend on.
+fn reachable(ip: IpAddr, allow_private: bool) -> bool {
+    match reach(ip) {
+        Reach::Public => true,
+        Reach::Private => allow_private,
+        Reach::Never => false,
+    }
+}
+
+/// How far an address is from the public internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    Public,
+    /// Loopback, private (RFC 1918, shared CGNAT space, IPv6 unique local).
+    Private,
+    /// Unspecified, link-local (with the cloud metadata services), multicast, broadcast, reserved,
+    /// documentation and benchmarking ranges.
+    Never,
+}
+
+fn reach(ip: IpAddr) -> Reach {
+    match ip {
+        IpAddr::V4(v4) => reach_v4(v4),
+        IpAddr::V6(v6) => reach_v6(v6),
+    }
+}
+
+fn reach_v4(ip: Ipv4Addr) -> Reach {
+    let [a, b, c, _] = ip.octets();
+    if ip == ALIBABA_METADATA || ip == AZURE_WIRE_SERVER {
+        Reach::Never
+    } else if ip.is_loopback() || ip.is_private() || (a == 100 && b & 0xc0 == 64) {
+        Reach::Private
+    } else if a == 0
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || a >= 240
+        || ip.is_documentation()
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && b & 0xfe == 18)
+    {
+        Reach::Never
+    } else {
+        Reach::Public
+    }
+}
+
+fn reach_v6(ip: Ipv6Addr) -> Reach {
+    if let Some(v4) = carried_v4(ip) {
+        return reach_v4(v4);
+    }
+    let s = ip.segments();
+    if ip.is_loopback() || (s[0] & 0xfe00 == 0xfc00 && ip != AWS_METADATA_V6) {
+        Reach::Private
+    } else if s[0] & 0xe000 != 0x2000 || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8)) {
+        // Outside global unicast (link-local, multicast, unspecified, IPv4-compatible...), Teredo, documentation.
+        Reach::Never
+    } else {
+        Reach::Public
+    }
+}
+
+/// The IPv4 address an IPv6 form carries and is in the end connected to: IPv4-mapped (a dual-stack socket
+/// connects over IPv4), NAT64 (the translator connects to it) and 6to4 (the relay does).
+fn carried_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = ip.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(embedded(s[6], s[7]))
+    } else if s[0] == 0x2002 {
+        Some(embedded(s[1], s[2]))
+    } else {
+        None
+    }
+}
+
+/// Alibaba Cloud's metadata service, inside the shared CGNAT space that is otherwise only private.
+const ALIBABA_METADATA: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
+
+/// Azure's wire server (its agents' configuration and keys), a public address answered only inside Azure.
+const AZURE_WIRE_SERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
+
+/// AWS's IPv6 metadata service, inside the unique local space that is otherwise only private.
+const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 
 /// What the node holds for an app outside its linear memories: each `wasi:http` `fields` (headers it builds,
 /// clones or receives) and each resource handle (streams, pollables, requests) lives in the host's heap, which
@@ -268,6 +428,25 @@ impl HostMonotonicClock for SeededMonotonicClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_public_addresses_are_reachable_unless_private_ones_are_allowed() {
+        for (ip, public, private) in [
+            ("93.184.215.14", true, true),
+            ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", true, true),
+            ("127.0.0.1", false, true),
+            ("10.1.2.3", false, true),
+            ("::1", false, true),
+            ("::ffff:127.0.0.1", false, true),
+            ("169.254.169.254", false, false),
+            ("fe80::1", false, false),
+            ("0.0.0.0", false, false),
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(reachable(ip, false), public, "{ip}");
+            assert_eq!(reachable(ip, true), private, "{ip}");
+        }
+    }
 
     #[test]
     fn headers_an_app_makes_the_node_hold_stay_within_half_its_limit() {
