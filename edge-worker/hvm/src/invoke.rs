@@ -131,6 +131,8 @@ pub struct Hvm {
     ready: Mutex<Ready>,
     /// Instance slots; a permit lives in the instance's task, so a slot is free only once its instance is gone.
     slots: Arc<Semaphore>,
+    /// Instances alive per app, held under `NodeCaps::app_instance_cap`.
+    per_app: Arc<Mutex<HashMap<CodeId, u32>>>,
     _ticker: EpochTicker,
 }
 
@@ -150,6 +152,7 @@ impl Hvm {
             cache: CodeCache::open(engine.clone(), &caps, cache_dir)?,
             _ticker: EpochTicker::start(engine.clone()),
             slots: Arc::new(Semaphore::new(caps.instances as usize)),
+            per_app: Arc::default(),
             ready: Mutex::new(Ready::default()),
             engine,
             linker,
@@ -231,11 +234,14 @@ impl Hvm {
             .expect("hvm lock")
             .get(id)
             .ok_or(HvmError::NotLoaded)?;
-        let slot = self
-            .slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| HvmError::Busy)?;
+        let app_slot = AppSlot::take(&self.per_app, *id, self.caps.app_instance_cap())?;
+        let slot = (
+            app_slot,
+            self.slots
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| HvmError::Busy)?,
+        );
         let request = request(invocation)?;
 
         let sandbox = Sandbox::new(
@@ -363,6 +369,44 @@ impl Hvm {
 }
 
 const TOO_LARGE: &str = "response too large";
+
+/// One of an app's instances alive, counted until dropped (with the instance's task).
+struct AppSlot {
+    per_app: Arc<Mutex<HashMap<CodeId, u32>>>,
+    id: CodeId,
+}
+
+impl AppSlot {
+    /// One more instance of `id`, or `Busy` if it has `cap` alive.
+    fn take(
+        per_app: &Arc<Mutex<HashMap<CodeId, u32>>>,
+        id: CodeId,
+        cap: u32,
+    ) -> Result<Self, HvmError> {
+        let mut alive = per_app.lock().expect("hvm lock");
+        let count = alive.entry(id).or_insert(0);
+        if *count >= cap {
+            return Err(HvmError::Busy);
+        }
+        *count += 1;
+        Ok(Self {
+            per_app: per_app.clone(),
+            id,
+        })
+    }
+}
+
+impl Drop for AppSlot {
+    fn drop(&mut self) {
+        let mut alive = self.per_app.lock().expect("hvm lock");
+        if let Some(count) = alive.get_mut(&self.id) {
+            *count -= 1;
+            if *count == 0 {
+                alive.remove(&self.id);
+            }
+        }
+    }
+}
 
 /// The apps ready to run, at most `NodeCaps::loaded_apps` of them: each holds its compiled code in memory, and
 /// anyone who can deploy can make a node load new code.

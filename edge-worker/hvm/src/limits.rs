@@ -37,6 +37,10 @@ pub struct NodeCaps {
     pub wall_time: Duration,
     /// Instances alive at once (requests in flight across all apps): the pool's size.
     pub instances: u32,
+    /// Instances one app (one code id) may have alive at once; `None`: a quarter of `instances`, at least
+    /// one. Beyond it the app's requests are `Busy`, so that one dApp's clients (requests that wait cost
+    /// little) cannot take every slot from the other apps of the node.
+    pub app_instances: Option<u32>,
     /// Largest request body handed to an app; the whole body is read first, since its hash goes in the
     /// receipt and a replay feeds it again.
     pub request_body_bytes: usize,
@@ -61,6 +65,7 @@ impl Default for NodeCaps {
             compute_units: 20_000_000_000,
             wall_time: Duration::from_secs(30),
             instances: 64,
+            app_instances: None,
             request_body_bytes: 4 << 20,
             response_body_bytes: 16 << 20,
             // Rust and JavaScript components are a few MiB; a CPython one (componentize-py) some tens.
@@ -71,7 +76,17 @@ impl Default for NodeCaps {
     }
 }
 
+/// Share of the pool one app may hold when the operator sets none: four apps at their cap fill the node.
+const DEFAULT_APP_SHARE: u32 = 4;
+
 impl NodeCaps {
+    /// Instances one app may have alive at once (see [`Self::app_instances`]).
+    pub fn app_instance_cap(&self) -> u32 {
+        self.app_instances
+            .unwrap_or(self.instances / DEFAULT_APP_SHARE)
+            .clamp(1, self.instances.max(1))
+    }
+
     /// The limits a request actually runs with: the app's, lowered to the node's ceilings.
     pub fn apply(&self, app: AppLimits) -> AppLimits {
         AppLimits {

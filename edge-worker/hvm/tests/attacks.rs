@@ -16,7 +16,7 @@ use std::{
 
 use bytes::Bytes;
 use common::hvm_with;
-use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, Invocation, NodeCaps, Outcome};
+use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, HvmError, Invocation, NodeCaps, Outcome};
 
 fn get(path: &str) -> Invocation {
     Invocation {
@@ -349,13 +349,23 @@ async fn one_app_cannot_take_every_instance_slot() {
         )
         .await;
     let mut billed = 0;
+    let mut busy = 0;
     for sleeper in sleepers {
-        billed += sleeper.await.unwrap().unwrap().compute_units;
+        match sleeper.await.unwrap() {
+            Ok(run) => billed += run.compute_units,
+            Err(HvmError::Busy) => busy += 1,
+            Err(e) => panic!("{e}"),
+        }
     }
     let honest = honest.unwrap_or_else(|e| {
         panic!("one app's sleeping requests (billed {billed} units in all) took every slot: {e}")
     });
     assert_eq!(honest.status, 200, "{}", text(&honest));
+    assert_eq!(
+        busy,
+        caps.instances - caps.app_instance_cap(),
+        "one app holds a quarter of the slots at most"
+    );
 }
 
 /// A local HTTP server counting the connections it accepts (a stand-in for the operator's chain node RPC on
