@@ -76,7 +76,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Whether a replay on any node must reach the same outcome, answer and compute units.
+    /// Whether this outcome can be reached again by a replay (see [`Execution::is_replayable`], which also
+    /// asks whether the app saw the real world).
     pub fn is_replayable(&self) -> bool {
         !matches!(self, Outcome::TimedOut | Outcome::ResponseTooLarge)
     }
@@ -94,9 +95,18 @@ pub struct Execution {
     pub compute_units: u64,
     /// Time taken to set up the request's instance (machine-dependent: in no hash, for metrics and benchmarks).
     pub instantiation: Duration,
+    /// Whether the app subscribed to a timer or sent an outgoing request: how much real time passed and what
+    /// an origin answered are not in the invocation, so a replay may answer or bill otherwise, and such an
+    /// execution is not replayable ([`Self::is_replayable`]).
+    pub external_inputs: bool,
 }
 
 impl Execution {
+    /// Whether a replay on any node must reach the same outcome, answer and compute units: what keepers may
+    /// replay. Otherwise the execution is billed on the client's signature alone.
+    pub fn is_replayable(&self) -> bool {
+        self.outcome.is_replayable() && !self.external_inputs
+    }
     /// A hash of the answer: what a receipt signs and what a replay must reproduce.
     pub fn response_hash(&self) -> [u8; 32] {
         let mut h = Hasher::new("enreach hvm response");
@@ -118,6 +128,7 @@ impl Execution {
             body: Bytes::from(message),
             compute_units,
             instantiation: Duration::ZERO,
+            external_inputs: false,
         }
     }
 }
@@ -147,6 +158,7 @@ impl Hvm {
         // no preopened directories and no sockets.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker))
+            .and_then(|()| crate::sandbox::link_timers(&mut linker))
             .map_err(|e| HvmError::Io(format!("linking WASI: {e:#}")))?;
         Ok(Self {
             cache: CodeCache::open(engine.clone(), &caps, cache_dir)?,
@@ -301,6 +313,7 @@ impl Hvm {
                 result,
                 fuel_left,
                 store.data().memory_denied(),
+                store.data().external_inputs(),
                 instantiation,
             )
         });
@@ -347,7 +360,7 @@ impl Hvm {
             answer
         };
         let (answer, joined) = tokio::join!(answer, task);
-        let (result, fuel_left, memory_denied, instantiation) =
+        let (result, fuel_left, memory_denied, external_inputs, instantiation) =
             joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
         let compute_units = limits.compute_units.saturating_sub(fuel_left);
         if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
@@ -363,6 +376,7 @@ impl Hvm {
         }
         Ok(Execution {
             instantiation,
+            external_inputs,
             ..classify(result, answer, compute_units, memory_denied, &limits)
         })
     }
@@ -502,6 +516,7 @@ fn classify(
             body,
             compute_units,
             instantiation: Duration::ZERO,
+            external_inputs: false,
         },
         Err(Some(message)) => Execution::failed(
             Outcome::Trapped(message.clone()),

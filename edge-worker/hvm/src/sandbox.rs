@@ -13,8 +13,14 @@ use std::{
 };
 
 use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
-use wasmtime::{component::ResourceTable, ResourceLimiter};
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::{
+    component::{Linker, ResourceTable},
+    ResourceLimiter, StoreContextMut,
+};
+use wasmtime_wasi::{
+    p2::bindings::clocks::monotonic_clock, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView,
+    WasiView,
+};
 use wasmtime_wasi_http::{
     bindings::http::types::ErrorCode,
     body::HyperOutgoingBody,
@@ -32,6 +38,9 @@ pub struct Sandbox {
     table: ResourceTable,
     limiter: MemoryLimiter,
     origins: Arc<[String]>,
+    /// Whether the app subscribed to a timer or sent an outgoing request: what it observed then (how much real
+    /// time passed, what an origin answered) is not in the invocation, so a replay may differ.
+    external_inputs: bool,
     /// Whether declared origins may be loopback and private addresses (local test networks only).
     allow_private_origins: bool,
 }
@@ -72,12 +81,20 @@ impl Sandbox {
             table,
             limiter: MemoryLimiter::new(usize::try_from(memory_bytes).unwrap_or(usize::MAX)),
             origins,
+            external_inputs: false,
             allow_private_origins,
         }
     }
 
     pub fn limiter(&mut self) -> &mut MemoryLimiter {
         &mut self.limiter
+    }
+
+    /// Whether the app saw something of the real world (see [`Execution::external_inputs`]).
+    ///
+    /// [`Execution::external_inputs`]: crate::Execution::external_inputs
+    pub fn external_inputs(&self) -> bool {
+        self.external_inputs
     }
 
     /// Whether the app asked for more memory than its limit during the request.
@@ -133,6 +150,7 @@ impl WasiHttpView for Sandbox {
             tracing::debug!(%origin, "an app's request to an undeclared origin refused");
             return Err(ErrorCode::HttpRequestDenied.into());
         }
+        self.external_inputs = true;
         let allow_private = self.allow_private_origins;
         let host = authority
             .host()
@@ -273,6 +291,49 @@ const AZURE_WIRE_SERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
 
 /// AWS's IPv6 metadata service, inside the unique local space that is otherwise only private.
 const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+
+/// Links `wasi:clocks/monotonic-clock` over wasmtime-wasi's own, recording in the sandbox that the app
+/// subscribed to a timer: a timer's pollable becomes ready in real time, so an app that polls it (`ready` in a
+/// loop, `poll` with another pollable) burns compute units and takes paths set by the machine's speed and load,
+/// which a keeper's replay cannot reproduce. Such executions are not replayable; clocks that are read only stay
+/// seeded and replayable.
+pub fn link_timers(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    clock.func_wrap("now", |mut store: StoreContextMut<'_, Sandbox>, (): ()| {
+        monotonic_clock::Host::now(&mut WasiView::ctx(store.data_mut())).map(|now| (now,))
+    })?;
+    clock.func_wrap(
+        "resolution",
+        |mut store: StoreContextMut<'_, Sandbox>, (): ()| {
+            monotonic_clock::Host::resolution(&mut WasiView::ctx(store.data_mut())).map(|r| (r,))
+        },
+    )?;
+    clock.func_wrap(
+        "subscribe-instant",
+        |mut store: StoreContextMut<'_, Sandbox>, (when,): (u64,)| {
+            let sandbox = store.data_mut();
+            sandbox.external_inputs = true;
+            monotonic_clock::Host::subscribe_instant(&mut WasiView::ctx(sandbox), when)
+                .map(|pollable| (pollable,))
+        },
+    )?;
+    clock.func_wrap(
+        "subscribe-duration",
+        |mut store: StoreContextMut<'_, Sandbox>, (duration,): (u64,)| {
+            let sandbox = store.data_mut();
+            sandbox.external_inputs = true;
+            monotonic_clock::Host::subscribe_duration(&mut WasiView::ctx(sandbox), duration)
+                .map(|pollable| (pollable,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// The monotonic clock's interface as wasmtime-wasi 36 links it; components importing an earlier 0.2 version
+/// are matched to it by semver.
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.6";
 
 /// What the node holds for an app outside its linear memories: each `wasi:http` `fields` (headers it builds,
 /// clones or receives) and each resource handle (streams, pollables, requests) lives in the host's heap, which

@@ -104,6 +104,9 @@ fn load_wat(hvm: &Hvm, wat: &str) -> CodeId {
 /// could as well put the count in its answer). A keeper replaying the request gets other units (and another
 /// response hash): an honest node fails its replay. Same with `wasi:io/poll.poll` over a timer and another
 /// pollable, and with any outgoing HTTP (the origin's answer is not in the invocation).
+///
+/// Fixed by contract: an execution that subscribed to a timer or sent an outgoing request says so
+/// (`Execution::external_inputs`) and is not replayable (`Execution::is_replayable`), so no keeper replays it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayable_outcome_does_not_depend_on_real_time() {
     let (hvm, _dir, _) = hvm_with(NodeCaps::default(), &[]);
@@ -133,12 +136,23 @@ async fn a_replayable_outcome_does_not_depend_on_real_time() {
             .invoke(&id, limits, no_origins(), &get("/"))
             .await
             .unwrap();
-        runs.push((run.outcome.clone(), run.compute_units, run.response_hash()));
+        runs.push((
+            run.is_replayable(),
+            run.outcome.clone(),
+            run.compute_units,
+            run.response_hash(),
+        ));
     }
-    assert!(runs[0].0.is_replayable(), "{runs:?}");
+    let replayable = runs.iter().filter(|run| run.0).collect::<Vec<_>>();
     assert!(
-        runs.iter().all(|run| run == &runs[0]),
+        replayable.iter().all(|run| run == &replayable[0]),
         "one invocation, three runs, different compute units for a replayable outcome: {runs:?}"
+    );
+    // Timers stay real (an app's timeout around an outgoing request must fire in real time), so the contract
+    // is that an execution that subscribed to one is not replayable: keepers never replay it.
+    assert!(
+        replayable.is_empty(),
+        "an execution that polled a real timer is called replayable: {runs:?}"
     );
 }
 
