@@ -20,9 +20,19 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// hold a tokio worker: about a millisecond of work here.
 pub const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
 
-/// Core instances, tables and memories one component may hold: what components built by today's toolchains
-/// use (a Rust `wasm32-wasip2` component has one module and a few shims), with room to spare.
+/// Core instances one component may hold: what components built by today's toolchains use (a Rust
+/// `wasm32-wasip2` component has one module and a few shims), with room to spare. A core instance without
+/// memories or tables holds only its small context.
 const CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+
+/// Linear memories one component may define: today's toolchains give a component one (its main module's;
+/// shims and adapters share it). The pool holds this many per instance slot, so that no app can take the
+/// memories of the pool while instance slots are free: a component of more is refused when it is loaded.
+const MEMORIES_PER_COMPONENT: u32 = 2;
+
+/// Tables one component may define: a Rust `wasm32-wasip2` component has two (its module's function table and
+/// the shim's table of lowered imports). Sized per instance slot for the same reason as memories.
+const TABLES_PER_COMPONENT: u32 = 4;
 
 /// The engine: fuel for compute units, epochs for wall time, the component model, and a pooling allocator
 /// sized by the node's caps so that a request's instance is a few microseconds of set-up, not an `mmap`.
@@ -30,10 +40,10 @@ pub fn engine(caps: &NodeCaps) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(caps.instances)
         .total_core_instances(caps.instances * CORE_INSTANCES_PER_COMPONENT)
-        .total_memories(caps.instances * 2)
-        .total_tables(caps.instances * CORE_INSTANCES_PER_COMPONENT)
-        .max_memories_per_component(CORE_INSTANCES_PER_COMPONENT)
-        .max_tables_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(caps.instances * MEMORIES_PER_COMPONENT)
+        .total_tables(caps.instances * TABLES_PER_COMPONENT)
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
         .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
         .max_memory_size(caps.memory_bytes as usize);
     let mut config = Config::new();

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// Time past a request's wall-time limit the node waits for the instance to notice its epoch deadline before
-/// dropping it: an app blocked in a host call (waiting on a timer or an outgoing request) never reaches one.
+/// stopping it: an app blocked in a host call (waiting on a timer or an outgoing request) never reaches one.
 const WALL_TIME_GRACE: Duration = Duration::from_millis(500);
 
 /// A request as the app receives it, complete: its hash goes in the client's compute receipt and a keeper
@@ -67,15 +67,17 @@ pub enum Outcome {
     /// The app ended without setting a response.
     NoResponse,
     /// The app ran or waited past its wall-time limit. Wall time depends on the machine, so this outcome
-    /// cannot be replayed: the compute units burned until the stop are billed as measured (none if it was
-    /// waiting), on the client's signature alone.
+    /// cannot be replayed: the compute units burned until the stop are billed as measured (waiting included,
+    /// whatever it burned before), on the client's signature alone.
     TimedOut,
-    /// The app's response body passed the node's limit and was cut off.
+    /// The app's response (headers and body) passed the node's limit and was cut off; the instance is stopped
+    /// then and billed what it burned until that moment.
     ResponseTooLarge,
 }
 
 impl Outcome {
-    /// Whether a replay on any node must reach the same outcome, answer and compute units.
+    /// Whether this outcome can be reached again by a replay (see [`Execution::is_replayable`], which also
+    /// asks whether the app saw the real world).
     pub fn is_replayable(&self) -> bool {
         !matches!(self, Outcome::TimedOut | Outcome::ResponseTooLarge)
     }
@@ -93,9 +95,18 @@ pub struct Execution {
     pub compute_units: u64,
     /// Time taken to set up the request's instance (machine-dependent: in no hash, for metrics and benchmarks).
     pub instantiation: Duration,
+    /// Whether the app subscribed to a timer or sent an outgoing request: how much real time passed and what
+    /// an origin answered are not in the invocation, so a replay may answer or bill otherwise, and such an
+    /// execution is not replayable ([`Self::is_replayable`]).
+    pub external_inputs: bool,
 }
 
 impl Execution {
+    /// Whether a replay on any node must reach the same outcome, answer and compute units: what keepers may
+    /// replay. Otherwise the execution is billed on the client's signature alone.
+    pub fn is_replayable(&self) -> bool {
+        self.outcome.is_replayable() && !self.external_inputs
+    }
     /// A hash of the answer: what a receipt signs and what a replay must reproduce.
     pub fn response_hash(&self) -> [u8; 32] {
         let mut h = Hasher::new("enreach hvm response");
@@ -117,6 +128,7 @@ impl Execution {
             body: Bytes::from(message),
             compute_units,
             instantiation: Duration::ZERO,
+            external_inputs: false,
         }
     }
 }
@@ -127,8 +139,11 @@ pub struct Hvm {
     linker: Linker<Sandbox>,
     cache: CodeCache,
     caps: NodeCaps,
-    ready: Mutex<HashMap<CodeId, ProxyPre<Sandbox>>>,
-    slots: Semaphore,
+    ready: Mutex<Ready>,
+    /// Instance slots; a permit lives in the instance's task, so a slot is free only once its instance is gone.
+    slots: Arc<Semaphore>,
+    /// Instances alive per app, held under `NodeCaps::app_instance_cap`.
+    per_app: Arc<Mutex<HashMap<CodeId, u32>>>,
     _ticker: EpochTicker,
 }
 
@@ -143,12 +158,14 @@ impl Hvm {
         // no preopened directories and no sockets.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker))
+            .and_then(|()| crate::sandbox::link_timers(&mut linker))
             .map_err(|e| HvmError::Io(format!("linking WASI: {e:#}")))?;
         Ok(Self {
-            cache: CodeCache::open(engine.clone(), cache_dir)?,
+            cache: CodeCache::open(engine.clone(), &caps, cache_dir)?,
             _ticker: EpochTicker::start(engine.clone()),
-            slots: Semaphore::new(caps.instances as usize),
-            ready: Mutex::new(HashMap::new()),
+            slots: Arc::new(Semaphore::new(caps.instances as usize)),
+            per_app: Arc::default(),
+            ready: Mutex::new(Ready::default()),
             engine,
             linker,
             caps,
@@ -161,7 +178,17 @@ impl Hvm {
 
     /// Whether `id` is ready to run.
     pub fn is_loaded(&self, id: &CodeId) -> bool {
-        self.ready.lock().expect("hvm lock").contains_key(id)
+        self.ready.lock().expect("hvm lock").apps.contains_key(id)
+    }
+
+    /// Refuses code of `size` bytes if it is over the node's cap: what the apps role asks with the chain's
+    /// size of an app's content, before fetching it.
+    pub fn check_code_size(&self, size: u64) -> Result<(), HvmError> {
+        let limit = self.caps.code_bytes;
+        if size > limit as u64 {
+            return Err(HvmError::CodeTooLarge { size, limit });
+        }
+        Ok(())
     }
 
     /// Makes `id` ready from this node's compiled code, if it compiled it before; false if it did not.
@@ -175,6 +202,7 @@ impl Hvm {
     /// Checks `wasm` against `id`, compiles it (seconds of CPU: call it off the async runtime) and makes it
     /// ready. A component that imports what PeerHVM does not provide is refused here, not at its first request.
     pub fn load(&self, id: &CodeId, wasm: &[u8]) -> Result<(), HvmError> {
+        self.check_code_size(wasm.len() as u64)?;
         if self.load_compiled(id)? {
             return Ok(());
         }
@@ -192,7 +220,10 @@ impl Hvm {
             .instantiate_pre(component)
             .and_then(ProxyPre::new)
             .map_err(|e| HvmError::InvalidComponent(format!("{e:#}")))?;
-        self.ready.lock().expect("hvm lock").insert(*id, pre);
+        self.ready
+            .lock()
+            .expect("hvm lock")
+            .insert(*id, pre, self.caps.loaded_apps);
         Ok(())
     }
 
@@ -214,9 +245,15 @@ impl Hvm {
             .lock()
             .expect("hvm lock")
             .get(id)
-            .cloned()
             .ok_or(HvmError::NotLoaded)?;
-        let _slot = self.slots.try_acquire().map_err(|_| HvmError::Busy)?;
+        let app_slot = AppSlot::take(&self.per_app, *id, self.caps.app_instance_cap())?;
+        let slot = (
+            app_slot,
+            self.slots
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| HvmError::Busy)?,
+        );
         let request = request(invocation)?;
 
         let sandbox = Sandbox::new(
@@ -224,6 +261,7 @@ impl Hvm {
             invocation.seed,
             limits.memory_bytes,
             origins,
+            self.caps.allow_private_origins,
         );
         let mut store = Store::new(&self.engine, sandbox);
         store.limiter(|sandbox| sandbox.limiter());
@@ -244,24 +282,38 @@ impl Hvm {
             .data_mut()
             .new_response_outparam(sender)
             .map_err(host_error)?;
-        let mut task = tokio::spawn(async move {
+        // Sent when the node refuses the answer (too large): the instance stops then, and is billed what it
+        // burned until that moment.
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let wall_stop = limits.wall_time + WALL_TIME_GRACE;
+        // The wall-time stop lives inside the task, around the whole run, so that however the run ends (an epoch
+        // trap, a host call that never returns, the node refusing the answer) the store is still here to say
+        // how much fuel was burned: an app cannot burn compute and then wait in a host call to be billed 0.
+        let task = tokio::spawn(async move {
+            let _slot = slot;
             let mut instantiation = Duration::ZERO;
-            let result = async {
+            let run = async {
                 let started = std::time::Instant::now();
                 let proxy = pre.instantiate_async(&mut store).await;
                 instantiation = started.elapsed();
-                let proxy = proxy?;
-                proxy
+                proxy?
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, req, out)
                     .await
-            }
-            .await;
+            };
+            let result = tokio::select! {
+                ran = tokio::time::timeout(wall_stop, run) => {
+                    // A run still blocked in a host call at its stop is a wall-time stop, as an epoch trap is.
+                    ran.unwrap_or_else(|_| Err(Trap::Interrupt.into()))
+                }
+                Ok(()) = stopped => Err(wasmtime::Error::msg(TOO_LARGE)),
+            };
             let fuel_left = store.get_fuel().unwrap_or(0);
             (
                 result,
                 fuel_left,
                 store.data().memory_denied(),
+                store.data().external_inputs(),
                 instantiation,
             )
         });
@@ -276,7 +328,16 @@ impl Hvm {
                 Err(_) => return Err(None),
             };
             let (parts, body) = response.into_parts();
-            match Limited::new(body, max_body).collect().await {
+            // Headers count against the cap too: they are kept, hashed and sent like the body.
+            let header_bytes: usize = parts
+                .headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len())
+                .sum();
+            let Some(body_cap) = max_body.checked_sub(header_bytes) else {
+                return Err(Some(TOO_LARGE.to_owned()));
+            };
+            match Limited::new(body, body_cap).collect().await {
                 Ok(body) => Ok((parts, body.to_bytes())),
                 Err(e)
                     if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -287,44 +348,111 @@ impl Hvm {
                 Err(_) => Err(None),
             }
         };
-        let deadline = limits.wall_time + WALL_TIME_GRACE;
-        let finished = tokio::time::timeout(deadline, async {
-            let answer = answer.await;
+        let answer = async {
+            // The answer ends when the instance does (its store holds the response's sender and body); the
+            // timeout only backs that up.
+            let answer = tokio::time::timeout(wall_stop + WALL_TIME_GRACE, answer)
+                .await
+                .unwrap_or(Err(None));
             if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
-                task.abort();
+                let _ = stop.send(());
             }
-            (answer, (&mut task).await)
-        })
-        .await;
-
-        let Ok((answer, joined)) = finished else {
-            task.abort();
-            let message = format!(
-                "the app took longer than its limit of {:?}",
-                limits.wall_time
-            );
-            return Ok(Execution::failed(Outcome::TimedOut, 504, message, 0));
+            answer
         };
+        let (answer, joined) = tokio::join!(answer, task);
+        let (result, fuel_left, memory_denied, external_inputs, instantiation) =
+            joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
+        let compute_units = limits.compute_units.saturating_sub(fuel_left);
         if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
-            let message = format!("the app's response passed the node's limit of {max_body} bytes");
+            let message = format!(
+                "the app's response (headers and body) passed the node's limit of {max_body} bytes"
+            );
             return Ok(Execution::failed(
                 Outcome::ResponseTooLarge,
                 502,
                 message,
-                0,
+                compute_units,
             ));
         }
-        let (result, fuel_left, memory_denied, instantiation) =
-            joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
-        let compute_units = limits.compute_units.saturating_sub(fuel_left);
         Ok(Execution {
             instantiation,
+            external_inputs,
             ..classify(result, answer, compute_units, memory_denied, &limits)
         })
     }
 }
 
 const TOO_LARGE: &str = "response too large";
+
+/// One of an app's instances alive, counted until dropped (with the instance's task).
+struct AppSlot {
+    per_app: Arc<Mutex<HashMap<CodeId, u32>>>,
+    id: CodeId,
+}
+
+impl AppSlot {
+    /// One more instance of `id`, or `Busy` if it has `cap` alive.
+    fn take(
+        per_app: &Arc<Mutex<HashMap<CodeId, u32>>>,
+        id: CodeId,
+        cap: u32,
+    ) -> Result<Self, HvmError> {
+        let mut alive = per_app.lock().expect("hvm lock");
+        let count = alive.entry(id).or_insert(0);
+        if *count >= cap {
+            return Err(HvmError::Busy);
+        }
+        *count += 1;
+        Ok(Self {
+            per_app: per_app.clone(),
+            id,
+        })
+    }
+}
+
+impl Drop for AppSlot {
+    fn drop(&mut self) {
+        let mut alive = self.per_app.lock().expect("hvm lock");
+        if let Some(count) = alive.get_mut(&self.id) {
+            *count -= 1;
+            if *count == 0 {
+                alive.remove(&self.id);
+            }
+        }
+    }
+}
+
+/// The apps ready to run, at most `NodeCaps::loaded_apps` of them: each holds its compiled code in memory, and
+/// anyone who can deploy can make a node load new code.
+#[derive(Default)]
+struct Ready {
+    apps: HashMap<CodeId, (ProxyPre<Sandbox>, u64)>,
+    /// A counter, so that each app remembers when it was last used.
+    uses: u64,
+}
+
+impl Ready {
+    fn get(&mut self, id: &CodeId) -> Option<ProxyPre<Sandbox>> {
+        self.uses += 1;
+        let uses = self.uses;
+        self.apps.get_mut(id).map(|(pre, used)| {
+            *used = uses;
+            pre.clone()
+        })
+    }
+
+    /// Makes `id` ready, dropping the least recently used app if `max` are already.
+    fn insert(&mut self, id: CodeId, pre: ProxyPre<Sandbox>, max: usize) {
+        if !self.apps.contains_key(&id) && self.apps.len() >= max.max(1) {
+            let oldest = self.apps.iter().min_by_key(|(_, (_, used))| *used);
+            if let Some(oldest) = oldest.map(|(id, _)| *id) {
+                self.apps.remove(&oldest);
+            }
+        }
+        self.uses += 1;
+        self.apps.insert(id, (pre, self.uses));
+    }
+}
 
 /// The execution of a finished instance: the app's answer if it gave one and ended cleanly, otherwise the
 /// reason it did not, as the node tells the client.
@@ -388,6 +516,7 @@ fn classify(
             body,
             compute_units,
             instantiation: Duration::ZERO,
+            external_inputs: false,
         },
         Err(Some(message)) => Execution::failed(
             Outcome::Trapped(message.clone()),

@@ -27,6 +27,8 @@ pub enum HvmError {
     CodeMismatch,
     #[error("not a runnable wasi:http component: {0}")]
     InvalidComponent(String),
+    #[error("code of {size} bytes, over the node's limit of {limit} bytes")]
+    CodeTooLarge { size: u64, limit: usize },
     #[error("the app is not loaded on this node")]
     NotLoaded,
     #[error("request body over the node's limit of {0} bytes")]

@@ -27,7 +27,7 @@ impl Default for AppLimits {
 }
 
 /// The node's ceilings, whatever an application registered: an operator decides what its machine lends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NodeCaps {
     /// Largest linear memory of any instance; also the pooling allocator's slot size.
     pub memory_bytes: u64,
@@ -37,11 +37,25 @@ pub struct NodeCaps {
     pub wall_time: Duration,
     /// Instances alive at once (requests in flight across all apps): the pool's size.
     pub instances: u32,
+    /// Instances one app (one code id) may have alive at once; `None`: a quarter of `instances`, at least
+    /// one. Beyond it the app's requests are `Busy`, so that one dApp's clients (requests that wait cost
+    /// little) cannot take every slot from the other apps of the node.
+    pub app_instances: Option<u32>,
     /// Largest request body handed to an app; the whole body is read first, since its hash goes in the
     /// receipt and a replay feeds it again.
     pub request_body_bytes: usize,
-    /// Largest response body kept; the whole body is collected, for the same reasons.
+    /// Largest response kept, headers and body; the whole body is collected, for the same reasons.
     pub response_body_bytes: usize,
+    /// Largest code (component) the node fetches and compiles: code is read into memory, compiled, written to
+    /// the cache directory and kept loaded, so its size is the node's to bound. The apps role checks the
+    /// chain's size of an app's content against it before fetching ([`crate::Hvm::check_code_size`]).
+    pub code_bytes: usize,
+    /// Compiled apps kept ready in memory; past it, the least recently used is dropped (its compiled code
+    /// stays on disk and is loaded again in milliseconds when called).
+    pub loaded_apps: usize,
+    /// Whether apps' outgoing requests may reach loopback and private addresses (never link-local, so never
+    /// a cloud metadata service): for local test networks only, where origins run beside the node.
+    pub allow_private_origins: bool,
 }
 
 impl Default for NodeCaps {
@@ -51,13 +65,28 @@ impl Default for NodeCaps {
             compute_units: 20_000_000_000,
             wall_time: Duration::from_secs(30),
             instances: 64,
+            app_instances: None,
             request_body_bytes: 4 << 20,
             response_body_bytes: 16 << 20,
+            // Rust and JavaScript components are a few MiB; a CPython one (componentize-py) some tens.
+            code_bytes: 48 << 20,
+            loaded_apps: 64,
+            allow_private_origins: false,
         }
     }
 }
 
+/// Share of the pool one app may hold when the operator sets none: four apps at their cap fill the node.
+const DEFAULT_APP_SHARE: u32 = 4;
+
 impl NodeCaps {
+    /// Instances one app may have alive at once (see [`Self::app_instances`]).
+    pub fn app_instance_cap(&self) -> u32 {
+        self.app_instances
+            .unwrap_or(self.instances / DEFAULT_APP_SHARE)
+            .clamp(1, self.instances.max(1))
+    }
+
     /// The limits a request actually runs with: the app's, lowered to the node's ceilings.
     pub fn apply(&self, app: AppLimits) -> AppLimits {
         AppLimits {

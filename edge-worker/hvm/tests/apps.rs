@@ -93,7 +93,7 @@ async fn a_replay_reproduces_the_answer_and_the_compute_units() {
             .invoke(&ids[0], AppLimits::default(), Arc::from(Vec::new()), &inv)
             .await
             .unwrap();
-        assert!(first.outcome.is_replayable());
+        assert!(first.is_replayable());
         assert_eq!(
             first.response_hash(),
             replay.response_hash(),

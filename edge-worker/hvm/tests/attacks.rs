@@ -16,7 +16,7 @@ use std::{
 
 use bytes::Bytes;
 use common::hvm_with;
-use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, Invocation, NodeCaps, Outcome};
+use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, HvmError, Invocation, NodeCaps, Outcome};
 
 fn get(path: &str) -> Invocation {
     Invocation {
@@ -104,6 +104,9 @@ fn load_wat(hvm: &Hvm, wat: &str) -> CodeId {
 /// could as well put the count in its answer). A keeper replaying the request gets other units (and another
 /// response hash): an honest node fails its replay. Same with `wasi:io/poll.poll` over a timer and another
 /// pollable, and with any outgoing HTTP (the origin's answer is not in the invocation).
+///
+/// Fixed by contract: an execution that subscribed to a timer or sent an outgoing request says so
+/// (`Execution::external_inputs`) and is not replayable (`Execution::is_replayable`), so no keeper replays it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayable_outcome_does_not_depend_on_real_time() {
     let (hvm, _dir, _) = hvm_with(NodeCaps::default(), &[]);
@@ -133,12 +136,23 @@ async fn a_replayable_outcome_does_not_depend_on_real_time() {
             .invoke(&id, limits, no_origins(), &get("/"))
             .await
             .unwrap();
-        runs.push((run.outcome.clone(), run.compute_units, run.response_hash()));
+        runs.push((
+            run.is_replayable(),
+            run.outcome.clone(),
+            run.compute_units,
+            run.response_hash(),
+        ));
     }
-    assert!(runs[0].0.is_replayable(), "{runs:?}");
+    let replayable = runs.iter().filter(|run| run.0).collect::<Vec<_>>();
     assert!(
-        runs.iter().all(|run| run == &runs[0]),
+        replayable.iter().all(|run| run == &replayable[0]),
         "one invocation, three runs, different compute units for a replayable outcome: {runs:?}"
+    );
+    // Timers stay real (an app's timeout around an outgoing request must fire in real time), so the contract
+    // is that an execution that subscribed to one is not replayable: keepers never replay it.
+    assert!(
+        replayable.is_empty(),
+        "an execution that polled a real timer is called replayable: {runs:?}"
     );
 }
 
@@ -182,6 +196,28 @@ async fn compute_burned_before_a_wall_time_stop_is_billed() {
     );
 }
 
+/// The same with a response over the node's cap (here its headers alone pass it): the instance is stopped when
+/// the node refuses the answer, and billed what it burned until then, not 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compute_burned_before_a_response_over_the_cap_is_billed() {
+    let caps = NodeCaps {
+        response_body_bytes: 8,
+        ..NodeCaps::default()
+    };
+    let (hvm, _dir, ids) = hvm_with(caps, &["json-api"]);
+    let run = hvm
+        .invoke(
+            &ids[0],
+            AppLimits::default(),
+            no_origins(),
+            &get("/hello?name=edge"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.outcome, Outcome::ResponseTooLarge, "{}", text(&run));
+    assert!(run.compute_units > 0, "billed {}", run.compute_units);
+}
+
 /// A component of `n + 1` memories of `pages` 64 KiB pages: `n` core instances of a module with one, and the
 /// handler's own; the handler fills each memory and then, if `spin`, loops for ever.
 fn many_memories(n: usize, pages: u32, spin: bool) -> String {
@@ -216,10 +252,17 @@ fn many_memories(n: usize, pages: u32, spin: bool) -> String {
 /// made of up to 32 core instances, each with its own memory, and `MemoryLimiter::memory_growing` checks each
 /// against the whole limit: a component of 8 memories of 16 MiB, under a 16 MiB limit, holds 128 MiB of the
 /// node's memory per request (and 32 x the node's 256 MiB cap, 8 GiB, at the largest limits).
+///
+/// Fixed twice: a component may now define at most 2 memories (one toolchains emit, and one spare), so the one
+/// of 8 is refused when loaded; and the limiter adds up every memory of the instance, so two memories of 16 MiB
+/// under a 16 MiB limit are out of memory.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_cannot_hold_more_memory_than_its_limit_across_memories() {
     let (hvm, _dir, _) = hvm_with(NodeCaps::default(), &[]);
-    let id = load_wat(&hvm, &many_memories(7, 256, false));
+    let eight = wat::parse_str(many_memories(7, 256, false)).unwrap();
+    let refused = hvm.load(blake3::hash(&eight).as_bytes(), &eight);
+    assert!(refused.is_err(), "a component of 8 memories was loaded");
+    let id = load_wat(&hvm, &many_memories(1, 256, false));
     let limits = AppLimits {
         memory_bytes: 16 << 20,
         ..AppLimits::default()
@@ -231,7 +274,7 @@ async fn an_instance_cannot_hold_more_memory_than_its_limit_across_memories() {
     assert_eq!(
         run.outcome,
         Outcome::OutOfMemory,
-        "the app filled 8 x 16 MiB = 128 MiB under a 16 MiB limit: {}",
+        "the app filled 2 x 16 MiB = 32 MiB under a 16 MiB limit: {}",
         text(&run)
     );
 }
@@ -240,11 +283,18 @@ async fn an_instance_cannot_hold_more_memory_than_its_limit_across_memories() {
 /// default) but lets one component use 32. Four requests of a component with 32 one-page memories that spin
 /// until their wall time take every memory of the pool, and every other app's requests fail to instantiate
 /// while they run (a `500` "the app failed"), although 60 of the 64 instance slots are free.
+///
+/// Fixed: a component may define at most 2 memories and the pool holds 2 per instance slot, so the component
+/// of 32 is refused when loaded, and the memories of the pool run out only with its slots. Four requests of the
+/// largest component that loads leave every other app its memories.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_app_cannot_take_every_memory_of_the_pool() {
     let (hvm, _dir, ids) = hvm_with(NodeCaps::default(), &["json-api"]);
     let hvm = Arc::new(hvm);
-    let hog = load_wat(&hvm, &many_memories(31, 1, true));
+    let greedy = wat::parse_str(many_memories(31, 1, true)).unwrap();
+    let refused = hvm.load(blake3::hash(&greedy).as_bytes(), &greedy);
+    assert!(refused.is_err(), "a component of 32 memories was loaded");
+    let hog = load_wat(&hvm, &many_memories(1, 1, true));
     let limits = AppLimits {
         wall_time: Duration::from_secs(3),
         compute_units: 20_000_000_000,
@@ -313,13 +363,23 @@ async fn one_app_cannot_take_every_instance_slot() {
         )
         .await;
     let mut billed = 0;
+    let mut busy = 0;
     for sleeper in sleepers {
-        billed += sleeper.await.unwrap().unwrap().compute_units;
+        match sleeper.await.unwrap() {
+            Ok(run) => billed += run.compute_units,
+            Err(HvmError::Busy) => busy += 1,
+            Err(e) => panic!("{e}"),
+        }
     }
     let honest = honest.unwrap_or_else(|e| {
         panic!("one app's sleeping requests (billed {billed} units in all) took every slot: {e}")
     });
     assert_eq!(honest.status, 200, "{}", text(&honest));
+    assert_eq!(
+        busy,
+        caps.instances - caps.app_instance_cap(),
+        "one app holds a quarter of the slots at most"
+    );
 }
 
 /// A local HTTP server counting the connections it accepts (a stand-in for the operator's chain node RPC on
@@ -389,6 +449,10 @@ async fn an_app_cannot_reach_the_nodes_loopback_or_private_network() {
 fn oversized_code_is_refused_before_compiling() {
     let dir = tempfile::tempdir().unwrap();
     let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
+    assert!(
+        hvm.check_code_size(64 << 20).is_err(),
+        "checked before fetching"
+    );
     let data = "a".repeat(64 << 20);
     let main = format!(r#"(memory 1) (data "{data}") (func (export "handle") (param i32 i32))"#);
     let wasm = wat::parse_str(proxy_component("", &main, "")).expect("a valid component");
@@ -403,6 +467,20 @@ fn oversized_code_is_refused_before_compiling() {
     );
 }
 
+/// Related: compiled apps kept in memory are bounded (`NodeCaps::loaded_apps`); the least recently used is
+/// dropped, and its compiled code is loaded again from disk.
+#[test]
+fn compiled_apps_kept_in_memory_are_bounded() {
+    let caps = NodeCaps {
+        loaded_apps: 1,
+        ..NodeCaps::default()
+    };
+    let (hvm, _dir, ids) = hvm_with(caps, &["json-api", "sandbox-probe"]);
+    assert!(!hvm.is_loaded(&ids[0]) && hvm.is_loaded(&ids[1]));
+    assert!(hvm.load_compiled(&ids[0]).unwrap(), "compiled before");
+    assert!(hvm.is_loaded(&ids[0]) && !hvm.is_loaded(&ids[1]));
+}
+
 /// Attack (same attackers; a node's cores): compile time is superlinear in some shapes of code, and nothing
 /// bounds it. One function with `n` i64 locals all live around a loop: here 10 000 locals (218 KB) compile
 /// in 0.8 s, 20 000 (455 KB) in 7.6 s, 40 000 (about 1 MB) had not finished after 5 minutes of CPU (measured on this review's machine, on
@@ -412,7 +490,7 @@ fn oversized_code_is_refused_before_compiling() {
 /// off the shared lock, failures remembered per code id).
 #[test]
 fn code_that_takes_seconds_to_compile_is_refused() {
-    let wasm = slow_component(20_000, "");
+    let wasm = slow_component(20_000, 1, "");
     let dir = tempfile::tempdir().unwrap();
     let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
     let id = *blake3::hash(&wasm).as_bytes();
@@ -430,9 +508,12 @@ fn code_that_takes_seconds_to_compile_is_refused() {
 /// not validate: wasmtime validates function bodies as it compiles them, in parallel) is compiled again at
 /// every load, since neither `Hvm` nor the apps role remembers a failure: every call of the app costs the
 /// node the whole compilation again, under the apps role's single `loading` lock.
+///
+/// Since functions of 14 000 locals are now refused before compiling (see above), the slow part is made of
+/// functions within PeerHVM's limits: the failure is remembered (on disk, per code id), not compiled again.
 #[test]
 fn a_compilation_that_failed_is_not_paid_for_again() {
-    let wasm = slow_component(14_000, "(func $bad (result i32) (i64.const 0))");
+    let wasm = slow_component(4_000, 24, "(func $bad (result i32) (i64.const 0))");
     let dir = tempfile::tempdir().unwrap();
     let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
     let id = *blake3::hash(&wasm).as_bytes();
@@ -443,17 +524,25 @@ fn a_compilation_that_failed_is_not_paid_for_again() {
     );
     let first = first.elapsed();
     let again = Instant::now();
-    assert!(hvm.load(&id, &wasm).is_err());
+    let refused = hvm.load(&id, &wasm);
     let again = again.elapsed();
+    assert!(refused.is_err());
     assert!(
         again < first / 10,
         "the same invalid code was compiled again: {first:?} the first time, {again:?} the second"
     );
+    let restarted = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
+    let after_restart = Instant::now();
+    assert!(restarted.load(&id, &wasm).is_err());
+    assert!(
+        after_restart.elapsed() < first / 10,
+        "a restart forgot the failure"
+    );
 }
 
-/// A component whose core module has one function of `n` i64 locals all live around a loop, and `extra`.
-fn slow_component(n: usize, extra: &str) -> Vec<u8> {
-    let mut f = String::from("(func $f (param i32) (result i64)");
+/// A component whose core module has `copies` functions of `n` i64 locals all live around a loop, and `extra`.
+fn slow_component(n: usize, copies: usize, extra: &str) -> Vec<u8> {
+    let mut f = String::from("(param i32) (result i64)");
     for i in 0..n {
         f.push_str(&format!(" (local $l{i} i64)"));
     }
@@ -468,7 +557,7 @@ fn slow_component(n: usize, extra: &str) -> Vec<u8> {
     for i in 0..n {
         f.push_str(&format!(" (local.get $l{i}) i64.add"));
     }
-    f.push(')');
-    let main = format!(r#"{f} {extra} (func (export "handle") (param i32 i32))"#);
+    let functions: String = (0..copies).map(|c| format!("(func $f{c} {f})")).collect();
+    let main = format!(r#"{functions} {extra} (func (export "handle") (param i32 i32))"#);
     wat::parse_str(proxy_component("", &main, "")).expect("a component")
 }

@@ -152,7 +152,12 @@ fn counting_server() -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outgoing_requests_reach_declared_origins_only() {
-    let (hvm, _dir, ids) = hvm_with(NodeCaps::default(), &["sandbox-probe"]);
+    // The origin is a local server: a local test network's setting.
+    let caps = NodeCaps {
+        allow_private_origins: true,
+        ..NodeCaps::default()
+    };
+    let (hvm, _dir, ids) = hvm_with(caps, &["sandbox-probe"]);
     let (origin, accepted) = counting_server();
     let fetch = get(&format!("/fetch?url={origin}/data"));
 

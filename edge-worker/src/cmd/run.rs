@@ -221,6 +221,7 @@ pub async fn run(
             let caps = NodeCaps {
                 instances: node.app_instances,
                 memory_bytes: u64::from(node.app_memory_mib) << 20,
+                allow_private_origins: node.allow_private_origins,
                 ..NodeCaps::default()
             };
             let hvm = Hvm::new(caps, &data_dir.join("hvm")).context("starting PeerHVM")?;
