@@ -151,6 +151,13 @@ impl AppService {
             let Some(size) = size else {
                 return Err(AppReply::text(502, "the app's code is not published"));
             };
+            // Refused before a byte is fetched: code this node would not compile is not worth its disk.
+            if let Err(e) = self.hvm.check_code_size(size) {
+                return Err(AppReply::text(
+                    502,
+                    format!("the app's code does not run here: {e}"),
+                ));
+            }
             let fetched = tokio::time::timeout(
                 CODE_FETCH_DEADLINE,
                 fetch(
