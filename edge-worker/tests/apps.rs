@@ -223,7 +223,14 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         401,
         "calls are paid"
     );
-    assert_eq!(curl(&format!("{eve_gateway}/a/nosuchapp/"), &[]).0, 404);
+    // Headers are checked before the chain is asked anything; a paying caller of an unknown app gets 404.
+    let (client_header, session_header) = (
+        format!("enreach-client: {client}"),
+        format!("enreach-session: {}", "7a".repeat(16)),
+    );
+    let paying = ["-H", client_header.as_str(), "-H", session_header.as_str()];
+    assert_eq!(curl(&format!("{eve_gateway}/a/nosuchapp/"), &[]).0, 401);
+    assert_eq!(curl(&format!("{eve_gateway}/a/nosuchapp/"), &paying).0, 404);
 
     // Removed: within the record cache's lifetime, every edge stops running it.
     cli(
