@@ -335,9 +335,6 @@ pub async fn fetch(
             Err(e) => warn!(%peer, %e, "cannot sign receipts for this provider"),
         }
     };
-    // Set once every group is verified: workers waiting for something to ask stop at once instead of at the
-    // end of their pause, which the download's end (and its measured time) would otherwise wait for.
-    let (complete, complete_rx) = watch::channel(false);
     let mut workers = futures::stream::FuturesUnordered::new();
     let mut started: HashSet<PeerId> = HashSet::new();
     let spawn_workers = |peer: PeerId, workers: &mut futures::stream::FuturesUnordered<_>| {
@@ -349,7 +346,6 @@ pub async fn fetch(
                 blob.clone(),
                 shared.clone(),
                 metrics.clone(),
-                complete_rx.clone(),
             )));
         }
     };
@@ -393,7 +389,6 @@ pub async fn fetch(
         }
     }
     drop(joining);
-    let _ = complete.send(lock(&shared).scheduler.is_complete());
     ticker.abort();
     recorder.abort();
     // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped, so the final
@@ -526,7 +521,6 @@ async fn worker(
     blob: Arc<Blob>,
     shared: Arc<Mutex<Shared>>,
     metrics: Arc<Metrics>,
-    mut complete: watch::Receiver<bool>,
 ) {
     let mut idle_rounds = 0u32;
     let mut unpaid_since: Option<Instant> = None;
@@ -545,10 +539,7 @@ async fn worker(
             if idle_rounds > 150 {
                 return;
             }
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = complete.wait_for(|complete| *complete) => return,
-            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
             if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
                 lock(&shared)
                     .scheduler
