@@ -33,8 +33,10 @@ use tracing::info;
 use enreach_dts::store::{Blob, ContentHash, ContentStore, StoreError};
 use enreach_edge_chain::{Chain, ChainError, ContentRecord};
 
+use enreach_reach::connected_ip;
+
 use crate::{
-    egress::{connected_ip, redirect_policy, EgressError, EgressPolicy, FilteringResolver},
+    egress::{redirect_policy, EgressError, EgressPolicy, FilteringResolver},
     gateway::DEFAULT_CONTENT_TYPE,
     limits::{
         CONTENT_TYPE_TTL, FAILED_PULL_TTL, MAX_CONTENT_TYPES, MAX_FAILED_PULLS, MAX_ORIGIN_BYTES,

@@ -4,7 +4,7 @@
 //! request on the same code sees the same answer and burns the same compute units.
 
 use std::{
-    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    net::{IpAddr, SocketAddr},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
@@ -12,6 +12,7 @@ use std::{
     time::Duration,
 };
 
+use enreach_reach::{reach, Reach};
 use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
 use wasmtime::{
     component::{Linker, ResourceTable},
@@ -204,7 +205,7 @@ impl WasiHttpView for Sandbox {
 
 /// Whether an app's outgoing request may reach `ip`: a public unicast address, or with `allow_private` also
 /// loopback and private ones (never link-local, hence never a metadata service). The same classification as
-/// the gateway's origin pulls (`enreach_gateway::egress`), which this crate cannot depend on.
+/// the gateway's origin pulls ([`enreach_reach`]).
 fn reachable(ip: IpAddr, allow_private: bool) -> bool {
     match reach(ip) {
         Reach::Public => true,
@@ -212,85 +213,6 @@ fn reachable(ip: IpAddr, allow_private: bool) -> bool {
         Reach::Never => false,
     }
 }
-
-/// How far an address is from the public internet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reach {
-    Public,
-    /// Loopback, private (RFC 1918, shared CGNAT space, IPv6 unique local).
-    Private,
-    /// Unspecified, link-local (with the cloud metadata services), multicast, broadcast, reserved,
-    /// documentation and benchmarking ranges.
-    Never,
-}
-
-fn reach(ip: IpAddr) -> Reach {
-    match ip {
-        IpAddr::V4(v4) => reach_v4(v4),
-        IpAddr::V6(v6) => reach_v6(v6),
-    }
-}
-
-fn reach_v4(ip: Ipv4Addr) -> Reach {
-    let [a, b, c, _] = ip.octets();
-    if ip == ALIBABA_METADATA || ip == AZURE_WIRE_SERVER {
-        Reach::Never
-    } else if ip.is_loopback() || ip.is_private() || (a == 100 && b & 0xc0 == 64) {
-        Reach::Private
-    } else if a == 0
-        || ip.is_link_local()
-        || ip.is_multicast()
-        || a >= 240
-        || ip.is_documentation()
-        || (a == 192 && b == 0 && c == 0)
-        || (a == 198 && b & 0xfe == 18)
-    {
-        Reach::Never
-    } else {
-        Reach::Public
-    }
-}
-
-fn reach_v6(ip: Ipv6Addr) -> Reach {
-    if let Some(v4) = carried_v4(ip) {
-        return reach_v4(v4);
-    }
-    let s = ip.segments();
-    if ip.is_loopback() || (s[0] & 0xfe00 == 0xfc00 && ip != AWS_METADATA_V6) {
-        Reach::Private
-    } else if s[0] & 0xe000 != 0x2000 || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8)) {
-        // Outside global unicast (link-local, multicast, unspecified, IPv4-compatible...), Teredo, documentation.
-        Reach::Never
-    } else {
-        Reach::Public
-    }
-}
-
-/// The IPv4 address an IPv6 form carries and is in the end connected to: IPv4-mapped (a dual-stack socket
-/// connects over IPv4), NAT64 (the translator connects to it) and 6to4 (the relay does).
-fn carried_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return Some(v4);
-    }
-    let s = ip.segments();
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
-    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        Some(embedded(s[6], s[7]))
-    } else if s[0] == 0x2002 {
-        Some(embedded(s[1], s[2]))
-    } else {
-        None
-    }
-}
-
-/// Alibaba Cloud's metadata service, inside the shared CGNAT space that is otherwise only private.
-const ALIBABA_METADATA: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
-
-/// Azure's wire server (its agents' configuration and keys), a public address answered only inside Azure.
-const AZURE_WIRE_SERVER: Ipv4Addr = Ipv4Addr::new(168, 63, 129, 16);
-
-/// AWS's IPv6 metadata service, inside the unique local space that is otherwise only private.
-const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 
 /// Links `wasi:clocks/monotonic-clock` over wasmtime-wasi's own, recording in the sandbox that the app
 /// subscribed to a timer: a timer's pollable becomes ready in real time, so an app that polls it (`ready` in a
