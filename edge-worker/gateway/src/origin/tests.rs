@@ -193,6 +193,28 @@ async fn until_requested(origin: &Origin, path: &str) {
     .expect("the origin was asked");
 }
 
+/// While `slow` (published at the origin's `/hang/slow.bin`) hangs and holds its places, `refused` is
+/// answered busy and `allowed`, which shares none of them, is pulled.
+async fn busy_while_one_hangs(
+    setup: &Setup,
+    pull: &Arc<OriginPull>,
+    slow: ContentHash,
+    refused: ContentHash,
+    allowed: ContentHash,
+) {
+    tokio::spawn({
+        let pull = pull.clone();
+        async move { pull.get(slow).await }
+    });
+    until_requested(&setup.origin, "/hang/slow.bin").await;
+    let refused = pull.get(refused).await;
+    assert!(busy(&refused), "{:?}", refused.err());
+    let pulled = tokio::time::timeout(GENEROUS, pull.get(allowed))
+        .await
+        .unwrap();
+    assert!(pulled.is_ok(), "{:?}", pulled.err());
+}
+
 #[tokio::test]
 async fn a_slow_origin_holding_every_slot_does_not_make_other_pulls_remembered_failures() {
     let setup = Setup::new().await;
@@ -271,17 +293,7 @@ async fn one_origin_host_takes_at_most_its_share_of_the_pull_slots() {
         max_pulls_per_host: 1,
         ..Default::default()
     });
-    tokio::spawn({
-        let pull = pull.clone();
-        async move { pull.get(slow).await }
-    });
-    until_requested(&setup.origin, "/hang/slow.bin").await;
-    let refused = pull.get(same_host).await;
-    assert!(busy(&refused), "{:?}", refused.err());
-    let pulled = tokio::time::timeout(GENEROUS, pull.get(elsewhere))
-        .await
-        .unwrap();
-    assert!(pulled.is_ok(), "{:?}", pulled.err());
+    busy_while_one_hangs(&setup, &pull, slow, same_host, elsewhere).await;
 }
 
 #[tokio::test]
@@ -332,17 +344,7 @@ async fn one_dapp_takes_at_most_its_share_of_the_pull_slots() {
         max_pulls_per_dapp: 1,
         ..Default::default()
     });
-    tokio::spawn({
-        let pull = pull.clone();
-        async move { pull.get(slow).await }
-    });
-    until_requested(&setup.origin, "/hang/slow.bin").await;
-    let refused = pull.get(same_dapp).await;
-    assert!(busy(&refused), "{:?}", refused.err());
-    let pulled = tokio::time::timeout(GENEROUS, pull.get(other_dapp))
-        .await
-        .unwrap();
-    assert!(pulled.is_ok(), "{:?}", pulled.err());
+    busy_while_one_hangs(&setup, &pull, slow, same_dapp, other_dapp).await;
 }
 
 #[tokio::test]
