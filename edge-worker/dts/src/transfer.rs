@@ -112,12 +112,16 @@ const RECEIPT_POLL: Duration = Duration::from_millis(20);
 /// gives the provider up.
 const UNPAID_PATIENCE: Duration = Duration::from_secs(5);
 
-/// Failed requests in a row a worker retries before it gives its provider up: a busy provider refuses (resets)
-/// substreams past its limits rather than queue them, so one failure says little.
-const IO_RETRIES: u32 = 3;
+/// How long a worker keeps retrying a provider whose requests fail in a row before it gives the provider up. A
+/// busy provider refuses (resets) substreams past its limits, and takes back slots from its largest users for
+/// newcomers, rather than queue them, so failures while it is shared say little; a few quick retries gave an
+/// honest provider up under contention (seen when six downloaders shared one).
+const IO_PATIENCE: Duration = Duration::from_secs(5);
 
-/// The pause before a retry, times the failures in a row.
+/// The pause before a retry, times the failures in a row, up to [`IO_RETRY_PAUSE_MAX`].
 const IO_RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// See [`IO_RETRY_PAUSE`].
+const IO_RETRY_PAUSE_MAX: Duration = Duration::from_secs(1);
 
 /// Where a download looks for providers.
 #[derive(Clone, Debug, Default)]
@@ -148,6 +152,9 @@ impl Sources {
 
 /// How long a routed download waits for its routed providers before it looks for others.
 pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
+
+/// How long a download whose providers all failed or left looks for others before it ends incomplete.
+const ORPHANED_PATIENCE: Duration = Duration::from_secs(6);
 
 /// Fetches `id` into `store` from the providers `sources` names, signing receipts with `signer` for the
 /// providers that collect them. A provider must prove the size it names ([`size_proof`]) before the blob is
@@ -335,6 +342,9 @@ pub async fn fetch(
             Err(e) => warn!(%peer, %e, "cannot sign receipts for this provider"),
         }
     };
+    // Set once every group is verified: workers waiting for something to ask stop at once instead of at the
+    // end of their pause, which the download's end (and its measured time) would otherwise wait for.
+    let (complete, complete_rx) = watch::channel(false);
     let mut workers = futures::stream::FuturesUnordered::new();
     let mut started: HashSet<PeerId> = HashSet::new();
     let spawn_workers = |peer: PeerId, workers: &mut futures::stream::FuturesUnordered<_>| {
@@ -346,6 +356,7 @@ pub async fn fetch(
                 blob.clone(),
                 shared.clone(),
                 metrics.clone(),
+                complete_rx.clone(),
             )));
         }
     };
@@ -356,20 +367,28 @@ pub async fn fetch(
     }
     // Providers that show up later join the download; each is asked in a task of its own, so a silent one
     // holds up neither the others nor the end of the download.
+    // Providers may leave mid-download (a node restarts, a peer that had the content goes away): with none
+    // left, the download keeps looking for others for a while before it gives up, and looks beyond its routed
+    // peers as the search does once those had their chance.
     let mut rediscover = tokio::time::interval(Duration::from_secs(2));
     let mut joining = tokio::task::JoinSet::new();
+    let mut orphaned_since: Option<Instant> = None;
     loop {
         if lock(&shared).scheduler.is_complete() {
             break;
         }
-        tokio::select! {
-            finished = workers.next() => {
-                if finished.is_none() {
-                    break;
-                }
+        if workers.is_empty() {
+            if orphaned_since.get_or_insert_with(Instant::now).elapsed() > ORPHANED_PATIENCE {
+                break;
             }
+        } else {
+            orphaned_since = None;
+        }
+        tokio::select! {
+            Some(_) = workers.next(), if !workers.is_empty() => {}
             _ = rediscover.tick() => {
-                for peer in sources.look(network, id, false).await {
+                let discover = asked.elapsed() >= ROUTED_PATIENCE;
+                for peer in sources.look(network, id, discover).await {
                     if started.insert(peer) {
                         let control = control.clone();
                         joining.spawn(async move {
@@ -389,6 +408,7 @@ pub async fn fetch(
         }
     }
     drop(joining);
+    let _ = complete.send(lock(&shared).scheduler.is_complete());
     ticker.abort();
     recorder.abort();
     // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped, so the final
@@ -521,10 +541,12 @@ async fn worker(
     blob: Arc<Blob>,
     shared: Arc<Mutex<Shared>>,
     metrics: Arc<Metrics>,
+    mut complete: watch::Receiver<bool>,
 ) {
     let mut idle_rounds = 0u32;
     let mut unpaid_since: Option<Instant> = None;
     let mut failures = 0u32;
+    let mut failing_since: Option<Instant> = None;
     loop {
         let batch = {
             let mut s = lock(&shared);
@@ -539,7 +561,10 @@ async fn worker(
             if idle_rounds > 150 {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = complete.wait_for(|complete| *complete) => return,
+            }
             if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
                 lock(&shared)
                     .scheduler
@@ -561,6 +586,7 @@ async fn worker(
             Ok(bytes) => {
                 unpaid_since = None;
                 failures = 0;
+                failing_since = None;
                 lock(&shared)
                     .scheduler
                     .batch_finished(&peer, batch, bytes, started.elapsed())
@@ -594,13 +620,15 @@ async fn worker(
                 }
                 return;
             }
-            Err(GetError::Io(e)) if failures < IO_RETRIES => {
+            Err(GetError::Io(e))
+                if failing_since.get_or_insert_with(Instant::now).elapsed() < IO_PATIENCE =>
+            {
                 // A refused or reset substream (a provider at its limits drops what it cannot serve): the
                 // batch goes back to the pool and the provider is tried again shortly.
                 failures += 1;
                 debug!(%e, failures, "request failed: retrying");
                 lock(&shared).scheduler.batch_deferred(&peer, batch);
-                tokio::time::sleep(IO_RETRY_PAUSE * failures).await;
+                tokio::time::sleep((IO_RETRY_PAUSE * failures).min(IO_RETRY_PAUSE_MAX)).await;
             }
             Err(GetError::Io(e)) => {
                 warn!(%e, "provider failed");

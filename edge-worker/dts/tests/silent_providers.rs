@@ -2,14 +2,19 @@
 //! other, each with the full answer timeout, so two silent peers named by a routing hint used up the whole
 //! search for providers and the download failed though an honest provider was connected; providers joining
 //! later were asked the same way, so the end of a download waited for them. Candidates are now asked at once,
-//! each within its own deadline.
+//! each within its own deadline. And providers that leave mid-download: the download looks for others.
 
 mod common;
 
 use std::time::Duration;
 
 use common::{content, within, Node};
-use enreach_dts::{protocol::PROTOCOL, serve::ServeOptions};
+use std::sync::Arc;
+
+use enreach_dts::{
+    protocol::PROTOCOL,
+    serve::{RateLimiter, ServeOptions},
+};
 use futures::StreamExt;
 
 /// Makes `node` a peer that takes every PeerDTS substream and never answers on it.
@@ -46,4 +51,40 @@ async fn silent_routed_providers_do_not_stall_the_search_for_an_honest_one() {
         .await
         .expect("the honest provider is found and used");
     assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
+}
+
+/// A routed download whose only provider leaves halfway (a node restarting, an edge whose operator stops it)
+/// used to end `Incomplete` though another provider was connected: while downloading it looked only at the
+/// routed peers again, and ended as soon as its providers' workers did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_whose_provider_leaves_finishes_from_another() {
+    let bytes = content(8 << 20, 6);
+    let leaving = Node::start().await;
+    let id = leaving.publish(&bytes);
+    leaving.serve(ServeOptions {
+        rate_limit: Some(Arc::new(RateLimiter::new(1 << 20))),
+        ..Default::default()
+    });
+    let other = Node::start().await;
+    assert_eq!(other.publish(&bytes), id);
+    other.serve(ServeOptions::default());
+    let client = Node::start().await;
+    client.connect(&leaving).await;
+    client.connect(&other).await;
+    let download = client.fetch(id, vec![leaving.id()]);
+    let leave = async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        drop(leaving);
+    };
+    let (report, ()) = within(
+        Duration::from_secs(40),
+        futures::future::join(download, leave),
+    )
+    .await;
+    let report = report.expect("the connected provider finishes the download");
+    assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
+    assert!(
+        report.bytes_by_peer.contains_key(&other.id().to_string()),
+        "{report:?}"
+    );
 }

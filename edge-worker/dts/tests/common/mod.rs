@@ -26,6 +26,10 @@ pub struct Node {
 impl Node {
     /// A node listening on loopback TCP.
     pub async fn start() -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(ContentStore::open(dir.path().join("store")).unwrap());
         let network = Network::start(
