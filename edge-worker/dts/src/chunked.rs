@@ -14,6 +14,8 @@ use std::{
 use futures::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use crate::limits::READ_IDLE_TIMEOUT;
+
 /// Bytes per hand-over.
 pub const CHUNK: usize = 256 * 1024;
 
@@ -56,7 +58,13 @@ pub async fn pump_in(mut stream: impl futures::AsyncRead + Unpin, sender: ChunkS
         let mut filled = 0;
         let mut ended = false;
         while filled < CHUNK {
-            match stream.read(&mut chunk[filled..]).await {
+            let read = tokio::time::timeout(READ_IDLE_TIMEOUT, stream.read(&mut chunk[filled..]));
+            match read.await.unwrap_or_else(|_| {
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the provider sent nothing for too long",
+                ))
+            }) {
                 Ok(0) => {
                     ended = true;
                     break;

@@ -48,6 +48,11 @@ pub const WRITE_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// included: the requester gives up after [`crate::protocol::ANSWER_TIMEOUT`] anyway.
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
 
+/// How long a downloader waits for the next bytes of a `GET` answer: a provider that answered `OK` and then
+/// stalls would otherwise hold the batch (and, as the download's last provider, the download) for ever; it is
+/// never banned, since stalling proves nothing wrong, but its worker fails and the batch goes to another.
+pub const READ_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// `STATUS` answers one host (an IPv4 address or IPv6 /64, [`crate::hosts::Host`]: peer ids are free) gets per
 /// second. A router probes each node every 3 s; an answer lists the node's inventory, which costs a pass over
 /// the store, so anyone else asking in a loop is cut to this rate. A few routers sharing a host still fit.

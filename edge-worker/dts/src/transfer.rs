@@ -9,14 +9,13 @@
 //! and the range arithmetic live in [`crate::size_proof`] and [`crate::ranges`].
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     io,
     ops::Range,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use futures::StreamExt;
 use libp2p::PeerId;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -156,6 +155,10 @@ pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
 /// How long a download whose providers all failed or left looks for others before it ends incomplete.
 const ORPHANED_PATIENCE: Duration = Duration::from_secs(6);
 
+/// Providers one download works with at most, however many a look names: each costs requests, receipts and
+/// batch splitting, and a handful already fills a downloader's link.
+const MAX_PROVIDERS: usize = 32;
+
 /// Fetches `id` into `store` from the providers `sources` names, signing receipts with `signer` for the
 /// providers that collect them. A provider must prove the size it names ([`size_proof`]) before the blob is
 /// created, so no provider can make the store hold a blob of a wrong size. `size` is the length the caller was
@@ -285,9 +288,12 @@ pub async fn fetch(
             .update_provider(*peer, answer.present.clone());
     }
     let done_bytes = move |s: &Shared| (s.scheduler.done_count() * GROUP_BYTES).min(size);
-    let ticker = {
+    // Progress reports and the recording of verified groups, stopped with the download however it ends (also
+    // when the caller drops it, e.g. at a deadline: attacker review, they ran on for ever).
+    let mut background = tokio::task::JoinSet::new();
+    {
         let shared = shared.clone();
-        tokio::spawn(async move {
+        background.spawn(async move {
             loop {
                 let snapshot = {
                     let s = lock(&shared);
@@ -300,12 +306,12 @@ pub async fn fetch(
                 progress(snapshot);
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-        })
-    };
+        });
+    }
     // Verified groups are recorded on disk in the background: the transfer never waits for a disk sync.
-    let recorder = {
+    {
         let blob = blob.clone();
-        tokio::spawn(async move {
+        background.spawn(async move {
             let mut last_sync = Instant::now();
             loop {
                 tokio::time::sleep(PERSIST_INTERVAL).await;
@@ -322,8 +328,8 @@ pub async fn fetch(
                     Ok(Ok(())) => {}
                 }
             }
-        })
-    };
+        });
+    }
     let began = Instant::now();
     let (finished, finished_rx) = watch::channel(false);
     let mut receipt_tasks = Vec::new();
@@ -345,39 +351,54 @@ pub async fn fetch(
     // Set once every group is verified: workers waiting for something to ask stop at once instead of at the
     // end of their pause, which the download's end (and its measured time) would otherwise wait for.
     let (complete, complete_rx) = watch::channel(false);
-    let mut workers = futures::stream::FuturesUnordered::new();
-    let mut started: HashSet<PeerId> = HashSet::new();
-    let spawn_workers = |peer: PeerId, workers: &mut futures::stream::FuturesUnordered<_>| {
+    // Worker tasks, aborted with the download however it ends (also when the caller drops it).
+    let mut workers = tokio::task::JoinSet::new();
+    // Providers asked or working, with how many of their workers run; those whose workers all ended (failed,
+    // idle or slow) are retired: asked again only once the download has no provider left.
+    let mut started: HashMap<PeerId, usize> = HashMap::new();
+    let mut retired: HashSet<PeerId> = HashSet::new();
+    let spawn_workers = |peer: PeerId,
+                         workers: &mut tokio::task::JoinSet<PeerId>,
+                         started: &mut HashMap<PeerId, usize>| {
         // One worker per batch a provider may have in flight: requests overlap round trips.
         for _ in 0..Scheduler::<PeerId>::BATCHES_IN_FLIGHT {
-            workers.push(tokio::spawn(worker(
+            let task = worker(
                 control.clone(),
                 peer,
                 blob.clone(),
                 shared.clone(),
                 metrics.clone(),
                 complete_rx.clone(),
-            )));
+            );
+            workers.spawn(async move {
+                task.await;
+                peer
+            });
         }
+        started.insert(peer, Scheduler::<PeerId>::BATCHES_IN_FLIGHT);
     };
     for (peer, answer) in answers {
-        started.insert(peer);
         start_receipts(peer, &answer);
-        spawn_workers(peer, &mut workers);
+        spawn_workers(peer, &mut workers, &mut started);
     }
-    // Providers that show up later join the download; each is asked in a task of its own, so a silent one
-    // holds up neither the others nor the end of the download.
-    // Providers may leave mid-download (a node restarts, a peer that had the content goes away): with none
-    // left, the download keeps looking for others for a while before it gives up, and looks beyond its routed
-    // peers as the search does once those had their chance.
+    // Providers that show up later join the download, up to MAX_PROVIDERS; each is asked in a task of its own,
+    // so a silent one holds up neither the others nor the end of the download, and the look for them (a DHT
+    // query may take seconds) runs beside the download rather than in its way. Providers may also leave (a
+    // node restarts, a peer that had the content goes away): with none left, the download keeps looking for a
+    // while before it gives up, then also beyond its routed peers once those had their chance. A routed
+    // download with providers at work never takes strangers in (attacker review: discovery named every
+    // provider record a DHT neighbourhood returns, and providers that stall are never banned).
     let mut rediscover = tokio::time::interval(Duration::from_secs(2));
+    rediscover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut looking: Option<futures::future::BoxFuture<'_, Vec<PeerId>>> = None;
     let mut joining = tokio::task::JoinSet::new();
     let mut orphaned_since: Option<Instant> = None;
     loop {
         if lock(&shared).scheduler.is_complete() {
             break;
         }
-        if workers.is_empty() {
+        let orphaned = workers.is_empty();
+        if orphaned {
             if orphaned_since.get_or_insert_with(Instant::now).elapsed() > ORPHANED_PATIENCE {
                 break;
             }
@@ -385,41 +406,69 @@ pub async fn fetch(
             orphaned_since = None;
         }
         tokio::select! {
-            Some(_) = workers.next(), if !workers.is_empty() => {}
-            _ = rediscover.tick() => {
-                let discover = asked.elapsed() >= ROUTED_PATIENCE;
-                for peer in sources.look(network, id, discover).await {
-                    if started.insert(peer) {
-                        let control = control.clone();
-                        joining.spawn(async move {
-                            let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(&control, peer, id));
-                            (peer, answer.await)
-                        });
-                    }
+            Some(Ok(peer)) = workers.join_next(), if !workers.is_empty() => {
+                let left = started.get_mut(&peer).map(|n| {
+                    *n = n.saturating_sub(1);
+                    *n
+                });
+                if left == Some(0) {
+                    started.remove(&peer);
+                    retired.insert(peer);
+                    // An idle provider no longer counts as one: batches are sized by those at work.
+                    lock(&shared).scheduler.provider_failed(&peer);
                 }
             }
-            Some(Ok((peer, Ok(Ok(Some(answer)))))) = joining.join_next() => {
-                if answer.size == size {
-                    start_receipts(peer, &answer);
-                    lock(&shared).scheduler.update_provider(peer, answer.present);
-                    spawn_workers(peer, &mut workers);
+            _ = rediscover.tick(), if looking.is_none() => {
+                let discover = orphaned && asked.elapsed() >= ROUTED_PATIENCE;
+                looking = Some(Box::pin(sources.look(network, id, discover)));
+            }
+            peers = async { looking.as_mut().expect("guarded").await }, if looking.is_some() => {
+                looking = None;
+                if orphaned {
+                    retired.clear();
+                }
+                for peer in peers {
+                    let banned = lock(&shared).scheduler.is_banned(&peer);
+                    if started.len() + joining.len() >= MAX_PROVIDERS
+                        || banned
+                        || retired.contains(&peer)
+                        || started.contains_key(&peer)
+                    {
+                        continue;
+                    }
+                    started.insert(peer, 0);
+                    let control = control.clone();
+                    joining.spawn(async move {
+                        let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(&control, peer, id));
+                        (peer, answer.await)
+                    });
+                }
+            }
+            Some(Ok((peer, answer))) = joining.join_next() => {
+                match answer {
+                    Ok(Ok(Some(answer))) if answer.size == size => {
+                        start_receipts(peer, &answer);
+                        lock(&shared).scheduler.update_provider(peer, answer.present);
+                        spawn_workers(peer, &mut workers, &mut started);
+                    }
+                    _ => {
+                        started.remove(&peer);
+                        retired.insert(peer);
+                    }
                 }
             }
         }
     }
-    drop(joining);
+    drop((joining, looking));
     let _ = complete.send(lock(&shared).scheduler.is_complete());
-    ticker.abort();
-    recorder.abort();
-    // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped, so the final
-    // receipts cover everything that arrived.
+    drop(background);
+    // Requests still in flight (endgame duplicates) may finish for a moment, then are dropped (aborted with
+    // the set), so the final receipts cover everything that arrived.
     let _ = tokio::time::timeout(ENDGAME_GRACE, async {
-        while workers.next().await.is_some() {}
+        while workers.join_next().await.is_some() {}
     })
     .await;
-    for worker in workers.iter() {
-        worker.abort();
-    }
+    drop(workers);
     // Final receipts for what arrived since the last ones.
     let _ = finished.send(true);
     for task in receipt_tasks {

@@ -88,3 +88,33 @@ async fn a_download_whose_provider_leaves_finishes_from_another() {
         "{report:?}"
     );
 }
+
+/// Attacker review: once its routed providers had ROUTED_PATIENCE, a routed download took in every connected
+/// peer and provider record even while its routed provider was working, so whoever sits near the content in
+/// the DHT joined it (and could stall batches without ever being banned). Strangers now join only a download
+/// whose providers are all gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routed_download_with_a_working_provider_takes_no_strangers() {
+    let bytes = content(8 << 20, 7);
+    let routed = Node::start().await;
+    let id = routed.publish(&bytes);
+    // About 8 s at 1 MiB/s: well past ROUTED_PATIENCE.
+    routed.serve(ServeOptions {
+        rate_limit: Some(Arc::new(RateLimiter::new(1 << 20))),
+        ..Default::default()
+    });
+    let stranger = Node::start().await;
+    assert_eq!(stranger.publish(&bytes), id);
+    stranger.serve(ServeOptions::default());
+    let client = Node::start().await;
+    client.connect(&routed).await;
+    client.connect(&stranger).await;
+    let report = within(Duration::from_secs(40), client.fetch(id, vec![routed.id()]))
+        .await
+        .expect("the routed provider serves it all");
+    assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
+    assert!(
+        !report.bytes_by_peer.contains_key(&stranger.id().to_string()),
+        "{report:?}"
+    );
+}

@@ -56,13 +56,15 @@ pub const REQUESTS_PER_SECOND_PER_IP: u32 = 50;
 /// Requests one client address may make at once beyond its rate: a page loading a gallery of contents.
 pub const REQUEST_BURST_PER_IP: u32 = 200;
 
-/// hyper's per-connection buffer limit, which bounds both the request head it reads and the response bytes it
-/// queues before waiting for the socket. Two [`READ_CHUNK`]s must fit in the queue, so the next chunk is read
-/// from disk while the one before is written: at 32 KiB (once set here to bound heads alone) each chunk waited
-/// for the one before to drain and the gateway served 40 % slower in the same run. A head may therefore be up
-/// to this size (a content request needs well under 8 KiB), which adds nothing to what a connection can hold
-/// anyway: two queued chunks of a response.
-pub const CONNECTION_BUFFER_BYTES: usize = READ_CHUNK + 32 * 1024;
+/// The largest request head (request line and headers) the gateway reads: a content request needs well under
+/// 8 KiB (nginx's default is 4 buffers of 8 KiB). Past it, hyper answers 431.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 32 * 1024;
+
+/// hyper's per-connection buffer limit, which bounds the response bytes it queues before waiting for the
+/// socket (the head is bounded apart, by [`MAX_REQUEST_HEAD_BYTES`]). Two [`READ_CHUNK`]s must fit, so the next
+/// chunk is read from disk while the one before is written: at 32 KiB each chunk waited for the one before to
+/// drain and the gateway served 40 % slower in the same run.
+pub const CONNECTION_BUFFER_BYTES: usize = READ_CHUNK + MAX_REQUEST_HEAD_BYTES;
 
 /// Ranges one request may ask for before its `Range` header is ignored and the whole content sent once, as
 /// nginx's `max_ranges`. Players and download managers ask for one or a few; many tiny ranges only cost the
