@@ -191,6 +191,57 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         assert_eq!(stats["mean"], 2.5);
     }
 
+    // Through the router: `/r/a/<app>/<path>` sends the caller (with a 307, so a POST stays a POST) to an
+    // edge that runs apps, where the call is metered as any other.
+    let router_dir = dir.path().join("router");
+    let mut router = Worker::spawn(
+        &router_dir,
+        &[
+            "run",
+            "--listen",
+            &loopback(),
+            "--gateway",
+            "127.0.0.1:0",
+            "--role",
+            "router",
+            "--chain",
+            &chain.url,
+        ],
+    );
+    let router_gateway = format!("http://{}", router.gateway());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let location = loop {
+        let (status, head, _) = curl(&format!("{router_gateway}/r/a/stats/hello?name=bob"), &[]);
+        if status == 307 {
+            let location = head
+                .lines()
+                .find_map(|l| l.strip_prefix("location: "))
+                .expect("a location")
+                .trim()
+                .to_string();
+            break location;
+        }
+        assert_eq!(status, 503, "no node yet, until the router knows the edges");
+        assert!(Instant::now() < deadline, "the router never routed the app");
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let routed_gateway = [&eve_gateway, &ferdie_gateway]
+        .into_iter()
+        .find(|g| location == format!("{g}/a/stats/hello?name=bob"))
+        .unwrap_or_else(|| panic!("routed to {location}, not an apps edge"));
+    let (ok, answers, stderr) = run(
+        &client_dir,
+        &["app", "call", routed_gateway, "stats", "/hello?name=bob"],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(answers[0]["body"], "{\"greeting\":\"hello, bob\"}");
+    assert_eq!(
+        curl(&format!("{router_gateway}/r/a/nosuchapp/"), &[]).0,
+        404,
+        "an unknown app has no route"
+    );
+    router.kill();
+
     // A key no dApp pays for is refused; so is a client that stops signing, after its allowance.
     let stranger_dir = dir.path().join("stranger");
     let (ok, answers, _) = run(

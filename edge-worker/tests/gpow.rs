@@ -150,6 +150,7 @@ fn register_unreachable(view: &View, operator: &Keypair, data_dir: &Path) -> Nod
                 continent: Continent::Europe,
                 country: *b"DE",
             },
+            hvm: None,
         },
     )
     .unwrap();

@@ -50,6 +50,7 @@ async fn operators_register_nodes_and_dapps_read_them_over_rpc() {
             country: *b"JP",
         },
         nat: NatType::Cone,
+        hvm: None,
         version: SoftwareVersion {
             major: 0,
             minor: 1,

@@ -237,6 +237,9 @@ pub struct Capabilities {
     pub memory_mib: u32,
     /// GPU, if any.
     pub gpu: Option<Gpu>,
+    /// The PeerHVM runtime it runs edge applications on (its wasmtime release), `None` if it runs none: routers
+    /// send app requests only to nodes naming one, and a dApp can see which engine runs its code.
+    pub hvm: Option<SoftwareVersion>,
     /// Where the node is.
     pub region: Region,
     /// How it is reached.
@@ -254,6 +257,8 @@ pub enum CapabilitiesError {
     InvalidCountry,
     /// A GPU entry with zero GPUs or no memory.
     InvalidGpu,
+    /// It runs edge applications but offers no CPU core or memory to run them with.
+    HvmWithoutCompute,
 }
 
 impl Capabilities {
@@ -272,6 +277,9 @@ impl Capabilities {
             if gpu.count == 0 || gpu.memory_mib == 0 {
                 return Err(CapabilitiesError::InvalidGpu);
             }
+        }
+        if self.hvm.is_some() && (self.cpu_cores == 0 || self.memory_mib == 0) {
+            return Err(CapabilitiesError::HvmWithoutCompute);
         }
         Ok(())
     }

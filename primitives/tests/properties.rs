@@ -71,6 +71,11 @@ fn capabilities_strategy() -> impl Strategy<Value = Capabilities> {
                         country,
                     },
                     nat: NatType::decode(&mut &[nat][..]).unwrap(),
+                    hvm: (patch % 2 == 0).then_some(SoftwareVersion {
+                        major: minor,
+                        minor: patch,
+                        patch: major,
+                    }),
                     version: SoftwareVersion {
                         major,
                         minor,
@@ -146,6 +151,7 @@ fn capabilities_validation_names_the_problem() {
             country: *b"DE",
         },
         nat: NatType::Cone,
+        hvm: None,
         version: SoftwareVersion {
             major: 0,
             minor: 1,
@@ -178,7 +184,27 @@ fn capabilities_validation_names_the_problem() {
             count: 0,
             memory_mib: 1,
         }),
-        ..good
+        ..good.clone()
     };
     assert_eq!(bad_gpu.validate(), Err(CapabilitiesError::InvalidGpu));
+    // Apps need a core and memory to run on: a bandwidth-only node cannot claim a PeerHVM runtime.
+    let runtime = Some(SoftwareVersion {
+        major: 36,
+        minor: 0,
+        patch: 20,
+    });
+    let apps = Capabilities {
+        hvm: runtime,
+        ..good.clone()
+    };
+    assert_eq!(apps.validate(), Ok(()));
+    let apps_without_compute = Capabilities {
+        hvm: runtime,
+        cpu_cores: 0,
+        ..good
+    };
+    assert_eq!(
+        apps_without_compute.validate(),
+        Err(CapabilitiesError::HvmWithoutCompute)
+    );
 }

@@ -49,6 +49,8 @@ pub struct Claims {
     pub bandwidth_down_mbps: u32,
     /// Where the node is.
     pub region: Region,
+    /// The PeerHVM runtime it runs edge applications on, if it runs them.
+    pub hvm: Option<SoftwareVersion>,
 }
 
 /// The node's descriptor: `claims` plus what this machine measures.
@@ -67,6 +69,7 @@ pub fn describe(data_dir: &Path, claims: Claims) -> std::io::Result<Capabilities
         cpu_cores,
         memory_mib: memory_mib().unwrap_or(0),
         gpu: None,
+        hvm: claims.hvm,
         region: claims.region,
         nat: NatType::Unknown,
         version: version(),
@@ -154,6 +157,7 @@ mod tests {
                 bandwidth_up_mbps: 500,
                 bandwidth_down_mbps: 900,
                 region,
+                hvm: None,
             },
         )
         .unwrap();

@@ -128,6 +128,7 @@ mod tests {
                 country: *b"DE",
             },
             nat: NatType::Unknown,
+            hvm: None,
             version: SoftwareVersion {
                 major: 1,
                 minor: 0,

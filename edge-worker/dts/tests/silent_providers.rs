@@ -114,7 +114,9 @@ async fn a_routed_download_with_a_working_provider_takes_no_strangers() {
         .expect("the routed provider serves it all");
     assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
     assert!(
-        !report.bytes_by_peer.contains_key(&stranger.id().to_string()),
+        !report
+            .bytes_by_peer
+            .contains_key(&stranger.id().to_string()),
         "{report:?}"
     );
 }

@@ -12,7 +12,7 @@ use std::{ops::RangeInclusive, sync::Arc};
 
 use axum::{
     body::Body,
-    extract::{Path, Query, State},
+    extract::{Path, Query, RawQuery, State},
     http::{header, HeaderMap, Method, StatusCode},
     response::{IntoResponse, Response},
     routing::{self, get},
@@ -39,6 +39,16 @@ pub trait ContentRouter: Send + Sync {
     fn redirect(
         &self,
         id: ContentHash,
+        region: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<String>, String>>;
+
+    /// Where to send a client in `region` calling the app named `app` at `path_and_query`: that URL on the
+    /// gateway of the node the call is routed to; `Ok(None)` when no node runs the app now; `Err` names what
+    /// is wrong with the request (no such app).
+    fn redirect_app(
+        &self,
+        app: String,
+        path_and_query: String,
         region: Option<String>,
     ) -> BoxFuture<'_, Result<Option<String>, String>>;
 }
@@ -89,7 +99,10 @@ impl Gateway {
     pub fn router(self) -> Router {
         let mut routes = Router::new().route("/c/{id}", get(content).head(content));
         if self.router.is_some() {
-            routes = routes.route("/r/{id}", get(redirect).head(redirect));
+            routes = routes
+                .route("/r/{id}", get(redirect).head(redirect))
+                .route("/r/a/{app}", routing::any(redirect_app_root))
+                .route("/r/a/{app}/{*path}", routing::any(redirect_app));
         }
         if self.apps.is_some() {
             routes = routes
@@ -126,6 +139,47 @@ async fn redirect(
         )
             .into_response(),
     }
+}
+
+/// `/r/a/<app>/<path>`: a `307` to the app's path on the node the call is routed to, so a `POST` and its
+/// body are sent again as they were; the query goes along unchanged.
+async fn redirect_app(
+    State(gateway): State<Gateway>,
+    Path((app, path)): Path<(String, String)>,
+    query: RawQuery,
+    Query(hint): Query<RegionQuery>,
+) -> Response {
+    let router = gateway
+        .router
+        .as_ref()
+        .expect("route only added with a router");
+    let path_and_query = match query.0 {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    };
+    match router.redirect_app(app, path_and_query, hint.region).await {
+        Ok(Some(location)) => (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Ok(None) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no node runs this app now\n",
+        )
+            .into_response(),
+        Err(e) => (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+    }
+}
+
+/// `/r/a/<app>`: the app's root.
+async fn redirect_app_root(
+    state: State<Gateway>,
+    Path(app): Path<String>,
+    query: RawQuery,
+    hint: Query<RegionQuery>,
+) -> Response {
+    redirect_app(state, Path((app, String::new())), query, hint).await
 }
 
 /// The query of `/r/<id>`.

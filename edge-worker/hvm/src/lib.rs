@@ -20,6 +20,11 @@ pub use cache::CodeId;
 pub use invoke::{Execution, Hvm, Invocation, Outcome};
 pub use limits::{AppLimits, NodeCaps};
 
+/// The runtime apps run on, as a node states it in its registered capabilities (major, minor, patch of the
+/// wasmtime release this crate is built with): a keeper replays a request on the same release, since compute
+/// units (fuel) are only guaranteed to match within one.
+pub const RUNTIME_VERSION: [u16; 3] = [36, 0, 20];
+
 /// Why PeerHVM could not run a request at all (an app that runs and fails is an [`Outcome`], not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum HvmError {
@@ -37,4 +42,25 @@ pub enum HvmError {
     Busy,
     #[error("{0}")]
     Io(String),
+}
+
+#[cfg(test)]
+mod version_tests {
+    /// [`super::RUNTIME_VERSION`] names the wasmtime the workspace locks: an upgrade that forgets it would have
+    /// nodes state a runtime they do not run.
+    #[test]
+    fn the_runtime_version_is_the_locked_wasmtime() {
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("the workspace lock file");
+        let locked = lock
+            .split("[[package]]")
+            .find(|p| p.contains("\nname = \"wasmtime\"\n"))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+            .expect("wasmtime is locked")
+            .trim_matches('"')
+            .to_string();
+        let ours = super::RUNTIME_VERSION.map(|n| n.to_string()).join(".");
+        assert_eq!(ours, locked);
+    }
 }

@@ -315,6 +315,7 @@ fn main() {
                     coord: node_coords[i].coord,
                     capacity: capacity[i],
                     score: 100,
+                    runs_apps: false,
                 },
                 0,
             );

@@ -19,7 +19,7 @@ pub mod router;
 pub use coords::{Coord, Vivaldi};
 pub use demand::{Demand, DemandParams, RegionKey};
 pub use ring::NodeIdx;
-pub use router::{ClientHint, NodeInfo, Params, Placement, Router};
+pub use router::{ClientHint, NodeInfo, Params, Placement, Router, Service};
 
 /// Routing key of a content: the first 8 bytes of its BLAKE3 content id. Two contents sharing a key would
 /// only share nodes; what is served is always verified against the full id.

@@ -16,6 +16,12 @@
 //! Pre-emptive placement: every request also feeds the per-region demand estimates ([`Demand`]); content rising
 //! in a region is placed, within a replication budget, on the node each cell of that region and of its
 //! neighbour regions would pick first, so the requests that follow find it there.
+//!
+//! Edge applications ([`Service::App`]) are routed the same way, keyed by their code's content id, among the
+//! nodes that run apps only: those nodes form rings of their own (per cell and region), so a region where few
+//! nodes run apps still finds them within a bounded walk, and their load bounds are shares of the app load.
+//! Nodes holding the code are the warm ones (compiled, or compiling from their disk cache in milliseconds);
+//! an app rising in a region has its code placed ahead of demand like content.
 
 use std::collections::{HashMap, HashSet};
 
@@ -78,6 +84,15 @@ impl Default for Params {
     }
 }
 
+/// What a request needs of the node that serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// A content: every node serves content.
+    Content,
+    /// An edge application, keyed by its code: only nodes that run apps ([`NodeInfo::runs_apps`]).
+    App,
+}
+
 /// What the router knows of a node from the registry and the chain.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NodeInfo {
@@ -91,6 +106,17 @@ pub struct NodeInfo {
     pub capacity: u32,
     /// Its work score (keeper-verified).
     pub score: u64,
+    /// Whether it runs edge applications (its registered capabilities name a PeerHVM runtime).
+    pub runs_apps: bool,
+}
+
+impl NodeInfo {
+    fn serves(&self, service: Service) -> bool {
+        match service {
+            Service::Content => true,
+            Service::App => self.runs_apps,
+        }
+    }
 }
 
 /// Where a request comes from.
@@ -113,10 +139,33 @@ pub struct Placement {
 
 type CellKey = (RegionKey, i32, i32);
 
+/// A group of nodes with a ring of its own: the nodes of a cell or a region that serve a service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum GroupKey {
+struct GroupKey {
+    service: Service,
+    scope: Scope,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Scope {
     Cell(CellKey),
     Region(RegionKey),
+}
+
+impl GroupKey {
+    fn cell(service: Service, cell: CellKey) -> Self {
+        Self {
+            service,
+            scope: Scope::Cell(cell),
+        }
+    }
+
+    fn region(service: Service, region: RegionKey) -> Self {
+        Self {
+            service,
+            scope: Scope::Region(region),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -136,6 +185,21 @@ struct NodeState {
     present: bool,
     /// What it holds: the other half of `Router::holders`, so a leaving node is dropped from every list.
     held: HashSet<ContentKey>,
+}
+
+impl NodeState {
+    /// The groups the node belongs to: its cell and region for every service it serves.
+    fn groups(&self) -> impl Iterator<Item = GroupKey> + '_ {
+        [Service::Content, Service::App]
+            .into_iter()
+            .filter(|service| self.info.serves(*service))
+            .flat_map(|service| {
+                [
+                    GroupKey::cell(service, self.cell),
+                    GroupKey::region(service, self.info.region),
+                ]
+            })
+    }
 }
 
 /// The router.
@@ -244,10 +308,7 @@ impl Router {
             if !node.present {
                 continue;
             }
-            for key in [
-                GroupKey::Cell(node.cell),
-                GroupKey::Region(node.info.region),
-            ] {
+            for key in node.groups() {
                 if let Some(group) = self.groups.get_mut(&key) {
                     group.load = group.load.saturating_add(node.load);
                 }
@@ -306,10 +367,7 @@ impl Router {
                 continue;
             }
             let seed = u64::from_le_bytes(node.info.key[..8].try_into().expect("8 bytes"));
-            for key in [
-                GroupKey::Cell(node.cell),
-                GroupKey::Region(node.info.region),
-            ] {
+            for key in node.groups() {
                 members.entry(key).or_default().push((idx as NodeIdx, seed));
                 let total = totals.entry(key).or_default();
                 total.0 += node.load;
@@ -333,18 +391,22 @@ impl Router {
         self.dirty = false;
     }
 
-    /// The groups a client is served from, nearest first.
-    fn groups_for(&self, client: &ClientHint) -> impl Iterator<Item = GroupKey> + '_ {
+    /// The groups of `service` a client is served from, nearest first.
+    fn groups_for(
+        &self,
+        service: Service,
+        client: &ClientHint,
+    ) -> impl Iterator<Item = GroupKey> + '_ {
         let cell = client
             .coord
-            .map(|coord| GroupKey::Cell(self.cell_of(client.region, &coord)))
+            .map(|coord| GroupKey::cell(service, self.cell_of(client.region, &coord)))
             .filter(|key| {
                 self.groups
                     .get(key)
                     .is_some_and(|g| g.members >= self.params.min_cell_nodes)
             });
         cell.into_iter()
-            .chain(std::iter::once(GroupKey::Region(client.region)))
+            .chain(std::iter::once(GroupKey::region(service, client.region)))
     }
 
     /// Whether node `idx` may serve now: registered, trusted and fresh.
@@ -380,9 +442,9 @@ impl Router {
         };
         // A cell's nodes are bound within their region too, so no node of a region carries more than its
         // share of the region's load, whichever cell its requests came through.
-        let region = match key {
-            GroupKey::Cell((region, _, _)) => self.groups.get(&GroupKey::Region(region)),
-            GroupKey::Region(_) => None,
+        let region = match key.scope {
+            Scope::Cell((region, _, _)) => self.groups.get(&GroupKey::region(key.service, region)),
+            Scope::Region(_) => None,
         };
         let mut found: Vec<NodeIdx> = Vec::with_capacity(want);
         let mut least: Option<(f64, NodeIdx)> = None;
@@ -406,12 +468,20 @@ impl Router {
         (found, least.map(|(_, idx)| idx))
     }
 
-    /// The predicted cost of serving `client` from node `idx`, ms.
-    fn cost(&self, idx: NodeIdx, client: &ClientHint, held: Option<&Vec<NodeIdx>>) -> f32 {
+    /// The predicted cost of serving `client` from node `idx` in `service`, ms.
+    fn cost(
+        &self,
+        service: Service,
+        idx: NodeIdx,
+        client: &ClientHint,
+        held: Option<&Vec<NodeIdx>>,
+    ) -> f32 {
         let node = &self.nodes[idx as usize];
         let p = &self.params;
         let latency = client.coord.map_or(0.0, |c| c.rtt(&node.info.coord));
-        let group = self.groups.get(&GroupKey::Region(node.info.region));
+        let group = self
+            .groups
+            .get(&GroupKey::region(service, node.info.region));
         let share = group.map_or(0.0, |g| {
             node.load as f32 * g.capacity as f32
                 / ((g.load + 1) as f32 * node.info.capacity.max(1) as f32)
@@ -433,11 +503,25 @@ impl Router {
         n: usize,
         now_ms: u64,
     ) -> Vec<NodeIdx> {
+        self.rank_for(Service::Content, content, client, n, now_ms)
+    }
+
+    /// [`Router::rank`] for a request of `service` keyed by `key` (a content, or an app's code); empty means
+    /// no node (the origin for a content; an app has none).
+    pub fn rank_for(
+        &self,
+        service: Service,
+        key: ContentKey,
+        client: &ClientHint,
+        n: usize,
+        now_ms: u64,
+    ) -> Vec<NodeIdx> {
         debug_assert!(!self.dirty, "rebuild after changing nodes");
+        let content = key;
         let want = n.max(self.params.choices);
         let held = self.holders.get(&content);
         let mut least = None;
-        for key in self.groups_for(client) {
+        for key in self.groups_for(service, client) {
             let (mut found, over) = self.candidates(key, content, want, now_ms);
             if found.is_empty() {
                 least = over;
@@ -445,7 +529,7 @@ impl Router {
             }
             let mut costs: Vec<(f32, NodeIdx)> = found
                 .drain(..)
-                .map(|idx| (self.cost(idx, client, held), idx))
+                .map(|idx| (self.cost(service, idx, client, held), idx))
                 .collect();
             costs.sort_by(|a, b| a.0.total_cmp(&b.0));
             return costs.into_iter().take(n).map(|(_, idx)| idx).collect();
@@ -464,7 +548,19 @@ impl Router {
         n: usize,
         now_ms: u64,
     ) -> Vec<NodeIdx> {
-        let ranked = self.rank(content, client, n.max(1), now_ms);
+        self.route_for(Service::Content, content, client, n, now_ms)
+    }
+
+    /// [`Router::route`] for a request of `service` keyed by `key`.
+    pub fn route_for(
+        &mut self,
+        service: Service,
+        key: ContentKey,
+        client: &ClientHint,
+        n: usize,
+        now_ms: u64,
+    ) -> Vec<NodeIdx> {
+        let ranked = self.rank_for(service, key, client, n.max(1), now_ms);
         if let Some(&first) = ranked.first() {
             self.add_load(first, 1);
         }
@@ -474,8 +570,7 @@ impl Router {
     fn add_load(&mut self, idx: NodeIdx, load: u64) {
         let node = &mut self.nodes[idx as usize];
         node.load = node.load.saturating_add(load);
-        let (cell, region) = (node.cell, node.info.region);
-        for key in [GroupKey::Cell(cell), GroupKey::Region(region)] {
+        for key in node.groups() {
             if let Some(group) = self.groups.get_mut(&key) {
                 group.load = group.load.saturating_add(load);
             }
@@ -497,6 +592,19 @@ impl Router {
         content: ContentKey,
         now_ms: u64,
     ) -> Vec<Placement> {
+        self.observe_demand_for(Service::Content, region, content, now_ms)
+    }
+
+    /// [`Router::observe_demand`] for requests of `service` keyed by `key`: an app's code is placed on nodes
+    /// that run apps.
+    pub fn observe_demand_for(
+        &mut self,
+        service: Service,
+        region: RegionKey,
+        key: ContentKey,
+        now_ms: u64,
+    ) -> Vec<Placement> {
+        let content = key;
         if !self.demand.record(region, content, now_ms as f64 / 1000.0) {
             return Vec::new();
         }
@@ -515,14 +623,15 @@ impl Router {
                 .groups
                 .iter()
                 .filter(|(key, group)| {
-                    matches!(key, GroupKey::Cell((r, _, _)) if *r == target)
+                    key.service == service
+                        && matches!(key.scope, Scope::Cell((r, _, _)) if r == target)
                         && group.members >= self.params.min_cell_nodes
                 })
                 .map(|(key, _)| *key)
                 .collect();
             // A region too sparse for cells is served as a whole: place on its first node.
             if groups.is_empty() {
-                groups.push(GroupKey::Region(target));
+                groups.push(GroupKey::region(service, target));
             }
             for key in groups {
                 if used >= budget {

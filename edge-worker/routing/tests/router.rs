@@ -1,7 +1,7 @@
 //! Properties of the router: load bounds hold, stale or low-score nodes are never chosen, a request maps to the
 //! same nodes while the node set is stable, and a node leaving moves only the requests it was a candidate for.
 
-use enreach_routing::{ClientHint, Coord, NodeIdx, NodeInfo, Params, Router};
+use enreach_routing::{ClientHint, Coord, NodeIdx, NodeInfo, Params, Router, Service};
 use proptest::prelude::*;
 use std::collections::HashSet;
 
@@ -16,6 +16,11 @@ fn key(i: u32) -> [u8; 32] {
 
 /// `n` nodes of region 0 spread over a 40 ms square, capacities 1 to 4.
 fn router(n: u32, params: Params, seed: u64) -> Router {
+    router_with_apps(n, params, seed, |_| false)
+}
+
+/// [`router`], where the nodes `runs_apps` picks run edge applications.
+fn router_with_apps(n: u32, params: Params, seed: u64, runs_apps: impl Fn(u32) -> bool) -> Router {
     let mut router = Router::new(params);
     for i in 0..n {
         let r = enreach_routing::ring::mix(seed ^ i as u64);
@@ -31,6 +36,7 @@ fn router(n: u32, params: Params, seed: u64) -> Router {
                 coord,
                 capacity: 1 + (r >> 24) as u32 % 4,
                 score: 100,
+                runs_apps: runs_apps(i),
             },
             NOW,
         );
@@ -205,6 +211,7 @@ fn a_region_too_sparse_for_cells_still_gets_placements() {
                 coord: Coord::new(x, 0.0, 1.0),
                 capacity: 1,
                 score: 100,
+                runs_apps: false,
             },
             NOW,
         );
@@ -248,4 +255,59 @@ fn a_node_cannot_report_its_load_away() {
     for i in 0..100 {
         assert!(!router.route(1000 + i, &c, 1, NOW + 2).is_empty());
     }
+}
+
+/// Apps go only to nodes that run apps, however rare they are in the region (a walk over the whole region's
+/// ring would pass hundreds of content-only nodes first), with the warm node (holding the code) first, and the
+/// code of an app rising in a region is placed on app nodes only. Content still goes to every node.
+#[test]
+fn apps_are_routed_to_nodes_that_run_apps_the_warm_one_first() {
+    // One node in 50 runs apps.
+    let runs_apps = |i: u32| i % 50 == 7;
+    let mut router = router_with_apps(1000, Params::default(), 11, runs_apps);
+    let app_nodes: HashSet<NodeIdx> = (0..1000u32).filter(|i| runs_apps(*i)).collect();
+    let c = client(20.0, 20.0);
+    for code in 0..200u64 {
+        let ranked = router.rank_for(Service::App, code, &c, 4, NOW);
+        assert_eq!(ranked.len(), 4, "app nodes are found for code {code}");
+        assert!(ranked.iter().all(|n| app_nodes.contains(n)), "{ranked:?}");
+    }
+    let content_nodes: HashSet<NodeIdx> = (0..200u64)
+        .flat_map(|content| router.rank(content, &c, 1, NOW))
+        .collect();
+    assert!(content_nodes.iter().any(|n| !app_nodes.contains(n)));
+
+    let code = 99;
+    let ranked = router.rank_for(Service::App, code, &c, 4, NOW);
+    let warm = *ranked.last().unwrap();
+    router.set_holds(warm, code, true);
+    assert_eq!(router.rank_for(Service::App, code, &c, 4, NOW)[0], warm);
+
+    // Routed app requests count as load: the bound spreads a hot app over app nodes only.
+    let mut chosen = HashSet::new();
+    for _ in 0..400 {
+        chosen.extend(router.route_for(Service::App, code, &c, 1, NOW));
+    }
+    assert!(chosen.len() > 1, "a hot app spreads");
+    assert!(chosen.iter().all(|n| app_nodes.contains(n)));
+
+    let placements: Vec<_> = (0..50u64)
+        .flat_map(|i| router.observe_demand_for(Service::App, 0, 1234, NOW + i * 100))
+        .collect();
+    assert!(
+        !placements.is_empty(),
+        "a rising app's code is placed ahead"
+    );
+    assert!(placements
+        .iter()
+        .all(|p| app_nodes.contains(&p.node) && p.content == 1234));
+}
+
+/// A region without any node that runs apps has no node for an app (an app has no origin to fall back to).
+#[test]
+fn no_app_node_means_no_route_for_an_app() {
+    let mut router = router(50, Params::default(), 12);
+    let c = client(20.0, 20.0);
+    assert!(router.route_for(Service::App, 5, &c, 1, NOW).is_empty());
+    assert!(!router.route(5, &c, 1, NOW).is_empty());
 }

@@ -10,7 +10,7 @@ use enreach_edge_chain::{
     capabilities::{self, Claims},
     gateway_endpoint, registration, Chain,
 };
-use enreach_primitives::Region;
+use enreach_primitives::{Region, SoftwareVersion};
 
 use super::run::NodeArgs;
 
@@ -55,6 +55,14 @@ pub async fn register(
             continent: node.continent,
             country,
         },
+        hvm: node
+            .apps
+            .then_some(enreach_hvm::RUNTIME_VERSION)
+            .map(|[major, minor, patch]| SoftwareVersion {
+                major,
+                minor,
+                patch,
+            }),
     };
     let capabilities = capabilities::describe(data_dir, claims)?;
     let bench_dir = data_dir.to_path_buf();

@@ -1,6 +1,6 @@
 //! The router role (`run --role router`): PeerRouting's engine ([`enreach_routing`]) fed from the chain and
-//! from the edges, serving its decisions over JSON-RPC (`routing_route`) and as HTTP redirects (`/r/<id>` on
-//! the gateway).
+//! from the edges, serving its decisions over JSON-RPC (`routing_route`, `routing_route_app`) and as HTTP
+//! redirects (`/r/<id>` and `/r/a/<app>/<path>` on the gateway).
 //!
 //! Every [`REFRESH`] the router reads the registry (active nodes, their region, upload capacity and the work
 //! score of the last epoch) and probes every node with a PeerDTS `STATUS`: an answer is the node's heartbeat,
@@ -11,6 +11,10 @@
 //! refresh. Each request for published content counts in the per-region demand estimates (an unknown id
 //! creates no demand); content rising in a region is placed ahead of demand by asking the chosen nodes to
 //! `PREFETCH` it, at most [`PREFETCHES_PER_SECOND`] a second and [`MAX_PREFETCHES_IN_FLIGHT`] at once.
+//!
+//! Edge applications are routed the same way by their code's content id, among the nodes whose registered
+//! capabilities name a PeerHVM runtime: warm nodes (holding the code) first, near the client, within the load
+//! bound; an app rising in a region has its code prefetched onto the nodes its next requests will reach.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -21,7 +25,9 @@ use std::{
 
 use enreach_gateway::gateway::ContentRouter;
 use enreach_primitives::{Continent, NodeId};
-use enreach_routing::{content_key, ClientHint, ContentKey, Coord, NodeInfo, Params, Vivaldi};
+use enreach_routing::{
+    content_key, ClientHint, ContentKey, Coord, NodeInfo, Params, Service, Vivaldi,
+};
 use futures::{
     future::{join_all, BoxFuture},
     FutureExt,
@@ -171,6 +177,32 @@ struct Candidate {
 /// What the chain says of a content id: `None` if no dApp published it, else its origin, if any.
 type Publication = Option<Option<String>>;
 
+/// Chain lookups remembered for [`PUBLISHED_TTL`], at most [`PUBLISHED_CACHE`] of them (cleared when full:
+/// unknown keys only cost a chain read each).
+struct Remembered<K, V>(Mutex<HashMap<K, (V, Instant)>>);
+
+impl<K: std::hash::Hash + Eq, V: Clone> Remembered<K, V> {
+    fn new() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < PUBLISHED_TTL)
+            .map(|(value, _)| value.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= PUBLISHED_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, (value, Instant::now()));
+    }
+}
+
 /// Bounds the prefetches a router asks for: a rate (GCRA) and a number outstanding.
 struct PrefetchGate {
     rate: DefaultDirectRateLimiter,
@@ -203,7 +235,9 @@ pub struct RouterService {
     region: Continent,
     started: Instant,
     directory: Mutex<Directory>,
-    published: Mutex<HashMap<ContentHash, (Publication, Instant)>>,
+    published: Remembered<ContentHash, Publication>,
+    /// Each app name's current code, `None` for a name no app has.
+    apps: Remembered<String, Option<ContentHash>>,
     prefetches: PrefetchGate,
 }
 
@@ -221,7 +255,8 @@ impl RouterService {
                 known: HashMap::new(),
                 own: Vivaldi::default(),
             }),
-            published: Mutex::new(HashMap::new()),
+            published: Remembered::new(),
+            apps: Remembered::new(),
             prefetches: PrefetchGate::new(),
         })
     }
@@ -229,20 +264,13 @@ impl RouterService {
     /// Whether `id` is published, and its origin, from a cache refreshed every [`PUBLISHED_TTL`]; a chain
     /// that cannot be read counts as unpublished (no demand, no origin) for this request.
     async fn publication(&self, id: ContentHash) -> Publication {
-        let cached = || self.published.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((known, at)) = cached().get(&id) {
-            if at.elapsed() < PUBLISHED_TTL {
-                return known.clone();
-            }
+        if let Some(known) = self.published.get(&id) {
+            return known;
         }
         match self.chain.content(id).await {
             Ok(record) => {
                 let known = record.map(|c| c.origin_url().map(String::from));
-                let mut cache = cached();
-                if cache.len() >= PUBLISHED_CACHE {
-                    cache.clear();
-                }
-                cache.insert(id, (known.clone(), Instant::now()));
+                self.published.put(id, known.clone());
                 known
             }
             Err(e) => {
@@ -250,6 +278,25 @@ impl RouterService {
                 None
             }
         }
+    }
+
+    /// The current code of the app named `name`, from a cache refreshed every [`PUBLISHED_TTL`] (an upgrade
+    /// reaches routing within it).
+    async fn app_code(&self, name: &str) -> Result<Option<ContentHash>, String> {
+        if !enreach_primitives::is_valid_app_name(name.as_bytes()) {
+            return Err(format!("{name:?} is not an app name"));
+        }
+        if let Some(known) = self.apps.get(&name.to_string()) {
+            return Ok(known);
+        }
+        let record = self
+            .chain
+            .app(name)
+            .await
+            .map_err(|e| format!("cannot read the app: {e}"))?;
+        let code = record.map(|app| ContentHash::from_bytes(app.code.0));
+        self.apps.put(name.to_string(), code);
+        Ok(code)
     }
 
     fn directory(&self) -> MutexGuard<'_, Directory> {
@@ -396,6 +443,7 @@ impl RouterService {
                     coord: vivaldi.coord,
                     capacity: candidate.record.capabilities.bandwidth_up_mbps,
                     score: candidate.score,
+                    runs_apps: candidate.record.capabilities.hvm.is_some(),
                 },
                 now,
             );
@@ -415,25 +463,64 @@ impl RouterService {
     /// Routes a request for `id` from a client described by `hint` to up to `n` nodes, best first, and asks
     /// for the prefetches the request's demand calls for.
     pub async fn route(&self, id: ContentHash, hint: &Hint, n: usize) -> Result<Route, String> {
+        let client = self.client(hint)?;
+        let publication = self.publication(id).await;
+        let nodes = self.decide(Service::Content, id, &client, n, publication.is_some());
+        let origin = publication.flatten().filter(|_| nodes.is_empty());
+        Ok(Route { nodes, origin })
+    }
+
+    /// Routes a request for the app named `name` to up to `n` nodes that run apps, best first (an app has no
+    /// origin: no node means no route), and prefetches its code where its demand rises.
+    pub async fn route_app(&self, name: &str, hint: &Hint, n: usize) -> Result<Route, String> {
+        let client = self.client(hint)?;
+        let code = self
+            .app_code(name)
+            .await?
+            .ok_or_else(|| format!("no app is named {name:?}"))?;
+        let nodes = self.decide(Service::App, code, &client, n, true);
+        Ok(Route {
+            nodes,
+            origin: None,
+        })
+    }
+
+    /// The client `hint` describes; clients naming no region are taken to be in the router's.
+    fn client(&self, hint: &Hint) -> Result<ClientHint, String> {
         let region = match &hint.region {
             Some(name) => parse_continent(name).map_err(|e| format!("region: {e}"))?,
             None => self.region,
         };
-        let client = ClientHint {
+        Ok(ClientHint {
             region: region_key(region),
             coord: hint.coord.map(|c| Coord::new(c.x, c.y, c.height)),
-        };
+        })
+    }
+
+    /// Up to `n` nodes for a request of `service` for `id` (a content, or an app's code), the request
+    /// counted; with `demand` (only for what the chain knows, so unknown ids create no demand), the
+    /// prefetches of `id` its demand calls for are asked of the chosen nodes.
+    fn decide(
+        &self,
+        service: Service,
+        id: ContentHash,
+        client: &ClientHint,
+        n: usize,
+        demand: bool,
+    ) -> Vec<RoutedNode> {
         let key = content_key(id.as_bytes());
-        let publication = self.publication(id).await;
         let now = self.now_ms();
         let (nodes, prefetches) = {
             let mut directory = self.directory();
-            let ranked = directory
-                .engine
-                .route(key, &client, n.clamp(1, MAX_ROUTED), now);
-            let placements = match publication {
-                Some(_) => directory.engine.observe_demand(client.region, key, now),
-                None => Vec::new(),
+            let ranked =
+                directory
+                    .engine
+                    .route_for(service, key, client, n.clamp(1, MAX_ROUTED), now);
+            let placements = match demand {
+                true => directory
+                    .engine
+                    .observe_demand_for(service, client.region, key, now),
+                false => Vec::new(),
             };
             let describe = |idx| directory.describe(idx, key);
             let nodes: Vec<RoutedNode> = ranked.into_iter().filter_map(describe).collect();
@@ -473,11 +560,10 @@ impl RouterService {
                 }));
             });
         }
-        let origin = publication.flatten().filter(|_| nodes.is_empty());
-        Ok(Route { nodes, origin })
+        nodes
     }
 
-    /// The JSON-RPC methods: `routing_route(content, hint?, n?)`.
+    /// The JSON-RPC methods: `routing_route(content, hint?, n?)` and `routing_route_app(app, hint?, n?)`.
     pub fn rpc_module(self: Arc<Self>) -> RpcModule<Self> {
         let mut module = RpcModule::from_arc(self);
         module
@@ -490,6 +576,18 @@ impl RouterService {
                     .ok_or_else(|| invalid_params("content id is 64 hex digits"))?;
                 router
                     .route(id, &hint.unwrap_or_default(), n.unwrap_or(1) as usize)
+                    .await
+                    .map_err(|e| invalid_params(&e))
+            })
+            .expect("method registered once");
+        module
+            .register_async_method("routing_route_app", |params, router, _| async move {
+                let mut params = params.sequence();
+                let app: String = params.next()?;
+                let hint: Option<Hint> = params.optional_next()?;
+                let n: Option<u32> = params.optional_next()?;
+                router
+                    .route_app(&app, &hint.unwrap_or_default(), n.unwrap_or(1) as usize)
                     .await
                     .map_err(|e| invalid_params(&e))
             })
@@ -542,6 +640,26 @@ impl ContentRouter for RouterService {
                 .find_map(|n| n.gateway.as_ref())
                 .map(|g| format!("{g}/c/{}", id.to_hex()))
                 .or(route.origin))
+        })
+    }
+
+    fn redirect_app(
+        &self,
+        app: String,
+        path_and_query: String,
+        region: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<String>, String>> {
+        Box::pin(async move {
+            let hint = Hint {
+                region,
+                coord: None,
+            };
+            let route = self.route_app(&app, &hint, 1).await?;
+            Ok(route
+                .nodes
+                .iter()
+                .find_map(|n| n.gateway.as_ref())
+                .map(|g| format!("{g}/a/{app}/{path_and_query}")))
         })
     }
 }

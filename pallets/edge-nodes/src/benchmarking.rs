@@ -30,6 +30,7 @@ fn capabilities() -> Capabilities {
             country: *b"SG",
         },
         nat: NatType::Public,
+        hvm: None,
         version: SoftwareVersion {
             major: 1,
             minor: 0,

@@ -661,6 +661,7 @@ pub mod pallet {
                 gpu: None,
                 region,
                 nat: enreach_primitives::NatType::Public,
+                hvm: None,
                 version: enreach_primitives::SoftwareVersion {
                     major: 0,
                     minor: 1,

@@ -17,6 +17,7 @@ pub fn capabilities(region: Region) -> Capabilities {
         gpu: None,
         region,
         nat: NatType::Public,
+        hvm: None,
         version: SoftwareVersion {
             major: 0,
             minor: 1,

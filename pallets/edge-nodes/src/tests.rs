@@ -35,6 +35,7 @@ fn caps() -> Capabilities {
             country: *b"FR",
         },
         nat: NatType::Public,
+        hvm: None,
         version: SoftwareVersion {
             major: 0,
             minor: 1,

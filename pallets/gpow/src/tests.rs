@@ -68,6 +68,7 @@ fn caps(country: &[u8; 2]) -> Capabilities {
         gpu: None,
         region: region(country),
         nat: NatType::Public,
+        hvm: None,
         version: SoftwareVersion {
             major: 0,
             minor: 1,

@@ -40,6 +40,7 @@ fn register(operator: u64, n: u8) -> NodeId {
             country: *b"DE",
         },
         nat: NatType::Public,
+        hvm: None,
         version: SoftwareVersion {
             major: 0,
             minor: 1,
