@@ -118,6 +118,11 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Collector {
+    /// The ledger it records into (the apps role records compute receipts there too).
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
+    }
+
     /// A collector for `node`, recording into `ledger`, checking client keys on `chain`, learning where peers
     /// connect from in `hosts`.
     pub fn new(ledger: Arc<Ledger>, chain: Chain, node: NodeId, hosts: PeerHosts) -> Self {
@@ -199,6 +204,7 @@ impl Collector {
                 e @ (LedgerError::DiskFull
                 | LedgerError::Io(_)
                 | LedgerError::Corrupt(_)
+                | LedgerError::TranscriptMismatch(_)
                 | LedgerError::Database(_)),
             ))) => {
                 warn!(%e, "cannot record a receipt");

@@ -94,6 +94,8 @@ struct Session {
     totals: Vec<Totals>,
     receipt: Option<ComputeReceipt>,
     running: bool,
+    /// Requests whose steps (and the receipt covering them) the ledger holds.
+    ledgered: u32,
 }
 
 impl Session {
@@ -104,6 +106,7 @@ impl Session {
             totals: vec![Totals::START],
             receipt: None,
             running: false,
+            ledgered: 0,
         }
     }
 
@@ -236,41 +239,36 @@ impl Sessions {
         receipts
     }
 
-    /// The steps a receipt of `session` covers: what a challenge of it reveals.
-    pub fn transcript(&self, client: ClientKey, session: SessionId) -> Option<&[ComputeStep]> {
+    /// What of `session` the ledger does not hold yet: its latest receipt, the index of the first step the
+    /// ledger lacks, and the steps from there to the last the receipt covers; `None` if the ledger holds it
+    /// all. Only the new steps are handed over, so a long session costs the same per request throughout.
+    pub fn unledgered(
+        &self,
+        client: ClientKey,
+        session: SessionId,
+    ) -> Option<(ComputeReceipt, u32, Vec<ComputeStep>)> {
         let state = self.sessions.get(&(client, session))?;
-        Some(&state.steps[..state.receipted() as usize])
+        let receipt = state.receipt.as_ref()?;
+        (receipt.requests > state.ledgered).then(|| {
+            let new = &state.steps[state.ledgered as usize..receipt.requests as usize];
+            (receipt.clone(), state.ledgered, new.to_vec())
+        })
     }
 
-    /// Moves on to `epoch` and hands back what the old epoch's sessions earned: each receipt with the steps it
-    /// covers, which the caller keeps for the work report and a challenge's replay. Nothing else of the old
-    /// epoch is kept here.
-    pub fn next_epoch(&mut self, epoch: EpochIndex) -> Vec<Receipted> {
+    /// The ledger holds `session` up to its request `requests`.
+    pub fn ledgered(&mut self, client: ClientKey, session: SessionId, requests: u32) {
+        if let Some(state) = self.sessions.get_mut(&(client, session)) {
+            state.ledgered = state.ledgered.max(requests);
+        }
+    }
+
+    /// Moves on to `epoch`, forgetting the old epoch's sessions: what they earned is in the ledger already
+    /// (every receipt is recorded before the request it came with runs, [`Sessions::unledgered`]).
+    pub fn next_epoch(&mut self, epoch: EpochIndex) {
         self.terms.epoch = epoch;
         self.per_client.clear();
-        let mut receipted: Vec<_> = self
-            .sessions
-            .drain()
-            .filter_map(|(_, mut state)| {
-                let receipt = state.receipt.take()?;
-                state.steps.truncate(receipt.requests as usize);
-                Some(Receipted {
-                    receipt,
-                    steps: state.steps,
-                })
-            })
-            .collect();
-        receipted.sort_by_key(|r| (r.receipt.client, r.receipt.session));
-        receipted
+        self.sessions.clear();
     }
-}
-
-/// A session's latest receipt and the steps it covers: a compute leaf of the work report and what a challenge
-/// of it reveals.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Receipted {
-    pub receipt: ComputeReceipt,
-    pub steps: Vec<ComputeStep>,
 }
 
 /// Checks `receipt` against the session's record and keeps it if it adds requests.
@@ -460,8 +458,12 @@ mod tests {
             receipts[0].cumulative_units,
             (0..20).map(|n| 1000 + n as u64).sum::<u64>()
         );
-        let transcript = edge.transcript(c.client(), c.id()).unwrap();
-        assert!(receipts[0].matches(transcript));
+        let (latest, from, transcript) = edge.unledgered(c.client(), c.id()).unwrap();
+        assert_eq!((&latest, from), (&receipts[0], 0));
+        assert!(receipts[0].matches(&transcript));
+        // Once the ledger holds it, nothing is handed over again.
+        edge.ledgered(c.client(), c.id(), latest.requests);
+        assert_eq!(edge.unledgered(c.client(), c.id()), None);
     }
 
     #[test]
@@ -562,7 +564,11 @@ mod tests {
         call(&mut edge, &mut c, 0).unwrap();
         edge.begin(c.client(), c.id(), APP, c.receipt()).unwrap();
         edge.abandon(c.client(), c.id());
-        assert_eq!(edge.transcript(c.client(), c.id()).map(<[_]>::len), Some(1));
+        assert_eq!(
+            edge.unledgered(c.client(), c.id())
+                .map(|(_, from, steps)| (from, steps.len())),
+            Some((0, 1))
+        );
         assert_eq!(edge.per_client.get(&c.client()), Some(&1));
     }
 
@@ -635,18 +641,20 @@ mod tests {
         edge.begin(unsigned.client(), unsigned.id(), APP, None)
             .unwrap();
         edge.finish(unsigned.client(), unsigned.id(), step(0));
-        let old = edge.next_epoch(TERMS.epoch + 1);
-        // One per session with a receipt, with exactly the steps it signed (not the one it has not yet).
-        assert_eq!(old.len(), 2);
-        for r in &old {
-            assert!(r.receipt.matches(&r.steps));
-        }
+        // What the ledger is handed: per session with a receipt, exactly the steps it signed (not the one it
+        // has not yet).
         let signed = |c: &ClientSession| {
-            old.iter()
-                .find(|r| r.receipt.client == c.client())
-                .map(|r| r.receipt.requests)
+            edge.unledgered(c.client(), c.id())
+                .map(|(receipt, from, steps)| {
+                    assert!(receipt.matches(&steps) && from == 0);
+                    receipt.requests
+                })
         };
-        assert_eq!((signed(&a), signed(&b)), (Some(3), Some(1)));
+        assert_eq!(
+            (signed(&a), signed(&b), signed(&unsigned)),
+            (Some(3), Some(1), None)
+        );
+        edge.next_epoch(TERMS.epoch + 1);
         assert!(edge.receipts().is_empty() && edge.per_client.is_empty());
         assert_eq!(edge.terms().epoch, TERMS.epoch + 1);
     }

@@ -2,7 +2,7 @@
 //!
 //! What turns served bytes into verified work on chain: [`collector`] (the edge's receipt terms, the check that
 //! a dApp pays for the client key, the [`accounts`] of bytes sent against bytes receipted) records receipts in
-//! the [`receipts`] ledger; [`agent`] does the edge's duties each epoch (report, answer the challenge, prove
+//! the [`receipts`] ledger (compute receipts and their transcripts too: [`compute_ledger`]); [`agent`] does the edge's duties each epoch (report, answer the challenge, prove
 //! pinned storage); [`keeper`] is the keeper role (assignment, PeerDTS probes, observations).
 //!
 //! Below it: `enreach-dts` (receipts arrive on its `RECEIPT` substream; [`collector::Collector`] implements its
@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod agent;
 pub mod collector;
 pub mod compute;
+pub mod compute_ledger;
 pub mod compute_wire;
 pub mod keeper;
 pub mod receipts;

@@ -15,10 +15,13 @@ use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTre
 use redb::{Database, ReadableTable, TableDefinition};
 use tracing::warn;
 
-use crate::accounts::Inadmissible;
+use crate::{
+    accounts::Inadmissible,
+    compute_ledger::{COMPUTE_RECEIPTS, COMPUTE_STEPS},
+};
 
 /// Where a receipt is filed: its epoch, session and client.
-type ReceiptKey = (u32, [u8; 16], [u8; 32]);
+pub(crate) type ReceiptKey = (u32, [u8; 16], [u8; 32]);
 
 /// Latest receipt per [`ReceiptKey`], SCALE-encoded. The key orders an epoch's receipts, so every reader of the
 /// ledger builds the same tree.
@@ -49,6 +52,10 @@ pub enum LedgerError {
     /// commit does not refuse every later receipt.
     #[error("receipt ledger I/O: {0}")]
     Io(String),
+    /// The steps handed over with a compute receipt do not continue the session's recorded transcript to
+    /// the receipt's head and units.
+    #[error("compute transcript does not match the receipt: {0}")]
+    TranscriptMismatch(String),
     /// A stored receipt does not decode.
     #[error("receipt ledger holds a corrupt receipt: {0}")]
     Corrupt(String),
@@ -64,7 +71,7 @@ impl LedgerError {
     }
 }
 
-fn failed(e: impl Into<redb::Error>) -> LedgerError {
+pub(crate) fn failed(e: impl Into<redb::Error>) -> LedgerError {
     match e.into() {
         redb::Error::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => LedgerError::DiskFull,
         redb::Error::Io(e) => LedgerError::Io(e.to_string()),
@@ -73,7 +80,7 @@ fn failed(e: impl Into<redb::Error>) -> LedgerError {
     }
 }
 
-fn corrupt(e: codec::Error) -> LedgerError {
+pub(crate) fn corrupt(e: codec::Error) -> LedgerError {
     LedgerError::Corrupt(e.to_string())
 }
 
@@ -125,6 +132,8 @@ fn open_db(path: &Path) -> Result<Database, LedgerError> {
     let db = Database::create(path).map_err(failed)?;
     let tx = db.begin_write().map_err(failed)?;
     tx.open_table(RECEIPTS).map_err(failed)?;
+    tx.open_table(COMPUTE_RECEIPTS).map_err(failed)?;
+    tx.open_table(COMPUTE_STEPS).map_err(failed)?;
     tx.commit().map_err(failed)?;
     Ok(db)
 }
@@ -140,7 +149,7 @@ impl Ledger {
 
     /// Runs `op` on the database: reopens it first if it is closed, and closes and reopens it after `op`
     /// failed with an I/O error (redb then refuses every transaction until the database is reopened).
-    fn with_db<T>(
+    pub(crate) fn with_db<T>(
         &self,
         op: impl FnOnce(&Database) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
@@ -229,13 +238,18 @@ impl Ledger {
         })
     }
 
-    /// Forgets the receipts of epochs before `epoch` (settled, challenge windows closed).
+    /// Forgets the receipts (delivery and compute, with their transcripts) of epochs before `epoch` (settled,
+    /// challenge windows closed).
     pub fn prune_before(&self, epoch: EpochIndex) -> Result<(), LedgerError> {
         self.with_db(|db| {
             let tx = db.begin_write().map_err(failed)?;
             {
                 let mut table = tx.open_table(RECEIPTS).map_err(failed)?;
                 table.retain(|(e, _, _), _| e >= epoch).map_err(failed)?;
+                let mut table = tx.open_table(COMPUTE_RECEIPTS).map_err(failed)?;
+                table.retain(|(e, _, _), _| e >= epoch).map_err(failed)?;
+                let mut table = tx.open_table(COMPUTE_STEPS).map_err(failed)?;
+                table.retain(|(e, _, _, _), _| e >= epoch).map_err(failed)?;
             }
             tx.commit().map_err(failed)
         })

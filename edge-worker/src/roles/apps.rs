@@ -23,16 +23,16 @@ use enreach_edge_chain::{AppRecord, Chain};
 use enreach_gateway::{AppCall, AppReply, AppRunner};
 use enreach_gpow::{
     collector::Collector,
-    compute::{Receipted, Refusal, Sessions, Totals},
+    compute::{Refusal, Sessions, Totals},
     compute_wire as wire,
-    receipts::Expected,
+    receipts::{Expected, LedgerError},
 };
 use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
 use enreach_primitives::{
     is_valid_app_name, ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId,
 };
 use futures::future::BoxFuture;
-use tracing::{info, warn};
+use tracing::warn;
 
 /// How long an app's chain record is used before it is read again: an upgrade or removal takes effect on
 /// every node within this time.
@@ -235,19 +235,47 @@ impl AppService {
             node: self.node,
             epoch: terms.epoch,
         };
-        let admitted = {
+        let (admitted, epoch_ended) = {
             let mut sessions = self.sessions();
-            if sessions.terms().epoch != terms.epoch {
-                let ended_epoch = sessions.terms().epoch;
-                let ended = sessions.next_epoch(terms.epoch);
-                dropped_compute_receipts(ended_epoch, &ended);
+            let epoch_ended = sessions.terms().epoch != terms.epoch;
+            if epoch_ended {
+                sessions.next_epoch(terms.epoch);
             }
-            sessions.begin(client, session, record.code, receipt)
+            let admitted = sessions
+                .begin(client, session, record.code, receipt)
+                .map(|totals| (totals, sessions.unledgered(client, session)));
+            (admitted, epoch_ended)
         };
-        let totals = match admitted {
-            Ok(totals) => totals,
+        if epoch_ended {
+            // The ended epoch's receipts go into its work report: durable before that.
+            let ledger = self.collector.ledger().clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || ledger.sync()).await {
+                warn!(%e, "making the ended epoch's compute receipts durable failed");
+            }
+        }
+        let (totals, unledgered) = match admitted {
+            Ok(admitted) => admitted,
             Err(refusal) => return refused(refusal, &expected),
         };
+        // The receipt the call brought is committed before the request it pays ahead for runs: a node that
+        // crashes loses no receipt it served on.
+        if let Some((receipt, from, steps)) = unledgered {
+            let ledger = self.collector.ledger().clone();
+            let requests = receipt.requests;
+            let recorded =
+                tokio::task::spawn_blocking(move || ledger.record_compute(&receipt, from, &steps))
+                    .await;
+            match recorded {
+                Ok(Ok(()) | Err(LedgerError::NotNewer)) => {
+                    self.sessions().ledgered(client, session, requests)
+                }
+                failure => {
+                    warn!(?failure, "recording a compute receipt failed");
+                    self.sessions().abandon(client, session);
+                    return AppReply::text(503, "this node cannot record receipts now");
+                }
+            }
+        }
         let result = self
             .run(&call, &record, client, session, totals.requests)
             .await;
@@ -516,21 +544,6 @@ fn metered_headers(
 /// second (not a billion) of a time that could change what the app does and burns; the response names it.
 fn invocation_time(now: SystemTime) -> Duration {
     Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
-}
-
-/// Compute receipts are not in the work report yet (future work: the report's compute leaves, sampled by the
-/// challenge, and the transcripts a keeper replays), so an ended epoch's receipts are dropped here; the log
-/// says how many, so what an edge served unpaid is visible until they are reported.
-fn dropped_compute_receipts(epoch: enreach_primitives::EpochIndex, ended: &[Receipted]) {
-    if !ended.is_empty() {
-        let units: u64 = ended.iter().map(|r| r.receipt.cumulative_units).sum();
-        info!(
-            epoch,
-            receipts = ended.len(),
-            units,
-            "compute receipts of the ended epoch are dropped: they are not reported yet"
-        );
-    }
 }
 
 /// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
