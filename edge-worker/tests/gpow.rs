@@ -17,8 +17,8 @@ use enreach_edge_chain::{
     registration, Chain, ChainError, Wait,
 };
 use enreach_primitives::{
-    ClientKey, ContentId, Continent, DeliveryReceipt, EpochIndex, KeeperObservation, NodeId,
-    ReceiptTree, Region, SessionId, WorkReport,
+    ClientKey, ComputeReceipt, ContentId, Continent, DeliveryReceipt, EpochIndex,
+    KeeperObservation, NodeId, ReceiptProof, ReceiptTree, Region, SessionId, WorkReport,
 };
 use futures::future::join_all;
 use serde_json::Value;
@@ -361,7 +361,10 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
             epoch,
             receipts_root: tree.root(),
             receipt_count: tree.len(),
-            total_bytes: tree.total_bytes() * factor,
+            total_bytes: tree.total() * factor,
+            compute_root: [0; 32],
+            compute_receipt_count: 0,
+            total_units: 0,
         };
         Cheat {
             name,
@@ -427,6 +430,8 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
         storage_passed: 0,
         storage_sent: 0,
         bandwidth_mbps,
+        replays_sent: 0,
+        replays_failed: 0,
     };
     let honest = view.chain.submit(
         &alice,
@@ -470,7 +475,16 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
         let error = view
             .submit(
                 &ferdie,
-                ("Gpow", "answer_challenge", (cheat.node, epoch, answer)),
+                (
+                    "Gpow",
+                    "answer_challenge",
+                    (
+                        cheat.node,
+                        epoch,
+                        answer,
+                        Vec::<(ComputeReceipt, ReceiptProof)>::new(),
+                    ),
+                ),
             )
             .expect_err(cheat.name);
         let expected = cheat.expected_error.unwrap();

@@ -9,7 +9,7 @@
 //! - [`receipt`]: [`DeliveryReceipt`], a client's signed acknowledgement of bytes served.
 //! - [`compute`]: [`ComputeReceipt`], a client's signed acknowledgement of an edge application's requests, with
 //!   the transcript a keeper replays.
-//! - [`merkle`]: the sorted Merkle-sum tree over an epoch's receipts and its proofs.
+//! - [`merkle`]: the sorted Merkle-sum tree over an epoch's receipts of one kind (delivery, compute) and its proofs.
 //! - [`content`]: BLAKE3 chunk inclusion proofs, for storage challenges on pinned content.
 //! - [`origin`]: origin URLs, where gateways pull content that misses their store.
 //! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
@@ -30,7 +30,7 @@ pub mod work;
 
 pub use app::{is_valid_app_name, is_valid_app_origin, AppLimits, AppName};
 pub use compute::{ComputeReceipt, ComputeStep};
-pub use merkle::{LeafKey, ReceiptProof, ReceiptTree, TreeNode};
+pub use merkle::{LeafKey, ReceiptProof, ReceiptTree, SummedLeaf, TreeNode};
 pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};
 pub use origin::{is_valid_origin, OriginUrl, MAX_ORIGIN_URL_LEN};
 pub use receipt::{ClientKey, ContentId, DeliveryReceipt, SessionId};

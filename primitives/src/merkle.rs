@@ -1,12 +1,13 @@
-//! The receipt tree: a sorted Merkle-sum tree over an epoch's receipts. An edge node commits to its root in its
-//! [`crate::WorkReport`]; the chain then samples random *byte offsets* of the claimed total and asks for the
-//! receipt covering each one with its [`ReceiptProof`].
+//! The receipt tree: a sorted Merkle-sum tree over an epoch's receipts of one kind ([`SummedLeaf`]: delivery
+//! receipts summed by bytes, compute receipts by compute units). An edge node commits to the root of each in its
+//! [`crate::WorkReport`]; the chain then samples random offsets of each claimed total (bytes, units) and asks for
+//! the receipt covering each one with its [`ReceiptProof`].
 //!
 //! Why this shape (see `docs/PROTOCOL.md`, threat model): a plain Merkle tree proves that a leaf is *in* the
 //! tree, not that the leaves are distinct or that the claimed total is their sum, so a tree of N copies of one
 //! receipt used to be paid N times. Here every node commits to
-//! - the **byte sum** of its subtree, so the root commits to the total and a sampled offset lands in exactly
-//!   one leaf, which is proven to cover it (byte-weighted sampling: a fraudulent share `f` of the claim is hit
+//! - the **sum** of its subtree (bytes or units), so the root commits to the total and a sampled offset lands in
+//!   exactly one leaf, which is proven to cover it (weighted sampling: a fraudulent share `f` of the claim is hit
 //!   by each sample with probability at least `f`);
 //! - the **first and last key** `(client, session)` of its subtree, and an inner node is only valid if its left
 //!   child's last key is strictly below its right child's first key. Every leaf reached through valid nodes
@@ -16,20 +17,61 @@
 //! A node whose sum or keys disagree with its children can be committed, but any sample landing under it fails,
 //! so it only adds to the share of the claim the sample catches. Proofs have exactly the shape the leaf count
 //! implies (an odd node at the end of a row is promoted unchanged, never paired with itself), so a short path
-//! cannot pass for a leaf of a larger tree. Leaves and inner nodes are hashed with different BLAKE3 prefixes.
+//! cannot pass for a leaf of a larger tree. Inner nodes and the leaves of each kind are hashed with different
+//! BLAKE3 prefixes, so a delivery receipt can never be proven as a compute leaf or the other way round.
 //! The same code runs in the runtime and in `edge-worker`.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-use crate::{ClientKey, DeliveryReceipt, Hash32, SessionId};
+use crate::{ClientKey, ComputeReceipt, DeliveryReceipt, Hash32, SessionId};
 
 /// Deepest tree a proof may describe: 2^32 leaves is more than a `u32` count can name.
 pub const MAX_PROOF_DEPTH: u32 = 32;
 
-const LEAF_PREFIX: u8 = 0;
+const DELIVERY_LEAF_PREFIX: u8 = 0;
 const INNER_PREFIX: u8 = 1;
+const COMPUTE_LEAF_PREFIX: u8 = 2;
+
+/// A receipt that can be a leaf of a receipt tree: cumulative per [`LeafKey`], and summed by [`Self::amount`].
+pub trait SummedLeaf: Encode {
+    /// The BLAKE3 prefix of this kind's leaf hashes, distinct per kind and from inner nodes', so that no
+    /// receipt verifies as a leaf of another kind.
+    const LEAF_PREFIX: u8;
+    /// The session the receipt belongs to: one leaf per key.
+    fn key(&self) -> LeafKey;
+    /// What the leaf weighs in the tree's sum, and so in the sampling.
+    fn amount(&self) -> u64;
+}
+
+impl SummedLeaf for DeliveryReceipt {
+    const LEAF_PREFIX: u8 = DELIVERY_LEAF_PREFIX;
+    fn key(&self) -> LeafKey {
+        LeafKey {
+            client: self.client,
+            session: self.session,
+        }
+    }
+    /// The bytes served in the session.
+    fn amount(&self) -> u64 {
+        self.cumulative_bytes
+    }
+}
+
+impl SummedLeaf for ComputeReceipt {
+    const LEAF_PREFIX: u8 = COMPUTE_LEAF_PREFIX;
+    fn key(&self) -> LeafKey {
+        LeafKey {
+            client: self.client,
+            session: self.session,
+        }
+    }
+    /// The compute units burned in the session.
+    fn amount(&self) -> u64 {
+        self.cumulative_units
+    }
+}
 
 /// What leaves are sorted by, strictly: a client's session. Receipts are cumulative within a session, so one
 /// leaf per key is one payment per session.
@@ -60,17 +102,7 @@ pub struct LeafKey {
     pub session: SessionId,
 }
 
-impl LeafKey {
-    /// The key of `receipt`.
-    pub fn of(receipt: &DeliveryReceipt) -> Self {
-        Self {
-            client: receipt.client,
-            session: receipt.session,
-        }
-    }
-}
-
-/// A node of the tree as its parent commits to it: its hash, the bytes under it and its key range.
+/// A node of the tree as its parent commits to it: its hash, the sum under it and its key range.
 #[derive(
     Clone,
     Copy,
@@ -91,8 +123,8 @@ impl LeafKey {
 pub struct TreeNode {
     /// BLAKE3 of the leaf's receipt, or of the two children.
     pub hash: Hash32,
-    /// Sum of the receipts' `cumulative_bytes` under this node.
-    pub bytes: u64,
+    /// Sum of the receipts' amounts ([`SummedLeaf::amount`]) under this node.
+    pub sum: u64,
     /// Smallest key under this node.
     pub first: LeafKey,
     /// Largest key under this node.
@@ -101,32 +133,32 @@ pub struct TreeNode {
 
 impl TreeNode {
     /// The leaf of `receipt`.
-    pub fn leaf(receipt: &DeliveryReceipt) -> Self {
+    pub fn leaf<L: SummedLeaf>(receipt: &L) -> Self {
         let mut hasher = blake3::Hasher::new();
-        hasher.update(&[LEAF_PREFIX]);
+        hasher.update(&[L::LEAF_PREFIX]);
         hasher.update(&receipt.encode());
-        let key = LeafKey::of(receipt);
+        let key = receipt.key();
         Self {
             hash: *hasher.finalize().as_bytes(),
-            bytes: receipt.cumulative_bytes,
+            sum: receipt.amount(),
             first: key,
             last: key,
         }
     }
 
     /// The parent of `left` and `right`, or why they cannot be siblings: keys out of order (a duplicated or
-    /// unsorted receipt), a child whose own range is inverted, or a byte sum that overflows.
+    /// unsorted receipt), a child whose own range is inverted, or a sum that overflows.
     pub fn parent(left: &TreeNode, right: &TreeNode) -> Result<TreeNode, ProofError> {
         if left.first > left.last || right.first > right.last || left.last >= right.first {
             return Err(ProofError::Unordered);
         }
-        let bytes = left
-            .bytes
-            .checked_add(right.bytes)
+        let sum = left
+            .sum
+            .checked_add(right.sum)
             .ok_or(ProofError::Overflow)?;
         Ok(Self {
             hash: inner_hash(left, right),
-            bytes,
+            sum,
             first: left.first,
             last: right.last,
         })
@@ -194,11 +226,11 @@ pub enum ProofError {
     WrongShape,
     /// Two siblings' keys are not strictly increasing: a receipt is duplicated or the leaves are unsorted.
     Unordered,
-    /// A byte sum overflows `u64`.
+    /// A sum overflows `u64`.
     Overflow,
     /// The path does not lead to the committed root.
     WrongRoot,
-    /// The path leads to the root, but the root's byte sum is not the claimed total.
+    /// The path leads to the root, but the root's sum is not the claimed total.
     WrongTotal,
 }
 
@@ -217,13 +249,13 @@ fn path_length(mut index: u32, mut count: u32) -> usize {
 }
 
 /// Checks that `receipt` is leaf `proof.leaf_index` of the tree of `leaf_count` leaves committed by `root`,
-/// whose bytes sum to `total_bytes`. Returns the offset of the receipt's first byte: the leaf covers
-/// `offset..offset + receipt.cumulative_bytes` of the total.
-pub fn verify_receipt(
+/// whose amounts sum to `total`. Returns the offset of the receipt's first unit (byte or compute unit): the
+/// leaf covers `offset..offset + receipt.amount()` of the total.
+pub fn verify_receipt<L: SummedLeaf>(
     root: &Hash32,
     leaf_count: u32,
-    total_bytes: u64,
-    receipt: &DeliveryReceipt,
+    total: u64,
+    receipt: &L,
     proof: &ReceiptProof,
 ) -> Result<u64, ProofError> {
     if proof.leaf_index >= leaf_count
@@ -243,7 +275,7 @@ pub fn verify_receipt(
                 TreeNode::parent(&node, sibling)?
             } else {
                 offset = offset
-                    .checked_add(sibling.bytes)
+                    .checked_add(sibling.sum)
                     .ok_or(ProofError::Overflow)?;
                 TreeNode::parent(sibling, &node)?
             };
@@ -254,7 +286,7 @@ pub fn verify_receipt(
     if node.hash != *root {
         return Err(ProofError::WrongRoot);
     }
-    if node.bytes != total_bytes {
+    if node.sum != total {
         return Err(ProofError::WrongTotal);
     }
     Ok(offset)
@@ -284,31 +316,28 @@ pub enum TreeError {
     Empty,
     /// More receipts than a `u32` count names.
     TooMany,
-    /// Their bytes add up to more than `u64::MAX`.
+    /// Their amounts add up to more than `u64::MAX`.
     Overflow,
 }
 
-/// The tree over one epoch's receipts, as the edge node builds it to report and to answer challenges.
+/// The tree over one epoch's receipts of one kind, as the edge node builds it to report and to answer
+/// challenges.
 #[derive(Clone, Debug)]
-pub struct ReceiptTree {
-    receipts: Vec<DeliveryReceipt>,
+pub struct ReceiptTree<L = DeliveryReceipt> {
+    receipts: Vec<L>,
     /// Row 0 are the leaves, the last row is the root.
     rows: Vec<Vec<TreeNode>>,
 }
 
-impl ReceiptTree {
+impl<L: SummedLeaf> ReceiptTree<L> {
     /// The tree over `receipts`: sorted by key, keeping the highest receipt of each session (a session's
     /// receipts are cumulative, so an earlier one is contained in the later one).
-    pub fn new(mut receipts: Vec<DeliveryReceipt>) -> Result<Self, TreeError> {
+    pub fn new(mut receipts: Vec<L>) -> Result<Self, TreeError> {
         if receipts.is_empty() {
             return Err(TreeError::Empty);
         }
-        receipts.sort_by(|a, b| {
-            LeafKey::of(a)
-                .cmp(&LeafKey::of(b))
-                .then(b.cumulative_bytes.cmp(&a.cumulative_bytes))
-        });
-        receipts.dedup_by_key(|r| LeafKey::of(r));
+        receipts.sort_by(|a, b| a.key().cmp(&b.key()).then(b.amount().cmp(&a.amount())));
+        receipts.dedup_by_key(|r| r.key());
         if receipts.len() > u32::MAX as usize {
             return Err(TreeError::TooMany);
         }
@@ -332,9 +361,9 @@ impl ReceiptTree {
         self.root_node().hash
     }
 
-    /// Sum of the leaves' bytes: the report's total.
-    pub fn total_bytes(&self) -> u64 {
-        self.root_node().bytes
+    /// Sum of the leaves' amounts: the report's total (bytes or units).
+    pub fn total(&self) -> u64 {
+        self.root_node().sum
     }
 
     /// Number of leaves.
@@ -348,13 +377,13 @@ impl ReceiptTree {
     }
 
     /// The leaves' receipts, in tree order.
-    pub fn receipts(&self) -> &[DeliveryReceipt] {
+    pub fn receipts(&self) -> &[L] {
         &self.receipts
     }
 
-    /// The leaf covering byte `offset` of the total, by descending from the root along the byte sums.
+    /// The leaf covering `offset` of the total, by descending from the root along the sums.
     pub fn leaf_at(&self, offset: u64) -> Option<u32> {
-        if offset >= self.total_bytes() {
+        if offset >= self.total() {
             return None;
         }
         let mut index = 0usize;
@@ -362,8 +391,8 @@ impl ReceiptTree {
         for row in self.rows.iter().rev().skip(1) {
             let left = index * 2;
             // A promoted node has no right sibling: its only child is `left`.
-            if left + 1 < row.len() && remaining >= row[left].bytes {
-                remaining -= row[left].bytes;
+            if left + 1 < row.len() && remaining >= row[left].sum {
+                remaining -= row[left].sum;
                 index = left + 1;
             } else {
                 index = left;
@@ -388,7 +417,7 @@ pub mod forgery {
     pub fn parent(left: &TreeNode, right: &TreeNode) -> TreeNode {
         TreeNode {
             hash: inner_hash(left, right),
-            bytes: left.bytes.wrapping_add(right.bytes),
+            sum: left.sum.wrapping_add(right.sum),
             first: left.first,
             last: right.last,
         }

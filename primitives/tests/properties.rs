@@ -108,11 +108,14 @@ proptest! {
         node in any::<[u8; 32]>(), epoch in any::<u32>(), root in any::<[u8; 32]>(), count in any::<u32>(),
         total in any::<u64>(), probes in any::<(u16, u16, u32, u16, u16, u32)>(),
     ) {
-        roundtrip(&WorkReport { node: NodeId(node), epoch, receipts_root: root, receipt_count: count, total_bytes: total });
+        roundtrip(&WorkReport {
+            node: NodeId(node), epoch, receipts_root: root, receipt_count: count, total_bytes: total,
+            compute_root: node, compute_receipt_count: count / 2, total_units: total / 3,
+        });
         let (probes_answered, probes_sent, median_rtt_ms, storage_passed, storage_sent, bandwidth_mbps) = probes;
         roundtrip(&KeeperObservation {
             node: NodeId(node), epoch, probes_answered, probes_sent, median_rtt_ms, storage_passed, storage_sent,
-            bandwidth_mbps,
+            bandwidth_mbps, replays_sent: probes_sent, replays_failed: storage_passed,
         });
     }
 

@@ -4,8 +4,9 @@
 
 use codec::{Decode, Encode};
 use enreach_primitives::{
-    merkle::{verify_receipt, ProofError, ReceiptProof, TreeError},
-    ClientKey, ContentId, DeliveryReceipt, LeafKey, NodeId, ReceiptTree, SessionId, TreeNode,
+    merkle::{verify_receipt, ProofError, ReceiptProof, SummedLeaf, TreeError},
+    ClientKey, ComputeReceipt, ContentId, DeliveryReceipt, LeafKey, NodeId, ReceiptTree, SessionId,
+    TreeNode,
 };
 use proptest::prelude::*;
 
@@ -42,30 +43,30 @@ proptest! {
     fn every_leaf_and_every_offset_proves(receipts in receipts_strategy(), pick in any::<prop::sample::Index>()) {
         let tree = ReceiptTree::new(receipts.clone()).unwrap();
         // One leaf per session, the highest receipt of each.
-        let mut keys: Vec<LeafKey> = receipts.iter().map(LeafKey::of).collect();
+        let mut keys: Vec<LeafKey> = receipts.iter().map(SummedLeaf::key).collect();
         keys.sort();
         keys.dedup();
         prop_assert_eq!(tree.len() as usize, keys.len());
         let expected_total: u64 = keys
             .iter()
-            .map(|k| receipts.iter().filter(|r| LeafKey::of(r) == *k).map(|r| r.cumulative_bytes).max().unwrap())
+            .map(|k| receipts.iter().filter(|r| r.key() == *k).map(|r| r.cumulative_bytes).max().unwrap())
             .sum();
-        prop_assert_eq!(tree.total_bytes(), expected_total);
+        prop_assert_eq!(tree.total(), expected_total);
 
         let mut next_offset = 0;
         for (i, r) in tree.receipts().iter().enumerate() {
             let proof = tree.proof(i as u32).unwrap();
-            let start = verify_receipt(&tree.root(), tree.len(), tree.total_bytes(), r, &proof);
+            let start = verify_receipt(&tree.root(), tree.len(), tree.total(), r, &proof);
             prop_assert_eq!(start, Ok(next_offset), "leaf {} covers the bytes after its predecessor", i);
             next_offset += r.cumulative_bytes;
         }
         // Any offset leads to the leaf whose proven range covers it.
-        let offset = pick.index(tree.total_bytes() as usize) as u64;
+        let offset = pick.index(tree.total() as usize) as u64;
         let leaf = tree.leaf_at(offset).unwrap();
         let r = &tree.receipts()[leaf as usize];
-        let start = verify_receipt(&tree.root(), tree.len(), tree.total_bytes(), r, &tree.proof(leaf).unwrap()).unwrap();
+        let start = verify_receipt(&tree.root(), tree.len(), tree.total(), r, &tree.proof(leaf).unwrap()).unwrap();
         prop_assert!(start <= offset && offset < start + r.cumulative_bytes);
-        prop_assert_eq!(tree.leaf_at(tree.total_bytes()), None);
+        prop_assert_eq!(tree.leaf_at(tree.total()), None);
     }
 
     #[test]
@@ -80,7 +81,7 @@ proptest! {
         let r = &tree.receipts()[i];
         let proof = tree.proof(i as u32).unwrap();
         let check = |r: &DeliveryReceipt, p: &ReceiptProof, root: &[u8; 32]| {
-            verify_receipt(root, tree.len(), tree.total_bytes(), r, p).is_ok()
+            verify_receipt(root, tree.len(), tree.total(), r, p).is_ok()
         };
         let mut encoded = r.encode();
         let at = byte.index(encoded.len());
@@ -116,8 +117,8 @@ proptest! {
         let root = rows.last().unwrap()[0];
         let mut proven: Vec<(LeafKey, u64)> = Vec::new();
         for (i, r) in receipts.iter().enumerate() {
-            if verify_receipt(&root.hash, receipts.len() as u32, root.bytes, r, &forged_proof(&rows, i)).is_ok() {
-                proven.push((LeafKey::of(r), r.cumulative_bytes));
+            if verify_receipt(&root.hash, receipts.len() as u32, root.sum, r, &forged_proof(&rows, i)).is_ok() {
+                proven.push((r.key(), r.cumulative_bytes));
             }
         }
         let mut keys: Vec<LeafKey> = proven.iter().map(|(k, _)| *k).collect();
@@ -133,7 +134,7 @@ fn a_tree_of_copies_of_one_receipt_fails_every_sample() {
     let copies = vec![TreeNode::leaf(&receipt(1, 1, 1000)); 8];
     let rows = forged_rows(copies);
     let root = rows.last().unwrap()[0];
-    assert_eq!(root.bytes, 8000);
+    assert_eq!(root.sum, 8000);
     for i in 0..8 {
         assert_eq!(
             verify_receipt(
@@ -160,13 +161,13 @@ fn every_cumulative_receipt_of_a_session_as_its_own_leaf_fails() {
     for i in 0..4 {
         let r = receipt(1, 1, (i as u64 + 1) * 1000);
         assert_eq!(
-            verify_receipt(&root.hash, 4, root.bytes, &r, &forged_proof(&rows, i)),
+            verify_receipt(&root.hash, 4, root.sum, &r, &forged_proof(&rows, i)),
             Err(ProofError::Unordered)
         );
     }
     // Built honestly, the session is one leaf: its highest receipt.
     let tree = ReceiptTree::new((1..=4).map(|n| receipt(1, 1, n * 1000)).collect()).unwrap();
-    assert_eq!((tree.len(), tree.total_bytes()), (1, 4000));
+    assert_eq!((tree.len(), tree.total()), (1, 4000));
 }
 
 #[test]
@@ -176,11 +177,11 @@ fn a_short_path_cannot_pass_for_a_leaf_of_a_larger_tree() {
     let r = &tree.receipts()[0];
     let proof = tree.proof(0).unwrap();
     assert_eq!(
-        verify_receipt(&tree.root(), 1024, tree.total_bytes(), r, &proof),
+        verify_receipt(&tree.root(), 1024, tree.total(), r, &proof),
         Err(ProofError::WrongShape)
     );
     assert_eq!(
-        verify_receipt(&tree.root(), 2, tree.total_bytes(), r, &proof),
+        verify_receipt(&tree.root(), 2, tree.total(), r, &proof),
         Ok(0)
     );
     let beyond = ReceiptProof {
@@ -188,7 +189,7 @@ fn a_short_path_cannot_pass_for_a_leaf_of_a_larger_tree() {
         ..proof
     };
     assert_eq!(
-        verify_receipt(&tree.root(), 2, tree.total_bytes(), r, &beyond),
+        verify_receipt(&tree.root(), 2, tree.total(), r, &beyond),
         Err(ProofError::WrongShape)
     );
 }
@@ -209,32 +210,115 @@ fn a_lying_byte_sum_is_caught_by_any_sample_under_it() {
     // pair verify against the inflated root, but any offset in the inflated range has no valid path.
     let receipts: Vec<_> = (0..4).map(|s| receipt(1, s, 100)).collect();
     let mut rows = forged_rows(receipts.iter().map(TreeNode::leaf).collect());
-    rows[1][1].bytes = 200_000;
+    rows[1][1].sum = 200_000;
     let top = TreeNode::parent(&rows[1][0], &rows[1][1]).unwrap();
     rows[2] = vec![top];
-    assert!(verify_receipt(
-        &top.hash,
-        4,
-        top.bytes,
-        &receipts[0],
-        &forged_proof(&rows, 0)
-    )
-    .is_ok());
+    assert!(verify_receipt(&top.hash, 4, top.sum, &receipts[0], &forged_proof(&rows, 0)).is_ok());
     for (i, receipt) in receipts.iter().enumerate().skip(2) {
         assert_eq!(
-            verify_receipt(&top.hash, 4, top.bytes, receipt, &forged_proof(&rows, i)),
+            verify_receipt(&top.hash, 4, top.sum, receipt, &forged_proof(&rows, i)),
             Err(ProofError::WrongRoot)
         );
     }
     // The honest left pair is 200 bytes of 200 200 claimed: a sample passes with probability under 0.1 %.
-    assert_eq!(rows[1][0].bytes * 1000, top.bytes - 200);
+    assert_eq!(rows[1][0].sum * 1000, top.sum - 200);
 }
 
 #[test]
 fn an_empty_or_overflowing_tree_is_refused() {
-    assert_eq!(ReceiptTree::new(vec![]).unwrap_err(), TreeError::Empty);
+    assert_eq!(
+        ReceiptTree::<DeliveryReceipt>::new(vec![]).unwrap_err(),
+        TreeError::Empty
+    );
     assert_eq!(
         ReceiptTree::new(vec![receipt(1, 1, u64::MAX), receipt(1, 2, 1)]).unwrap_err(),
         TreeError::Overflow
     );
+}
+
+fn compute(client: u8, session: u8, units: u64) -> ComputeReceipt {
+    ComputeReceipt {
+        genesis_hash: [1; 32],
+        epoch: 3,
+        node: NodeId([2; 32]),
+        client: ClientKey([client; 32]),
+        code: ContentId([4; 32]),
+        session: SessionId([session; 16]),
+        requests: 1,
+        cumulative_units: units,
+        transcript: [6; 32],
+        signature: [5; 64],
+    }
+}
+
+#[test]
+fn compute_receipts_form_the_same_tree_summed_by_units() {
+    // Three sessions, the middle one reported at two points: one leaf per session, its highest receipt.
+    let receipts = vec![
+        compute(1, 1, 300),
+        compute(2, 1, 100),
+        compute(2, 1, 500),
+        compute(1, 2, 50),
+    ];
+    let tree = ReceiptTree::new(receipts).unwrap();
+    assert_eq!((tree.len(), tree.total()), (3, 850));
+    let mut next_offset = 0;
+    for (i, r) in tree.receipts().iter().enumerate() {
+        let proof = tree.proof(i as u32).unwrap();
+        assert_eq!(
+            verify_receipt(&tree.root(), tree.len(), tree.total(), r, &proof),
+            Ok(next_offset)
+        );
+        assert_eq!(tree.leaf_at(next_offset), Some(i as u32));
+        next_offset += r.cumulative_units;
+    }
+    // Copies of one compute receipt are out of order, as delivery receipts are.
+    let rows = forged_rows(vec![TreeNode::leaf(&compute(1, 1, 10)); 2]);
+    let root = rows.last().unwrap()[0];
+    assert_eq!(
+        verify_receipt(
+            &root.hash,
+            2,
+            20,
+            &compute(1, 1, 10),
+            &forged_proof(&rows, 1)
+        ),
+        Err(ProofError::Unordered)
+    );
+    assert_eq!(
+        ReceiptTree::new(vec![compute(1, 1, u64::MAX), compute(1, 2, 1)]).unwrap_err(),
+        TreeError::Overflow
+    );
+}
+
+#[test]
+fn a_delivery_leaf_never_verifies_as_a_compute_leaf() {
+    // The same key and the same amount in both kinds: a leaf hash of one kind must not be one of the other, so a
+    // node cannot commit one tree and answer it as both parts of its report.
+    let delivery = receipt(1, 1, 1000);
+    let compute = compute(1, 1, 1000);
+    let (d, c) = (TreeNode::leaf(&delivery), TreeNode::leaf(&compute));
+    assert_eq!((d.sum, d.first), (c.sum, c.first));
+    assert_ne!(d.hash, c.hash);
+    // A one-leaf delivery tree claimed as compute: its root is the delivery leaf, which no compute receipt is.
+    let tree = ReceiptTree::new(vec![delivery.clone()]).unwrap();
+    let proof = tree.proof(0).unwrap();
+    assert_eq!(
+        verify_receipt(&tree.root(), 1, 1000, &compute, &proof),
+        Err(ProofError::WrongRoot)
+    );
+    // Nor is the hash of a compute leaf ever that of the same bytes as a delivery leaf or an inner node: every
+    // hash is BLAKE3 of a prefix naming its kind, then the encoding.
+    let hash = |prefix: u8, bytes: &[u8]| {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&[prefix]);
+        hasher.update(bytes);
+        *hasher.finalize().as_bytes()
+    };
+    assert_eq!(c.hash, hash(ComputeReceipt::LEAF_PREFIX, &compute.encode()));
+    assert_eq!(
+        d.hash,
+        hash(DeliveryReceipt::LEAF_PREFIX, &delivery.encode())
+    );
+    assert_ne!(ComputeReceipt::LEAF_PREFIX, DeliveryReceipt::LEAF_PREFIX);
 }

@@ -145,6 +145,7 @@ pub fn dev_gpow_params() -> pallet_gpow::GpowParams<BlockNumber> {
         challenge_delay: 1,
         answer_window: 4,
         sample_size: 32,
+        compute_sample_size: 32,
         keepers_per_node: 3,
         keeper_tolerance_percent: 25,
         max_bandwidth_mbps: 10_000,

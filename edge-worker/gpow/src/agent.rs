@@ -13,7 +13,8 @@ use std::{
 };
 
 use enreach_primitives::{
-    content::chunk_proof, ClientKey, EpochIndex, NodeId, ReceiptTree, WorkReport,
+    content::chunk_proof, ClientKey, ComputeReceipt, EpochIndex, NodeId, ReceiptProof, ReceiptTree,
+    WorkReport,
 };
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
@@ -228,12 +229,14 @@ impl Agent {
                 Some((tree.receipts()[leaf as usize].clone(), tree.proof(leaf)?))
             })
             .collect();
+        // This edge reports no compute yet, so its compute answer is empty.
+        let compute_answer: Vec<(ComputeReceipt, ReceiptProof)> = Vec::new();
         let submitted = self
             .submit_announced(
                 (
                     "Gpow",
                     "answer_challenge",
-                    (self.node, challenge.epoch, answer),
+                    (self.node, challenge.epoch, answer, compute_answer),
                 ),
                 serde_json::json!({
                     "event": "challenge_answered",

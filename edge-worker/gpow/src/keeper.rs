@@ -82,6 +82,9 @@ impl Tally {
             storage_passed: self.storage_passed,
             storage_sent: self.storage_sent,
             bandwidth_mbps: self.bandwidth_mbps.unwrap_or(0),
+            // This keeper replays no compute yet.
+            replays_sent: 0,
+            replays_failed: 0,
         }
     }
 }
@@ -362,6 +365,8 @@ mod tests {
                 storage_passed: 2,
                 storage_sent: 3,
                 bandwidth_mbps: 80,
+                replays_sent: 0,
+                replays_failed: 0,
             }
         );
         let dead = Tally {

@@ -280,7 +280,11 @@ pub fn work_report(
         epoch,
         receipts_root: tree.root(),
         receipt_count: tree.len(),
-        total_bytes: tree.total_bytes(),
+        total_bytes: tree.total(),
+        // No compute part yet.
+        compute_root: [0; 32],
+        compute_receipt_count: 0,
+        total_units: 0,
     };
     Some((report, tree))
 }

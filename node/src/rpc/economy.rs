@@ -54,6 +54,8 @@ pub struct Usage {
     pub bytes: u64,
     /// Bytes of its content stored and proven.
     pub stored: u64,
+    /// Verified compute units its clients' requests ran.
+    pub units: u64,
     /// Whether the epoch has been charged.
     pub settled: bool,
     /// What the epoch cost (0 until settled).
@@ -70,6 +72,8 @@ pub struct Params {
     pub delivery_price_per_gib: String,
     /// Price of one GiB stored for an epoch.
     pub storage_price_per_gib_epoch: String,
+    /// Price of one million compute units run.
+    pub compute_price_per_million_units: String,
     /// Treasury's share of payments to nodes, parts per billion.
     pub protocol_fee_ppb: u32,
     /// Subsidy per epoch in era 0.
@@ -166,6 +170,7 @@ where
         Ok(Usage {
             bytes: usage.bytes,
             stored: usage.stored,
+            units: usage.units,
             settled: usage.settled,
             cost: usage.cost.to_string(),
             paid: usage.paid.to_string(),
@@ -186,6 +191,7 @@ where
         Ok(Params {
             delivery_price_per_gib: p.delivery_price.to_string(),
             storage_price_per_gib_epoch: p.storage_price.to_string(),
+            compute_price_per_million_units: p.compute_price.to_string(),
             protocol_fee_ppb: p.protocol_fee.deconstruct(),
             emission_per_epoch: p.emission.per_epoch.to_string(),
             emission_taper_per_era_ppb: p.emission.taper_per_era.deconstruct(),

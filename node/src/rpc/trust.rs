@@ -46,6 +46,9 @@ pub struct Challenge {
     pub epoch: EpochIndex,
     /// Byte offsets of the reported total; the answer holds the receipt covering each, in order.
     pub offsets: Vec<u64>,
+    /// Unit offsets of the reported compute total; the compute answer holds the compute receipt covering each,
+    /// in order.
+    pub compute_offsets: Vec<u64>,
     /// Last block at which the answer is accepted.
     pub deadline: BlockNumber,
 }
@@ -168,6 +171,7 @@ where
         Ok(challenge.map(|c| Challenge {
             epoch: c.epoch,
             offsets: c.offsets,
+            compute_offsets: c.compute_offsets,
             deadline: c.deadline,
         }))
     }

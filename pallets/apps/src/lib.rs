@@ -22,6 +22,13 @@
 //! A removed name can be deployed again, by anyone, with version 1: nodes must key what they cache on the
 //! code's content id, never on the name and version alone.
 //!
+//! ## For GPoW
+//! Compute receipts name the code they ran, and GPoW accepts them only for code an app ran in the receipt's
+//! epoch ([`pallet_gpow::AppCatalog`]). [`Codes`] counts the apps running each code and, once none does, the
+//! epoch the last one stopped: receipts of that epoch are still accepted while they can be challenged (through
+//! the next epoch), so upgrading or removing an app cannot void the nodes that served it. Records no app has
+//! run since are deleted in idle block time.
+//!
 //! ## For nodes
 //! `AppsApi::app` ([`runtime_api`]) answers what a gateway needs to route a request: the code to fetch and
 //! run, the limits, regions and origins.
@@ -45,7 +52,7 @@ pub use weights::WeightInfo;
 
 use codec::{Decode, Encode, MaxEncodedLen};
 pub use enreach_primitives::{AppLimits, AppName};
-use enreach_primitives::{ContentId, OriginUrl, Region};
+use enreach_primitives::{ContentId, EpochIndex, OriginUrl, Region};
 use frame_support::{
     traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
@@ -59,6 +66,29 @@ pub trait CodeOwner<AccountId> {
     /// Publishes `code` as owned by `owner`, for this pallet's benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn publish_for_benchmark(code: &ContentId, owner: &AccountId);
+}
+
+/// How the registry uses one code: how many apps run it now and, once none does, the last epoch one did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct CodeUse {
+    /// Apps running it now.
+    pub apps: u32,
+    /// The epoch the last app running it was upgraded to other code or removed, once no app runs it.
+    pub until: Option<EpochIndex>,
+}
+
+impl CodeUse {
+    /// Whether receipts of `epoch` may bill this code: an app runs it now, or ran it until `epoch` or later.
+    /// Epochs before any app ran it are not told apart: the client signed for the code either way.
+    pub fn runs_in(&self, epoch: EpochIndex) -> bool {
+        self.apps > 0 || self.until.is_some_and(|until| epoch <= until)
+    }
+
+    /// Whether the record can go in epoch `now`: no app runs the code, and receipts of its last epoch can no
+    /// longer be challenged (a report's challenge ends within the epoch after the one it reports).
+    fn is_stale(&self, now: EpochIndex) -> bool {
+        self.apps == 0 && self.until.is_none_or(|until| until.saturating_add(1) < now)
+    }
 }
 
 /// A registered app, as stored.
@@ -156,6 +186,11 @@ pub mod pallet {
         /// Most origins an app may call.
         #[pallet::constant]
         type MaxOrigins: Get<u32>;
+        /// The GPoW epoch in progress: when an app stops running a code, receipts of this epoch still bill it.
+        type CurrentEpoch: Get<EpochIndex>;
+        /// Most [`Codes`] records checked for deletion per block, in idle time.
+        #[pallet::constant]
+        type MaxCodeSweep: Get<u32>;
         /// Weights of this pallet's calls.
         type WeightInfo: WeightInfo;
     }
@@ -180,6 +215,46 @@ pub mod pallet {
         BoundedVec<AppName, T::MaxAppsPerAccount>,
         ValueQuery,
     >;
+
+    /// How many apps run each code, and when the last one stopped ([`CodeUse`]): what compute receipts may
+    /// bill. At most one record per app plus those retired within the last two epochs, which idle blocks delete.
+    #[pallet::storage]
+    pub type Codes<T: Config> = StorageMap<_, Blake2_128Concat, ContentId, CodeUse>;
+
+    /// Where the deletion of stale [`Codes`] records resumes.
+    #[pallet::storage]
+    pub type CodeSweepCursor<T: Config> = StorageValue<_, BoundedVec<u8, ConstU32<256>>>;
+
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        /// Deletes the stale records among the next `MaxCodeSweep` of [`Codes`], if the block has room for the
+        /// whole page, wrapping around at the end.
+        fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
+            let page = T::MaxCodeSweep::get();
+            let weight = T::DbWeight::get().reads_writes(page as u64 + 1, page as u64 + 1);
+            if page == 0 || !remaining.all_gte(weight) {
+                return Weight::zero();
+            }
+            let now = T::CurrentEpoch::get();
+            let mut codes = match CodeSweepCursor::<T>::take() {
+                Some(cursor) => Codes::<T>::iter_from(cursor.into_inner()),
+                None => Codes::<T>::iter(),
+            };
+            for _ in 0..page {
+                let Some((code, use_of)) = codes.next() else {
+                    return weight;
+                };
+                if use_of.is_stale(now) {
+                    Codes::<T>::remove(code);
+                }
+            }
+            // A key is 32 + 16 + 32 bytes, far below the bound.
+            if let Ok(cursor) = BoundedVec::try_from(codes.last_raw_key().to_vec()) {
+                CodeSweepCursor::<T>::put(cursor);
+            }
+            weight
+        }
+    }
 
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -283,6 +358,7 @@ pub mod pallet {
             let deposit = T::AppDeposit::get();
             T::Currency::hold(&HoldReason::AppDeposit.into(), &owner, deposit)
                 .map_err(|_| Error::<T>::InsufficientDeposit)?;
+            Self::start_running(&code);
             let version = 1;
             Apps::<T>::insert(
                 &name,
@@ -328,6 +404,10 @@ pub mod pallet {
                     .version
                     .checked_add(1)
                     .ok_or(Error::<T>::VersionOverflow)?;
+                if app.code != code {
+                    Self::stop_running(&app.code);
+                    Self::start_running(&code);
+                }
                 app.code = code;
                 app.limits = limits;
                 app.max_price = max_price;
@@ -360,6 +440,7 @@ pub mod pallet {
                 Precision::BestEffort,
             )?;
             Apps::<T>::remove(&name);
+            Self::stop_running(&app.code);
             AppsOf::<T>::mutate_exists(&who, |names| {
                 if let Some(list) = names {
                     list.retain(|n| *n != name);
@@ -386,6 +467,27 @@ pub mod pallet {
                 compute_units: T::MaxComputeUnits::get(),
                 wall_ms: T::MaxWallMs::get(),
             }
+        }
+
+        /// One more app runs `code`.
+        pub(crate) fn start_running(code: &ContentId) {
+            Codes::<T>::mutate(code, |use_of| {
+                let use_of = use_of.get_or_insert_with(Default::default);
+                use_of.apps = use_of.apps.saturating_add(1);
+                use_of.until = None;
+            });
+        }
+
+        /// One app fewer runs `code`; if none does any more, receipts of the current epoch still bill it.
+        fn stop_running(code: &ContentId) {
+            Codes::<T>::mutate(code, |use_of| {
+                if let Some(use_of) = use_of {
+                    use_of.apps = use_of.apps.saturating_sub(1);
+                    if use_of.apps == 0 {
+                        use_of.until = Some(T::CurrentEpoch::get());
+                    }
+                }
+            });
         }
 
         /// The names of `owner`'s apps.
@@ -424,5 +526,16 @@ pub mod pallet {
             }
             Ok(())
         }
+    }
+}
+
+impl<T: Config> pallet_gpow::AppCatalog for Pallet<T> {
+    fn runs_code(code: &ContentId, epoch: EpochIndex) -> bool {
+        Codes::<T>::get(code).is_some_and(|use_of| use_of.runs_in(epoch))
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn deploy_for_benchmark(code: &ContentId) {
+        Pallet::<T>::start_running(code);
     }
 }

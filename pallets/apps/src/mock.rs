@@ -39,6 +39,8 @@ pub const MAX_WALL_MS: u32 = 30_000;
 
 parameter_types! {
     pub const AppDeposit: u64 = DEPOSIT;
+    /// The GPoW epoch, set by the tests.
+    pub static Epoch: u32 = 0;
 }
 
 /// Settlement's published contents, reduced to who owns which: stored under the content id in the test's
@@ -75,6 +77,8 @@ impl pallet_apps::Config for Test {
     type MaxWallMs = ConstU32<MAX_WALL_MS>;
     type MaxRegions = ConstU32<4>;
     type MaxOrigins = ConstU32<3>;
+    type CurrentEpoch = Epoch;
+    type MaxCodeSweep = ConstU32<2>;
     type WeightInfo = crate::weights::SubstrateWeight<Test>;
 }
 
@@ -89,6 +93,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     }
     .assimilate_storage(&mut storage)
     .unwrap();
+    Epoch::set(0);
     let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| System::set_block_number(1));
     ext

@@ -469,3 +469,51 @@ fn calls_need_a_signed_origin() {
         );
     });
 }
+
+#[test]
+fn code_an_app_stopped_running_bills_until_its_receipts_cannot_be_challenged() {
+    use frame_support::traits::Hooks;
+    use pallet_gpow::AppCatalog;
+    ext().execute_with(|| {
+        let (old, new) = (code(1), ContentId([0x11; 32]));
+        publish(new, 1);
+        assert!(!Apps::runs_code(&old, 0), "no app runs it yet");
+        Epoch::set(3);
+        assert_ok!(deploy(1, "shop"));
+        assert_ok!(deploy(1, "shop-eu"));
+        // Upgraded away in epoch 5 by one app: the other still runs it.
+        Epoch::set(5);
+        assert_ok!(upgrade_with(1, "shop", new, limits(), &[]));
+        assert!(Apps::runs_code(&old, 9) && Apps::runs_code(&new, 5));
+        // The last app running it goes in epoch 6: receipts of epoch 6 and before still bill it, later ones not.
+        Epoch::set(6);
+        assert_ok!(Apps::remove(RuntimeOrigin::signed(1), name("shop-eu")));
+        assert!(Apps::runs_code(&old, 6) && !Apps::runs_code(&old, 7));
+        // Idle blocks keep it while epoch 6's receipts can be challenged (epoch 7), then delete it.
+        let idle = || Apps::on_idle(1, frame_support::weights::Weight::MAX);
+        Epoch::set(7);
+        for _ in 0..2 {
+            idle();
+        }
+        assert!(Apps::runs_code(&old, 6));
+        Epoch::set(8);
+        for _ in 0..2 {
+            idle();
+        }
+        assert!(!crate::Codes::<Test>::contains_key(old));
+        assert!(Apps::runs_code(&new, 8), "the running code stays");
+        // An app that upgrades twice in an epoch leaves every code it ran billable for that epoch.
+        publish(ContentId([0x12; 32]), 1);
+        assert_ok!(upgrade_with(
+            1,
+            "shop",
+            ContentId([0x12; 32]),
+            limits(),
+            &[]
+        ));
+        assert_ok!(upgrade_with(1, "shop", old, limits(), &[]));
+        assert!([new, ContentId([0x12; 32]), old]
+            .iter()
+            .all(|c| Apps::runs_code(c, 8)));
+    });
+}

@@ -66,13 +66,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Apps::Codes` (r:1 w:1)
+	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	fn deploy() -> Weight {
 		// Proof size: measured `3389`, estimated `11114`.
 		// Minimum execution time: 733_033_000 picoseconds.
 		Weight::from_parts(784_330_000, 0)
 			.saturating_add(Weight::from_parts(0, 11114))
-			.saturating_add(T::DbWeight::get().reads(10))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Apps::Apps` (r:1 w:1)
 	/// Proof: `Apps::Apps` (`max_values`: None, `max_size`: Some(2279), added: 4754, mode: `MaxEncodedLen`)
@@ -80,13 +82,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Apps::Codes` (r:2 w:2)
+	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn upgrade() -> Weight {
 		// Proof size: measured `2589`, estimated `8583`.
 		// Minimum execution time: 246_077_000 picoseconds.
 		Weight::from_parts(258_396_000, 0)
 			.saturating_add(Weight::from_parts(0, 8583))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(1))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Apps::Apps` (r:1 w:1)
 	/// Proof: `Apps::Apps` (`max_values`: None, `max_size`: Some(2279), added: 4754, mode: `MaxEncodedLen`)
@@ -98,12 +104,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Apps::CounterForApps` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Apps::AppsOf` (r:1 w:1)
 	/// Proof: `Apps::AppsOf` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Storage: `Apps::Codes` (r:1 w:1)
+	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
 		// Proof size: measured `5488`, estimated `5744`.
 		// Minimum execution time: 520_366_000 picoseconds.
 		Weight::from_parts(616_049_000, 0)
 			.saturating_add(Weight::from_parts(0, 5744))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 }

@@ -121,6 +121,8 @@ pub enum SlashReason {
     /// The keeper, as a validator, equivocated (two BABE blocks in one slot, or two GRANDPA votes in one round,
     /// reported through `pallet-offences`).
     Equivocation,
+    /// A majority of the node's keepers could not reproduce its sampled compute.
+    WrongCompute,
 }
 
 /// A slash waiting for its era.
@@ -1334,7 +1336,8 @@ pub mod pallet {
     }
 
     impl<T: Config> pallet_gpow::WorkOffenceHandler<T::AccountId> for Pallet<T> {
-        /// Jails the node at once and slashes its deposit after the deferral.
+        /// Jails the node at once and slashes `MissedChallengeSlash` of its deposit after the deferral: wrong
+        /// compute costs what a failed challenge does.
         fn on_offence(
             node: &NodeId,
             _operator: &T::AccountId,
@@ -1342,14 +1345,16 @@ pub mod pallet {
             offence: pallet_gpow::WorkOffence,
         ) {
             T::Registry::jail(node);
-            match offence {
-                pallet_gpow::WorkOffence::MissedChallenge => Self::schedule_slash(
-                    SlashTarget::Node(*node),
-                    T::MissedChallengeSlash::get(),
-                    SlashReason::MissedChallenge,
-                    CurrentEra::<T>::get(),
-                ),
-            }
+            let reason = match offence {
+                pallet_gpow::WorkOffence::MissedChallenge => SlashReason::MissedChallenge,
+                pallet_gpow::WorkOffence::WrongCompute => SlashReason::WrongCompute,
+            };
+            Self::schedule_slash(
+                SlashTarget::Node(*node),
+                T::MissedChallengeSlash::get(),
+                reason,
+                CurrentEra::<T>::get(),
+            );
         }
     }
 

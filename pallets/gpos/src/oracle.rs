@@ -20,8 +20,11 @@ impl<T: pallet_gpow::Config> WorkOracle<T::AccountId> for pallet_gpow::Pallet<T>
         let current = pallet_gpow::CurrentEpoch::<T>::get()?;
         let params = pallet_gpow::Params::<T>::get()?;
         let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
-        // Observations of epoch `e` arrive during the submission window at the start of `e + 1`.
-        let closed = now >= current.start.saturating_add(params.submission_window);
+        // Observations of epoch `e` arrive during the observation window at the start of `e + 1`.
+        let closed = now
+            >= current
+                .start
+                .saturating_add(pallet_gpow::Pallet::<T>::observation_window(&params));
         current.index.checked_sub(if closed { 1 } else { 2 })
     }
 

@@ -383,12 +383,19 @@ fn register_node(operator: u64, seed: u8) -> NodeId {
     pallet_edge_nodes::testing::register_node::<Test>(operator, seed)
 }
 
+/// A failed challenge, and wrong compute alike (issue [2.4]: the same consequences).
 #[test]
 fn a_failed_challenge_slashes_the_node_after_the_deferral() {
+    for offence in [WorkOffence::MissedChallenge, WorkOffence::WrongCompute] {
+        a_work_offence_slashes_the_node_after_the_deferral(offence);
+    }
+}
+
+fn a_work_offence_slashes_the_node_after_the_deferral(offence: WorkOffence) {
     new_test_ext().execute_with(|| {
         let node = register_node(6, 1);
         let treasury = Balances::balance(&Treasury::get());
-        Gpos::on_offence(&node, &6, 0, WorkOffence::MissedChallenge);
+        Gpos::on_offence(&node, &6, 0, offence);
         assert_eq!(
             pallet_edge_nodes::Nodes::<Test>::get(node).unwrap().status,
             NodeStatus::Jailed

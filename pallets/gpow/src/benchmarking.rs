@@ -1,13 +1,16 @@
 //! FRAME v2 benchmarks of every GPoW call and of the paged hooks, each in its most expensive path: answers
-//! with `k` real ed25519-signed receipts and receipt-tree paths of the greatest depth, observations with the node's other keepers' already
-//! stored, epoch starts with a full keeper snapshot, and a full page of expiring challenges.
+//! with `k` delivery and `c` compute receipts, real ed25519-signed, with receipt-tree paths of the greatest
+//! depth, observations with the node's other keepers' already stored, a compute refutation taking back the
+//! credit of a full sample of payers, epoch starts with a full keeper snapshot, and a full page of expiring
+//! challenges.
 
 use super::*;
 use crate::Pallet as Gpow;
 use alloc::vec::Vec;
 use enreach_primitives::{
     merkle::{ReceiptProof, MAX_PROOF_DEPTH},
-    ContentId, Continent, DeliveryReceipt, LeafKey, ReceiptTree, Region, SessionId, TreeNode,
+    ComputeReceipt, ContentId, Continent, DeliveryReceipt, LeafKey, ReceiptTree, Region, SessionId,
+    TreeNode,
 };
 use frame_benchmarking::v2::*;
 use frame_support::pallet_prelude::*;
@@ -42,6 +45,7 @@ fn params<T: Config>(sample_size: u32) -> GpowParams<BlockNumberFor<T>> {
         challenge_delay: One::one(),
         answer_window: 20u32.into(),
         sample_size,
+        compute_sample_size: T::MaxSampleSize::get(),
         keepers_per_node: T::MaxKeepersPerNode::get(),
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
@@ -71,20 +75,33 @@ fn active_node<T: Config>(index: u32) -> (NodeId, T::AccountId) {
     (node, operator)
 }
 
-fn report_of(node: NodeId, receipts: &[DeliveryReceipt]) -> WorkReport {
-    let tree = ReceiptTree::new(receipts.to_vec()).expect("receipts form a tree");
+/// A report of `node` for epoch 0 with each part's root, leaf count and total.
+fn report(node: NodeId, delivery: (Hash32, u32, u64), compute: (Hash32, u32, u64)) -> WorkReport {
     WorkReport {
         node,
         epoch: 0,
-        receipts_root: tree.root(),
-        receipt_count: tree.len(),
-        total_bytes: tree.total_bytes(),
+        receipts_root: delivery.0,
+        receipt_count: delivery.1,
+        total_bytes: delivery.2,
+        compute_root: compute.0,
+        compute_receipt_count: compute.1,
+        total_units: compute.2,
     }
 }
 
-/// The costliest report to check: `u32::MAX` leaves, so every proof is `MAX_PROOF_DEPTH` siblings long, with
-/// `receipt` as leaf 0 holding every byte (its siblings hold none), so every sampled offset lands on it.
-fn deepest_report(node: NodeId, receipt: &DeliveryReceipt) -> (WorkReport, ReceiptProof) {
+fn report_of(node: NodeId, receipts: &[DeliveryReceipt]) -> WorkReport {
+    let tree = ReceiptTree::new(receipts.to_vec()).expect("receipts form a tree");
+    report(
+        node,
+        (tree.root(), tree.len(), tree.total()),
+        ([0; 32], 0, 0),
+    )
+}
+
+/// The costliest tree to check: `u32::MAX` leaves, so every proof is `MAX_PROOF_DEPTH` siblings long, with
+/// `receipt` as leaf 0 holding the whole sum (its siblings hold none), so every sampled offset lands on it.
+/// Returns the part of a report it makes (root, leaf count, total) and the receipt's proof.
+fn deepest_tree<L: SummedLeaf>(receipt: &L) -> ((Hash32, u32, u64), ReceiptProof) {
     let mut path = TreeNode::leaf(receipt);
     let siblings: Vec<TreeNode> = (0..MAX_PROOF_DEPTH)
         .map(|level| {
@@ -96,7 +113,7 @@ fn deepest_report(node: NodeId, receipt: &DeliveryReceipt) -> (WorkReport, Recei
             };
             let sibling = TreeNode {
                 hash: [level as u8; 32],
-                bytes: 0,
+                sum: 0,
                 first: key,
                 last: key,
             };
@@ -104,15 +121,8 @@ fn deepest_report(node: NodeId, receipt: &DeliveryReceipt) -> (WorkReport, Recei
             sibling
         })
         .collect();
-    let report = WorkReport {
-        node,
-        epoch: 0,
-        receipts_root: path.hash,
-        receipt_count: u32::MAX,
-        total_bytes: path.bytes,
-    };
     (
-        report,
+        (path.hash, u32::MAX, path.sum),
         ReceiptProof {
             leaf_index: 0,
             siblings,
@@ -120,11 +130,45 @@ fn deepest_report(node: NodeId, receipt: &DeliveryReceipt) -> (WorkReport, Recei
     )
 }
 
-/// `count` receipts for `node` in epoch 0, signed by one client key authorized for a dApp.
-fn signed_receipts<T: Config>(node: NodeId, count: u32) -> Vec<DeliveryReceipt> {
+/// A new client key in the benchmark keystore, authorized for a dApp.
+fn paying_client<T: Config>() -> sp_core::ed25519::Public {
     let client = sp_io::crypto::ed25519_generate(BENCH_KEY_TYPE, None);
     let payer: T::AccountId = account("dapp", 0, 0);
     T::ClientAuthority::authorize_for_benchmark(&ClientKey(client.0), &payer);
+    client
+}
+
+/// `client`'s signature of `payload`.
+fn sign(client: &sp_core::ed25519::Public, payload: &[u8]) -> [u8; 64] {
+    sp_io::crypto::ed25519_sign(BENCH_KEY_TYPE, client, payload)
+        .expect("key generated in this keystore")
+        .0
+}
+
+/// A compute receipt for `node` in epoch 0 of an app's code, signed by a client key authorized for a dApp.
+fn signed_compute_receipt<T: Config>(node: NodeId) -> ComputeReceipt {
+    let client = paying_client::<T>();
+    let code = ContentId([2; 32]);
+    T::Apps::deploy_for_benchmark(&code);
+    let mut receipt = ComputeReceipt {
+        genesis_hash: Gpow::<T>::genesis_hash(),
+        epoch: 0,
+        node,
+        client: ClientKey(client.0),
+        code,
+        session: SessionId([1; 16]),
+        requests: 1000,
+        cumulative_units: 1 << 30,
+        transcript: [3; 32],
+        signature: [0; 64],
+    };
+    receipt.signature = sign(&client, &receipt.signing_payload());
+    receipt
+}
+
+/// `count` receipts for `node` in epoch 0, signed by one client key authorized for a dApp.
+fn signed_receipts<T: Config>(node: NodeId, count: u32) -> Vec<DeliveryReceipt> {
+    let client = paying_client::<T>();
     let genesis = Gpow::<T>::genesis_hash();
     (0..count)
         .map(|i| {
@@ -140,10 +184,7 @@ fn signed_receipts<T: Config>(node: NodeId, count: u32) -> Vec<DeliveryReceipt> 
                 cumulative_bytes: 1 << 20,
                 signature: [0; 64],
             };
-            receipt.signature =
-                sp_io::crypto::ed25519_sign(BENCH_KEY_TYPE, &client, &receipt.signing_payload())
-                    .expect("key generated in this keystore")
-                    .0;
+            receipt.signature = sign(&client, &receipt.signing_payload());
             receipt
         })
         .collect()
@@ -159,6 +200,8 @@ fn observation(node: NodeId, bandwidth: u32) -> KeeperObservation {
         storage_passed: 3,
         storage_sent: 3,
         bandwidth_mbps: bandwidth,
+        replays_sent: 4,
+        replays_failed: 0,
     }
 }
 
@@ -179,29 +222,58 @@ mod benchmarks {
         assert!(Reports::<T>::contains_key(0, node));
     }
 
+    /// `k` delivery and `c` compute samples (no compute part for none). `k` starts at 1 so every report claims
+    /// something; a compute-only answer is charged the fit's value at `k` = 0.
     #[benchmark]
-    fn answer_challenge(k: Linear<1, { T::MaxSampleSize::get() }>) {
+    fn answer_challenge(
+        k: Linear<1, { T::MaxSampleSize::get() }>,
+        c: Linear<0, { T::MaxSampleSize::get() }>,
+    ) {
         in_submission_window::<T>(k);
+        Params::<T>::mutate(|params| {
+            if let Some(params) = params {
+                params.compute_sample_size = c.max(1);
+            }
+        });
         let (node, operator) = active_node::<T>(0);
         let receipt = signed_receipts::<T>(node, 1).remove(0);
-        let (report, proof) = deepest_report(node, &receipt);
-        Gpow::<T>::submit_work_report(RawOrigin::Signed(operator).into(), report)
+        let compute = signed_compute_receipt::<T>(node);
+        let (delivery_part, proof) = deepest_tree(&receipt);
+        let (compute_part, compute_proof) = deepest_tree(&compute);
+        let claim = report(
+            node,
+            delivery_part,
+            if c > 0 { compute_part } else { ([0; 32], 0, 0) },
+        );
+        Gpow::<T>::submit_work_report(RawOrigin::Signed(operator).into(), claim)
             .expect("valid report");
         let now = frame_system::Pallet::<T>::block_number();
         let seed_block = now.saturating_add(One::one());
         BlockSeeds::<T>::insert(seed_block, [5u8; 32]);
         frame_system::Pallet::<T>::set_block_number(seed_block.saturating_add(One::one()));
-        let (offsets, _) = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
+        let challenge = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
+        assert_eq!(
+            (challenge.offsets.len(), challenge.compute_offsets.len()),
+            (k as usize, c as usize)
+        );
         let answer: AnswerOf<T> = BoundedVec::truncate_from(
-            offsets
+            challenge
+                .offsets
                 .iter()
                 .map(|_| (receipt.clone(), proof.clone()))
+                .collect(),
+        );
+        let compute_answer: ComputeAnswerOf<T> = BoundedVec::truncate_from(
+            challenge
+                .compute_offsets
+                .iter()
+                .map(|_| (compute.clone(), compute_proof.clone()))
                 .collect(),
         );
         let caller: T::AccountId = whitelisted_caller();
 
         #[extrinsic_call]
-        _(RawOrigin::Signed(caller), node, 0, answer);
+        _(RawOrigin::Signed(caller), node, 0, answer, compute_answer);
 
         assert_eq!(
             Reports::<T>::get(0, node).map(|r| r.status),
@@ -233,6 +305,34 @@ mod benchmarks {
         _(RawOrigin::Signed(keeper.clone()), observation(node, 100));
 
         assert!(Observations::<T>::contains_key((0, node, keeper)));
+    }
+
+    /// A verified report whose compute was credited to `p` payers, refuted by its keepers.
+    #[benchmark]
+    fn refute_compute(p: Linear<1, { T::MaxSampleSize::get() }>) {
+        in_submission_window::<T>(T::MaxSampleSize::get());
+        let (node, operator) = active_node::<T>(0);
+        let claim = report(node, ([0; 32], 0, 0), ([1; 32], 1, 1 << 30));
+        Reports::<T>::insert(
+            0,
+            node,
+            ReportRecord {
+                report: claim,
+                operator,
+                status: ReportStatus::Verified,
+                compute_refuted: false,
+            },
+        );
+        let credits: Vec<(T::AccountId, u64)> =
+            (0..p).map(|i| (account("dapp", i, 0), 1 << 20)).collect();
+        ComputeCredits::<T>::insert(0, node, BoundedVec::truncate_from(credits));
+
+        #[block]
+        {
+            Gpow::<T>::refute_compute(0, &node);
+        }
+
+        assert!(Reports::<T>::get(0, node).is_some_and(|r| r.compute_refuted));
     }
 
     #[benchmark]
@@ -283,23 +383,17 @@ mod benchmarks {
         let mut due = BoundedVec::<_, T::MaxReportsPerBlock>::default();
         for i in 0..n {
             let (node, operator) = active_node::<T>(i);
-            let report = WorkReport {
-                node,
-                epoch: 0,
-                receipts_root: [0; 32],
-                receipt_count: 1,
-                total_bytes: 1,
-            };
             Reports::<T>::insert(
                 0,
                 node,
                 ReportRecord {
-                    report,
+                    report: report(node, ([0; 32], 1, 1), ([0; 32], 0, 0)),
                     operator,
                     status: ReportStatus::Challenged {
                         seed_block: deadline,
                         deadline,
                     },
+                    compute_refuted: false,
                 },
             );
             due.try_push((0, node))
@@ -376,21 +470,15 @@ mod benchmarks {
         for i in 0..n {
             let mut id = [0u8; 32];
             id[..4].copy_from_slice(&i.to_le_bytes());
-            let report = WorkReport {
-                node: NodeId(id),
-                epoch: 0,
-                receipts_root: [0; 32],
-                receipt_count: 1,
-                total_bytes: 1,
-            };
             let operator: T::AccountId = account("operator", i, 0);
             Reports::<T>::insert(
                 0,
                 NodeId(id),
                 ReportRecord {
-                    report,
+                    report: report(NodeId(id), ([0; 32], 1, 1), ([0; 32], 0, 0)),
                     operator,
                     status: ReportStatus::Verified,
+                    compute_refuted: false,
                 },
             );
         }

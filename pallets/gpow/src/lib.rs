@@ -3,24 +3,27 @@
 //! Edge nodes are paid only for work the chain can check. Per epoch (a governed number of blocks):
 //!
 //! 1. **Report.** Inside the submission window after an epoch ends, each node's operator submits one
-//!    [`WorkReport`]: the Merkle root of the client-signed [`DeliveryReceipt`]s it collected, their count and
-//!    their byte total ([`Pallet::submit_work_report`]).
+//!    [`WorkReport`]: the Merkle roots of the client-signed [`DeliveryReceipt`]s and [`ComputeReceipt`]s it
+//!    collected, their counts and their totals (bytes, compute units) ([`Pallet::submit_work_report`]).
 //! 2. **Challenge.** The randomness of the block `challenge_delay` blocks after the submission, which nobody
-//!    knew when the root was committed, seeds `k` byte offsets of the claimed total ([`Pallet::challenge_of`]). The node
-//!    answers with the receipt covering each offset and its path in the sorted Merkle-sum tree
-//!    ([`enreach_primitives::merkle`]) before the deadline ([`Pallet::answer_challenge`]). The pallet checks each
-//!    path against the root (exact shape, strictly increasing keys, sums adding up to the claim), that the
-//!    receipt covers its offset, each client signature (ed25519 host function), that node, epoch and genesis
-//!    match, and that a dApp had authorized the client in that epoch ([`ClientAuthority`]). If all holds, the
-//!    claimed bytes are credited per (node, dApp) for settlement in proportion to the samples. An answer that
-//!    fails a check is rejected with the named error; a report not verified by its deadline is voided and
-//!    reported as an offence ([`WorkOffenceHandler`]).
+//!    knew when the roots were committed, seeds `k` byte offsets of the claimed bytes and, independently, `c`
+//!    unit offsets of the claimed compute units ([`Pallet::challenge_of`]). The node answers with the receipt
+//!    covering each offset and its path in the sorted Merkle-sum tree ([`enreach_primitives::merkle`]) before
+//!    the deadline ([`Pallet::answer_challenge`]). The pallet checks each path against its root (exact shape,
+//!    strictly increasing keys, sums adding up to the claim), that the receipt covers its offset, each client
+//!    signature (ed25519 host function), that node, epoch and genesis match, that a dApp had authorized the
+//!    client in that epoch ([`ClientAuthority`]) and that a compute receipt's code is a registered app's
+//!    ([`AppCatalog`]). If all holds, the claimed bytes and units are credited per (node, dApp) for settlement
+//!    in proportion to the samples. An answer that fails a check is rejected with the named error; a report not
+//!    verified by its deadline is voided and reported as an offence ([`WorkOffenceHandler`]).
 //! 3. **Keepers.** Each epoch every active node is assigned `K` keepers ([`Pallet::keepers_of`]), chosen
 //!    deterministically from the epoch seed by stake, never its own operator. Only they may submit
 //!    [`KeeperObservation`]s of it ([`Pallet::submit_observation`]), judged by what the node was at the epoch's
 //!    start. Once a majority of its keepers observed it, the node's work score is computed from the per-metric
 //!    medians of their observations, so one lying keeper cannot move it; keepers far from medians a majority
-//!    agrees on are recorded for GPoS.
+//!    agrees on are recorded for GPoS. Keepers also replay the node's sampled compute sessions on the same code;
+//!    once a strict majority of its assigned keepers report a failed replay, the node's compute of that epoch
+//!    is void and reported as an offence ([`WorkOffence::WrongCompute`]).
 //!
 //! 4. **Storage.** Each epoch a node proves, for every content it pinned before the epoch began,
 //!    `storage_samples` 1 KiB chunks drawn from the epoch seed ([`Pallet::storage_challenges_of`],
@@ -61,7 +64,8 @@ pub use weights::WeightInfo;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use enreach_primitives::{
     content::{self, ChunkProof},
-    ClientKey, ContentId, EpochIndex, KeeperObservation, NodeId, WorkReport,
+    ClientKey, ComputeReceipt, ContentId, DeliveryReceipt, EpochIndex, Hash32, KeeperObservation,
+    NodeId, Signature64, SummedLeaf, WorkReport,
 };
 use scale_info::TypeInfo;
 
@@ -89,8 +93,10 @@ pub struct GpowParams<BlockNumber> {
     pub challenge_delay: BlockNumber,
     /// Blocks after the seed block within which the challenge must be answered.
     pub answer_window: BlockNumber,
-    /// Receipts sampled per challenge (`k`).
+    /// Delivery receipts sampled per challenge (`k`).
     pub sample_size: u32,
+    /// Compute receipts sampled per challenge (`c`), independently of the delivery sample.
+    pub compute_sample_size: u32,
     /// Keepers assigned to each node per epoch (`K`).
     pub keepers_per_node: u32,
     /// A keeper whose observation differs from the median by more than this percentage is recorded as a
@@ -151,6 +157,9 @@ pub struct ReportRecord<AccountId, BlockNumber> {
     pub operator: AccountId,
     /// Where it stands.
     pub status: ReportStatus<BlockNumber>,
+    /// Whether a majority of the node's keepers found its compute wrong: its compute credit was voided and
+    /// [`WorkOffence::WrongCompute`] reported, once.
+    pub compute_refuted: bool,
 }
 
 /// The current epoch.
@@ -178,14 +187,14 @@ pub struct PruneState {
     /// The epoch being deleted.
     pub epoch: EpochIndex,
     /// Which map: reports, credits, observations, scores, deviations, storage provers, total score, keeper
-    /// oversight, deviation counts.
+    /// oversight, deviation counts, compute credits.
     pub stage: u8,
     /// Where the previous page stopped.
     pub cursor: Option<frame_support::BoundedVec<u8, frame_support::traits::ConstU32<256>>>,
 }
 
 /// Index of the last map in [`PruneState::stage`].
-const LAST_PRUNE_STAGE: u8 = 8;
+const LAST_PRUNE_STAGE: u8 = 9;
 
 /// Work-related offences, reported to GPoS for slashing.
 #[derive(
@@ -203,6 +212,9 @@ const LAST_PRUNE_STAGE: u8 = 8;
 pub enum WorkOffence {
     /// The node did not answer its work-report challenge in time.
     MissedChallenge,
+    /// A majority of the node's keepers could not reproduce its sampled compute: responses or units differ from
+    /// what the code computes, or the node withheld the transcripts.
+    WrongCompute,
 }
 
 /// Which dApp pays for a client's receipts. Settlement implements it with dApp accounts.
@@ -214,6 +226,17 @@ pub trait ClientAuthority<AccountId> {
     /// Makes `payer` pay for `client`, for benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn authorize_for_benchmark(client: &ClientKey, payer: &AccountId);
+}
+
+/// Which code compute receipts may bill (the apps registry).
+pub trait AppCatalog {
+    /// Whether `code` was a registered app's code at some time in `epoch`. It stays so for receipts of that
+    /// epoch until they can no longer be challenged, whatever the app's owner does after (upgrading or removing
+    /// the app), so an owner cannot get the nodes that served it voided.
+    fn runs_code(code: &ContentId, epoch: EpochIndex) -> bool;
+    /// Registers an app running `code`, for benchmarks.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn deploy_for_benchmark(code: &ContentId);
 }
 
 /// Which content storage is paid for (settlement's published contents).
@@ -244,10 +267,104 @@ pub trait WorkAccounting<AccountId> {
         payer: &AccountId,
         bytes: u64,
     );
+    /// `units` of compute run by `node` (operated by `operator`) in `epoch` for clients paid for by `payer` were
+    /// verified by a challenge answer.
+    fn on_compute_verified(
+        epoch: EpochIndex,
+        node: &NodeId,
+        operator: &AccountId,
+        payer: &AccountId,
+        units: u64,
+    );
+    /// The `units` of `node`'s compute in `epoch` credited to `payer` were refuted by its keepers' replays: they
+    /// must not be charged or paid. Called before the epoch is settled.
+    fn on_compute_voided(epoch: EpochIndex, node: &NodeId, payer: &AccountId, units: u64);
 }
 
 impl<AccountId> WorkAccounting<AccountId> for () {
     fn on_traffic_verified(_: EpochIndex, _: &NodeId, _: &AccountId, _: &AccountId, _: u64) {}
+    fn on_compute_verified(_: EpochIndex, _: &NodeId, _: &AccountId, _: &AccountId, _: u64) {}
+    fn on_compute_voided(_: EpochIndex, _: &NodeId, _: &AccountId, _: u64) {}
+}
+
+/// Which part of a report: its delivery receipts or its compute receipts.
+#[derive(Clone, Copy)]
+enum Part {
+    Delivery,
+    Compute,
+}
+
+/// The signed terms a challenge checks on every sampled receipt, whatever its kind.
+struct Terms<'a> {
+    genesis_hash: &'a Hash32,
+    epoch: EpochIndex,
+    node: &'a NodeId,
+    client: &'a ClientKey,
+    signature: &'a Signature64,
+}
+
+/// A client-signed receipt that can be sampled: a leaf of a receipt tree with terms and a signature.
+trait SignedReceipt: SummedLeaf {
+    fn terms(&self) -> Terms<'_>;
+    /// The bytes the client signed.
+    fn payload(&self) -> alloc::vec::Vec<u8>;
+}
+
+/// Both kinds of receipt name their terms with the same fields.
+macro_rules! impl_signed_receipt {
+    ($($receipt:ty),*) => {$(
+        impl SignedReceipt for $receipt {
+            fn terms(&self) -> Terms<'_> {
+                Terms {
+                    genesis_hash: &self.genesis_hash,
+                    epoch: self.epoch,
+                    node: &self.node,
+                    client: &self.client,
+                    signature: &self.signature,
+                }
+            }
+            fn payload(&self) -> alloc::vec::Vec<u8> {
+                self.signing_payload()
+            }
+        }
+    )*};
+}
+
+impl_signed_receipt!(DeliveryReceipt, ComputeReceipt);
+
+/// How many of one part's samples each paying dApp's receipts answered.
+struct Tally<AccountId> {
+    hits: alloc::vec::Vec<(AccountId, u32)>,
+    samples: u32,
+}
+
+impl<AccountId: PartialEq> Tally<AccountId> {
+    fn new(samples: usize) -> Self {
+        Self {
+            hits: alloc::vec::Vec::new(),
+            samples: samples as u32,
+        }
+    }
+
+    fn add(&mut self, payer: AccountId) {
+        match self.hits.iter_mut().find(|(p, _)| *p == payer) {
+            Some((_, hits)) => *hits += 1,
+            None => self.hits.push((payer, 1)),
+        }
+    }
+
+    /// `total` split over the payers by the samples they answered, rounded down so the parts never exceed the
+    /// whole.
+    fn shares(self, total: u64) -> alloc::vec::Vec<(AccountId, u64)> {
+        let samples = self.samples.max(1) as u128;
+        self.hits
+            .into_iter()
+            .map(|(payer, hits)| {
+                let share = (total as u128).saturating_mul(hits as u128) / samples;
+                (payer, share as u64)
+            })
+            .collect()
+    }
 }
 
 /// The keepers eligible this epoch (GPoS supplies them, weighted by effective stake).
@@ -265,16 +382,13 @@ pub mod pallet {
     use alloc::vec::Vec;
     use enreach_primitives::{
         merkle::{verify_receipt, ProofError},
-        DeliveryReceipt, ReceiptProof,
+        ReceiptProof,
     };
     use frame_support::pallet_prelude::*;
     use frame_support::traits::Randomness;
     use frame_system::pallet_prelude::*;
     use pallet_edge_nodes::NodeRegistry;
-    use sp_runtime::{
-        traits::{CheckedSub, One, Saturating, Zero},
-        SaturatedConversion,
-    };
+    use sp_runtime::traits::{CheckedSub, One, Saturating, Zero};
 
     /// One proven chunk of a pin: its bytes and their BLAKE3 path to the content hash.
     pub type StorageSample = (
@@ -288,6 +402,16 @@ pub mod pallet {
     /// A challenge answer: the sampled receipts with their Merkle paths, in sample order.
     pub type AnswerOf<T> =
         BoundedVec<(DeliveryReceipt, ReceiptProof), <T as Config>::MaxSampleSize>;
+
+    /// The compute part of a challenge answer: the sampled compute receipts with their Merkle paths, in sample
+    /// order.
+    pub type ComputeAnswerOf<T> =
+        BoundedVec<(ComputeReceipt, ReceiptProof), <T as Config>::MaxSampleSize>;
+
+    /// Compute units credited to each paying dApp for one node's epoch, kept until the epoch is pruned so that a
+    /// keeper verdict can take them back.
+    pub type ComputeCreditsOf<T> =
+        BoundedVec<(<T as frame_system::Config>::AccountId, u64), <T as Config>::MaxSampleSize>;
 
     /// A stored report.
     pub type ReportRecordOf<T> =
@@ -304,9 +428,11 @@ pub mod pallet {
         type ClientAuthority: ClientAuthority<Self::AccountId>;
         /// Which content storage is paid for, and at what size.
         type Contents: ContentCatalog;
+        /// Which code compute receipts may bill.
+        type Apps: AppCatalog;
         /// Receives offences.
         type OffenceHandler: WorkOffenceHandler<Self::AccountId>;
-        /// Receives verified traffic (settlement).
+        /// Receives verified traffic and compute (settlement).
         type Accounting: WorkAccounting<Self::AccountId>;
         /// Supplies keepers each epoch.
         type Keepers: KeeperSet<Self::AccountId>;
@@ -402,6 +528,18 @@ pub mod pallet {
         Blake2_128Concat,
         (NodeId, T::AccountId),
         u64,
+        ValueQuery,
+    >;
+
+    /// Verified compute units per epoch and node, by paying dApp (at most one entry per sample).
+    #[pallet::storage]
+    pub type ComputeCredits<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EpochIndex,
+        Blake2_128Concat,
+        NodeId,
+        ComputeCreditsOf<T>,
         ValueQuery,
     >;
 
@@ -543,14 +681,18 @@ pub mod pallet {
             node: NodeId,
             /// The epoch concerned.
             epoch: EpochIndex,
-            /// Receipts under the reported root.
+            /// Receipts under the reported delivery root.
             receipts: u32,
             /// Bytes claimed.
             bytes: u64,
+            /// Receipts under the reported compute root.
+            compute_receipts: u32,
+            /// Compute units claimed.
+            units: u64,
             /// Last block for the challenge answer.
             deadline: BlockNumberFor<T>,
         },
-        /// A challenge was answered correctly; the claimed bytes are credited.
+        /// A challenge was answered correctly; the claimed bytes and units are credited.
         WorkVerified {
             /// The edge node.
             node: NodeId,
@@ -558,6 +700,18 @@ pub mod pallet {
             epoch: EpochIndex,
             /// Bytes claimed.
             bytes: u64,
+            /// Compute units claimed.
+            units: u64,
+        },
+        /// A majority of a node's keepers failed to reproduce its sampled compute: its compute credit for the
+        /// epoch is void and an offence was reported.
+        ComputeRefuted {
+            /// The edge node.
+            node: NodeId,
+            /// The epoch concerned.
+            epoch: EpochIndex,
+            /// The compute units no longer credited.
+            units: u64,
         },
         /// A challenge expired unanswered; the report is void and an offence was reported.
         ReportVoided {
@@ -607,7 +761,7 @@ pub mod pallet {
         OutsideSubmissionWindow,
         /// This node already reported for this epoch.
         DuplicateReport,
-        /// The report names no receipts or no bytes.
+        /// The report claims neither bytes (with receipts) nor compute units (with compute receipts).
         EmptyReport,
         /// Too many reports were submitted in this block; submit in the next one.
         TooManyReportsThisBlock,
@@ -619,8 +773,12 @@ pub mod pallet {
         ChallengeNotReady,
         /// The answer came after the deadline.
         LateAnswer,
-        /// The answer does not hold one receipt per sampled offset, in sample order, each covering its offset.
+        /// The answer does not hold one receipt per sampled byte offset, in sample order, each covering its
+        /// offset.
         WrongSample,
+        /// The compute answer does not hold one compute receipt per sampled unit offset, in sample order, each
+        /// covering its offset (none when the report claims no units).
+        WrongComputeSample,
         /// A proof's path is not as long as the report's leaf count implies for its position, or the position
         /// is outside the tree.
         WrongProofShape,
@@ -641,11 +799,16 @@ pub mod pallet {
         UnauthorizedClient,
         /// The tree's byte sums do not add up to the claimed total.
         InflatedByteTotal,
+        /// The compute tree's unit sums do not add up to the claimed total.
+        InflatedUnitTotal,
+        /// A compute receipt's code is not a registered app's code in the receipt's epoch.
+        UnknownAppCode,
         /// The keeper is not assigned to this node in this epoch.
         KeeperNotAssigned,
         /// The observation is not for the previous epoch, or its window has closed.
         ObservationOutsideWindow,
-        /// The observation claims more answers than probes, or more passes than challenges.
+        /// The observation claims more answers than probes, more passes than challenges, or more failed replays
+        /// than replays.
         InconsistentObservation,
         /// This keeper already observed this node in this epoch.
         DuplicateObservation,
@@ -727,7 +890,7 @@ pub mod pallet {
                 Error::<T>::DuplicateReport
             );
             ensure!(
-                report.receipt_count > 0 && report.total_bytes > 0,
+                report.claims_delivery() || report.claims_compute(),
                 Error::<T>::EmptyReport
             );
 
@@ -740,6 +903,8 @@ pub mod pallet {
                 epoch: report.epoch,
                 receipts: report.receipt_count,
                 bytes: report.total_bytes,
+                compute_receipts: report.compute_receipt_count,
+                units: report.total_units,
                 deadline,
             });
             Reports::<T>::insert(
@@ -752,21 +917,24 @@ pub mod pallet {
                         seed_block,
                         deadline,
                     },
+                    compute_refuted: false,
                 },
             );
             Ok(())
         }
 
-        /// Answers the challenge of `node`'s report for `epoch` with the sampled receipts and their Merkle
-        /// paths. Anyone may submit the answer (the data proves itself); on success the claimed bytes are
-        /// credited to the node, split over the paying dApps in proportion to the sample.
+        /// Answers the challenge of `node`'s report for `epoch` with the sampled delivery receipts and compute
+        /// receipts and their Merkle paths ([`Pallet::challenge_of`]; `compute_answer` is empty when the report
+        /// claims no units). Anyone may submit the answer (the data proves itself); on success the claimed bytes
+        /// and units are credited to the node, each split over the paying dApps in proportion to its samples.
         #[pallet::call_index(1)]
-        #[pallet::weight(Pallet::<T>::answer_weight(answer.len() as u32))]
+        #[pallet::weight(Pallet::<T>::answer_weight(answer.len() as u32, compute_answer.len() as u32))]
         pub fn answer_challenge(
             origin: OriginFor<T>,
             node: NodeId,
             epoch: EpochIndex,
             answer: AnswerOf<T>,
+            compute_answer: ComputeAnswerOf<T>,
         ) -> DispatchResult {
             ensure_signed(origin)?;
             let mut record = Reports::<T>::get(epoch, node).ok_or(Error::<T>::ReportNotFound)?;
@@ -781,63 +949,43 @@ pub mod pallet {
             ensure!(now > seed_block, Error::<T>::ChallengeNotReady);
             ensure!(now <= deadline, Error::<T>::LateAnswer);
             let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
+            let seed = BlockSeeds::<T>::get(seed_block).ok_or(Error::<T>::ChallengeNotReady)?;
+            let report = &record.report;
+            let (offsets, compute_offsets) = Self::samples_of(report, &seed, &params);
 
-            let offsets = Self::sample_for(&record.report, seed_block, params.sample_size)
-                .ok_or(Error::<T>::ChallengeNotReady)?;
-            ensure!(answer.len() == offsets.len(), Error::<T>::WrongSample);
-            let genesis = Self::genesis_hash();
-            // How many samples each paying dApp's receipts answered.
-            let mut per_payer: Vec<(T::AccountId, u32)> = Vec::new();
-            for ((receipt, proof), offset) in answer.iter().zip(offsets.iter()) {
-                let report = &record.report;
-                let start = verify_receipt(
-                    &report.receipts_root,
-                    report.receipt_count,
-                    report.total_bytes,
-                    receipt,
-                    proof,
-                )
-                .map_err(|e| match e {
-                    ProofError::WrongShape => Error::<T>::WrongProofShape,
-                    ProofError::Unordered => Error::<T>::DuplicateReceipt,
-                    ProofError::WrongRoot => Error::<T>::WrongMerklePath,
-                    ProofError::WrongTotal | ProofError::Overflow => Error::<T>::InflatedByteTotal,
+            let delivery =
+                Self::verify_part(Part::Delivery, report, &offsets, answer.as_slice(), |_| {
+                    Ok(())
                 })?;
-                // The receipt must cover the sampled byte: `start <= offset < start + bytes`.
-                ensure!(
-                    *offset >= start && offset - start < receipt.cumulative_bytes,
-                    Error::<T>::WrongSample
-                );
-                ensure!(receipt.genesis_hash == genesis, Error::<T>::WrongGenesis);
-                ensure!(receipt.epoch == epoch, Error::<T>::ReceiptFromOtherEpoch);
-                ensure!(receipt.node == node, Error::<T>::ReceiptForOtherNode);
-                ensure!(
-                    sp_io::crypto::ed25519_verify(
-                        &sp_core::ed25519::Signature::from_raw(receipt.signature),
-                        &receipt.signing_payload(),
-                        &sp_core::ed25519::Public::from_raw(receipt.client.0),
-                    ),
-                    Error::<T>::ForgedClientSignature
-                );
-                let payer = T::ClientAuthority::payer(&receipt.client, epoch)
-                    .ok_or(Error::<T>::UnauthorizedClient)?;
-                match per_payer.iter_mut().find(|(p, _)| *p == payer) {
-                    Some((_, hits)) => *hits += 1,
-                    None => per_payer.push((payer, 1)),
-                }
-            }
+            let compute = Self::verify_part(
+                Part::Compute,
+                report,
+                &compute_offsets,
+                compute_answer.as_slice(),
+                |receipt: &ComputeReceipt| {
+                    ensure!(
+                        T::Apps::runs_code(&receipt.code, epoch),
+                        Error::<T>::UnknownAppCode
+                    );
+                    Ok(())
+                },
+            )?;
 
             // Every sample landed on a distinct signed receipt of an authorized client inside a tree whose
-            // sums add up to the claim: credit the claim, split over the payers by the samples they answered
-            // (rounded down, so the parts never exceed the whole).
-            let total = record.report.total_bytes as u128;
-            let samples = offsets.len().max(1) as u128;
-            for (payer, hits) in per_payer {
-                let share = (total.saturating_mul(hits as u128) / samples).saturated_into::<u64>();
+            // sums add up to the claim: credit each claim, split over the payers by the samples they answered.
+            for (payer, bytes) in delivery.shares(report.total_bytes) {
                 Credits::<T>::mutate(epoch, (node, &payer), |credit| {
-                    *credit = credit.saturating_add(share)
+                    *credit = credit.saturating_add(bytes)
                 });
-                T::Accounting::on_traffic_verified(epoch, &node, &record.operator, &payer, share);
+                T::Accounting::on_traffic_verified(epoch, &node, &record.operator, &payer, bytes);
+            }
+            let units = compute.shares(report.total_units);
+            for (payer, units) in &units {
+                T::Accounting::on_compute_verified(epoch, &node, &record.operator, payer, *units);
+            }
+            if !units.is_empty() {
+                // At most one payer per sample, so the bound holds.
+                ComputeCredits::<T>::insert(epoch, node, BoundedVec::truncate_from(units));
             }
             record.status = ReportStatus::Verified;
             Reports::<T>::insert(epoch, node, record.clone());
@@ -846,14 +994,18 @@ pub mod pallet {
                 node,
                 epoch,
                 bytes: record.report.total_bytes,
+                units: record.report.total_units,
             });
             Ok(())
         }
 
-        /// A keeper's observation of a node it is assigned to, for the previous epoch, inside the submission
-        /// window. Updates the node's work score from the medians of all its keepers' observations so far.
+        /// A keeper's observation of a node it is assigned to, for the previous epoch, inside the observation
+        /// window ([`Pallet::observation_window`]). Updates the node's work score from the medians of all its
+        /// keepers' observations so far, and refutes the node's compute once a strict majority of its assigned
+        /// keepers report a failed replay.
         #[pallet::call_index(2)]
-        #[pallet::weight(T::WeightInfo::submit_observation(T::MaxKeepersPerNode::get()))]
+        #[pallet::weight(T::WeightInfo::submit_observation(T::MaxKeepersPerNode::get())
+            .saturating_add(T::WeightInfo::refute_compute(T::MaxSampleSize::get())))]
         pub fn submit_observation(
             origin: OriginFor<T>,
             observation: KeeperObservation,
@@ -864,12 +1016,16 @@ pub mod pallet {
             let current = CurrentEpoch::<T>::get().ok_or(Error::<T>::ObservationOutsideWindow)?;
             ensure!(
                 observation.epoch.checked_add(1) == Some(current.index)
-                    && now < current.start.saturating_add(params.submission_window),
+                    && now
+                        < current
+                            .start
+                            .saturating_add(Self::observation_window(&params)),
                 Error::<T>::ObservationOutsideWindow
             );
             ensure!(
                 observation.probes_answered <= observation.probes_sent
-                    && observation.storage_passed <= observation.storage_sent,
+                    && observation.storage_passed <= observation.storage_sent
+                    && observation.replays_failed <= observation.replays_sent,
                 Error::<T>::InconsistentObservation
             );
             let node = observation.node;
@@ -927,6 +1083,9 @@ pub mod pallet {
                 DeviationCount::<T>::mutate(epoch, &all[i].0, |count| {
                     *count = count.saturating_add(1)
                 });
+            }
+            if scoring::replays_refute(&observations, quorum) {
+                Self::refute_compute(epoch, &node);
             }
             Self::deposit_event(Event::Observed {
                 keeper,
@@ -1053,11 +1212,13 @@ pub mod pallet {
     }
 
     impl<T: Config> Pallet<T> {
-        /// Weight of an answer of `k` samples: the benchmark (the deepest proofs, one paying dApp) plus the
-        /// credit and settlement accruals of up to `k` distinct paying dApps (three reads and writes each).
-        pub fn answer_weight(k: u32) -> Weight {
-            T::WeightInfo::answer_challenge(k)
-                .saturating_add(T::DbWeight::get().reads_writes(3 * k as u64, 3 * k as u64))
+        /// Weight of an answer of `k` delivery and `c` compute samples: the benchmark (the deepest proofs, one
+        /// paying dApp) plus the credit and settlement accruals of up to one distinct paying dApp per sample
+        /// (three reads and writes each).
+        pub fn answer_weight(k: u32, c: u32) -> Weight {
+            let samples = k.saturating_add(c) as u64;
+            T::WeightInfo::answer_challenge(k, c)
+                .saturating_add(T::DbWeight::get().reads_writes(3 * samples, 3 * samples))
         }
 
         /// The longest BLAKE3 path in a storage answer, counted up to the deepest a proof may be: what its
@@ -1071,14 +1232,15 @@ pub mod pallet {
                 .min(content::MAX_CHUNK_PROOF_DEPTH as usize) as u32
         }
 
-        /// Whether `params` are usable: non-zero lengths, a delay of at least one block, `k` and `K` within
-        /// their bounds, percentages at most 100.
+        /// Whether `params` are usable: non-zero lengths, a delay of at least one block, `k`, `c` and `K`
+        /// within their bounds, percentages at most 100.
         pub fn params_are_valid(params: &GpowParams<BlockNumberFor<T>>) -> bool {
             !params.epoch_length.is_zero()
                 && !params.submission_window.is_zero()
                 && !params.challenge_delay.is_zero()
                 && !params.answer_window.is_zero()
                 && (1..=T::MaxSampleSize::get()).contains(&params.sample_size)
+                && (1..=T::MaxSampleSize::get()).contains(&params.compute_sample_size)
                 && (1..=T::MaxKeepersPerNode::get()).contains(&params.keepers_per_node)
                 // A report's challenge must be settled before the epoch after next starts, when settlement
                 // pays for it.
@@ -1097,11 +1259,12 @@ pub mod pallet {
                     < T::SeedHistory::get().into()
         }
 
-        /// The byte offsets the challenge of `node`'s report for `epoch` samples, once its seed block exists.
+        /// The byte and unit offsets the challenge of `node`'s report for `epoch` samples, once its seed block
+        /// exists, and its deadline.
         pub fn challenge_of(
             epoch: EpochIndex,
             node: &NodeId,
-        ) -> Option<(Vec<u64>, BlockNumberFor<T>)> {
+        ) -> Option<runtime_api::OpenChallenge<BlockNumberFor<T>>> {
             let record = Reports::<T>::get(epoch, node)?;
             let ReportStatus::Challenged {
                 seed_block,
@@ -1113,8 +1276,15 @@ pub mod pallet {
             if frame_system::Pallet::<T>::block_number() <= seed_block {
                 return None;
             }
-            let k = Params::<T>::get()?.sample_size;
-            Some((Self::sample_for(&record.report, seed_block, k)?, deadline))
+            let params = Params::<T>::get()?;
+            let (offsets, compute_offsets) =
+                Self::samples_of(&record.report, &BlockSeeds::<T>::get(seed_block)?, &params);
+            Some(runtime_api::OpenChallenge {
+                epoch,
+                offsets,
+                compute_offsets,
+                deadline,
+            })
         }
 
         /// The challenge `node` must answer now: for the last or the one-before-last epoch, whose challenges
@@ -1125,15 +1295,7 @@ pub mod pallet {
             let current = CurrentEpoch::<T>::get()?.index;
             (1..=2)
                 .filter_map(|back| current.checked_sub(back))
-                .find_map(|epoch| {
-                    Self::challenge_of(epoch, node).map(|(offsets, deadline)| {
-                        runtime_api::OpenChallenge {
-                            epoch,
-                            offsets,
-                            deadline,
-                        }
-                    })
-                })
+                .find_map(|epoch| Self::challenge_of(epoch, node))
         }
 
         /// What `node` must prove it stores in `epoch`: for every published content it pinned (at its
@@ -1204,7 +1366,8 @@ pub mod pallet {
                     }
                 }
                 7 => KeeperOversight::<T>::clear_prefix(epoch, limit, cursor),
-                _ => DeviationCount::<T>::clear_prefix(epoch, limit, cursor),
+                8 => DeviationCount::<T>::clear_prefix(epoch, limit, cursor),
+                _ => ComputeCredits::<T>::clear_prefix(epoch, limit, cursor),
             };
             // A storage key is far shorter than the bound; a cursor that did not fit would restart the stage,
             // which is slower but still correct.
@@ -1285,21 +1448,99 @@ pub mod pallet {
             }
         }
 
-        /// The offsets a report's challenge samples; `None` until the seed block's successor has recorded the
-        /// seed block's randomness.
-        fn sample_for(
+        /// The byte offsets and the unit offsets the challenge of `report` seeded by `seed` samples: `k` byte
+        /// offsets if it claims bytes and `c` unit offsets if it claims units, drawn independently (distinct
+        /// domains), so knowing one sample tells nothing about the other.
+        fn samples_of(
             report: &WorkReport,
-            seed_block: BlockNumberFor<T>,
-            k: u32,
-        ) -> Option<Vec<u64>> {
-            let seed = BlockSeeds::<T>::get(seed_block)?;
-            Some(sampling::sample_offsets(
-                &seed,
-                &report.node,
-                report.epoch,
-                report.total_bytes,
-                k,
-            ))
+            seed: &[u8; 32],
+            params: &GpowParams<BlockNumberFor<T>>,
+        ) -> (Vec<u64>, Vec<u64>) {
+            let draw = |domain, total, count| {
+                sampling::sample_offsets(domain, seed, &report.node, report.epoch, total, count)
+            };
+            (
+                draw(
+                    sampling::DELIVERY_SAMPLE_DOMAIN,
+                    report.total_bytes,
+                    params.sample_size,
+                ),
+                draw(
+                    sampling::COMPUTE_SAMPLE_DOMAIN,
+                    report.total_units,
+                    params.compute_sample_size,
+                ),
+            )
+        }
+
+        /// Checks one part of a challenge answer against `report`: one receipt per sampled offset, in order, each
+        /// covering its offset under the part's root with a path of the right shape, signed by an authorized
+        /// client for this chain, node and epoch, and passing `check` (what only this kind of receipt needs).
+        /// Returns how many samples each paying dApp answered.
+        fn verify_part<L: SignedReceipt>(
+            part: Part,
+            report: &WorkReport,
+            offsets: &[u64],
+            answer: &[(L, ReceiptProof)],
+            check: impl Fn(&L) -> Result<(), Error<T>>,
+        ) -> Result<Tally<T::AccountId>, Error<T>> {
+            let (root, count, total) = match part {
+                Part::Delivery => (
+                    &report.receipts_root,
+                    report.receipt_count,
+                    report.total_bytes,
+                ),
+                Part::Compute => (
+                    &report.compute_root,
+                    report.compute_receipt_count,
+                    report.total_units,
+                ),
+            };
+            let wrong_sample = || match part {
+                Part::Delivery => Error::<T>::WrongSample,
+                Part::Compute => Error::<T>::WrongComputeSample,
+            };
+            let inflated = || match part {
+                Part::Delivery => Error::<T>::InflatedByteTotal,
+                Part::Compute => Error::<T>::InflatedUnitTotal,
+            };
+            ensure!(answer.len() == offsets.len(), wrong_sample());
+            let genesis = Self::genesis_hash();
+            let mut tally = Tally::new(offsets.len());
+            for ((receipt, proof), offset) in answer.iter().zip(offsets) {
+                let start =
+                    verify_receipt(root, count, total, receipt, proof).map_err(|e| match e {
+                        ProofError::WrongShape => Error::<T>::WrongProofShape,
+                        ProofError::Unordered => Error::<T>::DuplicateReceipt,
+                        ProofError::WrongRoot => Error::<T>::WrongMerklePath,
+                        ProofError::WrongTotal | ProofError::Overflow => inflated(),
+                    })?;
+                // The receipt must cover the sampled offset: `start <= offset < start + amount`.
+                ensure!(
+                    *offset >= start && offset - start < receipt.amount(),
+                    wrong_sample()
+                );
+                let terms = receipt.terms();
+                ensure!(*terms.genesis_hash == genesis, Error::<T>::WrongGenesis);
+                ensure!(
+                    terms.epoch == report.epoch,
+                    Error::<T>::ReceiptFromOtherEpoch
+                );
+                ensure!(*terms.node == report.node, Error::<T>::ReceiptForOtherNode);
+                ensure!(
+                    sp_io::crypto::ed25519_verify(
+                        &sp_core::ed25519::Signature::from_raw(*terms.signature),
+                        &receipt.payload(),
+                        &sp_core::ed25519::Public::from_raw(terms.client.0),
+                    ),
+                    Error::<T>::ForgedClientSignature
+                );
+                check(receipt)?;
+                let payer = T::ClientAuthority::payer(terms.client, report.epoch)
+                    .ok_or(Error::<T>::UnauthorizedClient)?;
+                tally.add(payer);
+            }
+            Ok(tally)
         }
 
         /// Records the parent block's seed: the seed before it hashed with the parent's randomness (its hash
@@ -1393,6 +1634,44 @@ pub mod pallet {
                 T::DbWeight::get()
                     .reads_writes(blocks_scanned as u64 + 1, blocks_scanned as u64 + 1),
             )
+        }
+
+        /// Blocks after an epoch ends during which keepers observe it: the submission window, then as long as
+        /// the last report's challenge may take (`challenge_delay + answer_window`), then as long again for the
+        /// keepers to replay the sampled compute sessions, but never past the end of the next epoch, so every
+        /// verdict is in before the epoch is settled.
+        pub fn observation_window(params: &GpowParams<BlockNumberFor<T>>) -> BlockNumberFor<T> {
+            params
+                .submission_window
+                .saturating_add(params.challenge_delay)
+                .saturating_add(params.answer_window.saturating_mul(2u32.into()))
+                .min(params.epoch_length)
+        }
+
+        /// Voids `node`'s verified compute of `epoch` after its keepers refuted it: settlement takes back every
+        /// payer's credit and the node is reported for [`WorkOffence::WrongCompute`]. Only a verified report with
+        /// compute credit can be refuted (nothing else was sampled to replay), and only once.
+        pub(crate) fn refute_compute(epoch: EpochIndex, node: &NodeId) {
+            let Some(mut record) = Reports::<T>::get(epoch, node) else {
+                return;
+            };
+            if record.compute_refuted
+                || record.status != ReportStatus::Verified
+                || !record.report.claims_compute()
+            {
+                return;
+            }
+            for (payer, units) in ComputeCredits::<T>::take(epoch, node) {
+                T::Accounting::on_compute_voided(epoch, node, &payer, units);
+            }
+            T::OffenceHandler::on_offence(node, &record.operator, epoch, WorkOffence::WrongCompute);
+            record.compute_refuted = true;
+            Self::deposit_event(Event::ComputeRefuted {
+                node: *node,
+                epoch,
+                units: record.report.total_units,
+            });
+            Reports::<T>::insert(epoch, node, record);
         }
 
         fn void_if_unanswered(epoch: EpochIndex, node: &NodeId) {

@@ -2,8 +2,8 @@
 //! keepers, and an offence handler that records offences and jails the node.
 
 use crate::{
-    self as pallet_gpow, ClientAuthority, ContentCatalog, GpowParams, KeeperCandidate, KeeperSet,
-    WorkOffence, WorkOffenceHandler,
+    self as pallet_gpow, AppCatalog, ClientAuthority, ContentCatalog, GpowParams, KeeperCandidate,
+    KeeperSet, WorkOffence, WorkOffenceHandler,
 };
 use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
 use frame_support::{
@@ -44,6 +44,7 @@ parameter_types! {
     pub static Offences: Vec<(NodeId, u64, EpochIndex, WorkOffence)> = vec![];
     pub static Clients: std::collections::BTreeMap<ClientKey, u64> = Default::default();
     pub static Published: std::collections::BTreeMap<ContentId, u64> = Default::default();
+    pub static AppCodes: std::collections::BTreeSet<ContentId> = Default::default();
 }
 
 impl pallet_edge_nodes::Config for Test {
@@ -94,6 +95,18 @@ impl ContentCatalog for TestContents {
     }
 }
 
+/// Apps run the codes in [`AppCodes`], in every epoch.
+pub struct TestApps;
+impl AppCatalog for TestApps {
+    fn runs_code(code: &ContentId, _epoch: EpochIndex) -> bool {
+        AppCodes::get().contains(code)
+    }
+    #[cfg(feature = "runtime-benchmarks")]
+    fn deploy_for_benchmark(code: &ContentId) {
+        AppCodes::mutate(|codes| codes.insert(*code));
+    }
+}
+
 /// Keepers from [`Keepers`].
 pub struct TestKeepers;
 impl KeeperSet<u64> for TestKeepers {
@@ -110,6 +123,7 @@ impl pallet_gpow::Config for Test {
     type Registry = EdgeNodes;
     type ClientAuthority = TestClients;
     type Contents = TestContents;
+    type Apps = TestApps;
     type OffenceHandler = RecordAndJail;
     type Accounting = ();
     type Keepers = TestKeepers;
@@ -137,6 +151,7 @@ pub fn test_params() -> GpowParams<u64> {
         challenge_delay: 1,
         answer_window: 3,
         sample_size: 4,
+        compute_sample_size: 3,
         keepers_per_node: 2,
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
@@ -164,6 +179,7 @@ pub fn new_test_ext_with(configured: bool) -> sp_io::TestExternalities {
     Offences::take();
     Clients::take();
     Published::take();
+    AppCodes::take();
     let mut ext = sp_io::TestExternalities::new(storage);
     ext.execute_with(|| run_to(1));
     ext

@@ -8,13 +8,16 @@ use scale_info::TypeInfo;
 
 use crate::WorkScore;
 
-/// A challenge a node must answer: which bytes of its claim, by when.
+/// A challenge a node must answer: which bytes and compute units of its claim, by when.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct OpenChallenge<BlockNumber> {
     /// The epoch of the challenged report.
     pub epoch: EpochIndex,
     /// Byte offsets of the claimed total; the answer holds, in this order, the receipt covering each one.
     pub offsets: Vec<u64>,
+    /// Unit offsets of the claimed compute total; the compute answer holds, in this order, the compute receipt
+    /// covering each one (none when the report claims no units).
+    pub compute_offsets: Vec<u64>,
     /// Last block at which the answer is accepted.
     pub deadline: BlockNumber,
 }

@@ -37,24 +37,31 @@ impl Draws {
     }
 }
 
-/// The byte offsets a challenge samples: `k` independent uniform draws in `0..total_bytes` (empty for no
-/// bytes), from the challenge seed, the node and the epoch. Each is answered with the receipt whose range of
-/// the committed total covers it, so a fraudulent share `f` of the claim escapes one draw with probability at
-/// most `1 - f`.
+/// Domain of the byte offsets sampled in a report's delivery part.
+pub const DELIVERY_SAMPLE_DOMAIN: &[u8] = b"enreach/challenge-sample/v2";
+
+/// Domain of the unit offsets sampled in a report's compute part: distinct, so the two samples are independent.
+pub const COMPUTE_SAMPLE_DOMAIN: &[u8] = b"enreach/compute-sample/v1";
+
+/// The offsets a challenge samples in one part of a report (`domain`): `k` independent uniform draws in
+/// `0..total` (empty for a total of zero), from the challenge seed, the node and the epoch. Each is answered with
+/// the receipt whose range of the committed total covers it, so a fraudulent share `f` of the claim escapes one
+/// draw with probability at most `1 - f`.
 pub fn sample_offsets(
+    domain: &[u8],
     seed: &[u8],
     node: &NodeId,
     epoch: EpochIndex,
-    total_bytes: u64,
+    total: u64,
     k: u32,
 ) -> Vec<u64> {
-    if total_bytes == 0 {
+    if total == 0 {
         return Vec::new();
     }
     let mut subject = node.0.to_vec();
     subject.extend_from_slice(&epoch.to_le_bytes());
-    let mut draws = Draws::new(b"enreach/challenge-sample/v2", seed, &subject);
-    (0..k).map(|_| draws.below(total_bytes)).collect()
+    let mut draws = Draws::new(domain, seed, &subject);
+    (0..k).map(|_| draws.below(total)).collect()
 }
 
 /// `count` distinct keepers for `node`, drawn with probability proportional to weight from all keepers.
@@ -138,9 +145,16 @@ mod tests {
             let fraud = total * fraud_percent / 100;
             let escaped = (0..trials)
                 .filter(|seed| {
-                    sample_offsets(&seed.to_le_bytes(), &node, 3, total, k)
-                        .iter()
-                        .all(|&o| o >= fraud)
+                    sample_offsets(
+                        DELIVERY_SAMPLE_DOMAIN,
+                        &seed.to_le_bytes(),
+                        &node,
+                        3,
+                        total,
+                        k,
+                    )
+                    .iter()
+                    .all(|&o| o >= fraud)
                 })
                 .count() as f64
                 / trials as f64;
@@ -156,16 +170,14 @@ mod tests {
     #[test]
     fn offsets_stay_below_the_total_and_follow_the_seed() {
         let node = NodeId([1; 32]);
-        let a = sample_offsets(b"seed", &node, 1, 10, 32);
+        let draw = |domain, epoch, total| sample_offsets(domain, b"seed", &node, epoch, total, 32);
+        let a = draw(DELIVERY_SAMPLE_DOMAIN, 1, 10);
         assert_eq!(a.len(), 32);
         assert!(a.iter().all(|&o| o < 10));
-        assert_eq!(a, sample_offsets(b"seed", &node, 1, 10, 32));
-        assert_ne!(
-            a,
-            sample_offsets(b"seed", &node, 2, 10, 32),
-            "another epoch"
-        );
-        assert!(sample_offsets(b"seed", &node, 1, 0, 32).is_empty());
+        assert_eq!(a, draw(DELIVERY_SAMPLE_DOMAIN, 1, 10));
+        assert_ne!(a, draw(DELIVERY_SAMPLE_DOMAIN, 2, 10), "another epoch");
+        assert_ne!(a, draw(COMPUTE_SAMPLE_DOMAIN, 1, 10), "the other part");
+        assert!(draw(DELIVERY_SAMPLE_DOMAIN, 1, 0).is_empty());
     }
 
     /// The storage argument (docs/PROTOCOL.md, class 6): a node that kept a share `h` of a pin's chunks passes

@@ -79,6 +79,14 @@ pub fn score_of(
     (score, deviating)
 }
 
+/// Whether `observations` refute the node's compute: at least `quorum` (a strict majority of the node's assigned
+/// keepers) report a failed replay. That is the lower median of the assigned keepers' verdicts, counting a keeper
+/// that did not observe or did not replay as "reproduced": fewer than half of them lying can neither frame an
+/// honest node nor, once the others have replayed, clear a cheating one.
+pub fn replays_refute(observations: &[&KeeperObservation], quorum: usize) -> bool {
+    observations.iter().filter(|o| o.replays_failed > 0).count() >= quorum.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +102,8 @@ mod tests {
             storage_passed: passed,
             storage_sent: sent,
             bandwidth_mbps: bandwidth,
+            replays_sent: 0,
+            replays_failed: 0,
         }
     }
 
@@ -154,5 +164,30 @@ mod tests {
         let (score, deviating) = score_of(&[&failed, &failed, &helper], 20, 2);
         assert_eq!(score, 0);
         assert_eq!(deviating, vec![2]);
+    }
+
+    fn replayed(sent: u16, failed: u16) -> KeeperObservation {
+        KeeperObservation {
+            replays_sent: sent,
+            replays_failed: failed,
+            ..obs(10, 100)
+        }
+    }
+
+    #[test]
+    fn one_lying_keeper_cannot_refute_compute_and_a_majority_can() {
+        let (liar, honest, idle) = (replayed(4, 4), replayed(4, 0), replayed(0, 0));
+        // Three assigned keepers: quorum 2.
+        assert!(!replays_refute(&[&liar], 2), "alone");
+        assert!(!replays_refute(&[&liar, &honest, &honest], 2));
+        assert!(
+            !replays_refute(&[&liar, &idle], 2),
+            "next to one that did not replay"
+        );
+        assert!(replays_refute(&[&liar, &liar], 2));
+        assert!(replays_refute(
+            &[&honest, &replayed(4, 1), &replayed(2, 2)],
+            2
+        ));
     }
 }

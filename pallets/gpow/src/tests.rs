@@ -2,14 +2,14 @@
 //! the trust layer (docs/PROTOCOL.md, threat model) played against it.
 
 use crate::{
-    mock::*, Credits, Error, Event, KeeperCandidate, KeeperDeviations, Observations, Params,
-    ReportStatus, Reports, WorkOffence, WorkScores,
+    mock::*, ComputeCredits, Credits, Error, Event, KeeperCandidate, KeeperDeviations,
+    Observations, Params, ReportStatus, Reports, WorkOffence, WorkScores,
 };
 use enreach_primitives::content::chunk_proof;
 use enreach_primitives::{
-    merkle::forgery, Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt,
-    KeeperObservation, NatType, NodeId, ReceiptTree, Region, SessionId, SoftwareVersion, TreeNode,
-    WorkReport,
+    merkle::forgery, Capabilities, ClientKey, ComputeReceipt, ContentId, Continent,
+    DeliveryReceipt, KeeperObservation, NatType, NodeId, ReceiptTree, Region, SessionId,
+    SoftwareVersion, TreeNode, WorkReport,
 };
 use frame_support::{assert_noop, assert_ok, BoundedVec};
 use pallet_edge_nodes::{pop_payload, NodeStatus};
@@ -120,13 +120,18 @@ fn report_for(receipts: &[DeliveryReceipt], total: u64) -> WorkReport {
         receipts_root: tree.root(),
         receipt_count: tree.len(),
         total_bytes: total,
+        compute_root: [0; 32],
+        compute_receipt_count: 0,
+        total_units: 0,
     }
 }
 
 /// Answers node 7's epoch-0 challenge from `tree`: for each sampled offset the leaf `pick` chooses (given the
 /// leaf that covers the offset, or the last leaf for offsets beyond the tree's bytes).
 fn answer_picking(tree: &ReceiptTree, pick: impl Fn(u32) -> u32) -> crate::AnswerOf<Test> {
-    let (offsets, _) = Gpow::challenge_of(0, &node_id(7)).expect("challenge is open");
+    let offsets = Gpow::challenge_of(0, &node_id(7))
+        .expect("challenge is open")
+        .offsets;
     BoundedVec::truncate_from(
         offsets
             .iter()
@@ -167,7 +172,13 @@ fn report_and_wait(receipts: &[DeliveryReceipt], total: u64) {
 }
 
 fn answer_with(receipts: &[DeliveryReceipt]) -> sp_runtime::DispatchResult {
-    Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, answer(receipts))
+    Gpow::answer_challenge(
+        RuntimeOrigin::signed(9),
+        node_id(7),
+        0,
+        answer(receipts),
+        BoundedVec::new(),
+    )
 }
 
 #[test]
@@ -185,7 +196,8 @@ fn honest_work_is_verified_and_credited_to_the_paying_dapps() {
             RuntimeOrigin::signed(9),
             node_id(7),
             0,
-            reply.clone()
+            reply.clone(),
+            BoundedVec::new()
         ));
 
         let record = Reports::<Test>::get(0, node_id(7)).unwrap();
@@ -202,6 +214,7 @@ fn honest_work_is_verified_and_credited_to_the_paying_dapps() {
                 node: node_id(7),
                 epoch: 0,
                 bytes: 12_000,
+                units: 0,
             }
             .into(),
         );
@@ -210,7 +223,13 @@ fn honest_work_is_verified_and_credited_to_the_paying_dapps() {
             "nothing left to answer"
         );
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, reply),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                reply,
+                BoundedVec::new()
+            ),
             Error::<Test>::NotChallenged
         );
     });
@@ -335,7 +354,13 @@ fn answers_must_come_after_the_seed_and_before_the_deadline() {
         register(OPERATOR, 8);
         let r = honest_receipts(8);
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, BoundedVec::new()),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                BoundedVec::new(),
+                BoundedVec::new()
+            ),
             Error::<Test>::ReportNotFound
         );
         assert_ok!(Gpow::submit_work_report(
@@ -353,7 +378,13 @@ fn answers_must_come_after_the_seed_and_before_the_deadline() {
         // The seed block (12) has not been produced: nobody can know the sample yet.
         assert!(Gpow::challenge_of(0, &node_id(7)).is_none());
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, BoundedVec::new()),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                BoundedVec::new(),
+                BoundedVec::new()
+            ),
             Error::<Test>::ChallengeNotReady
         );
         run_to(13);
@@ -366,7 +397,13 @@ fn answers_must_come_after_the_seed_and_before_the_deadline() {
             ReportStatus::Voided
         );
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, late),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                late,
+                BoundedVec::new()
+            ),
             Error::<Test>::LateAnswer
         );
     });
@@ -389,7 +426,7 @@ fn challenge_seeds_do_not_follow_block_hashes() {
             System::deposit_log(sp_runtime::DigestItem::Other(vec![grind]));
             run_to(System::block_number() + 1);
             let hash = System::block_hash(System::block_number() - 1);
-            (Gpow::challenge_of(0, &node_id(7)).unwrap().0, hash)
+            (Gpow::challenge_of(0, &node_id(7)).unwrap().offsets, hash)
         })
     };
     let (offsets, hash) = challenge(0);
@@ -419,7 +456,7 @@ fn a_challenge_seed_depends_on_every_block_after_the_report() {
                 // The VRF output of this block is another one.
                 crate::testing::set_vrf_salt((other_author_at == Some(block)) as u32);
             }
-            Gpow::challenge_of(0, &node_id(7)).unwrap().0
+            Gpow::challenge_of(0, &node_id(7)).unwrap().offsets
         })
     };
     let honest = challenge(None);
@@ -486,13 +523,25 @@ fn an_answer_must_be_exactly_the_sample() {
         let mut short = answer(&r);
         short.pop();
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, short),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                short,
+                BoundedVec::new()
+            ),
             Error::<Test>::WrongSample
         );
         // The right count, but each receipt the neighbour of the one covering the sampled byte.
         let wrong = answer_picking(&tree(&r), |leaf| (leaf + 1) % 8);
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, wrong),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                wrong,
+                BoundedVec::new()
+            ),
             Error::<Test>::WrongSample
         );
     });
@@ -507,7 +556,13 @@ fn a_wrong_merkle_path_is_rejected() {
         let mut bad = answer(&r);
         bad[0].1.siblings[0].hash[0] ^= 1;
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, bad),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                bad,
+                BoundedVec::new()
+            ),
             Error::<Test>::WrongMerklePath
         );
     });
@@ -628,6 +683,8 @@ fn observation(node: NodeId, answered: u16, bandwidth: u32) -> KeeperObservation
         storage_passed: 1,
         storage_sent: 1,
         bandwidth_mbps: bandwidth,
+        replays_sent: 0,
+        replays_failed: 0,
     }
 }
 
@@ -741,7 +798,9 @@ fn only_assigned_keepers_observe_and_a_majority_sets_the_score() {
         assert_eq!(crate::DeviationCount::<Test>::get(1, assigned[1]), 1);
         assert_eq!(crate::DeviationCount::<Test>::get(1, assigned[0]), 0);
         assert_eq!(crate::TotalWorkScore::<Test>::get(1), 100_000);
-        run_to(26);
+        // Observations of epoch 1 close when the last challenge answer and the replays after it may be in:
+        // here `W + D + 2A` is past the end of epoch 2, so with it.
+        run_to(31);
         assert_noop!(
             observe(assigned[0], observation(node, 10, 100)),
             Error::<Test>::ObservationOutsideWindow
@@ -1195,7 +1254,7 @@ fn old_epochs_are_pruned_a_page_per_block() {
     }
     assert_eq!(left, vec![1, 0, 0], "one record per block, from block 31");
     ext.execute_with(|| {
-        run_to(40);
+        run_to(41);
         assert_eq!(
             crate::PruneCursor::<Test>::get().map(|state| state.epoch),
             Some(1),
@@ -1223,11 +1282,16 @@ fn play_forged_rows(
             epoch: 0,
             receipts_root: root.hash,
             receipt_count: count,
-            total_bytes: root.bytes,
+            total_bytes: root.sum,
+            compute_root: [0; 32],
+            compute_receipt_count: 0,
+            total_units: 0,
         }
     ));
     run_to(System::block_number() + 2);
-    let (offsets, _) = Gpow::challenge_of(0, &node_id(7)).expect("challenge is open");
+    let offsets = Gpow::challenge_of(0, &node_id(7))
+        .expect("challenge is open")
+        .offsets;
     let reply = BoundedVec::truncate_from(
         offsets
             .iter()
@@ -1237,7 +1301,13 @@ fn play_forged_rows(
             })
             .collect(),
     );
-    let answered = Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, reply);
+    let answered = Gpow::answer_challenge(
+        RuntimeOrigin::signed(9),
+        node_id(7),
+        0,
+        reply,
+        BoundedVec::new(),
+    );
     run_to(System::block_number() + 5);
     (answered, Credits::<Test>::get(0, (node_id(7), DAPP)))
 }
@@ -1317,7 +1387,13 @@ fn a_receipt_that_does_not_cover_its_sampled_byte_is_refused() {
         report_and_wait(&r, 100_010);
         let small = answer_picking(&tree(&r), |_| 0);
         assert_noop!(
-            Gpow::answer_challenge(RuntimeOrigin::signed(9), node_id(7), 0, small),
+            Gpow::answer_challenge(
+                RuntimeOrigin::signed(9),
+                node_id(7),
+                0,
+                small,
+                BoundedVec::new()
+            ),
             Error::<Test>::WrongSample
         );
         assert_ok!(answer_with(&r));
@@ -1358,10 +1434,510 @@ fn a_lying_subtree_sum_is_caught_by_a_sample_under_it() {
         // lands in the inflated range, where no path verifies.
         let r: Vec<_> = honest_receipts(4);
         let mut rows = forgery::rows(r.iter().map(TreeNode::leaf).collect());
-        rows[1][1].bytes = 1_000_000;
+        rows[1][1].sum = 1_000_000;
         rows[2] = vec![TreeNode::parent(&rows[1][0], &rows[1][1]).unwrap()];
         let (answered, credited) = play_forged_rows(&rows, &r, 4, |o| (o / 1000).min(2) as u32);
         assert_eq!(answered, Err(Error::<Test>::WrongMerklePath.into()));
         assert_eq!(credited, 0);
+    });
+}
+
+// --- Compute metering (issue [2.4]) -----------------------------------------------------------------------
+
+/// The code of the app the compute receipts below ran.
+const APP_CODE: ContentId = ContentId([42; 32]);
+
+/// A compute receipt from client `client` to `node` in `epoch`, session `session`, `units` in all, signed by
+/// `signer`.
+fn compute_receipt(
+    node: NodeId,
+    epoch: u32,
+    client: u8,
+    session: u8,
+    units: u64,
+    signer: &ed25519::Pair,
+) -> ComputeReceipt {
+    let mut r = ComputeReceipt {
+        genesis_hash: genesis(),
+        epoch,
+        node,
+        client: ClientKey(client_key(client).public().0),
+        code: APP_CODE,
+        session: SessionId([session; 16]),
+        requests: 3,
+        cumulative_units: units,
+        transcript: [session; 32],
+        signature: [0; 64],
+    };
+    r.signature = signer.sign(&r.signing_payload()).0;
+    r
+}
+
+/// `count` honest compute receipts for node 7 in `epoch`, 1000 units each, from client 1.
+fn honest_compute(epoch: u32, count: u8) -> Vec<ComputeReceipt> {
+    (0..count)
+        .map(|s| compute_receipt(node_id(7), epoch, 1, s, 1000, &client_key(1)))
+        .collect()
+}
+
+/// Node 7's report for `epoch` of `delivery` bytes (none if empty) and of compute `root`, `count` and `units`.
+fn report_with_compute(
+    epoch: u32,
+    delivery: &[DeliveryReceipt],
+    (root, count, units): ([u8; 32], u32, u64),
+) -> WorkReport {
+    let bytes = match ReceiptTree::new(delivery.to_vec()) {
+        Ok(tree) => (tree.root(), tree.len(), tree.total()),
+        Err(_) => ([0; 32], 0, 0),
+    };
+    WorkReport {
+        node: node_id(7),
+        epoch,
+        receipts_root: bytes.0,
+        receipt_count: bytes.1,
+        total_bytes: bytes.2,
+        compute_root: root,
+        compute_receipt_count: count,
+        total_units: units,
+    }
+}
+
+/// The compute part of the honest tree of `receipts`: root, leaf count, total.
+fn compute_part(receipts: &[ComputeReceipt]) -> ([u8; 32], u32, u64) {
+    let tree = ReceiptTree::new(receipts.to_vec()).unwrap();
+    (tree.root(), tree.len(), tree.total())
+}
+
+/// The compute answer to node 7's challenge for `epoch` from the rows of a (possibly forged) tree over
+/// `receipts` in leaf order: for each unit offset the leaf `pick` chooses.
+fn compute_answer_from(
+    epoch: u32,
+    rows: &[Vec<TreeNode>],
+    receipts: &[ComputeReceipt],
+    pick: impl Fn(u64) -> u32,
+) -> crate::ComputeAnswerOf<Test> {
+    let offsets = Gpow::challenge_of(epoch, &node_id(7))
+        .expect("challenge is open")
+        .compute_offsets;
+    BoundedVec::truncate_from(
+        offsets
+            .iter()
+            .map(|&o| {
+                let leaf = pick(o);
+                (receipts[leaf as usize].clone(), forgery::proof(rows, leaf))
+            })
+            .collect(),
+    )
+}
+
+/// The honest compute answer over the tree of `receipts`.
+fn honest_compute_answer(epoch: u32, receipts: &[ComputeReceipt]) -> crate::ComputeAnswerOf<Test> {
+    let tree = ReceiptTree::new(receipts.to_vec()).unwrap();
+    let offsets = Gpow::challenge_of(epoch, &node_id(7))
+        .expect("challenge is open")
+        .compute_offsets;
+    BoundedVec::truncate_from(
+        offsets
+            .iter()
+            .map(|&o| {
+                let leaf = tree.leaf_at(o).unwrap();
+                (
+                    tree.receipts()[leaf as usize].clone(),
+                    tree.proof(leaf).unwrap(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Node 7 reports `delivery` and the compute `part` for `epoch` and waits for the seed. Returns the honest
+/// delivery answer.
+fn report_compute(
+    epoch: u32,
+    delivery: &[DeliveryReceipt],
+    part: ([u8; 32], u32, u64),
+) -> crate::AnswerOf<Test> {
+    assert_ok!(Gpow::submit_work_report(
+        RuntimeOrigin::signed(OPERATOR),
+        report_with_compute(epoch, delivery, part)
+    ));
+    run_to(System::block_number() + 2);
+    if delivery.is_empty() {
+        return BoundedVec::new();
+    }
+    let offsets = Gpow::challenge_of(epoch, &node_id(7)).unwrap().offsets;
+    let tree = tree(delivery);
+    BoundedVec::truncate_from(
+        offsets
+            .iter()
+            .map(|&o| {
+                let leaf = tree.leaf_at(o).unwrap();
+                (
+                    tree.receipts()[leaf as usize].clone(),
+                    tree.proof(leaf).unwrap(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Answers node 7's challenge for `epoch`.
+fn answer_both(
+    epoch: u32,
+    answer: crate::AnswerOf<Test>,
+    compute_answer: crate::ComputeAnswerOf<Test>,
+) -> sp_runtime::DispatchResult {
+    Gpow::answer_challenge(
+        RuntimeOrigin::signed(9),
+        node_id(7),
+        epoch,
+        answer,
+        compute_answer,
+    )
+}
+
+/// [`report_compute`], then the answer with the honest compute answer over `compute`.
+fn report_compute_and_answer(
+    epoch: u32,
+    delivery: &[DeliveryReceipt],
+    compute: &[ComputeReceipt],
+) -> sp_runtime::DispatchResult {
+    let part = if compute.is_empty() {
+        ([0; 32], 0, 0)
+    } else {
+        compute_part(compute)
+    };
+    let answer = report_compute(epoch, delivery, part);
+    let compute_answer = if compute.is_empty() {
+        BoundedVec::new()
+    } else {
+        honest_compute_answer(epoch, compute)
+    };
+    answer_both(epoch, answer, compute_answer)
+}
+
+/// [`setup`] with the app's code registered.
+fn setup_compute() {
+    setup();
+    AppCodes::mutate(|codes| codes.insert(APP_CODE));
+}
+
+#[test]
+fn verified_compute_is_credited_to_the_paying_dapps_by_sample() {
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        authorize(2, OTHER_DAPP);
+        let mut compute = honest_compute(0, 3);
+        compute.extend(
+            (0..3).map(|s| compute_receipt(node_id(7), 0, 2, 50 + s, 1000, &client_key(2))),
+        );
+        let delivery = honest_receipts(4);
+        assert_ok!(report_compute_and_answer(0, &delivery, &compute));
+        assert_eq!(
+            Reports::<Test>::get(0, node_id(7)).unwrap().status,
+            ReportStatus::Verified
+        );
+        let credited: u64 = ComputeCredits::<Test>::get(0, node_id(7))
+            .iter()
+            .map(|(_, units)| units)
+            .sum();
+        // Three samples split the 6000 units over the payers in thirds.
+        assert_eq!(credited, 6_000);
+        assert_eq!(Credits::<Test>::get(0, (node_id(7), DAPP)), 4_000);
+        System::assert_last_event(
+            Event::WorkVerified {
+                node: node_id(7),
+                epoch: 0,
+                bytes: 4_000,
+                units: 6_000,
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn a_report_of_compute_only_is_accepted_and_one_of_nothing_is_not() {
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        let compute = honest_compute(0, 2);
+        assert_noop!(
+            Gpow::submit_work_report(
+                RuntimeOrigin::signed(OPERATOR),
+                report_with_compute(0, &[], ([0; 32], 0, 0))
+            ),
+            Error::<Test>::EmptyReport
+        );
+        assert_ok!(report_compute_and_answer(0, &[], &compute));
+        assert_eq!(
+            ComputeCredits::<Test>::get(0, node_id(7)).into_inner(),
+            vec![(DAPP, 2_000)]
+        );
+        assert_eq!(Credits::<Test>::get(0, (node_id(7), DAPP)), 0);
+    });
+}
+
+#[test]
+fn a_compute_answer_must_match_the_compute_claim() {
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        let compute = honest_compute(0, 2);
+        // Units claimed, nothing answered.
+        let answer = report_compute(0, &[], compute_part(&compute));
+        assert_noop!(
+            answer_both(0, answer, BoundedVec::new()),
+            Error::<Test>::WrongComputeSample
+        );
+    });
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        let compute = honest_compute(0, 2);
+        // No units claimed, receipts answered anyway.
+        let stray = BoundedVec::truncate_from(vec![(
+            compute[0].clone(),
+            ReceiptTree::new(compute.clone()).unwrap().proof(0).unwrap(),
+        )]);
+        let answer = report_compute(0, &honest_receipts(2), ([0; 32], 0, 0));
+        assert_noop!(
+            answer_both(0, answer, stray),
+            Error::<Test>::WrongComputeSample
+        );
+    });
+}
+
+#[test]
+fn copies_of_one_compute_receipt_are_refused() {
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        let copies = vec![compute_receipt(node_id(7), 0, 1, 1, 1000, &client_key(1)); 4];
+        let rows = forgery::rows(copies.iter().map(TreeNode::leaf).collect());
+        let root = rows.last().unwrap()[0];
+        let answer = report_compute(0, &[], (root.hash, 4, root.sum));
+        assert_noop!(
+            answer_both(
+                0,
+                answer,
+                compute_answer_from(0, &rows, &copies, |o| (o / 1000) as u32)
+            ),
+            Error::<Test>::DuplicateReceipt
+        );
+    });
+}
+
+#[test]
+fn an_inflated_unit_total_is_refused() {
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        let compute = honest_compute(0, 4);
+        let (root, count, units) = compute_part(&compute);
+        let answer = report_compute(0, &[], (root, count, units + 1));
+        let rows = forgery::rows(compute.iter().map(TreeNode::leaf).collect());
+        assert_noop!(
+            answer_both(
+                0,
+                answer,
+                compute_answer_from(0, &rows, &compute, |o| (o / 1000).min(3) as u32)
+            ),
+            Error::<Test>::InflatedUnitTotal
+        );
+    });
+}
+
+/// Each compute receipt an edge could forge or replay, alone in the tree, against the error that refuses it.
+/// Each compute receipt an edge could forge or replay, with the error that refuses it (built in a test
+/// externality: receipts name the genesis hash).
+fn forged_compute_receipts() -> Vec<(ComputeReceipt, Error<Test>)> {
+    let genuine = || compute_receipt(node_id(7), 0, 1, 1, 1000, &client_key(1));
+    let resigned = |mut r: ComputeReceipt| {
+        r.signature = client_key(1).sign(&r.signing_payload()).0;
+        r
+    };
+    vec![
+        (
+            compute_receipt(node_id(7), 0, 1, 1, 1000, &client_key(3)),
+            Error::<Test>::ForgedClientSignature,
+        ),
+        (
+            ComputeReceipt {
+                cumulative_units: 2000,
+                ..genuine()
+            },
+            Error::<Test>::ForgedClientSignature,
+        ),
+        (
+            compute_receipt(node_id(8), 0, 1, 1, 1000, &client_key(1)),
+            Error::<Test>::ReceiptForOtherNode,
+        ),
+        (
+            compute_receipt(node_id(7), 1, 1, 1, 1000, &client_key(1)),
+            Error::<Test>::ReceiptFromOtherEpoch,
+        ),
+        (
+            resigned(ComputeReceipt {
+                genesis_hash: [9; 32],
+                ..genuine()
+            }),
+            Error::<Test>::WrongGenesis,
+        ),
+        (
+            resigned(ComputeReceipt {
+                code: ContentId([43; 32]),
+                ..genuine()
+            }),
+            Error::<Test>::UnknownAppCode,
+        ),
+        (
+            compute_receipt(node_id(7), 0, 3, 1, 1000, &client_key(3)),
+            Error::<Test>::UnauthorizedClient,
+        ),
+    ]
+}
+
+#[test]
+fn compute_receipts_not_signed_for_this_node_epoch_chain_and_app_are_refused() {
+    let cases = new_test_ext().execute_with(|| forged_compute_receipts().len());
+    for case in 0..cases {
+        new_test_ext().execute_with(|| {
+            setup_compute();
+            let (receipt, error) = forged_compute_receipts().remove(case);
+            let one = [receipt];
+            let answer = report_compute(0, &[], compute_part(&one));
+            assert_noop!(
+                answer_both(0, answer, honest_compute_answer(0, &one)),
+                error
+            );
+        });
+    }
+}
+
+#[test]
+fn a_delivery_tree_cannot_be_answered_as_compute() {
+    new_test_ext().execute_with(|| {
+        setup_compute();
+        // The node commits its delivery tree as its compute part too, and answers the compute samples with its
+        // delivery receipts restated as compute receipts (same client, session, terms and amounts).
+        let delivery = honest_receipts(2);
+        let delivered = tree(&delivery);
+        let restated: Vec<ComputeReceipt> = delivered
+            .receipts()
+            .iter()
+            .map(|d| ComputeReceipt {
+                genesis_hash: d.genesis_hash,
+                epoch: d.epoch,
+                node: d.node,
+                client: d.client,
+                code: APP_CODE,
+                session: d.session,
+                requests: 1,
+                cumulative_units: d.cumulative_bytes,
+                transcript: [0; 32],
+                signature: d.signature,
+            })
+            .collect();
+        let rows = forgery::rows(delivered.receipts().iter().map(TreeNode::leaf).collect());
+        let answer = report_compute(
+            0,
+            &delivery,
+            (delivered.root(), delivered.len(), delivered.total()),
+        );
+        assert_noop!(
+            answer_both(
+                0,
+                answer,
+                compute_answer_from(0, &rows, &restated, |o| (o / 1000) as u32)
+            ),
+            Error::<Test>::WrongMerklePath
+        );
+    });
+}
+
+/// Node 7's epoch-1 report with 3000 verified compute units, and its three assigned keepers (11 to 14 but
+/// the node's operator), at block 23: its observations are open.
+fn verified_compute_with_keepers() -> Vec<u64> {
+    let (assigned, _) = setup_keepers();
+    authorize(1, DAPP);
+    AppCodes::mutate(|codes| codes.insert(APP_CODE));
+    let compute = honest_compute(1, 3);
+    assert_ok!(report_compute_and_answer(1, &[], &compute));
+    assert_eq!(
+        ComputeCredits::<Test>::get(1, node_id(7)).into_inner(),
+        vec![(DAPP, 3_000)]
+    );
+    assigned
+}
+
+fn replayed(failed: u16) -> KeeperObservation {
+    KeeperObservation {
+        replays_sent: 2,
+        replays_failed: failed,
+        ..observation(node_id(7), 10, 100)
+    }
+}
+
+#[test]
+fn one_lying_keeper_cannot_refute_an_honest_nodes_compute() {
+    new_test_ext().execute_with(|| {
+        let assigned = verified_compute_with_keepers();
+        assert_ok!(observe(assigned[0], replayed(2)));
+        assert_ok!(observe(assigned[1], replayed(0)));
+        assert_ok!(observe(assigned[2], replayed(0)));
+        assert!(Offences::get().is_empty());
+        assert_eq!(
+            ComputeCredits::<Test>::get(1, node_id(7)).into_inner(),
+            vec![(DAPP, 3_000)]
+        );
+        assert!(!Reports::<Test>::get(1, node_id(7)).unwrap().compute_refuted);
+    });
+}
+
+#[test]
+fn a_majority_of_failed_replays_voids_the_compute_and_reports_wrong_compute_once() {
+    new_test_ext().execute_with(|| {
+        let assigned = verified_compute_with_keepers();
+        assert_noop!(
+            observe(
+                assigned[0],
+                KeeperObservation {
+                    replays_sent: 1,
+                    ..replayed(2)
+                }
+            ),
+            Error::<Test>::InconsistentObservation
+        );
+        assert_ok!(observe(assigned[0], replayed(1)));
+        assert!(Offences::get().is_empty());
+        assert_ok!(observe(assigned[1], replayed(2)));
+        assert_eq!(
+            Offences::get(),
+            vec![(node_id(7), OPERATOR, 1, WorkOffence::WrongCompute)]
+        );
+        assert!(ComputeCredits::<Test>::get(1, node_id(7)).is_empty());
+        assert!(Reports::<Test>::get(1, node_id(7)).unwrap().compute_refuted);
+        assert!(System::events().iter().any(|r| r.event
+            == Event::ComputeRefuted {
+                node: node_id(7),
+                epoch: 1,
+                units: 3_000,
+            }
+            .into()));
+        // The third keeper agrees: nothing is reported twice.
+        assert_ok!(observe(assigned[2], replayed(2)));
+        assert_eq!(Offences::get().len(), 1);
+    });
+}
+
+#[test]
+fn failed_replays_of_a_node_that_claimed_no_compute_frame_nobody() {
+    new_test_ext().execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        authorize(1, DAPP);
+        let delivery: Vec<_> = (0..2)
+            .map(|s| receipt(node_id(7), 1, 1, s, 1000, &client_key(1)))
+            .collect();
+        assert_ok!(report_compute_and_answer(1, &delivery, &[]));
+        for keeper in &assigned {
+            assert_ok!(observe(*keeper, replayed(2)));
+        }
+        assert!(Offences::get().is_empty());
     });
 }

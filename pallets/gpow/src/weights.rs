@@ -44,9 +44,11 @@ pub trait WeightInfo {
 	/// Weight of `submit_work_report`.
 	fn submit_work_report() -> Weight;
 	/// Weight of `answer_challenge`.
-	fn answer_challenge(k: u32, ) -> Weight;
+	fn answer_challenge(k: u32, c: u32, ) -> Weight;
 	/// Weight of `submit_observation`.
 	fn submit_observation(o: u32, ) -> Weight;
+	/// Weight of `refute_compute`.
+	fn refute_compute(p: u32, ) -> Weight;
 	/// Weight of `set_params`.
 	fn set_params() -> Weight;
 	/// Weight of `start_epoch`.
@@ -98,15 +100,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
+	/// Storage: `Apps::Codes` (r:1 w:0)
+	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::ComputeCredits` (r:0 w:1)
+	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(3139), added: 5614, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 64]`.
-	fn answer_challenge(k: u32, ) -> Weight {
+	/// The range of component `c` is `[0, 64]`.
+	fn answer_challenge(k: u32, c: u32, ) -> Weight {
 		// Proof size: measured `781`, estimated `39479`.
 		// Minimum execution time: 488_078_000 picoseconds.
 		Weight::from_parts(331_929_686, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(Weight::from_parts(145_317_389, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(9))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(Weight::from_parts(150_000_000, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(11))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
@@ -144,6 +153,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(o.into())))
 			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(o.into()))
+	}
+	/// Storage: `Gpow::Reports` (r:1 w:1)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::ComputeCredits` (r:1 w:1)
+	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(3139), added: 5614, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accruals` (r:64 w:64)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Usage` (r:64 w:64)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::NodeHistory` (r:1 w:1)
+	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::CurrentEra` (r:1 w:0)
+	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Gpos::UnappliedSlashes` (r:1 w:1)
+	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
+	/// The range of component `p` is `[1, 64]`.
+	fn refute_compute(p: u32, ) -> Weight {
+		// Proof size: measured `900`, estimated `49479`.
+		// Minimum execution time: 300_000_000 picoseconds.
+		Weight::from_parts(300_000_000, 0)
+			.saturating_add(Weight::from_parts(0, 49479))
+			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(10))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 2623).saturating_mul(p.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)

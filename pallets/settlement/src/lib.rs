@@ -7,12 +7,13 @@
 //! - **Content.** [`publish_content`](Pallet::publish_content) names a blob, its size, how many replicas the
 //!   dApp pays for and the highest storage price it accepts. Nodes that pin it and prove storage in an epoch
 //!   are paid storage for it, up to `replicas` nodes per epoch.
-//! - **Per epoch.** GPoW reports verified bytes per (node, dApp) as challenges are answered
-//!   ([`pallet_gpow::WorkAccounting`]). Once the epoch's challenges are over (two epochs later), the epoch is
-//!   settled a page per block: storage is accrued from the epoch's storage proofs, each dApp is charged its
-//!   bytes times the delivery price plus its storage, each node is paid what its dApps paid for it less the
-//!   protocol fee (to the treasury), and a dApp that cannot pay everything is charged pro rata, its debt
-//!   recorded and its clients paused until it tops up. Nodes never earn more from traffic than clients paid.
+//! - **Per epoch.** GPoW reports verified bytes and compute units per (node, dApp) as challenges are answered,
+//!   and takes back compute its keepers refuted ([`pallet_gpow::WorkAccounting`]). Once the epoch's challenges
+//!   and keeper verdicts are over (two epochs later), the epoch is settled a page per block: storage is accrued
+//!   from the epoch's storage proofs, each dApp is charged its bytes times the delivery price, its compute units
+//!   times the compute price and its storage, each node is paid what its dApps paid for it less the protocol
+//!   fee (to the treasury), and a dApp that cannot pay everything is charged pro rata, its debt recorded and its
+//!   clients paused until it tops up. Nodes never earn more from traffic and compute than clients paid.
 //! - **Subsidy.** An emission per epoch, tapering per GPoS era, is paid by work score (capacity verified by
 //!   keepers, not self-reported traffic) to nodes and, for `KeeperShare` of it, to the era's keeper pot that
 //!   GPoS pays out by effective stake.
@@ -46,6 +47,9 @@ use sp_runtime::Perbill;
 
 /// One GiB: prices are per GiB delivered and per GiB stored for an epoch.
 pub const GIB: u64 = 1 << 30;
+
+/// The compute price is per million compute units (wasmtime fuel: about a million WebAssembly operations).
+pub const MILLION_UNITS: u64 = 1_000_000;
 
 /// How the subsidy per epoch tapers off: `per_epoch * (1 - taper_per_era)^era`, never below `floor`.
 #[derive(
@@ -189,6 +193,8 @@ pub struct Accrual<AccountId> {
     pub bytes: u64,
     /// Bytes stored (proven) for the epoch.
     pub stored: u64,
+    /// Verified compute units run.
+    pub units: u64,
 }
 
 /// A dApp's usage in one epoch and how it was settled.
@@ -209,6 +215,8 @@ pub struct EpochUsage<Balance> {
     pub bytes: u64,
     /// Bytes of its content stored and proven.
     pub stored: u64,
+    /// Verified compute units its clients' requests ran.
+    pub units: u64,
     /// What the epoch cost at the prices in force when it was settled; zero until then.
     pub cost: Balance,
     /// What was taken from its balance (less than `cost` if it ran out).
@@ -283,6 +291,8 @@ pub mod pallet {
         type DeliveryPrice: Get<BalanceOf<Self>>;
         /// Price of one GiB stored for one epoch (governed).
         type StoragePrice: Get<BalanceOf<Self>>;
+        /// Price of one million compute units run (governed).
+        type ComputePrice: Get<BalanceOf<Self>>;
         /// Share of every payment to nodes that goes to the treasury (governed).
         type ProtocolFee: Get<Perbill>;
         /// Held while a dApp account is open (governed).
@@ -685,7 +695,7 @@ pub mod pallet {
                 .map(|epoch| Usage::<T>::get(epoch, &dapp))
                 .filter(|usage| !usage.settled)
                 .fold(BalanceOf::<T>::zero(), |owed, usage| {
-                    owed.saturating_add(Self::cost_of(usage.bytes, usage.stored))
+                    owed.saturating_add(Self::cost_of(usage.bytes, usage.stored, usage.units))
                 });
             let amount = requested.min(account.balance.saturating_sub(owed));
             Self::pay_out(&dapp, amount)?;
@@ -853,12 +863,40 @@ pub mod pallet {
             payer: &T::AccountId,
             bytes: u64,
         ) {
-            Self::accrue(epoch, node, operator, payer, bytes, 0);
+            Self::accrue(epoch, node, operator, payer, bytes, 0, 0);
+        }
+
+        fn on_compute_verified(
+            epoch: EpochIndex,
+            node: &NodeId,
+            operator: &T::AccountId,
+            payer: &T::AccountId,
+            units: u64,
+        ) {
+            Self::accrue(epoch, node, operator, payer, 0, 0, units);
+        }
+
+        /// Takes the units back from the node's accrual and the payer's usage. GPoW's keepers judge an epoch
+        /// within the epoch after it, and settlement pays it only `CHALLENGEABLE_EPOCHS` later, so the accrual
+        /// is still there and the dApp was not charged yet.
+        fn on_compute_voided(epoch: EpochIndex, node: &NodeId, payer: &T::AccountId, units: u64) {
+            Accruals::<T>::mutate_exists(epoch, (node, payer), |accrual| {
+                if let Some(work) = accrual {
+                    work.units = work.units.saturating_sub(units);
+                    if work.bytes == 0 && work.stored == 0 && work.units == 0 {
+                        *accrual = None;
+                    }
+                }
+            });
+            Usage::<T>::mutate(epoch, payer, |usage| {
+                usage.units = usage.units.saturating_sub(units)
+            });
         }
     }
 
-    /// Epochs after an epoch ends during which its reports may still be challenged (the report window and the
-    /// answer window fit in the next epoch, `GpowParams` checks it); settlement pays an epoch two epochs later.
+    /// Epochs after an epoch ends during which its reports may still be challenged and its compute refuted (the
+    /// report, answer and observation windows fit in the next epoch, GPoW checks it); settlement pays an epoch
+    /// two epochs later.
     pub const CHALLENGEABLE_EPOCHS: EpochIndex = 2;
 
     impl<T: Config> Pallet<T> {
@@ -912,6 +950,7 @@ pub mod pallet {
             crate::runtime_api::SettlementParams {
                 delivery_price: T::DeliveryPrice::get(),
                 storage_price: T::StoragePrice::get(),
+                compute_price: T::ComputePrice::get(),
                 protocol_fee: T::ProtocolFee::get(),
                 current_emission: emission.per_epoch_in(T::Staking::current_era()),
                 emission,
@@ -920,14 +959,18 @@ pub mod pallet {
             }
         }
 
-        /// What `bytes` delivered and `stored` bytes kept for an epoch cost at today's prices.
-        pub fn cost_of(bytes: u64, stored: u64) -> BalanceOf<T> {
-            let per = |price: BalanceOf<T>, amount: u64| -> BalanceOf<T> {
-                pro_rata(price, amount.saturated_into(), GIB.saturated_into())
+        /// What `bytes` delivered, `stored` bytes kept for an epoch and `units` of compute run cost at today's
+        /// prices.
+        pub fn cost_of(bytes: u64, stored: u64, units: u64) -> BalanceOf<T> {
+            let per = |price: BalanceOf<T>, amount: u64, unit: u64| -> BalanceOf<T> {
+                pro_rata(price, amount.saturated_into(), unit.saturated_into())
             };
-            per(T::DeliveryPrice::get(), bytes).saturating_add(per(T::StoragePrice::get(), stored))
+            per(T::DeliveryPrice::get(), bytes, GIB)
+                .saturating_add(per(T::StoragePrice::get(), stored, GIB))
+                .saturating_add(per(T::ComputePrice::get(), units, MILLION_UNITS))
         }
 
+        /// Adds verified work to what `payer` owes `node` (paid to `operator`) for `epoch`.
         fn accrue(
             epoch: EpochIndex,
             node: &NodeId,
@@ -935,19 +978,23 @@ pub mod pallet {
             payer: &T::AccountId,
             bytes: u64,
             stored: u64,
+            units: u64,
         ) {
             Accruals::<T>::mutate(epoch, (node, payer), |accrual| {
                 let accrual = accrual.get_or_insert_with(|| Accrual {
                     operator: operator.clone(),
                     bytes: 0,
                     stored: 0,
+                    units: 0,
                 });
                 accrual.bytes = accrual.bytes.saturating_add(bytes);
                 accrual.stored = accrual.stored.saturating_add(stored);
+                accrual.units = accrual.units.saturating_add(units);
             });
             Usage::<T>::mutate(epoch, payer, |usage| {
                 usage.bytes = usage.bytes.saturating_add(bytes);
                 usage.stored = usage.stored.saturating_add(stored);
+                usage.units = usage.units.saturating_add(units);
             });
         }
 
@@ -1027,7 +1074,7 @@ pub mod pallet {
                 for node in provers.iter().take(info.replicas as usize) {
                     replicas += 1;
                     if let Some(operator) = <T as pallet_gpow::Config>::Registry::operator(node) {
-                        Self::accrue(epoch, node, &operator, &info.owner, 0, info.size);
+                        Self::accrue(epoch, node, &operator, &info.owner, 0, info.size, 0);
                     }
                 }
             }
@@ -1062,7 +1109,7 @@ pub mod pallet {
                 count += 1;
                 let usage = Self::charge(epoch, &payer);
                 let gross = pro_rata(
-                    Self::cost_of(accrual.bytes, accrual.stored),
+                    Self::cost_of(accrual.bytes, accrual.stored, accrual.units),
                     usage.paid,
                     usage.cost,
                 );
@@ -1085,7 +1132,7 @@ pub mod pallet {
             if usage.settled {
                 return usage;
             }
-            usage.cost = Self::cost_of(usage.bytes, usage.stored);
+            usage.cost = Self::cost_of(usage.bytes, usage.stored, usage.units);
             usage.settled = true;
             let mut account = Accounts::<T>::get(payer).unwrap_or_default();
             usage.paid = usage.cost.min(account.balance);

@@ -1,8 +1,8 @@
 //! A test runtime: System, Balances, the node registry, GPoW and settlement, with governed prices as settable
-//! statics and a recording stand-in for GPoS.
+//! statics, settable keepers and app codes, and a recording stand-in for GPoS.
 
 use crate::{self as pallet_settlement, EmissionSchedule};
-use enreach_primitives::{EpochIndex, NodeId};
+use enreach_primitives::{ContentId, EpochIndex, NodeId};
 use frame_support::{
     derive_impl, parameter_types,
     traits::{ConstU32, ConstU64, Hooks},
@@ -10,7 +10,9 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use pallet_gpos::{EraIndex, StakingRewards};
-use pallet_gpow::{GpowParams, KeeperCandidate, KeeperSet, WorkOffence, WorkOffenceHandler};
+use pallet_gpow::{
+    AppCatalog, GpowParams, KeeperCandidate, KeeperSet, WorkOffence, WorkOffenceHandler,
+};
 use sp_runtime::{BuildStorage, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -52,26 +54,49 @@ impl pallet_edge_nodes::Config for Test {
     type WeightInfo = pallet_edge_nodes::weights::SubstrateWeight<Test>;
 }
 
-/// No keepers and no offences matter to settlement's tests.
-pub struct NoKeepers;
-impl KeeperSet<u64> for NoKeepers {
+parameter_types! {
+    pub static Keepers: Vec<KeeperCandidate<u64>> = vec![];
+    pub static Offences: Vec<(NodeId, EpochIndex, WorkOffence)> = vec![];
+    pub static AppCodes: Vec<ContentId> = vec![];
+}
+
+/// The keepers in [`Keepers`] (none unless a test sets them); offences are recorded in [`Offences`].
+pub struct TestKeepers;
+impl KeeperSet<u64> for TestKeepers {
     fn keepers() -> Vec<KeeperCandidate<u64>> {
-        Vec::new()
+        Keepers::get()
     }
     #[cfg(feature = "runtime-benchmarks")]
-    fn set_for_benchmark(_: Vec<KeeperCandidate<u64>>) {}
+    fn set_for_benchmark(keepers: Vec<KeeperCandidate<u64>>) {
+        Keepers::set(keepers)
+    }
 }
-impl WorkOffenceHandler<u64> for NoKeepers {
-    fn on_offence(_: &NodeId, _: &u64, _: EpochIndex, _: WorkOffence) {}
+impl WorkOffenceHandler<u64> for TestKeepers {
+    fn on_offence(node: &NodeId, _: &u64, epoch: EpochIndex, offence: WorkOffence) {
+        Offences::mutate(|o| o.push((*node, epoch, offence)));
+    }
+}
+
+/// Apps run the codes in [`AppCodes`], in every epoch.
+pub struct TestApps;
+impl AppCatalog for TestApps {
+    fn runs_code(code: &ContentId, _: EpochIndex) -> bool {
+        AppCodes::get().contains(code)
+    }
+    #[cfg(feature = "runtime-benchmarks")]
+    fn deploy_for_benchmark(code: &ContentId) {
+        AppCodes::mutate(|codes| codes.push(*code));
+    }
 }
 
 impl pallet_gpow::Config for Test {
     type Registry = EdgeNodes;
     type ClientAuthority = Settlement;
     type Contents = Settlement;
-    type OffenceHandler = NoKeepers;
+    type Apps = TestApps;
+    type OffenceHandler = TestKeepers;
     type Accounting = Settlement;
-    type Keepers = NoKeepers;
+    type Keepers = TestKeepers;
     type ParamsOrigin = EnsureRoot<u64>;
     type MaxSampleSize = ConstU32<8>;
     type MaxKeepersPerNode = ConstU32<4>;
@@ -90,6 +115,7 @@ impl pallet_gpow::Config for Test {
 parameter_types! {
     pub static DeliveryPrice: u64 = 1_000;
     pub static StoragePrice: u64 = 100;
+    pub static ComputePrice: u64 = 500;
     pub static ProtocolFee: Perbill = Perbill::from_percent(10);
     pub static Emission: EmissionSchedule<u64> = EmissionSchedule {
         per_epoch: 0,
@@ -122,6 +148,7 @@ impl pallet_settlement::Config for Test {
     type Staking = TestStaking;
     type DeliveryPrice = DeliveryPrice;
     type StoragePrice = StoragePrice;
+    type ComputePrice = ComputePrice;
     type ProtocolFee = ProtocolFee;
     type AccountDeposit = ConstU64<50>;
     type WithdrawDelay = ConstU64<5>;
@@ -146,6 +173,7 @@ pub fn gpow_params() -> GpowParams<u64> {
         challenge_delay: 1,
         answer_window: 3,
         sample_size: 2,
+        compute_sample_size: 4,
         keepers_per_node: 1,
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
@@ -174,6 +202,10 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     .unwrap();
     DeliveryPrice::set(1_000);
     StoragePrice::set(100);
+    ComputePrice::set(500);
+    Keepers::take();
+    Offences::take();
+    AppCodes::take();
     ProtocolFee::set(Perbill::from_percent(10));
     Emission::set(EmissionSchedule {
         per_epoch: 0,

@@ -30,6 +30,8 @@ pub struct SettlementParams<Balance> {
     pub delivery_price: Balance,
     /// Price of one GiB stored for an epoch.
     pub storage_price: Balance,
+    /// Price of one million compute units run.
+    pub compute_price: Balance,
     /// Treasury's share of payments to nodes.
     pub protocol_fee: Perbill,
     /// Subsidy schedule.

@@ -4,8 +4,9 @@
 
 use crate::{mock::*, Accounts, Clients, Error, PendingRewards, Usage, GIB};
 use enreach_primitives::{
-    Capabilities, ClientKey, ContentId, Continent, DeliveryReceipt, EpochIndex, NatType, NodeId,
-    ReceiptTree, Region, SessionId, SoftwareVersion, WorkReport,
+    Capabilities, ClientKey, ComputeReceipt, ContentId, Continent, DeliveryReceipt, EpochIndex,
+    NatType, NodeId, ReceiptProof, ReceiptTree, Region, SessionId, SoftwareVersion, SummedLeaf,
+    WorkReport,
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect, BoundedVec};
 use pallet_edge_nodes::pop_payload;
@@ -85,6 +86,60 @@ fn report_block(epoch: EpochIndex) -> u64 {
     (epoch as u64 + 1) * 10 + 1
 }
 
+/// Client `client`'s compute receipt for `units` run by `node` in session `session` of `epoch`, of code 5.
+fn compute_receipt(
+    node: NodeId,
+    epoch: EpochIndex,
+    client: u8,
+    session: u8,
+    units: u64,
+) -> ComputeReceipt {
+    let mut r = ComputeReceipt {
+        genesis_hash: System::block_hash(0).0,
+        epoch,
+        node,
+        client: client_key(client),
+        code: ContentId([5; 32]),
+        session: SessionId([session; 16]),
+        requests: 1,
+        cumulative_units: units,
+        transcript: [6; 32],
+        signature: [0; 64],
+    };
+    r.signature = client_pair(client).sign(&r.signing_payload()).0;
+    r
+}
+
+/// The root, leaf count and total of the honest tree of `receipts` (zeros for none), and the tree.
+fn part<L: SummedLeaf + Clone>(receipts: &[L]) -> (([u8; 32], u32, u64), Option<ReceiptTree<L>>) {
+    match ReceiptTree::new(receipts.to_vec()) {
+        Ok(tree) => ((tree.root(), tree.len(), tree.total()), Some(tree)),
+        Err(_) => (([0; 32], 0, 0), None),
+    }
+}
+
+/// The receipt of `tree` covering each of `offsets`, with its proof.
+fn answer_from<L: SummedLeaf + Clone, S: frame_support::traits::Get<u32>>(
+    tree: Option<&ReceiptTree<L>>,
+    offsets: &[u64],
+) -> BoundedVec<(L, ReceiptProof), S> {
+    let Some(tree) = tree else {
+        return BoundedVec::default();
+    };
+    BoundedVec::truncate_from(
+        offsets
+            .iter()
+            .map(|&offset| {
+                let leaf = tree.leaf_at(offset).unwrap_or(tree.len() - 1);
+                (
+                    tree.receipts()[leaf as usize].clone(),
+                    tree.proof(leaf).unwrap(),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// `node`'s operator reports `receipts` for `epoch` claiming `claim` bytes (their sum if `None`), then answers
 /// the challenge from the honest tree. Returns the answer's result.
 fn report_and_answer(
@@ -94,34 +149,41 @@ fn report_and_answer(
     receipts: &[DeliveryReceipt],
     claim: Option<u64>,
 ) -> sp_runtime::DispatchResult {
-    let tree = ReceiptTree::new(receipts.to_vec()).unwrap();
+    report_work_and_answer(operator, node, epoch, receipts, &[], claim)
+}
+
+/// [`report_and_answer`] with `compute` receipts in the report's compute part.
+fn report_work_and_answer(
+    operator: u64,
+    node: NodeId,
+    epoch: EpochIndex,
+    receipts: &[DeliveryReceipt],
+    compute: &[ComputeReceipt],
+    claim: Option<u64>,
+) -> sp_runtime::DispatchResult {
+    let ((receipts_root, receipt_count, total_bytes), tree) = part(receipts);
+    let ((compute_root, compute_receipt_count, total_units), compute_tree) = part(compute);
     pallet_gpow::Pallet::<Test>::submit_work_report(
         RuntimeOrigin::signed(operator),
         WorkReport {
             node,
             epoch,
-            receipts_root: tree.root(),
-            receipt_count: tree.len(),
-            total_bytes: claim.unwrap_or(tree.total_bytes()),
+            receipts_root,
+            receipt_count,
+            total_bytes: claim.unwrap_or(total_bytes),
+            compute_root,
+            compute_receipt_count,
+            total_units,
         },
     )?;
     run_to(System::block_number() + 2);
-    let (offsets, _) = pallet_gpow::Pallet::<Test>::challenge_of(epoch, &node).expect("open");
-    let answer = offsets
-        .iter()
-        .map(|&offset| {
-            let leaf = tree.leaf_at(offset).unwrap_or(tree.len() - 1);
-            (
-                tree.receipts()[leaf as usize].clone(),
-                tree.proof(leaf).unwrap(),
-            )
-        })
-        .collect();
+    let challenge = pallet_gpow::Pallet::<Test>::challenge_of(epoch, &node).expect("open");
     pallet_gpow::Pallet::<Test>::answer_challenge(
         RuntimeOrigin::signed(9),
         node,
         epoch,
-        BoundedVec::truncate_from(answer),
+        answer_from(tree.as_ref(), &challenge.offsets),
+        answer_from(compute_tree.as_ref(), &challenge.compute_offsets),
     )
 }
 
@@ -427,4 +489,131 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+/// The code of [`compute_receipt`], registered as an app's.
+fn deploy_app_code() {
+    AppCodes::set(vec![ContentId([5; 32])]);
+}
+
+/// Issue [2.4]: a report with only compute (no bytes) is accepted, its units are verified by the challenge,
+/// charged to the client's dApp at the governed price per million units and paid to the node less the fee.
+#[test]
+fn verified_compute_is_charged_at_the_governed_price_and_paid_to_the_node() {
+    new_test_ext().execute_with(|| {
+        let node = dapp_and_node(100_000);
+        deploy_app_code();
+        let compute = [
+            compute_receipt(node, 0, 1, 1, 3_000_000),
+            compute_receipt(node, 0, 1, 2, 1_000_000),
+        ];
+        run_to(report_block(0));
+        assert_ok!(report_work_and_answer(
+            OPERATOR,
+            node,
+            0,
+            &[],
+            &compute,
+            None
+        ));
+        assert_eq!(status(0, node), Some(ReportStatus::Verified));
+        assert_eq!(Usage::<Test>::get(0, DAPP).units, 4_000_000);
+        settle(0);
+        // 4 million units at 500 per million; the node gets it less the 10 % fee.
+        let usage = Usage::<Test>::get(0, DAPP);
+        assert_eq!((usage.cost, usage.paid), (2_000, 2_000));
+        assert_eq!(PendingRewards::<Test>::get(OPERATOR), 1_800);
+        // Governance prices compute like everything else.
+        ComputePrice::set(1_000);
+        assert_eq!(Settlement::cost_of(0, 0, 4_000_000), 4_000);
+        assert_eq!(Settlement::params().compute_price, 1_000);
+    });
+}
+
+/// Keepers 20, 21 and 22 assigned to every node from epoch 1 on; epoch 1's report of `node` holds one GiB of
+/// delivery and 4 million compute units, verified. Returns the keepers assigned to `node`.
+fn compute_verified_in_epoch_1(node: NodeId) -> Vec<u64> {
+    pallet_gpow::Params::<Test>::mutate(|params| {
+        params.as_mut().expect("configured").keepers_per_node = 3
+    });
+    Keepers::set(
+        (20..23)
+            .map(|account| pallet_gpow::KeeperCandidate { account, weight: 1 })
+            .collect(),
+    );
+    deploy_app_code();
+    run_to(report_block(1));
+    assert_ok!(report_work_and_answer(
+        OPERATOR,
+        node,
+        1,
+        &[receipt(node, 1, 1, 0, GIB)],
+        &[compute_receipt(node, 1, 1, 1, 4_000_000)],
+        None
+    ));
+    assert_eq!(Usage::<Test>::get(1, DAPP).units, 4_000_000);
+    let keepers = pallet_gpow::Pallet::<Test>::keepers_of(1, &node, 3);
+    assert_eq!(keepers.len(), 3);
+    keepers
+}
+
+/// `keeper`'s observation of `node` in epoch 1: it replayed 2 sampled sessions, `failed` of them failed.
+fn observe_replays(keeper: u64, node: NodeId, failed: u16) -> sp_runtime::DispatchResult {
+    pallet_gpow::Pallet::<Test>::submit_observation(
+        RuntimeOrigin::signed(keeper),
+        enreach_primitives::KeeperObservation {
+            node,
+            epoch: 1,
+            probes_answered: 10,
+            probes_sent: 10,
+            median_rtt_ms: 20,
+            storage_passed: 0,
+            storage_sent: 0,
+            bandwidth_mbps: 100,
+            replays_sent: 2,
+            replays_failed: failed,
+        },
+    )
+}
+
+#[test]
+fn one_lying_keeper_cannot_void_an_honest_nodes_compute() {
+    new_test_ext().execute_with(|| {
+        let node = dapp_and_node(100_000);
+        let keepers = compute_verified_in_epoch_1(node);
+        assert_ok!(observe_replays(keepers[0], node, 2));
+        assert_ok!(observe_replays(keepers[1], node, 0));
+        assert_ok!(observe_replays(keepers[2], node, 0));
+        assert!(Offences::get().is_empty());
+        settle(1);
+        // One GiB at 1 000 and 4 million units at 500 per million.
+        assert_eq!(Usage::<Test>::get(1, DAPP).cost, 3_000);
+        assert_eq!(PendingRewards::<Test>::get(OPERATOR), 2_700);
+    });
+}
+
+#[test]
+fn compute_a_majority_of_keepers_could_not_replay_is_void_and_never_charged() {
+    new_test_ext().execute_with(|| {
+        let node = dapp_and_node(100_000);
+        let keepers = compute_verified_in_epoch_1(node);
+        assert_ok!(observe_replays(keepers[0], node, 1));
+        assert!(
+            Offences::get().is_empty(),
+            "one keeper alone refutes nothing"
+        );
+        assert_ok!(observe_replays(keepers[1], node, 2));
+        assert_eq!(
+            Offences::get(),
+            vec![(node, 1, pallet_gpow::WorkOffence::WrongCompute)]
+        );
+        assert_eq!(Usage::<Test>::get(1, DAPP).units, 0);
+        // A third failed replay reports nothing more.
+        assert_ok!(observe_replays(keepers[2], node, 2));
+        assert_eq!(Offences::get().len(), 1);
+        settle(1);
+        // The delivery is paid; the refuted compute is neither charged nor paid.
+        assert_eq!(Usage::<Test>::get(1, DAPP).cost, 1_000);
+        assert_eq!(PendingRewards::<Test>::get(OPERATOR), 900);
+    });
 }

@@ -1,8 +1,8 @@
 //! The service layer: PeerHVM apps, deployed from content published in settlement, with governed deposit and
 //! per-request ceilings.
 
-use enreach_primitives::ContentId;
-use frame_support::traits::ConstU32;
+use enreach_primitives::{ContentId, EpochIndex};
+use frame_support::traits::{ConstU32, Get};
 
 use super::governance::dynamic_params;
 use crate::{AccountId, Runtime, RuntimeHoldReason};
@@ -34,6 +34,16 @@ impl pallet_apps::CodeOwner<AccountId> for PublishedCode {
     }
 }
 
+/// GPoW's epoch in progress (0 before GPoW starts): when an app stops running a code, receipts of this epoch
+/// still bill it.
+pub struct GpowEpoch;
+
+impl Get<EpochIndex> for GpowEpoch {
+    fn get() -> EpochIndex {
+        pallet_gpow::CurrentEpoch::<Runtime>::get().map_or(0, |epoch| epoch.index)
+    }
+}
+
 impl pallet_apps::Config for Runtime {
     type Currency = crate::Balances;
     type RuntimeHoldReason = RuntimeHoldReason;
@@ -50,5 +60,8 @@ impl pallet_apps::Config for Runtime {
     type MaxRegions = ConstU32<16>;
     /// An app's own backends and a few APIs; each is 256 bytes at most in every app record.
     type MaxOrigins = ConstU32<8>;
+    type CurrentEpoch = GpowEpoch;
+    /// A page of stale code records checked per block with idle weight left.
+    type MaxCodeSweep = ConstU32<64>;
     type WeightInfo = pallet_apps::weights::SubstrateWeight<Runtime>;
 }

@@ -212,6 +212,11 @@ pub mod dynamic_params {
         /// Keepers' share of the subsidy.
         #[codec(index = 6)]
         pub static KeeperShare: Perbill = Perbill::from_percent(20);
+        /// Price of one million compute units (about a million WebAssembly operations, a millisecond of a
+        /// core): a request at the default ceiling of 20 000 million units costs 0.002 ENR, a fifth of a GiB
+        /// delivered.
+        #[codec(index = 7)]
+        pub static ComputePrice: Balance = UNIT / 10_000_000;
     }
 
     /// PeerHVM apps: what a name costs to hold and the most one request of an app may ask for, raised as

@@ -38,6 +38,8 @@ impl pallet_gpow::Config for Runtime {
     type ClientAuthority = Settlement;
     /// Storage is challenged and paid for content settlement's dApps published, at its published size.
     type Contents = Settlement;
+    /// Compute receipts bill only code a registered app ran in their epoch.
+    type Apps = crate::Apps;
     /// Missed challenges jail the node and schedule a GPoS slash of its deposit.
     type OffenceHandler = Gpos;
     type Accounting = Settlement;
@@ -107,6 +109,7 @@ impl pallet_settlement::Config for Runtime {
     type Staking = Gpos;
     type DeliveryPrice = dynamic_params::settlement::DeliveryPrice;
     type StoragePrice = dynamic_params::settlement::StoragePrice;
+    type ComputePrice = dynamic_params::settlement::ComputePrice;
     type ProtocolFee = dynamic_params::settlement::ProtocolFee;
     type AccountDeposit = dynamic_params::settlement::AccountDeposit;
     type WithdrawDelay = dynamic_params::settlement::WithdrawDelay;
