@@ -2,7 +2,7 @@
 
 //! Weights for `pallet_gpow`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
+//! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
 //! `Compiled`, chain `None`, CPU `AMD EPYC`.
 //!
 //! Command:
@@ -65,60 +65,61 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Reports` (r:1 w:1)
-	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
-		// Proof size: measured `466`, estimated `39479`.
-		// Minimum execution time: 217_795_000 picoseconds.
-		Weight::from_parts(221_971_000, 0)
+		// Proof size: measured `470`, estimated `39479`.
+		// Minimum execution time: 239_317_000 picoseconds.
+		Weight::from_parts(365_165_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
 	/// Storage: `Gpow::Reports` (r:1 w:1)
-	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::BlockSeeds` (r:1 w:0)
 	/// Proof: `Gpow::BlockSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `Settlement::Clients` (r:1 w:0)
+	/// Storage: `Settlement::Clients` (r:2 w:0)
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `Apps::Codes` (r:1 w:0)
+	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Credits` (r:1 w:1)
 	/// Proof: `Gpow::Credits` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accruals` (r:1 w:1)
-	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:1 w:1)
-	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
-	/// Storage: `Apps::Codes` (r:1 w:0)
-	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::ComputeCredits` (r:0 w:1)
-	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(3139), added: 5614, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(2622), added: 5097, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 64]`.
 	/// The range of component `c` is `[0, 64]`.
 	fn answer_challenge(k: u32, c: u32, ) -> Weight {
-		// Proof size: measured `781`, estimated `39479`.
-		// Minimum execution time: 488_078_000 picoseconds.
-		Weight::from_parts(331_929_686, 0)
+		// Proof size: measured `1001`, estimated `39479`.
+		// Minimum execution time: 10_641_391_000 picoseconds.
+		Weight::from_parts(2_008_811_056, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(145_317_389, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(150_000_000, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(163_925_989, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(147_923_566, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(6))
+			.saturating_add(Weight::from_parts(0, 8).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 3).saturating_mul(k.into()))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::NodeHistory` (r:1 w:0)
@@ -130,7 +131,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::EpochKeepers` (r:1 w:0)
 	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(40974), added: 43449, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Observations` (r:17 w:1)
-	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(160), added: 2635, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(164), added: 2639, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::WorkScores` (r:1 w:1)
 	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::TotalWorkScore` (r:1 w:1)
@@ -143,21 +144,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::DeviationCount` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 15]`.
 	fn submit_observation(o: u32, ) -> Weight {
-		// Proof size: measured `41659`, estimated `44439`.
-		// Minimum execution time: 537_742_000 picoseconds.
-		Weight::from_parts(547_356_122, 0)
+		// Proof size: measured `41671`, estimated `44439`.
+		// Minimum execution time: 564_051_000 picoseconds.
+		Weight::from_parts(602_706_597, 0)
 			.saturating_add(Weight::from_parts(0, 44439))
-			.saturating_add(Weight::from_parts(69_487_360, 0).saturating_mul(o.into()))
+			.saturating_add(Weight::from_parts(72_571_107, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(o.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(o.into())))
-			.saturating_add(Weight::from_parts(0, 2635).saturating_mul(o.into()))
+			.saturating_add(Weight::from_parts(0, 2639).saturating_mul(o.into()))
 	}
 	/// Storage: `Gpow::Reports` (r:1 w:1)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::ComputeCredits` (r:1 w:1)
-	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(3139), added: 5614, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(2622), added: 5097, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accruals` (r:64 w:64)
 	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:64 w:64)
@@ -176,11 +177,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 64]`.
 	fn refute_compute(p: u32, ) -> Weight {
-		// Proof size: measured `900`, estimated `49479`.
-		// Minimum execution time: 300_000_000 picoseconds.
-		Weight::from_parts(300_000_000, 0)
+		// Proof size: measured `1019`, estimated `49479`.
+		// Minimum execution time: 422_009_000 picoseconds.
+		Weight::from_parts(392_295_881, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(37_573_922, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -188,11 +189,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2623).saturating_mul(p.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 57_055_000 picoseconds.
-		Weight::from_parts(61_682_000, 0)
+		// Minimum execution time: 58_518_000 picoseconds.
+		Weight::from_parts(63_775_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -213,10 +214,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
 		// Proof size: measured `346`, estimated `15859`.
-		// Minimum execution time: 146_909_000 picoseconds.
-		Weight::from_parts(147_219_000, 0)
+		// Minimum execution time: 153_949_000 picoseconds.
+		Weight::from_parts(158_746_000, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(76_131_270, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(83_039_715, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -227,7 +228,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Reports` (r:500 w:500)
-	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:500 w:500)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
@@ -243,10 +244,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
 		// Proof size: measured `599`, estimated `49479`.
-		// Minimum execution time: 65_598_000 picoseconds.
-		Weight::from_parts(66_188_000, 0)
+		// Minimum execution time: 66_759_000 picoseconds.
+		Weight::from_parts(66_939_000, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(210_642_833, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(233_506_788, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -268,16 +269,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::StorageProvers` (r:1 w:1)
 	/// Proof: `Gpow::StorageProvers` (`max_values`: None, `max_size`: Some(2110), added: 4585, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 16]`.
 	/// The range of component `d` is `[1, 12]`.
 	fn answer_storage_challenge(s: u32, d: u32, ) -> Weight {
-		// Proof size: measured `14657`, estimated `14779`.
-		// Minimum execution time: 372_746_000 picoseconds.
-		Weight::from_parts(244_754_666, 0)
+		// Proof size: measured `14661`, estimated `14779`.
+		// Minimum execution time: 390_833_000 picoseconds.
+		Weight::from_parts(266_621_676, 0)
 			.saturating_add(Weight::from_parts(0, 14779))
-			.saturating_add(Weight::from_parts(10_845_235, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(13_102_385, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(14_143_812, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(13_638_317, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -286,18 +287,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::PruneCursor` (r:1 w:1)
 	/// Proof: `Gpow::PruneCursor` (`max_values`: Some(1), `max_size`: Some(264), added: 759, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Reports` (r:1000 w:1000)
-	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(181), added: 2656, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
 		// Proof size: measured `226`, estimated `1749`.
-		// Minimum execution time: 81_682_000 picoseconds.
-		Weight::from_parts(43_009_395, 0)
+		// Minimum execution time: 84_366_000 picoseconds.
+		Weight::from_parts(85_627_000, 0)
 			.saturating_add(Weight::from_parts(0, 1749))
-			.saturating_add(Weight::from_parts(5_404_701, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(6_477_264, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2656).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2701).saturating_mul(n.into()))
 	}
 }

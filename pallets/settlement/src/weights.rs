@@ -2,7 +2,7 @@
 
 //! Weights for `pallet_settlement`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
+//! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
 //! `Compiled`, chain `None`, CPU `AMD EPYC`.
 //!
 //! Command:
@@ -79,11 +79,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
 		// Proof size: measured `321`, estimated `6196`.
-		// Minimum execution time: 615_317_000 picoseconds.
-		Weight::from_parts(654_145_000, 0)
+		// Minimum execution time: 631_712_000 picoseconds.
+		Weight::from_parts(682_628_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -94,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `522`, estimated `8799`.
-		// Minimum execution time: 590_240_000 picoseconds.
-		Weight::from_parts(607_637_000, 0)
+		// Minimum execution time: 604_982_000 picoseconds.
+		Weight::from_parts(646_324_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -108,8 +108,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
 		// Proof size: measured `290`, estimated `3594`.
-		// Minimum execution time: 159_007_000 picoseconds.
-		Weight::from_parts(166_298_000, 0)
+		// Minimum execution time: 169_232_000 picoseconds.
+		Weight::from_parts(187_530_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -122,8 +122,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
 		// Proof size: measured `430`, estimated `3594`.
-		// Minimum execution time: 146_949_000 picoseconds.
-		Weight::from_parts(151_817_000, 0)
+		// Minimum execution time: 156_653_000 picoseconds.
+		Weight::from_parts(168_051_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -136,8 +136,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof size: measured `293`, estimated `3594`.
-		// Minimum execution time: 156_804_000 picoseconds.
-		Weight::from_parts(162_091_000, 0)
+		// Minimum execution time: 165_777_000 picoseconds.
+		Weight::from_parts(175_983_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -149,17 +149,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:3 w:0)
-	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:3 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
-		// Proof size: measured `648`, estimated `8742`.
-		// Minimum execution time: 603_490_000 picoseconds.
-		Weight::from_parts(614_987_000, 0)
-			.saturating_add(Weight::from_parts(0, 8742))
-			.saturating_add(T::DbWeight::get().reads(10))
+		// Proof size: measured `648`, estimated `8766`.
+		// Minimum execution time: 644_201_000 picoseconds.
+		Weight::from_parts(690_610_000, 0)
+			.saturating_add(Weight::from_parts(0, 8766))
+			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
 	/// Storage: `Settlement::Accounts` (r:1 w:1)
@@ -168,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
 		// Proof size: measured `176`, estimated `3837`.
-		// Minimum execution time: 149_483_000 picoseconds.
-		Weight::from_parts(154_721_000, 0)
+		// Minimum execution time: 150_435_000 picoseconds.
+		Weight::from_parts(163_644_000, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -182,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
 		// Proof size: measured `459`, estimated `3837`.
-		// Minimum execution time: 146_939_000 picoseconds.
-		Weight::from_parts(152_087_000, 0)
+		// Minimum execution time: 148_612_000 picoseconds.
+		Weight::from_parts(160_419_000, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -194,8 +194,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `325`, estimated `6196`.
-		// Minimum execution time: 390_863_000 picoseconds.
-		Weight::from_parts(398_023_000, 0)
+		// Minimum execution time: 393_697_000 picoseconds.
+		Weight::from_parts(418_584_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -209,16 +209,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EdgeNodes::Nodes` (r:64 w:0)
 	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accruals` (r:64 w:64)
-	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:1 w:1)
-	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[0, 64]`.
 	fn accrue_storage(r: u32, ) -> Weight {
 		// Proof size: measured `553`, estimated `10160`.
-		// Minimum execution time: 144_045_000 picoseconds.
-		Weight::from_parts(191_867_096, 0)
+		// Minimum execution time: 148_281_000 picoseconds.
+		Weight::from_parts(197_597_384, 0)
 			.saturating_add(Weight::from_parts(0, 10160))
-			.saturating_add(Weight::from_parts(59_363_221, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(59_602_172, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -226,10 +226,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(r.into()))
 	}
 	/// Storage: `Settlement::Accruals` (r:501 w:500)
-	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(140), added: 2615, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:500 w:500)
-	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
-	/// Storage: `Parameters::Parameters` (r:3 w:0)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:4 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accounts` (r:500 w:500)
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
@@ -239,16 +239,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
-		// Proof size: measured `587`, estimated `8583`.
-		// Minimum execution time: 568_178_000 picoseconds.
-		Weight::from_parts(574_757_000, 0)
-			.saturating_add(Weight::from_parts(0, 8583))
-			.saturating_add(Weight::from_parts(225_885_163, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(6))
+		// Proof size: measured `595`, estimated `11114`.
+		// Minimum execution time: 610_039_000 picoseconds.
+		Weight::from_parts(2_389_875_157, 0)
+			.saturating_add(Weight::from_parts(0, 11114))
+			.saturating_add(Weight::from_parts(257_060_318, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2615).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2623).saturating_mul(n.into()))
 	}
 	/// Storage: `Parameters::Parameters` (r:2 w:0)
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
@@ -269,10 +269,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
 		// Proof size: measured `624`, estimated `6052`.
-		// Minimum execution time: 431_674_000 picoseconds.
-		Weight::from_parts(433_687_000, 0)
+		// Minimum execution time: 464_422_000 picoseconds.
+		Weight::from_parts(2_134_310_516, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
-			.saturating_add(Weight::from_parts(187_507_112, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(201_000_723, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -280,16 +280,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
 	}
 	/// Storage: `Settlement::Usage` (r:500 w:500)
-	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(109), added: 2584, mode: `MaxEncodedLen`)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
 		// Proof size: measured `79`, estimated `990`.
-		// Minimum execution time: 41_632_000 picoseconds.
-		Weight::from_parts(39_562_189, 0)
+		// Minimum execution time: 46_670_000 picoseconds.
+		Weight::from_parts(26_458_182, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			.saturating_add(Weight::from_parts(5_220_002, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(5_627_770, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2584).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2592).saturating_mul(n.into()))
 	}
 }
