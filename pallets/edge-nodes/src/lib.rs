@@ -40,7 +40,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use enreach_primitives::{Capabilities, ContentId, EpochIndex, NodeId, Region};
+use enreach_primitives::{Capabilities, ContentId, EpochIndex, NodeId};
 use frame_support::{pallet_prelude::*, BoundedVec};
 use scale_info::TypeInfo;
 
@@ -139,7 +139,11 @@ pub trait NodeRegistry<AccountId> {
     fn slash_deposit(node: &NodeId, fraction: sp_runtime::Perbill, beneficiary: &AccountId);
     /// Registers `node` as active for `operator` without deposit or proof, for other pallets' benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
-    fn register_for_benchmark(node: NodeId, operator: AccountId, region: Region);
+    fn register_for_benchmark(
+        node: NodeId,
+        operator: AccountId,
+        region: enreach_primitives::Region,
+    );
     /// Pins `content` of `len` bytes on `node`, for other pallets' benchmarks.
     #[cfg(feature = "runtime-benchmarks")]
     fn pin_for_benchmark(node: NodeId, content: ContentId, len: u64);
@@ -651,7 +655,11 @@ pub mod pallet {
         }
 
         #[cfg(feature = "runtime-benchmarks")]
-        fn register_for_benchmark(node: NodeId, operator: T::AccountId, region: Region) {
+        fn register_for_benchmark(
+            node: NodeId,
+            operator: T::AccountId,
+            region: enreach_primitives::Region,
+        ) {
             let capabilities = Capabilities {
                 bandwidth_up_mbps: 100,
                 bandwidth_down_mbps: 100,

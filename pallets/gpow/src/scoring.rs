@@ -37,9 +37,10 @@ fn far(value: u64, median: u64, tolerance_percent: u8) -> bool {
 }
 
 /// The score from `observations` once there are at least `quorum` of them (zero before), and the positions of
-/// observations outside `tolerance_percent` of the median uptime, storage-pass ratio or bandwidth, if at least
-/// `quorum` others agree within it (nobody otherwise: a disagreement between too few says nothing about who
-/// lies). Bandwidth measurements are noisy, so the score itself does not wait for agreement.
+/// observations outside `tolerance_percent` of the median uptime, storage-pass ratio or bandwidth, or whose
+/// replay verdict (a failed replay or none) is not the majority's ([`replays_refute`]), if at least `quorum`
+/// others agree (nobody otherwise: a disagreement between too few says nothing about who lies). Bandwidth
+/// measurements are noisy, so the score itself does not wait for agreement.
 pub fn score_of(
     observations: &[&KeeperObservation],
     tolerance_percent: u8,
@@ -66,11 +67,14 @@ pub fn score_of(
     let bandwidth = median(bandwidths.clone());
     let score = bandwidth.saturating_mul(1000).saturating_mul(uptime) / PPM * stored / PPM;
 
+    let refuted = replays_refute(observations, quorum);
     let deviating: Vec<usize> = (0..observations.len())
         .filter(|&i| {
+            let replayed = observations[i].replays_sent > 0;
             far(uptimes[i], uptime, tolerance_percent)
                 || far(storages[i], stored, tolerance_percent)
                 || far(bandwidths[i], bandwidth, tolerance_percent)
+                || (replayed && (observations[i].replays_failed > 0) != refuted)
         })
         .collect();
     if observations.len() - deviating.len() < quorum {
@@ -172,6 +176,21 @@ mod tests {
             replays_failed: failed,
             ..obs(10, 100)
         }
+    }
+
+    #[test]
+    fn a_keeper_lying_about_replays_is_recorded_once_a_quorum_of_others_agrees() {
+        let (liar, honest) = (replayed(4, 4), replayed(4, 0));
+        // Framing an honest node: recorded once two others reproduced what the liar says failed.
+        assert_eq!(score_of(&[&liar, &honest], 20, 2).1, Vec::<usize>::new());
+        assert_eq!(score_of(&[&liar, &honest, &honest], 20, 2).1, vec![0]);
+        // Covering for a cheating node: recorded once two others found the failure it denies.
+        let failed = replayed(4, 2);
+        assert_eq!(score_of(&[&failed, &honest, &failed], 20, 2).1, vec![1]);
+        // A keeper that did not replay takes no side.
+        assert!(score_of(&[&failed, &obs(10, 100), &failed], 20, 2)
+            .1
+            .is_empty());
     }
 
     #[test]

@@ -1887,6 +1887,12 @@ fn one_lying_keeper_cannot_refute_an_honest_nodes_compute() {
             vec![(DAPP, 3_000)]
         );
         assert!(!Reports::<Test>::get(1, node_id(7)).unwrap().compute_refuted);
+        // The liar is recorded for GPoS, which slashes repeat offenders.
+        assert!(KeeperDeviations::<Test>::contains_key((
+            1,
+            node_id(7),
+            assigned[0]
+        )));
     });
 }
 
