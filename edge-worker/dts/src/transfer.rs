@@ -428,9 +428,14 @@ pub async fn fetch(
                     retired.clear();
                 }
                 for peer in peers {
-                    let banned = lock(&shared).scheduler.is_banned(&peer);
+                    // A provider banned for bad data, or one that wants receipts this download does not sign,
+                    // is never asked again: the second would serve a freeloader a first batch per epoch.
+                    let excluded = {
+                        let s = lock(&shared);
+                        s.scheduler.is_banned(&peer) || s.report.unpaid.contains(&peer.to_string())
+                    };
                     if started.len() + joining.len() >= MAX_PROVIDERS
-                        || banned
+                        || excluded
                         || retired.contains(&peer)
                         || started.contains_key(&peer)
                     {
