@@ -40,6 +40,26 @@ fn secret_file(dir: &Path, name: &str, uri: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// The dev chain's Alice, the dApp here.
+const ALICE: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+
+/// The answer of the node's JSON-RPC `method` over HTTP at `url`.
+fn rpc(url: &str, method: &str, params: Value) -> Value {
+    let request =
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-H", "content-type: application/json", "-d"])
+        .arg(request.to_string())
+        .arg(url)
+        .output()
+        .expect("curl runs");
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("a JSON-RPC answer");
+    answer
+        .get("result")
+        .cloned()
+        .unwrap_or_else(|| panic!("{method}: {answer}"))
+}
+
 /// An edge with the apps role, dialing `peer` (which holds the app's code).
 fn apps_edge(dir: &Path, chain: &DevChain, operator: &str, peer: &str) -> (Worker, String) {
     let data = dir.join(operator);
@@ -138,7 +158,7 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         (Some("app_deployed"), Some(1))
     );
 
-    let (_eve, eve_gateway) = apps_edge(dir.path(), &chain, "Eve", &holder_addr);
+    let (mut eve, eve_gateway) = apps_edge(dir.path(), &chain, "Eve", &holder_addr);
     let (_ferdie, ferdie_gateway) = apps_edge(dir.path(), &chain, "Ferdie", &holder_addr);
 
     // A client calls the app through both edges, three requests per session, each answer metered and signed.
@@ -241,6 +261,56 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         "an unknown app has no route"
     );
     router.kill();
+
+    // The edge reports the compute its receipts sign, answers the challenge's compute samples with them, and
+    // settlement charges the dApp per compute unit at the governed price.
+    let reported = eve.event_matching(
+        "work_reported",
+        |e| e["units"].as_u64().is_some_and(|u| u > 0),
+        Duration::from_secs(120),
+    );
+    let epoch = reported["epoch"].as_u64().unwrap();
+    let units = reported["units"].as_u64().unwrap();
+    let answered = eve.event_matching(
+        "challenge_answered",
+        |e| e["epoch"].as_u64() == Some(epoch),
+        Duration::from_secs(120),
+    );
+    assert!(
+        answered["compute_samples"].as_u64().unwrap() > 0,
+        "{answered}"
+    );
+    let http = chain.url.replace("ws://", "http://");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let usage = loop {
+        let usage = rpc(&http, "settlement_usage", serde_json::json!([ALICE, epoch]));
+        if usage["settled"] == true {
+            break usage;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "epoch {epoch} never settled: {usage}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    // Ferdie's verified units of the epoch, if it served some then, count too.
+    assert!(
+        usage["units"].as_u64().unwrap() >= units,
+        "{usage} {reported}"
+    );
+    let price: u128 = rpc(&http, "settlement_params", serde_json::json!([]))
+        ["computePricePerMillionUnits"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let cost: u128 = usage["cost"].as_str().unwrap().parse().unwrap();
+    assert!(price > 0);
+    assert!(
+        cost >= price * usage["units"].as_u64().unwrap() as u128 / 1_000_000,
+        "{usage}"
+    );
+    assert_eq!(usage["paid"], usage["cost"]);
 
     // A key no dApp pays for is refused; so is a client that stops signing, after its allowance.
     let stranger_dir = dir.path().join("stranger");

@@ -201,6 +201,9 @@ pub struct Challenge {
     pub epoch: EpochIndex,
     /// Byte offsets of the reported total; the answer holds the receipt covering each, in order.
     pub offsets: Vec<u64>,
+    /// Unit offsets of the reported compute total; the compute answer holds the compute receipt covering
+    /// each, in order.
+    pub compute_offsets: Vec<u64>,
     /// Last block at which the answer is accepted.
     pub deadline: u32,
 }

@@ -13,8 +13,7 @@ use std::{
 };
 
 use enreach_primitives::{
-    content::chunk_proof, ClientKey, ComputeReceipt, EpochIndex, NodeId, ReceiptProof, ReceiptTree,
-    WorkReport,
+    content::chunk_proof, ClientKey, EpochIndex, NodeId, ReceiptProof, ReceiptTree, SummedLeaf,
 };
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
@@ -27,7 +26,7 @@ use enreach_edge_chain::{Chain, ChainError, EncodeAsFields, StorageChallenge, Wa
 
 use crate::{
     collector::Collector,
-    receipts::{work_report, Ledger},
+    receipts::{work_report, Claim, Ledger},
 };
 
 /// Refusals of a storage proof that trying again in the same epoch cannot change.
@@ -46,6 +45,24 @@ const POLL: Duration = Duration::from_secs(2);
 
 /// Epochs of receipts kept in the ledger after their epoch ended (their challenges are over by then).
 const KEEP_EPOCHS: EpochIndex = 3;
+
+/// The receipt covering each sampled offset of `tree`'s total, with its path: a challenge's answer for one
+/// part of the report (empty for a part without receipts, which the chain samples nothing of).
+fn sampled<L: SummedLeaf + Clone>(
+    tree: Option<&ReceiptTree<L>>,
+    offsets: &[u64],
+) -> Vec<(L, ReceiptProof)> {
+    let Some(tree) = tree else {
+        return Vec::new();
+    };
+    offsets
+        .iter()
+        .filter_map(|&offset| {
+            let leaf = tree.leaf_at(offset)?;
+            Some((tree.receipts()[leaf as usize].clone(), tree.proof(leaf)?))
+        })
+        .collect()
+}
 
 /// Why a duty failed this time (it is retried on the next poll).
 #[derive(Debug, thiserror::Error)]
@@ -137,12 +154,14 @@ impl Agent {
     /// of the chain lagged may have taken receipts of a key not (or no longer) authorized for their epoch;
     /// reporting them would fail the challenge that samples them. The chain's answer for an epoch does not
     /// change once it is over, so the report and its challenge answer see the same receipts.
-    async fn paid_report(
-        &self,
-        epoch: EpochIndex,
-    ) -> Result<Option<(WorkReport, ReceiptTree)>, AgentError> {
+    async fn paid_report(&self, epoch: EpochIndex) -> Result<Option<Claim>, AgentError> {
         let mut receipts = self.ledger.receipts(epoch)?;
-        let mut clients: Vec<ClientKey> = receipts.iter().map(|r| r.client).collect();
+        let mut compute = self.ledger.compute_receipts(epoch)?;
+        let mut clients: Vec<ClientKey> = receipts
+            .iter()
+            .map(|r| r.client)
+            .chain(compute.iter().map(|r| r.client))
+            .collect();
         clients.sort();
         clients.dedup();
         let mut paid = HashSet::new();
@@ -159,7 +178,8 @@ impl Agent {
             }
         }
         receipts.retain(|r| paid.contains(&r.client));
-        Ok(work_report(self.node, epoch, receipts))
+        compute.retain(|r| paid.contains(&r.client));
+        Ok(work_report(self.node, epoch, receipts, compute))
     }
 
     /// Reports `epoch` once, if this node served receipted bytes in it.
@@ -167,7 +187,7 @@ impl Agent {
         if self.reported.contains(&epoch) {
             return Ok(());
         }
-        let Some((report, _)) = self.paid_report(epoch).await? else {
+        let Some(Claim { report, .. }) = self.paid_report(epoch).await? else {
             self.reported.insert(epoch);
             return Ok(());
         };
@@ -185,6 +205,8 @@ impl Agent {
                     epoch,
                     receipts = report.receipt_count,
                     bytes = report.total_bytes,
+                    compute_receipts = report.compute_receipt_count,
+                    units = report.total_units,
                     "work reported"
                 );
                 announce_event(serde_json::json!({
@@ -192,6 +214,8 @@ impl Agent {
                     "epoch": epoch,
                     "receipts": report.receipt_count,
                     "bytes": report.total_bytes,
+                    "compute_receipts": report.compute_receipt_count,
+                    "units": report.total_units,
                 }));
             }
             Err(e) if e.is_dispatch_error("DuplicateReport") => {
@@ -218,19 +242,11 @@ impl Agent {
         if self.answered.contains(&challenge.epoch) {
             return Ok(());
         }
-        let Some((_, tree)) = self.paid_report(challenge.epoch).await? else {
+        let Some(claim) = self.paid_report(challenge.epoch).await? else {
             return Ok(());
         };
-        let answer: Vec<_> = challenge
-            .offsets
-            .iter()
-            .filter_map(|&offset| {
-                let leaf = tree.leaf_at(offset)?;
-                Some((tree.receipts()[leaf as usize].clone(), tree.proof(leaf)?))
-            })
-            .collect();
-        // This edge reports no compute yet, so its compute answer is empty.
-        let compute_answer: Vec<(ComputeReceipt, ReceiptProof)> = Vec::new();
+        let answer = sampled(claim.delivery.as_ref(), &challenge.offsets);
+        let compute_answer = sampled(claim.compute.as_ref(), &challenge.compute_offsets);
         let submitted = self
             .submit_announced(
                 (
@@ -242,6 +258,7 @@ impl Agent {
                     "event": "challenge_answered",
                     "epoch": challenge.epoch,
                     "samples": challenge.offsets.len(),
+                    "compute_samples": challenge.compute_offsets.len(),
                 }),
             )
             .await;

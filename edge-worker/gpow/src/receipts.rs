@@ -11,7 +11,10 @@ use std::{
 
 use codec::{Decode, Encode};
 use ed25519_dalek::{Signature, VerifyingKey};
-use enreach_primitives::{DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTree, WorkReport};
+use enreach_primitives::{
+    ComputeReceipt, DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTree, SummedLeaf,
+    WorkReport,
+};
 use redb::{Database, ReadableTable, TableDefinition};
 use tracing::warn;
 
@@ -256,37 +259,74 @@ impl Ledger {
     }
 }
 
-/// `node`'s work report for `epoch` over `receipts` (an epoch's latest receipt per session, as
-/// [`Ledger::receipts`] gives them) and the receipt tree under it; `None` if there are none. Receipts whose
-/// totals would overflow the report's `u64` (absurd totals a client signed) are left out, the largest first, so
-/// one such client cannot stop the node from reporting its other work.
+/// An epoch's work report and the receipt trees its two parts commit to (a part without receipts has none).
+pub struct Claim {
+    pub report: WorkReport,
+    pub delivery: Option<ReceiptTree>,
+    pub compute: Option<ReceiptTree<ComputeReceipt>>,
+}
+
+/// `node`'s work report for `epoch` over `receipts` and `compute` (an epoch's latest delivery and compute
+/// receipt per session, as [`Ledger::receipts`] and [`Ledger::compute_receipts`] give them) and the trees under
+/// it; `None` if there are neither.
 pub fn work_report(
     node: NodeId,
     epoch: EpochIndex,
-    mut receipts: Vec<DeliveryReceipt>,
-) -> Option<(WorkReport, ReceiptTree)> {
-    receipts.sort_by_key(|r| r.cumulative_bytes);
+    receipts: Vec<DeliveryReceipt>,
+    compute: Vec<ComputeReceipt>,
+) -> Option<Claim> {
+    let delivery = summed_tree(receipts);
+    let compute = summed_tree(compute);
+    if delivery.is_none() && compute.is_none() {
+        return None;
+    }
+    let part = |root: Option<Hash32>, count: Option<u32>, total: Option<u64>| {
+        (
+            root.unwrap_or_default(),
+            count.unwrap_or(0),
+            total.unwrap_or(0),
+        )
+    };
+    let (receipts_root, receipt_count, total_bytes) = part(
+        delivery.as_ref().map(ReceiptTree::root),
+        delivery.as_ref().map(ReceiptTree::len),
+        delivery.as_ref().map(ReceiptTree::total),
+    );
+    let (compute_root, compute_receipt_count, total_units) = part(
+        compute.as_ref().map(ReceiptTree::root),
+        compute.as_ref().map(ReceiptTree::len),
+        compute.as_ref().map(ReceiptTree::total),
+    );
+    Some(Claim {
+        report: WorkReport {
+            node,
+            epoch,
+            receipts_root,
+            receipt_count,
+            total_bytes,
+            compute_root,
+            compute_receipt_count,
+            total_units,
+        },
+        delivery,
+        compute,
+    })
+}
+
+/// The receipt tree over `leaves`; `None` if there are none. Leaves whose amounts would overflow the report's
+/// `u64` total (absurd totals a client signed) are left out, the largest first, so one such client cannot stop
+/// the node from reporting its other work.
+fn summed_tree<L: SummedLeaf>(mut leaves: Vec<L>) -> Option<ReceiptTree<L>> {
+    leaves.sort_by_key(|r| r.amount());
     let mut total: u64 = 0;
-    receipts.retain(|r| match total.checked_add(r.cumulative_bytes) {
+    leaves.retain(|r| match total.checked_add(r.amount()) {
         Some(sum) => {
             total = sum;
             true
         }
         None => false,
     });
-    let tree = ReceiptTree::new(receipts).ok()?;
-    let report = WorkReport {
-        node,
-        epoch,
-        receipts_root: tree.root(),
-        receipt_count: tree.len(),
-        total_bytes: tree.total(),
-        // No compute part yet.
-        compute_root: [0; 32],
-        compute_receipt_count: 0,
-        total_units: 0,
-    };
-    Some((report, tree))
+    ReceiptTree::new(leaves).ok()
 }
 
 #[cfg(test)]
@@ -405,7 +445,10 @@ mod tests {
         }
         let ledger = Ledger::open(&path).unwrap();
         let all = ledger.receipts(EXPECTED.epoch).unwrap();
-        let (report, tree) = work_report(EXPECTED.node, EXPECTED.epoch, all.clone()).unwrap();
+        let claim = work_report(EXPECTED.node, EXPECTED.epoch, all.clone(), Vec::new()).unwrap();
+        let (report, tree) = (claim.report, claim.delivery.unwrap());
+        assert!(claim.compute.is_none());
+        assert_eq!((report.compute_receipt_count, report.total_units), (0, 0));
         assert_eq!(tree.len(), 3);
         assert_eq!(report.receipt_count, 3);
         assert_eq!(report.total_bytes, 9 << 20);
@@ -423,13 +466,15 @@ mod tests {
             Ok(3 << 20)
         );
         let next = ledger.receipts(EXPECTED.epoch + 1).unwrap();
-        assert!(work_report(EXPECTED.node, EXPECTED.epoch + 1, next).is_none());
+        assert!(work_report(EXPECTED.node, EXPECTED.epoch + 1, next, Vec::new()).is_none());
         // Receipts of a client the chain does not pay for are left out of the report.
         let paid = all
             .into_iter()
             .filter(|r| r.client.0 != clients[0].verifying_key().to_bytes())
             .collect();
-        let (without, _) = work_report(EXPECTED.node, EXPECTED.epoch, paid).unwrap();
+        let without = work_report(EXPECTED.node, EXPECTED.epoch, paid, Vec::new())
+            .unwrap()
+            .report;
         assert_eq!((without.receipt_count, without.total_bytes), (2, 6 << 20));
         ledger.prune_before(EXPECTED.epoch + 1).unwrap();
         assert!(ledger.receipts(EXPECTED.epoch).unwrap().is_empty());
