@@ -123,7 +123,7 @@ async fn dapps_and_stakers_read_stakes_accounts_and_prices_over_rpc() {
         .unwrap();
     assert_eq!(
         usage,
-        json!({"bytes": 0, "stored": 0, "settled": false, "cost": "0", "paid": "0"})
+        json!({"bytes": 0, "stored": 0, "units": 0, "settled": false, "cost": "0", "paid": "0"})
     );
     let rewards: String = node
         .call("settlement_nodeRewards", rpc_params![dave])

@@ -38,7 +38,7 @@ use subxt_signer::sr25519::Keypair;
 use tokio::sync::{Mutex, RwLock};
 use tracing::{info, warn};
 
-use enreach_primitives::{ClientKey, EpochIndex, NodeId};
+use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
 
 use enreach_dts::store::ContentHash;
 
@@ -217,33 +217,53 @@ impl Chain {
 
     /// Every registered node, at the latest finalized block.
     pub async fn nodes(&self) -> Result<Vec<(NodeId, NodeRecord)>, ChainError> {
-        self.by_node(
-            dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes"),
-            (),
-        )
-        .await
+        Ok(self
+            .by_id(
+                dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes"),
+                (),
+            )
+            .await?
+            .into_iter()
+            .map(|(id, record)| (NodeId(id), record))
+            .collect())
+    }
+
+    /// The code of every registered app (each once, however many apps run it), at the latest finalized block.
+    pub async fn app_codes(&self) -> Result<Vec<ContentId>, ChainError> {
+        Ok(self
+            .by_id(
+                dynamic::storage::<([u8; 32],), AppCodeUse>("Apps", "Codes"),
+                (),
+            )
+            .await?
+            .into_iter()
+            .filter(|(_, in_use)| in_use.apps > 0)
+            .map(|(code, _)| ContentId(code))
+            .collect())
     }
 
     /// Every work score earned in `epoch`, by node, at the latest finalized block: one storage iteration
     /// rather than a query per node.
     pub async fn work_scores(&self, epoch: EpochIndex) -> Result<HashMap<NodeId, u64>, ChainError> {
         Ok(self
-            .by_node(
+            .by_id(
                 dynamic::storage::<(EpochIndex, [u8; 32]), u64>("Gpow", "WorkScores"),
                 (epoch,),
             )
             .await?
             .into_iter()
+            .map(|(id, score)| (NodeId(id), score))
             .collect())
     }
 
-    /// The entries of the storage map at `address` under the keys `prefix`, each with the node id that is the
-    /// map's last key (`Blake2_128Concat`, so the id ends the storage key), at the latest finalized block.
-    async fn by_node<A, P>(
+    /// The entries of the storage map at `address` under the keys `prefix`, each with the 32-byte id (a node
+    /// id, a content id) that is the map's last key (`Blake2_128Concat`, so the id ends the storage key), at
+    /// the latest finalized block.
+    async fn by_id<A, P>(
         &self,
         address: A,
         prefix: P,
-    ) -> Result<Vec<(NodeId, A::Value)>, ChainError>
+    ) -> Result<Vec<([u8; 32], A::Value)>, ChainError>
     where
         A: subxt::storage::Address + Clone,
         P: subxt::storage::PrefixOf<A::KeyParts> + Clone,
@@ -257,13 +277,10 @@ impl Chain {
                 while let Some(entry) = entries.next().await {
                     let entry = entry.map_err(rpc)?;
                     let key = entry.key_bytes();
-                    let id: [u8; 32] =
-                        key[key.len().saturating_sub(32)..]
-                            .try_into()
-                            .map_err(|_| {
-                                ChainError::Rpc("storage key shorter than a node id".into())
-                            })?;
-                    found.push((NodeId(id), entry.value().decode_as().map_err(rpc)?));
+                    let id: [u8; 32] = key[key.len().saturating_sub(32)..]
+                        .try_into()
+                        .map_err(|_| ChainError::Rpc("storage key shorter than an id".into()))?;
+                    found.push((id, entry.value().decode_as().map_err(rpc)?));
                 }
                 Ok(found)
             }

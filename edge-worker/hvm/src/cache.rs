@@ -68,6 +68,11 @@ impl CodeCache {
         self.dir.join(format!("{}.failed", hex(id)))
     }
 
+    /// Whether compiling `id` again would do nothing: it is compiled on disk, or was refused on this build.
+    pub fn is_settled(&self, id: &CodeId) -> bool {
+        self.artifact(id).exists() || self.failed_before(id).is_some()
+    }
+
     /// The compiled component of `id`, if this node compiled it before (in this run or an earlier one).
     pub fn get(&self, id: &CodeId) -> Option<Component> {
         let path = self.artifact(id);

@@ -199,6 +199,19 @@ impl Hvm {
         }
     }
 
+    /// Whether `id` is compiled on this node's disk (or was refused on this build): its first request then
+    /// only loads it.
+    pub fn is_compiled(&self, id: &CodeId) -> bool {
+        self.cache.is_settled(id)
+    }
+
+    /// Compiles `wasm` as `id` onto disk (seconds of CPU: call it off the async runtime) without making it
+    /// ready, so compiling apps ahead of their calls does not push the apps in use out of memory.
+    pub fn compile_ahead(&self, id: &CodeId, wasm: &[u8]) -> Result<(), HvmError> {
+        self.check_code_size(wasm.len() as u64)?;
+        self.cache.compile(id, wasm).map(drop)
+    }
+
     /// Checks `wasm` against `id`, compiles it (seconds of CPU: call it off the async runtime) and makes it
     /// ready. A component that imports what PeerHVM does not provide is refused here, not at its first request.
     pub fn load(&self, id: &CodeId, wasm: &[u8]) -> Result<(), HvmError> {

@@ -162,7 +162,12 @@ async fn compiled_code_survives_a_restart() {
     {
         let hvm = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
         assert!(!hvm.load_compiled(&id).unwrap(), "nothing compiled yet");
-        hvm.load(&id, &wasm).unwrap();
+        assert!(!hvm.is_compiled(&id));
+        // Compiled ahead of its calls: on disk, and not taking a place among the apps in memory.
+        hvm.compile_ahead(&id, &wasm).unwrap();
+        assert!(hvm.is_compiled(&id) && !hvm.is_loaded(&id));
+        // Code that is not the id's is refused, ahead or not.
+        assert!(hvm.compile_ahead(&[7; 32], &wasm).is_err());
     }
     let restarted = Hvm::new(NodeCaps::default(), dir.path()).unwrap();
     assert!(

@@ -225,7 +225,7 @@ pub async fn run(
                 ..NodeCaps::default()
             };
             let hvm = Hvm::new(caps, &data_dir.join("hvm")).context("starting PeerHVM")?;
-            apps = Some(AppService::new(
+            let service = AppService::new(
                 Arc::new(hvm),
                 chain.clone(),
                 receipts.clone(),
@@ -233,7 +233,9 @@ pub async fn run(
                 net.clone(),
                 store.clone(),
                 metrics.clone(),
-            ));
+            );
+            tokio::spawn(service.clone().compile_ahead());
+            apps = Some(service);
         }
         collector = Some(receipts);
     }

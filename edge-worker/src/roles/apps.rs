@@ -32,7 +32,7 @@ use enreach_primitives::{
     is_valid_app_name, ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId,
 };
 use futures::future::BoxFuture;
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// How long an app's chain record is used before it is read again: an upgrade or removal takes effect on
 /// every node within this time.
@@ -62,6 +62,9 @@ const MAX_COMPILATIONS: usize = 1;
 /// How long a failed load's answer goes to callers that waited for that load, rather than each of them trying
 /// again in turn (a fetch that fails can take [`CODE_FETCH_DEADLINE`]); a caller after it tries again.
 const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
+
+/// How often the apps role looks for deployed apps whose code it holds but has not compiled.
+const COMPILE_AHEAD_EVERY: Duration = Duration::from_secs(10);
 
 /// The apps role of one edge.
 pub struct AppService {
@@ -203,6 +206,61 @@ impl AppService {
                 format!("the app's code does not run here: {e}"),
             )),
             Err(e) => Err(AppReply::text(500, format!("loading the app failed: {e}"))),
+        }
+    }
+
+    /// Compiles, ahead of their first call, the code of every deployed app that this node holds (fetched for
+    /// an earlier call, published here, or prefetched where a router expects the app's demand to rise), so a
+    /// first call only loads it from disk (milliseconds, not the compilation's hundreds). Code it does not hold
+    /// is left to the first call, which fetches it: deploying an app makes no node download anything. One
+    /// compilation at a time, shared with the calls' loads ([`MAX_COMPILATIONS`]); code that does not compile
+    /// is remembered as such and not tried again.
+    pub async fn compile_ahead(self: Arc<Self>) {
+        loop {
+            match self.chain.app_codes().await {
+                Ok(codes) => {
+                    for code in codes {
+                        self.compile_one_ahead(code).await;
+                    }
+                }
+                Err(e) => debug!(%e, "cannot list the apps' code"),
+            }
+            tokio::time::sleep(COMPILE_AHEAD_EVERY).await;
+        }
+    }
+
+    async fn compile_one_ahead(&self, code: ContentId) {
+        if self.hvm.is_loaded(&code.0) || self.hvm.is_compiled(&code.0) {
+            return;
+        }
+        let Some(blob) = self
+            .store
+            .get(&ContentHash::from_bytes(code.0))
+            .filter(|b| b.is_complete())
+        else {
+            return;
+        };
+        let permit = self
+            .compiling
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the compilation semaphore is never closed");
+        let hvm = self.hvm.clone();
+        let compiled = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
+            hvm.compile_ahead(&code.0, &wasm)
+        })
+        .await;
+        match compiled {
+            Ok(Ok(())) => {
+                debug!(code = %hex::encode(code.0), "app code compiled ahead of its calls")
+            }
+            Ok(Err(e)) => {
+                debug!(code = %hex::encode(code.0), %e, "app code held here does not compile")
+            }
+            Err(e) => warn!(%e, "compiling app code ahead panicked"),
         }
     }
 
