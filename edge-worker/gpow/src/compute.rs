@@ -360,6 +360,11 @@ impl ClientSession {
         self.session
     }
 
+    /// The chain, node and epoch its receipts name: a session lives in one epoch of one edge.
+    pub fn terms(&self) -> Expected {
+        self.terms
+    }
+
     pub fn client(&self) -> ClientKey {
         ClientKey(self.key.verifying_key().to_bytes())
     }

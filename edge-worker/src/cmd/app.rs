@@ -262,6 +262,8 @@ pub struct Answer {
     pub metered: Option<(u64, Totals)>,
     /// The time the edge ran it at (what the app's clock read, whole Unix seconds), when it says.
     pub time: Option<Duration>,
+    /// The edge refused it because it serves another epoch than the caller's session.
+    moved_on: bool,
 }
 
 impl Caller {
@@ -283,8 +285,26 @@ impl Caller {
         }
     }
 
-    /// Sends one request (with the session's latest receipt) and records what the answer asks to sign.
+    /// Sends one request (with the session's latest receipt) and records what the answer asks to sign. When
+    /// the edge has moved on to another epoch (its terms name it; the old session's receipts are void there
+    /// and it refuses them), the request is sent once more in a new session.
     pub async fn call(
+        &mut self,
+        method: &reqwest::Method,
+        data: Option<&str>,
+    ) -> anyhow::Result<Answer> {
+        let answer = self.call_once(method, data).await?;
+        match answer.moved_on {
+            true => {
+                self.session_id = SessionId(rand::random());
+                self.session = None;
+                self.call_once(method, data).await
+            }
+            false => Ok(answer),
+        }
+    }
+
+    async fn call_once(
         &mut self,
         method: &reqwest::Method,
         data: Option<&str>,
@@ -321,6 +341,17 @@ impl Caller {
         );
         let time = header(wire::TIME).as_deref().and_then(wire::parse_time);
         let body = response.text().await?;
+        // A refusal names the edge's terms too: another epoch than this session's means a new session.
+        let moved_on = !(200..300).contains(&status)
+            && metered
+                .0
+                .as_deref()
+                .and_then(wire::parse_terms)
+                .is_some_and(|terms| {
+                    self.session
+                        .as_ref()
+                        .is_some_and(|session| session.terms().epoch != terms.epoch)
+                });
         let (Some(key), (Some(terms), Some(code), Some(step), Some(totals))) = (&self.key, metered)
         else {
             return Ok(Answer {
@@ -328,12 +359,18 @@ impl Caller {
                 body,
                 metered: None,
                 time,
+                moved_on,
             });
         };
         let terms = wire::parse_terms(&terms).context("the gateway's enreach-terms header")?;
         let code = wire::parse_code(&code).context("the gateway's enreach-code header")?;
         let step = wire::parse_step(&step).context("the gateway's enreach-step header")?;
         let totals = wire::parse_totals(&totals).context("the gateway's enreach-totals header")?;
+        // Answered in another epoch than the session's (no receipt went with the request, so nothing was
+        // refused): the edge counts it as the first request of a session of that epoch.
+        if self.session.as_ref().is_some_and(|s| s.terms() != terms) {
+            self.session = None;
+        }
         let (session_id, max_units) = (self.session_id, self.max_units);
         let session = self.session.get_or_insert_with(|| {
             ClientSession::new(key.clone(), terms, code, session_id, max_units)
@@ -346,6 +383,7 @@ impl Caller {
             body,
             metered: Some((step.units, totals)),
             time,
+            moved_on: false,
         })
     }
 }
