@@ -3,7 +3,10 @@
 //! HTTP load generator of `scripts/bench/hvm` (`bench-http`), which pays for app calls as a client does, so an
 //! edge's figures include metering and receipts.
 
-use std::path::{Path, PathBuf};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
 use clap::Args;
@@ -73,7 +76,8 @@ pub struct HttpArgs {
     pub seconds: u64,
 }
 
-/// Runs `bench-http`: prints requests per second and latency percentiles of the 200 answers.
+/// Runs `bench-http`: prints requests per second and latency percentiles of the 200 answers, and what the
+/// others were (status or error) with their counts.
 pub async fn http(data_dir: &Path, args: HttpArgs) -> anyhow::Result<()> {
     let key = if args.paid {
         Some(keys::load_or_create_client(&data_dir.join("client_key"))?)
@@ -89,23 +93,26 @@ pub async fn http(data_dir: &Path, args: HttpArgs) -> anyhow::Result<()> {
             let mut caller =
                 super::app::Caller::new(http.clone(), args.url.clone(), key.clone(), None);
             tokio::spawn(async move {
-                let (mut latencies, mut failed) = (Vec::new(), 0u64);
+                let (mut latencies, mut failed) = (Vec::new(), BTreeMap::<String, u64>::new());
                 while std::time::Instant::now() < until {
                     let started = std::time::Instant::now();
                     match caller.call(&reqwest::Method::GET, None).await {
                         Ok(answer) if answer.status == 200 => latencies.push(started.elapsed()),
-                        _ => failed += 1,
+                        Ok(answer) => *failed.entry(answer.status.to_string()).or_default() += 1,
+                        Err(e) => *failed.entry(format!("{e:#}")).or_default() += 1,
                     }
                 }
                 (latencies, failed)
             })
         })
         .collect();
-    let (mut latencies, mut failed) = (Vec::new(), 0);
+    let (mut latencies, mut failures) = (Vec::new(), BTreeMap::<String, u64>::new());
     for worker in workers {
         let (l, f) = worker.await?;
         latencies.extend(l);
-        failed += f;
+        for (why, count) in f {
+            *failures.entry(why).or_default() += count;
+        }
     }
     latencies.sort();
     let percentile = |p: f64| {
@@ -118,7 +125,8 @@ pub async fn http(data_dir: &Path, args: HttpArgs) -> anyhow::Result<()> {
         serde_json::json!({
             "event": "http_bench",
             "requests": latencies.len(),
-            "failed": failed,
+            "failed": failures.values().sum::<u64>(),
+            "failures": failures,
             "rps": latencies.len() as f64 / args.seconds as f64,
             "p50_us": percentile(0.5),
             "p99_us": percentile(0.99),

@@ -15,7 +15,7 @@ use std::{
 use bytes::Bytes;
 use enreach_dts::{
     metrics::Metrics,
-    network::Network,
+    network::{announce_event, Network},
     store::{ContentHash, ContentStore},
     transfer::{fetch, Sources},
 };
@@ -254,9 +254,10 @@ impl AppService {
         })
         .await;
         match compiled {
-            Ok(Ok(())) => {
-                debug!(code = %hex::encode(code.0), "app code compiled ahead of its calls")
-            }
+            Ok(Ok(())) => announce_event(serde_json::json!({
+                "event": "app_code_compiled",
+                "code": hex::encode(code.0),
+            })),
             Ok(Err(e)) => {
                 debug!(code = %hex::encode(code.0), %e, "app code held here does not compile")
             }
