@@ -41,7 +41,7 @@ impl Node {
         )
         .await
         .unwrap();
-        within(Duration::from_secs(10), async {
+        within(Duration::from_secs(30), async {
             while network.listen_addrs().await.is_empty() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -77,11 +77,12 @@ impl Node {
         self.store.finish_import(staging, None, None).unwrap().id()
     }
 
-    /// Connects to `other` and waits until the connection is up.
+    /// Connects to `other` and waits until the connection is up (generously: tests that flood a provider run
+    /// beside others on a loaded 2-core machine, and a connection took over 10 s to come up there once).
     pub async fn connect(&self, other: &Node) {
         let addr = other.network.listen_addrs().await.remove(0);
         self.network.dial(addr).await;
-        within(Duration::from_secs(10), async {
+        within(Duration::from_secs(30), async {
             while !self.network.connected().await.contains(&other.id()) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
