@@ -16,7 +16,7 @@ use bytes::Bytes;
 use enreach_dts::{
     metrics::Metrics,
     network::{announce_event, Network},
-    store::{ContentHash, ContentStore},
+    store::{Blob, ContentHash, ContentStore},
     transfer::{fetch, Sources},
 };
 use enreach_edge_chain::{AppRecord, Chain};
@@ -185,20 +185,9 @@ impl AppService {
             .get(&id)
             .filter(|b| b.is_complete())
             .ok_or_else(|| AppReply::text(502, "the app's code is missing"))?;
-        // Held by the compilation itself, so a caller that goes away does not free it while it runs.
-        let permit = self
-            .compiling
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the compilation semaphore is never closed");
-        let hvm = self.hvm.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
-            hvm.load(&code.0, &wasm)
-        })
-        .await;
+        let loaded = self
+            .compile(blob, move |hvm, wasm| hvm.load(&code.0, wasm))
+            .await;
         match loaded {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(AppReply::text(
@@ -207,6 +196,29 @@ impl AppService {
             )),
             Err(e) => Err(AppReply::text(500, format!("loading the app failed: {e}"))),
         }
+    }
+
+    /// Runs `compile` (a load or a compilation ahead) on the code in `blob`, off the async runtime, within
+    /// [`MAX_COMPILATIONS`]: the permit is held by the compilation itself, so a caller that goes away does not
+    /// free it while it runs.
+    async fn compile(
+        &self,
+        blob: Arc<Blob>,
+        compile: impl FnOnce(&Hvm, &[u8]) -> Result<(), HvmError> + Send + 'static,
+    ) -> Result<Result<(), HvmError>, tokio::task::JoinError> {
+        let permit = self
+            .compiling
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the compilation semaphore is never closed");
+        let hvm = self.hvm.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
+            compile(&hvm, &wasm)
+        })
+        .await
     }
 
     /// Compiles, ahead of their first call, the code of every deployed app that this node holds (fetched for
@@ -240,19 +252,9 @@ impl AppService {
         else {
             return;
         };
-        let permit = self
-            .compiling
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the compilation semaphore is never closed");
-        let hvm = self.hvm.clone();
-        let compiled = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let wasm = std::fs::read(blob.data_path()).map_err(|e| HvmError::Io(e.to_string()))?;
-            hvm.compile_ahead(&code.0, &wasm)
-        })
-        .await;
+        let compiled = self
+            .compile(blob, move |hvm, wasm| hvm.compile_ahead(&code.0, wasm))
+            .await;
         match compiled {
             Ok(Ok(())) => announce_event(serde_json::json!({
                 "event": "app_code_compiled",

@@ -95,6 +95,16 @@ pub struct Hint {
     pub coord: Option<CoordHint>,
 }
 
+impl Hint {
+    /// A client known only by its continent, if that (the gateway's redirects).
+    fn region(region: Option<String>) -> Self {
+        Self {
+            region,
+            coord: None,
+        }
+    }
+}
+
 /// A network coordinate in a hint (ms).
 #[derive(Clone, Copy, Debug, Deserialize)]
 pub struct CoordHint {
@@ -132,6 +142,13 @@ pub struct Route {
     pub nodes: Vec<RoutedNode>,
     /// The content's origin, when no node qualifies and a dApp registered one.
     pub origin: Option<String>,
+}
+
+impl Route {
+    /// The gateway of the best node that has one: where a redirect sends the client.
+    fn gateway(&self) -> Option<&String> {
+        self.nodes.iter().find_map(|n| n.gateway.as_ref())
+    }
 }
 
 /// How far a node's reported round trip may fall short of what the triangle inequality allows: jitter between
@@ -629,15 +646,9 @@ impl ContentRouter for RouterService {
         region: Option<String>,
     ) -> BoxFuture<'_, Result<Option<String>, String>> {
         Box::pin(async move {
-            let hint = Hint {
-                region,
-                coord: None,
-            };
-            let route = self.route(id, &hint, 1).await?;
+            let route = self.route(id, &Hint::region(region), 1).await?;
             Ok(route
-                .nodes
-                .iter()
-                .find_map(|n| n.gateway.as_ref())
+                .gateway()
                 .map(|g| format!("{g}/c/{}", id.to_hex()))
                 .or(route.origin))
         })
@@ -650,15 +661,9 @@ impl ContentRouter for RouterService {
         region: Option<String>,
     ) -> BoxFuture<'_, Result<Option<String>, String>> {
         Box::pin(async move {
-            let hint = Hint {
-                region,
-                coord: None,
-            };
-            let route = self.route_app(&app, &hint, 1).await?;
+            let route = self.route_app(&app, &Hint::region(region), 1).await?;
             Ok(route
-                .nodes
-                .iter()
-                .find_map(|n| n.gateway.as_ref())
+                .gateway()
                 .map(|g| format!("{g}/a/{app}/{path_and_query}")))
         })
     }
