@@ -414,8 +414,12 @@ pub async fn fetch(
                 if left == Some(0) {
                     started.remove(&peer);
                     retired.insert(peer);
-                    // An idle provider no longer counts as one: batches are sized by those at work.
-                    lock(&shared).scheduler.provider_failed(&peer);
+                    // An idle provider no longer counts as one: batches are sized by those at work. A banned
+                    // one keeps its entry, which is what keeps it out of the download for good.
+                    let mut s = lock(&shared);
+                    if !s.scheduler.is_banned(&peer) {
+                        s.scheduler.provider_failed(&peer);
+                    }
                 }
             }
             _ = rediscover.tick(), if looking.is_none() => {
