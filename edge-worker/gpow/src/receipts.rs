@@ -280,23 +280,8 @@ pub fn work_report(
     if delivery.is_none() && compute.is_none() {
         return None;
     }
-    let part = |root: Option<Hash32>, count: Option<u32>, total: Option<u64>| {
-        (
-            root.unwrap_or_default(),
-            count.unwrap_or(0),
-            total.unwrap_or(0),
-        )
-    };
-    let (receipts_root, receipt_count, total_bytes) = part(
-        delivery.as_ref().map(ReceiptTree::root),
-        delivery.as_ref().map(ReceiptTree::len),
-        delivery.as_ref().map(ReceiptTree::total),
-    );
-    let (compute_root, compute_receipt_count, total_units) = part(
-        compute.as_ref().map(ReceiptTree::root),
-        compute.as_ref().map(ReceiptTree::len),
-        compute.as_ref().map(ReceiptTree::total),
-    );
+    let (receipts_root, receipt_count, total_bytes) = summary(delivery.as_ref());
+    let (compute_root, compute_receipt_count, total_units) = summary(compute.as_ref());
     Some(Claim {
         report: WorkReport {
             node,
@@ -310,6 +295,13 @@ pub fn work_report(
         },
         delivery,
         compute,
+    })
+}
+
+/// What a report says of one part: its tree's root, leaf count and total; zeros for a part without receipts.
+fn summary<L: SummedLeaf>(tree: Option<&ReceiptTree<L>>) -> (Hash32, u32, u64) {
+    tree.map_or(([0; 32], 0, 0), |tree| {
+        (tree.root(), tree.len(), tree.total())
     })
 }
 

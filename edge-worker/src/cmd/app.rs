@@ -341,7 +341,8 @@ impl Caller {
         );
         let time = header(wire::TIME).as_deref().and_then(wire::parse_time);
         let body = response.text().await?;
-        // A refusal names the edge's terms too: another epoch than this session's means a new session.
+        // A refusal names the edge's terms too: other terms than this session's (the edge moved to another
+        // epoch) mean a new session, as they do for an answer below.
         let moved_on = !(200..300).contains(&status)
             && metered
                 .0
@@ -350,7 +351,7 @@ impl Caller {
                 .is_some_and(|terms| {
                     self.session
                         .as_ref()
-                        .is_some_and(|session| session.terms().epoch != terms.epoch)
+                        .is_some_and(|session| session.terms() != terms)
                 });
         let (Some(key), (Some(terms), Some(code), Some(step), Some(totals))) = (&self.key, metered)
         else {
