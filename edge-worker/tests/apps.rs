@@ -60,33 +60,87 @@ fn rpc(url: &str, method: &str, params: Value) -> Value {
         .unwrap_or_else(|| panic!("{method}: {answer}"))
 }
 
-/// An edge with the apps role, dialing `peer` (which holds the app's code).
-fn apps_edge(dir: &Path, chain: &DevChain, operator: &str, peer: &str) -> (Worker, String) {
+/// An edge with the apps role, dialing `peer` (which holds the app's code), with `extra` arguments; its
+/// gateway URL and node id.
+fn apps_edge(
+    dir: &Path,
+    chain: &DevChain,
+    operator: &str,
+    peer: &str,
+    extra: &[&str],
+) -> (Worker, String, String) {
     let data = dir.join(operator);
     let key = secret_file(dir, &format!("{operator}.key"), &format!("//{operator}"));
     let listen = loopback();
     let mut edge = Worker::spawn(
         &data,
         &[
+            &[
+                "run",
+                "--listen",
+                &listen,
+                "--peer",
+                peer,
+                "--gateway",
+                "127.0.0.1:0",
+                "--role",
+                "edge",
+                "--apps",
+                "--chain",
+                &chain.url,
+                "--operator-key",
+                &key,
+            ][..],
+            extra,
+        ]
+        .concat(),
+    );
+    let gateway = edge.gateway();
+    let node = edge.event("registered", Duration::from_secs(120))["node"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (edge, format!("http://{gateway}"), node)
+}
+
+/// A keeper signing as `//<account>`, dialing `peer`.
+fn keeper(dir: &Path, chain: &DevChain, account: &str, peer: &str) -> Worker {
+    let key = secret_file(dir, &format!("{account}.key"), &format!("//{account}"));
+    Worker::spawn(
+        &dir.join(account),
+        &[
             "run",
             "--listen",
-            &listen,
+            &loopback(),
             "--peer",
             peer,
-            "--gateway",
-            "127.0.0.1:0",
             "--role",
-            "edge",
-            "--apps",
+            "keeper",
             "--chain",
             &chain.url,
             "--operator-key",
             &key,
         ],
+    )
+}
+
+/// Calls `app` at `gateway` three times in one session; the answers.
+fn call_three(client_dir: &Path, gateway: &str) -> Vec<Value> {
+    let (ok, answers, stderr) = run(
+        client_dir,
+        &[
+            "app",
+            "call",
+            gateway,
+            "stats",
+            "/hello?name=Ada",
+            "--repeat",
+            "3",
+        ],
     );
-    let gateway = edge.gateway();
-    edge.event("registered", Duration::from_secs(120));
-    (edge, format!("http://{gateway}"))
+    assert!(ok, "{stderr}");
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    answers
 }
 
 #[test]
@@ -158,25 +212,25 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         (Some("app_deployed"), Some(1))
     );
 
-    let (mut eve, eve_gateway) = apps_edge(dir.path(), &chain, "Eve", &holder_addr);
-    let (_ferdie, ferdie_gateway) = apps_edge(dir.path(), &chain, "Ferdie", &holder_addr);
+    // Bob and Charlie keep (with Alice, who does not run: two of the three keepers every node is assigned).
+    let mut keepers = [
+        keeper(dir.path(), &chain, "Bob", &holder_addr),
+        keeper(dir.path(), &chain, "Charlie", &holder_addr),
+    ];
+    let (mut eve, eve_gateway, eve_node) = apps_edge(dir.path(), &chain, "Eve", &holder_addr, &[]);
+    let (_ferdie, ferdie_gateway, _) = apps_edge(dir.path(), &chain, "Ferdie", &holder_addr, &[]);
+    // Dave's edge skips the work: it answers every call wrongly and has the client sign that answer.
+    let (_dave, dave_gateway, dave_node) = apps_edge(
+        dir.path(),
+        &chain,
+        "Dave",
+        &holder_addr,
+        &["--test-wrong-answers"],
+    );
 
     // A client calls the app through both edges, three requests per session, each answer metered and signed.
     for gateway in [&eve_gateway, &ferdie_gateway] {
-        let (ok, answers, stderr) = run(
-            &client_dir,
-            &[
-                "app",
-                "call",
-                gateway,
-                "stats",
-                "/hello?name=Ada",
-                "--repeat",
-                "3",
-            ],
-        );
-        assert!(ok, "{stderr}");
-        assert_eq!(answers.len(), 3, "{answers:?}");
+        let answers = call_three(&client_dir, gateway);
         let mut total = 0;
         for (n, answer) in answers.iter().enumerate() {
             assert_eq!(answer["status"], 200, "{answer}");
@@ -311,6 +365,52 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         "{usage}"
     );
     assert_eq!(usage["paid"], usage["cost"]);
+
+    // Keepers replay sampled compute. Once they watch Eve and Dave (from the epoch after they registered),
+    // both serve a session: Eve's replays reproduce what its clients signed; Dave's do not, so a majority of
+    // its keepers report failed replays and the chain refutes its compute and jails it.
+    keepers[0].event_matching(
+        "keeper_assigned",
+        |e| {
+            let nodes = e["nodes"].as_array().unwrap();
+            [&eve_node, &dave_node]
+                .iter()
+                .all(|n| nodes.iter().any(|m| m == n.as_str()))
+        },
+        Duration::from_secs(180),
+    );
+    call_three(&client_dir, &eve_gateway);
+    let wrong = call_three(&client_dir, &dave_gateway);
+    assert!(
+        wrong[0]["body"].as_str().unwrap().ends_with("(wrong)"),
+        "{wrong:?}"
+    );
+    for keeper in &mut keepers {
+        let observed = keeper.event_matching(
+            "observed",
+            |e| e["node"] == eve_node.as_str() && e["replays_sent"].as_u64() > Some(0),
+            Duration::from_secs(240),
+        );
+        assert_eq!(observed["replays_failed"], 0, "{observed}");
+        let observed = keeper.event_matching(
+            "observed",
+            |e| e["node"] == dave_node.as_str() && e["replays_sent"].as_u64() > Some(0),
+            Duration::from_secs(240),
+        );
+        assert!(observed["replays_failed"].as_u64() > Some(0), "{observed}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let info = rpc(&http, "edgeNodes_nodeInfo", serde_json::json!([dave_node]));
+        if info["status"] == "jailed" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Dave's edge is not jailed: {info}"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
 
     // A key no dApp pays for is refused; so is a client that stops signing, after its allowance.
     let stranger_dir = dir.path().join("stranger");

@@ -41,6 +41,11 @@ pub struct ComputeStep {
     pub response: Hash32,
     /// Compute units the request burned.
     pub units: u64,
+    /// Whether any node must reach the same answer and units from the invocation alone. A request stopped by
+    /// the node's wall-time limit, cut off for a response over its cap, or that waited on a timer or an
+    /// origin is not: a keeper then checks only that the app truly ran `units` without finishing
+    /// deterministically within them. Signed like the rest, so a node cannot change it once the client signed.
+    pub replayable: bool,
 }
 
 /// The transcript head after `step`, given the head before it (`[0; 32]` for a session's first request).
@@ -141,6 +146,7 @@ mod tests {
             invocation: [n; 32],
             response: [n.wrapping_add(100); 32],
             units,
+            replayable: true,
         }
     }
 

@@ -202,6 +202,25 @@ impl Chain {
         self.read("Apps", "Apps", name.as_bytes().to_vec()).await
     }
 
+    /// `node`'s work report of `epoch` and where it stands, if it reported.
+    pub async fn report(
+        &self,
+        epoch: EpochIndex,
+        node: NodeId,
+    ) -> Result<Option<ReportState>, ChainError> {
+        self.fetch(
+            dynamic::storage::<(EpochIndex, [u8; 32]), ReportState>("Gpow", "Reports"),
+            (epoch, node.0),
+        )
+        .await
+    }
+
+    /// The GPoW timing parameters, or `None` before GPoW is configured.
+    pub async fn gpow_timing(&self) -> Result<Option<GpowTiming>, ChainError> {
+        self.fetch(dynamic::storage::<(), GpowTiming>("Gpow", "Params"), ())
+            .await
+    }
+
     /// The registry entry of `node`, if it is registered.
     pub async fn node(&self, node: NodeId) -> Result<Option<NodeRecord>, ChainError> {
         self.read("EdgeNodes", "Nodes", node.0).await
@@ -363,12 +382,21 @@ impl Chain {
             + Sync,
         V: DecodeAsType,
     {
+        self.fetch(dynamic::storage::<(K,), V>(pallet, item), (key,))
+            .await
+    }
+
+    /// The value at `address` under the whole key `keys`, at the best block.
+    async fn fetch<A>(&self, address: A, keys: A::KeyParts) -> Result<Option<A::Value>, ChainError>
+    where
+        A: subxt::storage::Address + Clone,
+        A::KeyParts: Clone,
+    {
         self.retrying(|connection| {
-            let key = key.clone();
+            let (address, keys) = (address.clone(), keys.clone());
             async move {
                 let at = connection.api.at_current_block().await.map_err(rpc)?;
-                let address = dynamic::storage::<(K,), V>(pallet, item);
-                match at.storage().try_fetch(address, (key,)).await.map_err(rpc)? {
+                match at.storage().try_fetch(address, keys).await.map_err(rpc)? {
                     Some(value) => value.decode().map(Some).map_err(rpc),
                     None => Ok(None),
                 }

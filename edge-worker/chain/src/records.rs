@@ -231,6 +231,56 @@ pub struct StorageChallenge {
     pub chunks: Vec<u64>,
 }
 
+/// A node's work report of an epoch as GPoW records it: its compute part and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct ReportState {
+    pub report: ComputeClaim,
+    pub status: ReportStatus,
+    /// Whether the node's keepers refuted its compute.
+    pub compute_refuted: bool,
+}
+
+/// The compute part of a work report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct ComputeClaim {
+    pub compute_root: [u8; 32],
+    pub compute_receipt_count: u32,
+    pub total_units: u64,
+}
+
+impl ComputeClaim {
+    /// Whether the report claims compute (as `WorkReport::claims_compute`).
+    pub fn claims_compute(&self) -> bool {
+        self.compute_receipt_count > 0 && self.total_units > 0
+    }
+}
+
+/// Where a work report stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub enum ReportStatus {
+    Challenged { seed_block: u32, deadline: u32 },
+    Verified,
+    Voided,
+}
+
+/// The GPoW parameters that time an epoch's duties, in blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
+pub struct GpowTiming {
+    pub epoch_length: u32,
+    pub submission_window: u32,
+    pub challenge_delay: u32,
+    pub answer_window: u32,
+}
+
+impl GpowTiming {
+    /// Blocks into epoch e+1 during which keepers' observations of e are taken (the runtime's
+    /// `Gpow::observation_window`).
+    pub fn observation_window(&self) -> u32 {
+        (self.submission_window + self.challenge_delay + 2 * self.answer_window)
+            .min(self.epoch_length)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,38 @@ pub trait AppRunner: Send + Sync {
     fn call(&self, call: AppCall) -> BoxFuture<'_, AppReply>;
 }
 
+/// What answers the keepers' signed queries about the node's compute at `POST /gpow/transcripts`
+/// (`enreach_gpow::transcripts`): the SCALE answer, or a status and the reason.
+pub trait TranscriptSource: Send + Sync {
+    fn answer(&self, query: Bytes) -> BoxFuture<'_, Result<Vec<u8>, (u16, String)>>;
+}
+
+/// Longest keeper query the gateway reads (a signed query is a few hundred bytes).
+const MAX_TRANSCRIPT_QUERY_BYTES: usize = 1024;
+
+pub(crate) async fn transcripts(State(gateway): State<Gateway>, request: Request) -> Response {
+    let source = gateway
+        .transcripts()
+        .expect("route only added with a transcript source");
+    let Ok(query) = to_bytes(request.into_body(), MAX_TRANSCRIPT_QUERY_BYTES).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "a keeper query is at most 1 KiB\n",
+        )
+            .into_response();
+    };
+    match source.answer(query).await {
+        Ok(answer) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], answer).into_response()
+        }
+        Err((status, reason)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            reason + "\n",
+        )
+            .into_response(),
+    }
+}
+
 /// Headers that describe the client's connection to the gateway, not the request: never handed to an app.
 const CONNECTION_HEADERS: [HeaderName; 7] = [
     header::HOST,

@@ -24,7 +24,7 @@ use tracing::warn;
 use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
 
 use crate::{
-    apps::{self, AppRunner},
+    apps::{self, AppRunner, TranscriptSource},
     body::{self, Multipart},
     limits::{MAX_RANGES, RETRY_AFTER},
     origin::{OriginPull, PullError},
@@ -60,6 +60,7 @@ pub struct Gateway {
     origin: Option<Arc<OriginPull>>,
     router: Option<Arc<dyn ContentRouter>>,
     apps: Option<Arc<dyn AppRunner>>,
+    transcripts: Option<Arc<dyn TranscriptSource>>,
 }
 
 impl Gateway {
@@ -70,6 +71,7 @@ impl Gateway {
             origin: None,
             router: None,
             apps: None,
+            transcripts: None,
         }
     }
 
@@ -91,6 +93,16 @@ impl Gateway {
         self
     }
 
+    /// Answers the node's keepers at `POST /gpow/transcripts` through `source`.
+    pub fn with_transcripts(mut self, source: Arc<dyn TranscriptSource>) -> Self {
+        self.transcripts = Some(source);
+        self
+    }
+
+    pub(crate) fn transcripts(&self) -> Option<Arc<dyn TranscriptSource>> {
+        self.transcripts.clone()
+    }
+
     pub(crate) fn apps(&self) -> Option<Arc<dyn AppRunner>> {
         self.apps.clone()
     }
@@ -109,6 +121,9 @@ impl Gateway {
                 .route("/a/{app}", routing::any(apps::call_root))
                 .route("/a/{app}/", routing::any(apps::call_root))
                 .route("/a/{app}/{*path}", routing::any(apps::call));
+        }
+        if self.transcripts.is_some() {
+            routes = routes.route("/gpow/transcripts", routing::post(apps::transcripts));
         }
         routes.with_state(self)
     }

@@ -20,5 +20,5 @@ mod recent;
 pub mod server;
 mod stall;
 
-pub use apps::{AppCall, AppReply, AppRunner};
+pub use apps::{AppCall, AppReply, AppRunner, TranscriptSource};
 pub use gateway::{ContentRouter, Gateway};

@@ -12,9 +12,7 @@ use std::{
     time::Duration,
 };
 
-use enreach_primitives::{
-    content::chunk_proof, ClientKey, EpochIndex, NodeId, ReceiptProof, ReceiptTree, SummedLeaf,
-};
+use enreach_primitives::{content::chunk_proof, ClientKey, EpochIndex, NodeId};
 use subxt_signer::sr25519::Keypair;
 use tracing::{info, warn};
 
@@ -26,7 +24,8 @@ use enreach_edge_chain::{Chain, ChainError, EncodeAsFields, StorageChallenge, Wa
 
 use crate::{
     collector::Collector,
-    receipts::{work_report, Claim, Ledger},
+    receipts::{sampled, work_report, Claim, Ledger},
+    transcripts::ReportedCompute,
 };
 
 /// Refusals of a storage proof that trying again in the same epoch cannot change.
@@ -45,24 +44,6 @@ const POLL: Duration = Duration::from_secs(2);
 
 /// Epochs of receipts kept in the ledger after their epoch ended (their challenges are over by then).
 const KEEP_EPOCHS: EpochIndex = 3;
-
-/// The receipt covering each sampled offset of `tree`'s total, with its path: a challenge's answer for one
-/// part of the report (empty for a part without receipts, which the chain samples nothing of).
-fn sampled<L: SummedLeaf + Clone>(
-    tree: Option<&ReceiptTree<L>>,
-    offsets: &[u64],
-) -> Vec<(L, ReceiptProof)> {
-    let Some(tree) = tree else {
-        return Vec::new();
-    };
-    offsets
-        .iter()
-        .filter_map(|&offset| {
-            let leaf = tree.leaf_at(offset)?;
-            Some((tree.receipts()[leaf as usize].clone(), tree.proof(leaf)?))
-        })
-        .collect()
-}
 
 /// Why a duty failed this time (it is retried on the next poll).
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +70,8 @@ pub struct Agent {
     ledger: Arc<Ledger>,
     collector: Arc<Collector>,
     store: Arc<ContentStore>,
+    /// The compute tree of the epoch last reported, for the keepers' replays ([`crate::transcripts`]).
+    compute: Arc<ReportedCompute>,
     reported: BTreeSet<EpochIndex>,
     answered: BTreeSet<EpochIndex>,
     /// (epoch, content) pairs proven.
@@ -104,8 +87,10 @@ impl Agent {
         ledger: Arc<Ledger>,
         collector: Arc<Collector>,
         store: Arc<ContentStore>,
+        compute: Arc<ReportedCompute>,
     ) -> Self {
         Self {
+            compute,
             chain,
             operator,
             node,
@@ -187,10 +172,16 @@ impl Agent {
         if self.reported.contains(&epoch) {
             return Ok(());
         }
-        let Some(Claim { report, .. }) = self.paid_report(epoch).await? else {
+        let Some(Claim {
+            report, compute, ..
+        }) = self.paid_report(epoch).await?
+        else {
             self.reported.insert(epoch);
             return Ok(());
         };
+        if let Some(tree) = compute {
+            self.compute.set(epoch, tree);
+        }
         let submitted = self
             .chain
             .submit(

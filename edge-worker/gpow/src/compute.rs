@@ -301,7 +301,7 @@ fn take_receipt(
     Ok(())
 }
 
-fn verifies(receipt: &ComputeReceipt) -> bool {
+pub(crate) fn verifies(receipt: &ComputeReceipt) -> bool {
     let Ok(key) = VerifyingKey::from_bytes(&receipt.client.0) else {
         return false;
     };
@@ -434,6 +434,7 @@ mod tests {
             invocation: [n as u8; 32],
             response: [!(n as u8); 32],
             units: 1000 + n as u64,
+            replayable: true,
         }
     }
 

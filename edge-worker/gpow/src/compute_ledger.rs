@@ -7,13 +7,17 @@
 //! request it came with runs: a node that crashes loses no receipt it served on. Commits do not wait for the
 //! disk (redb's eventual durability: they survive the process, not the machine, failing) since one comes with
 //! every request; [`Ledger::sync`] makes everything durable, and the node calls it as an epoch ends, before
-//! reporting.
+//! reporting. Next to each step the node keeps the request as the app received it ([`RecordedInvocation`]),
+//! since a keeper that replays the step needs it; writes are committed in groups ([`ComputeWriter`]).
+
+use std::sync::Arc;
 
 use codec::{Decode, Encode};
 use enreach_primitives::{
     compute::transcript_step, ClientKey, ComputeReceipt, ComputeStep, EpochIndex, SessionId,
 };
 use redb::{Durability, ReadableTable, TableDefinition};
+use tokio::sync::oneshot;
 
 use crate::receipts::{corrupt, failed, Ledger, LedgerError, ReceiptKey};
 
@@ -32,6 +36,49 @@ fn mismatch(what: &str) -> LedgerError {
     LedgerError::TranscriptMismatch(what.into())
 }
 
+/// Where each receipted step's invocation is kept for the keepers that replay it (see [`RecordedInvocation`]),
+/// keyed like the steps.
+pub(crate) const COMPUTE_INVOCATIONS: TableDefinition<StepKey, &[u8]> =
+    TableDefinition::new("compute_invocations");
+
+/// What a replay of one request needs beyond the signed transcript: the invocation (the SCALE encoding of
+/// `enreach_hvm::Invocation`, whose hash the step signs) and the memory limit the instance ran with, which
+/// decides where an app runs out of memory. The limit is not signed: a node that states another one only makes
+/// its own replay differ.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct RecordedInvocation {
+    pub memory_bytes: u64,
+    pub invocation: Vec<u8>,
+}
+
+impl RecordedInvocation {
+    pub fn new(invocation: &enreach_hvm::Invocation, memory_bytes: u64) -> Self {
+        Self {
+            memory_bytes,
+            invocation: invocation.encode(),
+        }
+    }
+}
+
+/// One write to the compute tables ([`Ledger::write_compute`]).
+#[derive(Clone, Debug)]
+pub enum ComputeWrite {
+    /// A receipt with the steps from index `from` on that it may cover ([`Ledger::record_compute`]).
+    Receipt {
+        receipt: ComputeReceipt,
+        from: u32,
+        steps: Vec<ComputeStep>,
+    },
+    /// The invocation of request `index` of `client`'s `session` in `epoch`, kept before its answer leaves.
+    Invocation {
+        epoch: EpochIndex,
+        client: ClientKey,
+        session: SessionId,
+        index: u32,
+        record: RecordedInvocation,
+    },
+}
+
 impl Ledger {
     /// Records `receipt` with the steps it covers that the ledger lacks: `steps` are the session's steps from
     /// index `from` on, where `from` is at most the number the ledger holds. The new steps must continue the
@@ -44,47 +91,97 @@ impl Ledger {
         from: u32,
         steps: &[ComputeStep],
     ) -> Result<(), LedgerError> {
-        self.with_db(|db| {
+        let write = ComputeWrite::Receipt {
+            receipt: receipt.clone(),
+            from,
+            steps: steps.to_vec(),
+        };
+        let mut results = self.write_compute(std::slice::from_ref(&write));
+        results.pop().expect("one result per write")
+    }
+
+    /// Applies `writes` in one transaction, in order, and returns each one's result: a write refused for what
+    /// it says (an older receipt, steps that do not add up) leaves the others in, and a failed commit fails
+    /// them all. One commit for many writes is what lets a busy node record a receipt and an invocation with
+    /// every request ([`ComputeWriter`]).
+    pub fn write_compute(&self, writes: &[ComputeWrite]) -> Vec<Result<(), LedgerError>> {
+        let outcome = self.with_db(|db| {
             let mut tx = db.begin_write().map_err(failed)?;
             tx.set_durability(Durability::Eventual);
+            let mut results = Vec::with_capacity(writes.len());
             {
                 let mut receipts = tx.open_table(COMPUTE_RECEIPTS).map_err(failed)?;
-                let key = (receipt.epoch, receipt.session.0, receipt.client.0);
-                let (before, mut head, mut units) = match receipts.get(key).map_err(failed)? {
-                    Some(bytes) => {
-                        let held = ComputeReceipt::decode(&mut bytes.value()).map_err(corrupt)?;
-                        (held.requests, held.transcript, held.cumulative_units)
+                let mut steps = tx.open_table(COMPUTE_STEPS).map_err(failed)?;
+                let mut invocations = tx.open_table(COMPUTE_INVOCATIONS).map_err(failed)?;
+                for write in writes {
+                    let result = match write {
+                        ComputeWrite::Receipt {
+                            receipt,
+                            from,
+                            steps: new,
+                        } => record_receipt(&mut receipts, &mut steps, receipt, *from, new),
+                        ComputeWrite::Invocation {
+                            epoch,
+                            client,
+                            session,
+                            index,
+                            record,
+                        } => invocations
+                            .insert(
+                                (*epoch, session.0, client.0, *index),
+                                record.encode().as_slice(),
+                            )
+                            .map(|_| ())
+                            .map_err(failed),
+                    };
+                    // Only a refusal of what the write says is its own; any other error may have left the
+                    // transaction half-written, and fails the whole batch.
+                    if let Err(e) = &result {
+                        if !matches!(
+                            e,
+                            LedgerError::NotNewer | LedgerError::TranscriptMismatch(_)
+                        ) {
+                            return Err(e.clone());
+                        }
                     }
-                    None => (0, [0; 32], 0),
-                };
-                if receipt.requests <= before {
-                    return Err(LedgerError::NotNewer);
+                    results.push(result);
                 }
-                let new = (before.checked_sub(from))
-                    .and_then(|skip| steps.get(skip as usize..(receipt.requests - from) as usize))
-                    .ok_or_else(|| {
-                        mismatch("the steps do not reach from the ledger to the receipt")
-                    })?;
-                for step in new {
-                    head = transcript_step(&head, step);
-                    units = units
-                        .checked_add(step.units)
-                        .ok_or_else(|| mismatch("units overflow"))?;
-                }
-                if head != receipt.transcript || units != receipt.cumulative_units {
-                    return Err(mismatch("the steps do not add up to the receipt"));
-                }
-                let mut table = tx.open_table(COMPUTE_STEPS).map_err(failed)?;
-                for (index, step) in (before..).zip(new) {
-                    table
-                        .insert((key.0, key.1, key.2, index), step.encode().as_slice())
-                        .map_err(failed)?;
-                }
-                receipts
-                    .insert(key, receipt.encode().as_slice())
-                    .map_err(failed)?;
             }
-            tx.commit().map_err(failed)
+            tx.commit().map_err(failed)?;
+            Ok(results)
+        });
+        match outcome {
+            Ok(results) => results,
+            Err(e) => writes.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+
+    /// The kept invocations of requests `indices` of `client`'s `session` in `epoch`, in that order; `None`
+    /// for one the ledger lacks.
+    pub fn compute_invocations(
+        &self,
+        epoch: EpochIndex,
+        client: ClientKey,
+        session: SessionId,
+        indices: &[u32],
+    ) -> Result<Vec<Option<RecordedInvocation>>, LedgerError> {
+        self.with_db(|db| {
+            let tx = db.begin_read().map_err(failed)?;
+            let table = tx.open_table(COMPUTE_INVOCATIONS).map_err(failed)?;
+            indices
+                .iter()
+                .map(|&index| {
+                    match table
+                        .get((epoch, session.0, client.0, index))
+                        .map_err(failed)?
+                    {
+                        Some(bytes) => RecordedInvocation::decode(&mut bytes.value())
+                            .map(Some)
+                            .map_err(corrupt),
+                        None => Ok(None),
+                    }
+                })
+                .collect()
         })
     }
 
@@ -137,6 +234,97 @@ impl Ledger {
     }
 }
 
+/// Most writes one commit takes, so the first of them does not wait behind an unbounded queue.
+const MAX_BATCH: usize = 256;
+
+type Queued = (ComputeWrite, oneshot::Sender<Result<(), LedgerError>>);
+
+/// Commits compute writes in groups. A paid call writes twice (the receipt it brings before it runs, its
+/// invocation before its answer leaves), and a redb commit costs about half a millisecond whatever it holds:
+/// one commit per write would cap a node at some two thousand calls a second across all its apps. The writer
+/// thread takes whatever queued while the last commit ran and commits it at once, so a busy node pays one
+/// commit for many calls and an idle one answers after one.
+#[derive(Clone)]
+pub struct ComputeWriter {
+    queue: std::sync::mpsc::Sender<Queued>,
+}
+
+impl ComputeWriter {
+    /// A writer thread for `ledger`; it ends when the last clone of the writer is dropped.
+    pub fn start(ledger: Arc<Ledger>) -> Self {
+        let (queue, queued) = std::sync::mpsc::channel::<Queued>();
+        std::thread::Builder::new()
+            .name("compute-ledger".into())
+            .spawn(move || {
+                while let Ok(first) = queued.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queued.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let (writes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                    for (reply, result) in replies.into_iter().zip(ledger.write_compute(&writes)) {
+                        let _ = reply.send(result);
+                    }
+                }
+            })
+            .expect("the compute ledger's writer thread starts");
+        Self { queue }
+    }
+
+    /// Commits `write` with whatever else is waiting; its own result.
+    pub async fn write(&self, write: ComputeWrite) -> Result<(), LedgerError> {
+        let stopped = || LedgerError::Io("the compute ledger's writer stopped".into());
+        let (reply, result) = oneshot::channel();
+        self.queue.send((write, reply)).map_err(|_| stopped())?;
+        result.await.unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+/// [`Ledger::record_compute`] inside a write transaction.
+fn record_receipt(
+    receipts: &mut redb::Table<ReceiptKey, &[u8]>,
+    table: &mut redb::Table<StepKey, &[u8]>,
+    receipt: &ComputeReceipt,
+    from: u32,
+    steps: &[ComputeStep],
+) -> Result<(), LedgerError> {
+    let key = (receipt.epoch, receipt.session.0, receipt.client.0);
+    let (before, mut head, mut units) = match receipts.get(key).map_err(failed)? {
+        Some(bytes) => {
+            let held = ComputeReceipt::decode(&mut bytes.value()).map_err(corrupt)?;
+            (held.requests, held.transcript, held.cumulative_units)
+        }
+        None => (0, [0; 32], 0),
+    };
+    if receipt.requests <= before {
+        return Err(LedgerError::NotNewer);
+    }
+    let new = (before.checked_sub(from))
+        .and_then(|skip| steps.get(skip as usize..(receipt.requests - from) as usize))
+        .ok_or_else(|| mismatch("the steps do not reach from the ledger to the receipt"))?;
+    for step in new {
+        head = transcript_step(&head, step);
+        units = units
+            .checked_add(step.units)
+            .ok_or_else(|| mismatch("units overflow"))?;
+    }
+    if head != receipt.transcript || units != receipt.cumulative_units {
+        return Err(mismatch("the steps do not add up to the receipt"));
+    }
+    for (index, step) in (before..).zip(new) {
+        table
+            .insert((key.0, key.1, key.2, index), step.encode().as_slice())
+            .map_err(failed)?;
+    }
+    receipts
+        .insert(key, receipt.encode().as_slice())
+        .map_err(failed)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +336,7 @@ mod tests {
             invocation: [n; 32],
             response: [n.wrapping_add(1); 32],
             units: 1000 + n as u64,
+            replayable: true,
         }
     }
 
@@ -250,5 +439,72 @@ mod tests {
         forked[3].units += 1;
         assert!(ledger.record_compute(&next, 3, &forked[3..]).is_err());
         ledger.record_compute(&next, 3, &longer[3..]).unwrap();
+    }
+    /// One commit for many writes: a write refused for what it says is refused alone, the others land, and
+    /// invocations are kept and pruned with their steps.
+    #[tokio::test]
+    async fn grouped_writes_keep_each_ones_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
+        let key = SigningKey::from_bytes(&[9; 32]);
+        let client = ClientKey(key.verifying_key().to_bytes());
+        let steps: Vec<_> = (0..3).map(step).collect();
+        let kept = |n: u8| RecordedInvocation {
+            memory_bytes: 64 << 20,
+            invocation: vec![n; 100],
+        };
+        let mut forged = steps.clone();
+        forged[0].units += 1;
+        let writes = vec![
+            ComputeWrite::Receipt {
+                receipt: receipt(&key, 1, &steps, 2),
+                from: 0,
+                steps: steps.clone(),
+            },
+            ComputeWrite::Receipt {
+                receipt: receipt(&key, 2, &steps, 3),
+                from: 0,
+                steps: forged,
+            },
+            ComputeWrite::Invocation {
+                epoch: 7,
+                client,
+                session: SessionId([1; 16]),
+                index: 1,
+                record: kept(1),
+            },
+            // Sees the first write of its own batch.
+            ComputeWrite::Receipt {
+                receipt: receipt(&key, 1, &steps, 3),
+                from: 2,
+                steps: steps[2..].to_vec(),
+            },
+        ];
+        let writer = ComputeWriter::start(ledger.clone());
+        let results = futures::future::join_all(writes.into_iter().map(|w| writer.write(w))).await;
+        assert!(
+            results[0].is_ok() && results[2].is_ok() && results[3].is_ok(),
+            "{results:?}"
+        );
+        assert!(matches!(
+            results[1],
+            Err(LedgerError::TranscriptMismatch(_))
+        ));
+        let receipts = ledger.compute_receipts(7).unwrap();
+        assert_eq!(receipts.len(), 1);
+        assert_eq!(receipts[0].requests, 3);
+        assert_eq!(
+            ledger
+                .compute_invocations(7, client, SessionId([1; 16]), &[1, 0])
+                .unwrap(),
+            vec![Some(kept(1)), None]
+        );
+        ledger.prune_before(8).unwrap();
+        assert_eq!(
+            ledger
+                .compute_invocations(7, client, SessionId([1; 16]), &[1])
+                .unwrap(),
+            vec![None]
+        );
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Request: [`CLIENT`] (hex client key), [`SESSION`] (hex, 16 bytes), and from the second request on
 //! [`RECEIPT`] (hex SCALE of the [`ComputeReceipt`] of the session so far). Response: [`TERMS`] (what a receipt
-//! names: genesis hash, node, epoch), [`CODE`] (the content id of the code that ran), [`STEP`] (this request's invocation hash, response hash and compute units)
+//! names: genesis hash, node, epoch), [`CODE`] (the content id of the code that ran), [`STEP`] (this request's invocation hash, response hash, compute units and whether it replays)
 //! and [`TOTALS`] (the session's requests, units and transcript head after it), and [`TIME`] (the invocation's
 //! time, whole Unix seconds: what the app's wall clock started at). None of these headers reaches the app: the
 //! invocation a keeper replays holds the request's other headers only.
@@ -79,10 +79,11 @@ pub fn parse_terms(value: &str) -> Option<Expected> {
 
 pub fn encode_step(step: &ComputeStep) -> String {
     format!(
-        "{}.{}.{}",
+        "{}.{}.{}.{}",
         hex::encode(step.invocation),
         hex::encode(step.response),
-        step.units
+        step.units,
+        if step.replayable { "r" } else { "x" }
     )
 }
 
@@ -92,6 +93,11 @@ pub fn parse_step(value: &str) -> Option<ComputeStep> {
         invocation: array(parts.next()?)?,
         response: array(parts.next()?)?,
         units: parts.next()?.parse().ok()?,
+        replayable: match parts.next()? {
+            "r" => true,
+            "x" => false,
+            _ => return None,
+        },
     };
     parts.next().is_none().then_some(step)
 }
@@ -140,8 +146,10 @@ mod tests {
             invocation: [3; 32],
             response: [4; 32],
             units: 12345,
+            replayable: false,
         };
         assert_eq!(parse_step(&encode_step(&step)), Some(step));
+        assert_eq!(parse_step(&encode_step(&step).replace(".x", ".y")), None);
         let totals = Totals {
             requests: 3,
             units: 99,

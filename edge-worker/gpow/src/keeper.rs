@@ -1,8 +1,10 @@
 //! The keeper role: each epoch it reads which edge nodes the chain assigned to it, probes them over PeerDTS
 //! (a `HAVE` round trip for liveness and latency, a random 16 KiB group of pinned content for storage, one
 //! larger range for bandwidth, every group verified against the content id) and, when the epoch ends,
-//! submits one observation per node inside the submission window. A node's score is the median over its
-//! keepers, so an honest keeper needs only to measure; one that lies is outvoted and recorded.
+//! submits one observation per node inside the observation window. A node whose report claims compute is
+//! first replayed ([`crate::replay`]) and observed once its report's challenge is decided, so that a failed
+//! replay can still refute it. A node's score is the median over its keepers, so an honest keeper needs only to
+//! measure; one that lies is outvoted and recorded.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -20,7 +22,9 @@ use enreach_dts::{
     store::{group_count, ContentStore},
     transfer::{get_groups, have},
 };
-use enreach_edge_chain::{Chain, ChainError, PinRecord, Wait};
+use enreach_edge_chain::{Chain, ChainError, Epoch, PinRecord, ReportStatus, Wait};
+
+use crate::replay::{Replayer, Replays};
 
 /// Time between two probes of the same node.
 const PROBE_EVERY: Duration = Duration::from_secs(5);
@@ -82,7 +86,6 @@ impl Tally {
             storage_passed: self.storage_passed,
             storage_sent: self.storage_sent,
             bandwidth_mbps: self.bandwidth_mbps.unwrap_or(0),
-            // This keeper replays no compute yet.
             replays_sent: 0,
             replays_failed: 0,
         }
@@ -93,6 +96,8 @@ impl Tally {
 struct Watched {
     peer: PeerId,
     addresses: Vec<Multiaddr>,
+    /// Its HTTP gateway, where it reveals its compute for replays.
+    gateway: Option<String>,
     pins: Vec<Sampled>,
     tally: Tally,
     next_probe: Instant,
@@ -110,6 +115,18 @@ pub struct Keeper {
     /// Observations of the last epoch the chain has not taken yet (a dropped connection, a full pool): tried
     /// again every step until they land or their window closes.
     unsent: Vec<KeeperObservation>,
+    /// Observations of the last epoch held back until the node's report is in and, if it claims compute,
+    /// replayed and decided.
+    pending: Vec<Pending>,
+    /// Replays compute; `None`: this keeper does not replay (it reports no replays).
+    replayer: Option<Replayer>,
+}
+
+/// An observation waiting for its node's report.
+struct Pending {
+    observation: KeeperObservation,
+    gateway: Option<String>,
+    replays: Option<Replays>,
 }
 
 impl Keeper {
@@ -120,8 +137,11 @@ impl Keeper {
         network: Network,
         samples: Arc<ContentStore>,
         metrics: Arc<Metrics>,
+        replayer: Option<Replayer>,
     ) -> Self {
         Self {
+            replayer,
+            pending: Vec::new(),
             chain,
             account,
             network,
@@ -149,11 +169,17 @@ impl Keeper {
         };
         // The chain draws an epoch's keepers from the seed its second block records.
         if self.epoch != Some(epoch.index) && self.chain.best_number().await? > epoch.start {
-            self.unsent = match self.epoch.filter(|e| e + 1 == epoch.index) {
+            // What was not submitted of the epoch before is past its window now.
+            self.unsent.clear();
+            self.pending = match self.epoch.filter(|e| e + 1 == epoch.index) {
                 Some(ended) => self
                     .watched
                     .iter()
-                    .map(|(node, w)| w.tally.observation(*node, ended))
+                    .map(|(node, w)| Pending {
+                        observation: w.tally.observation(*node, ended),
+                        gateway: w.gateway.clone(),
+                        replays: None,
+                    })
                     .collect(),
                 None => Vec::new(),
             };
@@ -164,6 +190,9 @@ impl Keeper {
                 "epoch": epoch.index,
                 "nodes": self.watched.keys().map(|n| hex::encode(n.0)).collect::<Vec<_>>(),
             }));
+        }
+        if !self.pending.is_empty() {
+            self.settle(&epoch).await?;
         }
         if !self.unsent.is_empty() {
             self.submit().await;
@@ -185,6 +214,58 @@ impl Keeper {
             watched.next_probe = Instant::now() + PROBE_EVERY;
             self.watched.insert(node, watched);
         }
+        Ok(())
+    }
+
+    /// Moves the held-back observations whose node is decided to `unsent`: its report is in (or its submission
+    /// window closed without one), replayed if it claims compute, and its challenge answered or missed. Near
+    /// the end of the observation window everything goes as it is.
+    async fn settle(&mut self, epoch: &Epoch) -> Result<(), ChainError> {
+        let Some(timing) = self.chain.gpow_timing().await? else {
+            return Ok(());
+        };
+        let into_epoch = self.chain.best_number().await?.saturating_sub(epoch.start);
+        let last_call = into_epoch + 2 >= timing.observation_window();
+        let mut waiting = Vec::new();
+        let mut all = std::mem::take(&mut self.pending).into_iter();
+        while let Some(mut pending) = all.next() {
+            let (node, ended) = (pending.observation.node, pending.observation.epoch);
+            let report = match self.chain.report(ended, node).await {
+                Ok(report) => report,
+                Err(e) => {
+                    waiting.push(pending);
+                    waiting.extend(all);
+                    self.pending = waiting;
+                    return Err(e);
+                }
+            };
+            let decided = match report {
+                None => into_epoch > timing.submission_window,
+                Some(state) if !state.report.claims_compute() => true,
+                Some(state) => {
+                    if pending.replays.is_none() {
+                        pending.replays = Some(match (&self.replayer, &pending.gateway) {
+                            (Some(replayer), Some(gateway)) => {
+                                replayer.replay(ended, node, gateway, &state.report).await
+                            }
+                            _ => Replays::default(),
+                        });
+                    }
+                    !matches!(state.status, ReportStatus::Challenged { .. })
+                }
+            };
+            if decided || last_call {
+                let mut observation = pending.observation;
+                if let Some(replays) = pending.replays {
+                    observation.replays_sent = replays.sent;
+                    observation.replays_failed = replays.failed;
+                }
+                self.unsent.push(observation);
+            } else {
+                waiting.push(pending);
+            }
+        }
+        self.pending = waiting;
         Ok(())
     }
 
@@ -228,6 +309,7 @@ impl Keeper {
                 Watched {
                     peer,
                     addresses,
+                    gateway: record.gateway_url(),
                     pins,
                     tally: Tally::default(),
                     next_probe: Instant::now(),
@@ -324,6 +406,8 @@ impl Keeper {
                         "probes_sent": observation.probes_sent,
                         "storage_passed": observation.storage_passed,
                         "bandwidth_mbps": observation.bandwidth_mbps,
+                        "replays_sent": observation.replays_sent,
+                        "replays_failed": observation.replays_failed,
                     }));
                 }
                 Err(e) if e.is_dispatch_error("DuplicateObservation") => {}

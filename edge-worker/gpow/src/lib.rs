@@ -3,7 +3,8 @@
 //! What turns served bytes into verified work on chain: [`collector`] (the edge's receipt terms, the check that
 //! a dApp pays for the client key, the [`accounts`] of bytes sent against bytes receipted) records receipts in
 //! the [`receipts`] ledger (compute receipts and their transcripts too: [`compute_ledger`]); [`agent`] does the edge's duties each epoch (report, answer the challenge, prove
-//! pinned storage); [`keeper`] is the keeper role (assignment, PeerDTS probes, observations).
+//! pinned storage); [`keeper`] is the keeper role (assignment, PeerDTS probes, compute replays, observations), which
+//! [`transcripts`] answers on the node's side.
 //!
 //! Below it: `enreach-dts` (receipts arrive on its `RECEIPT` substream; [`collector::Collector`] implements its
 //! `serve::ReceiptCollector`) and `enreach-edge-chain`.
@@ -16,3 +17,5 @@ pub mod compute_ledger;
 pub mod compute_wire;
 pub mod keeper;
 pub mod receipts;
+pub mod replay;
+pub mod transcripts;

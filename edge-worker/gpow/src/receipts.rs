@@ -12,15 +12,15 @@ use std::{
 use codec::{Decode, Encode};
 use ed25519_dalek::{Signature, VerifyingKey};
 use enreach_primitives::{
-    ComputeReceipt, DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptTree, SummedLeaf,
-    WorkReport,
+    ComputeReceipt, DeliveryReceipt, EpochIndex, Hash32, NodeId, ReceiptProof, ReceiptTree,
+    SummedLeaf, WorkReport,
 };
 use redb::{Database, ReadableTable, TableDefinition};
 use tracing::warn;
 
 use crate::{
     accounts::Inadmissible,
-    compute_ledger::{COMPUTE_RECEIPTS, COMPUTE_STEPS},
+    compute_ledger::{COMPUTE_INVOCATIONS, COMPUTE_RECEIPTS, COMPUTE_STEPS},
 };
 
 /// Where a receipt is filed: its epoch, session and client.
@@ -31,7 +31,7 @@ pub(crate) type ReceiptKey = (u32, [u8; 16], [u8; 32]);
 const RECEIPTS: TableDefinition<ReceiptKey, &[u8]> = TableDefinition::new("receipts");
 
 /// Why a receipt was not recorded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum LedgerError {
     /// The signature does not verify under the client key: forged or corrupted.
     #[error("receipt signature does not verify")]
@@ -137,6 +137,7 @@ fn open_db(path: &Path) -> Result<Database, LedgerError> {
     tx.open_table(RECEIPTS).map_err(failed)?;
     tx.open_table(COMPUTE_RECEIPTS).map_err(failed)?;
     tx.open_table(COMPUTE_STEPS).map_err(failed)?;
+    tx.open_table(COMPUTE_INVOCATIONS).map_err(failed)?;
     tx.commit().map_err(failed)?;
     Ok(db)
 }
@@ -253,10 +254,30 @@ impl Ledger {
                 table.retain(|(e, _, _), _| e >= epoch).map_err(failed)?;
                 let mut table = tx.open_table(COMPUTE_STEPS).map_err(failed)?;
                 table.retain(|(e, _, _, _), _| e >= epoch).map_err(failed)?;
+                let mut table = tx.open_table(COMPUTE_INVOCATIONS).map_err(failed)?;
+                table.retain(|(e, _, _, _), _| e >= epoch).map_err(failed)?;
             }
             tx.commit().map_err(failed)
         })
     }
+}
+
+/// The receipt covering each sampled offset of `tree`'s total, with its path: a challenge's answer for one
+/// part of the report (empty for a part without receipts, which the chain samples nothing of).
+pub fn sampled<L: SummedLeaf + Clone>(
+    tree: Option<&ReceiptTree<L>>,
+    offsets: &[u64],
+) -> Vec<(L, ReceiptProof)> {
+    let Some(tree) = tree else {
+        return Vec::new();
+    };
+    offsets
+        .iter()
+        .filter_map(|&offset| {
+            let leaf = tree.leaf_at(offset)?;
+            Some((tree.receipts()[leaf as usize].clone(), tree.proof(leaf)?))
+        })
+        .collect()
 }
 
 /// An epoch's work report and the receipt trees its two parts commit to (a part without receipts has none).

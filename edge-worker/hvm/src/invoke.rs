@@ -4,6 +4,7 @@
 use std::{collections::HashMap, path::Path, sync::Arc, sync::Mutex, time::Duration};
 
 use bytes::Bytes;
+use codec::{Decode, Encode};
 use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::Semaphore;
 use wasmtime::{component::Linker, Engine, Store, Trap};
@@ -50,6 +51,32 @@ impl Invocation {
         h.field(&self.time.as_nanos().to_le_bytes());
         h.field(&self.seed);
         h.finish()
+    }
+}
+
+/// SCALE, field by field in declaration order (the time in whole nanoseconds): what the node keeps for a
+/// replay and hands to a keeper, which checks its [`Invocation::hash`] against the signed transcript.
+impl Encode for Invocation {
+    fn encode_to<T: codec::Output + ?Sized>(&self, dest: &mut T) {
+        self.method.encode_to(dest);
+        self.path_and_query.encode_to(dest);
+        self.headers.encode_to(dest);
+        self.body.as_ref().encode_to(dest);
+        (self.time.as_nanos() as u64).encode_to(dest);
+        self.seed.encode_to(dest);
+    }
+}
+
+impl Decode for Invocation {
+    fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
+        Ok(Self {
+            method: Decode::decode(input)?,
+            path_and_query: Decode::decode(input)?,
+            headers: Decode::decode(input)?,
+            body: Bytes::from(Vec::<u8>::decode(input)?),
+            time: Duration::from_nanos(u64::decode(input)?),
+            seed: Decode::decode(input)?,
+        })
     }
 }
 

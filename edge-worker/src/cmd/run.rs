@@ -7,7 +7,11 @@ use anyhow::{bail, Context};
 use clap::Args;
 use edge_worker::{
     keys,
-    roles::{apps::AppService, routed::Routed, router::RouterService},
+    roles::{
+        apps::{AppService, TranscriptAnswers},
+        routed::Routed,
+        router::RouterService,
+    },
 };
 use enreach_dts::{
     bench,
@@ -24,7 +28,14 @@ use enreach_gateway::{
     server::{self, ServerLimits},
     Gateway,
 };
-use enreach_gpow::{agent::Agent, collector::Collector, keeper::Keeper, receipts::Ledger};
+use enreach_gpow::{
+    agent::Agent,
+    collector::Collector,
+    keeper::Keeper,
+    receipts::Ledger,
+    replay::Replayer,
+    transcripts::{ReportedCompute, Transcripts},
+};
 use enreach_hvm::{Hvm, NodeCaps};
 use enreach_primitives::Continent;
 use libp2p::PeerId;
@@ -95,6 +106,9 @@ pub struct NodeArgs {
     /// Test hook: corrupt what is served.
     #[arg(long, hide = true)]
     pub corrupt: bool,
+    /// Test hook: answer every app call wrongly (a node skipping the work), for keepers' replays to catch.
+    #[arg(long, hide = true)]
+    pub test_wrong_answers: bool,
     /// With `--role edge`: run dApps' edge applications (PeerHVM) at `<gateway>/a/<app>/<path>`, compiled code
     /// kept in `<data-dir>/hvm`.
     #[arg(long)]
@@ -180,6 +194,7 @@ pub async fn run(
     };
     let mut collector = None;
     let mut apps = None;
+    let mut transcripts = None;
     if node.role == Role::Edge {
         let chain = chain.as_ref().context("--role edge needs --chain")?;
         let operator = operator_key(&data_dir, &node)?;
@@ -204,13 +219,15 @@ pub async fn run(
             node_id,
             net.hosts(),
         ));
+        let reported = Arc::new(ReportedCompute::default());
         let mut agent = Agent::new(
             chain.clone(),
             operator,
             node_id,
-            ledger,
+            ledger.clone(),
             receipts.clone(),
             store.clone(),
+            reported.clone(),
         );
         // Terms are known before the first download is served.
         if let Err(e) = agent.step().await {
@@ -233,9 +250,16 @@ pub async fn run(
                 net.clone(),
                 store.clone(),
                 metrics.clone(),
+                node.test_wrong_answers,
             );
             tokio::spawn(service.clone().compile_ahead());
             apps = Some(service);
+            transcripts = Some(Arc::new(TranscriptAnswers(Transcripts::new(
+                node_id,
+                chain.clone(),
+                ledger,
+                reported,
+            ))));
         }
         collector = Some(receipts);
     }
@@ -248,6 +272,18 @@ pub async fn run(
         let samples = Arc::new(
             ContentStore::open(data_dir.join("samples")).context("opening the sample store")?,
         );
+        // Keepers replay nodes' compute on a PeerHVM of their own, at the default caps.
+        let hvm =
+            Hvm::new(NodeCaps::default(), &data_dir.join("hvm")).context("starting PeerHVM")?;
+        let replayer = Replayer {
+            hvm: Arc::new(hvm),
+            chain: chain.clone(),
+            keeper: account.clone(),
+            network: net.clone(),
+            store: samples.clone(),
+            metrics: metrics.clone(),
+            http: reqwest::Client::new(),
+        };
         tokio::spawn(
             Keeper::new(
                 chain.clone(),
@@ -255,6 +291,7 @@ pub async fn run(
                 net.clone(),
                 samples,
                 metrics.clone(),
+                Some(replayer),
             )
             .run(),
         );
@@ -365,6 +402,9 @@ pub async fn run(
         }
         if let Some(apps) = apps {
             gateway = gateway.with_apps(apps);
+        }
+        if let Some(transcripts) = transcripts {
+            gateway = gateway.with_transcripts(transcripts);
         }
         tokio::spawn(server::serve(listener, gateway.router(), server_limits));
     }

@@ -17,15 +17,17 @@ use enreach_dts::{
     metrics::Metrics,
     network::{announce_event, Network},
     store::{Blob, ContentHash, ContentStore},
-    transfer::{fetch, Sources},
 };
 use enreach_edge_chain::{AppRecord, Chain};
-use enreach_gateway::{AppCall, AppReply, AppRunner};
+use enreach_gateway::{AppCall, AppReply, AppRunner, TranscriptSource};
 use enreach_gpow::{
     collector::Collector,
     compute::{Refusal, Sessions, Totals},
+    compute_ledger::{ComputeWrite, ComputeWriter, RecordedInvocation},
     compute_wire as wire,
     receipts::{Expected, LedgerError},
+    replay::held_code,
+    transcripts::Transcripts,
 };
 use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
 use enreach_primitives::{
@@ -47,10 +49,7 @@ const UNKNOWN_APP_TTL: Duration = Duration::from_secs(2);
 /// more than its own number of the apps being called.
 const MAX_RECORDS: usize = 4096;
 
-/// Running an app needs its code: this long at most to find and fetch it.
-const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
-
-/// Apps' code loading at once (each may wait [`CODE_FETCH_DEADLINE`] for a fetch); past it a first call of
+/// Apps' code loading at once (each may wait a minute for a fetch); past it a first call of
 /// yet another app is answered `503`. Each is a deployed app's code (a deposit each), so this is room for
 /// many apps' first calls at once while bounding what a burst of them holds.
 const MAX_LOADING: usize = 64;
@@ -60,7 +59,7 @@ const MAX_LOADING: usize = 64;
 const MAX_COMPILATIONS: usize = 1;
 
 /// How long a failed load's answer goes to callers that waited for that load, rather than each of them trying
-/// again in turn (a fetch that fails can take [`CODE_FETCH_DEADLINE`]); a caller after it tries again.
+/// again in turn (a fetch that fails can take a minute); a caller after it tries again.
 const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
 
 /// How often the apps role looks for deployed apps whose code it holds but has not compiled.
@@ -80,6 +79,18 @@ pub struct AppService {
     loads: Loads,
     /// [`MAX_COMPILATIONS`] permits.
     compiling: Arc<tokio::sync::Semaphore>,
+    /// Commits receipts and invocations in groups.
+    writer: ComputeWriter,
+    /// Testing only: answers every call wrongly (and signs that answer into the transcript), as a node that
+    /// skips the work would, so that tests see keepers' replays catch it.
+    wrong_answers: bool,
+}
+
+/// One request that ran: what the app received, what it answered, and the memory limit it ran with.
+struct Ran {
+    invocation: Invocation,
+    execution: Execution,
+    memory_bytes: u64,
 }
 
 impl AppService {
@@ -92,7 +103,9 @@ impl AppService {
         network: Network,
         store: Arc<ContentStore>,
         metrics: Arc<Metrics>,
+        wrong_answers: bool,
     ) -> Arc<Self> {
+        let writer = ComputeWriter::start(collector.ledger().clone());
         let terms = Expected {
             genesis_hash: chain.genesis_hash(),
             node,
@@ -110,6 +123,8 @@ impl AppService {
             sessions: Mutex::new(Sessions::new(terms)),
             loads: Loads::default(),
             compiling: Arc::new(tokio::sync::Semaphore::new(MAX_COMPILATIONS)),
+            writer,
+            wrong_answers,
         })
     }
 
@@ -148,43 +163,16 @@ impl AppService {
         if matches!(compiled, Ok(Ok(true))) {
             return Ok(());
         }
-        let id = ContentHash::from_bytes(code.0);
-        if !self.store.get(&id).is_some_and(|blob| blob.is_complete()) {
-            let size = self.chain.content(id).await.ok().flatten().map(|c| c.size);
-            let Some(size) = size else {
-                return Err(AppReply::text(502, "the app's code is not published"));
-            };
-            // Refused before a byte is fetched: code this node would not compile is not worth its disk.
-            if let Err(e) = self.hvm.check_code_size(size) {
-                return Err(AppReply::text(
-                    502,
-                    format!("the app's code does not run here: {e}"),
-                ));
-            }
-            let fetched = tokio::time::timeout(
-                CODE_FETCH_DEADLINE,
-                fetch(
-                    &self.network,
-                    self.store.clone(),
-                    id,
-                    Some(size),
-                    Sources::Discover,
-                    self.metrics.clone(),
-                    None,
-                    |_| {},
-                ),
-            )
-            .await;
-            if !matches!(fetched, Ok(Ok(_))) {
-                return Err(AppReply::text(502, "the app's code cannot be fetched now"));
-            }
-            self.network.announce(id).await;
-        }
-        let blob = self
-            .store
-            .get(&id)
-            .filter(|b| b.is_complete())
-            .ok_or_else(|| AppReply::text(502, "the app's code is missing"))?;
+        let blob = held_code(
+            &self.chain,
+            &self.network,
+            &self.store,
+            &self.metrics,
+            &self.hvm,
+            code,
+        )
+        .await
+        .map_err(|e| AppReply::text(502, e.to_string()))?;
         let loaded = self
             .compile(blob, move |hvm, wasm| hvm.load(&code.0, wasm))
             .await;
@@ -321,63 +309,86 @@ impl AppService {
         // The receipt the call brought is committed before the request it pays ahead for runs: a node that
         // crashes loses no receipt it served on.
         if let Some((receipt, from, steps)) = unledgered {
-            let ledger = self.collector.ledger().clone();
             let requests = receipt.requests;
-            let recorded =
-                tokio::task::spawn_blocking(move || ledger.record_compute(&receipt, from, &steps))
-                    .await;
-            match recorded {
-                Ok(Ok(()) | Err(LedgerError::NotNewer)) => {
+            let write = ComputeWrite::Receipt {
+                receipt,
+                from,
+                steps,
+            };
+            match self.writer.write(write).await {
+                Ok(()) | Err(LedgerError::NotNewer) => {
                     self.sessions().ledgered(client, session, requests)
                 }
-                failure => {
-                    warn!(?failure, "recording a compute receipt failed");
+                Err(e) => {
+                    warn!(%e, "recording a compute receipt failed");
                     self.sessions().abandon(client, session);
                     return AppReply::text(503, "this node cannot record receipts now");
                 }
             }
         }
-        let result = self
-            .run(&call, &record, client, session, totals.requests)
+        let index = totals.requests;
+        let ran = match self.run(&call, &record, client, session, index).await {
+            Ok(ran) => ran,
+            Err(reply) => {
+                self.sessions().abandon(client, session);
+                return reply;
+            }
+        };
+        let Ran {
+            invocation,
+            mut execution,
+            memory_bytes,
+        } = ran;
+        if self.wrong_answers {
+            execution.body = Bytes::from([&execution.body[..], b" (wrong)"].concat());
+        }
+        // Kept before the answer leaves: a step a client signs is one the node can hand a keeper to replay.
+        let kept = self
+            .writer
+            .write(ComputeWrite::Invocation {
+                epoch: terms.epoch,
+                client,
+                session,
+                index,
+                record: RecordedInvocation::new(&invocation, memory_bytes),
+            })
             .await;
         let mut sessions = self.sessions();
-        match result {
-            Ok(execution) => {
-                let step = ComputeStep {
-                    invocation: execution.0.hash(),
-                    response: execution.1.response_hash(),
-                    units: execution.1.compute_units,
-                };
-                let Some(totals) = sessions.finish(client, session, step) else {
-                    return AppReply::text(
-                        409,
-                        "the session ended while the request ran (a new epoch began)",
-                    );
-                };
-                let Execution {
-                    status,
-                    headers,
-                    body,
-                    ..
-                } = execution.1;
-                let metered = Metered {
-                    terms: &expected,
-                    code: record.code,
-                    time: execution.0.time,
-                    step: &step,
-                    totals: &totals,
-                };
-                let headers = metered_headers(headers, &metered);
-                AppReply {
-                    status,
-                    headers,
-                    body,
-                }
-            }
-            Err(reply) => {
-                sessions.abandon(client, session);
-                reply
-            }
+        if let Err(e) = kept {
+            warn!(%e, "keeping an invocation for replay failed");
+            sessions.abandon(client, session);
+            return AppReply::text(503, "this node cannot record receipts now");
+        }
+        let step = ComputeStep {
+            invocation: invocation.hash(),
+            response: execution.response_hash(),
+            units: execution.compute_units,
+            replayable: execution.is_replayable(),
+        };
+        let Some(totals) = sessions.finish(client, session, step) else {
+            return AppReply::text(
+                409,
+                "the session ended while the request ran (a new epoch began)",
+            );
+        };
+        let Execution {
+            status,
+            headers,
+            body,
+            ..
+        } = execution;
+        let metered = Metered {
+            terms: &expected,
+            code: record.code,
+            time: invocation.time,
+            step: &step,
+            totals: &totals,
+        };
+        let headers = metered_headers(headers, &metered);
+        AppReply {
+            status,
+            headers,
+            body,
         }
     }
 
@@ -389,7 +400,7 @@ impl AppService {
         client: ClientKey,
         session: SessionId,
         index: u32,
-    ) -> Result<(Invocation, Execution), AppReply> {
+    ) -> Result<Ran, AppReply> {
         self.load(record.code).await?;
         let invocation = Invocation {
             method: call.method.clone(),
@@ -410,12 +421,17 @@ impl AppService {
             wall_time: Duration::from_millis(u64::from(record.limits.wall_ms)),
         };
         let origins: Arc<[String]> = record.origin_urls().into();
+        let memory_bytes = self.hvm.caps().apply(limits).memory_bytes;
         match self
             .hvm
             .invoke(&record.code.0, limits, origins, &invocation)
             .await
         {
-            Ok(execution) => Ok((invocation, execution)),
+            Ok(execution) => Ok(Ran {
+                invocation,
+                execution,
+                memory_bytes,
+            }),
             Err(HvmError::Busy) => Err(AppReply::text(
                 503,
                 "every instance slot of this node is busy",
@@ -451,6 +467,20 @@ fn paid_session(
             "the enreach-receipt header does not decode",
         )),
         receipt => Ok((client, session, receipt.flatten())),
+    }
+}
+
+/// The node's answers to its keepers' queries, served by the gateway.
+pub struct TranscriptAnswers(pub Transcripts);
+
+impl TranscriptSource for TranscriptAnswers {
+    fn answer(&self, query: Bytes) -> BoxFuture<'_, Result<Vec<u8>, (u16, String)>> {
+        Box::pin(async move {
+            self.0
+                .answer(&query)
+                .await
+                .map_err(|e| (e.status(), e.to_string()))
+        })
     }
 }
 
@@ -836,6 +866,7 @@ mod tests {
             invocation: [4; 32],
             response: [5; 32],
             units: 1_000,
+            replayable: true,
         };
         let totals = Totals {
             requests: 1,

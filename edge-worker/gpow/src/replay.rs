@@ -1,0 +1,393 @@
+//! A keeper's replay of a node's compute: draw unit offsets of the node's reported total, have the node reveal
+//! the receipts covering them with their paths and transcripts ([`crate::transcripts`]), check all of it
+//! against the report's root on chain and the clients' signatures, and run a few of each session's requests
+//! again on the same code with the same inputs. A session the node cannot or will not reveal, or whose replay
+//! does not reproduce what the client signed, is a failed replay.
+
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use codec::{Decode, Encode};
+use enreach_dts::{
+    metrics::Metrics,
+    network::Network,
+    store::{Blob, ContentHash, ContentStore},
+    transfer::{fetch, Sources},
+};
+use enreach_edge_chain::{Chain, ComputeClaim};
+use enreach_hvm::{AppLimits, Execution, Hvm, Invocation, Outcome};
+use enreach_primitives::{
+    merkle::verify_receipt, ComputeStep, ContentId, EpochIndex, NodeId, SummedLeaf,
+};
+use rand::{seq::index::sample, Rng};
+use subxt_signer::sr25519::Keypair;
+use tracing::{debug, warn};
+
+use crate::{
+    compute::verifies,
+    compute_ledger::RecordedInvocation,
+    transcripts::{Ask, KeeperQuery, SampledSession},
+};
+
+/// Unit offsets a keeper draws of a node's compute each epoch: each lands in one session.
+pub const SESSIONS_PER_NODE: usize = 4;
+
+/// Requests of each sampled session replayed, drawn at random: a node that answered a share `f` of a session's
+/// requests wrongly is caught with probability `1 - (1 - f)^4` per session, by each keeper.
+pub const STEPS_PER_SESSION: usize = 4;
+
+/// How long one query to the node may take.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Tries of a query before the node counts as withholding: a gateway restarting for a moment is not fraud.
+const QUERY_TRIES: usize = 3;
+
+/// How long fetching an app's code may take.
+const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Why code cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeUnavailable {
+    #[error("the app's code is not published")]
+    NotPublished,
+    #[error("the app's code does not run here: {0}")]
+    TooLarge(enreach_hvm::HvmError),
+    #[error("the app's code cannot be fetched now")]
+    Unfetchable,
+}
+
+/// The complete blob of app code `code`: held in `store`, or fetched through PeerDTS (verified against its
+/// content id) after the chain's record of its size passed the node's cap, before a byte is fetched.
+pub async fn held_code(
+    chain: &Chain,
+    network: &Network,
+    store: &Arc<ContentStore>,
+    metrics: &Arc<Metrics>,
+    hvm: &Hvm,
+    code: ContentId,
+) -> Result<Arc<Blob>, CodeUnavailable> {
+    let id = ContentHash::from_bytes(code.0);
+    if let Some(blob) = store.get(&id).filter(|b| b.is_complete()) {
+        return Ok(blob);
+    }
+    let size = chain.content(id).await.ok().flatten().map(|c| c.size);
+    let size = size.ok_or(CodeUnavailable::NotPublished)?;
+    hvm.check_code_size(size)
+        .map_err(CodeUnavailable::TooLarge)?;
+    let fetched = tokio::time::timeout(
+        CODE_FETCH_DEADLINE,
+        fetch(
+            network,
+            store.clone(),
+            id,
+            Some(size),
+            Sources::Discover,
+            metrics.clone(),
+            None,
+            |_| {},
+        ),
+    )
+    .await;
+    if !matches!(fetched, Ok(Ok(_))) {
+        return Err(CodeUnavailable::Unfetchable);
+    }
+    network.announce(id).await;
+    store
+        .get(&id)
+        .filter(|b| b.is_complete())
+        .ok_or(CodeUnavailable::Unfetchable)
+}
+
+/// Whether `replay`, run with `step.units` of fuel, reproduces `step`. `Ok(false)`: the keeper cannot tell
+/// (its own wall-time limit stopped the replay), which counts for the node.
+pub fn judge(step: &ComputeStep, replay: &Execution) -> Result<bool, String> {
+    if replay.outcome == Outcome::TimedOut {
+        return Ok(false);
+    }
+    if step.replayable {
+        if !replay.is_replayable() {
+            return Err(format!(
+                "signed as replayable, but the replay ended {:?}",
+                replay.outcome
+            ));
+        }
+        if replay.response_hash() != step.response || replay.compute_units != step.units {
+            return Err(format!(
+                "the replay answered otherwise or took {} units, not {}",
+                replay.compute_units, step.units
+            ));
+        }
+        return Ok(true);
+    }
+    // A step the node says it stopped (wall time, a response over its cap) or that saw the outside world: the
+    // app must really have run all the units billed without finishing on its own.
+    if replay.is_replayable() && replay.outcome != Outcome::OutOfCompute {
+        return Err(format!(
+            "signed as not replayable, but the app finishes within its {} units",
+            step.units
+        ));
+    }
+    Ok(true)
+}
+
+/// Replays nodes' compute for one keeper.
+pub struct Replayer {
+    pub hvm: Arc<Hvm>,
+    pub chain: Chain,
+    pub keeper: Keypair,
+    pub network: Network,
+    pub store: Arc<ContentStore>,
+    pub metrics: Arc<Metrics>,
+    pub http: reqwest::Client,
+}
+
+/// The outcome of replaying one node: sessions replayed and sessions that failed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replays {
+    pub sent: u16,
+    pub failed: u16,
+}
+
+impl Replayer {
+    /// Replays a sample of `node`'s compute in `epoch`, as its report (`claim`) commits to, asking its gateway.
+    pub async fn replay(
+        &self,
+        epoch: EpochIndex,
+        node: NodeId,
+        gateway: &str,
+        claim: &ComputeClaim,
+    ) -> Replays {
+        let offsets: Vec<u64> = {
+            let mut rng = rand::thread_rng();
+            (0..SESSIONS_PER_NODE)
+                .map(|_| rng.gen_range(0..claim.total_units))
+                .collect()
+        };
+        let withheld = Replays {
+            sent: offsets.len() as u16,
+            failed: offsets.len() as u16,
+        };
+        let ask = Ask::Sample {
+            offsets: offsets.clone(),
+        };
+        let Some(sessions) = self
+            .query::<Vec<SampledSession>>(gateway, epoch, node, ask)
+            .await
+            .filter(|s| s.len() == offsets.len())
+        else {
+            warn!(node = %hex::encode(node.0), epoch, "the node did not reveal its sampled compute");
+            return withheld;
+        };
+        let mut seen = HashSet::new();
+        let mut replays = Replays::default();
+        for (offset, session) in offsets.iter().zip(sessions) {
+            if !seen.insert((session.receipt.client, session.receipt.session)) {
+                continue;
+            }
+            replays.sent += 1;
+            if let Err(why) = self
+                .replay_session(epoch, node, gateway, claim, *offset, &session)
+                .await
+            {
+                warn!(node = %hex::encode(node.0), epoch, %why, "a compute replay failed");
+                replays.failed += 1;
+            }
+        }
+        replays
+    }
+
+    /// Checks one revealed session against the report and replays some of its requests.
+    async fn replay_session(
+        &self,
+        epoch: EpochIndex,
+        node: NodeId,
+        gateway: &str,
+        claim: &ComputeClaim,
+        offset: u64,
+        session: &SampledSession,
+    ) -> Result<(), String> {
+        let receipt = &session.receipt;
+        let start = verify_receipt(
+            &claim.compute_root,
+            claim.compute_receipt_count,
+            claim.total_units,
+            receipt,
+            &session.proof,
+        )
+        .map_err(|e| format!("the receipt is not in the reported tree: {e:?}"))?;
+        if offset < start || offset - start >= receipt.amount() {
+            return Err("the receipt does not cover the drawn offset".into());
+        }
+        if receipt.epoch != epoch
+            || receipt.node != node
+            || receipt.genesis_hash != self.chain.genesis_hash()
+            || !verifies(receipt)
+        {
+            return Err("the receipt is not its client's for this node and epoch".into());
+        }
+        if !receipt.matches(&session.steps) {
+            return Err("the transcript is not the one the client signed".into());
+        }
+        let indices: Vec<u32> = {
+            let mut rng = rand::thread_rng();
+            let count = session.steps.len().min(STEPS_PER_SESSION);
+            sample(&mut rng, session.steps.len(), count)
+                .into_iter()
+                .map(|i| i as u32)
+                .collect()
+        };
+        let ask = Ask::Invocations {
+            client: receipt.client,
+            session: receipt.session,
+            indices: indices.clone(),
+        };
+        let kept = self
+            .query::<Vec<Option<RecordedInvocation>>>(gateway, epoch, node, ask)
+            .await
+            .filter(|kept| kept.len() == indices.len())
+            .ok_or("the node did not reveal the invocations")?;
+        let blob = held_code(
+            &self.chain,
+            &self.network,
+            &self.store,
+            &self.metrics,
+            &self.hvm,
+            receipt.code,
+        )
+        .await
+        .map_err(|e| {
+            // Code the keeper cannot get is no fault of the node's: the chain accepted it.
+            debug!(%e, "cannot replay: no code");
+            String::new()
+        });
+        let Ok(blob) = blob else {
+            return Ok(());
+        };
+        let hvm = self.hvm.clone();
+        let code = receipt.code.0;
+        tokio::task::spawn_blocking(move || {
+            let wasm = std::fs::read(blob.data_path())?;
+            hvm.load(&code, &wasm).map_err(std::io::Error::other)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("the code does not load here: {e}"))?;
+        for (index, kept) in indices.into_iter().zip(kept) {
+            let step = &session.steps[index as usize];
+            let kept = kept.ok_or("an invocation is missing")?;
+            let invocation = Invocation::decode(&mut &kept.invocation[..])
+                .map_err(|_| "an invocation does not decode")?;
+            if invocation.hash() != step.invocation {
+                return Err("an invocation is not the signed one".into());
+            }
+            if kept.memory_bytes > self.hvm.caps().memory_bytes {
+                continue;
+            }
+            let limits = AppLimits {
+                memory_bytes: kept.memory_bytes,
+                compute_units: step.units,
+                wall_time: self.hvm.caps().wall_time,
+            };
+            let Ok(replay) = self
+                .hvm
+                .invoke(&code, limits, Arc::from(Vec::new()), &invocation)
+                .await
+            else {
+                continue;
+            };
+            judge(step, &replay)?;
+        }
+        Ok(())
+    }
+
+    /// Asks `gateway` a signed query, a few times; `None` if it never answers with something that decodes.
+    async fn query<T: Decode>(
+        &self,
+        gateway: &str,
+        epoch: EpochIndex,
+        node: NodeId,
+        ask: Ask,
+    ) -> Option<T> {
+        let query =
+            KeeperQuery::signed(&self.keeper, self.chain.genesis_hash(), node, epoch, ask).encode();
+        for attempt in 0..QUERY_TRIES {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            let sent = self
+                .http
+                .post(format!("{gateway}/gpow/transcripts"))
+                .timeout(QUERY_TIMEOUT)
+                .body(query.clone())
+                .send()
+                .await;
+            let Ok(response) = sent else { continue };
+            if !response.status().is_success() {
+                debug!(status = %response.status(), "transcript query refused");
+                continue;
+            }
+            if let Ok(body) = response.bytes().await {
+                return T::decode(&mut &body[..]).ok();
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn execution(outcome: Outcome, body: &str, units: u64) -> Execution {
+        Execution {
+            outcome,
+            status: 200,
+            headers: Vec::new(),
+            body: Bytes::from(body.to_owned()),
+            compute_units: units,
+            instantiation: Duration::ZERO,
+            external_inputs: false,
+        }
+    }
+
+    fn step_of(execution: &Execution, replayable: bool) -> ComputeStep {
+        ComputeStep {
+            invocation: [1; 32],
+            response: execution.response_hash(),
+            units: execution.compute_units,
+            replayable,
+        }
+    }
+
+    #[test]
+    fn a_replay_must_reproduce_the_signed_answer_and_units() {
+        let honest = execution(Outcome::Answered, "42", 1000);
+        assert_eq!(judge(&step_of(&honest, true), &honest), Ok(true));
+        // The node answered something else, or billed more than the app ran.
+        let wrong = execution(Outcome::Answered, "41", 1000);
+        assert!(judge(&step_of(&wrong, true), &honest).is_err());
+        let inflated = execution(Outcome::Answered, "42", 5000);
+        assert!(judge(&step_of(&inflated, true), &honest).is_err());
+        // The keeper's own wall-time stop says nothing about the node.
+        let slow = execution(Outcome::TimedOut, "", 10);
+        assert_eq!(judge(&step_of(&honest, true), &slow), Ok(false));
+    }
+
+    #[test]
+    fn a_step_signed_as_not_replayable_must_really_have_needed_its_units() {
+        // The node stopped the app on wall time after 1000 units: the replay with 1000 units runs out too.
+        let stopped = execution(Outcome::TimedOut, "timed out", 1000);
+        let out = execution(Outcome::OutOfCompute, "limit", 1000);
+        assert_eq!(judge(&step_of(&stopped, false), &out), Ok(true));
+        // The app saw the outside world: nothing more to check.
+        let external = Execution {
+            external_inputs: true,
+            ..execution(Outcome::Answered, "x", 600)
+        };
+        assert_eq!(judge(&step_of(&stopped, false), &external), Ok(true));
+        // But an app that finishes on its own within the billed units was not stopped: the node made it up
+        // (a fake answer passed off as a timeout) to escape the replay.
+        let finishes = execution(Outcome::Answered, "42", 700);
+        assert!(judge(&step_of(&stopped, false), &finishes).is_err());
+    }
+}
