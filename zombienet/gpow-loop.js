@@ -1,9 +1,10 @@
 // The whole GPoW loop on a zombienet network, checked against chain state: a dApp publishes content and
 // authorizes a client key; two edges (operators Eve and Ferdie, talking to different validators) hold it; two
 // keepers (Bob, Charlie, Dave) watch them; a router routes a client to both edges, which it fetches from, signing
-// delivery receipts. The edges report the receipts, answer their challenges and prove the content they pinned,
-// keepers observe them, and the epoch settles: the dApp is charged for exactly the bytes delivered, the edges'
-// operators are paid and the keepers' share goes to the era's reward pot (paid out in governance.js).
+// delivery receipts, and calls an edge application (PeerHVM) on both, signing compute receipts. The edges report
+// the receipts, answer their challenges and prove the content they pinned, keepers observe them (replaying
+// sampled compute), and the epoch settles: the dApp is charged for exactly the bytes delivered and for the
+// compute units run, the edges' operators are paid and the keepers' share goes to the era's reward pot (paid out in governance.js).
 //
 // Workers are `edge-worker` processes (ZOMBIENET_EDGE_WORKER, set by scripts/zombienet; workers.js) started
 // here and left running for faults.js; their output is under the network's temporary folder, in
@@ -44,6 +45,10 @@ async function run(_nodeName, networkInfo) {
       const client = lastJson(await cli("client", ["key", "client"]));
       await dapp(["authorize-client", client.client]);
       const largeId = (await dapp(["publish", large, "--max-price", "1000000000000"])).trim();
+      // An edge application (the example JSON API, built by scripts/build) deployed by the same dApp.
+      const app = process.env.ZOMBIENET_APP;
+      check(app && fs.existsSync(app), "ZOMBIENET_APP names the example app's component", app);
+      await cli("dapp", ["app", "deploy", app, "--name", "stats", "--chain", ws("alice"), "--account", "//Alice"]);
 
       // Two edges that hold the content, on different validators' RPC; three of the four keepers, so every
       // node's three assigned keepers include a majority that observes it; a router.
@@ -54,8 +59,9 @@ async function run(_nodeName, networkInfo) {
       ]) {
         check((await cli(name, ["publish", content])).trim() === id, `${name} holds the content`);
         check((await cli(name, ["publish", large])).trim() === largeId, `${name} holds the large content`);
+        await cli(name, ["publish", app]);
         edges.push(start(name, [
-          "run", "--role", "edge", "--chain", ws(node), "--listen", listen(), "--gateway", "127.0.0.1:0",
+          "run", "--role", "edge", "--apps", "--chain", ws(node), "--listen", listen(), "--gateway", "127.0.0.1:0",
           "--operator-key", secret(name, operator), "--continent", "europe", "--country", country,
           "--rate-limit", String(RATE),
         ]));
@@ -74,6 +80,8 @@ async function run(_nodeName, networkInfo) {
       const rpcUrl = `http://${(await router.event("router_rpc", 60)).address}`;
       const peers = [];
       for (const edge of edges) peers.push((await edge.event("listening", 30)).address.split("/").pop());
+      const gateways = [];
+      for (const edge of edges) gateways.push(`http://${(await edge.event("gateway", 30)).address}`);
 
       const operators = registered.map((r) => r.operator);
       const nodes = registered.map((r) => `0x${r.node}`);
@@ -113,11 +121,19 @@ async function run(_nodeName, networkInfo) {
       for (const peer of peers) {
         check(fetched.report.bytes_by_peer[peer] > 0, `bytes came from edge ${peer}`, fetched.report);
       }
+      // The same client calls the app on both edges, signing compute receipts.
+      for (const gateway of gateways) {
+        const answers = (await cli("client", ["app", "call", gateway, "stats", "/hello?name=zombienet", "--repeat", "3"]))
+          .trim().split("\n").map((line) => JSON.parse(line));
+        check(answers.length === 3 && answers.every((a) => a.status === 200 && a.compute_units > 0),
+          `the app answered through ${gateway}, metered`, answers);
+      }
 
       // Each edge reports its receipts for the epoch and answers its challenge; the keepers observe both.
       for (const edge of edges) {
         const report = await edge.event("work_reported", 180, (e) => e.epoch === epoch);
         check(report.bytes > 0, `${edge.name} reported the bytes it served`, report);
+        check(report.units > 0, `${edge.name} reported the compute it ran`, report);
         await edge.event("challenge_answered", 180, (e) => e.epoch === epoch);
       }
       for (const node of nodes) {
@@ -134,6 +150,7 @@ async function run(_nodeName, networkInfo) {
         return u.settled ? u : undefined;
       });
       check(usage.bytes === delivered, "the dApp is charged for the bytes delivered", { usage, delivered });
+      check(usage.units > 0, "the dApp is charged for the compute units run", usage);
       check(BigInt(usage.cost) > 0n && usage.paid === usage.cost, "the dApp paid what the epoch cost", usage);
       for (const [i, operator] of operators.entries()) {
         const after = await rpc("settlement_nodeRewards", [operator]);

@@ -301,6 +301,17 @@ fn take_receipt(
     Ok(())
 }
 
+/// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
+/// cannot try seeds until one makes the app burn more units. The caller knows all three, so it can predict
+/// the app's randomness: apps must not use WASI random for secrets on the edge (README, PROTOCOL.md).
+pub fn request_seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_derive_key("enreach hvm request seed v1");
+    hasher.update(&client.0);
+    hasher.update(&session.0);
+    hasher.update(&index.to_le_bytes());
+    *hasher.finalize().as_bytes()
+}
+
 pub(crate) fn verifies(receipt: &ComputeReceipt) -> bool {
     let Ok(key) = VerifyingKey::from_bytes(&receipt.client.0) else {
         return false;

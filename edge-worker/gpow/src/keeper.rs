@@ -248,7 +248,9 @@ impl Keeper {
                             (Some(replayer), Some(gateway)) => {
                                 replayer.replay(ended, node, gateway, &state.report).await
                             }
-                            _ => Replays::default(),
+                            // A node that claims compute and names no gateway reveals nothing.
+                            (Some(_), None) => Replays::withheld(),
+                            (None, _) => Replays::default(),
                         });
                     }
                     !matches!(state.status, ReportStatus::Challenged { .. })

@@ -14,7 +14,7 @@ use enreach_dts::{
     transfer::{fetch, Sources},
 };
 use enreach_edge_chain::{Chain, ComputeClaim};
-use enreach_hvm::{AppLimits, Execution, Hvm, Invocation, Outcome};
+use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation, NodeCaps, Outcome};
 use enreach_primitives::{
     merkle::verify_receipt, ComputeStep, ContentId, EpochIndex, NodeId, SummedLeaf,
 };
@@ -23,7 +23,7 @@ use subxt_signer::sr25519::Keypair;
 use tracing::{debug, warn};
 
 use crate::{
-    compute::verifies,
+    compute::{request_seed, verifies},
     compute_ledger::RecordedInvocation,
     transcripts::{Ask, KeeperQuery, SampledSession},
 };
@@ -40,6 +40,23 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Tries of a query before the node counts as withholding: a gateway restarting for a moment is not fraud.
 const QUERY_TRIES: usize = 3;
+
+/// Largest answer a keeper reads: 8 transcripts of 10 000 steps, or 4 invocations of the largest request.
+const MAX_ANSWER_BYTES: usize = 24 << 20;
+
+/// How long a keeper spends on one node's replays: a node that makes it wait longer is withholding.
+pub const REPLAY_DEADLINE: Duration = Duration::from_secs(45);
+
+/// The caps of a keeper's PeerHVM: room for any app's memory and compute (what a node may give an instance is
+/// bounded by the app's registered limits, themselves bounded by the chain), few instances at once.
+pub fn replay_caps() -> NodeCaps {
+    NodeCaps {
+        memory_bytes: 4 << 30,
+        compute_units: u64::MAX,
+        instances: 4,
+        ..NodeCaps::default()
+    }
+}
 
 /// How long fetching an app's code may take.
 const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
@@ -147,9 +164,35 @@ pub struct Replays {
     pub failed: u16,
 }
 
+impl Replays {
+    /// Every drawn session failed: the node did not reveal them (in time, or at all).
+    pub fn withheld() -> Self {
+        Self {
+            sent: SESSIONS_PER_NODE as u16,
+            failed: SESSIONS_PER_NODE as u16,
+        }
+    }
+}
+
 impl Replayer {
-    /// Replays a sample of `node`'s compute in `epoch`, as its report (`claim`) commits to, asking its gateway.
+    /// Replays a sample of `node`'s compute in `epoch`, as its report (`claim`) commits to, asking its gateway,
+    /// within [`REPLAY_DEADLINE`] (past it every drawn session counts as withheld).
     pub async fn replay(
+        &self,
+        epoch: EpochIndex,
+        node: NodeId,
+        gateway: &str,
+        claim: &ComputeClaim,
+    ) -> Replays {
+        let replayed = tokio::time::timeout(
+            REPLAY_DEADLINE,
+            self.replay_sample(epoch, node, gateway, claim),
+        )
+        .await;
+        replayed.unwrap_or(Replays::withheld())
+    }
+
+    async fn replay_sample(
         &self,
         epoch: EpochIndex,
         node: NodeId,
@@ -162,10 +205,6 @@ impl Replayer {
                 .map(|_| rng.gen_range(0..claim.total_units))
                 .collect()
         };
-        let withheld = Replays {
-            sent: offsets.len() as u16,
-            failed: offsets.len() as u16,
-        };
         let ask = Ask::Sample {
             offsets: offsets.clone(),
         };
@@ -175,19 +214,23 @@ impl Replayer {
             .filter(|s| s.len() == offsets.len())
         else {
             warn!(node = %hex::encode(node.0), epoch, "the node did not reveal its sampled compute");
-            return withheld;
+            return Replays::withheld();
         };
         let mut seen = HashSet::new();
         let mut replays = Replays::default();
         for (offset, session) in offsets.iter().zip(sessions) {
-            if !seen.insert((session.receipt.client, session.receipt.session)) {
+            // Every answer must be the receipt covering its offset; a session drawn twice is replayed once.
+            let checked = self.check_sampled(epoch, node, claim, *offset, &session);
+            let first = seen.insert((session.receipt.client, session.receipt.session));
+            if checked.is_ok() && !first {
                 continue;
             }
             replays.sent += 1;
-            if let Err(why) = self
-                .replay_session(epoch, node, gateway, claim, *offset, &session)
-                .await
-            {
+            let outcome = match checked {
+                Ok(()) => self.replay_session(epoch, node, gateway, &session).await,
+                Err(why) => Err(why),
+            };
+            if let Err(why) = outcome {
                 warn!(node = %hex::encode(node.0), epoch, %why, "a compute replay failed");
                 replays.failed += 1;
             }
@@ -195,12 +238,12 @@ impl Replayer {
         replays
     }
 
-    /// Checks one revealed session against the report and replays some of its requests.
-    async fn replay_session(
+    /// Checks that `session` is what the report commits to at `offset`: the receipt in the reported tree,
+    /// covering the offset, its client's for this node and epoch, with the transcript it signs.
+    fn check_sampled(
         &self,
         epoch: EpochIndex,
         node: NodeId,
-        gateway: &str,
         claim: &ComputeClaim,
         offset: u64,
         session: &SampledSession,
@@ -227,6 +270,18 @@ impl Replayer {
         if !receipt.matches(&session.steps) {
             return Err("the transcript is not the one the client signed".into());
         }
+        Ok(())
+    }
+
+    /// Replays some of the requests of a checked session.
+    async fn replay_session(
+        &self,
+        epoch: EpochIndex,
+        node: NodeId,
+        gateway: &str,
+        session: &SampledSession,
+    ) -> Result<(), String> {
+        let receipt = &session.receipt;
         let indices: Vec<u32> = {
             let mut rng = rand::thread_rng();
             let count = session.steps.len().min(STEPS_PER_SESSION);
@@ -279,20 +334,29 @@ impl Replayer {
             if invocation.hash() != step.invocation {
                 return Err("an invocation is not the signed one".into());
             }
+            // The seed is the request's own: a node cannot sign one execution into many requests, nor try
+            // seeds until an app burns more.
+            if invocation.seed != request_seed(&receipt.client, &receipt.session, index) {
+                return Err("an invocation's seed is not its request's".into());
+            }
+            // No node runs an instance with more memory than a keeper allows any (see `replay_caps`).
             if kept.memory_bytes > self.hvm.caps().memory_bytes {
-                continue;
+                return Err("an invocation ran with more memory than any app may have".into());
             }
             let limits = AppLimits {
                 memory_bytes: kept.memory_bytes,
                 compute_units: step.units,
                 wall_time: self.hvm.caps().wall_time,
             };
-            let Ok(replay) = self
+            let replay = match self
                 .hvm
                 .invoke(&code, limits, Arc::from(Vec::new()), &invocation)
                 .await
-            else {
-                continue;
+            {
+                Ok(replay) => replay,
+                // The keeper's own state, not the node's doing.
+                Err(HvmError::Busy | HvmError::Io(_) | HvmError::NotLoaded) => continue,
+                Err(e) => return Err(format!("the invocation cannot run: {e}")),
             };
             judge(step, &replay)?;
         }
@@ -325,9 +389,21 @@ impl Replayer {
                 debug!(status = %response.status(), "transcript query refused");
                 continue;
             }
-            if let Ok(body) = response.bytes().await {
-                return T::decode(&mut &body[..]).ok();
+            if response
+                .content_length()
+                .is_some_and(|len| len > MAX_ANSWER_BYTES as u64)
+            {
+                return None;
             }
+            let mut body = Vec::new();
+            let mut response = response;
+            while let Ok(Some(chunk)) = response.chunk().await {
+                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                    return None;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return T::decode(&mut &body[..]).ok();
         }
         None
     }

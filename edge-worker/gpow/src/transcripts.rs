@@ -204,8 +204,9 @@ impl Transcripts {
         {
             return Err(Refused::NotForUs);
         }
-        self.check_assigned(query.epoch, query.keeper).await?;
+        // Only the epoch last reported is answered, so no query makes the node read the chain for another.
         let tree = self.reported.get(query.epoch).ok_or(Refused::NotReported)?;
+        self.check_assigned(query.epoch, query.keeper).await?;
         let unavailable = |e: crate::receipts::LedgerError| Refused::Unavailable(e.to_string());
         let epoch = query.epoch;
         match query.ask {

@@ -616,3 +616,27 @@ impl Hasher {
         *self.0.finalize().as_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a node keeps and a keeper decodes is the invocation that ran: same fields, same hash.
+    #[test]
+    fn an_invocation_survives_its_encoding_and_keeps_its_hash() {
+        let invocation = Invocation {
+            method: "POST".into(),
+            path_and_query: "/stats?x=1".into(),
+            headers: vec![("content-type".into(), b"application/json".to_vec())],
+            body: Bytes::from_static(b"[1,2,3]"),
+            time: Duration::from_secs(1_700_000_000),
+            seed: [7; 32],
+        };
+        let decoded = Invocation::decode(&mut &invocation.encode()[..]).unwrap();
+        assert_eq!(decoded, invocation);
+        assert_eq!(decoded.hash(), invocation.hash());
+        let mut other = invocation.clone();
+        other.time += Duration::from_secs(1);
+        assert_ne!(other.hash(), invocation.hash());
+    }
+}

@@ -143,6 +143,9 @@ impl WasiHttpView for Sandbox {
             }
             _ => return Err(ErrorCode::HttpRequestUriInvalid.into()),
         };
+        // Any attempt counts, refused or not: a keeper replays without the app's origins, so the attempt is
+        // what both sides see the same way.
+        self.external_inputs = true;
         if !self
             .origins
             .iter()
@@ -151,7 +154,6 @@ impl WasiHttpView for Sandbox {
             tracing::debug!(%origin, "an app's request to an undeclared origin refused");
             return Err(ErrorCode::HttpRequestDenied.into());
         }
-        self.external_inputs = true;
         let allow_private = self.allow_private_origins;
         let host = authority
             .host()

@@ -33,7 +33,7 @@ use enreach_gpow::{
     collector::Collector,
     keeper::Keeper,
     receipts::Ledger,
-    replay::Replayer,
+    replay::{replay_caps, Replayer},
     transcripts::{ReportedCompute, Transcripts},
 };
 use enreach_hvm::{Hvm, NodeCaps};
@@ -272,9 +272,8 @@ pub async fn run(
         let samples = Arc::new(
             ContentStore::open(data_dir.join("samples")).context("opening the sample store")?,
         );
-        // Keepers replay nodes' compute on a PeerHVM of their own, at the default caps.
-        let hvm =
-            Hvm::new(NodeCaps::default(), &data_dir.join("hvm")).context("starting PeerHVM")?;
+        // Keepers replay nodes' compute on a PeerHVM of their own.
+        let hvm = Hvm::new(replay_caps(), &data_dir.join("hvm")).context("starting PeerHVM")?;
         let replayer = Replayer {
             hvm: Arc::new(hvm),
             chain: chain.clone(),

@@ -22,7 +22,7 @@ use enreach_edge_chain::{AppRecord, Chain};
 use enreach_gateway::{AppCall, AppReply, AppRunner, TranscriptSource};
 use enreach_gpow::{
     collector::Collector,
-    compute::{Refusal, Sessions, Totals},
+    compute::{request_seed, Refusal, Sessions, Totals},
     compute_ledger::{ComputeWrite, ComputeWriter, RecordedInvocation},
     compute_wire as wire,
     receipts::{Expected, LedgerError},
@@ -413,7 +413,7 @@ impl AppService {
                 .collect(),
             body: Bytes::clone(&call.body),
             time: invocation_time(SystemTime::now()),
-            seed: seed(&client, &session, index),
+            seed: request_seed(&client, &session, index),
         };
         let limits = AppLimits {
             memory_bytes: u64::from(record.limits.memory_mib) << 20,
@@ -635,17 +635,6 @@ fn metered_headers(
 /// second (not a billion) of a time that could change what the app does and burns; the response names it.
 fn invocation_time(now: SystemTime) -> Duration {
     Duration::from_secs(now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
-}
-
-/// The seed of a request's randomness: fixed by who calls and which request of the session it is, so a node
-/// cannot try seeds until one makes the app burn more units. The caller knows all three, so it can predict
-/// the app's randomness: apps must not use WASI random for secrets on the edge (README, PROTOCOL.md).
-fn seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_derive_key("enreach hvm request seed v1");
-    hasher.update(&client.0);
-    hasher.update(&session.0);
-    hasher.update(&index.to_le_bytes());
-    *hasher.finalize().as_bytes()
 }
 
 fn refused(refusal: Refusal, terms: &Expected) -> AppReply {
