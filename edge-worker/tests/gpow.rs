@@ -514,7 +514,14 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
     );
     assert!(of_edge["storage_passed"].as_u64().unwrap() > 0, "{of_edge}");
 
-    // The dead node is scored as down; the lying keeper is recorded, the honest one is not.
+    // The dead node is scored as down; the lying keeper is recorded, the honest one is not. The keeper observes
+    // a node that did not report once the submission window closed (it might still report compute to replay).
+    let dead_hex = hex::encode(dead.0);
+    keeper.event_matching(
+        "observed",
+        |e| e["node"] == dead_hex.as_str() && e["epoch"] == epoch,
+        Duration::from_secs(90),
+    );
     assert_eq!(view.score(epoch, dead), 0);
     assert!(view.deviates(epoch, dead, &charlie));
     assert!(!view.deviates(epoch, dead, &alice));

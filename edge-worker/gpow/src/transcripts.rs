@@ -6,10 +6,11 @@
 //! with the kept invocations of the steps the keeper picks ([`Ask::Invocations`]). The keeper checks every
 //! answer against the report's root on chain and the client's signature, so a node can neither choose what is
 //! replayed nor swap one session for another. Clients' requests are revealed only to the node's assigned
-//! keepers of the epoch, who sign each query with their account key.
+//! keepers of the epoch, who sign each query with their account key, and to each only the requests of sessions
+//! its own samples drew, within a budget per epoch.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
@@ -34,6 +35,16 @@ pub const MAX_INVOCATIONS: usize = 4;
 
 /// Longest query the node reads: a signed query is well under it.
 pub const MAX_QUERY_BYTES: usize = 1024;
+
+/// Sample queries one keeper may make about one epoch (a keeper asks once, and tries again twice).
+pub const SAMPLES_PER_KEEPER: u32 = 3;
+
+/// Invocations one keeper may have of one epoch: what its samples' replays need, with room for retries.
+pub const INVOCATIONS_PER_KEEPER: usize =
+    SAMPLES_PER_KEEPER as usize * MAX_SAMPLE * MAX_INVOCATIONS;
+
+/// Queries answered at once: each reads the ledger and may hold answers of some MiB.
+const ANSWERING_AT_ONCE: usize = 4;
 
 /// Domain of a keeper's signature over a query.
 const QUERY_CONTEXT: &[u8] = b"enreach/keeper-query/v1";
@@ -125,6 +136,8 @@ pub enum Refused {
     NotAssigned,
     #[error("this node reported no compute for the epoch")]
     NotReported,
+    #[error("this keeper asked all it may about the epoch, or not about this session")]
+    OverBudget,
     #[error("the chain or the ledger cannot be read now: {0}")]
     Unavailable(String),
 }
@@ -133,7 +146,7 @@ impl Refused {
     pub fn status(&self) -> u16 {
         match self {
             Refused::Malformed => 400,
-            Refused::NotForUs | Refused::NotAssigned => 403,
+            Refused::NotForUs | Refused::NotAssigned | Refused::OverBudget => 403,
             Refused::NotReported => 404,
             Refused::Unavailable(_) => 503,
         }
@@ -166,6 +179,56 @@ pub struct Transcripts {
     reported: Arc<ReportedCompute>,
     /// The assigned keepers of the last epochs asked about (a chain read per epoch, not per query).
     keepers: Mutex<HashMap<EpochIndex, Vec<String>>>,
+    /// What each keeper has asked about the reported epoch: a keeper sees the sessions its own samples drew,
+    /// not every client's requests.
+    budgets: Mutex<Budgets>,
+    answering: tokio::sync::Semaphore,
+}
+
+/// What each keeper has asked about the epoch being answered.
+#[derive(Default)]
+struct Budgets(HashMap<(EpochIndex, [u8; 32]), Budget>);
+
+/// What one keeper has asked about one epoch.
+#[derive(Default)]
+struct Budget {
+    samples: u32,
+    sessions: HashSet<(ClientKey, SessionId)>,
+    invocations: usize,
+}
+
+impl Budgets {
+    /// Counts `ask` of `keeper` about `epoch` against its budget, or refuses it.
+    fn spend(&mut self, epoch: EpochIndex, keeper: [u8; 32], ask: &Ask) -> Result<(), Refused> {
+        // Only the reported epoch is answered: budgets of older ones are done with.
+        self.0.retain(|(e, _), _| *e == epoch);
+        let budget = self.0.entry((epoch, keeper)).or_default();
+        match ask {
+            Ask::Sample { .. } if budget.samples < SAMPLES_PER_KEEPER => budget.samples += 1,
+            Ask::Invocations {
+                client,
+                session,
+                indices,
+            } if budget.sessions.contains(&(*client, *session))
+                && budget.invocations + indices.len() <= INVOCATIONS_PER_KEEPER =>
+            {
+                budget.invocations += indices.len()
+            }
+            _ => return Err(Refused::OverBudget),
+        }
+        Ok(())
+    }
+
+    /// Lets `keeper` ask for the invocations of `sessions`, which its sample drew.
+    fn revealed(
+        &mut self,
+        epoch: EpochIndex,
+        keeper: [u8; 32],
+        sessions: impl IntoIterator<Item = (ClientKey, SessionId)>,
+    ) {
+        let budget = self.0.entry((epoch, keeper)).or_default();
+        budget.sessions.extend(sessions);
+    }
 }
 
 impl Transcripts {
@@ -181,6 +244,8 @@ impl Transcripts {
             ledger,
             reported,
             keepers: Mutex::new(HashMap::new()),
+            budgets: Mutex::new(Budgets::default()),
+            answering: tokio::sync::Semaphore::new(ANSWERING_AT_ONCE),
         }
     }
 
@@ -207,6 +272,14 @@ impl Transcripts {
         // Only the epoch last reported is answered, so no query makes the node read the chain for another.
         let tree = self.reported.get(query.epoch).ok_or(Refused::NotReported)?;
         self.check_assigned(query.epoch, query.keeper).await?;
+        let _answering = self
+            .answering
+            .try_acquire()
+            .map_err(|_| Refused::Unavailable("busy answering other keepers".into()))?;
+        self.budgets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .spend(query.epoch, query.keeper, &query.ask)?;
         let unavailable = |e: crate::receipts::LedgerError| Refused::Unavailable(e.to_string());
         let epoch = query.epoch;
         match query.ask {
@@ -233,6 +306,14 @@ impl Transcripts {
                 .await
                 .map_err(|e| Refused::Unavailable(e.to_string()))?
                 .map_err(unavailable)?;
+                self.budgets
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .revealed(
+                        epoch,
+                        query.keeper,
+                        answer.iter().map(|s| (s.receipt.client, s.receipt.session)),
+                    );
                 Ok(answer.encode())
             }
             Ask::Invocations {
@@ -281,5 +362,50 @@ impl Transcripts {
         } else {
             Err(Refused::NotAssigned)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocations(session: u8, count: usize) -> Ask {
+        Ask::Invocations {
+            client: ClientKey([1; 32]),
+            session: SessionId([session; 16]),
+            indices: (0..count as u32).collect(),
+        }
+    }
+
+    /// An assigned keeper sees the requests of the sessions its own samples drew, and no more than its
+    /// replays need: it cannot walk the node's ledger and read every client's requests.
+    #[test]
+    fn a_keeper_reads_only_the_requests_its_samples_drew_within_its_budget() {
+        let mut budgets = Budgets::default();
+        let (keeper, other) = ([7; 32], [8; 32]);
+        let sample = Ask::Sample { offsets: vec![0] };
+        assert!(matches!(
+            budgets.spend(3, keeper, &invocations(1, 1)),
+            Err(Refused::OverBudget)
+        ));
+        budgets.spend(3, keeper, &sample).unwrap();
+        budgets.revealed(3, keeper, [(ClientKey([1; 32]), SessionId([1; 16]))]);
+        budgets.spend(3, keeper, &invocations(1, 4)).unwrap();
+        // Another session, or another keeper asking about this one, is refused.
+        assert!(budgets.spend(3, keeper, &invocations(2, 1)).is_err());
+        assert!(budgets.spend(3, other, &invocations(1, 1)).is_err());
+        // Samples and invocations run out.
+        for _ in 1..SAMPLES_PER_KEEPER {
+            budgets.spend(3, keeper, &sample).unwrap();
+        }
+        assert!(budgets.spend(3, keeper, &sample).is_err());
+        let mut spent = 4;
+        while spent + 4 <= INVOCATIONS_PER_KEEPER {
+            budgets.spend(3, keeper, &invocations(1, 4)).unwrap();
+            spent += 4;
+        }
+        assert!(budgets.spend(3, keeper, &invocations(1, 4)).is_err());
+        // A new epoch starts afresh.
+        budgets.spend(4, keeper, &sample).unwrap();
     }
 }

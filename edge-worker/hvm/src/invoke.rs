@@ -533,14 +533,15 @@ fn classify(
                 compute_units,
             ),
             _ => {
-                let trap = error.downcast_ref::<Trap>().map(|t| t.to_string());
-                let reason = trap.unwrap_or_else(|| error.root_cause().to_string());
-                Execution::failed(
-                    Outcome::Trapped(reason.clone()),
-                    500,
-                    format!("the app failed: {reason}"),
-                    compute_units,
-                )
+                // The answer names the trap by its kind only: wasmtime's wording of it (and of host errors) may
+                // change between releases, and the answer is hashed into what a keeper's replay must match.
+                let kind = error.downcast_ref::<Trap>().map(|t| format!("{t:?}"));
+                let reason = error.root_cause().to_string();
+                let message = match &kind {
+                    Some(kind) => format!("the app failed: {kind}"),
+                    None => "the app failed".to_owned(),
+                };
+                Execution::failed(Outcome::Trapped(reason), 500, message, compute_units)
             }
         };
     }

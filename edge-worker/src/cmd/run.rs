@@ -281,7 +281,11 @@ pub async fn run(
             network: net.clone(),
             store: samples.clone(),
             metrics: metrics.clone(),
-            http: reqwest::Client::new(),
+            // A node's gateway answers a keeper itself: no redirect is followed elsewhere.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .context("building the keeper's HTTP client")?,
         };
         tokio::spawn(
             Keeper::new(

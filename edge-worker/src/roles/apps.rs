@@ -31,7 +31,8 @@ use enreach_gpow::{
 };
 use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
 use enreach_primitives::{
-    is_valid_app_name, ClientKey, ComputeReceipt, ComputeStep, ContentId, NodeId, SessionId,
+    is_valid_app_name, ClientKey, ComputeReceipt, ComputeStep, ContentId, EpochIndex, NodeId,
+    SessionId,
 };
 use futures::future::BoxFuture;
 use tracing::{debug, warn};
@@ -62,6 +63,10 @@ const MAX_COMPILATIONS: usize = 1;
 /// again in turn (a fetch that fails can take a minute); a caller after it tries again.
 const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
 
+/// Request bytes (bodies, paths, headers) the node keeps for keepers' replays per epoch; past it calls are
+/// refused until the next epoch. Kept three epochs, so this bounds the disk that requests take.
+const MAX_KEPT_PER_EPOCH: u64 = 8 << 30;
+
 /// How often the apps role looks for deployed apps whose code it holds but has not compiled.
 const COMPILE_AHEAD_EVERY: Duration = Duration::from_secs(10);
 
@@ -81,6 +86,8 @@ pub struct AppService {
     compiling: Arc<tokio::sync::Semaphore>,
     /// Commits receipts and invocations in groups.
     writer: ComputeWriter,
+    /// The epoch and the request bytes kept for replay in it so far.
+    kept: Mutex<(EpochIndex, u64)>,
     /// Testing only: answers every call wrongly (and signs that answer into the transcript), as a node that
     /// skips the work would, so that tests see keepers' replays catch it.
     wrong_answers: bool,
@@ -124,6 +131,7 @@ impl AppService {
             loads: Loads::default(),
             compiling: Arc::new(tokio::sync::Semaphore::new(MAX_COMPILATIONS)),
             writer,
+            kept: Mutex::new((0, 0)),
             wrong_answers,
         })
     }
@@ -327,6 +335,13 @@ impl AppService {
             }
         }
         let index = totals.requests;
+        if !self.keep_room(terms.epoch, &call) {
+            self.sessions().abandon(client, session);
+            return AppReply::text(
+                507,
+                "this node keeps no more requests for replay this epoch",
+            );
+        }
         let ran = match self.run(&call, &record, client, session, index).await {
             Ok(ran) => ran,
             Err(reply) => {
@@ -390,6 +405,28 @@ impl AppService {
             headers,
             body,
         }
+    }
+
+    /// Counts the request's bytes against what the node keeps for replay in `epoch` ([`MAX_KEPT_PER_EPOCH`]);
+    /// `false` once that is full. A request's body costs its dApp few compute units, but the node keeps it for
+    /// three epochs.
+    fn keep_room(&self, epoch: EpochIndex, call: &AppCall) -> bool {
+        let bytes = call.body.len() as u64
+            + call.path_and_query.len() as u64
+            + call
+                .headers
+                .iter()
+                .map(|(n, v)| (n.len() + v.len()) as u64)
+                .sum::<u64>();
+        let mut kept = lock(&self.kept);
+        if kept.0 != epoch {
+            *kept = (epoch, 0);
+        }
+        if kept.1 + bytes > MAX_KEPT_PER_EPOCH {
+            return false;
+        }
+        kept.1 += bytes;
+        true
     }
 
     /// Runs one admitted request.

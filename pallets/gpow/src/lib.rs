@@ -996,6 +996,9 @@ pub mod pallet {
                 bytes: record.report.total_bytes,
                 units: record.report.total_units,
             });
+            if record.report.claims_compute() {
+                Self::refute_if_replays_failed(epoch, &node, &params);
+            }
             Ok(())
         }
 
@@ -1217,8 +1220,17 @@ pub mod pallet {
         /// (three reads and writes each).
         pub fn answer_weight(k: u32, c: u32) -> Weight {
             let samples = k.saturating_add(c) as u64;
-            T::WeightInfo::answer_challenge(k, c)
-                .saturating_add(T::DbWeight::get().reads_writes(3 * samples, 3 * samples))
+            let weight = T::WeightInfo::answer_challenge(k, c)
+                .saturating_add(T::DbWeight::get().reads_writes(3 * samples, 3 * samples));
+            if c == 0 {
+                return weight;
+            }
+            // A verified compute report is refuted at once if its keepers already said so
+            // ([`Pallet::refute_if_replays_failed`]): the assignment's reads, the observations, the refutation.
+            let keepers = T::MaxKeepersPerNode::get() as u64;
+            weight
+                .saturating_add(T::DbWeight::get().reads(4 + keepers))
+                .saturating_add(T::WeightInfo::refute_compute(T::MaxSampleSize::get()))
         }
 
         /// The longest BLAKE3 path in a storage answer, counted up to the deepest a proof may be: what its
@@ -1646,6 +1658,26 @@ pub mod pallet {
                 .saturating_add(params.challenge_delay)
                 .saturating_add(params.answer_window.saturating_mul(2u32.into()))
                 .min(params.epoch_length)
+        }
+
+        /// Refutes `node`'s verified compute of `epoch` if a quorum of its assigned keepers already reported
+        /// failed replays: keepers may observe while the report is still challenged (they must observe within
+        /// the observation window, and a node may answer late in it), so a verdict reached before the answer
+        /// applies once it lands.
+        fn refute_if_replays_failed(
+            epoch: EpochIndex,
+            node: &NodeId,
+            params: &GpowParams<BlockNumberFor<T>>,
+        ) {
+            let operator = T::Registry::operator(node);
+            let quorum = Self::assign(epoch, node, operator, params.keepers_per_node).len() / 2 + 1;
+            // At most `keepers_per_node` entries under this prefix.
+            let observations: Vec<KeeperObservation> =
+                Observations::<T>::iter_prefix_values((epoch, *node)).collect();
+            let observations: Vec<&KeeperObservation> = observations.iter().collect();
+            if scoring::replays_refute(&observations, quorum) {
+                Self::refute_compute(epoch, node);
+            }
         }
 
         /// Voids `node`'s verified compute of `epoch` after its keepers refuted it: settlement takes back every

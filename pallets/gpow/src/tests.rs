@@ -1932,6 +1932,29 @@ fn a_majority_of_failed_replays_voids_the_compute_and_reports_wrong_compute_once
     });
 }
 
+/// A node answers its challenge late in the observation window, after its keepers observed it: their verdict
+/// still applies once the answer verifies the report.
+#[test]
+fn failed_replays_observed_before_a_late_answer_refute_the_compute_it_verifies() {
+    new_test_ext().execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        authorize(1, DAPP);
+        AppCodes::mutate(|codes| codes.insert(APP_CODE));
+        let compute = honest_compute(1, 3);
+        let answer = report_compute(1, &[], compute_part(&compute));
+        assert_ok!(observe(assigned[0], replayed(2)));
+        assert_ok!(observe(assigned[1], replayed(1)));
+        assert!(Offences::get().is_empty(), "nothing verified to refute yet");
+        assert_ok!(answer_both(1, answer, honest_compute_answer(1, &compute)));
+        assert_eq!(
+            Offences::get(),
+            vec![(node_id(7), OPERATOR, 1, WorkOffence::WrongCompute)]
+        );
+        assert!(ComputeCredits::<Test>::get(1, node_id(7)).is_empty());
+        assert!(Reports::<Test>::get(1, node_id(7)).unwrap().compute_refuted);
+    });
+}
+
 #[test]
 fn failed_replays_of_a_node_that_claimed_no_compute_frame_nobody() {
     new_test_ext().execute_with(|| {
