@@ -29,6 +29,7 @@ use futures::Future;
 use scale_decode::DecodeAsType;
 use serde::{de::DeserializeOwned, Deserialize};
 use subxt::{
+    client::OnlineClientAtBlock,
     dynamic,
     rpcs::{client::RpcParams, rpc_params, RpcClient},
     transactions::TransactionStatus,
@@ -36,9 +37,9 @@ use subxt::{
 };
 use subxt_signer::sr25519::Keypair;
 use tokio::sync::{Mutex, RwLock};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-use enreach_primitives::{ClientKey, ContentId, EpochIndex, NodeId};
+use enreach_primitives::{ClientKey, EpochIndex, NodeId};
 
 use enreach_dts::store::ContentHash;
 
@@ -88,11 +89,26 @@ pub enum Wait {
 /// How long a failed operation keeps trying to reconnect to the node before it gives up.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(60);
 
-/// One connection: the JSON-RPC client and the subxt client over it.
+/// How long a view of the latest finalized block serves reads. Finalized state moves every few seconds, and a
+/// fresh view costs three round trips to the node (the finalized head, its header, the runtime version) that
+/// a read of one value would otherwise pay every time.
+const VIEW_FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// One connection: the JSON-RPC client, the subxt client over it and its view of the latest finalized block.
 #[derive(Clone)]
 struct Connection {
     rpc: RpcClient,
     api: OnlineClient<PolkadotConfig>,
+    view: Arc<std::sync::Mutex<View>>,
+}
+
+/// The latest finalized block as reads see it, while fresh.
+#[derive(Default)]
+struct View {
+    /// One more whenever the view is dropped (after this client's own transaction), so that a view fetched
+    /// before it is not kept.
+    generation: u64,
+    at: Option<(Instant, OnlineClientAtBlock<PolkadotConfig>)>,
 }
 
 impl Connection {
@@ -101,7 +117,47 @@ impl Connection {
         let api = OnlineClient::<PolkadotConfig>::from_rpc_client(client.clone())
             .await
             .map_err(rpc)?;
-        Ok(Self { rpc: client, api })
+        Ok(Self {
+            rpc: client,
+            api,
+            view: Arc::default(),
+        })
+    }
+
+    fn view(&self) -> std::sync::MutexGuard<'_, View> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The latest finalized block to read at: the view if fresh, a new one otherwise.
+    async fn finalized(&self) -> Result<OnlineClientAtBlock<PolkadotConfig>, ChainError> {
+        let generation = {
+            let view = self.view();
+            match &view.at {
+                Some((at, block)) if at.elapsed() < VIEW_FRESH_FOR => return Ok(block.clone()),
+                _ => view.generation,
+            }
+        };
+        self.refresh(generation).await
+    }
+
+    /// Fetches the latest finalized block and keeps it as the view unless the view was dropped meanwhile.
+    async fn refresh(
+        &self,
+        generation: u64,
+    ) -> Result<OnlineClientAtBlock<PolkadotConfig>, ChainError> {
+        let block = self.api.at_current_block().await.map_err(rpc)?;
+        let mut view = self.view();
+        if view.generation == generation {
+            view.at = Some((Instant::now(), block.clone()));
+        }
+        Ok(block)
+    }
+
+    /// Drops the view: what this client just submitted must be visible to its next read once finalized.
+    fn forget_view(&self) {
+        let mut view = self.view();
+        view.generation += 1;
+        view.at = None;
     }
 }
 
@@ -159,6 +215,24 @@ impl Chain {
                 Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
             }
         }
+    }
+
+    /// Keeps the view of the latest finalized block fresh in the background while this client lives, so that
+    /// no read waits for one: for a role whose reads answer callers (an edge running apps, whose first call of
+    /// a client asks whether a dApp pays for it).
+    pub fn keep_view_fresh(&self) {
+        let connection = Arc::downgrade(&self.connection);
+        tokio::spawn(async move {
+            while let Some(connection) = connection.upgrade() {
+                let current = connection.read().await.clone();
+                drop(connection);
+                let generation = current.view().generation;
+                if let Err(e) = current.refresh(generation).await {
+                    debug!(%e, "refreshing the view of the chain failed");
+                }
+                tokio::time::sleep(VIEW_FRESH_FOR / 2).await;
+            }
+        });
     }
 
     /// The chain's genesis hash (what proofs of possession and receipts are bound to).
@@ -247,17 +321,22 @@ impl Chain {
             .collect())
     }
 
-    /// The code of every registered app (each once, however many apps run it), at the latest finalized block.
-    pub async fn app_codes(&self) -> Result<Vec<ContentId>, ChainError> {
-        Ok(self
-            .by_id(
-                dynamic::storage::<([u8; 32],), AppCodeUse>("Apps", "Codes"),
+    /// Every registered app by name, at the latest finalized block: what an edge keeps ready ahead of calls.
+    pub async fn apps(&self) -> Result<Vec<(String, AppRecord)>, ChainError> {
+        let entries = self
+            .entries(
+                dynamic::storage::<(Vec<u8>,), AppRecord>("Apps", "Apps"),
                 (),
             )
-            .await?
+            .await?;
+        Ok(entries
             .into_iter()
-            .filter(|(_, in_use)| in_use.apps > 0)
-            .map(|(code, _)| ContentId(code))
+            .filter_map(|(key, record)| {
+                // The key ends with the name after its `Blake2_128Concat` hash: prefixes (32), hash (16).
+                let name =
+                    <Vec<u8> as subxt::ext::codec::Decode>::decode(&mut key.get(48..)?).ok()?;
+                Some((String::from_utf8(name).ok()?, record))
+            })
             .collect())
     }
 
@@ -287,19 +366,39 @@ impl Chain {
         A: subxt::storage::Address + Clone,
         P: subxt::storage::PrefixOf<A::KeyParts> + Clone,
     {
+        self.entries(address, prefix)
+            .await?
+            .into_iter()
+            .map(|(key, value)| {
+                let id: [u8; 32] = key[key.len().saturating_sub(32)..]
+                    .try_into()
+                    .map_err(|_| ChainError::Rpc("storage key shorter than an id".into()))?;
+                Ok((id, value))
+            })
+            .collect()
+    }
+
+    /// The entries of the storage map at `address` under the keys `prefix`, with their whole storage keys, at
+    /// the latest finalized block.
+    async fn entries<A, P>(
+        &self,
+        address: A,
+        prefix: P,
+    ) -> Result<Vec<(Vec<u8>, A::Value)>, ChainError>
+    where
+        A: subxt::storage::Address + Clone,
+        P: subxt::storage::PrefixOf<A::KeyParts> + Clone,
+    {
         self.retrying(|connection| {
             let (address, prefix) = (address.clone(), prefix.clone());
             async move {
-                let at = connection.api.at_current_block().await.map_err(rpc)?;
+                let at = connection.finalized().await?;
                 let mut entries = at.storage().iter(address, prefix).await.map_err(rpc)?;
                 let mut found = Vec::new();
                 while let Some(entry) = entries.next().await {
                     let entry = entry.map_err(rpc)?;
-                    let key = entry.key_bytes();
-                    let id: [u8; 32] = key[key.len().saturating_sub(32)..]
-                        .try_into()
-                        .map_err(|_| ChainError::Rpc("storage key shorter than an id".into()))?;
-                    found.push((id, entry.value().decode_as().map_err(rpc)?));
+                    let key = entry.key_bytes().to_vec();
+                    found.push((key, entry.value().decode_as().map_err(rpc)?));
                 }
                 Ok(found)
             }
@@ -314,8 +413,14 @@ impl Chain {
         Ok(auth.filter(|a| a.until.is_none()).map(|a| a.dapp))
     }
 
-    /// `client`'s authorization record, revoked or not.
+    /// `client`'s authorization record, revoked or not. An absence is confirmed at the latest finalized block
+    /// rather than at a view up to [`VIEW_FRESH_FOR`] old: callers remember it, and a key a dApp authorized a
+    /// moment ago must not be refused for the view's age.
     pub async fn client_auth(&self, client: ClientKey) -> Result<Option<ClientAuth>, ChainError> {
+        if let Some(auth) = self.read("Settlement", "Clients", client.0).await? {
+            return Ok(Some(auth));
+        }
+        self.connection.read().await.forget_view();
         self.read("Settlement", "Clients", client.0).await
     }
 
@@ -386,7 +491,7 @@ impl Chain {
             .await
     }
 
-    /// The value at `address` under the whole key `keys`, at the best block.
+    /// The value at `address` under the whole key `keys`, at the latest finalized block.
     async fn fetch<A>(&self, address: A, keys: A::KeyParts) -> Result<Option<A::Value>, ChainError>
     where
         A: subxt::storage::Address + Clone,
@@ -395,7 +500,7 @@ impl Chain {
         self.retrying(|connection| {
             let (address, keys) = (address.clone(), keys.clone());
             async move {
-                let at = connection.api.at_current_block().await.map_err(rpc)?;
+                let at = connection.finalized().await?;
                 match at.storage().try_fetch(address, keys).await.map_err(rpc)? {
                     Some(value) => value.decode().map(Some).map_err(rpc),
                     None => Ok(None),
@@ -474,11 +579,13 @@ impl Chain {
                 }
                 _ => continue,
             };
-            return included
+            let dispatched = included
                 .wait_for_success()
                 .await
                 .map(|_| ())
                 .map_err(|e| ChainError::Dispatch(e.to_string()));
+            self.connection.read().await.forget_view();
+            return dispatched;
         }
         forget_nonce().await;
         Err(ChainError::Rpc(

@@ -32,16 +32,6 @@ impl ContentRecord {
     }
 }
 
-/// How many apps run one code, as the apps pallet counts them (`Codes`); the code stays listed for an epoch
-/// after the last app stopped running it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, DecodeAsType)]
-pub struct AppCodeUse {
-    /// Apps running it now.
-    pub apps: u32,
-    /// The epoch the last app running it stopped, once none does.
-    pub until: Option<EpochIndex>,
-}
-
 /// An edge application as the apps pallet records it (the fields a node acts on).
 #[derive(Clone, Debug, PartialEq, Eq, DecodeAsType)]
 pub struct AppRecord {

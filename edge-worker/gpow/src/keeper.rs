@@ -9,7 +9,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use enreach_primitives::{EpochIndex, KeeperObservation, NodeId};
-use futures::future::join_all;
+use futures::{future::join_all, StreamExt};
 use libp2p::{Multiaddr, PeerId};
 use rand::{seq::SliceRandom, Rng};
 use subxt_signer::sr25519::Keypair;
@@ -122,6 +122,14 @@ pub struct Keeper {
     replayer: Option<Replayer>,
 }
 
+/// Nodes a keeper replays at once.
+const REPLAYS_AT_ONCE: usize = 4;
+
+/// Whether the node's report (if it has one) claims no compute: nothing to replay or wait for.
+fn report_claims_nothing(report: &Option<enreach_edge_chain::ReportState>) -> bool {
+    report.as_ref().is_some_and(|r| !r.report.claims_compute())
+}
+
 /// An observation waiting for its node's report.
 struct Pending {
     observation: KeeperObservation,
@@ -224,38 +232,45 @@ impl Keeper {
         let Some(timing) = self.chain.gpow_timing().await? else {
             return Ok(());
         };
-        let into_epoch = self.chain.best_number().await?.saturating_sub(epoch.start);
-        let last_call = into_epoch + 2 >= timing.observation_window();
-        let mut waiting = Vec::new();
+        let mut reported = Vec::with_capacity(self.pending.len());
         let mut all = std::mem::take(&mut self.pending).into_iter();
-        while let Some(mut pending) = all.next() {
+        while let Some(pending) = all.next() {
             let (node, ended) = (pending.observation.node, pending.observation.epoch);
-            let report = match self.chain.report(ended, node).await {
-                Ok(report) => report,
+            match self.chain.report(ended, node).await {
+                Ok(report) => reported.push((pending, report)),
                 Err(e) => {
-                    waiting.push(pending);
-                    waiting.extend(all);
-                    self.pending = waiting;
+                    self.pending = reported.into_iter().map(|(p, _)| p).chain(all).collect();
                     return Err(e);
                 }
-            };
-            let decided = match report {
-                None => into_epoch > timing.submission_window,
-                Some(state) if !state.report.claims_compute() => true,
-                Some(state) => {
-                    if pending.replays.is_none() {
-                        pending.replays = Some(match (&self.replayer, &pending.gateway) {
-                            (Some(replayer), Some(gateway)) => {
-                                replayer.replay(ended, node, gateway, &state.report).await
-                            }
-                            // A node that claims compute and names no gateway reveals nothing.
-                            (Some(_), None) => Replays::withheld(),
-                            (None, _) => Replays::default(),
-                        });
-                    }
-                    !matches!(state.status, ReportStatus::Challenged { .. })
+            }
+        }
+        // Nodes are replayed side by side, a few at a time: one that answers slowly holds up no other.
+        let replayer = &self.replayer;
+        futures::stream::iter(reported.iter_mut().filter(|(pending, report)| {
+            pending.replays.is_none() && report.as_ref().is_some_and(|r| r.report.claims_compute())
+        }))
+        .for_each_concurrent(REPLAYS_AT_ONCE, |(pending, report)| async move {
+            let (node, ended) = (pending.observation.node, pending.observation.epoch);
+            let claim = &report.as_ref().expect("filtered on a report").report;
+            pending.replays = Some(match (replayer, &pending.gateway) {
+                (Some(replayer), Some(gateway)) => {
+                    replayer.replay(ended, node, gateway, claim).await
                 }
-            };
+                // A node that claims compute and names no gateway reveals nothing.
+                (Some(_), None) => Replays::withheld(),
+                (None, _) => Replays::default(),
+            });
+        })
+        .await;
+        // Replays take time: where the epoch stands is read after them.
+        let into_epoch = self.chain.best_number().await?.saturating_sub(epoch.start);
+        let last_call = into_epoch + 2 >= timing.observation_window();
+        for (pending, report) in reported {
+            let decided = report_claims_nothing(&report)
+                || match &report {
+                    None => into_epoch > timing.submission_window,
+                    Some(state) => !matches!(state.status, ReportStatus::Challenged { .. }),
+                };
             if decided || last_call {
                 let mut observation = pending.observation;
                 if let Some(replays) = pending.replays {
@@ -264,10 +279,9 @@ impl Keeper {
                 }
                 self.unsent.push(observation);
             } else {
-                waiting.push(pending);
+                self.pending.push(pending);
             }
         }
-        self.pending = waiting;
         Ok(())
     }
 

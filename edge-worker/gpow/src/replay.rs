@@ -4,7 +4,11 @@
 //! again on the same code with the same inputs. A session the node cannot or will not reveal, or whose replay
 //! does not reproduce what the client signed, is a failed replay.
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use codec::{Decode, Encode};
 use enreach_dts::{
@@ -14,7 +18,7 @@ use enreach_dts::{
     transfer::{fetch, Sources},
 };
 use enreach_edge_chain::{Chain, ComputeClaim};
-use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation, NodeCaps, Outcome};
+use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, HvmError, Invocation, NodeCaps, Outcome};
 use enreach_primitives::{
     merkle::verify_receipt, ComputeStep, ContentId, EpochIndex, NodeId, SummedLeaf,
 };
@@ -44,7 +48,8 @@ const QUERY_TRIES: usize = 3;
 /// Largest answer a keeper reads: 8 transcripts of 10 000 steps, or 4 invocations of the largest request.
 const MAX_ANSWER_BYTES: usize = 24 << 20;
 
-/// How long a keeper spends on one node's replays: a node that makes it wait longer is withholding.
+/// How long a node has to answer all of one keeper's queries of a replay: one that makes it wait longer is
+/// withholding.
 pub const REPLAY_DEADLINE: Duration = Duration::from_secs(45);
 
 /// The caps of a keeper's PeerHVM: room for any app's memory and compute (what a node may give an instance is
@@ -175,8 +180,10 @@ impl Replays {
 }
 
 impl Replayer {
-    /// Replays a sample of `node`'s compute in `epoch`, as its report (`claim`) commits to, asking its gateway,
-    /// within [`REPLAY_DEADLINE`] (past it every drawn session counts as withheld).
+    /// Replays a sample of `node`'s compute in `epoch`, as its report (`claim`) commits to, asking its gateway.
+    /// The node has [`REPLAY_DEADLINE`] in all to answer the keeper's queries (past it, what is unanswered
+    /// counts as withheld); the keeper's own work (fetching and compiling the code, running it) is not counted
+    /// against it.
     pub async fn replay(
         &self,
         epoch: EpochIndex,
@@ -184,32 +191,41 @@ impl Replayer {
         gateway: &str,
         claim: &ComputeClaim,
     ) -> Replays {
-        let replayed = tokio::time::timeout(
-            REPLAY_DEADLINE,
-            self.replay_sample(epoch, node, gateway, claim),
-        )
-        .await;
-        replayed.unwrap_or(Replays::withheld())
-    }
-
-    async fn replay_sample(
-        &self,
-        epoch: EpochIndex,
-        node: NodeId,
-        gateway: &str,
-        claim: &ComputeClaim,
-    ) -> Replays {
+        let ask = Asking {
+            gateway,
+            epoch,
+            node,
+            deadline: Instant::now() + REPLAY_DEADLINE,
+        };
+        // The most units one request of each code may bill: its apps' registered limit, or the default
+        // node's cap for code no app runs any more.
+        let limits: HashMap<ContentId, u64> = match self.chain.apps().await {
+            Ok(apps) => {
+                let mut limits = HashMap::new();
+                for (_, app) in apps {
+                    let limit = limits.entry(app.code).or_insert(0u64);
+                    *limit = (*limit).max(app.limits.compute_units);
+                }
+                limits
+            }
+            Err(e) => {
+                debug!(%e, "cannot read the apps' limits: not replaying now");
+                return Replays::default();
+            }
+        };
         let offsets: Vec<u64> = {
             let mut rng = rand::thread_rng();
             (0..SESSIONS_PER_NODE)
                 .map(|_| rng.gen_range(0..claim.total_units))
                 .collect()
         };
-        let ask = Ask::Sample {
-            offsets: offsets.clone(),
-        };
         let Some(sessions) = self
-            .query::<Vec<SampledSession>>(gateway, epoch, node, ask)
+            .query::<Vec<SampledSession>>(
+                &ask,
+                Ask::Sample {
+                    offsets: offsets.clone(),
+                },
+            )
             .await
             .filter(|s| s.len() == offsets.len())
         else {
@@ -227,7 +243,7 @@ impl Replayer {
             }
             replays.sent += 1;
             let outcome = match checked {
-                Ok(()) => self.replay_session(epoch, node, gateway, &session).await,
+                Ok(()) => self.replay_session(&ask, &limits, &session).await,
                 Err(why) => Err(why),
             };
             if let Err(why) = outcome {
@@ -276,12 +292,21 @@ impl Replayer {
     /// Replays some of the requests of a checked session.
     async fn replay_session(
         &self,
-        epoch: EpochIndex,
-        node: NodeId,
-        gateway: &str,
+        ask: &Asking<'_>,
+        limits: &HashMap<ContentId, u64>,
         session: &SampledSession,
     ) -> Result<(), String> {
         let receipt = &session.receipt;
+        let most_units = limits
+            .get(&receipt.code)
+            .copied()
+            .unwrap_or(NodeCaps::default().compute_units);
+        if let Some(step) = session.steps.iter().find(|s| s.units > most_units) {
+            return Err(format!(
+                "a request billed {} units, over its app's limit of {most_units}",
+                step.units
+            ));
+        }
         let indices: Vec<u32> = {
             let mut rng = rand::thread_rng();
             let count = session.steps.len().min(STEPS_PER_SESSION);
@@ -290,42 +315,21 @@ impl Replayer {
                 .map(|i| i as u32)
                 .collect()
         };
-        let ask = Ask::Invocations {
+        let question = Ask::Invocations {
             client: receipt.client,
             session: receipt.session,
             indices: indices.clone(),
         };
         let kept = self
-            .query::<Vec<Option<RecordedInvocation>>>(gateway, epoch, node, ask)
+            .query::<Vec<Option<RecordedInvocation>>>(ask, question)
             .await
             .filter(|kept| kept.len() == indices.len())
             .ok_or("the node did not reveal the invocations")?;
-        let blob = held_code(
-            &self.chain,
-            &self.network,
-            &self.store,
-            &self.metrics,
-            &self.hvm,
-            receipt.code,
-        )
-        .await
-        .map_err(|e| {
-            // Code the keeper cannot get is no fault of the node's: the chain accepted it.
-            debug!(%e, "cannot replay: no code");
-            String::new()
-        });
-        let Ok(blob) = blob else {
+        // Code the keeper cannot get or load is no fault of the node's (the chain accepted it): not replayed.
+        if let Err(e) = self.ready(receipt.code).await {
+            debug!(%e, "cannot replay: the code is not ready here");
             return Ok(());
-        };
-        let hvm = self.hvm.clone();
-        let code = receipt.code.0;
-        tokio::task::spawn_blocking(move || {
-            let wasm = std::fs::read(blob.data_path())?;
-            hvm.load(&code, &wasm).map_err(std::io::Error::other)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("the code does not load here: {e}"))?;
+        }
         for (index, kept) in indices.into_iter().zip(kept) {
             let step = &session.steps[index as usize];
             let kept = kept.ok_or("an invocation is missing")?;
@@ -343,48 +347,103 @@ impl Replayer {
             if kept.memory_bytes > self.hvm.caps().memory_bytes {
                 return Err("an invocation ran with more memory than any app may have".into());
             }
-            let limits = AppLimits {
-                memory_bytes: kept.memory_bytes,
-                compute_units: step.units,
-                wall_time: self.hvm.caps().wall_time,
-            };
-            let replay = match self
-                .hvm
-                .invoke(&code, limits, Arc::from(Vec::new()), &invocation)
-                .await
-            {
-                Ok(replay) => replay,
-                // The keeper's own state, not the node's doing.
-                Err(HvmError::Busy | HvmError::Io(_) | HvmError::NotLoaded) => continue,
-                Err(e) => return Err(format!("the invocation cannot run: {e}")),
-            };
-            judge(step, &replay)?;
+            let replay = self
+                .run(receipt.code.0, kept.memory_bytes, step, &invocation)
+                .await?;
+            if let Some(replay) = replay {
+                judge(step, &replay)?;
+            }
         }
         Ok(())
     }
 
-    /// Asks `gateway` a signed query, a few times; `None` if it never answers with something that decodes.
-    async fn query<T: Decode>(
+    /// Fetches (if need be) and loads `code`.
+    async fn ready(&self, code: ContentId) -> Result<(), String> {
+        let blob = held_code(
+            &self.chain,
+            &self.network,
+            &self.store,
+            &self.metrics,
+            &self.hvm,
+            code,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let hvm = self.hvm.clone();
+        tokio::task::spawn_blocking(move || {
+            let wasm = std::fs::read(blob.data_path())?;
+            hvm.load(&code.0, &wasm).map_err(std::io::Error::other)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+    }
+
+    /// Runs `invocation` with the step's units as fuel; `None` when the keeper cannot run it (its own state).
+    /// wasmtime stops an instance whose fuel reaches exactly zero at its next check, which an app that
+    /// answered with its last unit may still pass: a run out of fuel that does not reproduce the signed
+    /// answer is tried again with one unit more, and must then use exactly the step's units.
+    async fn run(
         &self,
-        gateway: &str,
-        epoch: EpochIndex,
-        node: NodeId,
-        ask: Ask,
-    ) -> Option<T> {
-        let query =
-            KeeperQuery::signed(&self.keeper, self.chain.genesis_hash(), node, epoch, ask).encode();
+        code: CodeId,
+        memory_bytes: u64,
+        step: &ComputeStep,
+        invocation: &Invocation,
+    ) -> Result<Option<Execution>, String> {
+        let mut fuel = step.units;
+        loop {
+            let limits = AppLimits {
+                memory_bytes,
+                compute_units: fuel,
+                wall_time: self.hvm.caps().wall_time,
+            };
+            let replay = match self
+                .hvm
+                .invoke(&code, limits, Arc::from(Vec::new()), invocation)
+                .await
+            {
+                Ok(replay) => replay,
+                // The keeper's own state, not the node's doing.
+                Err(HvmError::Busy | HvmError::Io(_) | HvmError::NotLoaded) => return Ok(None),
+                Err(e) => return Err(format!("the invocation cannot run: {e}")),
+            };
+            let exhausted =
+                replay.outcome == Outcome::OutOfCompute && replay.response_hash() != step.response;
+            if fuel == step.units && exhausted {
+                fuel = step.units.saturating_add(1);
+                continue;
+            }
+            return Ok(Some(replay));
+        }
+    }
+
+    /// Asks the node a signed query, a few times within the deadline; `None` if it never answers with
+    /// something that decodes.
+    async fn query<T: Decode>(&self, asking: &Asking<'_>, ask: Ask) -> Option<T> {
+        let query = KeeperQuery::signed(
+            &self.keeper,
+            self.chain.genesis_hash(),
+            asking.node,
+            asking.epoch,
+            ask,
+        )
+        .encode();
         for attempt in 0..QUERY_TRIES {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
+            let left = asking.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
             let sent = self
                 .http
-                .post(format!("{gateway}/gpow/transcripts"))
-                .timeout(QUERY_TIMEOUT)
+                .post(format!("{}/gpow/transcripts", asking.gateway))
+                .timeout(QUERY_TIMEOUT.min(left))
                 .body(query.clone())
                 .send()
                 .await;
-            let Ok(response) = sent else { continue };
+            let Ok(mut response) = sent else { continue };
             if !response.status().is_success() {
                 debug!(status = %response.status(), "transcript query refused");
                 continue;
@@ -396,17 +455,31 @@ impl Replayer {
                 return None;
             }
             let mut body = Vec::new();
-            let mut response = response;
-            while let Ok(Some(chunk)) = response.chunk().await {
-                if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                    return None;
+            let complete = loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_ANSWER_BYTES => {
+                        body.extend_from_slice(&chunk)
+                    }
+                    Ok(Some(_)) => return None,
+                    Ok(None) => break true,
+                    // A connection dropped mid-answer: another try.
+                    Err(_) => break false,
                 }
-                body.extend_from_slice(&chunk);
+            };
+            if complete {
+                return T::decode(&mut &body[..]).ok();
             }
-            return T::decode(&mut &body[..]).ok();
         }
         None
     }
+}
+
+/// Where and about what a replay asks, and until when the node may take to answer.
+struct Asking<'a> {
+    gateway: &'a str,
+    epoch: EpochIndex,
+    node: NodeId,
+    deadline: Instant,
 }
 
 #[cfg(test)]

@@ -52,6 +52,10 @@ pub fn engine(caps: &NodeCaps) -> wasmtime::Result<Engine> {
         .wasm_component_model(true)
         .consume_fuel(true)
         .epoch_interruption(true)
+        // A keeper replays an execution on its own machine and must get the same bytes: relaxed SIMD and NaN
+        // bit patterns otherwise follow the CPU (FMA or not, x86 or ARM).
+        .relaxed_simd_deterministic(true)
+        .cranelift_nan_canonicalization(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
 }

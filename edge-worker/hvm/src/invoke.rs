@@ -100,13 +100,19 @@ pub enum Outcome {
     /// The app's response (headers and body) passed the node's limit and was cut off; the instance is stopped
     /// then and billed what it burned until that moment.
     ResponseTooLarge,
+    /// The app recursed past the native stack: how deep that is depends on the machine's compiled frames, so
+    /// this outcome, like a wall-time stop, cannot be replayed.
+    StackOverflow,
 }
 
 impl Outcome {
     /// Whether this outcome can be reached again by a replay (see [`Execution::is_replayable`], which also
     /// asks whether the app saw the real world).
     pub fn is_replayable(&self) -> bool {
-        !matches!(self, Outcome::TimedOut | Outcome::ResponseTooLarge)
+        !matches!(
+            self,
+            Outcome::TimedOut | Outcome::ResponseTooLarge | Outcome::StackOverflow
+        )
     }
 }
 
@@ -206,6 +212,11 @@ impl Hvm {
     /// Whether `id` is ready to run.
     pub fn is_loaded(&self, id: &CodeId) -> bool {
         self.ready.lock().expect("hvm lock").apps.contains_key(id)
+    }
+
+    /// How many apps are ready to run (at most [`NodeCaps::loaded_apps`]).
+    pub fn loaded_count(&self) -> usize {
+        self.ready.lock().expect("hvm lock").apps.len()
     }
 
     /// Refuses code of `size` bytes if it is over the node's cap: what the apps role asks with the chain's
@@ -523,6 +534,12 @@ fn classify(
                 ),
                 compute_units,
             ),
+            Some(Trap::StackOverflow) => Execution::failed(
+                Outcome::StackOverflow,
+                500,
+                "the app failed: StackOverflow".to_owned(),
+                compute_units,
+            ),
             _ if memory_denied => Execution::failed(
                 Outcome::OutOfMemory,
                 500,
@@ -589,7 +606,7 @@ fn request(
         .boxed();
     builder
         .body(body)
-        .map_err(|e| HvmError::Io(format!("invalid request: {e}")))
+        .map_err(|e| HvmError::InvalidRequest(e.to_string()))
 }
 
 /// BLAKE3 over length-prefixed fields under a context string.

@@ -40,6 +40,9 @@ pub enum HvmError {
     RequestTooLarge(usize),
     #[error("every instance slot is busy")]
     Busy,
+    /// The invocation is not an HTTP request (a method, path or header that does not parse): no node runs it.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
     #[error("{0}")]
     Io(String),
 }

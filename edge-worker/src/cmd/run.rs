@@ -235,6 +235,8 @@ pub async fn run(
         }
         tokio::spawn(agent.run());
         if node.apps {
+            // A first call of a client asks the chain whether a dApp pays for it: without waiting for a view.
+            chain.keep_view_fresh();
             let caps = NodeCaps {
                 instances: node.app_instances,
                 memory_bytes: u64::from(node.app_memory_mib) << 20,
@@ -252,7 +254,7 @@ pub async fn run(
                 metrics.clone(),
                 node.test_wrong_answers,
             );
-            tokio::spawn(service.clone().compile_ahead());
+            tokio::spawn(service.clone().prepare_ahead());
             apps = Some(service);
             transcripts = Some(Arc::new(TranscriptAnswers(Transcripts::new(
                 node_id,

@@ -67,8 +67,8 @@ const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
 /// refused until the next epoch. Kept three epochs, so this bounds the disk that requests take.
 const MAX_KEPT_PER_EPOCH: u64 = 8 << 30;
 
-/// How often the apps role looks for deployed apps whose code it holds but has not compiled.
-const COMPILE_AHEAD_EVERY: Duration = Duration::from_secs(10);
+/// How often the apps role reads every deployed app's record and prepares the code it holds.
+const PREPARE_EVERY: Duration = Duration::from_secs(10);
 
 /// The apps role of one edge.
 pub struct AppService {
@@ -217,23 +217,52 @@ impl AppService {
         .await
     }
 
-    /// Compiles, ahead of their first call, the code of every deployed app that this node holds (fetched for
-    /// an earlier call, published here, or prefetched where a router expects the app's demand to rise), so a
-    /// first call only loads it from disk (milliseconds, not the compilation's hundreds). Code it does not hold
-    /// is left to the first call, which fetches it: deploying an app makes no node download anything. One
-    /// compilation at a time, shared with the calls' loads ([`MAX_COMPILATIONS`]); code that does not compile
-    /// is remembered as such and not tried again.
-    pub async fn compile_ahead(self: Arc<Self>) {
+    /// Keeps every deployed app ready for its first call here: its record read (the cache is refreshed with
+    /// all apps' records every [`PREPARE_EVERY`], so a call reads the chain only for an app deployed since), and
+    /// the code of those whose code this node holds (fetched for an earlier call, published here, or prefetched
+    /// where a router expects the app's demand to rise) compiled and loaded, so a first call runs at once.
+    /// Code it does not hold is left to the first call, which fetches it: deploying an app makes no node
+    /// download anything. One compilation at a time, shared with the calls' loads ([`MAX_COMPILATIONS`]); code
+    /// that does not compile is remembered as such and not tried again. Loading stops at half the apps the
+    /// node keeps in memory, leaving the rest to the apps being called.
+    pub async fn prepare_ahead(self: Arc<Self>) {
         loop {
-            match self.chain.app_codes().await {
-                Ok(codes) => {
+            match self.chain.apps().await {
+                Ok(apps) => {
+                    let now = Instant::now();
+                    let mut codes: Vec<ContentId> = Vec::new();
+                    {
+                        let mut records = lock(&self.records);
+                        for (name, record) in apps.into_iter().take(MAX_RECORDS) {
+                            codes.push(record.code);
+                            records.insert(name, Some(record), now);
+                        }
+                    }
+                    codes.sort();
+                    codes.dedup();
                     for code in codes {
                         self.compile_one_ahead(code).await;
+                        self.load_ahead(code).await;
                     }
                 }
-                Err(e) => debug!(%e, "cannot list the apps' code"),
+                Err(e) => debug!(%e, "cannot list the apps"),
             }
-            tokio::time::sleep(COMPILE_AHEAD_EVERY).await;
+            tokio::time::sleep(PREPARE_EVERY).await;
+        }
+    }
+
+    /// Loads compiled `code` into memory while there is room for it beside the apps being called.
+    async fn load_ahead(&self, code: ContentId) {
+        if self.hvm.is_loaded(&code.0)
+            || !self.hvm.is_compiled(&code.0)
+            || self.hvm.loaded_count() >= self.hvm.caps().loaded_apps / 2
+        {
+            return;
+        }
+        let hvm = self.hvm.clone();
+        let loaded = tokio::task::spawn_blocking(move || hvm.load_compiled(&code.0)).await;
+        if !matches!(loaded, Ok(Ok(true))) {
+            debug!(code = %hex::encode(code.0), "compiled app code did not load ahead");
         }
     }
 
@@ -252,10 +281,14 @@ impl AppService {
             .compile(blob, move |hvm, wasm| hvm.compile_ahead(&code.0, wasm))
             .await;
         match compiled {
-            Ok(Ok(())) => announce_event(serde_json::json!({
-                "event": "app_code_compiled",
-                "code": hex::encode(code.0),
-            })),
+            Ok(Ok(())) => {
+                self.load_ahead(code).await;
+                announce_event(serde_json::json!({
+                    "event": "app_code_compiled",
+                    "code": hex::encode(code.0),
+                    "loaded": self.hvm.is_loaded(&code.0),
+                }))
+            }
             Ok(Err(e)) => {
                 debug!(code = %hex::encode(code.0), %e, "app code held here does not compile")
             }
@@ -345,6 +378,8 @@ impl AppService {
         let ran = match self.run(&call, &record, client, session, index).await {
             Ok(ran) => ran,
             Err(reply) => {
+                // Nothing ran, so nothing is kept: the room goes back.
+                self.release_room(terms.epoch, &call);
                 self.sessions().abandon(client, session);
                 return reply;
             }
@@ -411,13 +446,7 @@ impl AppService {
     /// `false` once that is full. A request's body costs its dApp few compute units, but the node keeps it for
     /// three epochs.
     fn keep_room(&self, epoch: EpochIndex, call: &AppCall) -> bool {
-        let bytes = call.body.len() as u64
-            + call.path_and_query.len() as u64
-            + call
-                .headers
-                .iter()
-                .map(|(n, v)| (n.len() + v.len()) as u64)
-                .sum::<u64>();
+        let bytes = kept_bytes(call);
         let mut kept = lock(&self.kept);
         if kept.0 != epoch {
             *kept = (epoch, 0);
@@ -427,6 +456,14 @@ impl AppService {
         }
         kept.1 += bytes;
         true
+    }
+
+    /// Gives back the room [`Self::keep_room`] counted for a call that did not run.
+    fn release_room(&self, epoch: EpochIndex, call: &AppCall) {
+        let mut kept = lock(&self.kept);
+        if kept.0 == epoch {
+            kept.1 = kept.1.saturating_sub(kept_bytes(call));
+        }
     }
 
     /// Runs one admitted request.
@@ -474,6 +511,7 @@ impl AppService {
                 "every instance slot of this node is busy",
             )),
             Err(e @ HvmError::RequestTooLarge(_)) => Err(AppReply::text(413, e.to_string())),
+            Err(e @ HvmError::InvalidRequest(_)) => Err(AppReply::text(400, e.to_string())),
             Err(e) => Err(AppReply::text(500, e.to_string())),
         }
     }
@@ -519,6 +557,12 @@ impl TranscriptSource for TranscriptAnswers {
                 .map_err(|e| (e.status(), e.to_string()))
         })
     }
+}
+
+/// The bytes of `call` the node keeps for replay.
+fn kept_bytes(call: &AppCall) -> u64 {
+    let headers: usize = call.headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    (call.body.len() + call.path_and_query.len() + headers) as u64
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

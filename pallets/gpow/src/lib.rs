@@ -1226,10 +1226,12 @@ pub mod pallet {
                 return weight;
             }
             // A verified compute report is refuted at once if its keepers already said so
-            // ([`Pallet::refute_if_replays_failed`]): the assignment's reads, the observations, the refutation.
-            let keepers = T::MaxKeepersPerNode::get() as u64;
+            // ([`Pallet::refute_if_replays_failed`]): the assignment, the observations, the refutation.
+            // The observation benchmark does the same assignment and reads the same observations.
             weight
-                .saturating_add(T::DbWeight::get().reads(4 + keepers))
+                .saturating_add(T::WeightInfo::submit_observation(
+                    T::MaxKeepersPerNode::get(),
+                ))
                 .saturating_add(T::WeightInfo::refute_compute(T::MaxSampleSize::get()))
         }
 
