@@ -8,7 +8,12 @@
 
 mod common;
 
-use std::{future::Future, path::Path, process::Command, time::Duration};
+use std::{
+    future::Future,
+    path::Path,
+    process::Command,
+    time::{Duration, Instant},
+};
 
 use common::{binary, chain::DevChain, cli, loopback, publish, random_file, Worker};
 use ed25519_dalek::{Signer, SigningKey};
@@ -522,8 +527,16 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
         |e| e["node"] == dead_hex.as_str() && e["epoch"] == epoch,
         Duration::from_secs(90),
     );
+    // Read at the finalized block, which follows the observation's block by a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !view.deviates(epoch, dead, &charlie) {
+        assert!(
+            Instant::now() < deadline,
+            "the lying keeper is never recorded"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
     assert_eq!(view.score(epoch, dead), 0);
-    assert!(view.deviates(epoch, dead, &charlie));
     assert!(!view.deviates(epoch, dead, &alice));
     assert!(!view.deviates(epoch, dead, &bob));
 

@@ -213,6 +213,15 @@ impl Agent {
                 info!(epoch, "work already reported (before a restart)");
             }
             Err(e) if e.is_dispatch_error("OutsideSubmissionWindow") => {
+                // A block of a fork where the epoch had not begun yet can refuse a report its successor takes:
+                // tried again while the chain still says the window is open.
+                if self.window_open(epoch).await? {
+                    warn!(
+                        epoch,
+                        "the report landed outside its window on a fork; trying again"
+                    );
+                    return Ok(());
+                }
                 warn!(
                     epoch,
                     "the submission window closed before the report landed"
@@ -222,6 +231,18 @@ impl Agent {
         }
         self.reported.insert(epoch);
         Ok(())
+    }
+
+    /// Whether the chain's best block is inside the submission window of `epoch`'s reports.
+    async fn window_open(&self, epoch: EpochIndex) -> Result<bool, AgentError> {
+        let (Some(current), Some(timing)) = (
+            self.chain.current_epoch().await?,
+            self.chain.gpow_timing().await?,
+        ) else {
+            return Ok(false);
+        };
+        let best = self.chain.best_number().await?;
+        Ok(current.index == epoch + 1 && best < current.start + timing.submission_window)
     }
 
     /// Answers the open challenge of this node's report with the receipt covering each sampled byte and its

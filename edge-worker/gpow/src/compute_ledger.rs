@@ -276,10 +276,22 @@ impl ComputeWriter {
 
     /// Commits `write` with whatever else is waiting; its own result.
     pub async fn write(&self, write: ComputeWrite) -> Result<(), LedgerError> {
+        self.submit(write).await
+    }
+
+    /// Queues `write` now (writes are committed in the order they are queued) and returns its result once
+    /// committed: a caller can do other work while the commit runs.
+    pub fn submit(
+        &self,
+        write: ComputeWrite,
+    ) -> impl std::future::Future<Output = Result<(), LedgerError>> + Send + 'static {
         let stopped = || LedgerError::Io("the compute ledger's writer stopped".into());
         let (reply, result) = oneshot::channel();
-        self.queue.send((write, reply)).map_err(|_| stopped())?;
-        result.await.unwrap_or_else(|_| Err(stopped()))
+        let queued = self.queue.send((write, reply)).map_err(|_| stopped());
+        async move {
+            queued?;
+            result.await.unwrap_or_else(|_| Err(stopped()))
+        }
     }
 }
 

@@ -347,39 +347,49 @@ impl AppService {
             Ok(admitted) => admitted,
             Err(refusal) => return refused(refusal, &expected),
         };
-        // The receipt the call brought is committed before the request it pays ahead for runs: a node that
-        // crashes loses no receipt it served on.
-        if let Some((receipt, from, steps)) = unledgered {
+        // The receipt the call brought is committed while the request it pays ahead for runs, and before its
+        // answer leaves (whatever the answer): a node that crashes loses no receipt it served on.
+        let recorded = unledgered.map(|(receipt, from, steps)| {
             let requests = receipt.requests;
             let write = ComputeWrite::Receipt {
                 receipt,
                 from,
                 steps,
             };
-            match self.writer.write(write).await {
+            (requests, self.writer.submit(write))
+        });
+        let index = totals.requests;
+        let ran = if self.keep_room(terms.epoch, &call) {
+            let ran = self.run(&call, &record, client, session, index).await;
+            if ran.is_err() {
+                // Nothing ran, so nothing is kept: the room goes back.
+                self.release_room(terms.epoch, &call);
+            }
+            ran
+        } else {
+            Err(AppReply::text(
+                507,
+                "this node keeps no more requests for replay this epoch",
+            ))
+        };
+        if let Some((requests, recorded)) = recorded {
+            match recorded.await {
                 Ok(()) | Err(LedgerError::NotNewer) => {
                     self.sessions().ledgered(client, session, requests)
                 }
                 Err(e) => {
                     warn!(%e, "recording a compute receipt failed");
+                    if ran.is_ok() {
+                        self.release_room(terms.epoch, &call);
+                    }
                     self.sessions().abandon(client, session);
                     return AppReply::text(503, "this node cannot record receipts now");
                 }
             }
         }
-        let index = totals.requests;
-        if !self.keep_room(terms.epoch, &call) {
-            self.sessions().abandon(client, session);
-            return AppReply::text(
-                507,
-                "this node keeps no more requests for replay this epoch",
-            );
-        }
-        let ran = match self.run(&call, &record, client, session, index).await {
+        let ran = match ran {
             Ok(ran) => ran,
             Err(reply) => {
-                // Nothing ran, so nothing is kept: the room goes back.
-                self.release_room(terms.epoch, &call);
                 self.sessions().abandon(client, session);
                 return reply;
             }
@@ -392,23 +402,22 @@ impl AppService {
         if self.wrong_answers {
             execution.body = Bytes::from([&execution.body[..], b" (wrong)"].concat());
         }
-        // Kept before the answer leaves: a step a client signs is one the node can hand a keeper to replay.
-        let kept = self
-            .writer
-            .write(ComputeWrite::Invocation {
-                epoch: terms.epoch,
-                client,
-                session,
-                index,
-                record: RecordedInvocation::new(&invocation, memory_bytes),
-            })
-            .await;
+        // Queued before the answer leaves, so committed before any later receipt of the session: a step a
+        // client signs is one the node can hand a keeper to replay. Not waited for: if it is lost (a crash
+        // within milliseconds, a full disk), only this node pays, failing a replay that samples it.
+        let kept = self.writer.submit(ComputeWrite::Invocation {
+            epoch: terms.epoch,
+            client,
+            session,
+            index,
+            record: RecordedInvocation::new(&invocation, memory_bytes),
+        });
+        tokio::spawn(async move {
+            if let Err(e) = kept.await {
+                warn!(%e, "keeping an invocation for replay failed");
+            }
+        });
         let mut sessions = self.sessions();
-        if let Err(e) = kept {
-            warn!(%e, "keeping an invocation for replay failed");
-            sessions.abandon(client, session);
-            return AppReply::text(503, "this node cannot record receipts now");
-        }
         let step = ComputeStep {
             invocation: invocation.hash(),
             response: execution.response_hash(),
