@@ -77,46 +77,51 @@ pub enum CodeUnavailable {
     Unfetchable,
 }
 
-/// The complete blob of app code `code`: held in `store`, or fetched through PeerDTS (verified against its
-/// content id) after the chain's record of its size passed the node's cap, before a byte is fetched.
-pub async fn held_code(
-    chain: &Chain,
-    network: &Network,
-    store: &Arc<ContentStore>,
-    metrics: &Arc<Metrics>,
-    hvm: &Hvm,
-    code: ContentId,
-) -> Result<Arc<Blob>, CodeUnavailable> {
-    let id = ContentHash::from_bytes(code.0);
-    if let Some(blob) = store.get(&id).filter(|b| b.is_complete()) {
-        return Ok(blob);
+/// Where app code comes from: the store it is kept in, and PeerDTS (with the chain's record of its size) for
+/// code the store lacks. Shared by an edge's apps role and a keeper's replays.
+#[derive(Clone)]
+pub struct CodeSource {
+    pub chain: Chain,
+    pub network: Network,
+    pub store: Arc<ContentStore>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl CodeSource {
+    /// The complete blob of app code `code`: held in the store, or fetched through PeerDTS (verified against
+    /// its content id) after the chain's record of its size passed `hvm`'s cap, before a byte is fetched.
+    pub async fn held(&self, hvm: &Hvm, code: ContentId) -> Result<Arc<Blob>, CodeUnavailable> {
+        let id = ContentHash::from_bytes(code.0);
+        if let Some(blob) = self.store.get(&id).filter(|b| b.is_complete()) {
+            return Ok(blob);
+        }
+        let size = self.chain.content(id).await.ok().flatten().map(|c| c.size);
+        let size = size.ok_or(CodeUnavailable::NotPublished)?;
+        hvm.check_code_size(size)
+            .map_err(CodeUnavailable::TooLarge)?;
+        let fetched = tokio::time::timeout(
+            CODE_FETCH_DEADLINE,
+            fetch(
+                &self.network,
+                self.store.clone(),
+                id,
+                Some(size),
+                Sources::Discover,
+                self.metrics.clone(),
+                None,
+                |_| {},
+            ),
+        )
+        .await;
+        if !matches!(fetched, Ok(Ok(_))) {
+            return Err(CodeUnavailable::Unfetchable);
+        }
+        self.network.announce(id).await;
+        self.store
+            .get(&id)
+            .filter(|b| b.is_complete())
+            .ok_or(CodeUnavailable::Unfetchable)
     }
-    let size = chain.content(id).await.ok().flatten().map(|c| c.size);
-    let size = size.ok_or(CodeUnavailable::NotPublished)?;
-    hvm.check_code_size(size)
-        .map_err(CodeUnavailable::TooLarge)?;
-    let fetched = tokio::time::timeout(
-        CODE_FETCH_DEADLINE,
-        fetch(
-            network,
-            store.clone(),
-            id,
-            Some(size),
-            Sources::Discover,
-            metrics.clone(),
-            None,
-            |_| {},
-        ),
-    )
-    .await;
-    if !matches!(fetched, Ok(Ok(_))) {
-        return Err(CodeUnavailable::Unfetchable);
-    }
-    network.announce(id).await;
-    store
-        .get(&id)
-        .filter(|b| b.is_complete())
-        .ok_or(CodeUnavailable::Unfetchable)
 }
 
 /// Whether `replay`, run with `step.units` of fuel, reproduces `step`. `Ok(false)`: the keeper cannot tell
@@ -156,9 +161,8 @@ pub struct Replayer {
     pub hvm: Arc<Hvm>,
     pub chain: Chain,
     pub keeper: Keypair,
-    pub network: Network,
-    pub store: Arc<ContentStore>,
-    pub metrics: Arc<Metrics>,
+    /// Where the replayed code comes from (the keeper's sample store and PeerDTS).
+    pub code: CodeSource,
     pub http: reqwest::Client,
 }
 
@@ -359,16 +363,11 @@ impl Replayer {
 
     /// Fetches (if need be) and loads `code`.
     async fn ready(&self, code: ContentId) -> Result<(), String> {
-        let blob = held_code(
-            &self.chain,
-            &self.network,
-            &self.store,
-            &self.metrics,
-            &self.hvm,
-            code,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let blob = self
+            .code
+            .held(&self.hvm, code)
+            .await
+            .map_err(|e| e.to_string())?;
         let hvm = self.hvm.clone();
         tokio::task::spawn_blocking(move || {
             let wasm = std::fs::read(blob.data_path())?;

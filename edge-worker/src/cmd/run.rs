@@ -33,7 +33,7 @@ use enreach_gpow::{
     collector::Collector,
     keeper::Keeper,
     receipts::Ledger,
-    replay::{replay_caps, Replayer},
+    replay::{replay_caps, CodeSource, Replayer},
     transcripts::{ReportedCompute, Transcripts},
 };
 use enreach_hvm::{Hvm, NodeCaps};
@@ -244,14 +244,17 @@ pub async fn run(
                 ..NodeCaps::default()
             };
             let hvm = Hvm::new(caps, &data_dir.join("hvm")).context("starting PeerHVM")?;
+            let code = CodeSource {
+                chain: chain.clone(),
+                network: net.clone(),
+                store: store.clone(),
+                metrics: metrics.clone(),
+            };
             let service = AppService::new(
                 Arc::new(hvm),
-                chain.clone(),
+                code,
                 receipts.clone(),
                 node_id,
-                net.clone(),
-                store.clone(),
-                metrics.clone(),
                 node.test_wrong_answers,
             );
             tokio::spawn(service.clone().prepare_ahead());
@@ -280,9 +283,12 @@ pub async fn run(
             hvm: Arc::new(hvm),
             chain: chain.clone(),
             keeper: account.clone(),
-            network: net.clone(),
-            store: samples.clone(),
-            metrics: metrics.clone(),
+            code: CodeSource {
+                chain: chain.clone(),
+                network: net.clone(),
+                store: samples.clone(),
+                metrics: metrics.clone(),
+            },
             // A node's gateway answers a keeper itself: no redirect is followed elsewhere.
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -14,11 +14,10 @@ use std::{
 
 use bytes::Bytes;
 use enreach_dts::{
-    metrics::Metrics,
-    network::{announce_event, Network},
-    store::{Blob, ContentHash, ContentStore},
+    network::announce_event,
+    store::{Blob, ContentHash},
 };
-use enreach_edge_chain::{AppRecord, Chain};
+use enreach_edge_chain::AppRecord;
 use enreach_gateway::{AppCall, AppReply, AppRunner, TranscriptSource};
 use enreach_gpow::{
     collector::Collector,
@@ -26,7 +25,7 @@ use enreach_gpow::{
     compute_ledger::{ComputeWrite, ComputeWriter, RecordedInvocation},
     compute_wire as wire,
     receipts::{Expected, LedgerError},
-    replay::held_code,
+    replay::CodeSource,
     transcripts::Transcripts,
 };
 use enreach_hvm::{AppLimits, Execution, Hvm, HvmError, Invocation};
@@ -73,12 +72,10 @@ const PREPARE_EVERY: Duration = Duration::from_secs(10);
 /// The apps role of one edge.
 pub struct AppService {
     hvm: Arc<Hvm>,
-    chain: Chain,
+    /// The chain (app records) and where code comes from.
+    code: CodeSource,
     collector: Arc<Collector>,
     node: NodeId,
-    network: Network,
-    store: Arc<ContentStore>,
-    metrics: Arc<Metrics>,
     records: Mutex<Records>,
     sessions: Mutex<Sessions>,
     loads: Loads,
@@ -101,31 +98,24 @@ struct Ran {
 }
 
 impl AppService {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         hvm: Arc<Hvm>,
-        chain: Chain,
+        code: CodeSource,
         collector: Arc<Collector>,
         node: NodeId,
-        network: Network,
-        store: Arc<ContentStore>,
-        metrics: Arc<Metrics>,
         wrong_answers: bool,
     ) -> Arc<Self> {
         let writer = ComputeWriter::start(collector.ledger().clone());
         let terms = Expected {
-            genesis_hash: chain.genesis_hash(),
+            genesis_hash: code.chain.genesis_hash(),
             node,
             epoch: 0,
         };
         Arc::new(Self {
             hvm,
-            chain,
+            code,
             collector,
             node,
-            network,
-            store,
-            metrics,
             records: Mutex::new(Records::default()),
             sessions: Mutex::new(Sessions::new(terms)),
             loads: Loads::default(),
@@ -145,7 +135,7 @@ impl AppService {
         if let Some(record) = lock(&self.records).get(name, Instant::now()) {
             return Ok(record);
         }
-        let record = self.chain.app(name).await.map_err(|e| {
+        let record = self.code.chain.app(name).await.map_err(|e| {
             warn!(%e, "cannot read an app's record");
             AppReply::text(503, "the chain cannot be read now")
         })?;
@@ -171,16 +161,11 @@ impl AppService {
         if matches!(compiled, Ok(Ok(true))) {
             return Ok(());
         }
-        let blob = held_code(
-            &self.chain,
-            &self.network,
-            &self.store,
-            &self.metrics,
-            &self.hvm,
-            code,
-        )
-        .await
-        .map_err(|e| AppReply::text(502, e.to_string()))?;
+        let blob = self
+            .code
+            .held(&self.hvm, code)
+            .await
+            .map_err(|e| AppReply::text(502, e.to_string()))?;
         let loaded = self
             .compile(blob, move |hvm, wasm| hvm.load(&code.0, wasm))
             .await;
@@ -227,7 +212,7 @@ impl AppService {
     /// node keeps in memory, leaving the rest to the apps being called.
     pub async fn prepare_ahead(self: Arc<Self>) {
         loop {
-            match self.chain.apps().await {
+            match self.code.chain.apps().await {
                 Ok(apps) => {
                     let now = Instant::now();
                     let mut codes: Vec<ContentId> = Vec::new();
@@ -271,6 +256,7 @@ impl AppService {
             return;
         }
         let Some(blob) = self
+            .code
             .store
             .get(&ContentHash::from_bytes(code.0))
             .filter(|b| b.is_complete())
