@@ -66,6 +66,10 @@ const LOAD_FAILURE_SHARED_FOR: Duration = Duration::from_secs(5);
 /// refused until the next epoch. Kept three epochs, so this bounds the disk that requests take.
 const MAX_KEPT_PER_EPOCH: u64 = 8 << 30;
 
+/// What one client key's requests may take of [`MAX_KEPT_PER_EPOCH`]: a body costs its dApp few compute units,
+/// so without it one paid key could fill the epoch's room and have every other caller refused.
+const MAX_KEPT_PER_CLIENT: u64 = MAX_KEPT_PER_EPOCH / 16;
+
 /// How often the apps role reads every deployed app's record and prepares the code it holds.
 const PREPARE_EVERY: Duration = Duration::from_secs(10);
 
@@ -83,8 +87,8 @@ pub struct AppService {
     compiling: Arc<tokio::sync::Semaphore>,
     /// Commits receipts and invocations in groups.
     writer: ComputeWriter,
-    /// The epoch and the request bytes kept for replay in it so far.
-    kept: Mutex<(EpochIndex, u64)>,
+    /// The request bytes kept for replay this epoch.
+    kept: Mutex<Kept>,
     /// Testing only: answers every call wrongly (and signs that answer into the transcript), as a node that
     /// skips the work would, so that tests see keepers' replays catch it.
     wrong_answers: bool,
@@ -121,7 +125,7 @@ impl AppService {
             loads: Loads::default(),
             compiling: Arc::new(tokio::sync::Semaphore::new(MAX_COMPILATIONS)),
             writer,
-            kept: Mutex::new((0, 0)),
+            kept: Mutex::new(Kept::default()),
             wrong_answers,
         })
     }
@@ -345,11 +349,11 @@ impl AppService {
             (requests, self.writer.submit(write))
         });
         let index = totals.requests;
-        let ran = if self.keep_room(terms.epoch, &call) {
+        let ran = if lock(&self.kept).reserve(terms.epoch, client, kept_bytes(&call)) {
             let ran = self.run(&call, &record, client, session, index).await;
             if ran.is_err() {
                 // Nothing ran, so nothing is kept: the room goes back.
-                self.release_room(terms.epoch, &call);
+                lock(&self.kept).release(terms.epoch, client, kept_bytes(&call));
             }
             ran
         } else {
@@ -366,7 +370,7 @@ impl AppService {
                 Err(e) => {
                     warn!(%e, "recording a compute receipt failed");
                     if ran.is_ok() {
-                        self.release_room(terms.epoch, &call);
+                        lock(&self.kept).release(terms.epoch, client, kept_bytes(&call));
                     }
                     self.sessions().abandon(client, session);
                     return AppReply::text(503, "this node cannot record receipts now");
@@ -434,30 +438,6 @@ impl AppService {
             status,
             headers,
             body,
-        }
-    }
-
-    /// Counts the request's bytes against what the node keeps for replay in `epoch` ([`MAX_KEPT_PER_EPOCH`]);
-    /// `false` once that is full. A request's body costs its dApp few compute units, but the node keeps it for
-    /// three epochs.
-    fn keep_room(&self, epoch: EpochIndex, call: &AppCall) -> bool {
-        let bytes = kept_bytes(call);
-        let mut kept = lock(&self.kept);
-        if kept.0 != epoch {
-            *kept = (epoch, 0);
-        }
-        if kept.1 + bytes > MAX_KEPT_PER_EPOCH {
-            return false;
-        }
-        kept.1 += bytes;
-        true
-    }
-
-    /// Gives back the room [`Self::keep_room`] counted for a call that did not run.
-    fn release_room(&self, epoch: EpochIndex, call: &AppCall) {
-        let mut kept = lock(&self.kept);
-        if kept.0 == epoch {
-            kept.1 = kept.1.saturating_sub(kept_bytes(call));
         }
     }
 
@@ -551,6 +531,44 @@ impl TranscriptSource for TranscriptAnswers {
                 .await
                 .map_err(|e| (e.status(), e.to_string()))
         })
+    }
+}
+
+/// The request bytes kept for replay in one epoch, in all and per client key.
+#[derive(Default)]
+struct Kept {
+    epoch: EpochIndex,
+    total: u64,
+    per_client: HashMap<ClientKey, u64>,
+}
+
+impl Kept {
+    /// Counts `bytes` of `client`'s request against the room of `epoch` ([`MAX_KEPT_PER_EPOCH`], and
+    /// [`MAX_KEPT_PER_CLIENT`] for each key); `false` once either is full.
+    fn reserve(&mut self, epoch: EpochIndex, client: ClientKey, bytes: u64) -> bool {
+        if self.epoch != epoch {
+            *self = Self {
+                epoch,
+                ..Self::default()
+            };
+        }
+        let of_client = self.per_client.get(&client).copied().unwrap_or(0);
+        if self.total + bytes > MAX_KEPT_PER_EPOCH || of_client + bytes > MAX_KEPT_PER_CLIENT {
+            return false;
+        }
+        self.total += bytes;
+        self.per_client.insert(client, of_client + bytes);
+        true
+    }
+
+    /// Gives back what [`Self::reserve`] counted for a request that did not run.
+    fn release(&mut self, epoch: EpochIndex, client: ClientKey, bytes: u64) {
+        if self.epoch == epoch {
+            self.total = self.total.saturating_sub(bytes);
+            if let Some(of_client) = self.per_client.get_mut(&client) {
+                *of_client = of_client.saturating_sub(bytes);
+            }
+        }
     }
 }
 
@@ -906,6 +924,32 @@ mod tests {
             load.await.unwrap().unwrap();
         }
         assert!(lock(&loads.0).is_empty());
+    }
+
+    /// A paid key whose requests carry big bodies (which cost its dApp few compute units) fills only its own
+    /// share of the room the node keeps for replays; the other callers are still served, and a new epoch
+    /// starts afresh.
+    #[test]
+    fn one_client_cannot_take_the_room_kept_for_everyone_s_replays() {
+        let mut kept = Kept::default();
+        let (hog, other) = (ClientKey([1; 32]), ClientKey([2; 32]));
+        let body = 4 << 20;
+        let mut served = 0;
+        while kept.reserve(5, hog, body) {
+            served += body;
+        }
+        assert_eq!(served, MAX_KEPT_PER_CLIENT);
+        assert!(kept.reserve(5, other, body));
+        // What did not run is given back.
+        kept.release(5, hog, body);
+        assert!(kept.reserve(5, hog, body));
+        assert!(kept.reserve(6, hog, body));
+        // Sixteen keys at their share fill the epoch's room.
+        let mut kept = Kept::default();
+        for key in 0..16u8 {
+            assert!(kept.reserve(7, ClientKey([key; 32]), MAX_KEPT_PER_CLIENT));
+        }
+        assert!(!kept.reserve(7, ClientKey([99; 32]), 1));
     }
 
     #[test]
