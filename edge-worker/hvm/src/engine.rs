@@ -34,6 +34,9 @@ const MEMORIES_PER_COMPONENT: u32 = 2;
 /// the shim's table of lowered imports). Sized per instance slot for the same reason as memories.
 const TABLES_PER_COMPONENT: u32 = 4;
 
+/// Bytes of each pooled memory and table kept resident between instances.
+const KEEP_RESIDENT: usize = 1 << 20;
+
 /// The engine: fuel for compute units, epochs for wall time, the component model, and a pooling allocator
 /// sized by the node's caps so that a request's instance is a few microseconds of set-up, not an `mmap`.
 pub fn engine(caps: &NodeCaps) -> wasmtime::Result<Engine> {
@@ -45,7 +48,11 @@ pub fn engine(caps: &NodeCaps) -> wasmtime::Result<Engine> {
         .max_memories_per_component(MEMORIES_PER_COMPONENT)
         .max_tables_per_component(TABLES_PER_COMPONENT)
         .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
-        .max_memory_size(caps.memory_bytes as usize);
+        .max_memory_size(caps.memory_bytes as usize)
+        // An instance's first pages are zeroed in place when it ends rather than returned with `madvise`, which
+        // costs a page fault per page on the next request and a TLB shootdown across cores.
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT);
     let mut config = Config::new();
     config
         .async_support(true)
