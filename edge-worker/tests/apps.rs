@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{binary, chain::DevChain, cli, curl, loopback, Worker};
+use common::{binary, chain::DevChain, cli, curl, loopback, secret_file, Worker};
 use serde_json::Value;
 
 /// Runs `edge-worker --data-dir <dir> <args>`; its success and every JSON line it printed.
@@ -32,12 +32,6 @@ fn run(dir: &Path, args: &[&str]) -> (bool, Vec<Value>, String) {
         lines,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn secret_file(dir: &Path, name: &str, uri: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{uri}\n")).unwrap();
-    path.to_str().unwrap().to_string()
 }
 
 /// The dev chain's Alice, the dApp here.
@@ -106,22 +100,7 @@ fn apps_edge(
 /// A keeper signing as `//<account>`, dialing `peer`.
 fn keeper(dir: &Path, chain: &DevChain, account: &str, peer: &str) -> Worker {
     let key = secret_file(dir, &format!("{account}.key"), &format!("//{account}"));
-    Worker::spawn(
-        &dir.join(account),
-        &[
-            "run",
-            "--listen",
-            &loopback(),
-            "--peer",
-            peer,
-            "--role",
-            "keeper",
-            "--chain",
-            &chain.url,
-            "--operator-key",
-            &key,
-        ],
-    )
+    common::keeper(&dir.join(account), &chain.url, &key, &["--peer", peer])
 }
 
 /// Calls `app` at `gateway` three times in one session; the answers.

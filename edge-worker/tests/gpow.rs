@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{binary, chain::DevChain, cli, loopback, publish, random_file, Worker};
+use common::{binary, chain::DevChain, cli, loopback, publish, random_file, secret_file, Worker};
 use ed25519_dalek::{Signer, SigningKey};
 use enreach_edge_chain::{
     capabilities::{self, Claims},
@@ -134,12 +134,6 @@ fn hex_key(node: &NodeId) -> String {
 
 fn decimal(value: &Value) -> u128 {
     value.as_str().expect("a decimal string").parse().unwrap()
-}
-
-fn secret_file(dir: &Path, name: &str, uri: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{uri}\n")).unwrap();
-    path.to_str().unwrap().to_string()
 }
 
 /// A node registered on chain by the test itself: its key, with endpoints nobody listens on.
@@ -280,21 +274,7 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
     view.submit(&eve, ("EdgeNodes", "pin", (edge_node, content_id, size)))
         .unwrap();
     let bob_key = secret_file(dir.path(), "bob", "//Bob");
-    let keeper_listen = loopback();
-    let mut keeper = Worker::spawn(
-        &dir.path().join("keeper"),
-        &[
-            "run",
-            "--listen",
-            &keeper_listen,
-            "--role",
-            "keeper",
-            "--chain",
-            &chain.url,
-            "--operator-key",
-            &bob_key,
-        ],
-    );
+    let mut keeper = common::keeper(&dir.path().join("keeper"), &chain.url, &bob_key, &[]);
 
     // Ferdie registers four nodes that will cheat; Dave one that is never up.
     let cheaters: Vec<NodeId> = (0..4)

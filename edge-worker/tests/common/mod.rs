@@ -217,6 +217,31 @@ pub fn publish(data_dir: &Path, file: &Path) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// A file holding the secret URI `uri` (e.g. `//Bob`), for `--operator-key`; its path.
+pub fn secret_file(dir: &Path, name: &str, uri: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{uri}\n")).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// A keeper (`run --role keeper`) with data folder `data_dir`, signing with the key in `key_file`, on the chain
+/// at `chain_url`, with `extra` arguments (e.g. `--peer`).
+pub fn keeper(data_dir: &Path, chain_url: &str, key_file: &str, extra: &[&str]) -> Worker {
+    let listen = loopback();
+    let args = [
+        "run",
+        "--listen",
+        &listen,
+        "--role",
+        "keeper",
+        "--chain",
+        chain_url,
+        "--operator-key",
+        key_file,
+    ];
+    Worker::spawn(data_dir, &[&args[..], extra].concat())
+}
+
 /// A loopback TCP listen address on a free port.
 pub fn loopback() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
