@@ -132,6 +132,7 @@ fn report_claims_nothing(report: &Option<enreach_edge_chain::ReportState>) -> bo
 
 /// An observation waiting for its node's report.
 struct Pending {
+    peer: PeerId,
     observation: KeeperObservation,
     gateway: Option<String>,
     replays: Option<Replays>,
@@ -186,6 +187,7 @@ impl Keeper {
                     .map(|(node, w)| Pending {
                         observation: w.tally.observation(*node, ended),
                         gateway: w.gateway.clone(),
+                        peer: w.peer,
                         replays: None,
                     })
                     .collect(),
@@ -254,7 +256,9 @@ impl Keeper {
             let claim = &report.as_ref().expect("filtered on a report").report;
             pending.replays = Some(match (replayer, &pending.gateway) {
                 (Some(replayer), Some(gateway)) => {
-                    replayer.replay(ended, node, gateway, claim).await
+                    replayer
+                        .replay(ended, node, pending.peer, gateway, claim)
+                        .await
                 }
                 // A node that claims compute and names no gateway reveals nothing.
                 (Some(_), None) => Replays::withheld(),

@@ -22,6 +22,7 @@ use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, HvmError, Invocation, NodeC
 use enreach_primitives::{
     merkle::verify_receipt, ComputeStep, ContentId, EpochIndex, NodeId, SummedLeaf,
 };
+use libp2p::PeerId;
 use rand::{seq::index::sample, Rng};
 use subxt_signer::sr25519::Keypair;
 use tracing::{debug, warn};
@@ -90,7 +91,12 @@ pub struct CodeSource {
 impl CodeSource {
     /// The complete blob of app code `code`: held in the store, or fetched through PeerDTS (verified against
     /// its content id) after the chain's record of its size passed `hvm`'s cap, before a byte is fetched.
-    pub async fn held(&self, hvm: &Hvm, code: ContentId) -> Result<Arc<Blob>, CodeUnavailable> {
+    pub async fn held(
+        &self,
+        hvm: &Hvm,
+        code: ContentId,
+        sources: Sources,
+    ) -> Result<Arc<Blob>, CodeUnavailable> {
         let id = ContentHash::from_bytes(code.0);
         if let Some(blob) = self.store.get(&id).filter(|b| b.is_complete()) {
             return Ok(blob);
@@ -106,7 +112,7 @@ impl CodeSource {
                 self.store.clone(),
                 id,
                 Some(size),
-                Sources::Discover,
+                sources,
                 self.metrics.clone(),
                 None,
                 |_| {},
@@ -192,6 +198,7 @@ impl Replayer {
         &self,
         epoch: EpochIndex,
         node: NodeId,
+        peer: PeerId,
         gateway: &str,
         claim: &ComputeClaim,
     ) -> Replays {
@@ -200,6 +207,7 @@ impl Replayer {
             epoch,
             node,
             deadline: Instant::now() + REPLAY_DEADLINE,
+            peer,
         };
         // The most units one request of each code may bill: its apps' registered limit, or the default
         // node's cap for code no app runs any more.
@@ -330,7 +338,7 @@ impl Replayer {
             .filter(|kept| kept.len() == indices.len())
             .ok_or("the node did not reveal the invocations")?;
         // Code the keeper cannot get or load is no fault of the node's (the chain accepted it): not replayed.
-        if let Err(e) = self.ready(receipt.code).await {
+        if let Err(e) = self.ready(receipt.code, ask.peer).await {
             debug!(%e, "cannot replay: the code is not ready here");
             return Ok(());
         }
@@ -362,10 +370,10 @@ impl Replayer {
     }
 
     /// Fetches (if need be) and loads `code`.
-    async fn ready(&self, code: ContentId) -> Result<(), String> {
+    async fn ready(&self, code: ContentId, node: PeerId) -> Result<(), String> {
         let blob = self
             .code
-            .held(&self.hvm, code)
+            .held(&self.hvm, code, Sources::Routed(vec![node]))
             .await
             .map_err(|e| e.to_string())?;
         let hvm = self.hvm.clone();
@@ -479,6 +487,8 @@ struct Asking<'a> {
     epoch: EpochIndex,
     node: NodeId,
     deadline: Instant,
+    /// The node's peer: it must hold the code it ran, so its code is asked of it first.
+    peer: PeerId,
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use enreach_dts::{
     network::announce_event,
     store::{Blob, ContentHash},
+    transfer::Sources,
 };
 use enreach_edge_chain::AppRecord;
 use enreach_gateway::{AppCall, AppReply, AppRunner, TranscriptSource};
@@ -167,7 +168,7 @@ impl AppService {
         }
         let blob = self
             .code
-            .held(&self.hvm, code)
+            .held(&self.hvm, code, Sources::Discover)
             .await
             .map_err(|e| AppReply::text(502, e.to_string()))?;
         let loaded = self
