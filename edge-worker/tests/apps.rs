@@ -210,20 +210,26 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
     // A client calls the app through both edges, three requests per session, each answer metered and signed.
     for gateway in [&eve_gateway, &ferdie_gateway] {
         let answers = call_three(&client_dir, gateway);
-        let mut total = 0;
-        for (n, answer) in answers.iter().enumerate() {
+        // A session is one epoch's: a call answered in the next epoch starts a new one.
+        let (mut epoch, mut requests, mut total) = (None, 0, 0);
+        for answer in &answers {
             assert_eq!(answer["status"], 200, "{answer}");
             assert_eq!(answer["body"], "{\"greeting\":\"hello, Ada\"}");
             let units = answer["compute_units"].as_u64().unwrap();
             assert!(units > 0);
+            if epoch != answer["epoch"].as_u64() {
+                (epoch, requests, total) = (answer["epoch"].as_u64(), 0, 0);
+            }
+            requests += 1;
             total += units;
-            assert_eq!(answer["requests"].as_u64(), Some(n as u64 + 1));
+            assert_eq!(answer["requests"].as_u64(), Some(requests), "{answers:?}");
             assert_eq!(
                 answer["session_units"].as_u64(),
                 Some(total),
                 "the session's units add up"
             );
         }
+        assert!(epoch.is_some());
         let (ok, answers, stderr) = run(
             &client_dir,
             &[

@@ -14,7 +14,7 @@ use libp2p::{Multiaddr, PeerId};
 use rand::{seq::SliceRandom, Rng};
 use subxt_signer::sr25519::Keypair;
 use tokio::time::{timeout, Instant};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use enreach_dts::{
     metrics::Metrics,
@@ -22,9 +22,9 @@ use enreach_dts::{
     store::{group_count, ContentStore},
     transfer::{get_groups, have},
 };
-use enreach_edge_chain::{Chain, ChainError, Epoch, PinRecord, ReportStatus, Wait};
+use enreach_edge_chain::{Chain, ChainError, Epoch, PinRecord, ReportState, ReportStatus, Wait};
 
-use crate::replay::{Replayer, Replays};
+use crate::replay::{Replayer, Replays, REPLAYS_AT_ONCE};
 
 /// Time between two probes of the same node.
 const PROBE_EVERY: Duration = Duration::from_secs(5);
@@ -122,11 +122,8 @@ pub struct Keeper {
     replayer: Option<Replayer>,
 }
 
-/// Nodes a keeper replays at once.
-const REPLAYS_AT_ONCE: usize = 4;
-
 /// Whether the node's report (if it has one) claims no compute: nothing to replay or wait for.
-fn report_claims_nothing(report: &Option<enreach_edge_chain::ReportState>) -> bool {
+fn report_claims_nothing(report: &Option<ReportState>) -> bool {
     report.as_ref().is_some_and(|r| !r.report.claims_compute())
 }
 
@@ -247,25 +244,37 @@ impl Keeper {
             }
         }
         // Nodes are replayed side by side, a few at a time: one that answers slowly holds up no other.
-        let replayer = &self.replayer;
-        futures::stream::iter(reported.iter_mut().filter(|(pending, report)| {
+        let to_replay = |(pending, report): &&mut (Pending, Option<ReportState>)| {
             pending.replays.is_none() && report.as_ref().is_some_and(|r| r.report.claims_compute())
-        }))
-        .for_each_concurrent(REPLAYS_AT_ONCE, |(pending, report)| async move {
-            let (node, ended) = (pending.observation.node, pending.observation.epoch);
-            let claim = &report.as_ref().expect("filtered on a report").report;
-            pending.replays = Some(match (replayer, &pending.gateway) {
-                (Some(replayer), Some(gateway)) => {
-                    replayer
-                        .replay(ended, node, pending.peer, gateway, claim)
-                        .await
-                }
-                // A node that claims compute and names no gateway reveals nothing.
-                (Some(_), None) => Replays::withheld(),
-                (None, _) => Replays::default(),
-            });
-        })
-        .await;
+        };
+        let limits = match &self.replayer {
+            Some(replayer) if reported.iter_mut().any(|p| to_replay(&p)) => {
+                // Replayed at the next settling when the chain does not answer now.
+                replayer
+                    .unit_limits()
+                    .await
+                    .inspect_err(|e| debug!(%e, "cannot read the apps' limits: not replaying now"))
+                    .ok()
+            }
+            _ => None,
+        };
+        if let (Some(replayer), Some(limits)) = (&self.replayer, &limits) {
+            futures::stream::iter(reported.iter_mut().filter(to_replay))
+                .for_each_concurrent(REPLAYS_AT_ONCE, |(pending, report)| async move {
+                    let (node, ended) = (pending.observation.node, pending.observation.epoch);
+                    let claim = &report.as_ref().expect("filtered on a report").report;
+                    pending.replays = Some(match &pending.gateway {
+                        Some(gateway) => {
+                            replayer
+                                .replay(ended, node, pending.peer, gateway, claim, limits)
+                                .await
+                        }
+                        // A node that claims compute and names no gateway reveals nothing.
+                        None => Replays::withheld(),
+                    });
+                })
+                .await;
+        }
         // Replays take time: where the epoch stands is read after them.
         let into_epoch = self.chain.best_number().await?.saturating_sub(epoch.start);
         let last_call = into_epoch + 2 >= timing.observation_window();

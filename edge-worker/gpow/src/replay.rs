@@ -17,7 +17,7 @@ use enreach_dts::{
     store::{Blob, ContentHash, ContentStore},
     transfer::{fetch, Sources},
 };
-use enreach_edge_chain::{Chain, ComputeClaim};
+use enreach_edge_chain::{Chain, ChainError, ComputeClaim};
 use enreach_hvm::{AppLimits, CodeId, Execution, Hvm, HvmError, Invocation, NodeCaps, Outcome};
 use enreach_primitives::{
     merkle::verify_receipt, ComputeStep, ContentId, EpochIndex, NodeId, SummedLeaf,
@@ -53,13 +53,20 @@ const MAX_ANSWER_BYTES: usize = 24 << 20;
 /// withholding.
 pub const REPLAY_DEADLINE: Duration = Duration::from_secs(45);
 
+/// Nodes a keeper replays at once. Each replays one request at a time, so this is also how many instances a
+/// keeper runs at once.
+pub const REPLAYS_AT_ONCE: usize = 4;
+
 /// The caps of a keeper's PeerHVM: room for any app's memory and compute (what a node may give an instance is
-/// bounded by the app's registered limits, themselves bounded by the chain), few instances at once.
+/// bounded by the app's registered limits, themselves bounded by the chain), an instance for each replay at
+/// once, whichever app they run (several nodes running one app are replayed together): a replay refused a
+/// slot would count for the node.
 pub fn replay_caps() -> NodeCaps {
     NodeCaps {
         memory_bytes: 4 << 30,
         compute_units: u64::MAX,
-        instances: 4,
+        instances: REPLAYS_AT_ONCE as u32,
+        app_instances: Some(REPLAYS_AT_ONCE as u32),
         ..NodeCaps::default()
     }
 }
@@ -76,6 +83,15 @@ pub enum CodeUnavailable {
     TooLarge(enreach_hvm::HvmError),
     #[error("the app's code cannot be fetched now")]
     Unfetchable,
+}
+
+/// Why a keeper cannot run code it replays.
+#[derive(Debug, thiserror::Error)]
+enum Unready {
+    #[error(transparent)]
+    Code(CodeUnavailable),
+    #[error("the code does not load here: {0}")]
+    Load(String),
 }
 
 /// Where app code comes from: the store it is kept in, and PeerDTS (with the chain's record of its size) for
@@ -143,9 +159,12 @@ pub fn judge(step: &ComputeStep, replay: &Execution) -> Result<bool, String> {
                 replay.outcome
             ));
         }
-        if replay.response_hash() != step.response || replay.compute_units != step.units {
+        if replay.response_hash() != step.response {
+            return Err("the replay answered otherwise than the signed answer".into());
+        }
+        if replay.compute_units != step.units {
             return Err(format!(
-                "the replay answered otherwise or took {} units, not {}",
+                "the replay took {} units, not the {} billed",
                 replay.compute_units, step.units
             ));
         }
@@ -189,7 +208,30 @@ impl Replays {
     }
 }
 
+/// The most units one request of each code may bill: its apps' registered limit (the largest, when several
+/// apps run one code). Code no app runs any more is held to the default node's cap.
+pub struct UnitLimits(HashMap<ContentId, u64>);
+
+impl UnitLimits {
+    fn of(&self, code: &ContentId) -> u64 {
+        self.0
+            .get(code)
+            .copied()
+            .unwrap_or(NodeCaps::default().compute_units)
+    }
+}
+
 impl Replayer {
+    /// The apps' limits as the chain has them now, read once for all the nodes replayed together.
+    pub async fn unit_limits(&self) -> Result<UnitLimits, ChainError> {
+        let mut limits = HashMap::new();
+        for (_, app) in self.chain.apps().await? {
+            let limit = limits.entry(app.code).or_insert(0u64);
+            *limit = (*limit).max(app.limits.compute_units);
+        }
+        Ok(UnitLimits(limits))
+    }
+
     /// Replays a sample of `node`'s compute in `epoch`, as its report (`claim`) commits to, asking its gateway.
     /// The node has [`REPLAY_DEADLINE`] in all to answer the keeper's queries (past it, what is unanswered
     /// counts as withheld); the keeper's own work (fetching and compiling the code, running it) is not counted
@@ -201,6 +243,7 @@ impl Replayer {
         peer: PeerId,
         gateway: &str,
         claim: &ComputeClaim,
+        limits: &UnitLimits,
     ) -> Replays {
         let ask = Asking {
             gateway,
@@ -208,22 +251,6 @@ impl Replayer {
             node,
             deadline: Instant::now() + REPLAY_DEADLINE,
             peer,
-        };
-        // The most units one request of each code may bill: its apps' registered limit, or the default
-        // node's cap for code no app runs any more.
-        let limits: HashMap<ContentId, u64> = match self.chain.apps().await {
-            Ok(apps) => {
-                let mut limits = HashMap::new();
-                for (_, app) in apps {
-                    let limit = limits.entry(app.code).or_insert(0u64);
-                    *limit = (*limit).max(app.limits.compute_units);
-                }
-                limits
-            }
-            Err(e) => {
-                debug!(%e, "cannot read the apps' limits: not replaying now");
-                return Replays::default();
-            }
         };
         let offsets: Vec<u64> = {
             let mut rng = rand::thread_rng();
@@ -255,7 +282,7 @@ impl Replayer {
             }
             replays.sent += 1;
             let outcome = match checked {
-                Ok(()) => self.replay_session(&ask, &limits, &session).await,
+                Ok(()) => self.replay_session(&ask, limits, &session).await,
                 Err(why) => Err(why),
             };
             if let Err(why) = outcome {
@@ -305,14 +332,11 @@ impl Replayer {
     async fn replay_session(
         &self,
         ask: &Asking<'_>,
-        limits: &HashMap<ContentId, u64>,
+        limits: &UnitLimits,
         session: &SampledSession,
     ) -> Result<(), String> {
         let receipt = &session.receipt;
-        let most_units = limits
-            .get(&receipt.code)
-            .copied()
-            .unwrap_or(NodeCaps::default().compute_units);
+        let most_units = limits.of(&receipt.code);
         if let Some(step) = session.steps.iter().find(|s| s.units > most_units) {
             return Err(format!(
                 "a request billed {} units, over its app's limit of {most_units}",
@@ -337,10 +361,19 @@ impl Replayer {
             .await
             .filter(|kept| kept.len() == indices.len())
             .ok_or("the node did not reveal the invocations")?;
-        // Code the keeper cannot get or load is no fault of the node's (the chain accepted it): not replayed.
-        if let Err(e) = self.ready(receipt.code, ask.peer).await {
-            debug!(%e, "cannot replay: the code is not ready here");
-            return Ok(());
+        // A node holds the code it ran (nothing evicts it from its store) and is asked for it first: code no
+        // one serves, the node included, is withheld. Code the keeper cannot take or load (its size over the
+        // keeper's cap, a record the chain no longer has, a compiler that refuses it) is no fault of the
+        // node's: not replayed.
+        match self.ready(receipt.code, ask.peer).await {
+            Ok(()) => {}
+            Err(Unready::Code(CodeUnavailable::Unfetchable)) => {
+                return Err("the node did not serve the code it ran".into());
+            }
+            Err(e) => {
+                warn!(%e, code = %hex::encode(receipt.code.0), "cannot replay: the code is not ready here");
+                return Ok(());
+            }
         }
         for (index, kept) in indices.into_iter().zip(kept) {
             let step = &session.steps[index as usize];
@@ -370,20 +403,20 @@ impl Replayer {
     }
 
     /// Fetches (if need be) and loads `code`.
-    async fn ready(&self, code: ContentId, node: PeerId) -> Result<(), String> {
+    async fn ready(&self, code: ContentId, node: PeerId) -> Result<(), Unready> {
         let blob = self
             .code
             .held(&self.hvm, code, Sources::Routed(vec![node]))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(Unready::Code)?;
         let hvm = self.hvm.clone();
         tokio::task::spawn_blocking(move || {
             let wasm = std::fs::read(blob.data_path())?;
             hvm.load(&code.0, &wasm).map_err(std::io::Error::other)
         })
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        .map_err(|e| Unready::Load(e.to_string()))?
+        .map_err(|e| Unready::Load(e.to_string()))
     }
 
     /// Runs `invocation` with the step's units as fuel; `None` when the keeper cannot run it (its own state).
@@ -411,7 +444,10 @@ impl Replayer {
             {
                 Ok(replay) => replay,
                 // The keeper's own state, not the node's doing.
-                Err(HvmError::Busy | HvmError::Io(_) | HvmError::NotLoaded) => return Ok(None),
+                Err(e @ (HvmError::Busy | HvmError::Io(_) | HvmError::NotLoaded)) => {
+                    warn!(%e, "cannot replay: this keeper cannot run the code now");
+                    return Ok(None);
+                }
                 Err(e) => return Err(format!("the invocation cannot run: {e}")),
             };
             let exhausted =

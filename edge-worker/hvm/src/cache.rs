@@ -7,6 +7,7 @@ use std::{
     hash::{Hash, Hasher},
     io::Write,
     path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
 };
 
 use wasmparser::{Parser, Payload};
@@ -43,6 +44,12 @@ impl CodeCache {
     pub fn open(engine: Engine, caps: &NodeCaps, dir: &Path) -> Result<Self, HvmError> {
         fs::create_dir_all(dir)
             .map_err(|e| HvmError::Io(format!("creating {}: {e}", dir.display())))?;
+        // Temporary files of writes a crash cut short.
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
         let mut compatibility = std::collections::hash_map::DefaultHasher::new();
         engine
             .precompile_compatibility_hash()
@@ -137,10 +144,17 @@ impl CodeCache {
         }
     }
 
-    /// Writes a file through a temporary file and a rename, so that a crash never leaves half of one.
+    /// Writes a file through a temporary file and a rename, so that a crash never leaves half of one. The
+    /// temporary file is this write's own: two loads of one code at once (a keeper replaying two nodes that
+    /// run it) each rename theirs.
     fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), HvmError> {
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
+        tmp.push(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         let tmp = PathBuf::from(tmp);
         let write = || -> std::io::Result<()> {
             let mut file = fs::File::create(&tmp)?;
@@ -182,4 +196,31 @@ fn check_shape(wasm: &[u8]) -> Result<(), HvmError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two loads of one code at once both keep it: neither renames away the other's temporary file.
+    #[test]
+    fn writes_of_one_file_at_once_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CodeCache::open(Engine::default(), &NodeCaps::default(), dir.path()).unwrap();
+        let path = dir.path().join("same.cwasm");
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..4)
+                .map(|n| {
+                    let (cache, path) = (&cache, &path);
+                    scope.spawn(move || (0..50).try_for_each(|_| cache.write(path, &[n; 4096])))
+                })
+                .collect();
+            for writer in writers {
+                writer.join().unwrap().unwrap();
+            }
+        });
+        assert_eq!(fs::read(&path).unwrap().len(), 4096);
+        // Nothing is left behind but the file.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }

@@ -12,7 +12,9 @@ use enreach_gpow::{
     compute_wire as wire,
 };
 use enreach_hvm::{Hvm, NodeCaps};
-use enreach_primitives::{is_valid_app_name, is_valid_app_origin, AppLimits, Region, SessionId};
+use enreach_primitives::{
+    is_valid_app_name, is_valid_app_origin, AppLimits, EpochIndex, Region, SessionId,
+};
 
 // The arguments of `app` (its help text is the `Command::App` doc comment).
 #[derive(Args)]
@@ -254,12 +256,22 @@ pub struct Caller {
     session: Option<ClientSession>,
 }
 
-/// What one call gave.
+/// What an edge billed for one call.
+pub struct Metered {
+    /// This request's compute units.
+    pub units: u64,
+    /// The session's totals after it.
+    pub totals: Totals,
+    /// The epoch the edge billed it in: a session is one epoch's, so a new epoch starts a new one.
+    pub epoch: EpochIndex,
+}
+
+/// One call's answer, as the client saw it.
 pub struct Answer {
     pub status: u16,
     pub body: String,
-    /// This request's compute units and the session's totals, when the edge metered it.
-    pub metered: Option<(u64, Totals)>,
+    /// What the edge billed, when it metered the request.
+    pub metered: Option<Metered>,
     /// The time the edge ran it at (what the app's clock read, whole Unix seconds), when it says.
     pub time: Option<Duration>,
     /// The edge refused it because it serves another epoch than the caller's session.
@@ -364,6 +376,7 @@ impl Caller {
             });
         };
         let terms = wire::parse_terms(&terms).context("the gateway's enreach-terms header")?;
+        let epoch = terms.epoch;
         let code = wire::parse_code(&code).context("the gateway's enreach-code header")?;
         let step = wire::parse_step(&step).context("the gateway's enreach-step header")?;
         let totals = wire::parse_totals(&totals).context("the gateway's enreach-totals header")?;
@@ -382,7 +395,11 @@ impl Caller {
         Ok(Answer {
             status,
             body,
-            metered: Some((step.units, totals)),
+            metered: Some(Metered {
+                units: step.units,
+                totals,
+                epoch,
+            }),
             time,
             moved_on: false,
         })
@@ -406,10 +423,11 @@ async fn call(data_dir: &std::path::Path, args: CallArgs) -> anyhow::Result<()> 
     for _ in 0..args.repeat {
         let answer = caller.call(&method, args.data.as_deref()).await?;
         let mut event = serde_json::json!({"event": "app_answer", "status": answer.status, "body": answer.body});
-        if let Some((units, totals)) = answer.metered {
-            event["compute_units"] = units.into();
-            event["session_units"] = totals.units.into();
-            event["requests"] = totals.requests.into();
+        if let Some(metered) = answer.metered {
+            event["compute_units"] = metered.units.into();
+            event["session_units"] = metered.totals.units.into();
+            event["requests"] = metered.totals.requests.into();
+            event["epoch"] = metered.epoch.into();
         }
         if let Some(time) = answer.time {
             event["time"] = time.as_secs().into();
