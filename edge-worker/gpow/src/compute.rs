@@ -147,7 +147,7 @@ impl Sessions {
         client: ClientKey,
         session: SessionId,
         code: ContentId,
-        receipt: Option<ComputeReceipt>,
+        receipt: Option<Verified>,
     ) -> Result<Totals, Refusal> {
         let count = self.per_client.get(&client).copied().unwrap_or(0);
         let total = self.sessions.len();
@@ -277,7 +277,7 @@ fn take_receipt(
     client: ClientKey,
     session: SessionId,
     state: &mut Session,
-    receipt: ComputeReceipt,
+    Verified(receipt): Verified,
 ) -> Result<(), Refusal> {
     let ours = receipt.genesis_hash == terms.genesis_hash
         && receipt.node == terms.node
@@ -285,7 +285,7 @@ fn take_receipt(
         && receipt.client == client
         && receipt.session == session
         && receipt.code == state.code;
-    if !ours || !verifies(&receipt) {
+    if !ours {
         return Err(Refusal::BadReceipt);
     }
     let recorded = state
@@ -310,6 +310,22 @@ pub fn request_seed(client: &ClientKey, session: &SessionId, index: u32) -> [u8;
     hasher.update(&session.0);
     hasher.update(&index.to_le_bytes());
     *hasher.finalize().as_bytes()
+}
+
+/// A compute receipt whose client's signature verifies. Verifying (an ed25519 check) is the costliest part of
+/// admitting a request, so it is done before the sessions are locked, and [`Sessions::begin`] takes only this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified(ComputeReceipt);
+
+impl Verified {
+    /// `receipt`, if its client key signed it.
+    pub fn check(receipt: ComputeReceipt) -> Result<Self, Refusal> {
+        if verifies(&receipt) {
+            Ok(Self(receipt))
+        } else {
+            Err(Refusal::BadReceipt)
+        }
+    }
 }
 
 pub(crate) fn verifies(receipt: &ComputeReceipt) -> bool {
@@ -449,9 +465,15 @@ mod tests {
         }
     }
 
+    /// `c`'s latest receipt, checked as the edge checks it.
+    fn verified(c: &ClientSession) -> Option<Verified> {
+        c.receipt()
+            .map(|r| Verified::check(r).expect("the client signs"))
+    }
+
     /// Runs one request of `c` on `edge`, sending `c`'s latest receipt; returns the refusal if any.
     fn call(edge: &mut Sessions, c: &mut ClientSession, n: u32) -> Result<(), Refusal> {
-        edge.begin(c.client(), c.id(), APP, c.receipt())?;
+        edge.begin(c.client(), c.id(), APP, verified(c))?;
         let totals = edge.finish(c.client(), c.id(), step(n)).expect("admitted");
         c.record(&step(n), &totals)
             .expect("the edge reports honest totals");
@@ -466,7 +488,7 @@ mod tests {
             call(&mut edge, &mut c, n).unwrap();
         }
         // The last request's receipt comes with the next request, or at the end.
-        edge.begin(c.client(), c.id(), APP, c.receipt()).unwrap();
+        edge.begin(c.client(), c.id(), APP, verified(&c)).unwrap();
         edge.abandon(c.client(), c.id());
         let receipts = edge.receipts();
         assert_eq!(receipts.len(), 1);
@@ -556,11 +578,17 @@ mod tests {
             (forged, Refusal::BadReceipt),
         ] {
             assert_eq!(
-                edge.begin(c.client(), c.id(), APP, Some(receipt)),
+                Verified::check(receipt).and_then(|receipt| edge.begin(
+                    c.client(),
+                    c.id(),
+                    APP,
+                    Some(receipt)
+                )),
                 Err(refusal)
             );
         }
         assert!(edge.receipts().is_empty(), "nothing invalid was kept");
+        let honest = Verified::check(honest).unwrap();
         edge.begin(c.client(), c.id(), APP, Some(honest)).unwrap();
         assert_eq!(edge.receipts().len(), 1);
     }
@@ -579,7 +607,7 @@ mod tests {
         // A session that ran something keeps its record (and its slot): its steps are billed.
         let mut c = client(2);
         call(&mut edge, &mut c, 0).unwrap();
-        edge.begin(c.client(), c.id(), APP, c.receipt()).unwrap();
+        edge.begin(c.client(), c.id(), APP, verified(&c)).unwrap();
         edge.abandon(c.client(), c.id());
         assert_eq!(
             edge.unledgered(c.client(), c.id())
@@ -651,10 +679,10 @@ mod tests {
         for n in 0..3 {
             call(&mut edge, &mut a, n).unwrap();
         }
-        edge.begin(a.client(), a.id(), APP, a.receipt()).unwrap();
+        edge.begin(a.client(), a.id(), APP, verified(&a)).unwrap();
         edge.finish(a.client(), a.id(), step(3));
         call(&mut edge, &mut b, 0).unwrap();
-        edge.begin(b.client(), b.id(), APP, b.receipt()).unwrap();
+        edge.begin(b.client(), b.id(), APP, verified(&b)).unwrap();
         edge.begin(unsigned.client(), unsigned.id(), APP, None)
             .unwrap();
         edge.finish(unsigned.client(), unsigned.id(), step(0));

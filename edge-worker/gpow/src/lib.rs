@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod agent;
 pub mod collector;
 pub mod compute;
+mod compute_journal;
 pub mod compute_ledger;
 pub mod compute_wire;
 pub mod keeper;

@@ -3,7 +3,7 @@
 
 use ed25519_dalek::{Signer as _, SigningKey};
 use enreach_gpow::{
-    compute::{ClientSession, Refusal, Sessions, MAX_SESSIONS_PER_CLIENT},
+    compute::{ClientSession, Refusal, Sessions, Verified, MAX_SESSIONS_PER_CLIENT},
     receipts::Expected,
 };
 use enreach_primitives::{ClientKey, ComputeReceipt, ContentId, NodeId, SessionId};
@@ -56,7 +56,7 @@ fn refused_requests_do_not_hold_session_slots() {
             client,
             session(n),
             APP,
-            Some(bogus_receipt(&key, session(n))),
+            Some(Verified::check(bogus_receipt(&key, session(n))).expect("signed")),
         );
         assert_eq!(
             refused,

@@ -22,7 +22,7 @@ use enreach_edge_chain::AppRecord;
 use enreach_gateway::{AppCall, AppReply, AppRunner, TranscriptSource};
 use enreach_gpow::{
     collector::Collector,
-    compute::{request_seed, Refusal, Sessions, Totals},
+    compute::{request_seed, Refusal, Sessions, Totals, Verified},
     compute_ledger::{ComputeWrite, ComputeWriter, RecordedInvocation},
     compute_wire as wire,
     receipts::{Expected, LedgerError},
@@ -315,6 +315,11 @@ impl AppService {
             genesis_hash: terms.genesis_hash,
             node: self.node,
             epoch: terms.epoch,
+        };
+        // Checked before the sessions are locked: calls verify their receipts side by side.
+        let receipt = match receipt.map(Verified::check).transpose() {
+            Ok(receipt) => receipt,
+            Err(refusal) => return refused(refusal, &expected),
         };
         let (admitted, epoch_ended) = {
             let mut sessions = self.sessions();
