@@ -11,7 +11,7 @@
 //! request it came with runs (a node killed then loses no receipt it served on), and the tables take the
 //! journal in large transactions, before anything reads them. [`Ledger::sync`] makes everything durable
 //! against the machine failing too; the node calls it as an epoch ends, before reporting. [`ComputeWriter`]
-//! appends in groups.
+//! is the apps role's handle on it.
 
 use std::{
     collections::HashMap,
@@ -25,7 +25,6 @@ use enreach_primitives::{
     compute::transcript_step, ClientKey, ComputeReceipt, ComputeStep, EpochIndex, Hash32, SessionId,
 };
 use redb::{Database, Durability, ReadableTable, TableDefinition};
-use tokio::sync::oneshot;
 use tracing::warn;
 
 use crate::{
@@ -108,6 +107,10 @@ impl Ledger {
             from,
             steps: steps.to_vec(),
         };
+        self.append_one(write)
+    }
+
+    fn append_one(&self, write: ComputeWrite) -> Result<(), LedgerError> {
         let mut results = self.append_compute(std::slice::from_ref(&write));
         results.pop().expect("one result per write")
     }
@@ -302,27 +305,21 @@ impl Ledger {
     }
 }
 
-/// Most writes one append takes, so the first of them does not wait behind an unbounded queue.
-const MAX_BATCH: usize = 256;
-
 /// How often the journal goes into the tables when nothing reads them sooner: a transaction a second rewrites
 /// each B-tree page it touches once for thousands of calls.
 const APPLY_EVERY: Duration = Duration::from_secs(1);
 
-type Queued = (ComputeWrite, oneshot::Sender<Result<(), LedgerError>>);
-
-/// Appends compute writes in groups. A paid call writes twice (the receipt it brings before it runs, its
-/// invocation before its answer leaves): the writer thread takes whatever queued while the last append ran and
-/// appends it at once, so a busy node pays one `write` for many calls and an idle one answers after one. A
-/// second thread applies the journal to the tables every [`APPLY_EVERY`], off the calls' path.
+/// Where a node's paid calls write: the ledger's journal, appended to on the caller's thread (one `write` of a
+/// few hundred bytes to the page cache costs less than handing the write to another thread and being woken
+/// with its answer: a busy node spent a tenth of its CPU on that), with a thread that applies the journal to
+/// the tables every [`APPLY_EVERY`], off the calls' path.
 #[derive(Clone)]
 pub struct ComputeWriter {
-    queue: std::sync::mpsc::Sender<Queued>,
+    ledger: Arc<Ledger>,
 }
 
 impl ComputeWriter {
-    /// A writer thread for `ledger`, ending when the last clone of the writer is dropped, and an applying one,
-    /// ending with the ledger.
+    /// A writer for `ledger`, and its applying thread, which ends with the ledger.
     pub fn start(ledger: Arc<Ledger>) -> Self {
         let applied = Arc::downgrade(&ledger);
         std::thread::Builder::new()
@@ -337,46 +334,12 @@ impl ComputeWriter {
                 }
             })
             .expect("the compute journal's thread starts");
-        let (queue, queued) = std::sync::mpsc::channel::<Queued>();
-        std::thread::Builder::new()
-            .name("compute-ledger".into())
-            .spawn(move || {
-                while let Ok(first) = queued.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match queued.try_recv() {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    let (writes, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                    for (reply, result) in replies.into_iter().zip(ledger.append_compute(&writes)) {
-                        let _ = reply.send(result);
-                    }
-                }
-            })
-            .expect("the compute ledger's writer thread starts");
-        Self { queue }
+        Self { ledger }
     }
 
-    /// Appends `write` with whatever else is waiting; its own result.
-    pub async fn write(&self, write: ComputeWrite) -> Result<(), LedgerError> {
-        self.submit(write).await
-    }
-
-    /// Queues `write` now (writes are appended in the order they are queued) and returns its result once
-    /// appended: a caller can do other work meanwhile.
-    pub fn submit(
-        &self,
-        write: ComputeWrite,
-    ) -> impl std::future::Future<Output = Result<(), LedgerError>> + Send + 'static {
-        let stopped = || LedgerError::Io("the compute ledger's writer stopped".into());
-        let (reply, result) = oneshot::channel();
-        let queued = self.queue.send((write, reply)).map_err(|_| stopped());
-        async move {
-            queued?;
-            result.await.unwrap_or_else(|_| Err(stopped()))
-        }
+    /// Appends `write` ([`Ledger::append_compute`]).
+    pub fn write(&self, write: ComputeWrite) -> Result<(), LedgerError> {
+        self.ledger.append_one(write)
     }
 }
 
@@ -695,8 +658,8 @@ mod tests {
     }
     /// One commit for many writes: a write refused for what it says is refused alone, the others land, and
     /// invocations are kept and pruned with their steps.
-    #[tokio::test]
-    async fn grouped_writes_keep_each_ones_result() {
+    #[test]
+    fn grouped_writes_keep_each_ones_result() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Arc::new(Ledger::open(&dir.path().join("ledger.redb")).unwrap());
         let key = SigningKey::from_bytes(&[9; 32]);
@@ -751,11 +714,8 @@ mod tests {
             from: 3,
             steps: longer[3..].to_vec(),
         };
-        writer.write(next.clone()).await.unwrap();
-        assert!(matches!(
-            writer.write(next).await,
-            Err(LedgerError::NotNewer)
-        ));
+        writer.write(next.clone()).unwrap();
+        assert!(matches!(writer.write(next), Err(LedgerError::NotNewer)));
         let receipts = ledger.compute_receipts(7).unwrap();
         assert_eq!(receipts.len(), 1);
         assert_eq!(receipts[0].requests, 4);

@@ -34,8 +34,11 @@ const MEMORIES_PER_COMPONENT: u32 = 2;
 /// the shim's table of lowered imports). Sized per instance slot for the same reason as memories.
 const TABLES_PER_COMPONENT: u32 = 4;
 
-/// Bytes of each pooled memory and table kept resident between instances.
-const KEEP_RESIDENT: usize = 1 << 20;
+/// Bytes of each pooled memory and table kept resident between instances: wasmtime zeroes what an instance
+/// could reach up to this with `memset` and `madvise`s the rest away. Small apps fit in it whole (a Rust
+/// `wasm32-wasip2` component starts at 1.1 MiB: its 1 MiB stack and its data), so their memory is never
+/// returned to the kernel between requests.
+const KEEP_RESIDENT: usize = 2 << 20;
 
 /// The engine: fuel for compute units, epochs for wall time, the component model, and a pooling allocator
 /// sized by the node's caps so that a request's instance is a few microseconds of set-up, not an `mmap`.
@@ -63,6 +66,12 @@ pub fn engine(caps: &NodeCaps) -> wasmtime::Result<Engine> {
         // bit patterns otherwise follow the CPU (FMA or not, x86 or ARM).
         .relaxed_simd_deterministic(true)
         .cranelift_nan_canonicalization(true)
+        // Data segments are copied into a fresh instance's memory rather than mapped copy-on-write from the
+        // module's image: a small app's memory then stays resident and is zeroed in place (above), where the
+        // image's mapping cost a copy-on-write fault with a TLB shootdown across cores for every page an
+        // instance wrote and an `madvise` to restore it after each request (0.60x to about 1.0x the requests
+        // per second of `wasmtime serve` through the paid edge path, `scripts/bench/hvm`)
+        .memory_init_cow(false)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
 }

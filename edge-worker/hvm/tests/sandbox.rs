@@ -55,6 +55,23 @@ async fn still_serving(hvm: &Hvm, probe: &CodeId, other: &CodeId) {
     assert_eq!(other.status, 200, "{}", text(&other));
 }
 
+/// Attack: a request reads what an earlier one (another client's) left in the memory of the pooled slot its
+/// instance reuses. Every instance starts from zeroed memory however the slot is reset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_never_sees_what_an_earlier_one_left_in_memory() {
+    let (hvm, _dir, ids) = hvm_with(NodeCaps::default(), &["sandbox-probe"]);
+    for n in 0..20 {
+        let kept = call(&hvm, &ids[0], &format!("/remember?secret=s3cret-{n}")).await;
+        assert_eq!(text(&kept), "kept");
+        let recalled = call(&hvm, &ids[0], "/recall").await;
+        assert_eq!(
+            (recalled.status, text(&recalled)),
+            (200, String::new()),
+            "request {n} read an earlier request's memory"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_loop_stops_at_its_compute_limit_and_is_billed_for_it() {
     let (hvm, _dir, ids) = hvm_with(NodeCaps::default(), &["sandbox-probe", "json-api"]);

@@ -343,17 +343,26 @@ impl AppService {
             Ok(admitted) => admitted,
             Err(refusal) => return refused(refusal, &expected),
         };
-        // The receipt the call brought is committed while the request it pays ahead for runs, and before its
-        // answer leaves (whatever the answer): a node that crashes loses no receipt it served on.
-        let recorded = unledgered.map(|(receipt, from, steps)| {
+        // The receipt the call brought is in the journal before the request it pays ahead for runs: a node
+        // that is killed loses no receipt it served on.
+        if let Some((receipt, from, steps)) = unledgered {
             let requests = receipt.requests;
             let write = ComputeWrite::Receipt {
                 receipt,
                 from,
                 steps,
             };
-            (requests, self.writer.submit(write))
-        });
+            match self.writer.write(write) {
+                Ok(()) | Err(LedgerError::NotNewer) => {
+                    self.sessions().ledgered(client, session, requests)
+                }
+                Err(e) => {
+                    warn!(%e, "recording a compute receipt failed");
+                    self.sessions().abandon(client, session);
+                    return AppReply::text(503, "this node cannot record receipts now");
+                }
+            }
+        }
         let index = totals.requests;
         let ran = if lock(&self.kept).reserve(terms.epoch, client, kept_bytes(&call)) {
             let ran = self.run(&call, &record, client, session, index).await;
@@ -368,21 +377,6 @@ impl AppService {
                 "this node keeps no more requests for replay this epoch",
             ))
         };
-        if let Some((requests, recorded)) = recorded {
-            match recorded.await {
-                Ok(()) | Err(LedgerError::NotNewer) => {
-                    self.sessions().ledgered(client, session, requests)
-                }
-                Err(e) => {
-                    warn!(%e, "recording a compute receipt failed");
-                    if ran.is_ok() {
-                        lock(&self.kept).release(terms.epoch, client, kept_bytes(&call));
-                    }
-                    self.sessions().abandon(client, session);
-                    return AppReply::text(503, "this node cannot record receipts now");
-                }
-            }
-        }
         let ran = match ran {
             Ok(ran) => ran,
             Err(reply) => {
@@ -398,21 +392,19 @@ impl AppService {
         if self.wrong_answers {
             execution.body = Bytes::from([&execution.body[..], b" (wrong)"].concat());
         }
-        // Queued before the answer leaves, so committed before any later receipt of the session: a step a
-        // client signs is one the node can hand a keeper to replay. Not waited for: if it is lost (a crash
-        // within milliseconds, a full disk), only this node pays, failing a replay that samples it.
-        let kept = self.writer.submit(ComputeWrite::Invocation {
+        // In the journal before the answer leaves, so before any later receipt of the session: a step a client
+        // signs is one the node can hand a keeper to replay. If it is lost (a full disk), only this node pays,
+        // failing a replay that samples it.
+        let kept = self.writer.write(ComputeWrite::Invocation {
             epoch: terms.epoch,
             client,
             session,
             index,
             record: RecordedInvocation::new(&invocation, memory_bytes),
         });
-        tokio::spawn(async move {
-            if let Err(e) = kept.await {
-                warn!(%e, "keeping an invocation for replay failed");
-            }
-        });
+        if let Err(e) = kept {
+            warn!(%e, "keeping an invocation for replay failed");
+        }
         let mut sessions = self.sessions();
         let step = ComputeStep {
             invocation: invocation.hash(),

@@ -8,8 +8,16 @@
 //! - `/fetch?url=http://...`: an outgoing request (only the app's declared origins are reachable);
 //! - `/sleep`: waits for an hour (stopped by the wall-time limit);
 //! - `/trap`: panics (a trap);
-//! - `/env`: lists its environment and arguments (both empty).
+//! - `/env`: lists its environment and arguments (both empty);
+//! - `/remember?secret=...` keeps a secret in a static, `/recall` answers what the static holds: one request
+//!   must never see what another left in the memory of the instance slot it reuses.
+use std::sync::Mutex;
+
 use wstd::http::{Body, Client, Error, Request, Response, StatusCode};
+
+/// Zero-initialized, so it lives in memory the module's data does not initialize: only the reset of the
+/// pooled memory between requests clears it.
+static KEPT: Mutex<[u8; 64]> = Mutex::new([0; 64]);
 
 #[wstd::http_server]
 async fn main(request: Request<Body>) -> Result<Response<Body>, Error> {
@@ -61,6 +69,18 @@ async fn main(request: Request<Body>) -> Result<Response<Body>, Error> {
             let env: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
             let args: Vec<String> = std::env::args().collect();
             text(StatusCode::OK, format!("env={env:?} args={args:?}"))
+        }
+        "/remember" => {
+            let secret = param("secret");
+            let mut kept = KEPT.lock().unwrap();
+            let len = secret.len().min(kept.len());
+            kept[..len].copy_from_slice(&secret.as_bytes()[..len]);
+            text(StatusCode::OK, "kept".into())
+        }
+        "/recall" => {
+            let kept = *KEPT.lock().unwrap();
+            let end = kept.iter().position(|b| *b == 0).unwrap_or(kept.len());
+            text(StatusCode::OK, String::from_utf8_lossy(&kept[..end]).into_owned())
         }
         _ => text(StatusCode::NOT_FOUND, format!("no route for {path}")),
     }
