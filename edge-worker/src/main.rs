@@ -9,6 +9,9 @@ use enreach_dts::{metrics::Metrics, store::ContentStore};
 
 mod cmd;
 
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The EnReach PeerNode daemon.
 #[derive(Parser)]
 #[command(version, about)]
