@@ -11,6 +11,7 @@
 //!   the transcript a keeper replays.
 //! - [`merkle`]: the sorted Merkle-sum tree over an epoch's receipts of one kind (delivery, compute) and its proofs.
 //! - [`content`]: BLAKE3 chunk inclusion proofs, for storage challenges on pinned content.
+//! - [`collection`]: many files published as one content ([`Collection`]: an AI model's repository).
 //! - [`origin`]: origin URLs, where gateways pull content that misses their store.
 //! - [`work`]: what nodes and keepers report per epoch ([`WorkReport`], [`KeeperObservation`]).
 
@@ -20,6 +21,7 @@
 extern crate alloc;
 
 pub mod app;
+pub mod collection;
 pub mod compute;
 pub mod content;
 pub mod merkle;
@@ -29,6 +31,7 @@ pub mod receipt;
 pub mod work;
 
 pub use app::{is_valid_app_name, is_valid_app_origin, AppLimits, AppName};
+pub use collection::{is_valid_collection_path, Collection, CollectionError, CollectionFile};
 pub use compute::{ComputeReceipt, ComputeStep};
 pub use merkle::{LeafKey, ReceiptProof, ReceiptTree, SummedLeaf, TreeNode};
 pub use node::{Capabilities, Continent, Gpu, NatType, NodeId, Region, SoftwareVersion};

@@ -9,7 +9,8 @@
 //! ([`network`], which knows the [`hosts`] peers connect from), within the [`limits`] gathered in one place.
 //! [`keys`] holds the node's and clients' ed25519 keys, [`signing`] the downloader's half of the receipt
 //! exchange (it signs what it received), [`metrics`] the transfer counters, [`bench`](mod@bench) the baselines
-//! `scripts/bench/dts` compares against.
+//! `scripts/bench/dts` compares against. [`collection`] imports a folder as one content (a manifest naming
+//! its files) and fetches such a collection whole or a file of it.
 //!
 //! It knows nothing of the chain or of HTTP: receipts and node ids are `enreach-primitives` types, and what a
 //! provider needs from the chain (who pays for a client key, the current epoch) is asked through
@@ -20,6 +21,7 @@ pub mod bench;
 pub mod bitfield;
 pub mod chunked;
 pub mod coalesce;
+pub mod collection;
 pub mod hosts;
 pub mod keys;
 pub mod limits;

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use edge_worker::{keys, roles::router::Route};
 use enreach_dts::{
+    collection,
     metrics::Metrics,
     network::Network,
     protocol::PROTOCOL,
@@ -30,9 +31,13 @@ use super::{network_config, parse_id, NetArgs};
 pub struct FetchArgs {
     /// The content id (64 hex digits).
     pub id: String,
-    /// Where to write the content; without it, the content stays in the store only (to serve it).
+    /// Where to write the content (for a collection, the folder its files go into at their paths); without
+    /// it, the content stays in the store only (to serve it).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Of a collection, fetch only the file at this path.
+    #[arg(long)]
+    pub file: Option<String>,
     /// Print a JSON summary (bytes per provider, banned providers) instead of a progress bar.
     #[arg(long)]
     pub json: bool,
@@ -64,6 +69,7 @@ pub async fn run(
     let FetchArgs {
         id,
         output,
+        file,
         json,
         client_key,
         router,
@@ -115,9 +121,9 @@ pub async fn run(
         store.clone(),
         id,
         None,
-        sources,
-        metrics,
-        signer,
+        sources.clone(),
+        metrics.clone(),
+        signer.clone(),
         move |p: Progress| {
             if let Some(bar) = &shown {
                 bar.set_length(p.size);
@@ -129,6 +135,50 @@ pub async fn run(
     .await?;
     if let Some(bar) = bar {
         bar.finish();
+    }
+    // A collection's manifest: its files are fetched (those the store lacks) from the same sources.
+    match collection::read_manifest(&store, &id) {
+        Some(Ok(manifest)) => {
+            let files = collection::fetch_files(
+                &net,
+                store.clone(),
+                &manifest,
+                file.as_deref(),
+                sources,
+                metrics,
+                signer,
+            )
+            .await?;
+            if let Some(output) = &output {
+                collection::export(&store, &manifest, file.as_deref(), output)?;
+            }
+            let fetched: Vec<&str> = files.fetched.iter().map(|(p, _)| p.as_str()).collect();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "event": "fetched_collection",
+                        "collection": id.to_hex().as_str(),
+                        "files": manifest.files().len(),
+                        "fetched": fetched,
+                        "already_held": files.already_held,
+                        "bytes_fetched": report.bytes_fetched() + files.bytes_fetched(),
+                    })
+                );
+            } else {
+                eprintln!(
+                    "fetched collection {id}: {} files fetched ({} bytes), {} held already",
+                    fetched.len(),
+                    files.bytes_fetched(),
+                    files.already_held.len()
+                );
+            }
+            return Ok(());
+        }
+        Some(Err(_)) | None if file.is_some() => {
+            bail!("{id} is not a collection: --file needs one")
+        }
+        _ => {}
     }
     if let Some(output) = &output {
         store
