@@ -151,3 +151,63 @@ fn a_collection_fetch_killed_midway_resumes() {
         "what the first run verified was kept: {moved} of {total} bytes fetched again"
     );
 }
+
+/// Swarming: three nodes pull a file at once from a seed whose upload is capped; they find each other through
+/// their provider records as soon as they hold verified groups and trade those, so the seed sends less than a
+/// copy per node.
+#[test]
+fn nodes_pulling_at_once_serve_each_other_what_they_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = 12 * MIB;
+    let file = dir.path().join("shard.safetensors");
+    let bytes = random_file(&file, size, 21);
+    let seed_data = dir.path().join("seed");
+    let id = publish(&seed_data, &file);
+    let listen = loopback();
+    let mut seed = Worker::spawn(
+        &seed_data,
+        &["run", "--listen", &listen, "--rate-limit", "4194304"],
+    );
+    let seed_address = seed.address();
+    let pullers: Vec<(Worker, PathBuf)> = (0..3)
+        .map(|n| {
+            let out = dir.path().join(format!("out-{n}"));
+            let (out_arg, listen) = (out.display().to_string(), loopback());
+            let worker = Worker::spawn(
+                &dir.path().join(format!("puller-{n}")),
+                &[
+                    "fetch",
+                    &id,
+                    "-o",
+                    &out_arg,
+                    "--json",
+                    "--listen",
+                    &listen,
+                    "--peer",
+                    &seed_address,
+                ],
+            );
+            (worker, out)
+        })
+        .collect();
+    let seed_peer = seed.peer_id();
+    let mut from_seed = 0;
+    let mut from_others = 0;
+    for (mut worker, out) in pullers {
+        let report = worker.event("fetched", Duration::from_secs(180));
+        assert!(fs::read(&out).unwrap() == bytes);
+        for (peer, sent) in report["report"]["bytes_by_peer"].as_object().unwrap() {
+            if *peer == seed_peer {
+                from_seed += sent.as_u64().unwrap();
+            } else {
+                from_others += sent.as_u64().unwrap();
+            }
+        }
+    }
+    eprintln!("seed sent {from_seed}, pullers {from_others}, for {size} x 3");
+    assert!(from_others > 0, "the pullers traded nothing");
+    assert!(
+        from_seed < 3 * size as u64 * 4 / 5,
+        "the seed sent {from_seed} bytes for three copies of {size}"
+    );
+}

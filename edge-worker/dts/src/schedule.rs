@@ -47,6 +47,22 @@ pub struct Scheduler<P> {
     /// In-flight groups and when each was first assigned.
     in_flight: BTreeMap<u64, Instant>,
     next_batch_id: u64,
+    /// Orders equally rare pieces differently in every download (see [`PIECE_GROUPS`]).
+    salt: u64,
+}
+
+/// Groups of a piece: the run of groups that equally rare ones are taken in, pieces in an order of the
+/// download's own. Nodes pulling one content at once then ask the seed for different pieces and trade them,
+/// where one order for all had them fetch the same groups from the seed at the same time; within a piece,
+/// groups go in runs, so a batch stays a few ranges.
+const PIECE_GROUPS: u64 = 64;
+
+/// A bijective mix of a piece index with a download's salt (SplitMix64's finalizer).
+fn piece_rank(group: u64, salt: u64) -> u64 {
+    let mut x = (group / PIECE_GROUPS) ^ salt;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 impl<P: Clone + Eq + Hash> Scheduler<P> {
@@ -67,6 +83,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             providers: HashMap::new(),
             in_flight: BTreeMap::new(),
             next_batch_id: 0,
+            salt: rand::random(),
         }
     }
 
@@ -132,11 +149,11 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             Some(rate) => ((rate * Self::BATCH_TARGET_MS / 1000.0) / GROUP_BYTES as f64)
                 .clamp(1.0, Self::MAX_BATCH as f64) as u64,
         };
-        let mut candidates: Vec<(usize, u64)> = (0..self.groups)
+        let mut candidates: Vec<(usize, u64, u64)> = (0..self.groups)
             .filter(|g| {
                 !self.done.get(*g) && !self.in_flight.contains_key(g) && provider.has.get(*g)
             })
-            .map(|g| (self.availability(g), g))
+            .map(|g| (self.availability(g), piece_rank(g, self.salt), g))
             .collect();
         let picked: Vec<u64> = if candidates.is_empty() {
             // Endgame: duplicate the oldest in-flight groups this provider has, each at most once and in
@@ -166,15 +183,15 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             // over every provider instead of queued behind one big batch.
             let slots = (self.active_providers() * Self::BATCHES_IN_FLIGHT).max(1) as u64;
             let size = size.min((candidates.len() as u64).div_ceil(slots)).max(1);
-            // Rarest first; among equally rare groups, contiguous runs from the lowest index. Only the
-            // `size` smallest (availability, index) pairs are needed: selected in linear time, then sorted.
+            // Rarest first; among equally rare groups, pieces in this download's order, each a contiguous
+            // run. Only the `size` smallest keys are needed: selected in linear time, then sorted.
             let size = size as usize;
             if candidates.len() > size {
                 candidates.select_nth_unstable(size);
                 candidates.truncate(size);
             }
             candidates.sort_unstable();
-            candidates.into_iter().map(|(_, g)| g).collect()
+            candidates.into_iter().map(|(_, _, g)| g).collect()
         };
         if picked.is_empty() {
             return None;

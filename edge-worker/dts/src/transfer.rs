@@ -308,13 +308,22 @@ pub async fn fetch(
             }
         });
     }
-    // Verified groups are recorded on disk in the background: the transfer never waits for a disk sync.
+    // Verified groups are recorded on disk in the background: the transfer never waits for a disk sync. Once
+    // some are, the downloader announces itself as a provider: nodes fetching the same content at the same time
+    // find each other and trade the groups they verified (they ask HAVE again as they go), so a seed's egress
+    // stays near one copy however many pull at once.
     {
         let blob = blob.clone();
+        let network = network.clone();
         background.spawn(async move {
             let mut last_sync = Instant::now();
+            let mut announced = false;
             loop {
                 tokio::time::sleep(PERSIST_INTERVAL).await;
+                if !announced && blob.present().count() > 0 {
+                    network.announce(blob.id()).await;
+                    announced = true;
+                }
                 let durability = if last_sync.elapsed() >= SYNC_INTERVAL {
                     last_sync = Instant::now();
                     Durability::Synced
