@@ -11,6 +11,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/enreach/target}"
 cargo_flags=(--profile dev --features runtime-benchmarks)
 node_bin="$CARGO_TARGET_DIR/debug/enreach-node"
 
+# The Hugging Face client the AiDN tests run against the gateway (`scripts/setup` installs it, pinned).
+HF_HUB_VERSION=0.36.0
+export ENREACH_HF_PYTHON="${ENREACH_HF_PYTHON:-$(dirname "$CARGO_TARGET_DIR")/hf-venv/bin/python}"
+
 # Pick the wasm toolchain that `scripts/setup` installed: rustup's own target if present, otherwise the Debian
 # toolchain linked as `debian` with its hand-built wasm32v1-none sysroot.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32v1-none \

@@ -21,11 +21,12 @@ use axum::{
 use futures::future::BoxFuture;
 use tracing::warn;
 
-use enreach_dts::store::{parse_content_id, ContentHash, ContentStore};
+use enreach_dts::store::{parse_content_id, Blob, ContentHash, ContentStore};
 
 use crate::{
     apps::{self, AppRunner, TranscriptSource},
     body::{self, Multipart},
+    hub,
     limits::{MAX_RANGES, RETRY_AFTER},
     origin::{OriginPull, PullError},
 };
@@ -99,6 +100,19 @@ impl Gateway {
         self
     }
 
+    /// The complete, verified blob `hash`: from the store, or pulled from its registered origin; a response
+    /// saying why not.
+    pub(crate) async fn held(&self, hash: ContentHash) -> Result<Arc<Blob>, Response> {
+        match (
+            self.store.get(&hash).filter(|b| b.is_complete()),
+            &self.origin,
+        ) {
+            (Some(blob), _) => Ok(blob),
+            (None, Some(origin)) => origin.get(hash).await.map_err(|e| pull_failed(hash, &e)),
+            (None, None) => Err((StatusCode::NOT_FOUND, "unknown content\n").into_response()),
+        }
+    }
+
     pub(crate) fn transcripts(&self) -> Option<Arc<dyn TranscriptSource>> {
         self.transcripts.clone()
     }
@@ -125,7 +139,7 @@ impl Gateway {
         if self.transcripts.is_some() {
             routes = routes.route("/gpow/transcripts", routing::post(apps::transcripts));
         }
-        routes.with_state(self)
+        routes.merge(hub::routes()).with_state(self)
     }
 }
 
@@ -213,6 +227,17 @@ async fn content(
     let Some(hash) = parse_content_id(&id) else {
         return (StatusCode::BAD_REQUEST, "content id is 64 hex digits\n").into_response();
     };
+    serve_content(&gateway, hash, &method, &headers, &[]).await
+}
+
+/// Content `hash` as `method` and `headers` ask (see the module's documentation), with `extra` headers.
+pub(crate) async fn serve_content(
+    gateway: &Gateway,
+    hash: ContentHash,
+    method: &Method,
+    headers: &HeaderMap,
+    extra: &[(&'static str, String)],
+) -> Response {
     // A browser registering a service worker asks for its script with this header: a content registered as
     // one would answer every later request to the gateway's origin, for every dApp's content.
     if headers.contains_key(SERVICE_WORKER) {
@@ -222,16 +247,9 @@ async fn content(
         )
             .into_response();
     }
-    let blob = match (
-        gateway.store.get(&hash).filter(|b| b.is_complete()),
-        &gateway.origin,
-    ) {
-        (Some(blob), _) => blob,
-        (None, Some(origin)) => match origin.get(hash).await {
-            Ok(blob) => blob,
-            Err(e) => return pull_failed(hash, &e),
-        },
-        (None, None) => return (StatusCode::NOT_FOUND, "unknown content\n").into_response(),
+    let blob = match gateway.held(hash).await {
+        Ok(blob) => blob,
+        Err(response) => return response,
     };
     let etag = format!("\"{}\"", hash.to_hex());
     // Never from the blob's name, which a peer may have chosen: only what the content's dApp published.
@@ -239,7 +257,11 @@ async fn content(
         Some(origin) => origin.content_type(hash).await,
         None => DEFAULT_CONTENT_TYPE,
     };
-    let response = Response::builder()
+    let mut response = Response::builder();
+    for (name, value) in extra {
+        response = response.header(*name, value);
+    }
+    let response = response
         .header(header::ETAG, &etag)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
@@ -257,10 +279,10 @@ async fn content(
     }
     let size = blob.size();
     let data = blob.data_path();
-    let head = method == Method::HEAD;
+    let head = *method == Method::HEAD;
     // Bodies open their file only when polled, so a HEAD's is dropped without reading anything.
     let body = |full: Body| if head { Body::empty() } else { full };
-    match requested_ranges(&headers, size) {
+    match requested_ranges(headers, size) {
         Requested::Whole => finish(
             response
                 .status(StatusCode::OK)
