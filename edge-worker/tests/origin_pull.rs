@@ -156,6 +156,33 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
         &chain,
         &["publish", orphan.to_str().unwrap(), "--max-price", "1"],
     );
+    // A model folder is one collection, published in one call: its manifest and each of its files is a
+    // content on chain, the manifest's id the one a node's store gives the folder.
+    let tiny_model = dir.path().join("tiny-model");
+    std::fs::create_dir(&tiny_model).unwrap();
+    let shard = random_file(&tiny_model.join("model.safetensors"), 50_000, 51);
+    std::fs::write(tiny_model.join("config.json"), b"{}").unwrap();
+    let collection_id = dapp(
+        &chain,
+        &["publish", tiny_model.to_str().unwrap(), "--max-price", "1"],
+    );
+    assert_eq!(
+        collection_id,
+        common::publish(&dir.path().join("holder"), &tiny_model)
+    );
+    let (manifest, shard_size) = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let on_chain = Chain::connect(&chain.url).await.unwrap();
+        let size = |id: blake3::Hash| {
+            let on_chain = &on_chain;
+            async move { on_chain.content(id).await.unwrap().map(|c| c.size) }
+        };
+        (
+            size(blake3::Hash::from_hex(&collection_id).unwrap()).await,
+            size(blake3::hash(&shard)).await,
+        )
+    });
+    assert!(manifest.is_some_and(|size| size > 0));
+    assert_eq!(shard_size, Some(50_000));
 
     let listen = loopback();
     let data = dir.path().join("edge");

@@ -56,11 +56,26 @@ pub struct Imported {
 
 /// Imports every regular file under `dir` (not following links) into `store`, and the manifest naming them.
 pub fn import_dir(store: &ContentStore, dir: &Path) -> Result<Imported, CollectionFailure> {
+    let collection = describe_dir(dir, |path| Ok(store.import(path)?))?;
+    let staging = store.staging()?;
+    std::fs::write(staging.data_path(), collection.to_manifest())
+        .map_err(|e| CollectionFailure::Read(staging.data_path(), e))?;
+    let name = dir.file_name().and_then(|n| n.to_str()).map(String::from);
+    let id = store.finish_import(staging, name, None)?.id();
+    Ok(Imported { id, collection })
+}
+
+/// The collection of the regular files under `dir` (not following links), each file's content id given by
+/// `content_of` (importing it into a store, or only hashing it).
+pub fn describe_dir(
+    dir: &Path,
+    mut content_of: impl FnMut(&Path) -> Result<ContentHash, CollectionFailure>,
+) -> Result<Collection, CollectionFailure> {
     let mut found = Vec::new();
     walk(dir, dir, &mut found)?;
     let mut files = Vec::with_capacity(found.len());
     for (path, relative) in found {
-        let id = store.import(&path)?;
+        let id = content_of(&path)?;
         let size = std::fs::metadata(&path)
             .map_err(|e| CollectionFailure::Read(path.clone(), e))?
             .len();
@@ -70,13 +85,7 @@ pub fn import_dir(store: &ContentStore, dir: &Path) -> Result<Imported, Collecti
             size,
         });
     }
-    let collection = Collection::new(files).map_err(CollectionFailure::Collection)?;
-    let staging = store.staging()?;
-    std::fs::write(staging.data_path(), collection.to_manifest())
-        .map_err(|e| CollectionFailure::Read(staging.data_path(), e))?;
-    let name = dir.file_name().and_then(|n| n.to_str()).map(String::from);
-    let id = store.finish_import(staging, name, None)?.id();
-    Ok(Imported { id, collection })
+    Collection::new(files).map_err(CollectionFailure::Collection)
 }
 
 /// The regular files under `dir`, with their paths relative to `root` (`/`-separated).

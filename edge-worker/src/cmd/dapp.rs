@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use enreach_dts::collection::{self, CollectionFailure};
 use enreach_edge_chain::{Chain, Wait};
 
 // The arguments of `dapp` (its help text is the `Command::Dapp` doc comment).
@@ -39,9 +40,10 @@ pub enum DappAction {
         #[arg(long)]
         deposit: u128,
     },
-    /// Publishes a file's content id and size for storage and delivery; prints the content id.
+    /// Publishes a file's content id and size for storage and delivery, or a folder as a collection (its
+    /// manifest and the files not published yet, in one call); prints the content or collection id.
     Publish {
-        /// The file (hashed locally; its bytes are not uploaded anywhere).
+        /// The file or folder (hashed locally; its bytes are not uploaded anywhere).
         file: PathBuf,
         /// Nodes paid to store it.
         #[arg(long, default_value_t = 1)]
@@ -107,14 +109,41 @@ async fn dapp(url: &str, suri: &str, action: DappAction) -> anyhow::Result<()> {
                     bail!("--origin must be an http:// or https:// URL of at most {} printable ASCII bytes", enreach_primitives::MAX_ORIGIN_URL_LEN);
                 }
             }
-            let mut hasher = blake3::Hasher::new();
-            hasher
-                .update_reader(
-                    std::fs::File::open(&file)
-                        .with_context(|| format!("opening {}", file.display()))?,
-                )
-                .with_context(|| format!("reading {}", file.display()))?;
-            let id = hasher.finalize();
+            if file.is_dir() {
+                if origin.is_some() {
+                    bail!("--origin names one content; a collection's files have no origin yet");
+                }
+                let collection = collection::describe_dir(&file, |path| {
+                    hash_file(path).map_err(|e| CollectionFailure::Read(path.into(), e))
+                })?;
+                let manifest = collection.to_manifest();
+                let id = blake3::hash(&manifest);
+                let files: Vec<([u8; 32], u64)> = collection
+                    .files()
+                    .iter()
+                    .map(|f| (f.content.0, f.size))
+                    .collect();
+                chain
+                    .submit(
+                        &signer,
+                        (
+                            "Settlement",
+                            "publish_collection",
+                            (
+                                *id.as_bytes(),
+                                manifest.len() as u64,
+                                files,
+                                replicas,
+                                max_price,
+                            ),
+                        ),
+                        Wait::Finalized,
+                    )
+                    .await?;
+                println!("{}", id.to_hex());
+                return Ok(());
+            }
+            let id = hash_file(&file).with_context(|| format!("reading {}", file.display()))?;
             let size = std::fs::metadata(&file)?.len();
             chain
                 .submit(
@@ -160,4 +189,11 @@ async fn client_call(
         serde_json::json!({"event": event, "client": hex::encode(client)})
     );
     Ok(())
+}
+
+/// The content id of the file at `path`: the BLAKE3 hash of its bytes.
+fn hash_file(path: &std::path::Path) -> std::io::Result<blake3::Hash> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize())
 }

@@ -184,6 +184,25 @@ mod benchmarks {
     }
 
     #[benchmark]
+    fn publish_collection(n: Linear<1, { T::MaxCollectionFiles::get() }>) {
+        let who = dapp::<T>(0);
+        let files: Vec<(ContentId, u64)> = (1..=n).map(|i| (content_id(i), 1 << 30)).collect();
+        let files = BoundedVec::try_from(files).expect("within the bound");
+
+        #[extrinsic_call]
+        _(
+            RawOrigin::Signed(who),
+            content_id(0),
+            4096,
+            files,
+            <T as pallet_gpow::Config>::MaxReplicas::get(),
+            amount::<T>(),
+        );
+
+        assert!(Contents::<T>::contains_key(content_id(n)));
+    }
+
+    #[benchmark]
     fn unpublish_content() {
         let who = dapp::<T>(0);
         Settlement::<T>::publish_content(

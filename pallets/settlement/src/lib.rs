@@ -309,6 +309,9 @@ pub mod pallet {
         /// Most published contents per dApp.
         #[pallet::constant]
         type MaxContentsPerAccount: Get<u32>;
+        /// Most files one collection publishes at once ([`Pallet::publish_collection`]).
+        #[pallet::constant]
+        type MaxCollectionFiles: Get<u32>;
         /// Most items (nodes or accruals) settled per block.
         #[pallet::constant]
         type MaxSettlePerBlock: Get<u32>;
@@ -433,6 +436,20 @@ pub mod pallet {
             size: u64,
             /// Replicas paid for.
             replicas: u32,
+        },
+        /// A collection was published: its manifest and the files it names that were not published yet, each
+        /// a content of its own.
+        CollectionPublished {
+            /// The manifest's content id: the collection's id.
+            collection: ContentId,
+            /// The dApp.
+            owner: T::AccountId,
+            /// Files the collection names.
+            files: u32,
+            /// Of those, files published by this call (the others were published already).
+            new_files: u32,
+            /// Bytes of the manifest and the new files.
+            size: u64,
         },
         /// Content was unpublished: its storage is paid through the current epoch.
         ContentUnpublished {
@@ -756,6 +773,75 @@ pub mod pallet {
                 owner,
                 size,
                 replicas,
+            });
+            Ok(())
+        }
+
+        /// Publishes a collection (`enreach_primitives::Collection`: an AI model's files) in one call: its
+        /// manifest `collection` of `manifest_size` bytes, and each of `files` (content id, size) that no one
+        /// published yet, every one a content of its own stored by `replicas` nodes at a storage price up to
+        /// `max_price`. Files published already (by this dApp for an earlier version that shares them, or by
+        /// another) keep their record: a version that changes one shard publishes one shard.
+        #[pallet::call_index(9)]
+        #[pallet::weight(<T as Config>::WeightInfo::publish_collection(files.len() as u32))]
+        pub fn publish_collection(
+            origin: OriginFor<T>,
+            collection: ContentId,
+            manifest_size: u64,
+            files: BoundedVec<(ContentId, u64), T::MaxCollectionFiles>,
+            replicas: u32,
+            max_price: BalanceOf<T>,
+        ) -> DispatchResult {
+            let owner = ensure_signed(origin)?;
+            let mut account = Accounts::<T>::get(&owner).ok_or(Error::<T>::NoAccount)?;
+            ensure!(
+                !Contents::<T>::contains_key(collection),
+                Error::<T>::ContentExists
+            );
+            ensure!(
+                manifest_size > 0 && files.iter().all(|(_, size)| *size > 0),
+                Error::<T>::EmptyContent
+            );
+            ensure!(
+                (1..=<T as pallet_gpow::Config>::MaxReplicas::get()).contains(&replicas),
+                Error::<T>::InvalidReplicas
+            );
+            // Each content once, however many paths name it.
+            let new: alloc::collections::BTreeMap<ContentId, u64> = files
+                .iter()
+                .filter(|(content, _)| {
+                    *content != collection && !Contents::<T>::contains_key(content)
+                })
+                .copied()
+                .collect();
+            let added = 1 + new.len() as u32;
+            ensure!(
+                account.contents.saturating_add(added) <= T::MaxContentsPerAccount::get(),
+                Error::<T>::TooManyContents
+            );
+            account.contents += added;
+            Accounts::<T>::insert(&owner, account);
+            let mut size = 0u64;
+            for (content, bytes) in core::iter::once((collection, manifest_size)).chain(new) {
+                size = size.saturating_add(bytes);
+                Contents::<T>::insert(
+                    content,
+                    ContentInfo {
+                        owner: owner.clone(),
+                        size: bytes,
+                        replicas,
+                        max_price,
+                        origin: None,
+                        until: None,
+                    },
+                );
+            }
+            Self::deposit_event(Event::CollectionPublished {
+                collection,
+                owner,
+                files: files.len() as u32,
+                new_files: added - 1,
+                size,
             });
             Ok(())
         }

@@ -156,6 +156,7 @@ impl pallet_settlement::Config for Test {
     type KeeperShare = KeeperShare;
     type MaxClientsPerAccount = ConstU32<2>;
     type MaxContentsPerAccount = ConstU32<2>;
+    type MaxCollectionFiles = ConstU32<1>;
     type MaxSettlePerBlock = MaxSettlePerBlock;
     type UsageHistory = ConstU32<3>;
     type WeightInfo = crate::weights::SubstrateWeight<Test>;

@@ -201,6 +201,71 @@ fn withdrawals_wait_for_the_delay() {
     });
 }
 
+/// A collection publishes its manifest and the files no one published yet in one call: a version sharing a
+/// file with another publishes only what is new, and the dApp's content cap counts every new record.
+#[test]
+fn a_collection_publishes_its_manifest_and_only_the_files_not_published_yet() {
+    new_test_ext().execute_with(|| {
+        let (m1, m2, m3) = (ContentId([1; 32]), ContentId([2; 32]), ContentId([3; 32]));
+        let shard = ContentId([9; 32]);
+        let files = |list: Vec<(ContentId, u64)>| BoundedVec::try_from(list).unwrap();
+        assert_noop!(
+            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![(shard, 10)]), 1, 100),
+            Error::<Test>::NoAccount
+        );
+        assert_ok!(Settlement::open_account(signed(DAPP), 0));
+        assert_noop!(
+            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![(shard, 0)]), 1, 100),
+            Error::<Test>::EmptyContent
+        );
+        assert_ok!(Settlement::publish_collection(
+            signed(DAPP),
+            m1,
+            100,
+            files(vec![(shard, 10)]),
+            1,
+            100
+        ));
+        assert_eq!(Contents::<Test>::get(shard).unwrap().owner, DAPP);
+        assert_eq!(Contents::<Test>::get(m1).unwrap().size, 100);
+        assert_noop!(
+            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![]), 1, 100),
+            Error::<Test>::ContentExists
+        );
+        // Another dApp's collection names the same shard: only its manifest is new, the shard keeps its record.
+        let other = DAPP + 1;
+        assert_ok!(Settlement::open_account(signed(other), 0));
+        assert_ok!(Settlement::publish_collection(
+            signed(other),
+            m2,
+            50,
+            files(vec![(shard, 10)]),
+            1,
+            100
+        ));
+        assert_eq!(Contents::<Test>::get(shard).unwrap().owner, DAPP);
+        assert!(events().contains(&Event::CollectionPublished {
+            collection: m2,
+            owner: other,
+            files: 1,
+            new_files: 0,
+            size: 50,
+        }));
+        // Its next collection would hold three records, over the cap of two.
+        assert_noop!(
+            Settlement::publish_collection(
+                signed(other),
+                m3,
+                50,
+                files(vec![(ContentId([4; 32]), 10)]),
+                1,
+                100
+            ),
+            Error::<Test>::TooManyContents
+        );
+    });
+}
+
 #[test]
 fn content_is_published_within_bounds_and_unpublished_by_its_owner() {
     new_test_ext().execute_with(|| {

@@ -55,6 +55,8 @@ pub trait WeightInfo {
 	fn withdraw() -> Weight;
 	/// Weight of `publish_content`.
 	fn publish_content() -> Weight;
+	/// Weight of `publish_collection`.
+	fn publish_collection(n: u32, ) -> Weight;
 	/// Weight of `unpublish_content`.
 	fn unpublish_content() -> Weight;
 	/// Weight of `claim_rewards`.
@@ -82,8 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
 		// Proof size: measured `321`, estimated `6196`.
-		// Minimum execution time: 631_712_000 picoseconds.
-		Weight::from_parts(682_628_000, 0)
+		// Minimum execution time: 624_662_000 picoseconds.
+		Weight::from_parts(643_600_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -94,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `522`, estimated `8799`.
-		// Minimum execution time: 604_982_000 picoseconds.
-		Weight::from_parts(646_324_000, 0)
+		// Minimum execution time: 596_800_000 picoseconds.
+		Weight::from_parts(614_777_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -108,8 +110,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
 		// Proof size: measured `290`, estimated `3594`.
-		// Minimum execution time: 169_232_000 picoseconds.
-		Weight::from_parts(187_530_000, 0)
+		// Minimum execution time: 159_729_000 picoseconds.
+		Weight::from_parts(164_656_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -122,8 +124,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
 		// Proof size: measured `430`, estimated `3594`.
-		// Minimum execution time: 156_653_000 picoseconds.
-		Weight::from_parts(168_051_000, 0)
+		// Minimum execution time: 147_420_000 picoseconds.
+		Weight::from_parts(154_090_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -136,8 +138,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof size: measured `293`, estimated `3594`.
-		// Minimum execution time: 165_777_000 picoseconds.
-		Weight::from_parts(175_983_000, 0)
+		// Minimum execution time: 158_146_000 picoseconds.
+		Weight::from_parts(163_915_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -156,8 +158,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof size: measured `648`, estimated `8766`.
-		// Minimum execution time: 644_201_000 picoseconds.
-		Weight::from_parts(690_610_000, 0)
+		// Minimum execution time: 639_904_000 picoseconds.
+		Weight::from_parts(656_790_000, 0)
 			.saturating_add(Weight::from_parts(0, 8766))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -168,11 +170,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
 		// Proof size: measured `176`, estimated `3837`.
-		// Minimum execution time: 150_435_000 picoseconds.
-		Weight::from_parts(163_644_000, 0)
+		// Minimum execution time: 151_946_000 picoseconds.
+		Weight::from_parts(156_873_000, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
+	}
+	/// Storage: `Settlement::Accounts` (r:1 w:1)
+	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Contents` (r:513 w:513)
+	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 512]`.
+	fn publish_collection(n: u32, ) -> Weight {
+		// Proof size: measured `176`, estimated `3837`.
+		// Minimum execution time: 178_827_000 picoseconds.
+		Weight::from_parts(123_801_265, 0)
+			.saturating_add(Weight::from_parts(0, 3837))
+			.saturating_add(Weight::from_parts(23_626_265, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2847).saturating_mul(n.into()))
 	}
 	/// Storage: `Settlement::Contents` (r:1 w:1)
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
@@ -182,8 +201,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
 		// Proof size: measured `459`, estimated `3837`.
-		// Minimum execution time: 148_612_000 picoseconds.
-		Weight::from_parts(160_419_000, 0)
+		// Minimum execution time: 148_352_000 picoseconds.
+		Weight::from_parts(151_957_000, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -194,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `325`, estimated `6196`.
-		// Minimum execution time: 393_697_000 picoseconds.
-		Weight::from_parts(418_584_000, 0)
+		// Minimum execution time: 393_377_000 picoseconds.
+		Weight::from_parts(402_190_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -207,7 +226,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Contents` (r:1 w:0)
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:64 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Accruals` (r:64 w:64)
 	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Usage` (r:1 w:1)
@@ -215,15 +234,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[0, 64]`.
 	fn accrue_storage(r: u32, ) -> Weight {
 		// Proof size: measured `553`, estimated `10160`.
-		// Minimum execution time: 148_281_000 picoseconds.
-		Weight::from_parts(197_597_384, 0)
+		// Minimum execution time: 144_716_000 picoseconds.
+		Weight::from_parts(179_315_545, 0)
 			.saturating_add(Weight::from_parts(0, 10160))
-			.saturating_add(Weight::from_parts(59_602_172, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(59_634_826, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
-			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(0, 3666).saturating_mul(r.into()))
 	}
 	/// Storage: `Settlement::Accruals` (r:501 w:500)
 	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
@@ -240,10 +259,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
 		// Proof size: measured `595`, estimated `11114`.
-		// Minimum execution time: 610_039_000 picoseconds.
-		Weight::from_parts(2_389_875_157, 0)
+		// Minimum execution time: 605_963_000 picoseconds.
+		Weight::from_parts(609_719_000, 0)
 			.saturating_add(Weight::from_parts(0, 11114))
-			.saturating_add(Weight::from_parts(257_060_318, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(253_635_616, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -261,7 +280,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::WorkScores` (r:501 w:0)
 	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:500 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::PendingRewards` (r:500 w:500)
@@ -269,25 +288,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
 		// Proof size: measured `624`, estimated `6052`.
-		// Minimum execution time: 464_422_000 picoseconds.
-		Weight::from_parts(2_134_310_516, 0)
+		// Minimum execution time: 433_277_000 picoseconds.
+		Weight::from_parts(438_324_000, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
-			.saturating_add(Weight::from_parts(201_000_723, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(201_592_317, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3666).saturating_mul(n.into()))
 	}
 	/// Storage: `Settlement::Usage` (r:500 w:500)
 	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
 		// Proof size: measured `79`, estimated `990`.
-		// Minimum execution time: 46_670_000 picoseconds.
-		Weight::from_parts(26_458_182, 0)
+		// Minimum execution time: 43_635_000 picoseconds.
+		Weight::from_parts(44_616_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			.saturating_add(Weight::from_parts(5_627_770, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(5_542_365, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2592).saturating_mul(n.into()))

@@ -117,6 +117,8 @@ impl pallet_settlement::Config for Runtime {
     type KeeperShare = dynamic_params::settlement::KeeperShare;
     type MaxClientsPerAccount = ConstU32<1024>;
     type MaxContentsPerAccount = ConstU32<1024>;
+    // A model repository of a few hundred files (shards, tokenizers, configs) in one call.
+    type MaxCollectionFiles = ConstU32<512>;
     type MaxSettlePerBlock = ConstU32<500>;
     /// A week of 1-hour epochs.
     type UsageHistory = ConstU32<168>;
