@@ -60,14 +60,16 @@ pub enum CollectionError {
 }
 
 /// Whether `path` may name a file in a collection: 1 to [`MAX_COLLECTION_PATH`] bytes of `/`-separated
-/// components, none empty, `.` or `..`, without a backslash, a NUL or another control character.
+/// components, none empty, `.`, `..` or `.git` (in any case), without a backslash, a NUL or another control
+/// character.
 pub fn is_valid_collection_path(path: &str) -> bool {
     !path.is_empty()
         && path.len() <= MAX_COLLECTION_PATH
         && !path.chars().any(|c| c == '\\' || c.is_control())
-        && path
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && path.split('/').all(|part| {
+            // A `.git` written into a working tree would configure git (its hooks, `core.fsmonitor`).
+            !part.is_empty() && part != "." && part != ".." && !part.eq_ignore_ascii_case(".git")
+        })
 }
 
 impl Collection {
@@ -193,6 +195,8 @@ mod tests {
             "a\\..\\b",
             "a\0b",
             "dir/",
+            ".git/config",
+            "sub/.GIT/hooks/post-checkout",
         ] {
             assert!(!is_valid_collection_path(bad), "{bad:?}");
             assert!(matches!(

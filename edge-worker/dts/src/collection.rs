@@ -33,6 +33,8 @@ pub enum CollectionFailure {
     /// A link is not followed: a folder published with a link to a private file would publish that file.
     #[error("{0} is a symbolic link; collections hold regular files only")]
     Link(PathBuf),
+    #[error("{0} in the output folder is a symbolic link: nothing is written through it")]
+    LinkInOutput(PathBuf),
     #[error("{0} is not valid UTF-8")]
     NotUtf8(PathBuf),
     #[error("not a collection: {0:?}")]
@@ -104,6 +106,14 @@ fn walk(
             return Err(CollectionFailure::Link(path));
         }
         if kind.is_dir() {
+            // A cloned repository's git data (its remote URL may hold a token) and tools' caches are not the
+            // model's files.
+            if matches!(
+                path.file_name().and_then(|n| n.to_str()),
+                Some(".git" | ".cache")
+            ) {
+                continue;
+            }
             walk(root, &path, found)?;
         } else if kind.is_file() {
             let relative = path
@@ -176,9 +186,11 @@ pub async fn fetch_files(
         already_held: Vec::new(),
     };
     let mut wanted = Vec::new();
+    let mut asked = std::collections::HashSet::new();
     for file in files {
         let id = ContentHash::from_bytes(file.content.0);
-        if store.get(&id).is_some_and(|b| b.is_complete()) {
+        if store.get(&id).is_some_and(|b| b.is_complete()) || !asked.insert(id) {
+            // Held, or fetched once for another path naming the same content.
             report.already_held.push(file.path.clone());
         } else {
             wanted.push((file, id));
@@ -235,13 +247,28 @@ pub fn export(
             .get(&id)
             .filter(|b| b.is_complete())
             .ok_or_else(|| CollectionFailure::NoSuchFile(file.path.clone()))?;
-        // Valid collection paths have no `..`, root or empty component: the file lands under `dir`.
+        // Valid collection paths have no `..`, root or empty component: the file lands under `dir`, unless a
+        // link already in `dir` points elsewhere (a folder another tool filled with links into a shared
+        // cache): then nothing is written through it.
+        let mut at = dir.to_owned();
+        for part in file.path.split('/') {
+            at.push(part);
+            if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(CollectionFailure::LinkInOutput(at));
+            }
+        }
         let target = dir.join(&file.path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| CollectionFailure::Read(parent.into(), e))?;
         }
-        blob.export(&target)?;
+        // Written beside and renamed over the target, so a reader never sees half a file.
+        let mut partial = target.as_os_str().to_owned();
+        partial.push(".enreach-partial");
+        let partial = PathBuf::from(partial);
+        blob.export(&partial)?;
+        std::fs::rename(&partial, &target)
+            .map_err(|e| CollectionFailure::Read(target.clone(), e))?;
     }
     Ok(())
 }
@@ -298,6 +325,26 @@ mod tests {
     }
 
     /// A folder published with a link in it (to a key, say) is refused rather than publishing the link's target.
+    #[test]
+    fn links_already_in_the_output_folder_are_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("model");
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(model.join("weights"), b"new").unwrap();
+        let store = ContentStore::open(dir.path().join("store")).unwrap();
+        let imported = import_dir(&store, &model).unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let shared = dir.path().join("shared-cache-blob");
+        std::fs::write(&shared, b"another model's weights").unwrap();
+        std::os::unix::fs::symlink(&shared, out.join("weights")).unwrap();
+        assert!(matches!(
+            export(&store, &imported.collection, None, &out),
+            Err(CollectionFailure::LinkInOutput(_))
+        ));
+        assert_eq!(std::fs::read(&shared).unwrap(), b"another model's weights");
+    }
+
     #[test]
     fn links_are_not_followed() {
         let dir = tempfile::tempdir().unwrap();

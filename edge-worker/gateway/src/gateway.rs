@@ -62,6 +62,7 @@ pub struct Gateway {
     router: Option<Arc<dyn ContentRouter>>,
     apps: Option<Arc<dyn AppRunner>>,
     transcripts: Option<Arc<dyn TranscriptSource>>,
+    manifests: Arc<hub::Manifests>,
 }
 
 impl Gateway {
@@ -73,6 +74,7 @@ impl Gateway {
             router: None,
             apps: None,
             transcripts: None,
+            manifests: Arc::default(),
         }
     }
 
@@ -111,6 +113,10 @@ impl Gateway {
             (None, Some(origin)) => origin.get(hash).await.map_err(|e| pull_failed(hash, &e)),
             (None, None) => Err((StatusCode::NOT_FOUND, "unknown content\n").into_response()),
         }
+    }
+
+    pub(crate) fn manifests(&self) -> &hub::Manifests {
+        &self.manifests
     }
 
     pub(crate) fn transcripts(&self) -> Option<Arc<dyn TranscriptSource>> {

@@ -11,6 +11,12 @@
 //! Files are served as content ([`crate::gateway`]): complete and verified against their content id, which the
 //! manifest names, so a byte served is a byte of the collection.
 
+use std::{
+    collections::HashMap,
+    io::Read,
+    sync::{Arc, Mutex},
+};
+
 use axum::{
     extract::{Path, State},
     http::{header, HeaderMap, Method, StatusCode},
@@ -22,7 +28,7 @@ use enreach_dts::{
     collection::MAX_MANIFEST_BYTES,
     store::{parse_content_id, ContentHash},
 };
-use enreach_primitives::Collection;
+use enreach_primitives::{collection::COLLECTION_MAGIC, Collection};
 
 use crate::gateway::{serve_content, Gateway};
 
@@ -37,12 +43,42 @@ pub(crate) fn routes() -> Router<Gateway> {
         )
 }
 
+/// Manifests read, by collection id: a collection never changes, so each is read and decoded once, not at every
+/// request (a `snapshot_download` of N files asks for it 2N times), and a stranger's requests for content that
+/// is not a collection cost a 22-byte read.
+#[derive(Default)]
+pub(crate) struct Manifests(Mutex<HashMap<ContentHash, Arc<Collection>>>);
+
+/// Manifests kept in memory: the models being pulled now.
+const MANIFESTS_KEPT: usize = 256;
+
+impl Manifests {
+    fn get(&self, id: &ContentHash) -> Option<Arc<Collection>> {
+        self.lock().get(id).cloned()
+    }
+
+    fn insert(&self, id: ContentHash, collection: Arc<Collection>) {
+        let mut kept = self.lock();
+        if kept.len() >= MANIFESTS_KEPT {
+            // Any one goes: a model still in use is read again once.
+            if let Some(old) = kept.keys().next().copied() {
+                kept.remove(&old);
+            }
+        }
+        kept.insert(id, collection);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ContentHash, Arc<Collection>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The collection a model name and revision name, read from its verified manifest.
 async fn collection(
     gateway: &Gateway,
     name: &str,
     revision: &str,
-) -> Result<(ContentHash, Collection), Response> {
+) -> Result<(ContentHash, Arc<Collection>), Response> {
     let not_found = |what: &str| {
         (
             StatusCode::NOT_FOUND,
@@ -57,16 +93,33 @@ async fn collection(
     if revision != "main" && parse_content_id(revision) != Some(id) {
         return Err(not_found("a collection's revisions are main and its id"));
     }
-    let manifest = gateway.held(id).await?;
-    if manifest.size() > MAX_MANIFEST_BYTES {
-        return Err(not_found("not a collection"));
+    if let Some(collection) = gateway.manifests().get(&id) {
+        return Ok((id, collection));
     }
-    let bytes = tokio::fs::read(manifest.data_path()).await.map_err(|_| {
-        (StatusCode::INTERNAL_SERVER_ERROR, "reading the manifest\n").into_response()
-    })?;
-    match Collection::from_manifest(&bytes) {
-        Ok(collection) => Ok((id, collection)),
-        Err(_) => Err(not_found("not a collection")),
+    let manifest = gateway.held(id).await?;
+    let path = manifest.data_path();
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Collection>> {
+        let mut file = std::fs::File::open(path)?;
+        let mut magic = [0; COLLECTION_MAGIC.len()];
+        if file.read_exact(&mut magic).is_err() || magic != COLLECTION_MAGIC {
+            return Ok(None);
+        }
+        if file.metadata()?.len() > MAX_MANIFEST_BYTES {
+            return Ok(None);
+        }
+        let mut bytes = magic.to_vec();
+        file.read_to_end(&mut bytes)?;
+        Ok(Collection::from_manifest(&bytes).ok())
+    })
+    .await;
+    match read {
+        Ok(Ok(Some(collection))) => {
+            let collection = Arc::new(collection);
+            gateway.manifests().insert(id, collection.clone());
+            Ok((id, collection))
+        }
+        Ok(Ok(None)) => Err(not_found("not a collection")),
+        _ => Err((StatusCode::INTERNAL_SERVER_ERROR, "reading the manifest\n").into_response()),
     }
 }
 

@@ -524,6 +524,8 @@ pub mod pallet {
         WithdrawalNotReady,
         /// The content is already published.
         ContentExists,
+        /// A collection names a file published already with another size.
+        ContentSizeDiffers,
         /// Content must have a size.
         EmptyContent,
         /// Replicas must be between 1 and GPoW's `MaxReplicas` (the most provers it ranks per content).
@@ -778,10 +780,10 @@ pub mod pallet {
         }
 
         /// Publishes a collection (`enreach_primitives::Collection`: an AI model's files) in one call: its
-        /// manifest `collection` of `manifest_size` bytes, and each of `files` (content id, size) that no one
-        /// published yet, every one a content of its own stored by `replicas` nodes at a storage price up to
-        /// `max_price`. Files published already (by this dApp for an earlier version that shares them, or by
-        /// another) keep their record: a version that changes one shard publishes one shard.
+        /// manifest `collection` of `manifest_size` bytes, and each of `files` (content id, size) not published
+        /// yet, every one a content of its own stored by `replicas` nodes at a storage price up to `max_price`.
+        /// Files this dApp published already (for an earlier version that shares them) keep their record: a
+        /// version that changes one shard publishes one shard. A file another dApp published is refused.
         #[pallet::call_index(9)]
         #[pallet::weight(<T as Config>::WeightInfo::publish_collection(files.len() as u32))]
         pub fn publish_collection(
@@ -806,14 +808,21 @@ pub mod pallet {
                 (1..=<T as pallet_gpow::Config>::MaxReplicas::get()).contains(&replicas),
                 Error::<T>::InvalidReplicas
             );
-            // Each content once, however many paths name it.
-            let new: alloc::collections::BTreeMap<ContentId, u64> = files
-                .iter()
-                .filter(|(content, _)| {
-                    *content != collection && !Contents::<T>::contains_key(content)
-                })
-                .copied()
-                .collect();
+            // Each content once, however many paths name it. A file published already must be this dApp's,
+            // of the same size (an earlier version's): a record someone else holds could be unpublished under
+            // the collection, or name a size no provider proves, so that nodes never store the file.
+            let mut new = alloc::collections::BTreeMap::<ContentId, u64>::new();
+            for (content, size) in files.iter().filter(|(content, _)| *content != collection) {
+                match Contents::<T>::get(content) {
+                    None => {
+                        new.insert(*content, *size);
+                    }
+                    Some(held) => {
+                        ensure!(held.owner == owner, Error::<T>::NotContentOwner);
+                        ensure!(held.size == *size, Error::<T>::ContentSizeDiffers);
+                    }
+                }
+            }
             let added = 1 + new.len() as u32;
             ensure!(
                 account.contents.saturating_add(added) <= T::MaxContentsPerAccount::get(),

@@ -201,12 +201,13 @@ fn withdrawals_wait_for_the_delay() {
     });
 }
 
-/// A collection publishes its manifest and the files no one published yet in one call: a version sharing a
-/// file with another publishes only what is new, and the dApp's content cap counts every new record.
+/// A collection publishes its manifest and the files not published yet in one call: a file the dApp published
+/// already (for an earlier version) keeps its record, one another dApp holds or of another size is refused, and
+/// the dApp's content cap counts every new record.
 #[test]
 fn a_collection_publishes_its_manifest_and_only_the_files_not_published_yet() {
     new_test_ext().execute_with(|| {
-        let (m1, m2, m3) = (ContentId([1; 32]), ContentId([2; 32]), ContentId([3; 32]));
+        let (m1, m2) = (ContentId([1; 32]), ContentId([2; 32]));
         let shard = ContentId([9; 32]);
         let files = |list: Vec<(ContentId, u64)>| BoundedVec::try_from(list).unwrap();
         assert_noop!(
@@ -218,6 +219,19 @@ fn a_collection_publishes_its_manifest_and_only_the_files_not_published_yet() {
             Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![(shard, 0)]), 1, 100),
             Error::<Test>::EmptyContent
         );
+        // The shard is this dApp's already (an earlier version's): only the manifest is new.
+        assert_ok!(Settlement::publish_content(
+            signed(DAPP),
+            shard,
+            10,
+            1,
+            100,
+            None
+        ));
+        assert_noop!(
+            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![(shard, 11)]), 1, 100),
+            Error::<Test>::ContentSizeDiffers
+        );
         assert_ok!(Settlement::publish_collection(
             signed(DAPP),
             m1,
@@ -226,38 +240,44 @@ fn a_collection_publishes_its_manifest_and_only_the_files_not_published_yet() {
             1,
             100
         ));
-        assert_eq!(Contents::<Test>::get(shard).unwrap().owner, DAPP);
         assert_eq!(Contents::<Test>::get(m1).unwrap().size, 100);
+        assert!(events().contains(&Event::CollectionPublished {
+            collection: m1,
+            owner: DAPP,
+            files: 1,
+            new_files: 0,
+            size: 100,
+        }));
         assert_noop!(
             Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![]), 1, 100),
             Error::<Test>::ContentExists
         );
-        // Another dApp's collection names the same shard: only its manifest is new, the shard keeps its record.
+        // Another dApp cannot build on a record it does not hold (it could vanish under its collection).
         let other = DAPP + 1;
         assert_ok!(Settlement::open_account(signed(other), 0));
+        assert_noop!(
+            Settlement::publish_collection(signed(other), m2, 50, files(vec![(shard, 10)]), 1, 100),
+            Error::<Test>::NotContentOwner
+        );
         assert_ok!(Settlement::publish_collection(
             signed(other),
             m2,
             50,
-            files(vec![(shard, 10)]),
+            files(vec![(ContentId([4; 32]), 10)]),
             1,
             100
         ));
-        assert_eq!(Contents::<Test>::get(shard).unwrap().owner, DAPP);
-        assert!(events().contains(&Event::CollectionPublished {
-            collection: m2,
-            owner: other,
-            files: 1,
-            new_files: 0,
-            size: 50,
-        }));
-        // Its next collection would hold three records, over the cap of two.
+        assert_eq!(
+            Contents::<Test>::get(ContentId([4; 32])).unwrap().owner,
+            other
+        );
+        // A third record would pass its cap of two.
         assert_noop!(
             Settlement::publish_collection(
                 signed(other),
-                m3,
+                ContentId([3; 32]),
                 50,
-                files(vec![(ContentId([4; 32]), 10)]),
+                files(vec![(ContentId([5; 32]), 10)]),
                 1,
                 100
             ),
