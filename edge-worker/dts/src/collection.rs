@@ -58,7 +58,11 @@ pub struct Imported {
 
 /// Imports every regular file under `dir` (not following links) into `store`, and the manifest naming them.
 pub fn import_dir(store: &ContentStore, dir: &Path) -> Result<Imported, CollectionFailure> {
-    let collection = describe_dir(dir, |path| Ok(store.import(path)?))?;
+    let collection = describe_dir(dir, |path| {
+        let id = store.import(path)?;
+        let size = store.get(&id).map(|blob| blob.size()).unwrap_or_default();
+        Ok((id, size))
+    })?;
     let staging = store.staging()?;
     std::fs::write(staging.data_path(), collection.to_manifest())
         .map_err(|e| CollectionFailure::Read(staging.data_path(), e))?;
@@ -67,20 +71,18 @@ pub fn import_dir(store: &ContentStore, dir: &Path) -> Result<Imported, Collecti
     Ok(Imported { id, collection })
 }
 
-/// The collection of the regular files under `dir` (not following links), each file's content id given by
-/// `content_of` (importing it into a store, or only hashing it).
+/// The collection of the regular files under `dir` (not following links), each file's content id and size
+/// given by `content_of` from the bytes it read (importing the file into a store, or only hashing it): a file
+/// still being written is described as it was read, not by a later length.
 pub fn describe_dir(
     dir: &Path,
-    mut content_of: impl FnMut(&Path) -> Result<ContentHash, CollectionFailure>,
+    mut content_of: impl FnMut(&Path) -> Result<(ContentHash, u64), CollectionFailure>,
 ) -> Result<Collection, CollectionFailure> {
     let mut found = Vec::new();
     walk(dir, dir, &mut found)?;
     let mut files = Vec::with_capacity(found.len());
     for (path, relative) in found {
-        let id = content_of(&path)?;
-        let size = std::fs::metadata(&path)
-            .map_err(|e| CollectionFailure::Read(path.clone(), e))?
-            .len();
+        let (id, size) = content_of(&path)?;
         files.push(CollectionFile {
             path: relative,
             content: ContentId(*id.as_bytes()),

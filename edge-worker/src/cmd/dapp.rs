@@ -143,8 +143,8 @@ async fn dapp(url: &str, suri: &str, action: DappAction) -> anyhow::Result<()> {
                 println!("{}", id.to_hex());
                 return Ok(());
             }
-            let id = hash_file(&file).with_context(|| format!("reading {}", file.display()))?;
-            let size = std::fs::metadata(&file)?.len();
+            let (id, size) =
+                hash_file(&file).with_context(|| format!("reading {}", file.display()))?;
             chain
                 .submit(
                     &signer,
@@ -191,9 +191,9 @@ async fn client_call(
     Ok(())
 }
 
-/// The content id of the file at `path`: the BLAKE3 hash of its bytes.
-fn hash_file(path: &std::path::Path) -> std::io::Result<blake3::Hash> {
+/// The content id of the file at `path` (the BLAKE3 hash of its bytes) and how many bytes it hashed.
+fn hash_file(path: &std::path::Path) -> std::io::Result<(blake3::Hash, u64)> {
     let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(std::fs::File::open(path)?)?;
-    Ok(hasher.finalize())
+    let size = std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok((hasher.finalize(), size))
 }

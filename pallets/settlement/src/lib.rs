@@ -800,8 +800,9 @@ pub mod pallet {
                 !Contents::<T>::contains_key(collection),
                 Error::<T>::ContentExists
             );
+            // A collection names at least one file, each with bytes.
             ensure!(
-                manifest_size > 0 && files.iter().all(|(_, size)| *size > 0),
+                manifest_size > 0 && !files.is_empty() && files.iter().all(|(_, size)| *size > 0),
                 Error::<T>::EmptyContent
             );
             ensure!(

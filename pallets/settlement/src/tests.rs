@@ -215,10 +215,12 @@ fn a_collection_publishes_its_manifest_and_only_the_files_not_published_yet() {
             Error::<Test>::NoAccount
         );
         assert_ok!(Settlement::open_account(signed(DAPP), 0));
-        assert_noop!(
-            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![(shard, 0)]), 1, 100),
-            Error::<Test>::EmptyContent
-        );
+        for empty in [vec![(shard, 0)], vec![]] {
+            assert_noop!(
+                Settlement::publish_collection(signed(DAPP), m1, 100, files(empty), 1, 100),
+                Error::<Test>::EmptyContent
+            );
+        }
         // The shard is this dApp's already (an earlier version's): only the manifest is new.
         assert_ok!(Settlement::publish_content(
             signed(DAPP),
@@ -249,7 +251,7 @@ fn a_collection_publishes_its_manifest_and_only_the_files_not_published_yet() {
             size: 100,
         }));
         assert_noop!(
-            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![]), 1, 100),
+            Settlement::publish_collection(signed(DAPP), m1, 100, files(vec![(shard, 10)]), 1, 100),
             Error::<Test>::ContentExists
         );
         // Another dApp cannot build on a record it does not hold (it could vanish under its collection).
