@@ -173,20 +173,10 @@ fn nodes_pulling_at_once_serve_each_other_what_they_verified() {
         .map(|n| {
             let out = dir.path().join(format!("out-{n}"));
             let (out_arg, listen) = (out.display().to_string(), loopback());
-            let worker = Worker::spawn(
-                &dir.path().join(format!("puller-{n}")),
-                &[
-                    "fetch",
-                    &id,
-                    "-o",
-                    &out_arg,
-                    "--json",
-                    "--listen",
-                    &listen,
-                    "--peer",
-                    &seed_address,
-                ],
-            );
+            // Listening, so that the other pullers can dial it.
+            let mut args = fetch_args(&id, &out_arg, &seed_address, None);
+            args.extend(["--listen", &listen]);
+            let worker = Worker::spawn(&dir.path().join(format!("puller-{n}")), &args);
             (worker, out)
         })
         .collect();
