@@ -16,11 +16,14 @@ fn hf_python() -> String {
     })
 }
 
-/// Runs `script` with `huggingface_hub` against `endpoint`, caching in `cache`; its standard output.
-fn hf(endpoint: &str, cache: &Path, script: &str) -> String {
+/// Evaluates `call` (of `hf_hub_download` or `snapshot_download`) with `huggingface_hub` against `endpoint`,
+/// caching in `cache`; what it printed (the path the call returned).
+fn hf(endpoint: &str, cache: &Path, call: &str) -> String {
     let python = hf_python();
+    let script =
+        format!("from huggingface_hub import hf_hub_download, snapshot_download\nprint({call})");
     let out = Command::new(&python)
-        .args(["-c", script])
+        .args(["-c", &script])
         .env("HF_ENDPOINT", endpoint)
         .env("HF_HUB_CACHE", cache)
         .env("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -65,20 +68,14 @@ fn huggingface_hub_downloads_a_published_model_through_the_gateway() {
     let one = hf(
         &endpoint,
         &cache,
-        &format!("from huggingface_hub import hf_hub_download\nprint(hf_hub_download('{repo}', 'config.json'))"),
+        &format!("hf_hub_download('{repo}', 'config.json')"),
     );
     assert_eq!(
         fs::read(&one).unwrap(),
         fs::read(model.join("config.json")).unwrap()
     );
 
-    let snapshot = hf(
-        &endpoint,
-        &cache,
-        &format!(
-            "from huggingface_hub import snapshot_download\nprint(snapshot_download('{repo}'))"
-        ),
-    );
+    let snapshot = hf(&endpoint, &cache, &format!("snapshot_download('{repo}')"));
     for path in [
         "config.json",
         "model.safetensors",
@@ -96,7 +93,7 @@ fn huggingface_hub_downloads_a_published_model_through_the_gateway() {
     let cached = hf(
         &endpoint,
         &cache,
-        &format!("from huggingface_hub import hf_hub_download\nprint(hf_hub_download('{repo}', 'model.safetensors'))"),
+        &format!("hf_hub_download('{repo}', 'model.safetensors')"),
     );
     assert_eq!(
         fs::read(&cached).unwrap(),

@@ -4,18 +4,21 @@
 //! another version of the collection) is not fetched again.
 
 use std::{
+    io::Read,
     path::{Path, PathBuf},
     sync::Arc,
 };
 
-use enreach_primitives::{Collection, CollectionError, CollectionFile, ContentId};
+use enreach_primitives::{
+    collection::COLLECTION_MAGIC, Collection, CollectionError, CollectionFile, ContentId,
+};
 use serde::Serialize;
 
 use crate::{
     metrics::Metrics,
     network::Network,
     signing::ClientSigner,
-    store::{ContentHash, ContentStore, StoreError},
+    store::{Blob, ContentHash, ContentStore, StoreError},
     transfer::{fetch, FetchError, FetchReport, Progress, Sources},
 };
 
@@ -138,15 +141,27 @@ pub fn read_manifest(
     id: &ContentHash,
 ) -> Option<Result<Collection, CollectionFailure>> {
     let blob = store.get(id).filter(|b| b.is_complete())?;
-    Some(if blob.size() > MAX_MANIFEST_BYTES {
-        Err(CollectionFailure::ManifestTooLarge(blob.size()))
-    } else {
-        std::fs::read(blob.data_path())
-            .map_err(|e| CollectionFailure::Read(blob.data_path(), e))
-            .and_then(|bytes| {
-                Collection::from_manifest(&bytes).map_err(CollectionFailure::Collection)
-            })
-    })
+    Some(manifest_of(&blob))
+}
+
+/// The collection whose manifest is the complete `blob`. Its magic is read first, so content that is not a
+/// collection (whatever a stranger asks a gateway about) costs a 22-byte read, not the whole blob.
+pub fn manifest_of(blob: &Blob) -> Result<Collection, CollectionFailure> {
+    let path = blob.data_path();
+    let read = |e| CollectionFailure::Read(path.clone(), e);
+    let mut file = std::fs::File::open(&path).map_err(read)?;
+    let mut magic = [0; COLLECTION_MAGIC.len()];
+    if file.read_exact(&mut magic).is_err() || magic != COLLECTION_MAGIC {
+        return Err(CollectionFailure::Collection(
+            CollectionError::NotACollection,
+        ));
+    }
+    if blob.size() > MAX_MANIFEST_BYTES {
+        return Err(CollectionFailure::ManifestTooLarge(blob.size()));
+    }
+    let mut bytes = magic.to_vec();
+    file.read_to_end(&mut bytes).map_err(read)?;
+    Collection::from_manifest(&bytes).map_err(CollectionFailure::Collection)
 }
 
 /// How a collection's fetch went.

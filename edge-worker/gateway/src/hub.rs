@@ -13,7 +13,6 @@
 
 use std::{
     collections::HashMap,
-    io::Read,
     sync::{Arc, Mutex},
 };
 
@@ -25,10 +24,10 @@ use axum::{
     Router,
 };
 use enreach_dts::{
-    collection::MAX_MANIFEST_BYTES,
+    collection::{self, CollectionFailure},
     store::{parse_content_id, ContentHash},
 };
-use enreach_primitives::{collection::COLLECTION_MAGIC, Collection};
+use enreach_primitives::Collection;
 
 use crate::gateway::{serve_content, Gateway};
 
@@ -97,29 +96,16 @@ async fn collection(
         return Ok((id, collection));
     }
     let manifest = gateway.held(id).await?;
-    let path = manifest.data_path();
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Collection>> {
-        let mut file = std::fs::File::open(path)?;
-        let mut magic = [0; COLLECTION_MAGIC.len()];
-        if file.read_exact(&mut magic).is_err() || magic != COLLECTION_MAGIC {
-            return Ok(None);
-        }
-        if file.metadata()?.len() > MAX_MANIFEST_BYTES {
-            return Ok(None);
-        }
-        let mut bytes = magic.to_vec();
-        file.read_to_end(&mut bytes)?;
-        Ok(Collection::from_manifest(&bytes).ok())
-    })
-    .await;
-    match read {
-        Ok(Ok(Some(collection))) => {
+    match tokio::task::spawn_blocking(move || collection::manifest_of(&manifest)).await {
+        Ok(Ok(collection)) => {
             let collection = Arc::new(collection);
             gateway.manifests().insert(id, collection.clone());
             Ok((id, collection))
         }
-        Ok(Ok(None)) => Err(not_found("not a collection")),
-        _ => Err((StatusCode::INTERNAL_SERVER_ERROR, "reading the manifest\n").into_response()),
+        Ok(Err(CollectionFailure::Read(..))) | Err(_) => {
+            Err((StatusCode::INTERNAL_SERVER_ERROR, "reading the manifest\n").into_response())
+        }
+        Ok(Err(_)) => Err(not_found("not a collection")),
     }
 }
 

@@ -26,6 +26,7 @@ use enreach_edge_chain::Chain;
 
 use crate::{
     accounts::Accounts,
+    lock,
     receipts::{verify, Expected, Ledger, LedgerError},
 };
 
@@ -111,10 +112,6 @@ impl std::fmt::Debug for Collector {
             .field("terms", &self.terms())
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Collector {

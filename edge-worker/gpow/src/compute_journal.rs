@@ -65,7 +65,7 @@ pub(crate) fn dir_of(ledger: &Path) -> PathBuf {
 }
 
 /// The journal files in `dir`, by generation.
-fn generations(dir: &Path) -> std::io::Result<Vec<u64>> {
+pub(crate) fn generations(dir: &Path) -> std::io::Result<Vec<u64>> {
     let mut found: Vec<u64> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
         .collect();
@@ -73,7 +73,7 @@ fn generations(dir: &Path) -> std::io::Result<Vec<u64>> {
     Ok(found)
 }
 
-fn file_of(dir: &Path, generation: u64) -> PathBuf {
+pub(crate) fn file_of(dir: &Path, generation: u64) -> PathBuf {
     dir.join(generation.to_string())
 }
 

@@ -13,12 +13,7 @@
 //! against the machine failing too; the node calls it as an epoch ends, before reporting. [`ComputeWriter`]
 //! is the apps role's handle on it.
 
-use std::{
-    collections::HashMap,
-    path::Path,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::HashMap, path::Path, sync::Arc, time::Duration};
 
 use codec::{Decode, Encode};
 use enreach_primitives::{
@@ -29,6 +24,7 @@ use tracing::warn;
 
 use crate::{
     compute_journal::{self, Journal, Position, APPLIED_KEY, JOURNAL_APPLIED, MAX_PENDING_BYTES},
+    lock,
     receipts::{corrupt, failed, Ledger, LedgerError, ReceiptKey},
 };
 
@@ -189,9 +185,11 @@ impl Ledger {
         if taken.is_empty() {
             return Ok(());
         }
-        let writes: Vec<ComputeWrite> = taken.iter().map(|(write, _)| write.clone()).collect();
         let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.with_db(|db| commit_compute(db, &writes, at, Durability::Eventual))
+            self.with_db(|db| {
+                let writes = taken.iter().map(|(write, _)| write);
+                commit_compute(db, writes, at, Durability::Eventual)
+            })
         }))
         .unwrap_or_else(|_| {
             Err(LedgerError::Database(
@@ -403,9 +401,9 @@ pub(crate) fn open_journal(path: &Path, db: &Database) -> Result<Appending, Ledg
 
 /// Applies journaled `writes` in one transaction, in order, with the journal position `applied` they reach. A
 /// write the tables refuse (checked when it was appended, so only after a bug) is left out and logged.
-fn commit_compute(
+fn commit_compute<'a>(
     db: &Database,
-    writes: &[ComputeWrite],
+    writes: impl IntoIterator<Item = &'a ComputeWrite>,
     applied: Position,
     durability: Durability,
 ) -> Result<(), LedgerError> {
@@ -505,11 +503,20 @@ fn receipt_key(receipt: &ComputeReceipt) -> ReceiptKey {
 /// The tip of session `key` as the tables hold it.
 fn applied_tip(db: &Database, key: ReceiptKey) -> Result<Tip, LedgerError> {
     let tx = db.begin_read().map_err(failed)?;
-    let receipts = tx.open_table(COMPUTE_RECEIPTS).map_err(failed)?;
-    let held = receipts.get(key).map_err(failed)?;
-    held.map(|bytes| ComputeReceipt::decode(&mut bytes.value()).map_err(corrupt))
-        .transpose()
-        .map(|held| held.as_ref().map(Tip::of).unwrap_or_default())
+    held_tip(&tx.open_table(COMPUTE_RECEIPTS).map_err(failed)?, key)
+}
+
+/// The tip of session `key` in `receipts` (the tables' latest receipt per session, read or being written).
+fn held_tip(
+    receipts: &impl ReadableTable<ReceiptKey, &'static [u8]>,
+    key: ReceiptKey,
+) -> Result<Tip, LedgerError> {
+    match receipts.get(key).map_err(failed)? {
+        Some(bytes) => Ok(Tip::of(
+            &ComputeReceipt::decode(&mut bytes.value()).map_err(corrupt)?,
+        )),
+        None => Ok(Tip::default()),
+    }
 }
 
 /// A receipt and its new steps into the tables, checked against the session's tip there.
@@ -521,10 +528,7 @@ fn record_receipt(
     steps: &[ComputeStep],
 ) -> Result<(), LedgerError> {
     let key = receipt_key(receipt);
-    let tip = match receipts.get(key).map_err(failed)? {
-        Some(bytes) => Tip::of(&ComputeReceipt::decode(&mut bytes.value()).map_err(corrupt)?),
-        None => Tip::default(),
-    };
+    let tip = held_tip(receipts, key)?;
     let new = tip.advance(receipt, from, steps)?;
     for (index, step) in (tip.requests..).zip(new) {
         table
@@ -535,10 +539,6 @@ fn record_receipt(
         .insert(key, receipt.encode().as_slice())
         .map_err(failed)?;
     Ok(())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
@@ -750,19 +750,11 @@ mod tests {
     /// The journal files of the ledger at `path`, by generation.
     fn journal_files(path: &std::path::Path) -> Vec<std::path::PathBuf> {
         let dir = compute_journal::dir_of(path);
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort_by_key(|p| {
-            p.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
-        });
-        files
+        let generations = compute_journal::generations(&dir).unwrap();
+        generations
+            .into_iter()
+            .map(|g| compute_journal::file_of(&dir, g))
+            .collect()
     }
 
     /// A node killed before the journal went into the tables loses nothing the journal took: the ledger takes

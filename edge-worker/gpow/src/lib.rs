@@ -20,3 +20,9 @@ pub mod keeper;
 pub mod receipts;
 pub mod replay;
 pub mod transcripts;
+
+/// `mutex`'s guard, also after a thread panicked holding it: what the crate guards stays usable (a ledger's
+/// journal, a collector's sessions), so one panic does not stop every later call.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -259,10 +259,7 @@ impl Ledger {
     pub fn prune_before(&self, epoch: EpochIndex) -> Result<(), LedgerError> {
         // Writes for the pruned epochs are refused first, so none lands after the tables are pruned; pruning
         // goes on if the journal cannot be applied (a full disk), since it is what frees room.
-        self.appending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .prune_before(epoch);
+        crate::lock(&self.appending).prune_before(epoch);
         self.catch_up();
         self.with_db(|db| {
             let tx = db.begin_write().map_err(failed)?;
