@@ -37,6 +37,9 @@ enum Command {
     Dapp(cmd::dapp::DappArgs),
     /// Edge applications (PeerHVM): deploy, upgrade and remove them (a dApp), call them (a client).
     App(cmd::app::AppArgs),
+    /// Writes a tiny Llama model (seeded weights, Hugging Face's layout, bytes as tokens) to try edge
+    /// inference (`enreach:ai/inference`) where no model can be downloaded.
+    TinyModel(cmd::model::TinyModelArgs),
     /// Benchmark baseline: streams stored content from a peer's bench endpoint over the bare transport.
     #[command(hide = true)]
     BenchTransport(cmd::bench::TransportArgs),
@@ -74,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Key(args) => cmd::key::run(&cli.data_dir, args.action),
         Command::Dapp(args) => cmd::dapp::run(args).await,
         Command::App(args) => cmd::app::run(&cli.data_dir, args).await,
+        Command::TinyModel(args) => cmd::model::run(args),
         Command::BenchVerify(args) => cmd::bench::verify(args),
         Command::BenchHttp(args) => cmd::bench::http(&cli.data_dir, args).await,
         Command::BenchTransport(args) => cmd::bench::transport(&cli.data_dir, args).await,

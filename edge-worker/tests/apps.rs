@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{binary, chain::DevChain, cli, curl, loopback, secret_file, Worker};
+use common::{binary, chain::DevChain, cli, curl, loopback, publish, secret_file, Worker};
 use serde_json::Value;
 
 /// Runs `edge-worker --data-dir <dir> <args>`; its success and every JSON line it printed.
@@ -164,8 +164,13 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
     );
     assert!(!ok && stderr.contains("cannot run on PeerHVM"), "{stderr}");
 
-    // The dApp's own node holds the code; one command publishes and registers it.
+    // The dApp's own node holds the code, and a model with the app that asks it (AiDN at the edge, below).
     let holder_dir = dir.path().join("holder");
+    let model_dir = dir.path().join("tiny-model");
+    enreach_infer::tiny::write(&model_dir, 7).unwrap();
+    let model = publish(&holder_dir, &model_dir);
+    let chat_wasm = enreach_hvm::examples::component("edge-chat");
+    publish(&holder_dir, &chat_wasm);
     let holder_listen = loopback();
     let mut holder = Worker::spawn(
         &holder_dir,
@@ -248,6 +253,65 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
         assert_eq!(answers[0]["status"], 200);
         let stats: Value = serde_json::from_str(answers[0]["body"].as_str().unwrap()).unwrap();
         assert_eq!(stats["mean"], 2.5);
+    }
+
+    // AiDN at the edge: the dApp publishes the model on chain and deploys an app that asks it. An edge fetches
+    // the model over PeerDTS at the first call that names it, and answers a prompt with it; the same prompt
+    // gets the same answer on every edge and every time, each call metered in compute units and signed.
+    let (chat_wasm, model_path) = (chat_wasm.to_str().unwrap(), model_dir.to_str().unwrap());
+    let (ok, _, stderr) = run(
+        &client_dir,
+        &[&args[..], &["publish", model_path, "--max-price", "1"]].concat(),
+    );
+    assert!(ok, "{stderr}");
+    let chat = [
+        &[
+            "app",
+            "deploy",
+            chat_wasm,
+            "--name",
+            "chat",
+            "--max-cpu",
+            "500000000",
+        ][..],
+        &dapp,
+    ]
+    .concat();
+    cli(&client_dir, &chat);
+    let ask = |gateway: &str| {
+        let path = format!("/generate?model={model}&max=16");
+        let (ok, answers, stderr) = run(
+            &client_dir,
+            &[
+                "app",
+                "call",
+                gateway,
+                "chat",
+                &path,
+                "--method",
+                "POST",
+                "--data",
+                "What is an edge cloud?",
+            ],
+        );
+        assert!(ok, "{stderr}");
+        assert_eq!(answers[0]["status"], 200, "{answers:?}");
+        answers[0].clone()
+    };
+    let first = ask(&eve_gateway);
+    let answer: Value = serde_json::from_str(first["body"].as_str().unwrap()).unwrap();
+    let tokens = answer["tokens"].as_array().unwrap().len();
+    assert!((1..=16).contains(&tokens), "{answer}");
+    assert_eq!(answer["model"], model.as_str());
+    // The model's multiply-adds are billed: every token ran every weight of the model (about 100 000).
+    assert!(
+        first["compute_units"].as_u64().unwrap() > 100_000 * (22 + tokens as u64 - 1),
+        "{first}"
+    );
+    assert!(first["session_units"].as_u64() >= first["compute_units"].as_u64());
+    for again in [ask(&eve_gateway), ask(&ferdie_gateway)] {
+        assert_eq!(again["body"], first["body"]);
+        assert_eq!(again["compute_units"], first["compute_units"]);
     }
 
     // Through the router: `/r/a/<app>/<path>` sends the caller (with a 307, so a POST stays a POST) to an

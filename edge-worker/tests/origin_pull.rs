@@ -2,8 +2,9 @@
 //! through `edge-worker dapp`, and registers contents with origin URLs;
 //! a gateway that misses them pulls from the origin (one pull for concurrent misses), verifies the bytes
 //! against the content id and serves them, refuses an origin whose bytes are another content (and does not
-//! ask it again at once), answers 404 for contents without an origin or unknown to the chain, and keeps
-//! reading the chain across a node restart. And a hostile dApp: origin URLs that point into the edge's own
+//! ask it again at once), fetches a model's file (which has no origin) from the node holding it, answers 404
+//! for contents without an origin that no node holds or unknown to the chain, and keeps reading the chain
+//! across a node restart. And a hostile dApp: origin URLs that point into the edge's own
 //! network, at a closed port, at an origin that fails, trickles, is too large or redirects to the cloud
 //! metadata service, while the edge keeps serving honest clients.
 
@@ -166,10 +167,10 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
         &chain,
         &["publish", tiny_model.to_str().unwrap(), "--max-price", "1"],
     );
-    assert_eq!(
-        collection_id,
-        common::publish(&dir.path().join("holder"), &tiny_model)
-    );
+    let holder_data = dir.path().join("holder");
+    assert_eq!(collection_id, common::publish(&holder_data, &tiny_model));
+    let mut holder = Worker::spawn(&holder_data, &["run", "--listen", &loopback()]);
+    let holder_address = holder.address();
     let (manifest, shard_size) = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let on_chain = Chain::connect(&chain.url).await.unwrap();
         let size = |id: blake3::Hash| {
@@ -198,6 +199,8 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
             &chain.url,
             // The test's origin is on loopback.
             "--allow-private-origins",
+            "--peer",
+            &holder_address,
         ],
     );
     let gateway = worker.gateway();
@@ -234,13 +237,28 @@ fn a_dapp_authorizes_clients_and_gateways_pull_its_misses_from_their_origins_ver
         assert_eq!(origin.requests("other.bin"), 1);
     }
 
-    // No origin registered, or not on chain at all: a plain miss.
+    // No origin registered and no node holding it, or not on chain at all: a plain miss (the first after a
+    // search of the network, the next one remembered).
+    assert_eq!(curl(&url(&orphan_id), &[]).0, 404);
     assert_eq!(curl(&url(&orphan_id), &[]).0, 404);
     assert_eq!(curl(&url(&"ab".repeat(32)), &[]).0, 404);
 
+    // A model's files have no origin: a gateway that misses one fetches the collection's manifest and the file
+    // from the node that holds them, verified over PeerDTS, and answers a Hugging Face client's request.
+    let (status, head, body) = curl(
+        &format!("http://{gateway}/enreach/{collection_id}/resolve/main/model.safetensors"),
+        &[],
+    );
+    assert_eq!(status, 200, "{head}");
+    assert!(
+        body == shard,
+        "the shard fetched from the holder is the published one"
+    );
+    holder.kill();
+
     // The gateway's node restarts: the next miss reconnects and still reads the chain (404, not 502).
     chain.restart();
-    assert_eq!(curl(&url(&orphan_id), &[]).0, 404);
+    assert_eq!(curl(&url(&"cd".repeat(32)), &[]).0, 404);
 
     // Once pulled, the content is the gateway's own: served (with ranges) without the origin.
     drop(origin);

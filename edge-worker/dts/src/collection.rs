@@ -178,6 +178,17 @@ impl CollectionReport {
     pub fn bytes_fetched(&self) -> u64 {
         self.fetched.iter().map(|(_, r)| r.bytes_fetched()).sum()
     }
+
+    /// Content bytes each provider sent in this run, over all files.
+    pub fn bytes_by_peer(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut by_peer = std::collections::BTreeMap::new();
+        for (_, report) in &self.fetched {
+            for (peer, bytes) in &report.bytes_by_peer {
+                *by_peer.entry(peer.clone()).or_insert(0) += bytes;
+            }
+        }
+        by_peer
+    }
 }
 
 /// Fetches the files of `collection` into `store` (only the one at `only`, if given) from `sources`; files the
@@ -210,7 +221,8 @@ pub async fn fetch_files(
             // Held, or fetched once for another path naming the same content.
             report.already_held.push(file.path.clone());
         } else {
-            wanted.push((file, id));
+            // Owned, so that the fetches' futures name no borrowed lifetime and can be spawned (Send).
+            wanted.push((file.clone(), id));
         }
     }
     use futures::StreamExt;

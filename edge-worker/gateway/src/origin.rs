@@ -1,6 +1,8 @@
 //! Origin pull: a gateway that misses a content fetches it from the origin URL its dApp registered on chain
 //! (`Settlement::publish_content`), checks that the bytes hash to the content id and are as long as published,
-//! and only then stores and serves them. Concurrent misses of one content share a single pull, which runs as
+//! and only then stores and serves them. With PeerDTS ([`OriginPull::with_peers`]) a miss is first fetched from
+//! the nodes that hold it (its publisher, the nodes storing it, others that fetched it), verified group by
+//! group: the only way to a file of a collection (a model's shard), which has no origin URL of its own. Concurrent misses of one content share a single pull, which runs as
 //! its own task: a client that leaves does not cancel it, and whoever waits (and the failure memory) sees
 //! its outcome.
 //!
@@ -30,7 +32,12 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::Semaphore;
 use tracing::info;
 
-use enreach_dts::store::{Blob, ContentHash, ContentStore, StoreError};
+use enreach_dts::{
+    metrics::Metrics,
+    network::Network,
+    store::{Blob, ContentHash, ContentStore, StoreError},
+    transfer::{fetch, FetchError, Progress, Sources},
+};
 use enreach_edge_chain::{Chain, ChainError, ContentRecord};
 
 use enreach_reach::connected_ip;
@@ -106,6 +113,13 @@ pub enum PullError {
     /// The store refused the bytes (including: they do not hash to the content id).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// No node served the content, and it has no origin to pull from instead: a miss, remembered for
+    /// [`FAILED_PULL_TTL`] so that asking again does not search the network again at once.
+    #[error("no node served the content: {0}")]
+    NotHeld(String),
+    /// The nodes that hold the content did not deliver it (within the deadline, or verified).
+    #[error("fetching from other nodes: {0}")]
+    PeerFetch(String),
     /// The pull's task ended without an outcome (it panicked).
     #[error("origin pull task ended abnormally: {0}")]
     Task(String),
@@ -114,7 +128,7 @@ pub enum PullError {
 impl PullError {
     /// Whether the content simply has no origin to pull from (a plain miss), as opposed to a failed pull.
     pub fn is_miss(&self) -> bool {
-        matches!(self, Self::NotPublished | Self::NoOrigin)
+        matches!(self, Self::NotPublished | Self::NoOrigin | Self::NotHeld(_))
     }
 
     /// Whether the pull failed for something its origin did (or is), so the origin is left alone for
@@ -202,10 +216,36 @@ pub struct OriginPull {
     per_address: Quota<IpAddr>,
     /// Places of each dApp (the content's owner).
     per_dapp: Quota<[u8; 32]>,
-    /// Contents whose last pull failed, not pulled again until the entry expires.
-    failed: Mutex<Recent<()>>,
+    /// Contents whose last pull failed or found no node holding them, not pulled again until the entry
+    /// expires.
+    failed: Mutex<Recent<Remembered>>,
     /// Content types from the dApps' publications.
     types: Mutex<Recent<&'static str>>,
+    /// PeerDTS, which misses are fetched from before their origin.
+    peers: Option<Peers>,
+}
+
+/// How a content's last pull ended, while it is remembered.
+#[derive(Clone, Copy)]
+enum Remembered {
+    /// Its origin failed.
+    Failed,
+    /// No node held it and it has no origin.
+    NotHeld,
+}
+
+/// Where a miss is pulled from.
+enum Source<'a> {
+    /// The origin URL its dApp published.
+    Origin(String),
+    /// The nodes that hold it.
+    Peers(&'a Peers),
+}
+
+/// The node's PeerDTS network, for misses the gateway fetches from other nodes.
+struct Peers {
+    network: Network,
+    metrics: Arc<Metrics>,
 }
 
 impl OriginPull {
@@ -240,7 +280,14 @@ impl OriginPull {
             in_flight: Mutex::new(HashMap::new()),
             failed: Mutex::new(Recent::new(FAILED_PULL_TTL, MAX_FAILED_PULLS)),
             types: Mutex::new(Recent::new(CONTENT_TYPE_TTL, MAX_CONTENT_TYPES)),
+            peers: None,
         })
+    }
+
+    /// Fetches misses over PeerDTS on `network` before pulling them from their origin.
+    pub fn with_peers(mut self, network: Network, metrics: Arc<Metrics>) -> Self {
+        self.peers = Some(Peers { network, metrics });
+        self
     }
 
     /// The complete content `id`, pulled from its origin if the store does not have it yet. The pull runs
@@ -257,8 +304,14 @@ impl OriginPull {
                     if let Some(blob) = self.store.get(&id).filter(|b| b.is_complete()) {
                         return Ok(blob);
                     }
-                    if lock(&self.failed).get(&id).is_some() {
-                        return Err(Arc::new(PullError::RecentlyFailed));
+                    match lock(&self.failed).get(&id) {
+                        Some(Remembered::Failed) => {
+                            return Err(Arc::new(PullError::RecentlyFailed))
+                        }
+                        Some(Remembered::NotHeld) => {
+                            return Err(Arc::new(PullError::NotHeld("a moment ago".into())))
+                        }
+                        None => {}
                     }
                     let pending = self.clone().pull_and_remember(id).boxed().shared();
                     in_flight.insert(id, pending.clone());
@@ -278,8 +331,10 @@ impl OriginPull {
             id,
         };
         let pulled = self.pull(id).await;
-        if pulled.as_ref().is_err_and(PullError::is_origin_failure) {
-            lock(&self.failed).insert(id, ());
+        match &pulled {
+            Err(e) if e.is_origin_failure() => lock(&self.failed).insert(id, Remembered::Failed),
+            Err(PullError::NotHeld(_)) => lock(&self.failed).insert(id, Remembered::NotHeld),
+            _ => {}
         }
         pulled.map_err(Arc::new)
     }
@@ -305,21 +360,31 @@ impl OriginPull {
             .await?
             .ok_or(PullError::NotPublished)?;
         lock(&self.types).insert(id, published_type(Some(&record)));
-        let url = record.origin_url().ok_or(PullError::NoOrigin)?.to_owned();
+        // A content with an origin comes from it (the dApp's own copy, without a search first); one without
+        // (a collection's file) from the nodes that hold it.
+        let source = match (record.origin_url(), &self.peers) {
+            (Some(url), _) => Source::Origin(url.to_owned()),
+            (None, Some(peers)) => Source::Peers(peers),
+            (None, None) => return Err(PullError::NoOrigin),
+        };
         if record.size > self.limits.max_bytes {
             return Err(PullError::TooLarge {
                 size: record.size,
                 max: self.limits.max_bytes,
             });
         }
-        let parsed = reqwest::Url::parse(&url).map_err(|e| PullError::Origin(e.to_string()))?;
-        self.policy.check_url(&parsed)?;
         // Places first, none of it counted in the deadline: waiting is the gateway being busy, not the
         // origin being slow.
         let _dapp_place = self
             .per_dapp
             .take(record.owner)
             .ok_or(PullError::Busy("this dApp's origin pull slots"))?;
+        let url = match source {
+            Source::Origin(url) => url,
+            Source::Peers(peers) => return self.fetch_from_peers(peers, id, record.size).await,
+        };
+        let parsed = reqwest::Url::parse(&url).map_err(|e| PullError::Origin(e.to_string()))?;
+        self.policy.check_url(&parsed)?;
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
         let _host_place = self
             .per_host
@@ -340,6 +405,48 @@ impl OriginPull {
             .filter(|n| !n.is_empty());
         let blob = import::store_pulled(self.store.clone(), staged, name, id).await?;
         info!(id = %id.to_hex(), %url, bytes = record.size, "pulled from origin");
+        Ok(blob)
+    }
+
+    /// Fetches `id` (of `size` bytes, as published) from the nodes that hold it, within the pull deadline, in
+    /// one of the pull slots.
+    async fn fetch_from_peers(
+        &self,
+        peers: &Peers,
+        id: ContentHash,
+        size: u64,
+    ) -> Result<Arc<Blob>, PullError> {
+        let _slot = tokio::time::timeout(self.limits.slot_wait, self.slots.acquire())
+            .await
+            .map_err(|_| PullError::Busy("the origin pull slots"))?
+            .expect("never closed");
+        let deadline = self.limits.deadline;
+        let fetched = fetch(
+            &peers.network,
+            self.store.clone(),
+            id,
+            Some(size),
+            Sources::Discover,
+            peers.metrics.clone(),
+            None,
+            |_: Progress| {},
+        );
+        match tokio::time::timeout(deadline, fetched).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e @ FetchError::NoProviders(_))) => {
+                return Err(PullError::NotHeld(e.to_string()))
+            }
+            Ok(Err(e)) => return Err(PullError::PeerFetch(e.to_string())),
+            Err(_) => {
+                let late = format!("not done within {deadline:?}");
+                return Err(PullError::PeerFetch(late));
+            }
+        }
+        let blob = self.store.get(&id).filter(|b| b.is_complete());
+        let blob = blob.ok_or_else(|| {
+            PullError::PeerFetch("the fetched content is not in the store".into())
+        })?;
+        info!(id = %id.to_hex(), bytes = size, "fetched a miss from other nodes");
         Ok(blob)
     }
 

@@ -17,6 +17,7 @@ mod compute_journal;
 pub mod compute_ledger;
 pub mod compute_wire;
 pub mod keeper;
+pub mod models;
 pub mod receipts;
 pub mod replay;
 pub mod transcripts;

@@ -30,6 +30,7 @@ use tracing::{debug, warn};
 use crate::{
     compute::{request_seed, verifies},
     compute_ledger::RecordedInvocation,
+    models::{ModelUnavailable, StoreModels},
     transcripts::{Ask, KeeperQuery, SampledSession},
 };
 
@@ -79,8 +80,8 @@ const CODE_FETCH_DEADLINE: Duration = Duration::from_secs(60);
 pub enum CodeUnavailable {
     #[error("the app's code is not published")]
     NotPublished,
-    #[error("the app's code does not run here: {0}")]
-    TooLarge(enreach_hvm::HvmError),
+    #[error("{size} bytes, over this node's limit of {limit}")]
+    TooLarge { size: u64, limit: u64 },
     #[error("the app's code cannot be fetched now")]
     Unfetchable,
 }
@@ -113,14 +114,27 @@ impl CodeSource {
         code: ContentId,
         sources: Sources,
     ) -> Result<Arc<Blob>, CodeUnavailable> {
-        let id = ContentHash::from_bytes(code.0);
+        self.published(code, hvm.caps().code_bytes as u64, sources)
+            .await
+    }
+
+    /// The complete blob of published content `content` (held, or fetched as [`Self::held`] fetches code) if
+    /// the chain's record of its size is at most `limit`.
+    pub async fn published(
+        &self,
+        content: ContentId,
+        limit: u64,
+        sources: Sources,
+    ) -> Result<Arc<Blob>, CodeUnavailable> {
+        let id = ContentHash::from_bytes(content.0);
         if let Some(blob) = self.store.get(&id).filter(|b| b.is_complete()) {
             return Ok(blob);
         }
         let size = self.chain.content(id).await.ok().flatten().map(|c| c.size);
         let size = size.ok_or(CodeUnavailable::NotPublished)?;
-        hvm.check_code_size(size)
-            .map_err(CodeUnavailable::TooLarge)?;
+        if size > limit {
+            return Err(CodeUnavailable::TooLarge { size, limit });
+        }
         let fetched = tokio::time::timeout(
             CODE_FETCH_DEADLINE,
             fetch(
@@ -149,7 +163,8 @@ impl CodeSource {
 /// Whether `replay`, run with `step.units` of fuel, reproduces `step`. `Ok(false)`: the keeper cannot tell
 /// (its own wall-time limit stopped the replay), which counts for the node.
 pub fn judge(step: &ComputeStep, replay: &Execution) -> Result<bool, String> {
-    if replay.outcome == Outcome::TimedOut {
+    // The keeper's own wall-time stop, or a model the app names that the keeper could not fetch in time.
+    if replay.outcome == Outcome::TimedOut || !replay.missing_models.is_empty() {
         return Ok(false);
     }
     if step.replayable {
@@ -188,6 +203,8 @@ pub struct Replayer {
     pub keeper: Keypair,
     /// Where the replayed code comes from (the keeper's sample store and PeerDTS).
     pub code: CodeSource,
+    /// The models apps name, as `hvm` runs them (fetched from the node replayed: [`crate::models::Fetching::Asked`]).
+    pub models: Arc<StoreModels>,
     pub http: reqwest::Client,
 }
 
@@ -392,9 +409,28 @@ impl Replayer {
             if kept.memory_bytes > self.hvm.caps().memory_bytes {
                 return Err("an invocation ran with more memory than any app may have".into());
             }
-            let replay = self
+            let mut replay = self
                 .run(receipt.code.0, kept.memory_bytes, step, &invocation)
                 .await?;
+            let missing = replay.as_ref().map(|r| r.missing_models.clone());
+            if let Some(missing) = missing.filter(|m| step.replayable && !m.is_empty()) {
+                // The node says it ran these models: it holds them, and they must be published, or no one
+                // could check what it answered with them.
+                for model in missing {
+                    self.models
+                        .fetch_from(model, Sources::Routed(vec![ask.peer]))
+                        .await
+                        .map_err(|e| match e {
+                            ModelUnavailable::NotPublished => {
+                                "the app ran a model no one published".to_owned()
+                            }
+                            e => format!("the node did not serve a model it ran: {e}"),
+                        })?;
+                }
+                replay = self
+                    .run(receipt.code.0, kept.memory_bytes, step, &invocation)
+                    .await?;
+            }
             if let Some(replay) = replay {
                 judge(step, &replay)?;
             }
@@ -541,6 +577,7 @@ mod tests {
             compute_units: units,
             instantiation: Duration::ZERO,
             external_inputs: false,
+            missing_models: Vec::new(),
         }
     }
 
@@ -565,6 +602,13 @@ mod tests {
         // The keeper's own wall-time stop says nothing about the node.
         let slow = execution(Outcome::TimedOut, "", 10);
         assert_eq!(judge(&step_of(&honest, true), &slow), Ok(false));
+        // Nor does a model the keeper could not fetch: its replay saw the keeper's state, not the app's.
+        let without_model = Execution {
+            missing_models: vec![[9; 32]],
+            external_inputs: true,
+            ..execution(Outcome::Answered, "no model", 300)
+        };
+        assert_eq!(judge(&step_of(&honest, true), &without_model), Ok(false));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use wasmtime_wasi_http::{
 use crate::{
     cache::{CodeCache, CodeId},
     engine::{self, EpochTicker, FUEL_YIELD_INTERVAL},
+    inference::Models,
     limits::{AppLimits, NodeCaps},
     sandbox::Sandbox,
     HvmError,
@@ -132,6 +133,9 @@ pub struct Execution {
     /// an origin answered are not in the invocation, so a replay may answer or bill otherwise, and such an
     /// execution is not replayable ([`Self::is_replayable`]).
     pub external_inputs: bool,
+    /// Models the app named that this node could not run: [`Hvm::invoke`] fetches them and runs the request
+    /// again, so this is non-empty only when that failed. The node's own state, not the app's doing.
+    pub missing_models: Vec<[u8; 32]>,
 }
 
 impl Execution {
@@ -162,6 +166,7 @@ impl Execution {
             compute_units,
             instantiation: Duration::ZERO,
             external_inputs: false,
+            missing_models: Vec::new(),
         }
     }
 }
@@ -177,6 +182,8 @@ pub struct Hvm {
     slots: Arc<Semaphore>,
     /// Instances alive per app, held under `NodeCaps::app_instance_cap`.
     per_app: Arc<Mutex<HashMap<CodeId, u32>>>,
+    /// The models apps may run (`enreach:ai/inference`); without them, an app's call is told the node runs none.
+    models: Option<Arc<dyn Models>>,
     _ticker: EpochTicker,
 }
 
@@ -192,17 +199,25 @@ impl Hvm {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker))
             .and_then(|()| crate::sandbox::link_timers(&mut linker))
+            .and_then(|()| crate::inference::link(&mut linker))
             .map_err(|e| HvmError::Io(format!("linking WASI: {e:#}")))?;
         Ok(Self {
             cache: CodeCache::open(engine.clone(), &caps, cache_dir)?,
             _ticker: EpochTicker::start(engine.clone()),
             slots: Arc::new(Semaphore::new(caps.instances as usize)),
             per_app: Arc::default(),
+            models: None,
             ready: Mutex::new(Ready::default()),
             engine,
             linker,
             caps,
         })
+    }
+
+    /// PeerHVM whose apps run the models `models` finds.
+    pub fn with_models(mut self, models: Arc<dyn Models>) -> Self {
+        self.models = Some(models);
+        self
     }
 
     pub fn caps(&self) -> &NodeCaps {
@@ -279,8 +294,35 @@ impl Hvm {
     }
 
     /// Runs `invocation` on app `id` within `limits` (lowered to the node's caps), with outgoing HTTP allowed
-    /// to `origins` only.
+    /// to `origins` only. An app that named models the node did not hold has them fetched (within
+    /// [`MODEL_FETCH_DEADLINE`]) and runs once more: the answer is the one that ran with them.
     pub async fn invoke(
+        &self,
+        id: &CodeId,
+        limits: AppLimits,
+        origins: Arc<[String]>,
+        invocation: &Invocation,
+    ) -> Result<Execution, HvmError> {
+        let execution = self
+            .invoke_once(id, limits, origins.clone(), invocation)
+            .await?;
+        let missing = &execution.missing_models;
+        let Some(models) = self.models.as_ref().filter(|_| !missing.is_empty()) else {
+            return Ok(execution);
+        };
+        let fetches = missing
+            .iter()
+            .map(|model| tokio::time::timeout(MODEL_FETCH_DEADLINE, models.fetch(*model)));
+        let fetched = futures::future::join_all(fetches).await;
+        if !fetched.iter().any(|f| matches!(f, Ok(Ok(())))) {
+            tracing::debug!(?fetched, "an app's models could not be fetched");
+            return Ok(execution);
+        }
+        self.invoke_once(id, limits, origins, invocation).await
+    }
+
+    /// Runs `invocation` once.
+    async fn invoke_once(
         &self,
         id: &CodeId,
         limits: AppLimits,
@@ -313,6 +355,7 @@ impl Hvm {
             limits.memory_bytes,
             origins,
             self.caps.allow_private_origins,
+            self.models.clone(),
         );
         let mut store = Store::new(&self.engine, sandbox);
         store.limiter(|sandbox| sandbox.limiter());
@@ -360,13 +403,14 @@ impl Hvm {
                 Ok(()) = stopped => Err(wasmtime::Error::msg(TOO_LARGE)),
             };
             let fuel_left = store.get_fuel().unwrap_or(0);
-            (
-                result,
-                fuel_left,
-                store.data().memory_denied(),
-                store.data().external_inputs(),
+            let sandbox = store.data();
+            let seen = Seen {
+                memory_denied: sandbox.memory_denied(),
+                external_inputs: sandbox.external_inputs(),
+                missing_models: sandbox.missing_models().to_vec(),
                 instantiation,
-            )
+            };
+            (result, fuel_left, seen)
         });
 
         let max_body = self.caps.response_body_bytes;
@@ -411,27 +455,38 @@ impl Hvm {
             answer
         };
         let (answer, joined) = tokio::join!(answer, task);
-        let (result, fuel_left, memory_denied, external_inputs, instantiation) =
+        let (result, fuel_left, seen) =
             joined.map_err(|e| HvmError::Io(format!("the instance's task failed: {e}")))?;
         let compute_units = limits.compute_units.saturating_sub(fuel_left);
         if matches!(&answer, Err(Some(message)) if message == TOO_LARGE) {
             let message = format!(
                 "the app's response (headers and body) passed the node's limit of {max_body} bytes"
             );
-            return Ok(Execution::failed(
-                Outcome::ResponseTooLarge,
-                502,
-                message,
-                compute_units,
-            ));
+            return Ok(Execution {
+                missing_models: seen.missing_models,
+                ..Execution::failed(Outcome::ResponseTooLarge, 502, message, compute_units)
+            });
         }
         Ok(Execution {
-            instantiation,
-            external_inputs,
-            ..classify(result, answer, compute_units, memory_denied, &limits)
+            instantiation: seen.instantiation,
+            external_inputs: seen.external_inputs,
+            missing_models: seen.missing_models,
+            ..classify(result, answer, compute_units, seen.memory_denied, &limits)
         })
     }
 }
+
+/// What the instance's store said of the run when it ended.
+struct Seen {
+    memory_denied: bool,
+    external_inputs: bool,
+    missing_models: Vec<[u8; 32]>,
+    instantiation: Duration,
+}
+
+/// How long a request waits for the node to fetch the models its app named and did not find: a model is
+/// gigabytes, but a client waits on the answer.
+pub const MODEL_FETCH_DEADLINE: Duration = Duration::from_secs(120);
 
 const TOO_LARGE: &str = "response too large";
 
@@ -575,6 +630,7 @@ fn classify(
             compute_units,
             instantiation: Duration::ZERO,
             external_inputs: false,
+            missing_models: Vec::new(),
         },
         Err(Some(message)) => Execution::failed(
             Outcome::Trapped(message.clone()),

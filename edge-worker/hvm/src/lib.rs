@@ -6,17 +6,22 @@
 //! observe follows from the request: that is what lets a keeper replay a sampled request and check both the
 //! answer and the compute units ([`Execution::compute_units`]) the node billed for it.
 //!
+//! Apps may also ask a model the node holds to continue a prompt ([`inference`], `wit/inference.wit`): the
+//! model runs natively and its work is billed in the same compute units.
+//!
 //! This crate knows nothing of the chain, receipts or the gateway's routes: it takes code and a request and
 //! gives back a response and its cost.
 
 pub mod cache;
 pub mod engine;
 pub mod examples;
+pub mod inference;
 pub mod invoke;
 pub mod limits;
 pub mod sandbox;
 
 pub use cache::CodeId;
+pub use inference::{Held, Models};
 pub use invoke::{Execution, Hvm, Invocation, Outcome};
 pub use limits::{AppLimits, NodeCaps};
 

@@ -13,6 +13,8 @@ use std::{
 };
 
 use enreach_reach::{reach, Reach};
+
+use crate::inference::{Models, MAX_MISSING_MODELS};
 use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
 use wasmtime::{
     component::{Linker, ResourceTable},
@@ -44,6 +46,10 @@ pub struct Sandbox {
     external_inputs: bool,
     /// Whether declared origins may be loopback and private addresses (local test networks only).
     allow_private_origins: bool,
+    /// The models the node runs for apps (`enreach:ai/inference`).
+    models: Option<Arc<dyn Models>>,
+    /// Models the app named that the node could not run then (at most [`MAX_MISSING_MODELS`]).
+    missing_models: Vec<[u8; 32]>,
 }
 
 impl Sandbox {
@@ -56,6 +62,7 @@ impl Sandbox {
         memory_bytes: u64,
         origins: Arc<[String]>,
         allow_private_origins: bool,
+        models: Option<Arc<dyn Models>>,
     ) -> Self {
         let mut wasi = WasiCtx::builder();
         wasi.wall_clock(SeededWallClock::new(time))
@@ -84,6 +91,8 @@ impl Sandbox {
             origins,
             external_inputs: false,
             allow_private_origins,
+            models,
+            missing_models: Vec::new(),
         }
     }
 
@@ -96,6 +105,24 @@ impl Sandbox {
     /// [`Execution::external_inputs`]: crate::Execution::external_inputs
     pub fn external_inputs(&self) -> bool {
         self.external_inputs
+    }
+
+    pub(crate) fn models(&self) -> Option<Arc<dyn Models>> {
+        self.models.clone()
+    }
+
+    /// Records that the app named model `id` and the node could not run it: what the app saw then is the
+    /// node's own state, so the execution is not replayable as it is.
+    pub(crate) fn model_missing(&mut self, id: [u8; 32]) {
+        self.external_inputs = true;
+        if !self.missing_models.contains(&id) && self.missing_models.len() < MAX_MISSING_MODELS {
+            self.missing_models.push(id);
+        }
+    }
+
+    /// The models the app named that the node could not run (see [`Self::model_missing`]).
+    pub fn missing_models(&self) -> &[[u8; 32]] {
+        &self.missing_models
     }
 
     /// Whether the app asked for more memory than its limit during the request.

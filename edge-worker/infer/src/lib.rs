@@ -16,7 +16,7 @@ pub mod tiny;
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::llama::{Cache, Config, Llama, LlamaEosToks};
 
-pub use load::ModelLimits;
+pub use load::{MAX_CONTEXT, MAX_MODEL_BYTES, MAX_MODEL_MEMORY};
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,9 @@ pub enum InferError {
     /// What the app asked for is out of the model's range (a token id, a context too long, an empty prompt).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The caller stopped the generation (its request ended).
+    #[error("stopped")]
+    Stopped,
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -47,13 +50,26 @@ pub struct Model {
 
 impl Model {
     /// Loads a model whose files `read(path, most_bytes)` returns by path within the model (`config.json`, the
-    /// shards; `None` if it has no such file, an error if the file is over `most_bytes`), after checking it
-    /// against `limits` (the `load` module says what a hostile model is refused for).
+    /// shards; `None` if it has no such file, an error of kind `FileTooLarge` if the file is over
+    /// `most_bytes`), after checking it against the protocol's limits (the `load` module says what a hostile
+    /// model is refused for).
     pub fn load(
         read: impl FnMut(&str, u64) -> Result<Option<Vec<u8>>, std::io::Error>,
-        limits: &ModelLimits,
     ) -> Result<Self, InferError> {
-        load::load(read, limits)
+        load::load(read)
+    }
+
+    /// Loads the model in folder `dir` (as [`Self::load`]).
+    pub fn from_folder(dir: &std::path::Path) -> Result<Self, InferError> {
+        Self::load(|path, most| {
+            let path = dir.join(path);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.len() > most => Err(std::io::ErrorKind::FileTooLarge.into()),
+                Ok(_) => std::fs::read(path).map(Some),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     /// The number of tokens the model knows (every token id is below it).
@@ -67,10 +83,10 @@ impl Model {
     }
 
     /// What running `tokens` positions starting at position `from` costs, in multiply-adds: every weight once
-    /// per token, and attention over every earlier position. What the node bills for a generation and what a
-    /// replay bills again, whatever either machine's speed.
+    /// per token, and attention over every earlier position.
     pub fn work(&self, from: usize, tokens: usize) -> u64 {
-        let per_position = 2 * self.config.num_hidden_layers as u64 * self.config.hidden_size as u64;
+        let per_position =
+            2 * self.config.num_hidden_layers as u64 * self.config.hidden_size as u64;
         // Attention at position p reads p + 1 positions: the sum over from..from + tokens.
         let (a, b) = (from as u64, (from + tokens) as u64);
         let attended = (b * (b + 1) - a * (a + 1)) / 2;
@@ -79,15 +95,26 @@ impl Model {
             .saturating_add(attended.saturating_mul(per_position))
     }
 
-    /// The most a generation of up to `max_new` tokens after `prompt` tokens can cost ([`Self::work`] of every
-    /// position it may run).
-    pub fn most_work(&self, prompt: usize, max_new: u32) -> u64 {
+    /// What a generation of up to `max_new` tokens after `prompt` tokens is billed: the [`Self::work`] of every
+    /// position it may run, whether or not it stops early at the end token. Known before the model runs (an app
+    /// pays before the work is done, which no fuel check interrupts) and the same on every machine, so a
+    /// keeper's replay given the units the node billed runs it too.
+    pub fn cost(&self, prompt: usize, max_new: u32) -> u64 {
         self.work(0, prompt + max_new as usize)
     }
 
     /// Continues `prompt` by up to `max_new` tokens, greedily, stopping early at the model's end token (not
-    /// returned). Returns the tokens and the work done ([`Self::work`] of the positions run).
-    pub fn generate(&self, prompt: &[u32], max_new: u32) -> Result<(Vec<u32>, u64), InferError> {
+    /// returned), or with [`InferError::Stopped`] once `stop` says so (checked before every position).
+    ///
+    /// Positions run one at a time, the prompt's too: the memory a step takes is one position's whatever the
+    /// prompt's length, and every node adds up the same numbers in the same order for a given model and
+    /// prompt.
+    pub fn generate(
+        &self,
+        prompt: &[u32],
+        max_new: u32,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Vec<u32>, InferError> {
         if prompt.is_empty() {
             return Err(InferError::InvalidInput("an empty prompt".into()));
         }
@@ -104,33 +131,40 @@ impl Model {
                 self.context()
             )));
         }
+        if max_new == 0 {
+            return Ok(Vec::new());
+        }
         let device = Device::Cpu;
-        let failed = |e: candle_core::Error| InferError::InvalidModel(e.to_string());
+        // candle's error text may carry a backtrace: the answer an app sees must be the same on every node.
+        let failed = |_| InferError::InvalidModel("the model failed to run".into());
         let mut cache = Cache::new(true, DType::F32, &self.config, &device).map_err(failed)?;
-        let mut generated = Vec::new();
-        let mut input = prompt.to_vec();
-        let mut position = 0;
-        let mut work = 0u64;
-        for _ in 0..max_new {
-            let x = Tensor::new(input.as_slice(), &device)
-                .and_then(|t| t.unsqueeze(0))
-                .map_err(failed)?;
-            let logits = self
-                .llama
-                .forward(&x, position, &mut cache)
+        let mut step = |token: u32, position: usize| {
+            if stop() {
+                return Err(InferError::Stopped);
+            }
+            Tensor::new(&[[token]], &device)
+                .and_then(|x| self.llama.forward(&x, position, &mut cache))
                 .and_then(|l| l.squeeze(0))
                 .and_then(|l| l.to_vec1::<f32>())
-                .map_err(failed)?;
-            work = work.saturating_add(self.work(position, input.len()));
-            position += input.len();
+                .map_err(failed)
+        };
+        let mut logits = Vec::new();
+        for (position, token) in prompt.iter().enumerate() {
+            logits = step(*token, position)?;
+        }
+        let mut generated = Vec::new();
+        loop {
             let next = greedy(&logits);
             if self.is_end(next) {
                 break;
             }
             generated.push(next);
-            input = vec![next];
+            if generated.len() == max_new as usize {
+                break;
+            }
+            logits = step(next, prompt.len() + generated.len() - 1)?;
         }
-        Ok((generated, work))
+        Ok(generated)
     }
 
     fn is_end(&self, token: u32) -> bool {

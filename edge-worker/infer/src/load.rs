@@ -1,8 +1,10 @@
 //! Reading a model's files into a [`Model`]: what a hostile dApp's "model" is refused for before a tensor is
 //! made from it. A model is content anyone can publish and any app can name, so its configuration and
 //! tensors are checked against what the Llama architecture needs (candle's loader panics on a missing or
-//! misshapen weight), its size against the node's limit, and its context capped, since the rotary tables are
-//! allocated for the whole context up front.
+//! misshapen weight) and against the protocol's limits: its bytes, its memory once in 32-bit floats, the
+//! memory of a whole context's attention cache, the width of an attention head (the rotary tables are
+//! allocated per head width for the whole context). The limits are the protocol's, not a node's: a model one
+//! node refuses every node refuses, so a keeper replaying a call sees the refusal the node saw.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -13,24 +15,21 @@ use serde::Deserialize;
 
 use crate::{InferError, Model};
 
-/// What a node accepts of a model.
-#[derive(Clone, Debug)]
-pub struct ModelLimits {
-    /// Bytes of every weight file together.
-    pub bytes: u64,
-    /// Longest context run: a model that states more is run up to this.
-    pub context: usize,
-}
+/// Bytes of every weight file of a model together: a 1B-parameter model in 16-bit floats.
+pub const MAX_MODEL_BYTES: u64 = 2 << 30;
 
-impl Default for ModelLimits {
-    /// Models up to 2 GiB of weights (a 1B-parameter model in 16-bit floats), contexts up to 4096 tokens.
-    fn default() -> Self {
-        Self {
-            bytes: 2 << 30,
-            context: 4096,
-        }
-    }
-}
+/// Bytes of a model's weights once in 32-bit floats (the form it runs in): 16-bit weights double, 8-bit ones
+/// quadruple.
+pub const MAX_MODEL_MEMORY: u64 = 4 << 30;
+
+/// Longest context a model is run with: one that states more is run up to this.
+pub const MAX_CONTEXT: usize = 4096;
+
+/// Bytes of the attention cache (keys and values of every layer) of a whole [`MAX_CONTEXT`].
+const MAX_CACHE_BYTES: u64 = 1 << 30;
+
+/// Widest attention head: what published models use (64 to 256), and what keeps the rotary tables small.
+const MAX_HEAD_WIDTH: usize = 256;
 
 /// The fields of `config.json` that say which architecture it describes.
 #[derive(Deserialize)]
@@ -58,9 +57,17 @@ const MAX_LAYERS: usize = 1024;
 const MAX_DIMENSION: usize = 1 << 20;
 
 pub(crate) fn load(
-    mut read: impl FnMut(&str, u64) -> Result<Option<Vec<u8>>, std::io::Error>,
-    limits: &ModelLimits,
+    mut read_file: impl FnMut(&str, u64) -> Result<Option<Vec<u8>>, std::io::Error>,
 ) -> Result<Model, InferError> {
+    // A file over what may be read is the model's size, the same everywhere; other errors are the node's.
+    let mut read = |path: &str, most: u64| {
+        read_file(path, most).map_err(|e| match e.kind() {
+            std::io::ErrorKind::FileTooLarge => {
+                InferError::TooLarge(format!("{path} passes {most} bytes"))
+            }
+            _ => InferError::Io(e),
+        })
+    };
     let config =
         read(CONFIG, MAX_METADATA_BYTES)?.ok_or_else(|| InferError::MissingFile(CONFIG.into()))?;
     let invalid = |e: &dyn std::fmt::Display| InferError::InvalidModel(e.to_string());
@@ -73,14 +80,17 @@ pub(crate) fn load(
     let mut config = serde_json::from_slice::<LlamaConfig>(&config)
         .map_err(|e| invalid(&e))?
         .into_config(false);
-    config.max_position_embeddings = config.max_position_embeddings.min(limits.context);
+    config.max_position_embeddings = config.max_position_embeddings.min(MAX_CONTEXT);
     let expected = expected_tensors(&config)?;
 
     let shards = match read(SHARD_INDEX, MAX_METADATA_BYTES)? {
         Some(index) => {
             let index: ShardIndex = serde_json::from_slice(&index).map_err(|e| invalid(&e))?;
             let shards: BTreeSet<String> = index.weight_map.into_values().collect();
-            if let Some(bad) = shards.iter().find(|s| s.contains('/') || s.starts_with('.')) {
+            if let Some(bad) = shards
+                .iter()
+                .find(|s| s.contains('/') || s.starts_with('.'))
+            {
                 return Err(InferError::InvalidModel(format!(
                     "shard {bad:?} is not a file beside the index"
                 )));
@@ -92,17 +102,18 @@ pub(crate) fn load(
     let mut tensors = HashMap::new();
     let mut bytes = 0u64;
     for shard in &shards {
-        let left = limits.bytes.saturating_sub(bytes);
+        let left = MAX_MODEL_BYTES.saturating_sub(bytes);
         let data = read(shard, left)?.ok_or_else(|| InferError::MissingFile(shard.clone()))?;
         bytes = bytes.saturating_add(data.len() as u64);
-        if bytes > limits.bytes {
+        if bytes > MAX_MODEL_BYTES {
             return Err(InferError::TooLarge(format!(
-                "weights pass {} bytes",
-                limits.bytes
+                "weights pass {MAX_MODEL_BYTES} bytes"
             )));
         }
-        let shard_tensors =
-            candle_core::safetensors::load_buffer(&data, &Device::Cpu).map_err(|e| invalid(&e))?;
+        // Fixed words, not candle's error text, which may carry a backtrace: what an app is told of a model
+        // must be the same on every node.
+        let shard_tensors = candle_core::safetensors::load_buffer(&data, &Device::Cpu)
+            .map_err(|_| InferError::InvalidModel(format!("{shard} is not safetensors")))?;
         for (name, tensor) in shard_tensors {
             if tensors.insert(name.clone(), tensor).is_some() {
                 return Err(InferError::InvalidModel(format!(
@@ -129,6 +140,11 @@ pub(crate) fn load(
         }
         weights += tensor.elem_count() as u64;
     }
+    if weights.saturating_mul(4) > MAX_MODEL_MEMORY {
+        return Err(InferError::TooLarge(format!(
+            "{weights} weights pass {MAX_MODEL_MEMORY} bytes in 32-bit floats"
+        )));
+    }
     if config.tie_word_embeddings {
         // The output layer is the embedding again: its multiply-adds count once more.
         weights += (config.vocab_size * config.hidden_size) as u64;
@@ -136,7 +152,8 @@ pub(crate) fn load(
     tensors.retain(|name, _| expected.contains_key(name));
     let tensors: HashMap<String, Tensor> = tensors;
     let builder = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-    let llama = Llama::load(builder, &config).map_err(|e| invalid(&e))?;
+    let llama = Llama::load(builder, &config)
+        .map_err(|_| InferError::InvalidModel("the weights do not load".into()))?;
     Ok(Model {
         llama,
         config,
@@ -161,7 +178,7 @@ fn expected_tensors(
         config.vocab_size,
         config.intermediate_size,
     ];
-    let fits = config.num_hidden_layers <= MAX_LAYERS
+    let fits = (1..=MAX_LAYERS).contains(&config.num_hidden_layers)
         && dimensions.iter().all(|d| (1..=MAX_DIMENSION).contains(d))
         && config.max_position_embeddings > 0
         && hidden % heads == 0
@@ -173,6 +190,18 @@ fn expected_tensors(
         ));
     }
     let kv = kv_heads * (hidden / heads);
+    if hidden / heads > MAX_HEAD_WIDTH {
+        return Err(InferError::InvalidModel(format!(
+            "attention heads of {} wide, over {MAX_HEAD_WIDTH}",
+            hidden / heads
+        )));
+    }
+    let cache = 2 * 4 * (config.num_hidden_layers * kv * config.max_position_embeddings) as u64;
+    if cache > MAX_CACHE_BYTES {
+        return Err(InferError::TooLarge(format!(
+            "an attention cache of {cache} bytes for the whole context, over {MAX_CACHE_BYTES}"
+        )));
+    }
     let inter = config.intermediate_size;
     let mut expected = HashMap::from([
         (

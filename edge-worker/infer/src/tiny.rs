@@ -52,7 +52,10 @@ pub fn write(dir: &Path, seed: u64) -> Result<(), InferError> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let kv = KV_HEADS * HIDDEN / HEADS;
     let mut shapes = vec![
-        ("model.embed_tokens.weight".to_owned(), vec![VOCABULARY, HIDDEN]),
+        (
+            "model.embed_tokens.weight".to_owned(),
+            vec![VOCABULARY, HIDDEN],
+        ),
         ("model.norm.weight".to_owned(), vec![HIDDEN]),
         ("lm_head.weight".to_owned(), vec![VOCABULARY, HIDDEN]),
     ];
@@ -114,45 +117,52 @@ fn pretty(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Model, ModelLimits};
-
-    fn read_from(dir: &Path) -> impl FnMut(&str, u64) -> std::io::Result<Option<Vec<u8>>> + '_ {
-        move |path, most| {
-            let path = dir.join(path);
-            match std::fs::metadata(&path) {
-                Ok(m) if m.len() > most => Err(std::io::ErrorKind::FileTooLarge.into()),
-                Ok(_) => std::fs::read(path).map(Some),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e),
-            }
-        }
-    }
+    use crate::Model;
 
     fn load(dir: &Path) -> Result<Model, InferError> {
-        Model::load(read_from(dir), &ModelLimits::default())
+        Model::from_folder(dir)
     }
 
     #[test]
-    fn a_tiny_model_generates_the_same_tokens_every_time_and_bills_its_work() {
+    fn a_tiny_model_generates_the_same_tokens_every_time_and_costs_what_its_shape_says() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), 7).unwrap();
         let model = load(dir.path()).unwrap();
         let prompt = b"Hello, edge".map(u32::from);
-        let (first, work) = model.generate(&prompt, 24).unwrap();
+        let first = model.generate(&prompt, 24, &|| false).unwrap();
         assert!(!first.is_empty() && first.len() <= 24);
         assert!(first.iter().all(|t| *t < 256 && *t != END));
-        // Loaded again (as a keeper would), the same answer and the same work.
-        let again = load(dir.path()).unwrap().generate(&prompt, 24).unwrap();
-        assert_eq!(again, (first.clone(), work));
-        // The work is the positions run: the prompt at once, then one position per generated token but the last.
-        let positions = prompt.len() + first.len().saturating_sub(1);
-        let ran = if first.len() == 24 { positions } else { positions + 1 };
-        assert_eq!(work, model.work(0, ran));
-        assert!(work <= model.most_work(prompt.len(), 24));
+        // Loaded again (as a keeper would), the same answer.
+        assert_eq!(
+            load(dir.path())
+                .unwrap()
+                .generate(&prompt, 24, &|| false)
+                .unwrap(),
+            first
+        );
+        // The cost: every weight (about 107 000 in this shape) once per position, attention on top.
+        let weights =
+            2 * VOCABULARY * HIDDEN + HIDDEN + LAYERS * (2 * HIDDEN + 2 * HIDDEN * HIDDEN);
+        let weights = (weights
+            + LAYERS * (2 * KV_HEADS * HIDDEN / HEADS * HIDDEN + 3 * INTERMEDIATE * HIDDEN))
+            as u64;
+        let positions = (prompt.len() + 24) as u64;
+        let attention = 2 * (LAYERS * HIDDEN) as u64 * positions * (positions + 1) / 2;
+        assert_eq!(
+            model.cost(prompt.len(), 24),
+            weights * positions + attention
+        );
+        assert_eq!(model.work(0, 10) + model.work(10, 5), model.work(0, 15));
         // Another seed is another model.
         let other = tempfile::tempdir().unwrap();
         write(other.path(), 8).unwrap();
-        assert_ne!(load(other.path()).unwrap().generate(&prompt, 24).unwrap().0, first);
+        assert_ne!(
+            load(other.path())
+                .unwrap()
+                .generate(&prompt, 24, &|| false)
+                .unwrap(),
+            first
+        );
     }
 
     #[test]
@@ -162,7 +172,10 @@ mod tests {
         let model = load(dir.path()).unwrap();
         for (prompt, max_new) in [(vec![], 4), (vec![256], 4), (vec![1; CONTEXT], 1)] {
             assert!(
-                matches!(model.generate(&prompt, max_new), Err(InferError::InvalidInput(_))),
+                matches!(
+                    model.generate(&prompt, max_new, &|| false),
+                    Err(InferError::InvalidInput(_))
+                ),
                 "{} tokens",
                 prompt.len()
             );
@@ -175,11 +188,14 @@ mod tests {
         write(dir.path(), 1).unwrap();
         let config = dir.path().join("config.json");
         let original = std::fs::read_to_string(&config).unwrap();
-        let set = |field: &str, value: serde_json::Value| {
+        let set_all = |fields: &[(&str, serde_json::Value)]| {
             let mut json: serde_json::Value = serde_json::from_str(&original).unwrap();
-            json[field] = value;
+            for (field, value) in fields {
+                json[*field] = value.clone();
+            }
             std::fs::write(&config, json.to_string()).unwrap();
         };
+        let set = |field: &str, value: serde_json::Value| set_all(&[(field, value)]);
         // A configuration whose shapes the weights do not have (candle's own loader panics on it).
         set("intermediate_size", 96.into());
         assert!(matches!(load(dir.path()), Err(InferError::InvalidModel(_))));
@@ -198,12 +214,27 @@ mod tests {
         std::fs::write(&index, listed.replace("model-00002", "../model-00002")).unwrap();
         assert!(matches!(load(dir.path()), Err(InferError::InvalidModel(_))));
         std::fs::write(&index, &listed).unwrap();
-        // Weights over the node's limit.
-        let small = ModelLimits {
-            bytes: 10_000,
-            ..ModelLimits::default()
-        };
-        assert!(Model::load(read_from(dir.path()), &small).is_err());
+        // A model whose attention heads are a million wide (its rotary tables alone would take gigabytes), or
+        // without layers.
+        set_all(&[
+            ("hidden_size", (1u64 << 20).into()),
+            ("num_attention_heads", 1.into()),
+            ("num_key_value_heads", 1.into()),
+        ]);
+        assert!(matches!(load(dir.path()), Err(InferError::InvalidModel(_))));
+        set("num_hidden_layers", 0.into());
+        assert!(matches!(load(dir.path()), Err(InferError::InvalidModel(_))));
+        std::fs::write(&config, &original).unwrap();
+        // A configuration file over what is read of one.
+        std::fs::write(&config, vec![b' '; 5 << 20]).unwrap();
+        assert!(matches!(load(dir.path()), Err(InferError::TooLarge(_))));
+        std::fs::write(&config, &original).unwrap();
+        // A generation stopped by its caller.
+        let model = load(dir.path()).unwrap();
+        assert!(matches!(
+            model.generate(&[1, 2], 8, &|| true),
+            Err(InferError::Stopped)
+        ));
         // A missing shard.
         std::fs::remove_file(dir.path().join("model-00002-of-00002.safetensors")).unwrap();
         assert!(matches!(load(dir.path()), Err(InferError::MissingFile(_))));

@@ -55,6 +55,9 @@ pub struct FetchArgs {
     /// How many nodes to ask the router for.
     #[arg(long, default_value_t = 2)]
     pub routed_nodes: u32,
+    /// Keep running once fetched, serving what the store holds to the others still fetching it.
+    #[arg(long)]
+    pub serve: bool,
     #[command(flatten)]
     pub network: NetArgs,
 }
@@ -75,6 +78,7 @@ pub async fn run(
         router,
         region,
         routed_nodes,
+        serve: keep_serving,
         network,
     } = args;
     let id = parse_id(&id)?;
@@ -102,109 +106,127 @@ pub async fn run(
     tokio::spawn(serve(
         store.clone(),
         net.control().accept(PROTOCOL)?,
-        ServeOptions::default(),
+        ServeOptions {
+            rate_limit: network.upload_limiter(),
+            ..ServeOptions::default()
+        },
         metrics.clone(),
     ));
-    let bar = (!json).then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}",
-            )
-            .expect("valid template"),
-        );
-        bar
-    });
-    let shown = bar.clone();
-    let report = fetch(
-        &net,
-        store.clone(),
-        id,
-        None,
-        sources.clone(),
-        metrics.clone(),
-        signer.clone(),
-        move |p: Progress| {
-            if let Some(bar) = &shown {
-                bar.set_length(p.size);
-                bar.set_position(p.done);
-                bar.set_message(format!("{} sources", p.sources));
-            }
-        },
-    )
-    .await?;
-    if let Some(bar) = bar {
-        bar.finish();
-    }
-    // A collection's manifest: its files are fetched (those the store lacks) from the same sources.
-    match collection::read_manifest(&store, &id) {
-        Some(Ok(manifest)) => {
-            let files = collection::fetch_files(
-                &net,
-                store.clone(),
-                &manifest,
-                file.as_deref(),
-                sources,
-                metrics,
-                signer,
-            )
-            .await?;
-            if let Some(output) = &output {
-                collection::export(&store, &manifest, file.as_deref(), output)?;
-            }
-            let fetched: Vec<&str> = files.fetched.iter().map(|(p, _)| p.as_str()).collect();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "event": "fetched_collection",
-                        "collection": id.to_hex().as_str(),
-                        "files": manifest.files().len(),
-                        "fetched": fetched,
-                        "already_held": files.already_held,
-                        "bytes_fetched": report.bytes_fetched() + files.bytes_fetched(),
-                    })
-                );
-            } else {
-                eprintln!(
-                    "fetched collection {id}: {} files fetched ({} bytes), {} held already",
-                    fetched.len(),
-                    files.bytes_fetched(),
-                    files.already_held.len()
-                );
-            }
-            return Ok(());
+    // The fetch and its report; with `serve`, the node then stays up for the others.
+    let fetched: anyhow::Result<()> = async {
+        let bar = (!json).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}",
+                )
+                .expect("valid template"),
+            );
+            bar
+        });
+        let shown = bar.clone();
+        let report = fetch(
+            &net,
+            store.clone(),
+            id,
+            None,
+            sources.clone(),
+            metrics.clone(),
+            signer.clone(),
+            move |p: Progress| {
+                if let Some(bar) = &shown {
+                    bar.set_length(p.size);
+                    bar.set_position(p.done);
+                    bar.set_message(format!("{} sources", p.sources));
+                }
+            },
+        )
+        .await?;
+        if let Some(bar) = bar {
+            bar.finish();
         }
-        Some(Err(_)) | None if file.is_some() => {
-            bail!("{id} is not a collection: --file needs one")
+        // A collection's manifest: its files are fetched (those the store lacks) from the same sources.
+        match collection::read_manifest(&store, &id) {
+            Some(Ok(manifest)) => {
+                let files = collection::fetch_files(
+                    &net,
+                    store.clone(),
+                    &manifest,
+                    file.as_deref(),
+                    sources,
+                    metrics,
+                    signer,
+                )
+                .await?;
+                if let Some(output) = &output {
+                    collection::export(&store, &manifest, file.as_deref(), output)?;
+                }
+                let fetched: Vec<&str> = files.fetched.iter().map(|(p, _)| p.as_str()).collect();
+                let mut by_peer = files.bytes_by_peer();
+                for (peer, bytes) in &report.bytes_by_peer {
+                    *by_peer.entry(peer.clone()).or_insert(0) += bytes;
+                }
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "event": "fetched_collection",
+                            "collection": id.to_hex().as_str(),
+                            "files": manifest.files().len(),
+                            "fetched": fetched,
+                            "already_held": files.already_held,
+                            "bytes_fetched": report.bytes_fetched() + files.bytes_fetched(),
+                            "bytes_by_peer": by_peer,
+                        })
+                    );
+                } else {
+                    eprintln!(
+                        "fetched collection {id}: {} files fetched ({} bytes), {} held already",
+                        fetched.len(),
+                        files.bytes_fetched(),
+                        files.already_held.len()
+                    );
+                }
+                return Ok(());
+            }
+            Some(Err(_)) | None if file.is_some() => {
+                bail!("{id} is not a collection: --file needs one")
+            }
+            _ => {}
         }
-        _ => {}
+        if let Some(output) = &output {
+            store
+                .get(&id)
+                .context("downloaded blob")?
+                .export(output)
+                .with_context(|| format!("writing {}", output.display()))?;
+        }
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "event": "fetched",
+                    "report": report,
+                    "bytes_fetched": report.bytes_fetched(),
+                    "routed": route.map(|r| r.nodes),
+                })
+            );
+        } else {
+            let into = output.map_or_else(|| "the store".into(), |o| o.display().to_string());
+            eprintln!(
+                "fetched {} ({} bytes this run from {} providers) into {into}",
+                report.id,
+                report.bytes_fetched(),
+                report.bytes_by_peer.len(),
+            );
+        }
+        Ok(())
     }
-    if let Some(output) = &output {
-        store
-            .get(&id)
-            .context("downloaded blob")?
-            .export(output)
-            .with_context(|| format!("writing {}", output.display()))?;
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "event": "fetched",
-                "report": report,
-                "bytes_fetched": report.bytes_fetched(),
-                "routed": route.map(|r| r.nodes),
-            })
-        );
-    } else {
-        let into = output.map_or_else(|| "the store".into(), |o| o.display().to_string());
-        eprintln!(
-            "fetched {} ({} bytes this run from {} providers) into {into}",
-            report.id,
-            report.bytes_fetched(),
-            report.bytes_by_peer.len(),
-        );
+    .await;
+    fetched?;
+    if keep_serving {
+        eprintln!("fetched; serving what the store holds until stopped");
+        std::future::pending::<()>().await;
     }
     Ok(())
 }

@@ -6,11 +6,14 @@
 //! - [`key`]: the node's, operator's and client's keys;
 //! - [`dapp`]: a dApp's chain commands;
 //! - [`app`]: edge applications: deploy, upgrade, remove (a dApp), call (a client);
+//! - [`model`]: a tiny model to try edge inference with;
 //! - [`bench`]: the hidden baselines `scripts/bench/dts` compares against.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use enreach_dts::{network::NetworkConfig, store::parse_content_id};
+use enreach_dts::{network::NetworkConfig, serve::RateLimiter, store::parse_content_id};
 use libp2p::Multiaddr;
 
 pub mod app;
@@ -18,6 +21,7 @@ pub mod bench;
 pub mod dapp;
 pub mod fetch;
 pub mod key;
+pub mod model;
 pub mod publish;
 pub mod register;
 pub mod run;
@@ -33,6 +37,17 @@ pub struct NetArgs {
     /// Relays to be reachable through.
     #[arg(long)]
     pub relay: Vec<Multiaddr>,
+    /// Cap on the bytes per second this node sends, over all transfers (a fetching node serves what it
+    /// verified to the others fetching too).
+    #[arg(long)]
+    pub rate_limit: Option<u64>,
+}
+
+impl NetArgs {
+    /// The cap on what this node sends, shared by every transfer it serves.
+    pub fn upload_limiter(&self) -> Option<Arc<RateLimiter>> {
+        self.rate_limit.map(|rate| Arc::new(RateLimiter::new(rate)))
+    }
 }
 
 /// The network of a command: where it listens, whom it dials, which relays it uses.

@@ -32,6 +32,7 @@ use enreach_gpow::{
     agent::Agent,
     collector::Collector,
     keeper::Keeper,
+    models::{Fetching, StoreModels},
     receipts::Ledger,
     replay::{replay_caps, CodeSource, Replayer},
     transcripts::{ReportedCompute, Transcripts},
@@ -100,9 +101,6 @@ pub struct NodeArgs {
     /// Origin pulls in flight at once.
     #[arg(long, default_value_t = limits::MAX_ORIGIN_PULLS)]
     pub max_origin_pulls: usize,
-    /// Cap on the bytes per second this node sends, over all transfers.
-    #[arg(long)]
-    pub rate_limit: Option<u64>,
     /// Test hook: corrupt what is served.
     #[arg(long, hide = true)]
     pub corrupt: bool,
@@ -243,13 +241,16 @@ pub async fn run(
                 allow_private_origins: node.allow_private_origins,
                 ..NodeCaps::default()
             };
-            let hvm = Hvm::new(caps, &data_dir.join("hvm")).context("starting PeerHVM")?;
             let code = CodeSource {
                 chain: chain.clone(),
                 network: net.clone(),
                 store: store.clone(),
                 metrics: metrics.clone(),
             };
+            let models = StoreModels::new(code.clone(), Fetching::Discover);
+            let hvm = Hvm::new(caps, &data_dir.join("hvm"))
+                .context("starting PeerHVM")?
+                .with_models(Arc::new(models));
             let service = AppService::new(
                 Arc::new(hvm),
                 code,
@@ -277,18 +278,23 @@ pub async fn run(
         let samples = Arc::new(
             ContentStore::open(data_dir.join("samples")).context("opening the sample store")?,
         );
-        // Keepers replay nodes' compute on a PeerHVM of their own.
-        let hvm = Hvm::new(replay_caps(), &data_dir.join("hvm")).context("starting PeerHVM")?;
+        let code = CodeSource {
+            chain: chain.clone(),
+            network: net.clone(),
+            store: samples.clone(),
+            metrics: metrics.clone(),
+        };
+        // Keepers replay nodes' compute on a PeerHVM of their own, with the models apps name.
+        let models = Arc::new(StoreModels::new(code.clone(), Fetching::Asked));
+        let hvm = Hvm::new(replay_caps(), &data_dir.join("hvm"))
+            .context("starting PeerHVM")?
+            .with_models(models.clone());
         let replayer = Replayer {
             hvm: Arc::new(hvm),
             chain: chain.clone(),
             keeper: account.clone(),
-            code: CodeSource {
-                chain: chain.clone(),
-                network: net.clone(),
-                store: samples.clone(),
-                metrics: metrics.clone(),
-            },
+            code,
+            models,
             // A node's gateway answers a keeper itself: no redirect is followed elsewhere.
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -337,9 +343,7 @@ pub async fn run(
         router = Some(service);
     }
     let options = ServeOptions {
-        rate_limit: node
-            .rate_limit
-            .map(|rate| Arc::new(enreach_dts::serve::RateLimiter::new(rate))),
+        rate_limit: node.network.upload_limiter(),
         corrupt: node.corrupt,
         collector: collector.map(|c| c as Arc<dyn ReceiptCollector>),
         routed: Some(Routed::new(
@@ -380,7 +384,7 @@ pub async fn run(
             "{}",
             serde_json::json!({"event": "metrics", "address": listener.local_addr()?.to_string()})
         );
-        let app = enreach_gateway::metrics::router(metrics);
+        let app = enreach_gateway::metrics::router(metrics.clone());
         tokio::spawn(server::serve(listener, app, server_limits.clone()));
     }
     if let Some(listener) = gateway {
@@ -402,11 +406,9 @@ pub async fn run(
                     .collect(),
                 ..Default::default()
             };
-            gateway = gateway.with_origin_pull(Arc::new(OriginPull::new(
-                chain,
-                store.clone(),
-                origin_limits,
-            )?));
+            let pull = OriginPull::new(chain, store.clone(), origin_limits)?
+                .with_peers(net.clone(), metrics.clone());
+            gateway = gateway.with_origin_pull(Arc::new(pull));
         }
         if let Some(router) = router {
             gateway = gateway.with_router(router);
