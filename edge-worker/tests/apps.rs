@@ -278,27 +278,37 @@ fn a_dapp_deploys_an_app_that_edges_run_and_clients_pay_for() {
     ]
     .concat();
     cli(&client_dir, &chat);
-    let ask = |gateway: &str| {
+    let call_chat = |gateway: &str| {
         let path = format!("/generate?model={model}&max=16");
+        let prompt = "What is an edge cloud?";
         let (ok, answers, stderr) = run(
             &client_dir,
             &[
-                "app",
-                "call",
-                gateway,
-                "chat",
-                &path,
-                "--method",
-                "POST",
-                "--data",
-                "What is an edge cloud?",
+                "app", "call", gateway, "chat", &path, "--method", "POST", "--data", prompt,
             ],
         );
         assert!(ok, "{stderr}");
-        assert_eq!(answers[0]["status"], 200, "{answers:?}");
         answers[0].clone()
     };
-    let first = ask(&eve_gateway);
+    let ask = |gateway: &str| {
+        let answer = call_chat(gateway);
+        assert_eq!(answer["status"], 200, "{answer}");
+        answer
+    };
+    // An edge reads the registry at its view of the chain, a block or two behind the deploy.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let first = loop {
+        let answer = call_chat(&eve_gateway);
+        if answer["body"] != "no such app\n" {
+            assert_eq!(answer["status"], 200, "{answer}");
+            break answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the chat app never reached the edge"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
     let answer: Value = serde_json::from_str(first["body"].as_str().unwrap()).unwrap();
     let tokens = answer["tokens"].as_array().unwrap().len();
     assert!((1..=16).contains(&tokens), "{answer}");
