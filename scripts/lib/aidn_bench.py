@@ -94,6 +94,17 @@ class Node:
         self.proc.wait()
 
 
+def note(line):
+    """A figure as soon as it is measured (on stderr), so a later failure does not lose it."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def stop(proc):
+    """Stops an nginx master with its workers (SIGTERM: a killed master leaves them holding the port)."""
+    proc.terminate()
+    proc.wait()
+
+
 def run(args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout.strip()
 
@@ -167,6 +178,8 @@ def hub_tree(root, repo, files, model_dir, commit):
     os.makedirs(resolve, exist_ok=True)
     for p in files:
         os.symlink(os.path.join(model_dir, p), os.path.join(resolve, p))
+    # snapshot_download asks for the files at the commit the info names, as the gateway answers too.
+    os.symlink("main", os.path.join(root, repo, "resolve", commit))
 
 
 def snapshot(endpoint, repo, cache):
@@ -189,7 +202,9 @@ def main():
     seed_peer = seed_addr.rsplit("/p2p/", 1)[1]
 
     alone, alone_seed = swarm("alone", collection, seed_addr, seed_peer, 1)
+    note(f"PeerDTS alone: {alone[0]:.1f} s, the seed sent {alone_seed} bytes of {size}")
     many, many_seed = swarm("swarm", collection, seed_addr, seed_peer, N)
+    note(f"PeerDTS {N} at once: " + ", ".join(f"{t:.1f}" for t in sorted(many)) + f" s, the seed sent {many_seed}")
     seed.kill()
 
     # nginx in a network namespace whose link sends at most RATE (tc's token bucket), the N clients outside.
@@ -216,8 +231,10 @@ def main():
         paths = [f"{repo}/resolve/main/{p}" for p in files]
         base = f"http://{NS_ADDR}:8080"
         nginx_alone = http_pull(base, paths, 1)
+        note(f"nginx capped alone: {nginx_alone[0]:.1f} s")
         nginx_many = http_pull(base, paths, N)
-        capped.kill()
+        note(f"nginx capped, {N} at once: " + ", ".join(f"{t:.1f}" for t in sorted(nginx_many)) + " s")
+        stop(capped)
     finally:
         subprocess.run(["ip", "netns", "del", NS])
 
@@ -236,8 +253,9 @@ def main():
         g = snapshot(f"http://{gateway_addr}", repo, os.path.join(WORK, f"hf-gw-{r}"))
         x = snapshot(f"http://127.0.0.1:{hf_port}", repo, os.path.join(WORK, f"hf-nginx-{r}"))
         hf_rounds.append((g, x))
+        note(f"snapshot_download round {r}: gateway {g:.2f} s, nginx {x:.2f} s")
     gateway.kill()
-    plain.kill()
+    stop(plain)
 
     mb = lambda s: f"{s / 2**20:,.0f} MiB"
     g_med = sorted(g for g, _ in hf_rounds)[1]
@@ -266,4 +284,5 @@ try:
 finally:
     for p in procs:
         if p.poll() is None:
-            p.kill()
+            p.terminate()
+            p.wait()

@@ -1,8 +1,8 @@
 //! Origin pull: a gateway that misses a content fetches it from the origin URL its dApp registered on chain
 //! (`Settlement::publish_content`), checks that the bytes hash to the content id and are as long as published,
-//! and only then stores and serves them. With PeerDTS ([`OriginPull::with_peers`]) a miss is first fetched from
-//! the nodes that hold it (its publisher, the nodes storing it, others that fetched it), verified group by
-//! group: the only way to a file of a collection (a model's shard), which has no origin URL of its own. Concurrent misses of one content share a single pull, which runs as
+//! and only then stores and serves them. With PeerDTS ([`OriginPull::with_peers`]) a miss of a content that
+//! has no origin URL (a collection's file, a model's shard) is fetched from the nodes that hold it (its
+//! publisher, the nodes storing it, others that fetched it), verified group by group. Concurrent misses of one content share a single pull, which runs as
 //! its own task: a client that leaves does not cancel it, and whoever waits (and the failure memory) sees
 //! its outcome.
 //!

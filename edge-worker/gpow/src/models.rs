@@ -7,10 +7,11 @@
 //! (a model already in the store is not fetched again, only checked).
 
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     future::Future,
     pin::Pin,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use enreach_dts::{
@@ -31,8 +32,17 @@ const LOADED_MODELS: usize = 2;
 /// Refusals remembered (models that are not models), so that naming one again costs no load.
 const REFUSALS_KEPT: usize = 64;
 
-/// Ids checked on chain, at most: past it the set starts over (each is checked again once).
+/// Ids checked on chain, at most: past it the oldest check is forgotten (checked again at its next use).
 const PUBLISHED_KEPT: usize = 4096;
+
+/// How long a check that a model is published holds: a dApp may withdraw a model, after which no keeper can
+/// fetch it to check a node's answers, so a node stops running it within this.
+const PUBLISHED_TTL: Duration = Duration::from_secs(600);
+
+/// How long a keeper waits for a model from the node it replays, at least, and the slowest rate it accepts
+/// beyond that.
+const MODEL_FETCH_GRACE: Duration = Duration::from_secs(60);
+const MODEL_FETCH_RATE: u64 = 4 << 20;
 
 /// Model fetches in flight at once: each is up to [`MAX_MODEL_BYTES`], and any app can name any published
 /// collection.
@@ -56,6 +66,9 @@ pub enum ModelUnavailable {
     TooLarge(u64),
     #[error("the model could not be fetched: {0}")]
     Unfetchable(String),
+    /// What the chain names is not a model collection this node could ever run (the same everywhere).
+    #[error("not a model: {0}")]
+    NotAModel(String),
 }
 
 /// The node's models: collections in `source`'s store, loaded on first use.
@@ -68,8 +81,8 @@ pub struct StoreModels {
     refused: Mutex<Vec<([u8; 32], String)>>,
     /// Loads run one at a time, outside the locks above: a call of a loaded model never waits on a load.
     loading: Mutex<()>,
-    /// Ids this process found published on chain.
-    published: Mutex<HashSet<[u8; 32]>>,
+    /// Ids this process found published on chain, and when.
+    published: Mutex<HashMap<[u8; 32], Instant>>,
     fetches: tokio::sync::Semaphore,
 }
 
@@ -104,13 +117,18 @@ impl StoreModels {
                 CodeUnavailable::TooLarge { size, .. } => ModelUnavailable::TooLarge(size),
                 CodeUnavailable::Unfetchable => ModelUnavailable::Unfetchable(e.to_string()),
             })?;
-        let collection =
-            manifest_of(&manifest).map_err(|e| ModelUnavailable::Unfetchable(e.to_string()))?;
+        let collection = match manifest_of(&manifest) {
+            Ok(collection) => collection,
+            Err(e @ CollectionFailure::Read(..)) => {
+                return Err(ModelUnavailable::Unfetchable(e.to_string()))
+            }
+            Err(e) => return Err(self.refuse(id, e.to_string())),
+        };
         // Configuration and index files are small beside the weights: a collection past the weights' limit by
         // more than a manifest's room is not fetched at all.
         let bytes = collection.total_size().unwrap_or(u64::MAX);
         if bytes > MAX_MODEL_BYTES.saturating_add(MAX_MANIFEST_BYTES) {
-            return Err(ModelUnavailable::TooLarge(bytes));
+            return Err(self.refuse(id, format!("a collection of {bytes} bytes")));
         }
         fetch_files(
             &source.network,
@@ -125,10 +143,47 @@ impl StoreModels {
         .map_err(|e| ModelUnavailable::Unfetchable(e.to_string()))?;
         let mut checked = lock(&self.published);
         if checked.len() >= PUBLISHED_KEPT {
-            checked.clear();
+            let oldest = checked.iter().min_by_key(|(_, at)| **at).map(|(id, _)| *id);
+            if let Some(oldest) = oldest {
+                checked.remove(&oldest);
+            }
         }
-        checked.insert(id);
+        checked.insert(id, Instant::now());
         Ok(())
+    }
+
+    /// [`Self::fetch_from`] the node at `peer` first, within the time the largest model takes at
+    /// [`MODEL_FETCH_RATE`] (the chain names only the manifest's size before it is fetched).
+    pub async fn fetch_within(
+        &self,
+        id: [u8; 32],
+        peer: libp2p::PeerId,
+    ) -> Result<(), ModelUnavailable> {
+        let deadline = MODEL_FETCH_GRACE + Duration::from_secs(MAX_MODEL_BYTES / MODEL_FETCH_RATE);
+        tokio::time::timeout(deadline, self.fetch_from(id, Sources::Routed(vec![peer])))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ModelUnavailable::Unfetchable(format!(
+                    "not within {deadline:?}"
+                )))
+            })
+    }
+
+    /// Remembers that `id` is not a model (so naming it again costs no fetch); the error saying so.
+    fn refuse(&self, id: [u8; 32], reason: String) -> ModelUnavailable {
+        let mut refused = lock(&self.refused);
+        if refused.len() >= REFUSALS_KEPT {
+            refused.remove(0);
+        }
+        refused.push((id, reason.clone()));
+        ModelUnavailable::NotAModel(reason)
+    }
+
+    /// Whether `id` was found published within [`PUBLISHED_TTL`].
+    fn is_published(&self, id: &[u8; 32]) -> bool {
+        lock(&self.published)
+            .get(id)
+            .is_some_and(|at| at.elapsed() < PUBLISHED_TTL)
     }
 
     fn store(&self) -> &ContentStore {
@@ -170,23 +225,27 @@ impl StoreModels {
 
 impl Models for StoreModels {
     fn held(&self, id: &[u8; 32]) -> Held {
+        // Refusals first: what the content is does not change, published or not.
+        let refused = lock(&self.refused)
+            .iter()
+            .find(|(held, _)| held == id)
+            .map(|(_, r)| r.clone());
+        if let Some(reason) = refused {
+            return Held::Invalid(reason);
+        }
+        if !self.is_published(id) {
+            return Held::Unavailable("not found published on chain lately".into());
+        }
         let cached = |id: &[u8; 32]| {
             let mut loaded = lock(&self.loaded);
-            if let Some(at) = loaded.iter().position(|(held, _)| held == id) {
-                let entry = loaded.remove(at);
-                let model = entry.1.clone();
-                loaded.push(entry);
-                return Some(Held::Ready(model));
-            }
-            let refused = lock(&self.refused);
-            let reason = refused.iter().find(|(held, _)| held == id);
-            reason.map(|(_, reason)| Held::Invalid(reason.clone()))
+            let at = loaded.iter().position(|(held, _)| held == id)?;
+            let entry = loaded.remove(at);
+            let model = entry.1.clone();
+            loaded.push(entry);
+            Some(Held::Ready(model))
         };
         if let Some(held) = cached(id) {
             return held;
-        }
-        if !lock(&self.published).contains(id) {
-            return Held::Unavailable("not yet found published on chain".into());
         }
         let _loading = lock(&self.loading);
         // Loaded by the call that held the place before this one, perhaps.
@@ -203,11 +262,7 @@ impl Models for StoreModels {
                 loaded.push((*id, model.clone()));
             }
             Held::Invalid(reason) => {
-                let mut refused = lock(&self.refused);
-                if refused.len() >= REFUSALS_KEPT {
-                    refused.remove(0);
-                }
-                refused.push((*id, reason.clone()));
+                self.refuse(*id, reason.clone());
             }
             Held::Unavailable(_) => {}
         }

@@ -34,6 +34,9 @@ use crate::{
     transcripts::{Ask, KeeperQuery, SampledSession},
 };
 
+/// Rounds of fetching the models a replay missed and replaying again.
+const MODEL_ROUNDS: usize = 3;
+
 /// Unit offsets a keeper draws of a node's compute each epoch: each lands in one session.
 pub const SESSIONS_PER_NODE: usize = 4;
 
@@ -163,8 +166,13 @@ impl CodeSource {
 /// Whether `replay`, run with `step.units` of fuel, reproduces `step`. `Ok(false)`: the keeper cannot tell
 /// (its own wall-time limit stopped the replay), which counts for the node.
 pub fn judge(step: &ComputeStep, replay: &Execution) -> Result<bool, String> {
-    // The keeper's own wall-time stop, or a model the app names that the keeper could not fetch in time.
+    // The keeper's own wall-time stop, or a model the app names that the keeper could not fetch.
     if replay.outcome == Outcome::TimedOut || !replay.missing_models.is_empty() {
+        return Ok(false);
+    }
+    // A step the node could not replay itself (a model it lacked, say) whose replay ran a model: the keeper
+    // held what the node did not, so the two runs saw different things.
+    if !step.replayable && replay.models_used {
         return Ok(false);
     }
     if step.replayable {
@@ -412,20 +420,30 @@ impl Replayer {
             let mut replay = self
                 .run(receipt.code.0, kept.memory_bytes, step, &invocation)
                 .await?;
-            let missing = replay.as_ref().map(|r| r.missing_models.clone());
-            if let Some(missing) = missing.filter(|m| step.replayable && !m.is_empty()) {
-                // The node says it ran these models: it holds them, and they must be published, or no one
-                // could check what it answered with them.
+            // The node says it ran the models the replay missed: they must be published, or no one could
+            // check what it answered with them; it holds them, and is asked for them first. An app may name
+            // a model only once another answered: a few rounds.
+            for _ in 0..MODEL_ROUNDS {
+                let missing = replay.as_ref().map(|r| r.missing_models.clone());
+                let Some(missing) = missing.filter(|m| step.replayable && !m.is_empty()) else {
+                    break;
+                };
                 for model in missing {
-                    self.models
-                        .fetch_from(model, Sources::Routed(vec![ask.peer]))
-                        .await
-                        .map_err(|e| match e {
-                            ModelUnavailable::NotPublished => {
-                                "the app ran a model no one published".to_owned()
-                            }
-                            e => format!("the node did not serve a model it ran: {e}"),
-                        })?;
+                    match self.models.fetch_within(model, ask.peer).await {
+                        Ok(()) => {}
+                        Err(ModelUnavailable::NotPublished) => {
+                            return Err("the app ran a model no one published".into())
+                        }
+                        // Not a model at all: remembered as refused, which the replay now answers as the
+                        // node had to.
+                        Err(ModelUnavailable::NotAModel(_)) => {}
+                        // Not served in time (a node's free allowance for a stranger is smaller than a model,
+                        // and keepers do not pay) or the keeper's own trouble: not replayed.
+                        Err(e) => {
+                            warn!(%e, model = %hex::encode(model), "cannot replay: a model is not here");
+                            return Ok(());
+                        }
+                    }
                 }
                 replay = self
                     .run(receipt.code.0, kept.memory_bytes, step, &invocation)
@@ -578,6 +596,7 @@ mod tests {
             instantiation: Duration::ZERO,
             external_inputs: false,
             missing_models: Vec::new(),
+            models_used: false,
         }
     }
 
@@ -609,6 +628,13 @@ mod tests {
             ..execution(Outcome::Answered, "no model", 300)
         };
         assert_eq!(judge(&step_of(&honest, true), &without_model), Ok(false));
+        // A step the node ran without a model it lacked, replayed by a keeper that held it.
+        let lacked = execution(Outcome::Answered, "no model here", 300);
+        let with_model = Execution {
+            models_used: true,
+            ..execution(Outcome::Answered, "an answer", 900)
+        };
+        assert_eq!(judge(&step_of(&lacked, false), &with_model), Ok(false));
     }
 
     #[test]

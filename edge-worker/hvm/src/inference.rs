@@ -97,7 +97,10 @@ async fn generate(
             prompt.len()
         )));
     }
-    let model = match tokio::task::spawn_blocking(move || models.held(&id)).await? {
+    // A panicked task's error names the task, which differs between nodes: the app's trap says only this.
+    let task_failed = |_| wasmtime::Error::msg("the node's model task failed");
+    let held = tokio::task::spawn_blocking(move || models.held(&id)).await;
+    let model = match held.map_err(task_failed)? {
         Held::Ready(model) => model,
         Held::Invalid(reason) => return Ok(Err(format!("not a model: {reason}"))),
         Held::Unavailable(reason) => {
@@ -120,6 +123,7 @@ async fn generate(
         return Err(Trap::OutOfFuel.into());
     }
     store.set_fuel(fuel - cost)?;
+    store.data_mut().model_used();
     // A request stopped meanwhile (its wall time, the node refusing its answer) drops this future: the flag
     // then stops the generation at its next position instead of leaving it to run on a blocking thread.
     let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
@@ -127,7 +131,8 @@ async fn generate(
     let generated = tokio::task::spawn_blocking(move || {
         model.generate(&prompt, max_new, &|| stopped.load(Ordering::Relaxed))
     })
-    .await?;
+    .await
+    .map_err(task_failed)?;
     Ok(generated.map_err(|e| e.to_string()))
 }
 

@@ -136,6 +136,8 @@ pub struct Execution {
     /// Models the app named that this node could not run: [`Hvm::invoke`] fetches them and runs the request
     /// again, so this is non-empty only when that failed. The node's own state, not the app's doing.
     pub missing_models: Vec<[u8; 32]>,
+    /// Whether a model ran for the app (`enreach:ai/inference`).
+    pub models_used: bool,
 }
 
 impl Execution {
@@ -167,6 +169,7 @@ impl Execution {
             instantiation: Duration::ZERO,
             external_inputs: false,
             missing_models: Vec::new(),
+            models_used: false,
         }
     }
 }
@@ -408,6 +411,7 @@ impl Hvm {
                 memory_denied: sandbox.memory_denied(),
                 external_inputs: sandbox.external_inputs(),
                 missing_models: sandbox.missing_models().to_vec(),
+                models_used: sandbox.models_used(),
                 instantiation,
             };
             (result, fuel_left, seen)
@@ -471,6 +475,7 @@ impl Hvm {
             instantiation: seen.instantiation,
             external_inputs: seen.external_inputs,
             missing_models: seen.missing_models,
+            models_used: seen.models_used,
             ..classify(result, answer, compute_units, seen.memory_denied, &limits)
         })
     }
@@ -481,6 +486,7 @@ struct Seen {
     memory_denied: bool,
     external_inputs: bool,
     missing_models: Vec<[u8; 32]>,
+    models_used: bool,
     instantiation: Duration,
 }
 
@@ -631,6 +637,7 @@ fn classify(
             instantiation: Duration::ZERO,
             external_inputs: false,
             missing_models: Vec::new(),
+            models_used: false,
         },
         Err(Some(message)) => Execution::failed(
             Outcome::Trapped(message.clone()),

@@ -50,6 +50,8 @@ pub struct Sandbox {
     models: Option<Arc<dyn Models>>,
     /// Models the app named that the node could not run then (at most [`MAX_MISSING_MODELS`]).
     missing_models: Vec<[u8; 32]>,
+    /// Whether a model ran for the app.
+    models_used: bool,
 }
 
 impl Sandbox {
@@ -93,6 +95,7 @@ impl Sandbox {
             allow_private_origins,
             models,
             missing_models: Vec::new(),
+            models_used: false,
         }
     }
 
@@ -118,6 +121,16 @@ impl Sandbox {
         if !self.missing_models.contains(&id) && self.missing_models.len() < MAX_MISSING_MODELS {
             self.missing_models.push(id);
         }
+    }
+
+    /// Records that a model ran for the app.
+    pub(crate) fn model_used(&mut self) {
+        self.models_used = true;
+    }
+
+    /// Whether a model ran for the app.
+    pub fn models_used(&self) -> bool {
+        self.models_used
     }
 
     /// The models the app named that the node could not run (see [`Self::model_missing`]).
