@@ -5,6 +5,7 @@ nginx capped at R; and huggingface_hub's snapshot_download through an edge gatew
 files with the Hub's routes. Prints a table; the figures go in docs/BENCHMARKS.md.
 
 Usage: aidn_bench.py <edge-worker> <work dir> <MiB> <N> <R bytes/s> <python with huggingface_hub>
+With AIDN_ONLY=dts, only the PeerDTS runs (alone, then N at once).
 """
 import json
 import os
@@ -124,6 +125,8 @@ def swarm(label, collection, seed_addr, seed_peer, count):
         event, at = node.event("fetched_collection")
         done.append(at - started)
         from_seed += event["bytes_by_peer"].get(seed_peer, 0)
+        note(f"  {label}: {at - started:.1f} s, {event['bytes_by_peer'].get(seed_peer, 0) >> 20} MiB from the seed, "
+             f"{len(event['bytes_by_peer']) - 1} other providers")
     for node in nodes:
         node.kill()
     return done, from_seed
@@ -206,6 +209,9 @@ def main():
     many, many_seed = swarm("swarm", collection, seed_addr, seed_peer, N)
     note(f"PeerDTS {N} at once: " + ", ".join(f"{t:.1f}" for t in sorted(many)) + f" s, the seed sent {many_seed}")
     seed.kill()
+    if os.environ.get("AIDN_ONLY") == "dts":
+        print(f"seed egress / size {many_seed / size:.2f}, last of N / alone {max(many) / alone[0]:.2f}")
+        return
 
     # nginx in a network namespace whose link sends at most RATE (tc's token bucket), the N clients outside.
     root = os.path.join(WORK, "www")

@@ -2,6 +2,9 @@
 //!
 //! - **Rarest first**: among the groups a provider has that are neither done nor in flight, the ones fewest
 //!   providers have go first, so rare groups are not left to a provider that may leave.
+//! - **Seeds last**: a provider that holds every group (a swarm's seed) is asked only for the groups no
+//!   partial provider holds while partial ones serve the rest, so a group a peer verified is fetched from
+//!   that peer and a seed sends each group about once however many nodes pull at once.
 //! - **Rate-weighted batches**: a provider is given about [`Scheduler::BATCH_TARGET_MS`] worth of groups at its
 //!   measured rate (at least one, at most [`Scheduler::MAX_BATCH`]), so fast providers get big batches and slow
 //!   ones small ones, and all finish their batches at about the same time. Up to
@@ -130,6 +133,21 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         self.providers.get(peer).is_some_and(|p| p.banned)
     }
 
+    /// Whether `peer` holds every group (a seed), as far as the download knows.
+    pub fn holds_everything(&self, peer: &P) -> bool {
+        self.providers
+            .get(peer)
+            .is_some_and(|p| p.has.is_complete())
+    }
+
+    /// Whether `peer` holds a group the download still lacks: a provider left idle by the seeds-last rule
+    /// still has something to give.
+    pub fn holds_missing(&self, peer: &P) -> bool {
+        self.providers.get(peer).is_some_and(|p| {
+            !p.banned && (0..self.groups).any(|g| p.has.get(g) && !self.done.get(g))
+        })
+    }
+
     fn availability(&self, group: u64) -> usize {
         self.providers
             .values()
@@ -149,12 +167,20 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             Some(rate) => ((rate * Self::BATCH_TARGET_MS / 1000.0) / GROUP_BYTES as f64)
                 .clamp(1.0, Self::MAX_BATCH as f64) as u64,
         };
+        let seed = provider.has.is_complete()
+            && self.providers.iter().any(|(other, p)| {
+                other != peer && !p.banned && !p.has.is_complete() && p.has.count() > 0
+            });
+        let waiting = |g: &u64| !self.done.get(*g) && !self.in_flight.contains_key(g);
         let mut candidates: Vec<(usize, u64, u64)> = (0..self.groups)
-            .filter(|g| {
-                !self.done.get(*g) && !self.in_flight.contains_key(g) && provider.has.get(*g)
-            })
+            .filter(|g| waiting(g) && provider.has.get(*g))
             .map(|g| (self.availability(g), piece_rank(g, self.salt), g))
+            .filter(|(availability, _, _)| !seed || *availability == 1)
             .collect();
+        // A seed takes no share of the endgame while partial providers still have groups to send.
+        if seed && candidates.is_empty() && (0..self.groups).any(|g| waiting(&g)) {
+            return None;
+        }
         let picked: Vec<u64> = if candidates.is_empty() {
             // Endgame: duplicate the oldest in-flight groups this provider has, each at most once and in
             // small batches, so the tail costs little extra transfer.
@@ -323,11 +349,35 @@ mod tests {
     #[test]
     fn rare_groups_go_first() {
         let mut s = Scheduler::new(Bitfield::new(40));
-        s.update_provider("a", Bitfield::full(40));
+        s.update_provider("a", field(40, 1..40));
         s.update_provider("b", field(40, 0..30));
-        // Groups 30..40 only "a" has: they come first (a fair share of 40 over 4 slots is 10 groups).
+        // Groups 30..40 only "a" has: they come first (a fair share of 39 over 4 slots is 10 groups).
         let batch = flat(&s.next_batch(&"a", Instant::now()).unwrap().1);
         assert_eq!(batch, (30..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_seed_is_left_the_groups_no_partial_provider_holds() {
+        let mut s = Scheduler::new(Bitfield::new(8));
+        s.update_provider("seed", Bitfield::full(8));
+        s.update_provider("peer", field(8, 0..4));
+        let now = Instant::now();
+        let mut from_seed = flat(&s.next_batch(&"seed", now).unwrap().1);
+        while let Some((_, more)) = s.next_batch(&"seed", now) {
+            from_seed.extend(flat(&more));
+        }
+        assert!(!from_seed.is_empty());
+        assert!(
+            from_seed.iter().all(|g| *g >= 4),
+            "the seed sends what only it has: {from_seed:?}"
+        );
+        let from_peer = flat(&s.next_batch(&"peer", now).unwrap().1);
+        assert!(from_peer.iter().all(|g| *g < 4), "{from_peer:?}");
+        // Without partial providers, a provider holding everything serves everything.
+        let mut alone = Scheduler::new(Bitfield::new(8));
+        alone.update_provider("seed", Bitfield::full(8));
+        alone.update_provider("other seed", Bitfield::full(8));
+        assert!(alone.next_batch(&"seed", now).is_some());
     }
 
     #[test]

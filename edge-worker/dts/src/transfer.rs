@@ -104,6 +104,9 @@ struct Shared {
 /// How long requests still in flight when a download completes may finish before they are dropped.
 const ENDGAME_GRACE: Duration = Duration::from_secs(2);
 
+/// How often a busy partial provider's bitfield is asked for again.
+const HAVE_REFRESH: Duration = Duration::from_secs(1);
+
 /// How often a receipt task looks at what its provider delivered.
 const RECEIPT_POLL: Duration = Duration::from_millis(20);
 
@@ -611,6 +614,7 @@ async fn worker(
     mut complete: watch::Receiver<bool>,
 ) {
     let mut idle_rounds = 0u32;
+    let mut refreshed = Instant::now();
     let mut unpaid_since: Option<Instant> = None;
     let mut failures = 0u32;
     let mut failing_since: Option<Instant> = None;
@@ -623,8 +627,11 @@ async fn worker(
             s.scheduler.next_batch(&peer, Instant::now())
         };
         let Some((batch, ranges)) = batch else {
-            // Nothing to ask of this provider now: refresh what it holds (it may be downloading too).
-            idle_rounds += 1;
+            // Nothing to ask of this provider now: refresh what it holds (it may be downloading too). One that
+            // holds groups still missing (a seed left the groups partial providers do not have) stays.
+            if !lock(&shared).scheduler.holds_missing(&peer) {
+                idle_rounds += 1;
+            }
             if idle_rounds > 150 {
                 return;
             }
@@ -640,6 +647,16 @@ async fn worker(
             continue;
         };
         idle_rounds = 0;
+        // A partial provider (another node downloading) is asked what it holds now and then while it serves,
+        // so that what it verified since is taken from it rather than from a seed.
+        if refreshed.elapsed() >= HAVE_REFRESH && !lock(&shared).scheduler.holds_everything(&peer) {
+            refreshed = Instant::now();
+            if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
+                lock(&shared)
+                    .scheduler
+                    .update_provider(peer, answer.present);
+            }
+        }
         let started = Instant::now();
         let on_group = {
             let (shared, label) = (shared.clone(), peer.to_string());
