@@ -163,7 +163,7 @@ pub(crate) fn load(
 
 /// Every tensor of a Llama model of `config` and its shape, after checking that the configuration's
 /// dimensions fit together (the attention's heads divide its width, the key-value heads divide the heads).
-fn expected_tensors(
+pub(crate) fn expected_tensors(
     config: &candle_transformers::models::llama::Config,
 ) -> Result<HashMap<String, Vec<usize>>, InferError> {
     let (hidden, heads, kv_heads) = (

@@ -6,6 +6,7 @@
 use std::{collections::HashMap, path::Path};
 
 use candle_core::{Device, Tensor};
+use candle_transformers::models::llama::LlamaConfig;
 use rand_chacha::{
     rand_core::{RngCore, SeedableRng},
     ChaCha20Rng,
@@ -50,30 +51,15 @@ pub fn write(dir: &Path, seed: u64) -> Result<(), InferError> {
     std::fs::write(dir.join("config.json"), pretty(&config))?;
 
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let kv = KV_HEADS * HIDDEN / HEADS;
-    let mut shapes = vec![
-        (
-            "model.embed_tokens.weight".to_owned(),
-            vec![VOCABULARY, HIDDEN],
-        ),
-        ("model.norm.weight".to_owned(), vec![HIDDEN]),
-        ("lm_head.weight".to_owned(), vec![VOCABULARY, HIDDEN]),
-    ];
-    for i in 0..LAYERS {
-        for (name, shape) in [
-            ("input_layernorm", vec![HIDDEN]),
-            ("post_attention_layernorm", vec![HIDDEN]),
-            ("self_attn.q_proj", vec![HIDDEN, HIDDEN]),
-            ("self_attn.k_proj", vec![kv, HIDDEN]),
-            ("self_attn.v_proj", vec![kv, HIDDEN]),
-            ("self_attn.o_proj", vec![HIDDEN, HIDDEN]),
-            ("mlp.gate_proj", vec![INTERMEDIATE, HIDDEN]),
-            ("mlp.up_proj", vec![INTERMEDIATE, HIDDEN]),
-            ("mlp.down_proj", vec![HIDDEN, INTERMEDIATE]),
-        ] {
-            shapes.push((format!("model.layers.{i}.{name}.weight"), shape));
-        }
-    }
+    // The tensors a Llama of this configuration has, as the loader expects them, in name order (so that a seed
+    // always gives each tensor the same weights).
+    let llama: LlamaConfig =
+        serde_json::from_value(config).map_err(|e| InferError::InvalidModel(e.to_string()))?;
+    let mut shapes: Vec<(String, Vec<usize>)> =
+        crate::load::expected_tensors(&llama.into_config(false))?
+            .into_iter()
+            .collect();
+    shapes.sort();
     // Layer 0 and the embeddings in the first shard, the rest in the second: two shards, as large models have.
     let shard_of = |name: &str| {
         if name.starts_with("model.embed_tokens") || name.starts_with("model.layers.0.") {
