@@ -628,15 +628,29 @@ async fn worker(
         };
         let Some((batch, ranges)) = batch else {
             // Nothing to ask of this provider now: refresh what it holds (it may be downloading too). One that
-            // holds groups still missing (a seed left the groups partial providers do not have) stays.
-            if !lock(&shared).scheduler.holds_missing(&peer) {
+            // holds groups still missing (a seed left the groups partial providers do not have) stays, and so
+            // does a partial provider, asked again each second: a node that started later has nothing for
+            // this one yet, and will.
+            let (useful, partial) = {
+                let s = lock(&shared);
+                (
+                    s.scheduler.holds_missing(&peer),
+                    !s.scheduler.holds_everything(&peer),
+                )
+            };
+            if !useful && !partial {
                 idle_rounds += 1;
             }
             if idle_rounds > 150 {
                 return;
             }
+            let pause = if partial && !useful {
+                HAVE_REFRESH
+            } else {
+                Duration::from_millis(200)
+            };
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                () = tokio::time::sleep(pause) => {}
                 _ = complete.wait_for(|complete| *complete) => return,
             }
             if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
