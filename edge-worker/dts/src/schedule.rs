@@ -133,6 +133,13 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         self.providers.get(peer).is_some_and(|p| p.banned)
     }
 
+    /// Whether a provider that does not hold every group (another node downloading) holds `group`.
+    fn held_by_a_partial_provider(&self, group: u64) -> bool {
+        self.providers
+            .values()
+            .any(|p| !p.banned && !p.has.is_complete() && p.has.get(group))
+    }
+
     /// Whether `peer` holds every group (a seed), as far as the download knows.
     pub fn holds_everything(&self, peer: &P) -> bool {
         self.providers
@@ -175,7 +182,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         let mut candidates: Vec<(usize, u64, u64)> = (0..self.groups)
             .filter(|g| waiting(g) && provider.has.get(*g))
             .map(|g| (self.availability(g), piece_rank(g, self.salt), g))
-            .filter(|(availability, _, _)| !seed || *availability == 1)
+            .filter(|(_, _, g)| !seed || !self.held_by_a_partial_provider(*g))
             .collect();
         // A seed takes no share of the endgame while partial providers still have groups to send.
         if seed && candidates.is_empty() && (0..self.groups).any(|g| waiting(&g)) {
@@ -373,6 +380,17 @@ mod tests {
         );
         let from_peer = flat(&s.next_batch(&"peer", now).unwrap().1);
         assert!(from_peer.iter().all(|g| *g < 4), "{from_peer:?}");
+        // Two seeds share what no partial provider holds (each alone, it would wait for the other).
+        let mut two = Scheduler::new(Bitfield::new(8));
+        two.update_provider("seed", Bitfield::full(8));
+        two.update_provider("seed 2", Bitfield::full(8));
+        two.update_provider("peer", field(8, 0..4));
+        assert!(flat(&two.next_batch(&"seed", now).unwrap().1)
+            .iter()
+            .all(|g| *g >= 4));
+        assert!(flat(&two.next_batch(&"seed 2", now).unwrap().1)
+            .iter()
+            .all(|g| *g >= 4));
         // Without partial providers, a provider holding everything serves everything.
         let mut alone = Scheduler::new(Bitfield::new(8));
         alone.update_provider("seed", Bitfield::full(8));
