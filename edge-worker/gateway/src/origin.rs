@@ -390,10 +390,7 @@ impl OriginPull {
             .per_host
             .take(host)
             .ok_or(PullError::Busy("this origin host's pull slots"))?;
-        let _slot = tokio::time::timeout(self.limits.slot_wait, self.slots.acquire())
-            .await
-            .map_err(|_| PullError::Busy("the origin pull slots"))?
-            .expect("never closed");
+        let _slot = self.slot().await?;
         let deadline = self.limits.deadline;
         let staged = tokio::time::timeout(deadline, self.download(parsed, record.size))
             .await
@@ -408,6 +405,15 @@ impl OriginPull {
         Ok(blob)
     }
 
+    /// One of the pull slots, waited for at most [`OriginLimits::slot_wait`]: origin pulls and fetches from
+    /// peers share them.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, PullError> {
+        let permit = tokio::time::timeout(self.limits.slot_wait, self.slots.acquire())
+            .await
+            .map_err(|_| PullError::Busy("the origin pull slots"))?;
+        Ok(permit.expect("never closed"))
+    }
+
     /// Fetches `id` (of `size` bytes, as published) from the nodes that hold it, within the pull deadline, in
     /// one of the pull slots.
     async fn fetch_from_peers(
@@ -416,10 +422,7 @@ impl OriginPull {
         id: ContentHash,
         size: u64,
     ) -> Result<Arc<Blob>, PullError> {
-        let _slot = tokio::time::timeout(self.limits.slot_wait, self.slots.acquire())
-            .await
-            .map_err(|_| PullError::Busy("the origin pull slots"))?
-            .expect("never closed");
+        let _slot = self.slot().await?;
         let deadline = self.limits.deadline;
         let fetched = fetch(
             &peers.network,
