@@ -68,6 +68,16 @@ fn piece_rank(group: u64, salt: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// A provider as its workers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// It holds every group (a swarm's seed), as far as the download knows.
+    pub seed: bool,
+    /// It holds a group the download still lacks: a provider left idle by the seeds-last rule still has
+    /// something to give.
+    pub holds_missing: bool,
+}
+
 impl<P: Clone + Eq + Hash> Scheduler<P> {
     /// Aim for batches that take this long at the provider's rate.
     pub const BATCH_TARGET_MS: f64 = 250.0;
@@ -140,18 +150,13 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             .any(|p| !p.banned && !p.has.is_complete() && p.has.get(group))
     }
 
-    /// Whether `peer` holds every group (a seed), as far as the download knows.
-    pub fn holds_everything(&self, peer: &P) -> bool {
-        self.providers
-            .get(peer)
-            .is_some_and(|p| p.has.is_complete())
-    }
-
-    /// Whether `peer` holds a group the download still lacks: a provider left idle by the seeds-last rule
-    /// still has something to give.
-    pub fn holds_missing(&self, peer: &P) -> bool {
-        self.providers.get(peer).is_some_and(|p| {
-            !p.banned && (0..self.groups).any(|g| p.has.get(g) && !self.done.get(g))
+    /// What the download knows of `peer` for its workers: `None` once it failed, left or was banned, when its
+    /// workers stop.
+    pub fn standing(&self, peer: &P) -> Option<Standing> {
+        let p = self.providers.get(peer).filter(|p| !p.banned)?;
+        Some(Standing {
+            seed: p.has.is_complete(),
+            holds_missing: (0..self.groups).any(|g| p.has.get(g) && !self.done.get(g)),
         })
     }
 

@@ -631,45 +631,52 @@ async fn worker(
             // holds groups still missing (a seed left the groups partial providers do not have) stays, and so
             // does a partial provider, asked again each second: a node that started later has nothing for
             // this one yet, and will.
-            let (useful, partial) = {
-                let s = lock(&shared);
-                (
-                    s.scheduler.holds_missing(&peer),
-                    !s.scheduler.holds_everything(&peer),
-                )
+            let Some(standing) = lock(&shared).scheduler.standing(&peer) else {
+                return;
             };
-            if !useful && !partial {
+            if standing.seed && !standing.holds_missing {
                 idle_rounds += 1;
             }
             if idle_rounds > 150 {
                 return;
             }
-            let pause = if partial && !useful {
-                HAVE_REFRESH
-            } else {
+            let pause = if standing.holds_missing {
                 Duration::from_millis(200)
+            } else {
+                HAVE_REFRESH
             };
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 _ = complete.wait_for(|complete| *complete) => return,
             }
-            if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
-                lock(&shared)
-                    .scheduler
-                    .update_provider(peer, answer.present);
+            // A provider that stops answering is given up like one whose requests fail: a waiting worker that
+            // ignored failed questions kept a provider that had left in the download for good.
+            match refresh(&control, peer, &blob, &shared).await {
+                Ok(()) => failing_since = None,
+                Err(e)
+                    if failing_since.get_or_insert_with(Instant::now).elapsed() < IO_PATIENCE =>
+                {
+                    debug!(%e, "HAVE failed: asking again");
+                }
+                Err(e) => {
+                    warn!(%e, "provider failed");
+                    lock(&shared).scheduler.provider_failed(&peer);
+                    return;
+                }
             }
             continue;
         };
         idle_rounds = 0;
         // A partial provider (another node downloading) is asked what it holds now and then while it serves,
-        // so that what it verified since is taken from it rather than from a seed.
-        if refreshed.elapsed() >= HAVE_REFRESH && !lock(&shared).scheduler.holds_everything(&peer) {
+        // so that what it verified since is taken from it rather than from a seed. A failure shows in the
+        // request that follows.
+        let seed = lock(&shared)
+            .scheduler
+            .standing(&peer)
+            .is_some_and(|s| s.seed);
+        if refreshed.elapsed() >= HAVE_REFRESH && !seed {
             refreshed = Instant::now();
-            if let Ok(Some(answer)) = have(&control, peer, blob.id()).await {
-                lock(&shared)
-                    .scheduler
-                    .update_provider(peer, answer.present);
-            }
+            let _ = refresh(&control, peer, &blob, &shared).await;
         }
         let started = Instant::now();
         let on_group = {
@@ -735,6 +742,22 @@ async fn worker(
             }
         }
     }
+}
+
+/// Asks `peer` again which groups it holds and tells the scheduler; within the answer timeout, as a silent
+/// provider would otherwise hold its worker for good. A provider that no longer holds the content fails.
+async fn refresh(
+    control: &libp2p_stream::Control,
+    peer: PeerId,
+    blob: &Blob,
+    shared: &Mutex<Shared>,
+) -> io::Result<()> {
+    let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(control, peer, blob.id()))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to HAVE"))??
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no longer holds the content"))?;
+    lock(shared).scheduler.update_provider(peer, answer.present);
+    Ok(())
 }
 
 /// Why a `GET` failed.

@@ -89,6 +89,44 @@ async fn a_download_whose_provider_leaves_finishes_from_another() {
     );
 }
 
+/// A provider that leaves while one of its workers waits for something to ask (its other worker holds the
+/// only batch): the waiting worker kept asking the gone provider what it held, each failure ignored, so the
+/// download never saw its provider gone and never took the connected one in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_leaves_while_a_worker_waits_is_given_up() {
+    // Two groups at 8 KiB/s: the size proof brings the last (about 2 s), then one worker fetches the first
+    // (about 2 s more) while the other has nothing to ask.
+    let bytes = content(32 << 10, 8);
+    let leaving = Node::start().await;
+    let id = leaving.publish(&bytes);
+    leaving.serve(ServeOptions {
+        rate_limit: Some(Arc::new(RateLimiter::new(8 << 10))),
+        ..Default::default()
+    });
+    let other = Node::start().await;
+    assert_eq!(other.publish(&bytes), id);
+    other.serve(ServeOptions::default());
+    let client = Node::start().await;
+    client.connect(&leaving).await;
+    client.connect(&other).await;
+    let download = client.fetch(id, vec![leaving.id()]);
+    let leave = async {
+        tokio::time::sleep(Duration::from_millis(3000)).await;
+        drop(leaving);
+    };
+    let (report, ()) = within(
+        Duration::from_secs(30),
+        futures::future::join(download, leave),
+    )
+    .await;
+    let report = report.expect("the connected provider finishes the download");
+    assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
+    assert!(
+        report.bytes_by_peer.contains_key(&other.id().to_string()),
+        "{report:?}"
+    );
+}
+
 /// Attacker review: once its routed providers had ROUTED_PATIENCE, a routed download took in every connected
 /// peer and provider record even while its routed provider was working, so whoever sits near the content in
 /// the DHT joined it (and could stall batches without ever being banned). Strangers now join only a download
