@@ -215,10 +215,14 @@ fn a_fetch_over_a_long_lossy_link_arrives_byte_identical() {
     for side in ["a", "b", "link"] {
         lab.adopt(format!("{link}-{side}"));
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/lib/lossy-link.py");
+    // The manifest directory at run time: a compiled-in one goes stale when cargo reuses a build of another
+    // checkout sharing the target directory.
+    let script = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap())
+        .join("../scripts/lib/lossy-link.py");
     let emulator = lab.spawn(
         Command::new("python3")
-            .args([script, &link, "25", "0.01"])
+            .arg(script)
+            .args([&link, "25", "0.01"])
             .stdout(Stdio::piped()),
     );
     let mut ready = String::new();

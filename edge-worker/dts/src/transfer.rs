@@ -158,6 +158,9 @@ pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
 /// How long a download whose providers all failed or left looks for others before it ends incomplete.
 const ORPHANED_PATIENCE: Duration = Duration::from_secs(6);
 
+/// How long a peer that did not know the content is left before a download asks it again.
+const UNAWARE_RETRY: Duration = Duration::from_secs(3);
+
 /// Providers one download works with at most, however many a look names: each costs requests, receipts and
 /// batch splitting, and a handful already fills a downloader's link.
 const MAX_PROVIDERS: usize = 32;
@@ -369,6 +372,11 @@ pub async fn fetch(
     // idle or slow) are retired: asked again only once the download has no provider left.
     let mut started: HashMap<PeerId, usize> = HashMap::new();
     let mut retired: HashSet<PeerId> = HashSet::new();
+    // Peers that did not know the content when asked, with when: another node pulling the same content that
+    // had not started on it yet. Asked again once UNAWARE_RETRY passed, if a look names them again: retired for
+    // good, nodes starting together each found only the few that had begun before them, and took the rest from
+    // the seed.
+    let mut unaware: HashMap<PeerId, Instant> = HashMap::new();
     let spawn_workers = |peer: PeerId,
                          workers: &mut tokio::task::JoinSet<PeerId>,
                          started: &mut HashMap<PeerId, usize>| {
@@ -443,6 +451,7 @@ pub async fn fetch(
                 if orphaned {
                     retired.clear();
                 }
+                unaware.retain(|_, at| at.elapsed() < UNAWARE_RETRY);
                 for peer in peers {
                     // A provider banned for bad data, or one that wants receipts this download does not sign,
                     // is never asked again: the second would serve a freeloader a first batch per epoch.
@@ -453,6 +462,7 @@ pub async fn fetch(
                     if started.len() + joining.len() >= MAX_PROVIDERS
                         || excluded
                         || retired.contains(&peer)
+                        || unaware.contains_key(&peer)
                         || started.contains_key(&peer)
                     {
                         continue;
@@ -471,6 +481,10 @@ pub async fn fetch(
                         start_receipts(peer, &answer);
                         lock(&shared).scheduler.update_provider(peer, answer.present);
                         spawn_workers(peer, &mut workers, &mut started);
+                    }
+                    Ok(Ok(None)) => {
+                        started.remove(&peer);
+                        unaware.insert(peer, Instant::now());
                     }
                     _ => {
                         started.remove(&peer);

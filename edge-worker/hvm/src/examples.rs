@@ -8,9 +8,22 @@ use std::{
     sync::OnceLock,
 };
 
+/// The root of the EnReach workspace: found at run time from the manifest directory cargo and nextest give a
+/// test process, else the one this crate was built in. A path compiled in goes stale when the checkout moves
+/// and cargo reuses the build (two checkouts sharing one target directory: cargo does not rebuild for it).
+pub fn workspace_root() -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    start
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .map_or(start.clone(), Path::to_path_buf)
+}
+
 /// The apps workspace.
 fn manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/Cargo.toml")
+    workspace_root().join("edge-worker/hvm/apps/Cargo.toml")
 }
 
 /// Where the apps are built: `$ENREACH_APPS_TARGET`, else `wasm-apps` in the cargo target directory, as
@@ -21,7 +34,7 @@ fn target_dir() -> PathBuf {
     }
     let base = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        .unwrap_or_else(|| workspace_root().join("target"));
     base.join("wasm-apps")
 }
 

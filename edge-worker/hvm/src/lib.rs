@@ -58,9 +58,8 @@ mod version_tests {
     /// nodes state a runtime they do not run.
     #[test]
     fn the_runtime_version_is_the_locked_wasmtime() {
-        let lock =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
-                .expect("the workspace lock file");
+        let lock = std::fs::read_to_string(super::examples::workspace_root().join("Cargo.lock"))
+            .expect("the workspace lock file");
         let locked = lock
             .split("[[package]]")
             .find(|p| p.contains("\nname = \"wasmtime\"\n"))

@@ -106,12 +106,27 @@ impl Node {
         size: Option<u64>,
         sources: Vec<PeerId>,
     ) -> Result<FetchReport, FetchError> {
+        self.fetch_with(id, size, Sources::Routed(sources)).await
+    }
+
+    /// Fetches `id` from whoever holds it: connected peers and provider records (a client's `fetch` without a
+    /// router).
+    pub async fn discover(&self, id: ContentHash) -> Result<FetchReport, FetchError> {
+        self.fetch_with(id, None, Sources::Discover).await
+    }
+
+    async fn fetch_with(
+        &self,
+        id: ContentHash,
+        size: Option<u64>,
+        sources: Sources,
+    ) -> Result<FetchReport, FetchError> {
         fetch(
             &self.network,
             self.store.clone(),
             id,
             size,
-            Sources::Routed(sources),
+            sources,
             self.metrics.clone(),
             None,
             |_| {},
