@@ -57,7 +57,10 @@ class Node:
         cmd = [BIN, "--data-dir", os.path.join(WORK, name)] + args
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        # Its log beside its data, the end of which a failure shows.
+        self.log = os.path.join(WORK, f"{name}.log")
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
         procs.append(self.proc)
         self.events = []
         self.times = []
@@ -86,7 +89,9 @@ class Node:
                 ended = self.proc.poll() is not None
                 # An ended process's last lines may still be on their way from the reader thread.
                 if left <= 0 or ended and not self.cond.wait(0.5):
-                    raise SystemExit(f"no {name} event (exit {self.proc.poll()})")
+                    with open(self.log) as log:
+                        tail = "".join(log.readlines()[-20:])
+                    raise SystemExit(f"no {name} event (exit {self.proc.poll()}); the end of its log:\n{tail}")
                 if not ended:
                     self.cond.wait(min(left, 1.0))
 

@@ -361,25 +361,78 @@ pub async fn read_have(r: &mut (impl AsyncRead + Unpin)) -> io::Result<Option<Ha
 /// How long a short request (`HAVE`, `RECEIPT`) waits for its answer.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// One short exchange with `peer` on a fresh substream: sends `request`, reads the answer with `read` within
-/// [`ANSWER_TIMEOUT`], closes the substream.
+/// One short exchange with `peer` on a fresh substream ([`send`]): sends `request`, reads the answer with
+/// `read`, all within [`ANSWER_TIMEOUT`], closes the substream.
 pub async fn ask<T>(
     control: &libp2p_stream::Control,
     peer: PeerId,
     request: Request,
-    read: impl for<'a> FnOnce(&'a mut Stream) -> BoxFuture<'a, io::Result<T>>,
+    read: impl for<'a> Fn(&'a mut Stream) -> BoxFuture<'a, io::Result<T>>,
 ) -> io::Result<T> {
-    let mut stream = control
-        .clone()
-        .open_stream(peer, PROTOCOL)
-        .await
-        .map_err(io::Error::other)?;
-    request.write(&mut stream).await?;
-    let answer = tokio::time::timeout(ANSWER_TIMEOUT, read(&mut stream))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))??;
+    let (mut stream, answer) =
+        tokio::time::timeout(ANSWER_TIMEOUT, send(control, peer, &request, read))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))??;
     let _ = stream.close().await;
     Ok(answer)
+}
+
+/// How often a request whose substream the provider dropped unread is sent again.
+const DROPPED_RETRIES: u32 = 4;
+
+/// Opens a substream to `peer`, sends `request` and reads the beginning of the answer with `first`, which is
+/// returned with the stream. libp2p-stream hands a provider its inbound substreams through a queue of one and
+/// drops any that finds it full, which happens whenever several come at once (eight nodes pulling one model
+/// from each other lost about 1 000 each in 45 s, and gave their providers up as gone): a substream closed
+/// before the first byte of an answer was never read, so the request is sent again after a short pause, up
+/// to [`DROPPED_RETRIES`] times. A provider refusing a request past its limits looks the same and is asked
+/// only those few times more.
+pub async fn send<T>(
+    control: &libp2p_stream::Control,
+    peer: PeerId,
+    request: &Request,
+    first: impl for<'a> Fn(&'a mut Stream) -> BoxFuture<'a, io::Result<T>>,
+) -> io::Result<(Stream, T)> {
+    let mut attempt = 0;
+    loop {
+        let mut stream = control
+            .clone()
+            .open_stream(peer, PROTOCOL)
+            .await
+            .map_err(io::Error::other)?;
+        let sent = match request.write(&mut stream).await {
+            Ok(()) => first(&mut stream).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(answer) => return Ok((stream, answer)),
+            // A refused `STATUS` ends the same way, on purpose (asked too often): the router asks again on
+            // its next round, not at once.
+            Err(e)
+                if attempt < DROPPED_RETRIES
+                    && dropped_unread(&e)
+                    && !matches!(request, Request::Status) =>
+            {
+                attempt += 1;
+                let pause =
+                    rand::Rng::gen_range(&mut rand::thread_rng(), 5..25) * u64::from(attempt);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether `e` is what a substream the other side dropped unread gives: closed for writing, or ended or reset
+/// before anything was read.
+fn dropped_unread(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WriteZero
+            | io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+    )
 }
 
 fn write_terms(buf: &mut Vec<u8>, terms: Option<&ReceiptTerms>) {

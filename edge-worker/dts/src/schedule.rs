@@ -52,6 +52,12 @@ pub struct Scheduler<P> {
     next_batch_id: u64,
     /// Orders equally rare pieces differently in every download (see [`PIECE_GROUPS`]).
     salt: u64,
+    /// How many usable providers hold each group, and how many of those are partial (do not hold every
+    /// group). Kept up to date as providers come, change and go: counted afresh for every candidate group of
+    /// every batch, they cost a scan of every provider per group, many times a second per worker, and eight
+    /// nodes pulling a model from each other spent their two cores on it.
+    held: Vec<u16>,
+    held_partially: Vec<u16>,
 }
 
 /// Groups of a piece: the run of groups that equally rare ones are taken in, pieces in an order of the
@@ -90,13 +96,35 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
 
     /// A download of `groups` groups, of which `done` are already verified locally.
     pub fn new(done: Bitfield) -> Self {
+        let groups = done.len();
         Self {
-            groups: done.len(),
+            groups,
             done,
             providers: HashMap::new(),
             in_flight: BTreeMap::new(),
             next_batch_id: 0,
             salt: rand::random(),
+            held: vec![0; groups as usize],
+            held_partially: vec![0; groups as usize],
+        }
+    }
+
+    /// Counts the groups of `has` in (or, with `add` false, out of) [`Self::held`] and
+    /// [`Self::held_partially`].
+    fn count(&mut self, has: &Bitfield, add: bool) {
+        let partial = !has.is_complete();
+        let step = |n: &mut u16| {
+            *n = if add {
+                n.saturating_add(1)
+            } else {
+                n.saturating_sub(1)
+            }
+        };
+        for g in has.iter() {
+            step(&mut self.held[g as usize]);
+            if partial {
+                step(&mut self.held_partially[g as usize]);
+            }
         }
     }
 
@@ -118,8 +146,13 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
         }
         match self.providers.get_mut(&peer) {
             Some(p) if p.banned => {}
-            Some(p) => p.has = has,
+            Some(p) => {
+                let old = std::mem::replace(&mut p.has, has.clone());
+                self.count(&old, false);
+                self.count(&has, true);
+            }
             None => {
+                self.count(&has, true);
                 self.providers.insert(
                     peer,
                     Provider {
@@ -145,9 +178,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
 
     /// Whether a provider that does not hold every group (another node downloading) holds `group`.
     fn held_by_a_partial_provider(&self, group: u64) -> bool {
-        self.providers
-            .values()
-            .any(|p| !p.banned && !p.has.is_complete() && p.has.get(group))
+        self.held_partially[group as usize] > 0
     }
 
     /// What the download knows of `peer` for its workers: `None` once it failed, left or was banned, when its
@@ -161,10 +192,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
     }
 
     fn availability(&self, group: u64) -> usize {
-        self.providers
-            .values()
-            .filter(|p| !p.banned && p.has.get(group))
-            .count()
+        usize::from(self.held[group as usize])
     }
 
     /// The next batch for `peer`: its id and its groups as ascending half-open ranges; `None` if the provider
@@ -185,7 +213,7 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
             });
         let waiting = |g: &u64| !self.done.get(*g) && !self.in_flight.contains_key(g);
         let mut candidates: Vec<(usize, u64, u64)> = (0..self.groups)
-            .filter(|g| waiting(g) && provider.has.get(*g))
+            .filter(|g| provider.has.get(*g) && waiting(g))
             .map(|g| (self.availability(g), piece_rank(g, self.salt), g))
             .filter(|(_, _, g)| !seed || !self.held_by_a_partial_provider(*g))
             .collect();
@@ -297,24 +325,32 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
     /// its groups go back to the pool.
     pub fn ban(&mut self, peer: &P) {
         let mut undelivered = Vec::new();
+        let mut uncounted = None;
         if let Some(p) = self.providers.get_mut(peer) {
+            if !p.banned {
+                uncounted = Some(p.has.clone());
+            }
             p.banned = true;
             undelivered = std::mem::take(&mut p.batches)
                 .into_values()
                 .flatten()
                 .collect();
         }
+        if let Some(has) = uncounted {
+            self.count(&has, false);
+        }
         self.release(undelivered);
     }
 
     /// `peer` is gone (disconnected, error): its groups go back to the pool, it stays eligible if it returns.
     pub fn provider_failed(&mut self, peer: &P) {
-        let undelivered = self
-            .providers
-            .remove(peer)
-            .map(|p| p.batches.into_values().flatten().collect())
-            .unwrap_or_default();
-        self.release(undelivered);
+        let Some(p) = self.providers.remove(peer) else {
+            return;
+        };
+        if !p.banned {
+            self.count(&p.has, false);
+        }
+        self.release(p.batches.into_values().flatten().collect());
     }
 
     fn release(&mut self, groups: Vec<u64>) {
@@ -514,6 +550,29 @@ mod tests {
     }
 
     proptest! {
+        /// The counts of providers per group stay what a count of the providers gives, however they change.
+        #[test]
+        fn held_counts_follow_providers_as_they_change_ban_and_go(
+            ops in proptest::collection::vec((0usize..4, 0u8..4, proptest::collection::vec(any::<bool>(), 24)), 1..40),
+        ) {
+            let mut s = Scheduler::new(Bitfield::new(24));
+            for (peer, op, bits) in ops {
+                match op {
+                    0 => s.update_provider(peer, field(24, (0..24).filter(|g| bits[*g as usize]))),
+                    1 => s.update_provider(peer, Bitfield::full(24)),
+                    2 => s.ban(&peer),
+                    _ => s.provider_failed(&peer),
+                }
+                let usable: Vec<&Provider> = s.providers.values().filter(|p| !p.banned).collect();
+                for g in 0..24 {
+                    let held = usable.iter().filter(|p| p.has.get(g)).count();
+                    let partial = usable.iter().filter(|p| p.has.get(g) && !p.has.is_complete()).count();
+                    prop_assert_eq!(usize::from(s.held[g as usize]), held);
+                    prop_assert_eq!(usize::from(s.held_partially[g as usize]), partial);
+                }
+            }
+        }
+
         /// Whatever providers advertise and however batches go, the scheduler never assigns a done group
         /// outside the endgame, never assigns a group the provider lacks, and finishes when every group is
         /// available somewhere.

@@ -12,7 +12,7 @@ use futures::{AsyncReadExt, AsyncWriteExt};
 use libp2p::PeerId;
 
 use crate::{
-    protocol::{self, GetStatus, HaveAnswer, Request, ANSWER_TIMEOUT, PROTOCOL},
+    protocol::{self, GetStatus, HaveAnswer, Request, ANSWER_TIMEOUT},
     store::{group_count, size_is_possible, verify_encoding, ContentHash, StoreError, GROUP_BYTES},
 };
 
@@ -87,14 +87,13 @@ async fn get_group(
     id: ContentHash,
     group: u64,
 ) -> io::Result<Vec<u8>> {
-    let mut stream = control
-        .clone()
-        .open_stream(peer, PROTOCOL)
-        .await
-        .map_err(io::Error::other)?;
-    let group = group..group + 1;
-    Request::Get(id, vec![group]).write(&mut stream).await?;
-    if protocol::read_get_status(&mut stream).await? != GetStatus::Ok {
+    #[allow(clippy::single_range_in_vec_init)]
+    let request = Request::Get(id, vec![group..group + 1]);
+    let (mut stream, status) = protocol::send(control, peer, &request, |stream| {
+        Box::pin(protocol::read_get_status(stream))
+    })
+    .await?;
+    if status != GetStatus::Ok {
         return Err(io::Error::other("the provider did not serve the group"));
     }
     let mut encoding = Vec::new();

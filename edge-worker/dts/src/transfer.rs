@@ -25,7 +25,7 @@ use crate::{
     chunked::{pump_in, ChunkReader},
     metrics::Metrics,
     network::Network,
-    protocol::{self, GetStatus, HaveAnswer, Request, PROTOCOL},
+    protocol::{self, GetStatus, HaveAnswer, Request},
     schedule::Scheduler,
     signing::{ClientSigner, ProviderReceipts, RECEIPT_INTERVAL},
     size_proof::{self, SizeError as SizeProofError},
@@ -99,6 +99,10 @@ pub struct Progress {
 struct Shared {
     scheduler: Scheduler<PeerId>,
     report: FetchReport,
+    /// When each provider was last asked `HAVE` by one of this download's workers: asked once per
+    /// [`HAVE_REFRESH`] whatever the number of its workers (a provider's accept queue drops what comes in
+    /// faster than it takes it, and each question was twice as many as needed).
+    have_asked: HashMap<PeerId, Instant>,
 }
 
 /// How long requests still in flight when a download completes may finish before they are dropped.
@@ -137,20 +141,36 @@ pub enum Sources {
 }
 
 impl Sources {
-    /// The peers to ask for `id` now: the routed ones, and with `discover` (or [`Sources::Discover`]) connected
-    /// peers and provider records too.
-    async fn look(&self, network: &Network, id: ContentHash, discover: bool) -> Vec<PeerId> {
+    /// Whether to look beyond the routed peers: always for [`Sources::Discover`], else once `discover`.
+    fn discovers(&self, discover: bool) -> bool {
+        discover || matches!(self, Sources::Discover)
+    }
+
+    /// The peers to ask without a round trip: the routed ones, and when it [`Self::discovers`] connected peers.
+    async fn at_hand(&self, network: &Network, discover: bool) -> Vec<PeerId> {
         let mut peers = match self {
             Sources::Routed(peers) => peers.clone(),
             Sources::Discover => Vec::new(),
         };
-        if discover || matches!(self, Sources::Discover) {
+        if self.discovers(discover) {
             peers.extend(network.connected().await);
+        }
+        peers
+    }
+
+    /// The peers to ask for `id` now: [`Self::at_hand`], and when it [`Self::discovers`] provider records too
+    /// (a DHT query, which may take seconds).
+    async fn look(&self, network: &Network, id: ContentHash, discover: bool) -> Vec<PeerId> {
+        let mut peers = self.at_hand(network, discover).await;
+        if self.discovers(discover) {
             peers.extend(network.providers(id).await);
         }
         peers
     }
 }
+
+/// How long a peer that gave no usable answer to a download's first question waits before it is asked again.
+const PROBE_RETRY: Duration = Duration::from_millis(500);
 
 /// How long a routed download waits for its routed providers before it looks for others.
 pub const ROUTED_PATIENCE: Duration = Duration::from_secs(5);
@@ -197,25 +217,45 @@ pub async fn fetch(
     };
     // Candidates are asked at once, each in a task within its own deadlines (running while discovery looks
     // for more), so silent ones cost no one else time (attacker review L: asked one after the other, two silent
-    // peers used up the whole search). The tasks left are aborted when the search ends.
+    // peers used up the whole search). The tasks left are aborted when the search ends. Provider records are
+    // looked up beside them: a DHT query that took its whole 10 s on a busy network held up the probes, and
+    // a search of 20 s asked twice. One that gave no usable answer is asked again after PROBE_RETRY, not in a
+    // loop.
     let mut probes = tokio::task::JoinSet::new();
     let mut probing: HashSet<PeerId> = HashSet::new();
+    let mut unanswered: HashMap<PeerId, Instant> = HashMap::new();
+    let mut lookup: Option<futures::future::BoxFuture<'_, Vec<PeerId>>> = None;
+    let mut looked_up: Option<Instant> = None;
     while !agreeing(&answers, size) && Instant::now() < deadline {
-        candidates.extend(
-            sources
-                .look(network, id, asked.elapsed() >= ROUTED_PATIENCE)
-                .await,
-        );
+        let discover = asked.elapsed() >= ROUTED_PATIENCE;
+        candidates.extend(sources.at_hand(network, discover).await);
+        if sources.discovers(discover)
+            && lookup.is_none()
+            && looked_up.is_none_or(|at| at.elapsed() >= Duration::from_secs(2))
+        {
+            looked_up = Some(Instant::now());
+            lookup = Some(Box::pin(network.providers(id)));
+        }
         for peer in candidates.iter().copied() {
-            if !heard.contains(&peer) && probing.insert(peer) {
+            let resting = unanswered
+                .get(&peer)
+                .is_some_and(|at| at.elapsed() < PROBE_RETRY);
+            if !heard.contains(&peer) && !resting && probing.insert(peer) {
                 probes.spawn(probe(control.clone(), peer, id, expected));
             }
         }
         let (peer, outcome) = tokio::select! {
             Some(Ok(probed)) = probes.join_next() => probed,
+            found = async { lookup.as_mut().expect("guarded").await }, if lookup.is_some() => {
+                lookup = None;
+                candidates.extend(found);
+                continue;
+            }
             // Dials to the hinted peers are usually still in flight: look again shortly.
             () = tokio::time::sleep(Duration::from_millis(50)) => continue,
         };
+        probing.remove(&peer);
+        unanswered.insert(peer, Instant::now());
         probing.remove(&peer);
         let (answer, proven) = match outcome {
             // Unreachable, silent or without the content: asked again in the next round.
@@ -252,7 +292,7 @@ pub async fn fetch(
         heard.insert(peer);
         answers.push((peer, answer));
     }
-    drop(probes);
+    drop((probes, lookup));
     let Some(size) = size.filter(|s| agreeing(&answers, Some(*s))) else {
         return Err(if heard.is_empty() {
             FetchError::NoProviders(id.to_hex().to_string())
@@ -287,6 +327,7 @@ pub async fn fetch(
             bytes_by_peer: proof_bytes,
             ..Default::default()
         },
+        have_asked: HashMap::new(),
     }));
     for (peer, answer) in &answers {
         lock(&shared)
@@ -628,7 +669,6 @@ async fn worker(
     mut complete: watch::Receiver<bool>,
 ) {
     let mut idle_rounds = 0u32;
-    let mut refreshed = Instant::now();
     let mut unpaid_since: Option<Instant> = None;
     let mut failures = 0u32;
     let mut failing_since: Option<Instant> = None;
@@ -666,7 +706,9 @@ async fn worker(
             // A provider that stops answering is given up like one whose requests fail: a waiting worker that
             // ignored failed questions kept a provider that had left in the download for good.
             match refresh(&control, peer, &blob, &shared).await {
-                Ok(()) => failing_since = None,
+                Ok(true) => failing_since = None,
+                // Another worker asked it a moment ago: what that answer was shows in the scheduler.
+                Ok(false) => {}
                 Err(e)
                     if failing_since.get_or_insert_with(Instant::now).elapsed() < IO_PATIENCE =>
                 {
@@ -688,8 +730,7 @@ async fn worker(
             .scheduler
             .standing(&peer)
             .is_some_and(|s| s.seed);
-        if refreshed.elapsed() >= HAVE_REFRESH && !seed {
-            refreshed = Instant::now();
+        if !seed {
             let _ = refresh(&control, peer, &blob, &shared).await;
         }
         let started = Instant::now();
@@ -758,20 +799,30 @@ async fn worker(
     }
 }
 
-/// Asks `peer` again which groups it holds and tells the scheduler; within the answer timeout, as a silent
-/// provider would otherwise hold its worker for good. A provider that no longer holds the content fails.
+/// Asks `peer` again which groups it holds and tells the scheduler, unless another of the download's workers
+/// did within [`HAVE_REFRESH`] (then `false`: a skipped question is no sign of life, or two workers taking
+/// turns would keep a provider that left for ever); within the answer timeout, as a silent provider would
+/// otherwise hold its worker for good. A provider that no longer holds the content fails.
 async fn refresh(
     control: &libp2p_stream::Control,
     peer: PeerId,
     blob: &Blob,
     shared: &Mutex<Shared>,
-) -> io::Result<()> {
+) -> io::Result<bool> {
+    {
+        let mut s = lock(shared);
+        let now = Instant::now();
+        match s.have_asked.get(&peer) {
+            Some(at) if now.duration_since(*at) < HAVE_REFRESH => return Ok(false),
+            _ => s.have_asked.insert(peer, now),
+        };
+    }
     let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(control, peer, blob.id()))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to HAVE"))??
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no longer holds the content"))?;
     lock(shared).scheduler.update_provider(peer, answer.present);
-    Ok(())
+    Ok(true)
 }
 
 /// Why a `GET` failed.
@@ -799,19 +850,13 @@ pub async fn get_groups(
     metrics: &Arc<Metrics>,
     mut on_group: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<u64, GetError> {
-    let mut control = control.clone();
-    let mut stream = control
-        .open_stream(peer, PROTOCOL)
-        .await
-        .map_err(|e| GetError::Io(io::Error::other(e)))?;
-    Request::Get(blob.id(), ranges.clone())
-        .write(&mut stream)
-        .await
-        .map_err(GetError::Io)?;
-    match protocol::read_get_status(&mut stream)
-        .await
-        .map_err(GetError::Io)?
-    {
+    let request = Request::Get(blob.id(), ranges.clone());
+    let (stream, status) = protocol::send(control, peer, &request, |stream| {
+        Box::pin(protocol::read_get_status(stream))
+    })
+    .await
+    .map_err(GetError::Io)?;
+    match status {
         GetStatus::Ok => {}
         GetStatus::Missing => {
             return Err(GetError::Io(io::Error::other(
