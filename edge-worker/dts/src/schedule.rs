@@ -86,7 +86,7 @@ pub struct Standing {
 
 impl<P: Clone + Eq + Hash> Scheduler<P> {
     /// Aim for batches that take this long at the provider's rate.
-    pub const BATCH_TARGET_MS: f64 = 250.0;
+    pub const BATCH_TARGET_MS: f64 = 500.0;
     /// Most groups in one request (16 MiB): large enough that per-request costs vanish on a fast link.
     pub const MAX_BATCH: u64 = 1024;
     /// Groups asked of a provider whose rate is not known yet (256 KiB).

@@ -695,7 +695,7 @@ async fn worker(
                 return;
             }
             let pause = if standing.holds_missing {
-                Duration::from_millis(200)
+                Duration::from_millis(500)
             } else {
                 HAVE_REFRESH
             };
