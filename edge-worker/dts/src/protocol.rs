@@ -384,9 +384,9 @@ const DROPPED_RETRIES: u32 = 4;
 /// returned with the stream. libp2p-stream hands a provider its inbound substreams through a queue of one and
 /// drops any that finds it full, which happens whenever several come at once (eight nodes pulling one model
 /// from each other lost about 1 000 each in 45 s, and gave their providers up as gone): a substream closed
-/// before the first byte of an answer was never read, so the request is sent again after a short pause, up
-/// to [`DROPPED_RETRIES`] times. A provider refusing a request past its limits looks the same and is asked
-/// only those few times more.
+/// before the first byte of an answer was never read, so a `HAVE` or `GET` (safe to ask twice) is sent again
+/// after a short pause, up to [`DROPPED_RETRIES`] times. A provider refusing a request past its limits looks
+/// the same and is asked only those few times more.
 pub async fn send<T>(
     control: &libp2p_stream::Control,
     peer: PeerId,
@@ -406,12 +406,13 @@ pub async fn send<T>(
         };
         match sent {
             Ok(answer) => return Ok((stream, answer)),
-            // A refused `STATUS` ends the same way, on purpose (asked too often): the router asks again on
-            // its next round, not at once.
+            // Only what is safe to ask twice: a RECEIPT the provider recorded before its substream was cut
+            // is refused as not newer when sent again, and a refused STATUS or PREFETCH ends this way on
+            // purpose (attacker review).
             Err(e)
                 if attempt < DROPPED_RETRIES
                     && dropped_unread(&e)
-                    && !matches!(request, Request::Status) =>
+                    && matches!(request, Request::Have(_) | Request::Get(..)) =>
             {
                 attempt += 1;
                 let pause =

@@ -283,8 +283,16 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
                 batch.remove(&group);
             }
         }
-        if let Some(p) = self.providers.get_mut(peer) {
-            p.has.set(group);
+        // A provider that delivered a group it did not advertise (its bitfield was asked for again between the
+        // batch and the delivery) is counted afresh: set in place, it could turn complete while counted as
+        // partial, and the seeds-last rule would then leave every seed idle for good (attacker review).
+        let Some(p) = self.providers.get_mut(peer) else {
+            return;
+        };
+        if !p.has.get(group) {
+            let mut has = p.has.clone();
+            has.set(group);
+            self.update_provider(peer.clone(), has);
         }
     }
 
@@ -344,12 +352,14 @@ impl<P: Clone + Eq + Hash> Scheduler<P> {
 
     /// `peer` is gone (disconnected, error): its groups go back to the pool, it stays eligible if it returns.
     pub fn provider_failed(&mut self, peer: &P) {
+        // A banned one keeps its entry, which keeps it out (failing on purpose must not erase a ban).
+        if self.is_banned(peer) {
+            return;
+        }
         let Some(p) = self.providers.remove(peer) else {
             return;
         };
-        if !p.banned {
-            self.count(&p.has, false);
-        }
+        self.count(&p.has, false);
         self.release(p.batches.into_values().flatten().collect());
     }
 
@@ -553,7 +563,7 @@ mod tests {
         /// The counts of providers per group stay what a count of the providers gives, however they change.
         #[test]
         fn held_counts_follow_providers_as_they_change_ban_and_go(
-            ops in proptest::collection::vec((0usize..4, 0u8..4, proptest::collection::vec(any::<bool>(), 24)), 1..40),
+            ops in proptest::collection::vec((0usize..4, 0u8..5, proptest::collection::vec(any::<bool>(), 24)), 1..40),
         ) {
             let mut s = Scheduler::new(Bitfield::new(24));
             for (peer, op, bits) in ops {
@@ -561,7 +571,9 @@ mod tests {
                     0 => s.update_provider(peer, field(24, (0..24).filter(|g| bits[*g as usize]))),
                     1 => s.update_provider(peer, Bitfield::full(24)),
                     2 => s.ban(&peer),
-                    _ => s.provider_failed(&peer),
+                    3 => s.provider_failed(&peer),
+                    // A delivery of a group it may not have advertised.
+                    _ => s.group_done(&peer, bits.iter().position(|b| *b).unwrap_or(0) as u64),
                 }
                 let usable: Vec<&Provider> = s.providers.values().filter(|p| !p.banned).collect();
                 for g in 0..24 {

@@ -500,7 +500,9 @@ pub async fn fetch(
                         let s = lock(&shared);
                         s.scheduler.is_banned(&peer) || s.report.unpaid.contains(&peer.to_string())
                     };
-                    if started.len() + joining.len() >= MAX_PROVIDERS
+                    // A peer being asked is in `started` already (attacker review: counted twice, 16 slow
+                    // answers filled the 32 places).
+                    if started.len() >= MAX_PROVIDERS
                         || excluded
                         || retired.contains(&peer)
                         || unaware.contains_key(&peer)
@@ -821,7 +823,12 @@ async fn refresh(
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to HAVE"))??
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no longer holds the content"))?;
-    lock(shared).scheduler.update_provider(peer, answer.present);
+    let mut s = lock(shared);
+    // Given up by another worker meanwhile (failed, unpaid): not put back by a late answer.
+    if s.scheduler.standing(&peer).is_none() {
+        return Err(io::Error::new(io::ErrorKind::NotFound, "given up"));
+    }
+    s.scheduler.update_provider(peer, answer.present);
     Ok(true)
 }
 
@@ -851,11 +858,20 @@ pub async fn get_groups(
     mut on_group: impl FnMut(u64, u64) + Send + 'static,
 ) -> Result<u64, GetError> {
     let request = Request::Get(blob.id(), ranges.clone());
-    let (stream, status) = protocol::send(control, peer, &request, |stream| {
+    // Within the answer timeout: a provider that took the request and never answered held both of its workers
+    // for good, and its advertised groups kept the seeds from sending them (attacker review).
+    let sent = protocol::send(control, peer, &request, |stream| {
         Box::pin(protocol::read_get_status(stream))
-    })
-    .await
-    .map_err(GetError::Io)?;
+    });
+    let (stream, status) = tokio::time::timeout(protocol::ANSWER_TIMEOUT, sent)
+        .await
+        .map_err(|_| {
+            GetError::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no GET status in time",
+            ))
+        })?
+        .map_err(GetError::Io)?;
     match status {
         GetStatus::Ok => {}
         GetStatus::Missing => {

@@ -12,8 +12,10 @@ use common::{content, within, Node};
 use std::sync::Arc;
 
 use enreach_dts::{
-    protocol::PROTOCOL,
+    bitfield::Bitfield,
+    protocol::{self, HaveAnswer, Request, PROTOCOL},
     serve::{RateLimiter, ServeOptions},
+    store::group_count,
 };
 use futures::StreamExt;
 
@@ -157,4 +159,46 @@ async fn a_routed_download_with_a_working_provider_takes_no_strangers() {
             .contains_key(&stranger.id().to_string()),
         "{report:?}"
     );
+}
+
+/// Attacker review: a peer that claims every group but the last (a partial provider, so seeds leave those groups
+/// to it) and takes `GET`s without ever answering held both of its workers for good, and the seed never sent
+/// what it claimed: the download stalled. A `GET`'s status now comes within the answer timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_claims_groups_and_never_sends_them_is_given_up() {
+    let bytes = content(1 << 20, 11);
+    let seed = Node::start().await;
+    let id = seed.publish(&bytes);
+    seed.serve(ServeOptions::default());
+    let claimer = Node::start().await;
+    let groups = group_count(bytes.len() as u64);
+    let mut incoming = claimer.network.control().accept(PROTOCOL).unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Some((_, mut stream)) = incoming.next().await {
+            if let Ok(Request::Have(_)) = Request::read(&mut stream).await {
+                let mut present = Bitfield::new(groups);
+                (0..groups - 1).for_each(|g| present.set(g));
+                let answer = HaveAnswer {
+                    size: 1 << 20,
+                    name: None,
+                    present,
+                    terms: None,
+                };
+                let _ = protocol::write_have(&mut stream, Some(&answer)).await;
+            }
+            held.push(stream);
+        }
+    });
+    let client = Node::start().await;
+    client.connect(&seed).await;
+    client.connect(&claimer).await;
+    let report = within(
+        Duration::from_secs(60),
+        client.fetch(id, vec![claimer.id(), seed.id()]),
+    )
+    .await
+    .expect("the seed sends what the claimer never did");
+    assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
+    assert!(!report.bytes_by_peer.contains_key(&claimer.id().to_string()));
 }
