@@ -55,16 +55,18 @@ async fn silent_routed_providers_do_not_stall_the_search_for_an_honest_one() {
     assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
 }
 
-/// A routed download whose only provider leaves halfway (a node restarting, an edge whose operator stops it)
-/// used to end `Incomplete` though another provider was connected: while downloading it looked only at the
-/// routed peers again, and ended as soon as its providers' workers did.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_download_whose_provider_leaves_finishes_from_another() {
-    let bytes = content(8 << 20, 6);
+/// A routed download of `bytes` from a provider sending `rate` bytes per second, which leaves after `stay`
+/// while another provider of the same content is connected: it must finish from that one within `limit`.
+async fn finishes_after_its_provider_leaves(
+    bytes: Vec<u8>,
+    rate: u64,
+    stay: Duration,
+    limit: Duration,
+) {
     let leaving = Node::start().await;
     let id = leaving.publish(&bytes);
     leaving.serve(ServeOptions {
-        rate_limit: Some(Arc::new(RateLimiter::new(1 << 20))),
+        rate_limit: Some(Arc::new(RateLimiter::new(rate))),
         ..Default::default()
     });
     let other = Node::start().await;
@@ -75,20 +77,25 @@ async fn a_download_whose_provider_leaves_finishes_from_another() {
     client.connect(&other).await;
     let download = client.fetch(id, vec![leaving.id()]);
     let leave = async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        tokio::time::sleep(stay).await;
         drop(leaving);
     };
-    let (report, ()) = within(
-        Duration::from_secs(40),
-        futures::future::join(download, leave),
-    )
-    .await;
+    let (report, ()) = within(limit, futures::future::join(download, leave)).await;
     let report = report.expect("the connected provider finishes the download");
     assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
     assert!(
         report.bytes_by_peer.contains_key(&other.id().to_string()),
         "{report:?}"
     );
+}
+
+/// A routed download whose only provider leaves halfway (a node restarting, an edge whose operator stops it)
+/// used to end `Incomplete` though another provider was connected: while downloading it looked only at the
+/// routed peers again, and ended as soon as its providers' workers did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_whose_provider_leaves_finishes_from_another() {
+    let (stay, limit) = (Duration::from_millis(1500), Duration::from_secs(40));
+    finishes_after_its_provider_leaves(content(8 << 20, 6), 1 << 20, stay, limit).await;
 }
 
 /// A provider that leaves while one of its workers waits for something to ask (its other worker holds the
@@ -98,35 +105,8 @@ async fn a_download_whose_provider_leaves_finishes_from_another() {
 async fn a_provider_that_leaves_while_a_worker_waits_is_given_up() {
     // Two groups at 8 KiB/s: the size proof brings the last (about 2 s), then one worker fetches the first
     // (about 2 s more) while the other has nothing to ask.
-    let bytes = content(32 << 10, 8);
-    let leaving = Node::start().await;
-    let id = leaving.publish(&bytes);
-    leaving.serve(ServeOptions {
-        rate_limit: Some(Arc::new(RateLimiter::new(8 << 10))),
-        ..Default::default()
-    });
-    let other = Node::start().await;
-    assert_eq!(other.publish(&bytes), id);
-    other.serve(ServeOptions::default());
-    let client = Node::start().await;
-    client.connect(&leaving).await;
-    client.connect(&other).await;
-    let download = client.fetch(id, vec![leaving.id()]);
-    let leave = async {
-        tokio::time::sleep(Duration::from_millis(3000)).await;
-        drop(leaving);
-    };
-    let (report, ()) = within(
-        Duration::from_secs(30),
-        futures::future::join(download, leave),
-    )
-    .await;
-    let report = report.expect("the connected provider finishes the download");
-    assert_eq!(client.complete_bytes(&id).as_deref(), Some(&bytes[..]));
-    assert!(
-        report.bytes_by_peer.contains_key(&other.id().to_string()),
-        "{report:?}"
-    );
+    let (stay, limit) = (Duration::from_secs(3), Duration::from_secs(30));
+    finishes_after_its_provider_leaves(content(32 << 10, 8), 8 << 10, stay, limit).await;
 }
 
 /// Attacker review: once its routed providers had ROUTED_PATIENCE, a routed download took in every connected
