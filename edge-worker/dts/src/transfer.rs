@@ -169,6 +169,9 @@ impl Sources {
     }
 }
 
+/// How often a download looks up provider records (a DHT query), in its search for providers and after.
+const LOOK_INTERVAL: Duration = Duration::from_secs(2);
+
 /// How long a peer that gave no usable answer to a download's first question waits before it is asked again.
 const PROBE_RETRY: Duration = Duration::from_millis(500);
 
@@ -231,7 +234,7 @@ pub async fn fetch(
         candidates.extend(sources.at_hand(network, discover).await);
         if sources.discovers(discover)
             && lookup.is_none()
-            && looked_up.is_none_or(|at| at.elapsed() >= Duration::from_secs(2))
+            && looked_up.is_none_or(|at| at.elapsed() >= LOOK_INTERVAL)
         {
             looked_up = Some(Instant::now());
             lookup = Some(Box::pin(network.providers(id)));
@@ -256,7 +259,6 @@ pub async fn fetch(
         };
         probing.remove(&peer);
         unanswered.insert(peer, Instant::now());
-        probing.remove(&peer);
         let (answer, proven) = match outcome {
             // Unreachable, silent or without the content: asked again in the next round.
             Probe::Unanswered => continue,
@@ -449,7 +451,7 @@ pub async fn fetch(
     // while before it gives up, then also beyond its routed peers once those had their chance. A routed
     // download with providers at work never takes strangers in (attacker review: discovery named every
     // provider record a DHT neighbourhood returns, and providers that stall are never banned).
-    let mut rediscover = tokio::time::interval(Duration::from_secs(2));
+    let mut rediscover = tokio::time::interval(LOOK_INTERVAL);
     rediscover.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut looking: Option<futures::future::BoxFuture<'_, Vec<PeerId>>> = None;
     let mut joining = tokio::task::JoinSet::new();
@@ -513,19 +515,18 @@ pub async fn fetch(
                     started.insert(peer, 0);
                     let control = control.clone();
                     joining.spawn(async move {
-                        let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(&control, peer, id));
-                        (peer, answer.await)
+                        (peer, have(&control, peer, id).await)
                     });
                 }
             }
             Some(Ok((peer, answer))) = joining.join_next() => {
                 match answer {
-                    Ok(Ok(Some(answer))) if answer.size == size => {
+                    Ok(Some(answer)) if answer.size == size => {
                         start_receipts(peer, &answer);
                         lock(&shared).scheduler.update_provider(peer, answer.present);
                         spawn_workers(peer, &mut workers, &mut started);
                     }
-                    Ok(Ok(None)) => {
+                    Ok(None) => {
                         started.remove(&peer);
                         unaware.insert(peer, Instant::now());
                     }
@@ -636,8 +637,7 @@ async fn probe(
     id: ContentHash,
     expected: Option<u64>,
 ) -> (PeerId, Probe) {
-    let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(&control, peer, id)).await;
-    let Ok(Ok(Some(answer))) = answer else {
+    let Ok(Some(answer)) = have(&control, peer, id).await else {
         return (peer, Probe::Unanswered);
     };
     if expected.is_some_and(|expected| expected != answer.size) {
@@ -647,7 +647,8 @@ async fn probe(
     (peer, Probe::Answered(answer, proven))
 }
 
-/// Asks `peer` which groups of `id` it holds (keepers use it as a liveness probe).
+/// Asks `peer` which groups of `id` it holds, within [`protocol::ANSWER_TIMEOUT`] from the substream's opening to
+/// the answer ([`protocol::ask`]); keepers use it as a liveness probe.
 pub async fn have(
     control: &libp2p_stream::Control,
     peer: PeerId,
@@ -803,8 +804,8 @@ async fn worker(
 
 /// Asks `peer` again which groups it holds and tells the scheduler, unless another of the download's workers
 /// did within [`HAVE_REFRESH`] (then `false`: a skipped question is no sign of life, or two workers taking
-/// turns would keep a provider that left for ever); within the answer timeout, as a silent provider would
-/// otherwise hold its worker for good. A provider that no longer holds the content fails.
+/// turns would keep a provider that left for ever); within the answer timeout ([`have`]), as a silent provider
+/// would otherwise hold its worker for good. A provider that no longer holds the content fails.
 async fn refresh(
     control: &libp2p_stream::Control,
     peer: PeerId,
@@ -819,9 +820,8 @@ async fn refresh(
             _ => s.have_asked.insert(peer, now),
         };
     }
-    let answer = tokio::time::timeout(protocol::ANSWER_TIMEOUT, have(control, peer, blob.id()))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to HAVE"))??
+    let answer = have(control, peer, blob.id())
+        .await?
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no longer holds the content"))?;
     let mut s = lock(shared);
     // Given up by another worker meanwhile (failed, unpaid): not put back by a late answer.
