@@ -420,12 +420,12 @@ fn edges_earn_what_clients_signed_and_cheaters_are_caught() {
     };
     let honest = view.chain.submit(
         &alice,
-        ("Gpow", "submit_observation", (observation(0, 0),)),
+        ("Gpow", "submit_observations", (vec![observation(0, 0)],)),
         Wait::InBlock,
     );
     let lying = view.chain.submit(
         &charlie,
-        ("Gpow", "submit_observation", (observation(12, 100),)),
+        ("Gpow", "submit_observations", (vec![observation(12, 100)],)),
         Wait::InBlock,
     );
     let (reported, honest, lying) =

@@ -1,13 +1,14 @@
 //! Keys and registration against a real dev chain: `key generate | inspect` keep two private keys apart;
 //! `run --role edge` registers the node with a proof of possession of its node key, does nothing when started
-//! again unchanged, updates the entry when the offer changes, and refuses a node key another operator holds.
+//! again unchanged, updates the entry when the offer changes, and refuses a node key another operator holds. A
+//! registry follower (what the router keeps) sees each change from the blocks' events after one full read.
 
 mod common;
 
 use std::{os::unix::fs::PermissionsExt, time::Duration};
 
 use common::{chain::DevChain, cli, loopback, Worker};
-use enreach_edge_chain::Chain;
+use enreach_edge_chain::{registry::Registry, Chain};
 use enreach_primitives::NodeId;
 use serde_json::Value;
 
@@ -65,6 +66,13 @@ fn keys_are_private_and_stable_and_edges_register_idempotently() {
             .to_string()
     };
 
+    // A follower that read the registry before the node registered.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let follower = runtime.block_on(Chain::connect(&chain.url)).unwrap();
+    let mut registry = Registry::default();
+    let mut sync = || runtime.block_on(registry.sync(&follower)).unwrap();
+    assert!(sync().full);
+
     let mut worker = edge(&bob, &[]);
     let registered = worker.event("registered", Duration::from_secs(120));
     assert_eq!(registered["outcome"], "registered");
@@ -75,7 +83,6 @@ fn keys_are_private_and_stable_and_edges_register_idempotently() {
             .try_into()
             .unwrap(),
     );
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let on_chain = || {
         runtime.block_on(async {
             let chain = Chain::connect(&chain.url).await.unwrap();
@@ -106,6 +113,12 @@ fn keys_are_private_and_stable_and_edges_register_idempotently() {
     assert_eq!(outcome(&mut worker), "updated");
     worker.kill();
     assert_eq!(on_chain().capabilities.bandwidth_up_mbps, 700);
+    // The follower learnt the registration and the update from the events of the blocks since its last
+    // read, reading again only the entry they name.
+    let synced = sync();
+    assert!(!synced.full, "{synced:?}");
+    assert_eq!(synced.changed, 1, "{synced:?}");
+    assert_eq!(registry.nodes()[&node].capabilities.bandwidth_up_mbps, 700);
 
     // Another account cannot take over this node key.
     let charlie = dir.path().join("charlie_key");

@@ -266,6 +266,10 @@ impl_runtime_apis! {
             Gpow::keepers_of(epoch, &node, count)
         }
 
+        fn assigned_nodes(epoch: EpochIndex, keeper: AccountId) -> Vec<NodeId> {
+            Gpow::assigned_nodes(epoch, &keeper)
+        }
+
         fn storage_challenges(node: NodeId) -> Vec<pallet_gpow::runtime_api::StorageChallenge> {
             pallet_gpow::CurrentEpoch::<Runtime>::get()
                 .map_or_else(Vec::new, |e| Gpow::storage_challenges_of(e.index, &node))

@@ -150,6 +150,8 @@ pub fn dev_gpow_params() -> pallet_gpow::GpowParams<BlockNumber> {
         keeper_tolerance_percent: 25,
         max_bandwidth_mbps: 10_000,
         storage_samples: 4,
+        audit_percent: 100,
+        light_sample_size: 1,
     }
 }
 

@@ -47,6 +47,7 @@ pub mod capabilities;
 pub mod operator;
 mod records;
 pub mod registration;
+pub mod registry;
 
 pub use records::*;
 /// The bound on a call's arguments in [`Chain::submit`], for callers that wrap it.
@@ -153,6 +154,17 @@ impl Connection {
         Ok(block)
     }
 
+    /// Block `block` to read at, or the latest finalized block (the view) for `None`.
+    async fn at(
+        &self,
+        block: Option<u64>,
+    ) -> Result<OnlineClientAtBlock<PolkadotConfig>, ChainError> {
+        match block {
+            None => self.finalized().await,
+            Some(number) => self.api.at_block(number).await.map_err(rpc),
+        }
+    }
+
     /// Drops the view: what this client just submitted must be visible to its next read once finalized.
     fn forget_view(&self) {
         let mut view = self.view();
@@ -186,6 +198,13 @@ fn submission_error(e: subxt::error::ExtrinsicError) -> ChainError {
         | ExtrinsicError::TransactionStatusStreamError(_) => ChainError::Rpc(e.to_string()),
         _ => ChainError::Rejected(e.to_string()),
     }
+}
+
+/// The 32-byte id that ends a storage key whose last key part is a `Blake2_128Concat` id.
+fn last_id(key: &[u8]) -> Result<[u8; 32], ChainError> {
+    key[key.len().saturating_sub(32)..]
+        .try_into()
+        .map_err(|_| ChainError::Rpc("storage key shorter than an id".into()))
 }
 
 /// `0x`-prefixed hex, how the node's JSON-RPC takes node keys.
@@ -310,15 +329,79 @@ impl Chain {
 
     /// Every registered node, at the latest finalized block.
     pub async fn nodes(&self) -> Result<Vec<(NodeId, NodeRecord)>, ChainError> {
-        Ok(self
-            .by_id(
-                dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes"),
-                (),
-            )
-            .await?
-            .into_iter()
-            .map(|(id, record)| (NodeId(id), record))
-            .collect())
+        self.nodes_at(None).await
+    }
+
+    /// Every registered node at block `block` (`None`: the latest finalized block).
+    pub async fn nodes_at(
+        &self,
+        block: Option<u64>,
+    ) -> Result<Vec<(NodeId, NodeRecord)>, ChainError> {
+        self.entries_at(
+            dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes"),
+            (),
+            block,
+        )
+        .await?
+        .into_iter()
+        .map(|(key, record)| Ok((NodeId(last_id(&key)?), record)))
+        .collect()
+    }
+
+    /// The registry entry of `node` at block `block`, if it was registered then.
+    pub async fn node_at(
+        &self,
+        node: NodeId,
+        block: u64,
+    ) -> Result<Option<NodeRecord>, ChainError> {
+        self.fetch_at(
+            dynamic::storage::<([u8; 32],), NodeRecord>("EdgeNodes", "Nodes"),
+            (node.0,),
+            Some(block),
+        )
+        .await
+    }
+
+    /// The number of the latest finalized block.
+    pub async fn finalized_number(&self) -> Result<u64, ChainError> {
+        self.retrying(|connection| async move {
+            Ok(connection
+                .api
+                .at_current_block()
+                .await
+                .map_err(rpc)?
+                .block_number())
+        })
+        .await
+    }
+
+    /// The nodes whose registry entry block `block` changed: those its `EdgeNodes` events name (every one of
+    /// them names its node first).
+    pub async fn registry_changes(&self, block: u64) -> Result<Vec<NodeId>, ChainError> {
+        self.retrying(|connection| async move {
+            let events = connection
+                .at(Some(block))
+                .await?
+                .events()
+                .fetch()
+                .await
+                .map_err(rpc)?;
+            let mut changed = Vec::new();
+            for event in events.iter() {
+                let event = event.map_err(rpc)?;
+                if event.pallet_name() != "EdgeNodes" {
+                    continue;
+                }
+                let id = event
+                    .field_bytes()
+                    .get(..32)
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| ChainError::Rpc("a registry event without a node".into()))?;
+                changed.push(NodeId(id));
+            }
+            Ok(changed)
+        })
+        .await
     }
 
     /// Every registered app by name, at the latest finalized block: what an edge keeps ready ahead of calls.
@@ -369,12 +452,7 @@ impl Chain {
         self.entries(address, prefix)
             .await?
             .into_iter()
-            .map(|(key, value)| {
-                let id: [u8; 32] = key[key.len().saturating_sub(32)..]
-                    .try_into()
-                    .map_err(|_| ChainError::Rpc("storage key shorter than an id".into()))?;
-                Ok((id, value))
-            })
+            .map(|(key, value)| Ok((last_id(&key)?, value)))
             .collect()
     }
 
@@ -389,10 +467,24 @@ impl Chain {
         A: subxt::storage::Address + Clone,
         P: subxt::storage::PrefixOf<A::KeyParts> + Clone,
     {
+        self.entries_at(address, prefix, None).await
+    }
+
+    /// [`Chain::entries`] at block `block` (`None`: the latest finalized block).
+    async fn entries_at<A, P>(
+        &self,
+        address: A,
+        prefix: P,
+        block: Option<u64>,
+    ) -> Result<Vec<(Vec<u8>, A::Value)>, ChainError>
+    where
+        A: subxt::storage::Address + Clone,
+        P: subxt::storage::PrefixOf<A::KeyParts> + Clone,
+    {
         self.retrying(|connection| {
             let (address, prefix) = (address.clone(), prefix.clone());
             async move {
-                let at = connection.finalized().await?;
+                let at = connection.at(block).await?;
                 let mut entries = at.storage().iter(address, prefix).await.map_err(rpc)?;
                 let mut found = Vec::new();
                 while let Some(entry) = entries.next().await {
@@ -454,6 +546,27 @@ impl Chain {
             .await
     }
 
+    /// The nodes this keeper (`keeper`, SS58) is assigned to observe in `epoch`, in one call.
+    pub async fn assigned_nodes(
+        &self,
+        epoch: EpochIndex,
+        keeper: &str,
+    ) -> Result<Vec<NodeId>, ChainError> {
+        let nodes: Vec<String> = self
+            .request("gpow_assignedNodes", || rpc_params![epoch, keeper])
+            .await?;
+        nodes
+            .iter()
+            .map(|hex_id| {
+                let bytes = hex::decode(hex_id.trim_start_matches("0x")).map_err(rpc)?;
+                let id: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| ChainError::Rpc(format!("node id {hex_id} is not 32 bytes")))?;
+                Ok(NodeId(id))
+            })
+            .collect()
+    }
+
     /// The number of the best block.
     pub async fn best_number(&self) -> Result<u32, ChainError> {
         #[derive(Deserialize)]
@@ -497,10 +610,24 @@ impl Chain {
         A: subxt::storage::Address + Clone,
         A::KeyParts: Clone,
     {
+        self.fetch_at(address, keys, None).await
+    }
+
+    /// [`Chain::fetch`] at block `block` (`None`: the latest finalized block).
+    async fn fetch_at<A>(
+        &self,
+        address: A,
+        keys: A::KeyParts,
+        block: Option<u64>,
+    ) -> Result<Option<A::Value>, ChainError>
+    where
+        A: subxt::storage::Address + Clone,
+        A::KeyParts: Clone,
+    {
         self.retrying(|connection| {
             let (address, keys) = (address.clone(), keys.clone());
             async move {
-                let at = connection.finalized().await?;
+                let at = connection.at(block).await?;
                 match at.storage().try_fetch(address, keys).await.map_err(rpc)? {
                     Some(value) => value.decode().map(Some).map_err(rpc),
                     None => Ok(None),

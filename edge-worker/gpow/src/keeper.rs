@@ -35,6 +35,10 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Groups fetched for the bandwidth sample (1 MiB).
 const BANDWIDTH_SAMPLE_GROUPS: u64 = 64;
 
+/// Most observations sent in one `submit_observations`: under the runtime's `MaxObservationsPerCall` (512), and
+/// a batch that takes a tenth of a block at most.
+const OBSERVATIONS_PER_TRANSACTION: usize = 256;
+
 /// Longest pin a keeper samples when no content record on chain bounds its length. The pin's length is the
 /// node's own claim and sampling allocates for it (a bitfield of its groups, sparse files): a node pinning an
 /// absurd length must not make its keepers allocate it. 64 GiB is a 512 KiB bitfield.
@@ -298,15 +302,18 @@ impl Keeper {
         Ok(())
     }
 
-    /// The active nodes the chain assigned to this keeper in `epoch`, with where to reach them. Asks the
-    /// assignment of every registered node once per epoch: fine for thousands of nodes; a runtime API listing
-    /// a keeper's nodes would serve millions.
+    /// The active nodes the chain assigned to this keeper in `epoch`, with where to reach them: one runtime
+    /// call lists them (the chain draws every node's keepers from one snapshot), then only their own registry
+    /// entries are read, so a keeper's cost follows its share of the network, not the network's size.
     async fn assignment(&self, epoch: EpochIndex) -> Result<HashMap<NodeId, Watched>, ChainError> {
         let me = self.account.public_key().to_account_id().to_string();
         let mut watched = HashMap::new();
         let mut recorded: HashMap<[u8; 32], Option<u64>> = HashMap::new();
-        for (node, record) in self.chain.nodes().await? {
-            if !record.is_active() || !self.chain.keepers(epoch, node).await?.contains(&me) {
+        for node in self.chain.assigned_nodes(epoch, &me).await? {
+            let Some(record) = self.chain.node(node).await? else {
+                continue;
+            };
+            if !record.is_active() {
                 continue;
             }
             let Some((peer, addresses)) = record.reach(node) else {
@@ -410,42 +417,49 @@ impl Keeper {
         }
     }
 
-    /// Submits this keeper's observations of `epoch`, all at once (each waits for its block in parallel).
-    /// Submits the unsent observations at once; keeps those that failed for a reason that may pass.
+    /// Submits the unsent observations, up to [`OBSERVATIONS_PER_TRANSACTION`] in each transaction (one per
+    /// keeper and epoch for most keepers: the chain scores a batch for a fraction of what single observations
+    /// cost), the transactions in parallel; keeps those that failed for a reason that may pass. The chain
+    /// refuses a single observation of a batch that cannot count with an event, not by failing the batch.
     async fn submit(&mut self) {
         let observations = std::mem::take(&mut self.unsent);
-        let submissions = observations.iter().map(|observation| {
+        let batches: Vec<&[KeeperObservation]> =
+            observations.chunks(OBSERVATIONS_PER_TRANSACTION).collect();
+        let submissions = batches.iter().map(|batch| {
             self.chain.submit(
                 &self.account,
-                ("Gpow", "submit_observation", (observation.clone(),)),
+                ("Gpow", "submit_observations", (batch.to_vec(),)),
                 Wait::InBlock,
             )
         });
         let results = join_all(submissions).await;
-        for (observation, result) in observations.into_iter().zip(results) {
-            let (node, epoch) = (hex::encode(observation.node.0), observation.epoch);
+        for (batch, result) in batches.into_iter().zip(results) {
+            let epoch = batch.first().map_or(0, |o| o.epoch);
             match result {
                 Ok(()) => {
-                    info!(%node, epoch, "observation submitted");
-                    announce_event(serde_json::json!({
-                        "event": "observed",
-                        "epoch": epoch,
-                        "node": node,
-                        "probes_answered": observation.probes_answered,
-                        "probes_sent": observation.probes_sent,
-                        "storage_passed": observation.storage_passed,
-                        "bandwidth_mbps": observation.bandwidth_mbps,
-                        "replays_sent": observation.replays_sent,
-                        "replays_failed": observation.replays_failed,
-                    }));
+                    info!(epoch, observations = batch.len(), "observations submitted");
+                    for observation in batch {
+                        announce_event(serde_json::json!({
+                            "event": "observed",
+                            "epoch": observation.epoch,
+                            "node": hex::encode(observation.node.0),
+                            "probes_answered": observation.probes_answered,
+                            "probes_sent": observation.probes_sent,
+                            "storage_passed": observation.storage_passed,
+                            "bandwidth_mbps": observation.bandwidth_mbps,
+                            "replays_sent": observation.replays_sent,
+                            "replays_failed": observation.replays_failed,
+                        }));
+                    }
                 }
+                // Every one of them was in already: a batch sent again after its connection dropped.
                 Err(e) if e.is_dispatch_error("DuplicateObservation") => {}
-                // Refused by the runtime (its window closed, the node left): final. Anything else may pass,
-                // until the next epoch replaces what is unsent.
-                Err(e @ ChainError::Dispatch(_)) => warn!(%node, epoch, %e, "observation refused"),
+                // None could count (the window closed): final. Anything else may pass, until the next epoch
+                // replaces what is unsent.
+                Err(e @ ChainError::Dispatch(_)) => warn!(epoch, %e, "observations refused"),
                 Err(e) => {
-                    warn!(%node, epoch, %e, "observation not submitted; trying again");
-                    self.unsent.push(observation);
+                    warn!(epoch, %e, "observations not submitted; trying again");
+                    self.unsent.extend_from_slice(batch);
                 }
             }
         }

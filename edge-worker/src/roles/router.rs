@@ -2,8 +2,10 @@
 //! from the edges, serving its decisions over JSON-RPC (`routing_route`, `routing_route_app`) and as HTTP
 //! redirects (`/r/<id>` and `/r/a/<app>/<path>` on the gateway).
 //!
-//! Every [`REFRESH`] the router reads the registry (active nodes, their region, upload capacity and the work
-//! score of the last epoch) and probes every node with a PeerDTS `STATUS`: an answer is the node's heartbeat,
+//! Every [`REFRESH`] the router brings its copy of the registry up to the latest finalized block (active nodes,
+//! their region and upload capacity: read whole once, then only the nodes each block's events name,
+//! [`enreach_edge_chain::registry`]), reads the last epoch's work scores when the epoch changes, and probes
+//! every node with a PeerDTS `STATUS`: an answer is the node's heartbeat,
 //! its load and its inventory, and carries the ping round trips it measured to its peers, which together with
 //! the router's own round trips fit each node's Vivaldi coordinate. A node that stops answering goes stale and
 //! is no longer chosen. A node's load is not what it reports but what this router sent it (aged every refresh),
@@ -24,7 +26,7 @@ use std::{
 };
 
 use enreach_gateway::gateway::ContentRouter;
-use enreach_primitives::{Continent, NodeId};
+use enreach_primitives::{Continent, EpochIndex, NodeId};
 use enreach_routing::{
     content_key, ClientHint, ContentKey, Coord, NodeInfo, Params, Service, Vivaldi,
 };
@@ -47,6 +49,7 @@ use enreach_dts::{
 };
 use enreach_edge_chain::{
     capabilities::{continent_name, parse_continent, CONTINENTS},
+    registry::Registry,
     Chain, ChainError, NodeRecord,
 };
 
@@ -191,6 +194,9 @@ struct Candidate {
     score: u64,
 }
 
+/// Each node's work score in one epoch.
+type Scores = Arc<HashMap<NodeId, u64>>;
+
 /// What the chain says of a content id: `None` if no dApp published it, else its origin, if any.
 type Publication = Option<Option<String>>;
 
@@ -256,6 +262,10 @@ pub struct RouterService {
     /// Each app name's current code, `None` for a name no app has.
     apps: Remembered<String, Option<ContentHash>>,
     prefetches: PrefetchGate,
+    /// The registry, followed from finalized blocks rather than read whole at every refresh.
+    registry: tokio::sync::Mutex<Registry>,
+    /// The work scores of the epoch before the current one, read once per epoch.
+    scores: tokio::sync::Mutex<Option<(EpochIndex, Scores)>>,
 }
 
 impl RouterService {
@@ -275,6 +285,8 @@ impl RouterService {
             published: Remembered::new(),
             apps: Remembered::new(),
             prefetches: PrefetchGate::new(),
+            registry: Default::default(),
+            scores: Default::default(),
         })
     }
 
@@ -334,18 +346,32 @@ impl RouterService {
         }
     }
 
+    /// Last epoch's work scores, read again only when the epoch changes.
+    async fn scores(&self) -> Result<Scores, ChainError> {
+        let Some(epoch) = self.chain.current_epoch().await? else {
+            return Ok(Arc::default());
+        };
+        let scored = epoch.index.saturating_sub(1);
+        let mut cached = self.scores.lock().await;
+        match &*cached {
+            Some((at, scores)) if *at == scored => Ok(scores.clone()),
+            _ => {
+                let scores = Arc::new(self.chain.work_scores(scored).await?);
+                *cached = Some((scored, scores.clone()));
+                Ok(scores)
+            }
+        }
+    }
+
     /// The active registered nodes with an address naming their peer id, and last epoch's work scores.
     async fn candidates(&self) -> Result<Vec<Candidate>, ChainError> {
-        let scores = match self.chain.current_epoch().await? {
-            Some(epoch) => {
-                self.chain
-                    .work_scores(epoch.index.saturating_sub(1))
-                    .await?
-            }
-            None => HashMap::new(),
-        };
+        let scores = self.scores().await?;
+        let mut registry = self.registry.lock().await;
+        let synced = registry.sync(&self.chain).await?;
+        debug!(?synced, nodes = registry.nodes().len(), "registry synced");
         let mut candidates = Vec::new();
-        for (node, record) in self.chain.nodes().await? {
+        for (&node, record) in registry.nodes() {
+            let record = record.clone();
             if !record.is_active() {
                 continue;
             }

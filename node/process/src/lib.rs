@@ -47,6 +47,8 @@ pub struct NodeConfig {
     pub rpc_port: u16,
     /// Multiaddresses of peers to dial first.
     pub bootnodes: Vec<String>,
+    /// Further command-line arguments (a benchmark's larger transaction pool).
+    pub extra_args: Vec<String>,
 }
 
 impl NodeConfig {
@@ -65,6 +67,7 @@ impl NodeConfig {
             p2p_port: free_port(),
             rpc_port: free_port(),
             bootnodes: Vec::new(),
+            extra_args: Vec::new(),
         }
     }
 
@@ -109,6 +112,7 @@ impl NodeProcess {
         if !config.bootnodes.is_empty() {
             cmd.arg("--bootnodes").args(&config.bootnodes);
         }
+        cmd.args(&config.extra_args);
         let child = cmd
             .stdout(Stdio::null())
             .stderr(log)

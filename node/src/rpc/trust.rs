@@ -93,6 +93,10 @@ pub trait TrustApi {
     #[method(name = "gpow_keepers")]
     fn keepers(&self, epoch: EpochIndex, node: String) -> RpcResult<Vec<AccountId>>;
 
+    /// The nodes (hex) a keeper (SS58) is assigned to observe in an epoch.
+    #[method(name = "gpow_assignedNodes")]
+    fn assigned_nodes(&self, epoch: EpochIndex, keeper: AccountId) -> RpcResult<Vec<String>>;
+
     /// What a node must prove it stores this epoch: one challenge per content pinned before it began.
     #[method(name = "gpow_storageChallenges")]
     fn storage_challenges(&self, node: String) -> RpcResult<Vec<StorageChallenge>>;
@@ -180,6 +184,17 @@ where
         let node = parse_node_id(&node)?;
         let (api, best) = self.at_best();
         api.keepers_of(best, epoch, node).map_err(runtime_error)
+    }
+
+    fn assigned_nodes(&self, epoch: EpochIndex, keeper: AccountId) -> RpcResult<Vec<String>> {
+        let (api, best) = self.at_best();
+        let nodes = api
+            .assigned_nodes(best, epoch, keeper)
+            .map_err(runtime_error)?;
+        Ok(nodes
+            .into_iter()
+            .map(|node| format!("0x{}", hex::encode(node.0)))
+            .collect())
     }
 
     fn storage_challenges(&self, node: String) -> RpcResult<Vec<StorageChallenge>> {

@@ -122,6 +122,10 @@ pub struct Pin {
     pub since: EpochIndex,
 }
 
+/// A node registered at genesis: its id, operator, capabilities, and the content it pins from epoch 0 on (BLAKE3
+/// hash and length).
+pub type GenesisNode<AccountId> = (NodeId, AccountId, Capabilities, Vec<(ContentId, u64)>);
+
 /// What other pallets (GPoW, GPoS, settlement) need from the registry.
 pub trait NodeRegistry<AccountId> {
     /// The operator of `node` if it is registered.
@@ -132,6 +136,9 @@ pub trait NodeRegistry<AccountId> {
     fn capabilities(node: &NodeId) -> Option<Capabilities>;
     /// The content `node` pins.
     fn pins(node: &NodeId) -> Vec<Pin>;
+    /// Every registered node, in storage order. Reads the whole registry: for runtime API queries, never for
+    /// extrinsics.
+    fn node_ids() -> Vec<NodeId>;
     /// Jails `node` after an offence; no effect if it is not registered or already leaving.
     fn jail(node: &NodeId);
     /// Moves `fraction` of `node`'s held deposit to `beneficiary` (the treasury) after an offence, also while it
@@ -180,7 +187,7 @@ pub mod pallet {
         tokens::Precision,
     };
     use frame_system::pallet_prelude::*;
-    use sp_runtime::traits::Saturating;
+    use sp_runtime::traits::{Saturating, Zero};
 
     /// Balance type of the currency deposits are held in.
     pub type BalanceOf<T> =
@@ -262,6 +269,65 @@ pub mod pallet {
     #[pallet::storage]
     pub type Pins<T: Config> =
         StorageMap<_, Blake2_128Concat, NodeId, BoundedVec<Pin, T::MaxPinsPerNode>, ValueQuery>;
+
+    /// Nodes registered from genesis, for test and benchmark networks (`scripts/bench/epoch-capacity` starts a
+    /// chain with 100 000 of them): no proof of possession is asked, since whoever writes the genesis is
+    /// trusted, but each operator's deposit is held as at registration and every bound is kept.
+    #[pallet::genesis_config]
+    #[derive(frame_support::DefaultNoBound)]
+    pub struct GenesisConfig<T: Config> {
+        /// Node, operator, capabilities, and the content it pins from epoch 0 on.
+        pub nodes: Vec<GenesisNode<T::AccountId>>,
+    }
+
+    #[pallet::genesis_build]
+    impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+        fn build(&self) {
+            let deposit = T::RegistrationDeposit::get();
+            for (node, operator, capabilities, pins) in &self.nodes {
+                assert!(
+                    !Nodes::<T>::contains_key(node),
+                    "genesis node registered twice"
+                );
+                assert!(
+                    Nodes::<T>::count() < T::MaxNodes::get(),
+                    "more genesis nodes than MaxNodes"
+                );
+                assert!(
+                    capabilities.validate().is_ok(),
+                    "invalid genesis node capabilities"
+                );
+                OperatorNodes::<T>::try_mutate(operator, |nodes| nodes.try_push(*node))
+                    .expect("at most MaxNodesPerOperator genesis nodes per operator");
+                T::Currency::hold(&HoldReason::NodeDeposit.into(), operator, deposit)
+                    .expect("genesis operator has the deposit");
+                let pins: Vec<Pin> = pins
+                    .iter()
+                    .map(|&(content, len)| Pin {
+                        content,
+                        len,
+                        since: 0,
+                    })
+                    .collect();
+                Pins::<T>::insert(
+                    node,
+                    BoundedVec::<_, T::MaxPinsPerNode>::try_from(pins)
+                        .expect("at most MaxPinsPerNode genesis pins per node"),
+                );
+                Nodes::<T>::insert(
+                    node,
+                    NodeInfo {
+                        operator: operator.clone(),
+                        capabilities: capabilities.clone(),
+                        endpoints: Default::default(),
+                        deposit,
+                        status: NodeStatus::Active,
+                        registered_at: Zero::zero(),
+                    },
+                );
+            }
+        }
+    }
 
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -619,6 +685,10 @@ pub mod pallet {
 
         fn capabilities(node: &NodeId) -> Option<Capabilities> {
             Nodes::<T>::get(node).map(|info| info.capabilities)
+        }
+
+        fn node_ids() -> Vec<NodeId> {
+            Nodes::<T>::iter_keys().collect()
         }
 
         fn pins(node: &NodeId) -> Vec<Pin> {

@@ -6,6 +6,7 @@ use crate::{
 use enreach_primitives::{Capabilities, Continent, NatType, NodeId, Region, SoftwareVersion};
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
 use sp_core::{ed25519, Pair};
+use sp_runtime::BuildStorage;
 use sp_runtime::DispatchError;
 
 fn node_key(seed: u8) -> ed25519::Pair {
@@ -437,4 +438,60 @@ fn operators_pin_and_unpin_content() {
         ));
         assert!(Pins::<Test>::get(node_id(7)).is_empty());
     });
+}
+
+#[test]
+fn genesis_nodes_are_active_with_their_deposit_held_and_pins_from_epoch_zero() {
+    let mut storage = frame_system::GenesisConfig::<Test>::default()
+        .build_storage()
+        .unwrap();
+    pallet_balances::GenesisConfig::<Test> {
+        balances: vec![(1, 1000)],
+        ..Default::default()
+    }
+    .assimilate_storage(&mut storage)
+    .unwrap();
+    let content = enreach_primitives::ContentId([9; 32]);
+    crate::GenesisConfig::<Test> {
+        nodes: vec![
+            (node_id(1), 1, caps(), vec![(content, 4096)]),
+            (node_id(2), 1, caps(), vec![]),
+        ],
+    }
+    .assimilate_storage(&mut storage)
+    .unwrap();
+    sp_io::TestExternalities::new(storage).execute_with(|| {
+        type Registry = EdgeNodes;
+        assert!(
+            <Registry as NodeRegistry<u64>>::is_active(&node_id(1))
+                && <Registry as NodeRegistry<u64>>::is_active(&node_id(2))
+        );
+        assert_eq!(
+            <Registry as NodeRegistry<u64>>::operator(&node_id(2)),
+            Some(1)
+        );
+        assert_eq!(held(1), 2 * DEPOSIT);
+        assert_eq!(
+            <Registry as NodeRegistry<u64>>::pins(&node_id(1)),
+            vec![crate::Pin {
+                content,
+                len: 4096,
+                since: 0
+            }]
+        );
+        assert_eq!(crate::OperatorNodes::<Test>::get(1).len(), 2);
+    });
+}
+
+#[test]
+#[should_panic(expected = "genesis operator has the deposit")]
+fn genesis_nodes_need_their_operators_deposit() {
+    let mut storage = frame_system::GenesisConfig::<Test>::default()
+        .build_storage()
+        .unwrap();
+    crate::GenesisConfig::<Test> {
+        nodes: vec![(node_id(1), 4, caps(), vec![])],
+    }
+    .assimilate_storage(&mut storage)
+    .unwrap();
 }

@@ -50,6 +50,9 @@ fn params<T: Config>(sample_size: u32) -> GpowParams<BlockNumberFor<T>> {
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
         storage_samples: T::MaxStorageSamples::get(),
+        // Every challenge benchmarked is an audit with the sample it names.
+        audit_percent: 100,
+        light_sample_size: sample_size,
     }
 }
 
@@ -281,30 +284,43 @@ mod benchmarks {
         );
     }
 
+    /// `f` observations of nodes nobody observed yet and `p` of nodes whose `MaxKeepersPerNode - 1` other
+    /// keepers all observed first (agreeing: deviation rewrites are charged as database work by the call), from
+    /// a full keeper snapshot that draws the observing keeper for every node.
     #[benchmark]
-    fn submit_observation(o: Linear<0, { T::MaxKeepersPerNode::get() - 1 }>) {
+    fn submit_observations(
+        f: Linear<1, { T::MaxObservationsPerCall::get() / 2 }>,
+        p: Linear<0, { T::MaxObservationsPerCall::get() / 2 }>,
+    ) {
         in_submission_window::<T>(T::MaxSampleSize::get());
-        let (node, _) = active_node::<T>(0);
-        // A full keeper snapshot: assignment reads and draws from all of it.
+        let keeper: T::AccountId = account("keeper", 0, 0);
         let keepers: Vec<KeeperCandidate<T::AccountId>> = (0..T::MaxKeepers::get())
             .map(|i| KeeperCandidate {
                 account: account("keeper", i, 0),
-                weight: 1,
+                weight: if i == 0 { u64::MAX / 2 } else { 1 },
             })
             .collect();
         EpochKeepers::<T>::insert(0, BoundedVec::truncate_from(keepers));
-        let assigned = Gpow::<T>::keepers_of(0, &node, T::MaxKeepersPerNode::get());
-        // `o` keepers already observed; half of them far off, so deviations are rewritten too.
-        for (i, keeper) in assigned.iter().take(o as usize).enumerate() {
-            let bandwidth = if i % 2 == 0 { 100 } else { 10_000 };
-            Observations::<T>::insert((0, node, keeper), observation(node, bandwidth));
+        let nodes: Vec<NodeId> = (0..f + p).map(|i| active_node::<T>(i).0).collect();
+        for node in &nodes[f as usize..] {
+            for other in Gpow::<T>::keepers_of(0, node, T::MaxKeepersPerNode::get())
+                .iter()
+                .filter(|k| **k != keeper)
+            {
+                Observations::<T>::insert((0, *node, other), observation(*node, 100));
+            }
         }
-        let keeper = assigned[o as usize].clone();
+        let batch: Vec<KeeperObservation> = nodes.iter().map(|n| observation(*n, 100)).collect();
 
         #[extrinsic_call]
-        _(RawOrigin::Signed(keeper.clone()), observation(node, 100));
+        _(
+            RawOrigin::Signed(keeper.clone()),
+            BoundedVec::truncate_from(batch),
+        );
 
-        assert!(Observations::<T>::contains_key((0, node, keeper)));
+        for node in &nodes {
+            assert!(Observations::<T>::contains_key((0, *node, &keeper)));
+        }
     }
 
     /// A verified report whose compute was credited to `p` payers, refuted by its keepers.

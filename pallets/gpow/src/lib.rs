@@ -93,10 +93,17 @@ pub struct GpowParams<BlockNumber> {
     pub challenge_delay: BlockNumber,
     /// Blocks after the seed block within which the challenge must be answered.
     pub answer_window: BlockNumber,
-    /// Delivery receipts sampled per challenge (`k`).
+    /// Delivery receipts sampled by an audit (`k`).
     pub sample_size: u32,
-    /// Compute receipts sampled per challenge (`c`), independently of the delivery sample.
+    /// Compute receipts sampled by an audit (`c`), independently of the delivery sample.
     pub compute_sample_size: u32,
+    /// Share of reports, in percent, whose challenge is an audit (the full `k` and `c` samples), drawn from the
+    /// challenge seed; every other report is challenged with `light_sample_size` samples of each part. A
+    /// report failing either kind is void and its node slashed, so inflating a claim never pays in expectation
+    /// (`docs/PROTOCOL.md`, "Sampled challenges"); audits bound how long a cheater can stay lucky.
+    pub audit_percent: u8,
+    /// Receipts sampled per part by a challenge that is not an audit.
+    pub light_sample_size: u32,
     /// Keepers assigned to each node per epoch (`K`).
     pub keepers_per_node: u32,
     /// A keeper whose observation differs from the median by more than this percentage is recorded as a
@@ -447,6 +454,9 @@ pub mod pallet {
         /// Most keepers in an epoch's snapshot.
         #[pallet::constant]
         type MaxKeepers: Get<u32>;
+        /// Most observations one [`Pallet::submit_observations`] carries.
+        #[pallet::constant]
+        type MaxObservationsPerCall: Get<u32>;
         /// Most reports that may be submitted in one block (they share a deadline).
         #[pallet::constant]
         type MaxReportsPerBlock: Get<u32>;
@@ -731,6 +741,17 @@ pub mod pallet {
             /// The node's work score after this observation.
             score: WorkScore,
         },
+        /// An observation of a batch was refused; the others were recorded.
+        ObservationRefused {
+            /// The observing keeper.
+            keeper: T::AccountId,
+            /// The edge node.
+            node: NodeId,
+            /// The epoch the observation named.
+            epoch: EpochIndex,
+            /// Why.
+            error: DispatchError,
+        },
         /// Governance changed the parameters.
         ParamsChanged,
         /// A node proved it stores the challenged chunks of a pinned content.
@@ -814,6 +835,8 @@ pub mod pallet {
         DuplicateObservation,
         /// A keeper may not observe a node its own account operates.
         OwnNode,
+        /// The batch holds no observation.
+        NoObservations,
         /// The epoch has not started (or GPoW has no epoch yet): it has no storage challenge.
         NoStorageChallenge,
         /// Storage answers for that epoch are closed: only the current and the previous epoch are open.
@@ -928,14 +951,18 @@ pub mod pallet {
         /// claims no units). Anyone may submit the answer (the data proves itself); on success the claimed bytes
         /// and units are credited to the node, each split over the paying dApps in proportion to its samples.
         #[pallet::call_index(1)]
-        #[pallet::weight(Pallet::<T>::answer_weight(answer.len() as u32, compute_answer.len() as u32))]
+        #[pallet::weight(Pallet::<T>::answer_weight(
+            answer.len() as u32,
+            compute_answer.len() as u32,
+            answer.len().saturating_add(compute_answer.len()) as u32,
+        ))]
         pub fn answer_challenge(
             origin: OriginFor<T>,
             node: NodeId,
             epoch: EpochIndex,
             answer: AnswerOf<T>,
             compute_answer: ComputeAnswerOf<T>,
-        ) -> DispatchResult {
+        ) -> DispatchResultWithPostInfo {
             ensure_signed(origin)?;
             let mut record = Reports::<T>::get(epoch, node).ok_or(Error::<T>::ReportNotFound)?;
             let ReportStatus::Challenged {
@@ -971,6 +998,12 @@ pub mod pallet {
                 },
             )?;
 
+            // Charged for a distinct payer per sample; refunded to the payers there were.
+            let actual = Self::answer_weight(
+                answer.len() as u32,
+                compute_answer.len() as u32,
+                (delivery.hits.len() + compute.hits.len()) as u32,
+            );
             // Every sample landed on a distinct signed receipt of an authorized client inside a tree whose
             // sums add up to the claim: credit each claim, split over the payers by the samples they answered.
             for (payer, bytes) in delivery.shares(report.total_bytes) {
@@ -999,104 +1032,72 @@ pub mod pallet {
             if record.report.claims_compute() {
                 Self::refute_if_replays_failed(epoch, &node, &params);
             }
-            Ok(())
+            Ok(Some(actual).into())
         }
 
-        /// A keeper's observation of a node it is assigned to, for the previous epoch, inside the observation
-        /// window ([`Pallet::observation_window`]). Updates the node's work score from the medians of all its
-        /// keepers' observations so far, and refutes the node's compute once a strict majority of its assigned
-        /// keepers report a failed replay.
+        /// A keeper's observations of the nodes it is assigned to, for the previous epoch, inside the observation
+        /// window ([`Pallet::observation_window`]): one transaction per keeper carries many nodes, sharing the
+        /// keeper snapshot and the totals it updates. Each observation updates its node's work score from the
+        /// medians of all its keepers' observations so far, and refutes the node's compute once a strict majority
+        /// of its assigned keepers report a failed replay. An observation that cannot count (a node that left, a
+        /// duplicate) is refused alone with [`Event::ObservationRefused`], so no node can make its keeper lose the
+        /// rest; the call fails, with the first refusal's error, only if none counted. Charged for the worst case
+        /// (every node's other keepers observed first, every deviation rewritten) and refunded to what was done.
         #[pallet::call_index(2)]
-        #[pallet::weight(T::WeightInfo::submit_observation(T::MaxKeepersPerNode::get())
-            .saturating_add(T::WeightInfo::refute_compute(T::MaxSampleSize::get())))]
-        pub fn submit_observation(
+        #[pallet::weight(Pallet::<T>::observations_weight(observations))]
+        pub fn submit_observations(
             origin: OriginFor<T>,
-            observation: KeeperObservation,
-        ) -> DispatchResult {
+            observations: BoundedVec<KeeperObservation, T::MaxObservationsPerCall>,
+        ) -> DispatchResultWithPostInfo {
             let keeper = ensure_signed(origin)?;
+            ensure!(!observations.is_empty(), Error::<T>::NoObservations);
             let params = Params::<T>::get().ok_or(Error::<T>::NotConfigured)?;
             let now = frame_system::Pallet::<T>::block_number();
             let current = CurrentEpoch::<T>::get().ok_or(Error::<T>::ObservationOutsideWindow)?;
+            let epoch = current
+                .index
+                .checked_sub(1)
+                .ok_or(Error::<T>::ObservationOutsideWindow)?;
             ensure!(
-                observation.epoch.checked_add(1) == Some(current.index)
-                    && now
-                        < current
-                            .start
-                            .saturating_add(Self::observation_window(&params)),
+                now < current
+                    .start
+                    .saturating_add(Self::observation_window(&params)),
                 Error::<T>::ObservationOutsideWindow
             );
-            ensure!(
-                observation.probes_answered <= observation.probes_sent
-                    && observation.storage_passed <= observation.storage_sent
-                    && observation.replays_failed <= observation.replays_sent,
-                Error::<T>::InconsistentObservation
-            );
-            let node = observation.node;
-            let epoch = observation.epoch;
-            // Judged by what the node was when the epoch started, whatever it changed since.
-            let state = Self::node_state_at(&node, epoch);
-            ensure!(state.active, Error::<T>::NodeNotActive);
-            let operator = T::Registry::operator(&node);
-            ensure!(operator.as_ref() != Some(&keeper), Error::<T>::OwnNode);
-            let assigned = Self::assign(epoch, &node, operator, params.keepers_per_node);
-            ensure!(assigned.contains(&keeper), Error::<T>::KeeperNotAssigned);
-            // Nobody is credited more bandwidth than it claimed, nor more than governance deems credible.
-            let mut observation = observation;
-            observation.bandwidth_mbps = observation
-                .bandwidth_mbps
-                .min(state.bandwidth_up_mbps)
-                .min(params.max_bandwidth_mbps);
-            ensure!(
-                !Observations::<T>::contains_key((epoch, node, &keeper)),
-                Error::<T>::DuplicateObservation
-            );
-            Observations::<T>::insert((epoch, node, &keeper), observation);
-
-            let all: Vec<(T::AccountId, KeeperObservation)> =
-                Observations::<T>::iter_prefix((epoch, node)).collect();
-            let observations: Vec<&KeeperObservation> = all.iter().map(|(_, o)| o).collect();
-            // A strict majority of the node's assigned keepers must observe it before it scores, and agree
-            // before anyone is recorded as deviating.
-            let quorum = assigned.len() / 2 + 1;
-            let (score, deviating) =
-                scoring::score_of(&observations, params.keeper_tolerance_percent, quorum);
-            let old_score = WorkScores::<T>::get(epoch, node);
-            WorkScores::<T>::insert(epoch, node, score);
+            let mut batch = ObservationBatch::<T> {
+                keeper,
+                epoch,
+                assignment: Assignment::load(epoch),
+                params,
+                added: 0,
+                removed: 0,
+                done: ObservationWork::default(),
+            };
+            let mut first_refusal = None;
+            for observation in observations {
+                let (node, observed) = (observation.node, observation.epoch);
+                if let Err(error) = Self::observe(&mut batch, observation) {
+                    let error: DispatchError = error.into();
+                    Self::deposit_event(Event::ObservationRefused {
+                        keeper: batch.keeper.clone(),
+                        node,
+                        epoch: observed,
+                        error,
+                    });
+                    first_refusal.get_or_insert(error);
+                }
+            }
+            if batch.done.recorded == 0 {
+                return Err(first_refusal
+                    .unwrap_or(Error::<T>::NoObservations.into())
+                    .into());
+            }
             TotalWorkScore::<T>::mutate(epoch, |total| {
                 *total = total
-                    .saturating_sub(old_score as u128)
-                    .saturating_add(score as u128)
+                    .saturating_sub(batch.removed)
+                    .saturating_add(batch.added)
             });
-            // Every keeper that observed the node now vouches for its new score (the new keeper had vouched
-            // for nothing yet).
-            for (observer, _) in &all {
-                let vouched = if *observer == keeper { 0 } else { old_score };
-                KeeperOversight::<T>::mutate(epoch, observer, |sum| {
-                    *sum = sum.saturating_sub(vouched).saturating_add(score)
-                });
-            }
-            // At most `keepers_per_node` entries under this prefix.
-            for (previous, ()) in KeeperDeviations::<T>::drain_prefix((epoch, node)) {
-                DeviationCount::<T>::mutate(epoch, previous, |count| {
-                    *count = count.saturating_sub(1)
-                });
-            }
-            for i in deviating {
-                KeeperDeviations::<T>::insert((epoch, node, &all[i].0), ());
-                DeviationCount::<T>::mutate(epoch, &all[i].0, |count| {
-                    *count = count.saturating_add(1)
-                });
-            }
-            if scoring::replays_refute(&observations, quorum) {
-                Self::refute_compute(epoch, &node);
-            }
-            Self::deposit_event(Event::Observed {
-                keeper,
-                node,
-                epoch,
-                score,
-            });
-            Ok(())
+            Ok(Some(Self::observation_work_weight(&batch.done)).into())
         }
 
         /// Proves that `node` stores the pinned `content` in `epoch` (the current or the previous one): the
@@ -1215,23 +1216,26 @@ pub mod pallet {
     }
 
     impl<T: Config> Pallet<T> {
-        /// Weight of an answer of `k` delivery and `c` compute samples: the benchmark (the deepest proofs, one
-        /// paying dApp) plus the credit and settlement accruals of up to one distinct paying dApp per sample
-        /// (three reads and writes each).
-        pub fn answer_weight(k: u32, c: u32) -> Weight {
-            let samples = k.saturating_add(c) as u64;
+        /// Weight of an answer of `k` delivery and `c` compute samples answered by `payers` distinct paying
+        /// dApps (at most one per sample before it runs): the benchmark (the deepest proofs, one paying dApp)
+        /// plus each payer's credit and settlement accruals (three reads and writes each).
+        pub fn answer_weight(k: u32, c: u32, payers: u32) -> Weight {
+            let payers = payers as u64;
             let weight = T::WeightInfo::answer_challenge(k, c)
-                .saturating_add(T::DbWeight::get().reads_writes(3 * samples, 3 * samples));
+                .saturating_add(T::DbWeight::get().reads_writes(3 * payers, 3 * payers));
             if c == 0 {
                 return weight;
             }
             // A verified compute report is refuted at once if its keepers already said so
             // ([`Pallet::refute_if_replays_failed`]): the assignment, the observations, the refutation.
-            // The observation benchmark does the same assignment and reads the same observations.
+            // An observation of a fully observed node does the same assignment and reads as many observations.
             weight
-                .saturating_add(T::WeightInfo::submit_observation(
-                    T::MaxKeepersPerNode::get(),
-                ))
+                .saturating_add(Self::observation_work_weight(&ObservationWork {
+                    processed: 1,
+                    recorded: 1,
+                    priors: T::MaxKeepersPerNode::get().saturating_sub(1),
+                    ..Default::default()
+                }))
                 .saturating_add(T::WeightInfo::refute_compute(T::MaxSampleSize::get()))
         }
 
@@ -1255,6 +1259,8 @@ pub mod pallet {
                 && !params.answer_window.is_zero()
                 && (1..=T::MaxSampleSize::get()).contains(&params.sample_size)
                 && (1..=T::MaxSampleSize::get()).contains(&params.compute_sample_size)
+                && (1..=T::MaxSampleSize::get()).contains(&params.light_sample_size)
+                && params.audit_percent <= 100
                 && (1..=T::MaxKeepersPerNode::get()).contains(&params.keepers_per_node)
                 // A report's challenge must be settled before the epoch after next starts, when settlement
                 // pays for it.
@@ -1416,6 +1422,31 @@ pub mod pallet {
             Self::assign(epoch, node, T::Registry::operator(node), count)
         }
 
+        /// The nodes `keeper` is assigned to observe in `epoch`, in one call: a keeper of a large network would
+        /// otherwise ask [`Pallet::keepers_of`] of every node. Reads the whole registry and draws every node's
+        /// keepers from one snapshot (about a second for 100 000 nodes): for the runtime API only.
+        pub fn assigned_nodes(epoch: EpochIndex, keeper: &T::AccountId) -> Vec<NodeId> {
+            let (Some(params), Some(assignment)) =
+                (Params::<T>::get(), Assignment::<T>::load(epoch))
+            else {
+                return Vec::new();
+            };
+            if !assignment.keepers.iter().any(|k| &k.account == keeper) {
+                return Vec::new();
+            }
+            T::Registry::node_ids()
+                .into_iter()
+                .filter(|node| {
+                    let operator = T::Registry::operator(node);
+                    operator.as_ref() != Some(keeper)
+                        && Self::node_state_at(node, epoch).active
+                        && assignment
+                            .keepers_for(node, operator.as_ref(), params.keepers_per_node)
+                            .contains(keeper)
+                })
+                .collect()
+        }
+
         /// [`Pallet::keepers_of`] a node known to have been active at the epoch's start and operated by
         /// `operator`.
         fn assign(
@@ -1424,12 +1455,143 @@ pub mod pallet {
             operator: Option<T::AccountId>,
             count: u32,
         ) -> Vec<T::AccountId> {
-            let Some(seed) = EpochSeeds::<T>::get(epoch) else {
-                return Vec::new();
-            };
-            let mut keepers = EpochKeepers::<T>::get(epoch).into_inner();
-            keepers.retain(|k| Some(&k.account) != operator.as_ref());
-            sampling::assign_keepers(&seed, node, &keepers, count as usize)
+            Assignment::<T>::load(epoch).map_or_else(Vec::new, |assignment| {
+                assignment.keepers_for(node, operator.as_ref(), count)
+            })
+        }
+
+        /// Records one observation of a batch ([`Pallet::submit_observations`]) and rescores its node.
+        fn observe(
+            batch: &mut ObservationBatch<T>,
+            observation: KeeperObservation,
+        ) -> Result<(), Error<T>> {
+            batch.done.processed += 1;
+            ensure!(
+                observation.epoch == batch.epoch,
+                Error::<T>::ObservationOutsideWindow
+            );
+            ensure!(
+                observation.probes_answered <= observation.probes_sent
+                    && observation.storage_passed <= observation.storage_sent
+                    && observation.replays_failed <= observation.replays_sent,
+                Error::<T>::InconsistentObservation
+            );
+            let (node, epoch, keeper) = (observation.node, batch.epoch, &batch.keeper);
+            // Judged by what the node was when the epoch started, whatever it changed since.
+            let state = Self::node_state_at(&node, epoch);
+            ensure!(state.active, Error::<T>::NodeNotActive);
+            let operator = T::Registry::operator(&node);
+            ensure!(operator.as_ref() != Some(keeper), Error::<T>::OwnNode);
+            let assigned = batch
+                .assignment
+                .as_ref()
+                .map_or_else(Vec::new, |assignment| {
+                    assignment.keepers_for(&node, operator.as_ref(), batch.params.keepers_per_node)
+                });
+            ensure!(assigned.contains(keeper), Error::<T>::KeeperNotAssigned);
+            // Nobody is credited more bandwidth than it claimed, nor more than governance deems credible.
+            let mut observation = observation;
+            observation.bandwidth_mbps = observation
+                .bandwidth_mbps
+                .min(state.bandwidth_up_mbps)
+                .min(batch.params.max_bandwidth_mbps);
+            ensure!(
+                !Observations::<T>::contains_key((epoch, node, keeper)),
+                Error::<T>::DuplicateObservation
+            );
+            let failed_replay = observation.replays_failed > 0;
+            Observations::<T>::insert((epoch, node, keeper), observation);
+
+            let all: Vec<(T::AccountId, KeeperObservation)> =
+                Observations::<T>::iter_prefix((epoch, node)).collect();
+            batch.done.recorded += 1;
+            batch.done.priors += all.len().saturating_sub(1) as u32;
+            let observations: Vec<&KeeperObservation> = all.iter().map(|(_, o)| o).collect();
+            // A strict majority of the node's assigned keepers must observe it before it scores, and agree
+            // before anyone is recorded as deviating.
+            let quorum = assigned.len() / 2 + 1;
+            let (score, deviating) =
+                scoring::score_of(&observations, batch.params.keeper_tolerance_percent, quorum);
+            let old_score = WorkScores::<T>::get(epoch, node);
+            WorkScores::<T>::insert(epoch, node, score);
+            batch.removed = batch.removed.saturating_add(old_score as u128);
+            batch.added = batch.added.saturating_add(score as u128);
+            // Every keeper that observed the node now vouches for its new score (the new keeper had vouched
+            // for nothing yet).
+            for (observer, _) in &all {
+                let vouched = if observer == keeper { 0 } else { old_score };
+                KeeperOversight::<T>::mutate(epoch, observer, |sum| {
+                    *sum = sum.saturating_sub(vouched).saturating_add(score)
+                });
+            }
+            // At most `keepers_per_node` entries under this prefix.
+            for (previous, ()) in KeeperDeviations::<T>::drain_prefix((epoch, node)) {
+                batch.done.deviation_changes += 1;
+                DeviationCount::<T>::mutate(epoch, previous, |count| {
+                    *count = count.saturating_sub(1)
+                });
+            }
+            for i in deviating {
+                batch.done.deviation_changes += 1;
+                KeeperDeviations::<T>::insert((epoch, node, &all[i].0), ());
+                DeviationCount::<T>::mutate(epoch, &all[i].0, |count| {
+                    *count = count.saturating_add(1)
+                });
+            }
+            // Only a failed replay can complete a refuting majority.
+            if failed_replay && scoring::replays_refute(&observations, quorum) {
+                batch.done.refutations += 1;
+                Self::refute_compute(epoch, &node);
+            }
+            Self::deposit_event(Event::Observed {
+                keeper: keeper.clone(),
+                node,
+                epoch,
+                score,
+            });
+            Ok(())
+        }
+
+        /// What [`Pallet::submit_observations`] is charged before it runs: every observation on a node whose
+        /// other `K - 1` keepers observed first, every deviation of the node rewritten, and a refutation for
+        /// each observation reporting a failed replay (only those can complete a refuting majority).
+        pub fn observations_weight(observations: &[KeeperObservation]) -> Weight {
+            let n = observations.len() as u32;
+            let keepers = Params::<T>::get()
+                .map_or(T::MaxKeepersPerNode::get(), |p| p.keepers_per_node)
+                .max(1);
+            Self::observation_work_weight(&ObservationWork {
+                processed: n,
+                recorded: n,
+                priors: n.saturating_mul(keepers - 1),
+                // The node's old deviations removed and its new ones written: at most its keepers each.
+                deviation_changes: n.saturating_mul(2 * keepers),
+                refutations: observations.iter().filter(|o| o.replays_failed > 0).count() as u32,
+            })
+        }
+
+        /// The weight of what a batch of observations did. The benchmark measures observations of fresh nodes
+        /// and of nodes whose `MaxKeepersPerNode - 1` other keepers observed first; an observation after `o`
+        /// others costs in between, in proportion. Deviation rewrites are database work: a read and two writes
+        /// each (the entry and the keeper's count).
+        fn observation_work_weight(work: &ObservationWork) -> Weight {
+            let base = T::WeightInfo::submit_observations(0, 0);
+            let fresh = T::WeightInfo::submit_observations(1, 0).saturating_sub(base);
+            let full = T::WeightInfo::submit_observations(0, 1).saturating_sub(base);
+            let per_prior = full
+                .saturating_sub(fresh)
+                .checked_div(T::MaxKeepersPerNode::get().saturating_sub(1).max(1) as u64)
+                .unwrap_or_default();
+            base.saturating_add(fresh.saturating_mul(work.processed as u64))
+                .saturating_add(per_prior.saturating_mul(work.priors as u64))
+                .saturating_add(T::DbWeight::get().reads_writes(
+                    work.deviation_changes as u64,
+                    2 * work.deviation_changes as u64,
+                ))
+                .saturating_add(
+                    T::WeightInfo::refute_compute(T::MaxSampleSize::get())
+                        .saturating_mul(work.refutations as u64),
+                )
         }
 
         /// `node` as the registry has it now.
@@ -1462,14 +1624,21 @@ pub mod pallet {
             }
         }
 
-        /// The byte offsets and the unit offsets the challenge of `report` seeded by `seed` samples: `k` byte
-        /// offsets if it claims bytes and `c` unit offsets if it claims units, drawn independently (distinct
-        /// domains), so knowing one sample tells nothing about the other.
+        /// The byte offsets and the unit offsets the challenge of `report` seeded by `seed` samples: for an
+        /// audit ([`sampling::is_audited`]) `k` byte offsets if it claims bytes and `c` unit offsets if it claims
+        /// units, otherwise `light_sample_size` of each; drawn independently (distinct domains), so knowing one
+        /// sample tells nothing about the other.
         fn samples_of(
             report: &WorkReport,
             seed: &[u8; 32],
             params: &GpowParams<BlockNumberFor<T>>,
         ) -> (Vec<u64>, Vec<u64>) {
+            let (sample_size, compute_sample_size) =
+                if sampling::is_audited(seed, &report.node, report.epoch, params.audit_percent) {
+                    (params.sample_size, params.compute_sample_size)
+                } else {
+                    (params.light_sample_size, params.light_sample_size)
+                };
             let draw = |domain, total, count| {
                 sampling::sample_offsets(domain, seed, &report.node, report.epoch, total, count)
             };
@@ -1477,12 +1646,12 @@ pub mod pallet {
                 draw(
                     sampling::DELIVERY_SAMPLE_DOMAIN,
                     report.total_bytes,
-                    params.sample_size,
+                    sample_size,
                 ),
                 draw(
                     sampling::COMPUTE_SAMPLE_DOMAIN,
                     report.total_units,
-                    params.compute_sample_size,
+                    compute_sample_size,
                 ),
             )
         }
@@ -1725,4 +1894,57 @@ pub mod pallet {
             });
         }
     }
+}
+
+/// An epoch's keeper snapshot and seed, read once and drawn from for every node a batch names.
+struct Assignment<T: Config> {
+    seed: [u8; 32],
+    keepers: frame_support::BoundedVec<KeeperCandidate<T::AccountId>, T::MaxKeepers>,
+}
+
+impl<T: Config> Assignment<T> {
+    /// The snapshot of `epoch`, if it has a seed yet.
+    fn load(epoch: EpochIndex) -> Option<Self> {
+        Some(Self {
+            seed: EpochSeeds::<T>::get(epoch)?,
+            keepers: EpochKeepers::<T>::get(epoch),
+        })
+    }
+
+    /// The `count` keepers of `node`, never its `operator`.
+    fn keepers_for(
+        &self,
+        node: &NodeId,
+        operator: Option<&T::AccountId>,
+        count: u32,
+    ) -> alloc::vec::Vec<T::AccountId> {
+        sampling::assign_keepers(&self.seed, node, &self.keepers, operator, count as usize)
+    }
+}
+
+/// One keeper's batch of observations as it is recorded: what all of them share, and what they did.
+struct ObservationBatch<T: Config> {
+    keeper: T::AccountId,
+    epoch: EpochIndex,
+    assignment: Option<Assignment<T>>,
+    params: GpowParams<frame_system::pallet_prelude::BlockNumberFor<T>>,
+    /// Scores added to and removed from the epoch's total, written once at the end.
+    added: u128,
+    removed: u128,
+    done: ObservationWork,
+}
+
+/// What a batch of observations did, for its weight.
+#[derive(Default)]
+struct ObservationWork {
+    /// Observations looked at, refused or not.
+    processed: u32,
+    /// Observations recorded.
+    recorded: u32,
+    /// Other keepers' observations already stored for the nodes observed, summed.
+    priors: u32,
+    /// Deviation entries removed or written.
+    deviation_changes: u32,
+    /// Compute refutations carried out.
+    refutations: u32,
 }

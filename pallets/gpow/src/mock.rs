@@ -131,6 +131,7 @@ impl pallet_gpow::Config for Test {
     type MaxSampleSize = ConstU32<32>;
     type MaxKeepersPerNode = ConstU32<8>;
     type MaxKeepers = ConstU32<64>;
+    type MaxObservationsPerCall = ConstU32<8>;
     type MaxReportsPerBlock = ConstU32<2>;
     type MaxExpiriesPerBlock = ConstU32<1>;
     type HistoryDepth = ConstU32<3>;
@@ -156,6 +157,8 @@ pub fn test_params() -> GpowParams<u64> {
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
         storage_samples: 3,
+        audit_percent: 100,
+        light_sample_size: 1,
     }
 }
 

@@ -46,6 +46,8 @@ sp_api::decl_runtime_apis! {
         fn open_challenge(node: NodeId) -> Option<OpenChallenge<BlockNumber>>;
         /// The keepers assigned to `node` in `epoch`.
         fn keepers_of(epoch: EpochIndex, node: NodeId) -> Vec<AccountId>;
+        /// The nodes `keeper` is assigned to observe in `epoch`.
+        fn assigned_nodes(epoch: EpochIndex, keeper: AccountId) -> Vec<NodeId>;
         /// What `node` must prove it stores in the current epoch: one challenge per content it pinned before
         /// the epoch began.
         fn storage_challenges(node: NodeId) -> Vec<StorageChallenge>;

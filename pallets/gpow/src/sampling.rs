@@ -64,18 +64,35 @@ pub fn sample_offsets(
     (0..k).map(|_| draws.below(total)).collect()
 }
 
+/// Domain of the draw that picks which reports are audited with the full sample.
+const AUDIT_DOMAIN: &[u8] = b"enreach/challenge-audit/v1";
+
+/// Whether the challenge of `node`'s report for `epoch`, seeded by `seed`, is an audit (the full sample) rather
+/// than a light one: true for a share of `percent` in 100 of reports, drawn independently of the sampled offsets.
+/// The seed is unknown when the report is committed, so a node cannot choose which of its reports are audited.
+pub fn is_audited(seed: &[u8], node: &NodeId, epoch: EpochIndex, percent: u8) -> bool {
+    let mut subject = node.0.to_vec();
+    subject.extend_from_slice(&epoch.to_le_bytes());
+    Draws::new(AUDIT_DOMAIN, seed, &subject).below(100) < u64::from(percent)
+}
+
 /// `count` distinct keepers for `node`, drawn with probability proportional to weight from all keepers.
 /// Regions are self-declared, so they play no part: a node that declares the region where only its own keepers
-/// work gets no more of them than their stake draws.
+/// work gets no more of them than their stake draws. `excluded` (the node's operator) is never drawn; it is
+/// skipped here rather than filtered out by the caller so that one snapshot serves every node of a batch.
 pub fn assign_keepers<AccountId: Clone + PartialEq>(
     seed: &[u8; 32],
     node: &NodeId,
     keepers: &[KeeperCandidate<AccountId>],
+    excluded: Option<&AccountId>,
     count: usize,
 ) -> Vec<AccountId> {
     let mut draws = Draws::new(b"enreach/keeper-assignment/v2", seed, &node.0);
     let mut chosen: Vec<AccountId> = Vec::with_capacity(count);
-    let mut pool: Vec<&KeeperCandidate<AccountId>> = keepers.iter().collect();
+    let mut pool: Vec<&KeeperCandidate<AccountId>> = keepers
+        .iter()
+        .filter(|k| Some(&k.account) != excluded)
+        .collect();
     while chosen.len() < count && !pool.is_empty() {
         let total: u64 = pool
             .iter()

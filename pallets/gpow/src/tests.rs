@@ -11,7 +11,7 @@ use enreach_primitives::{
     DeliveryReceipt, KeeperObservation, NatType, NodeId, ReceiptTree, Region, SessionId,
     SoftwareVersion, TreeNode, WorkReport,
 };
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok, dispatch::DispatchResultWithPostInfo, BoundedVec};
 use pallet_edge_nodes::{pop_payload, NodeStatus};
 use sp_core::{ed25519, Pair};
 use sp_runtime::DispatchError;
@@ -179,6 +179,8 @@ fn answer_with(receipts: &[DeliveryReceipt]) -> sp_runtime::DispatchResult {
         answer(receipts),
         BoundedVec::new(),
     )
+    .map(|_| ())
+    .map_err(|e| e.error)
 }
 
 #[test]
@@ -578,6 +580,78 @@ fn assert_tree_rejected(bad: impl Fn(u8) -> DeliveryReceipt, error: Error<Test>)
     });
 }
 
+/// Every challenge light: one sample per part.
+fn light_challenges_only() {
+    Params::<Test>::put(crate::GpowParams {
+        audit_percent: 0,
+        light_sample_size: 1,
+        ..test_params()
+    });
+}
+
+#[test]
+fn a_light_challenge_samples_less_and_still_pays_the_honest_claim() {
+    new_test_ext().execute_with(|| {
+        setup();
+        light_challenges_only();
+        let honest = honest_receipts(8);
+        report_and_wait(&honest, 8000);
+        assert_eq!(Gpow::challenge_of(0, &node_id(7)).unwrap().offsets.len(), 1);
+        assert_ok!(answer_with(&honest));
+        assert_eq!(Credits::<Test>::get(0, (node_id(7), DAPP)), 8000);
+    });
+}
+
+#[test]
+fn a_light_challenge_still_voids_a_report_of_forged_receipts() {
+    new_test_ext().execute_with(|| {
+        setup();
+        light_challenges_only();
+        let forged: Vec<DeliveryReceipt> = (0..4)
+            .map(|s| receipt(node_id(7), 0, 1, s, 1000, &node_key(7)))
+            .collect();
+        report_and_wait(&forged, 4000);
+        assert_noop!(answer_with(&forged), Error::<Test>::ForgedClientSignature);
+        run_to(System::block_number() + 10);
+        assert_eq!(
+            Reports::<Test>::get(0, node_id(7)).unwrap().status,
+            ReportStatus::Voided
+        );
+        assert_eq!(Offences::get().len(), 1);
+    });
+}
+
+#[test]
+fn audits_are_drawn_for_the_governed_share_of_reports_only() {
+    let audited = |percent| {
+        (0..4000u32)
+            .filter(|i| {
+                let mut node = [0u8; 32];
+                node[..4].copy_from_slice(&i.to_le_bytes());
+                crate::sampling::is_audited(&[3; 32], &NodeId(node), 5, percent)
+            })
+            .count()
+    };
+    assert_eq!(audited(0), 0);
+    assert_eq!(audited(100), 4000);
+    // 10 % of 4 000 is 400, with a standard deviation of 19.
+    let tenth = audited(10);
+    assert!((320..480).contains(&tenth), "{tenth}");
+    // Another seed audits other reports.
+    let node = |i: u32| {
+        let mut node = [0u8; 32];
+        node[..4].copy_from_slice(&i.to_le_bytes());
+        NodeId(node)
+    };
+    let differ = (0..400)
+        .filter(|&i| {
+            crate::sampling::is_audited(&[3; 32], &node(i), 5, 50)
+                != crate::sampling::is_audited(&[4; 32], &node(i), 5, 50)
+        })
+        .count();
+    assert!((140..260).contains(&differ), "{differ}");
+}
+
 #[test]
 fn receipts_for_another_chain_are_rejected() {
     let bad = |s| {
@@ -713,7 +787,12 @@ fn setup_keepers() -> (Vec<u64>, u64) {
 }
 
 fn observe(keeper: u64, observation: KeeperObservation) -> sp_runtime::DispatchResult {
-    Gpow::submit_observation(RuntimeOrigin::signed(keeper), observation)
+    Gpow::submit_observations(
+        RuntimeOrigin::signed(keeper),
+        BoundedVec::truncate_from(vec![observation]),
+    )
+    .map(|_| ())
+    .map_err(|e| e.error)
 }
 
 #[test]
@@ -840,6 +919,137 @@ fn nodes_not_active_at_the_epochs_start_cannot_be_observed() {
         run_to(21);
         assert_eq!(Gpow::keepers_of(1, &node_id(7), 1), vec![11]);
         assert!(Gpow::keepers_of(2, &node_id(7), 1).is_empty());
+    });
+}
+
+/// `keeper`'s batch of `observations`.
+fn observe_batch(keeper: u64, observations: Vec<KeeperObservation>) -> DispatchResultWithPostInfo {
+    Gpow::submit_observations(
+        RuntimeOrigin::signed(keeper),
+        BoundedVec::truncate_from(observations),
+    )
+}
+
+fn refusals() -> Vec<(NodeId, sp_runtime::DispatchError)> {
+    System::events()
+        .into_iter()
+        .filter_map(|record| match record.event {
+            RuntimeEvent::Gpow(crate::Event::ObservationRefused { node, error, .. }) => {
+                Some((node, error))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_keeps_every_observation_that_counts_and_refuses_the_rest_one_by_one() {
+    new_test_ext().execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        let keeper = assigned[0];
+        assert_ok!(observe(assigned[1], observation(node_id(7), 10, 100)));
+        System::reset_events();
+        // A keeper sending its batch again after losing the connection, with a node the chain does not know:
+        // what was new counts, the rest is refused alone.
+        let batch = vec![
+            observation(node_id(7), 10, 100),
+            observation(node_id(7), 10, 100),
+            observation(node_id(9), 10, 100),
+        ];
+        let charged = Gpow::observations_weight(&batch);
+        let done = observe_batch(keeper, batch);
+        assert_ok!(done);
+        assert!(Observations::<Test>::contains_key((1, node_id(7), keeper)));
+        assert!(!Observations::<Test>::contains_key((1, node_id(9), keeper)));
+        assert_eq!(
+            refusals(),
+            vec![
+                (node_id(7), Error::<Test>::DuplicateObservation.into()),
+                (node_id(9), Error::<Test>::NodeNotActive.into()),
+            ]
+        );
+        // Two agreeing keepers of three: the node scores, and the epoch's total counts it once.
+        let score = WorkScores::<Test>::get(1, node_id(7));
+        assert!(score > 0);
+        assert_eq!(crate::TotalWorkScore::<Test>::get(1), score as u128);
+        // Charged for the worst case, refunded to what was done.
+        let actual = done.unwrap().actual_weight.expect("refunded");
+        assert!(
+            actual.ref_time() < charged.ref_time(),
+            "{actual:?} < {charged:?}"
+        );
+    });
+}
+
+#[test]
+fn a_batch_of_nothing_but_refusals_fails_and_stores_nothing() {
+    new_test_ext().execute_with(|| {
+        let (assigned, unassigned) = setup_keepers();
+        assert_noop!(
+            observe_batch(unassigned, vec![observation(node_id(7), 10, 100)]).map_err(|e| e.error),
+            Error::<Test>::KeeperNotAssigned
+        );
+        assert_noop!(
+            observe_batch(assigned[0], vec![]).map_err(|e| e.error),
+            Error::<Test>::NoObservations
+        );
+        // The first refusal names the error; nothing of the batch is kept, events included.
+        assert_noop!(
+            observe_batch(
+                assigned[0],
+                vec![
+                    observation(node_id(9), 10, 100),
+                    observation(node_id(7), 11, 100)
+                ]
+            )
+            .map_err(|e| e.error),
+            Error::<Test>::NodeNotActive
+        );
+    });
+}
+
+#[test]
+fn a_keepers_assigned_nodes_are_listed_in_one_call_as_each_node_names_them() {
+    new_test_ext().execute_with(|| {
+        Keepers::set(
+            [11, 12, 13, 14, 2]
+                .into_iter()
+                .map(|account| KeeperCandidate { account, weight: 1 })
+                .collect(),
+        );
+        Params::<Test>::put(crate::GpowParams {
+            keepers_per_node: 2,
+            ..test_params()
+        });
+        let nodes = [node_id(7), node_id(8), node_id(9), node_id(10)];
+        register(OPERATOR, 7);
+        register(2, 8);
+        register(2, 9);
+        register(3, 10);
+        run_to(21);
+        let listed = |keeper| Gpow::assigned_nodes(1, &keeper);
+        for keeper in [11, 12, 13, 14, 2] {
+            let expected: Vec<NodeId> = nodes
+                .into_iter()
+                .filter(|node| Gpow::keepers_of(1, node, 2).contains(&keeper))
+                .collect();
+            let mut got = listed(keeper);
+            got.sort_by_key(|n| nodes.iter().position(|m| m == n));
+            assert_eq!(got, expected, "keeper {keeper}");
+        }
+        let total: usize = [11, 12, 13, 14, 2]
+            .into_iter()
+            .map(|k| listed(k).len())
+            .sum();
+        assert_eq!(total, nodes.len() * 2, "two keepers per node");
+        // An operator never watches its own nodes; an account outside the snapshot watches nothing.
+        assert!(!listed(2).contains(&node_id(8)) && !listed(2).contains(&node_id(9)));
+        assert!(listed(99).is_empty());
+        // A node registered after the epoch started was not active at its start: nobody watches it for it.
+        register(3, 11);
+        assert!([11, 12, 13, 14, 2]
+            .into_iter()
+            .all(|k| !listed(k).contains(&node_id(11))));
     });
 }
 
@@ -1307,7 +1517,9 @@ fn play_forged_rows(
         0,
         reply,
         BoundedVec::new(),
-    );
+    )
+    .map(|_| ())
+    .map_err(|e| e.error);
     run_to(System::block_number() + 5);
     (answered, Credits::<Test>::get(0, (node_id(7), DAPP)))
 }
@@ -1594,6 +1806,8 @@ fn answer_both(
         answer,
         compute_answer,
     )
+    .map(|_| ())
+    .map_err(|e| e.error)
 }
 
 /// [`report_compute`], then the answer with the honest compute answer over `compute`.

@@ -46,7 +46,7 @@ pub trait WeightInfo {
 	/// Weight of `answer_challenge`.
 	fn answer_challenge(k: u32, c: u32, ) -> Weight;
 	/// Weight of `submit_observation`.
-	fn submit_observation(o: u32, ) -> Weight;
+	fn submit_observations(f: u32, p: u32, ) -> Weight;
 	/// Weight of `refute_compute`.
 	fn refute_compute(p: u32, ) -> Weight;
 	/// Weight of `set_params`.
@@ -143,17 +143,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::DeviationCount` (r:7 w:7)
 	/// Proof: `Gpow::DeviationCount` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 15]`.
-	fn submit_observation(o: u32, ) -> Weight {
-		// Proof size: measured `41671`, estimated `44439`.
-		// Minimum execution time: 564_051_000 picoseconds.
+	fn submit_observations(f: u32, p: u32, ) -> Weight {
 		Weight::from_parts(602_706_597, 0)
-			.saturating_add(Weight::from_parts(0, 44439))
-			.saturating_add(Weight::from_parts(72_571_107, 0).saturating_mul(o.into()))
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(1_100_000_000, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(o.into())))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(f.into())))
+			.saturating_add(T::DbWeight::get().reads((36_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(o.into())))
-			.saturating_add(Weight::from_parts(0, 2639).saturating_mul(o.into()))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(f.into())))
+			.saturating_add(T::DbWeight::get().writes((18_u64).saturating_mul(p.into())))
 	}
 	/// Storage: `Gpow::Reports` (r:1 w:1)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)

@@ -101,6 +101,7 @@ impl pallet_gpow::Config for Test {
     type MaxSampleSize = ConstU32<8>;
     type MaxKeepersPerNode = ConstU32<4>;
     type MaxKeepers = ConstU32<16>;
+    type MaxObservationsPerCall = ConstU32<8>;
     type MaxReportsPerBlock = ConstU32<8>;
     type MaxExpiriesPerBlock = ConstU32<8>;
     type HistoryDepth = ConstU32<4>;
@@ -179,6 +180,8 @@ pub fn gpow_params() -> GpowParams<u64> {
         keeper_tolerance_percent: 20,
         max_bandwidth_mbps: 10_000,
         storage_samples: 2,
+        audit_percent: 100,
+        light_sample_size: 1,
     }
 }
 

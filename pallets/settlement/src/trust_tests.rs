@@ -185,6 +185,8 @@ fn report_work_and_answer(
         answer_from(tree.as_ref(), &challenge.offsets),
         answer_from(compute_tree.as_ref(), &challenge.compute_offsets),
     )
+    .map(|_| ())
+    .map_err(|e| e.error)
 }
 
 /// DAPP's account with `balance`, paying for client 1; node 7 registered for OPERATOR.
@@ -559,9 +561,9 @@ fn compute_verified_in_epoch_1(node: NodeId) -> Vec<u64> {
 
 /// `keeper`'s observation of `node` in epoch 1: it replayed 2 sampled sessions, `failed` of them failed.
 fn observe_replays(keeper: u64, node: NodeId, failed: u16) -> sp_runtime::DispatchResult {
-    pallet_gpow::Pallet::<Test>::submit_observation(
+    pallet_gpow::Pallet::<Test>::submit_observations(
         RuntimeOrigin::signed(keeper),
-        enreach_primitives::KeeperObservation {
+        frame_support::BoundedVec::truncate_from(vec![enreach_primitives::KeeperObservation {
             node,
             epoch: 1,
             probes_answered: 10,
@@ -572,8 +574,10 @@ fn observe_replays(keeper: u64, node: NodeId, failed: u16) -> sp_runtime::Dispat
             bandwidth_mbps: 100,
             replays_sent: 2,
             replays_failed: failed,
-        },
+        }]),
     )
+    .map(|_| ())
+    .map_err(|e| e.error)
 }
 
 #[test]

@@ -49,6 +49,8 @@ impl pallet_gpow::Config for Runtime {
     type MaxSampleSize = ConstU32<64>;
     type MaxKeepersPerNode = ConstU32<16>;
     type MaxKeepers = ConstU32<MAX_KEEPERS>;
+    /// A keeper of 2 500 nodes (100 000 nodes, 5 keepers each, 200 keepers) sends five of them an epoch.
+    type MaxObservationsPerCall = ConstU32<512>;
     type MaxReportsPerBlock = ConstU32<1000>;
     type MaxExpiriesPerBlock = ConstU32<500>;
     /// A week of 1-hour epochs.

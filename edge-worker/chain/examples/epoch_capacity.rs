@@ -1,0 +1,833 @@
+//! `scripts/bench/epoch-capacity`: how many blocks one epoch of GPoW transactions of `N` nodes takes on a real
+//! node, against plain transfers measured in the same run.
+//!
+//! It writes a chain spec with `N` registered nodes (each pinning one published 1 MiB content), `K` keepers
+//! bonded in GPoS and production GPoW parameters, starts the given node binary on it (Alice validating alone),
+//! and then submits, as a network of `N` nodes would, every GPoW transaction of one epoch:
+//!
+//! - each node's work report (one per node) and its challenge answer (light or audit, as the seed draws),
+//! - each node's storage proof of its pin,
+//! - every keeper's observations of the nodes the chain assigned to it (`gpow_assignedNodes`), in batches.
+//!
+//! Transactions are fed so that the pool always holds a few blocks' worth, which keeps every block full. Each
+//! block is then read back: the share of the normal class's weight and length it used (whichever is larger is
+//! the block's fullness), and the events that prove each transaction did what it should. The sum of fullness
+//! over the blocks is the epoch's cost in full blocks, compared with the production epoch of 600 blocks.
+//! Last, `T` `transfer_keep_alive`s go through the same way, for the baseline.
+//!
+//! Usage: `epoch_capacity <node binary> <work dir> [nodes] [keepers] [receipts per node] [transfers]`.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use ed25519_dalek::{Signer as _, SigningKey};
+use enreach_edge_chain::{Chain, Wait};
+use enreach_node_process::{NodeConfig, NodeProcess};
+use enreach_primitives::{
+    content::chunk_proof, merkle::ReceiptProof, ClientKey, ComputeReceipt, ContentId,
+    DeliveryReceipt, KeeperObservation, NodeId, ReceiptTree, SessionId, WorkReport,
+};
+use futures::{stream, StreamExt};
+use serde_json::json;
+use subxt::{
+    config::DefaultExtrinsicParamsBuilder,
+    dynamic::{self, Value},
+    rpcs::{rpc_params, RpcClient},
+    OnlineClient, PolkadotConfig,
+};
+use subxt_signer::sr25519::{dev, Keypair};
+
+/// One ENR in planck.
+const UNIT: u128 = 1_000_000_000_000;
+/// Blocks of a production epoch (one hour of 6 s blocks): what the measured cost is compared with.
+const PRODUCTION_EPOCH: f64 = 600.0;
+/// Normal-class limits of a block (runtime `configs/mod.rs`): 75 % of 2 s of compute and of 5 MiB.
+const NORMAL_REF_TIME: f64 = 1.5e12;
+const NORMAL_LENGTH: f64 = 0.75 * 5.0 * 1024.0 * 1024.0;
+/// The published content every node pins.
+const CONTENT_LEN: usize = 1 << 20;
+/// Observations per `submit_observations`, as `edge-worker`'s keeper sends them.
+const OBSERVATIONS_PER_TRANSACTION: usize = 256;
+/// Transactions kept waiting in the node's pool: a few full blocks, so blocks stay full without the pool's
+/// revalidation of a huge backlog taking the node's CPU.
+const POOL_TARGET: usize = 6_000;
+/// Keepers assigned to each node.
+const KEEPERS_PER_NODE: u32 = 5;
+
+struct Args {
+    node_bin: PathBuf,
+    work: PathBuf,
+    nodes: usize,
+    keepers: usize,
+    receipts: u32,
+    transfers: usize,
+}
+
+fn args() -> Args {
+    let a: Vec<String> = std::env::args().collect();
+    let number =
+        |i: usize, default: usize| a.get(i).map_or(default, |v| v.parse().expect("a number"));
+    Args {
+        node_bin: a.get(1).expect("node binary").into(),
+        work: a.get(2).expect("work dir").into(),
+        nodes: number(3, 100_000),
+        keepers: number(4, 200),
+        receipts: number(5, 32) as u32,
+        transfers: number(6, 20_000),
+    }
+}
+
+/// A deterministic sr25519 account for `role` number `i`.
+fn account(role: &str, i: usize) -> Keypair {
+    let secret = blake3::hash(format!("enreach/bench/{role}/{i}").as_bytes());
+    Keypair::from_secret_key(*secret.as_bytes()).expect("a 32-byte mini secret")
+}
+
+fn node_id(i: usize) -> NodeId {
+    NodeId(*blake3::hash(format!("enreach/bench/node/{i}").as_bytes()).as_bytes())
+}
+
+fn ss58(key: &Keypair) -> String {
+    key.public_key().to_account_id().to_string()
+}
+
+/// The dApp's client that signs every receipt.
+fn client() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+/// Node `i`'s receipts of epoch 0: `count` sessions of 1 MiB each from the one client.
+fn receipts(
+    genesis: [u8; 32],
+    i: usize,
+    count: u32,
+    content: ContentId,
+) -> ReceiptTree<DeliveryReceipt> {
+    let client = client();
+    let node = node_id(i);
+    let receipts = (0..count)
+        .map(|s| {
+            let mut session = [0u8; 16];
+            session[..4].copy_from_slice(&s.to_le_bytes());
+            let mut r = DeliveryReceipt {
+                genesis_hash: genesis,
+                epoch: 0,
+                node,
+                client: ClientKey(client.verifying_key().to_bytes()),
+                content,
+                session: SessionId(session),
+                cumulative_bytes: 1 << 20,
+                signature: [0; 64],
+            };
+            r.signature = client.sign(&r.signing_payload()).to_bytes();
+            r
+        })
+        .collect();
+    ReceiptTree::new(receipts).expect("distinct sessions")
+}
+
+fn capabilities() -> serde_json::Value {
+    json!({
+        "bandwidth_up_mbps": 1000, "bandwidth_down_mbps": 1000, "storage_gib": 100, "cpu_cores": 4,
+        "memory_mib": 8192, "gpu": null, "hvm": null,
+        "region": {"continent": "Europe", "country": [68, 69]},
+        "nat": "Public", "version": {"major": 0, "minor": 1, "patch": 0}
+    })
+}
+
+/// GPoW parameters: a 20-block epoch 0 (so the measured epoch starts within minutes), then production ones.
+fn gpow_params(epoch_length: u32) -> serde_json::Value {
+    json!({
+        "epoch_length": epoch_length, "submission_window": if epoch_length > 100 { 200 } else { 10 },
+        "challenge_delay": 1, "answer_window": if epoch_length > 100 { 100 } else { 5 },
+        "sample_size": 32, "compute_sample_size": 32, "keepers_per_node": KEEPERS_PER_NODE,
+        "keeper_tolerance_percent": 25, "max_bandwidth_mbps": 10000, "storage_samples": 4,
+        "audit_percent": 5, "light_sample_size": 2
+    })
+}
+
+/// `params` (a flat JSON object of numbers) as a composite value for a dynamic call.
+fn params_value(params: &serde_json::Value) -> Value {
+    Value::named_composite(
+        params
+            .as_object()
+            .expect("an object")
+            .iter()
+            .map(|(name, v)| {
+                (
+                    name.clone(),
+                    Value::u128(v.as_u64().expect("a number") as u128),
+                )
+            }),
+    )
+}
+
+/// The dev chain spec with the bench's nodes, keepers and parameters added to its genesis.
+fn chain_spec(args: &Args, content: ContentId) -> PathBuf {
+    let out = std::process::Command::new(&args.node_bin)
+        .args(["build-spec", "--chain", "dev"])
+        .output()
+        .expect("run build-spec");
+    assert!(
+        out.status.success(),
+        "build-spec failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("a JSON chain spec");
+    let patch = spec
+        .pointer_mut("/genesis/runtimeGenesis/patch")
+        .expect("the dev spec carries a genesis patch");
+    let balances = patch["balances"]["balances"]
+        .as_array_mut()
+        .expect("balances");
+    let keeper_bond = 10_000 * UNIT;
+    for i in 0..args.nodes {
+        balances.push(json!([ss58(&account("operator", i)), 1_000 * UNIT]));
+    }
+    for j in 0..args.keepers {
+        balances.push(json!([ss58(&account("keeper", j)), 2 * keeper_bond]));
+    }
+    let region = json!({"continent": "Europe", "country": [68, 69]});
+    let gpos_keepers = patch["gpos"]["keepers"]
+        .as_array_mut()
+        .expect("gpos keepers");
+    for j in 0..args.keepers {
+        gpos_keepers.push(json!([
+            ss58(&account("keeper", j)),
+            keeper_bond,
+            50_000_000,
+            region
+        ]));
+    }
+    let caps = capabilities();
+    let nodes: Vec<serde_json::Value> = (0..args.nodes)
+        .map(|i| {
+            json!([
+                node_id(i).0,
+                ss58(&account("operator", i)),
+                caps,
+                [[content.0, CONTENT_LEN]]
+            ])
+        })
+        .collect();
+    patch["edgeNodes"] = json!({ "nodes": nodes });
+    patch["gpow"]["params"] = gpow_params(20);
+    let path = args.work.join("spec.json");
+    std::fs::write(&path, serde_json::to_vec(&spec).expect("serialize")).expect("write spec");
+    path
+}
+
+/// What the blocks from the measured one on did, read back from each block.
+#[derive(Default, Debug)]
+struct Tally {
+    blocks: u32,
+    fullness: f64,
+    weight_share: f64,
+    length_share: f64,
+    bytes: u64,
+    transactions: u64,
+    events: HashMap<String, u64>,
+}
+
+impl Tally {
+    fn count(&self, event: &str) -> u64 {
+        self.events.get(event).copied().unwrap_or(0)
+    }
+}
+
+#[derive(scale_decode::DecodeAsType)]
+struct Weight {
+    ref_time: u64,
+    #[allow(dead_code)]
+    proof_size: u64,
+}
+
+#[derive(scale_decode::DecodeAsType)]
+struct PerClass {
+    normal: Weight,
+    #[allow(dead_code)]
+    operational: Weight,
+    #[allow(dead_code)]
+    mandatory: Weight,
+}
+
+/// The bench's view of the node: the RPC client, subxt over it and the setup client.
+struct Node {
+    rpc: RpcClient,
+    api: OnlineClient<PolkadotConfig>,
+    chain: Chain,
+}
+
+impl Node {
+    async fn best(&self) -> u32 {
+        self.chain.best_number().await.expect("best block")
+    }
+
+    /// Reads block `number` into `tally`; returns the nodes whose reports it included.
+    async fn read_block(&self, number: u32, tally: &mut Tally) -> Vec<NodeId> {
+        let hash: String = self
+            .rpc
+            .request("chain_getBlockHash", rpc_params![number])
+            .await
+            .expect("block hash");
+        let block: serde_json::Value = self
+            .rpc
+            .request("chain_getBlock", rpc_params![&hash])
+            .await
+            .expect("block");
+        let extrinsics = block["block"]["extrinsics"].as_array().expect("extrinsics");
+        // The first is the timestamp inherent, which is mandatory, not normal, class.
+        let bytes: u64 = extrinsics
+            .iter()
+            .skip(1)
+            .map(|x| (x.as_str().unwrap_or("0x").len() as u64 - 2) / 2)
+            .sum();
+        let at = self.api.at_block(number as u64).await.expect("block");
+        let weight = at
+            .storage()
+            .try_fetch(
+                dynamic::storage::<(), PerClass>("System", "BlockWeight"),
+                (),
+            )
+            .await
+            .expect("block weight")
+            .expect("block weight is set")
+            .decode()
+            .expect("decode block weight");
+        let weight_share = weight.normal.ref_time as f64 / NORMAL_REF_TIME;
+        let length_share = bytes as f64 / NORMAL_LENGTH;
+        tally.blocks += 1;
+        tally.weight_share += weight_share;
+        tally.length_share += length_share;
+        tally.fullness += weight_share.max(length_share);
+        tally.bytes += bytes;
+        tally.transactions += extrinsics.len().saturating_sub(1) as u64;
+        let mut reported = Vec::new();
+        for event in at.events().fetch().await.expect("events").iter() {
+            let event = event.expect("event");
+            let name = format!("{}.{}", event.pallet_name(), event.event_name());
+            if name == "Gpow.WorkReported" {
+                let mut id = [0u8; 32];
+                id.copy_from_slice(&event.field_bytes()[..32]);
+                reported.push(NodeId(id));
+            }
+            *tally.events.entry(name).or_default() += 1;
+        }
+        reported
+    }
+
+    /// `call` signed by `signer` with `nonce`, immortal, SCALE-encoded.
+    async fn sign(
+        &self,
+        signer: &Keypair,
+        nonce: u64,
+        call: impl subxt::transactions::Payload,
+    ) -> Vec<u8> {
+        let at = self.api.at_current_block().await.expect("current block");
+        let params = DefaultExtrinsicParamsBuilder::<PolkadotConfig>::new()
+            .nonce(nonce)
+            .immortal()
+            .build();
+        at.transactions()
+            .create_signable_offline(&call, params)
+            .expect("signable")
+            .sign(signer)
+            .expect("signed")
+            .into_encoded()
+    }
+
+    /// Submits without waiting; false if the pool refused it.
+    async fn submit(&self, tx: Vec<u8>) -> bool {
+        let hex = format!("0x{}", hex::encode(tx));
+        let submitted: Result<serde_json::Value, _> = self
+            .rpc
+            .request("author_submitExtrinsic", rpc_params![hex])
+            .await;
+        if let Err(e) = &submitted {
+            eprintln!("submission refused: {e}");
+        }
+        submitted.is_ok()
+    }
+}
+
+/// Submits `transactions` (built on demand by `make`) keeping about [`POOL_TARGET`] of them in the pool, and
+/// reads every block from `first` on until `done` says the work is in; `on_block` may queue more (answers to
+/// the reports a block included).
+struct Feeder<'a> {
+    node: &'a Node,
+    next_block: u32,
+    tally: Tally,
+    submitted: u64,
+}
+
+impl<'a> Feeder<'a> {
+    async fn new(node: &'a Node) -> Self {
+        Self {
+            node,
+            next_block: node.best().await + 1,
+            tally: Tally::default(),
+            submitted: 0,
+        }
+    }
+
+    /// Reads the blocks produced since the last call; returns the nodes whose reports they included.
+    async fn read_new_blocks(&mut self) -> Vec<NodeId> {
+        let best = self.node.best().await;
+        let mut reported = Vec::new();
+        while self.next_block <= best {
+            reported.extend(self.node.read_block(self.next_block, &mut self.tally).await);
+            self.next_block += 1;
+        }
+        reported
+    }
+
+    fn in_pool(&self) -> u64 {
+        self.submitted.saturating_sub(self.tally.transactions)
+    }
+
+    /// Submits `batch` (already signed), at most 32 at a time.
+    async fn submit_all(&mut self, batch: Vec<Vec<u8>>) {
+        let node = self.node;
+        let accepted = stream::iter(batch)
+            .map(|tx| node.submit(tx))
+            .buffer_unordered(32)
+            .filter(|ok| futures::future::ready(*ok))
+            .count()
+            .await;
+        self.submitted += accepted as u64;
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = args();
+    std::fs::create_dir_all(&args.work).expect("work dir");
+    let started = Instant::now();
+    let blob: Vec<u8> = {
+        let mut out = vec![0u8; CONTENT_LEN];
+        blake3::Hasher::new()
+            .update(b"enreach/bench/content")
+            .finalize_xof()
+            .fill(&mut out);
+        out
+    };
+    let content = ContentId(*blake3::hash(&blob).as_bytes());
+    let spec = chain_spec(&args, content);
+    println!(
+        "chain spec: {} nodes, {} keepers, {:.0} MiB, written in {:.1?}",
+        args.nodes,
+        args.keepers,
+        std::fs::metadata(&spec).map_or(0, |m| m.len()) as f64 / (1 << 20) as f64,
+        started.elapsed()
+    );
+
+    let mut config = NodeConfig::new(
+        &args.node_bin,
+        spec.to_str().expect("utf-8 path"),
+        Some("alice"),
+        &args.work.join("node"),
+    );
+    config.extra_args = [
+        "--pool-limit",
+        "100000",
+        "--pool-kbytes",
+        "2000000",
+        "--rpc-max-request-size",
+        "64",
+        "--rpc-max-response-size",
+        "256",
+        "--rpc-max-connections",
+        "1000",
+    ]
+    .map(String::from)
+    .to_vec();
+    let node_started = Instant::now();
+    let mut process = NodeProcess::start(config);
+    process.wait_rpc_port(Duration::from_secs(1800));
+    println!(
+        "node up (genesis of {} nodes built) in {:.1?}",
+        args.nodes,
+        node_started.elapsed()
+    );
+    let url = format!("ws://127.0.0.1:{}", process.config.rpc_port);
+    let rpc = RpcClient::from_insecure_url(&url).await.expect("rpc");
+    let node = Node {
+        api: OnlineClient::from_rpc_client(rpc.clone())
+            .await
+            .expect("subxt"),
+        rpc,
+        chain: Chain::connect(&url).await.expect("chain client"),
+    };
+    let genesis = node.chain.genesis_hash();
+
+    // Epoch 0: Alice opens a dApp account, authorizes the client and publishes the content every node pins.
+    let alice = dev::alice();
+    node.chain
+        .submit(
+            &alice,
+            ("Settlement", "open_account", (1_000_000u128 * UNIT,)),
+            Wait::InBlock,
+        )
+        .await
+        .expect("open the dApp account");
+    node.chain
+        .submit(
+            &alice,
+            (
+                "Settlement",
+                "authorize_client",
+                (ClientKey(client().verifying_key().to_bytes()),),
+            ),
+            Wait::InBlock,
+        )
+        .await
+        .expect("authorize the client");
+    node.chain
+        .submit(
+            &alice,
+            (
+                "Settlement",
+                "publish_content",
+                (content, CONTENT_LEN as u64, 64u32, UNIT, None::<Vec<u8>>),
+            ),
+            Wait::InBlock,
+        )
+        .await
+        .expect("publish the content");
+
+    // Node receipts of epoch 0 (their trees' roots go into the reports).
+    let signing = Instant::now();
+    let roots: Vec<([u8; 32], u32, u64)> = {
+        let receipts_per_node = args.receipts;
+        let nodes = args.nodes;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let chunk = nodes.div_ceil(threads);
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    (t * chunk..((t + 1) * chunk).min(nodes))
+                        .map(|i| {
+                            let tree = receipts(genesis, i, receipts_per_node, content);
+                            (tree.root(), tree.len(), tree.total())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("signer thread"))
+            .collect()
+    };
+    println!(
+        "{} receipts signed and {} trees built in {:.1?}",
+        args.nodes as u64 * args.receipts as u64,
+        args.nodes,
+        signing.elapsed()
+    );
+
+    // Epoch 1: production parameters from now on, then the measured epoch's transactions.
+    while node
+        .chain
+        .current_epoch()
+        .await
+        .expect("epoch")
+        .is_none_or(|e| e.index < 1)
+    {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let set_params = Value::unnamed_variant(
+        "Gpow",
+        [Value::named_variant(
+            "set_params",
+            [("params", params_value(&gpow_params(600)))],
+        )],
+    );
+    node.chain
+        .submit(&alice, ("Sudo", "sudo", (set_params,)), Wait::InBlock)
+        .await
+        .expect("production GPoW parameters");
+    // The epoch seed (for storage challenges) is recorded by the epoch's second block.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+
+    let measured = Instant::now();
+    let mut feeder = Feeder::new(&node).await;
+    let operators: Arc<Vec<Keypair>> =
+        Arc::new((0..args.nodes).map(|i| account("operator", i)).collect());
+    let keepers: Vec<Keypair> = (0..args.keepers).map(|j| account("keeper", j)).collect();
+
+    // Every keeper's observations of epoch 0, batched.
+    let mut observation_batches: VecDeque<(usize, u64, Vec<KeeperObservation>)> = VecDeque::new();
+    for (j, keeper) in keepers.iter().enumerate() {
+        let assigned = node
+            .chain
+            .assigned_nodes(0, &ss58(keeper))
+            .await
+            .expect("assigned nodes");
+        for (n, batch) in assigned.chunks(OBSERVATIONS_PER_TRANSACTION).enumerate() {
+            let observations = batch
+                .iter()
+                .map(|&node| KeeperObservation {
+                    node,
+                    epoch: 0,
+                    probes_answered: 12,
+                    probes_sent: 12,
+                    median_rtt_ms: 20,
+                    storage_passed: 2,
+                    storage_sent: 2,
+                    bandwidth_mbps: 800,
+                    replays_sent: 0,
+                    replays_failed: 0,
+                })
+                .collect();
+            observation_batches.push_back((j, n as u64, observations));
+        }
+    }
+    let observations: u64 = observation_batches
+        .iter()
+        .map(|(_, _, b)| b.len() as u64)
+        .sum();
+    println!(
+        "{observations} observations in {} batches assigned by the chain ({:.1?})",
+        observation_batches.len(),
+        measured.elapsed()
+    );
+
+    // Each operator: storage proof (nonce 0), report (nonce 1), challenge answer (nonce 2).
+    let index_of: HashMap<NodeId, usize> = (0..args.nodes).map(|i| (node_id(i), i)).collect();
+    let mut next_node = 0usize;
+    let mut answers_due: VecDeque<(u32, usize)> = VecDeque::new();
+    let total_batches = observation_batches.len();
+    let mut sent_batches = 0usize;
+    let mut last_progress = (0u64, feeder.next_block);
+    let per_round = 600usize;
+    loop {
+        for node_reported in feeder.read_new_blocks().await {
+            if let Some(&i) = index_of.get(&node_reported) {
+                answers_due.push_back((feeder.next_block, i));
+            }
+        }
+        let verified = feeder.tally.count("Gpow.WorkVerified");
+        let proven = feeder.tally.count("Gpow.StorageProven");
+        let observed = feeder.tally.count("Gpow.Observed");
+        if verified as usize >= args.nodes
+            && proven as usize >= args.nodes
+            && observed >= observations
+        {
+            break;
+        }
+        // Everything was sent and nothing has happened for 20 blocks: some transactions failed (the events
+        // above say which).
+        let progress = verified + proven + observed;
+        if progress != last_progress.0 {
+            last_progress = (progress, feeder.next_block);
+        } else if next_node == args.nodes
+            && observation_batches.is_empty()
+            && answers_due.is_empty()
+            && feeder.next_block > last_progress.1 + 20
+        {
+            eprintln!("stalled: {verified} verified, {proven} proven, {observed} observed");
+            break;
+        }
+        if feeder.tally.count("Gpow.ReportVoided") > 0 {
+            eprintln!("a report was voided: an answer came too late");
+        }
+        if (feeder.in_pool() as usize) < POOL_TARGET {
+            let mut batch = Vec::new();
+            // Answers first: they have a deadline.
+            while let Some(&(after, i)) = answers_due.front() {
+                if after > feeder.next_block.saturating_sub(1) || batch.len() >= per_round {
+                    break;
+                }
+                answers_due.pop_front();
+                let challenge = node
+                    .chain
+                    .open_challenge(node_id(i))
+                    .await
+                    .expect("challenge")
+                    .expect("an open challenge for a reported node");
+                let tree = receipts(genesis, i, args.receipts, content);
+                let answer: Vec<_> = challenge
+                    .offsets
+                    .iter()
+                    .map(|&offset| {
+                        let leaf = tree.leaf_at(offset).expect("offset inside the tree");
+                        (
+                            tree.receipts()[leaf as usize].clone(),
+                            tree.proof(leaf).expect("leaf"),
+                        )
+                    })
+                    .collect();
+                let call = dynamic::transaction(
+                    "Gpow",
+                    "answer_challenge",
+                    (
+                        node_id(i),
+                        0u32,
+                        answer,
+                        Vec::<(ComputeReceipt, ReceiptProof)>::new(),
+                    ),
+                );
+                batch.push(node.sign(&operators[i], 2, call).await);
+            }
+            let end = (next_node + per_round / 2).min(args.nodes);
+            for i in next_node..end {
+                let challenges = node
+                    .chain
+                    .storage_challenges(node_id(i))
+                    .await
+                    .expect("storage challenges");
+                for challenge in challenges {
+                    let proof: Vec<_> = challenge
+                        .chunks
+                        .iter()
+                        .map(|&chunk| chunk_proof(&blob, chunk).expect("chunk inside the content"))
+                        .collect();
+                    let call = dynamic::transaction(
+                        "Gpow",
+                        "answer_storage_challenge",
+                        (node_id(i), challenge.epoch, content, proof),
+                    );
+                    batch.push(node.sign(&operators[i], 0, call).await);
+                }
+                let (root, count, total) = roots[i];
+                let report = WorkReport {
+                    node: node_id(i),
+                    epoch: 0,
+                    receipts_root: root,
+                    receipt_count: count,
+                    total_bytes: total,
+                    compute_root: [0; 32],
+                    compute_receipt_count: 0,
+                    total_units: 0,
+                };
+                batch.push(
+                    node.sign(
+                        &operators[i],
+                        1,
+                        dynamic::transaction("Gpow", "submit_work_report", (report,)),
+                    )
+                    .await,
+                );
+            }
+            next_node = end;
+            // Keepers' batches go out as the nodes' transactions do, in proportion.
+            let due = (total_batches * end).div_ceil(args.nodes.max(1));
+            while sent_batches < due {
+                sent_batches += 1;
+                if let Some((j, nonce, batch_obs)) = observation_batches.pop_front() {
+                    batch.push(
+                        node.sign(
+                            &keepers[j],
+                            nonce,
+                            dynamic::transaction("Gpow", "submit_observations", (batch_obs,)),
+                        )
+                        .await,
+                    );
+                }
+            }
+            feeder.submit_all(batch).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let gpow = std::mem::take(&mut feeder.tally);
+    let gpow_time = measured.elapsed();
+    report("GPoW epoch", &gpow, args.nodes, gpow_time);
+
+    // The baseline: transfers from the operators (their fourth transaction).
+    let mut feeder = Feeder::new(&node).await;
+    let baseline = Instant::now();
+    let alice_id = dev::alice().public_key().to_account_id();
+    let mut next = 0usize;
+    while feeder.tally.count("Balances.Transfer") < args.transfers as u64 {
+        feeder.read_new_blocks().await;
+        if (feeder.in_pool() as usize) < POOL_TARGET && next < args.transfers {
+            let end = (next + 2000).min(args.transfers);
+            let mut batch = Vec::new();
+            for i in next..end {
+                let call = dynamic::transaction(
+                    "Balances",
+                    "transfer_keep_alive",
+                    (
+                        dynamic::Value::unnamed_variant(
+                            "Id",
+                            [dynamic::Value::from_bytes(alice_id.0)],
+                        ),
+                        UNIT,
+                    ),
+                );
+                batch.push(
+                    node.sign(
+                        &operators[i % args.nodes],
+                        3 + (i / args.nodes) as u64,
+                        call,
+                    )
+                    .await,
+                );
+            }
+            next = end;
+            feeder.submit_all(batch).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let transfers = feeder.tally;
+    report("transfers", &transfers, args.transfers, baseline.elapsed());
+    let per_transfer = transfers.fullness / args.transfers as f64;
+    println!(
+        "GPoW epoch of {} nodes = {:.1} full blocks = {:.1} % of a {PRODUCTION_EPOCH}-block epoch = the block space of {:.0} transfers ({:.0} per block)",
+        args.nodes,
+        gpow.fullness,
+        100.0 * gpow.fullness / PRODUCTION_EPOCH,
+        gpow.fullness / per_transfer,
+        1.0 / per_transfer
+    );
+    let state = dir_size(&args.work.join("node"));
+    println!(
+        "node database after the run: {:.0} MiB",
+        state as f64 / (1 << 20) as f64
+    );
+}
+
+fn report(what: &str, tally: &Tally, subjects: usize, took: Duration) {
+    println!(
+        "{what}: {subjects} subjects, {} transactions in {} blocks ({:.1?}): {:.1} full blocks (weight {:.1}, length {:.1} block-equivalents), {:.1} MiB",
+        tally.transactions,
+        tally.blocks,
+        took,
+        tally.fullness,
+        tally.weight_share,
+        tally.length_share,
+        tally.bytes as f64 / (1 << 20) as f64,
+    );
+    let mut events: Vec<_> = tally
+        .events
+        .iter()
+        .filter(|(k, _)| {
+            !k.starts_with("System.ExtrinsicSuccess") && !k.starts_with("TransactionPayment")
+        })
+        .collect();
+    events.sort();
+    for (name, count) in events {
+        println!("  {name}: {count}");
+    }
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => dir_size(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}
