@@ -187,21 +187,23 @@ pub struct KeeperCandidate<AccountId> {
     pub weight: u64,
 }
 
-/// Where the deletion of old epochs stands: the oldest epoch not fully deleted, which of its maps is being
-/// cleared, and the storage cursor inside that map.
+/// Where one track of deletion of old epochs stands: the oldest epoch not fully deleted, which of the track's
+/// maps is being cleared, and the storage cursor inside that map.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct PruneState {
     /// The epoch being deleted.
     pub epoch: EpochIndex,
-    /// Which map: reports, credits, observations, scores, deviations, storage provers, total score, keeper
-    /// oversight, deviation counts, compute credits.
+    /// Which of the track's maps ([`PruneCursor`], [`ObservationPruneCursor`]).
     pub stage: u8,
     /// Where the previous page stopped.
     pub cursor: Option<frame_support::BoundedVec<u8, frame_support::traits::ConstU32<256>>>,
 }
 
-/// Index of the last map in [`PruneState::stage`].
-const LAST_PRUNE_STAGE: u8 = 9;
+/// Epochs the per-keeper records of a node's observations ([`Observations`], [`KeeperDeviations`]) are kept:
+/// nothing reads them once the epoch's observation window closed (within the next epoch), and they are most
+/// of what an epoch stores per node (`K` observations against one report and one score), so they go after
+/// two epochs instead of `HistoryDepth`.
+pub const OBSERVATION_DEPTH: EpochIndex = 2;
 
 /// Work-related offences, reported to GPoS for slashing.
 #[derive(
@@ -553,7 +555,7 @@ pub mod pallet {
         ValueQuery,
     >;
 
-    /// Keeper observations by epoch, node and keeper.
+    /// Keeper observations by epoch, node and keeper; deleted [`OBSERVATION_DEPTH`] epochs on.
     #[pallet::storage]
     pub type Observations<T: Config> = StorageNMap<
         _,
@@ -650,10 +652,16 @@ pub mod pallet {
         ValueQuery,
     >;
 
-    /// The oldest epoch whose records (reports, credits, observations, scores, proofs) are still being deleted,
-    /// with the stage reached; advanced a page per block.
+    /// The oldest epoch whose records are still being deleted, `HistoryDepth` epochs on, with the map reached
+    /// (reports, credits, scores, storage provers, total score, keeper oversight, deviation counts, compute
+    /// credits); advanced a page per block.
     #[pallet::storage]
     pub type PruneCursor<T: Config> = StorageValue<_, PruneState, OptionQuery>;
+
+    /// The oldest epoch whose observations and deviations are still being deleted, [`OBSERVATION_DEPTH`]
+    /// epochs on; advanced a page per block.
+    #[pallet::storage]
+    pub type ObservationPruneCursor<T: Config> = StorageValue<_, PruneState, OptionQuery>;
 
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
@@ -880,7 +888,9 @@ pub mod pallet {
                 _ => {}
             }
             weight.saturating_accrue(Self::expire_challenges(now));
-            weight.saturating_add(Self::prune_old_epochs())
+            weight
+                .saturating_add(Self::prune_old_epochs())
+                .saturating_add(Self::prune_old_observations())
         }
     }
 
@@ -1356,60 +1366,101 @@ pub mod pallet {
         /// Deletes a page of the oldest epoch's records once it is more than `HistoryDepth` epochs old: one map
         /// per block, at most `MaxPrunePerBlock` entries.
         pub(crate) fn prune_old_epochs() -> Weight {
+            let state = PruneCursor::<T>::get();
+            let (next, weight) = Self::prune_page(
+                state,
+                T::HistoryDepth::get(),
+                8,
+                |epoch, stage, limit, cursor| match stage {
+                    0 => Reports::<T>::clear_prefix(epoch, limit, cursor),
+                    1 => Credits::<T>::clear_prefix(epoch, limit, cursor),
+                    2 => WorkScores::<T>::clear_prefix(epoch, limit, cursor),
+                    3 => StorageProvers::<T>::clear_prefix(epoch, limit, cursor),
+                    4 => {
+                        TotalWorkScore::<T>::remove(epoch);
+                        sp_io::MultiRemovalResults {
+                            maybe_cursor: None,
+                            backend: 1,
+                            unique: 1,
+                            loops: 1,
+                        }
+                    }
+                    5 => KeeperOversight::<T>::clear_prefix(epoch, limit, cursor),
+                    6 => DeviationCount::<T>::clear_prefix(epoch, limit, cursor),
+                    _ => ComputeCredits::<T>::clear_prefix(epoch, limit, cursor),
+                },
+            );
+            if let Some(next) = next {
+                PruneCursor::<T>::put(next);
+            }
+            weight
+        }
+
+        /// Deletes a page of the oldest epoch's observations and deviations once it is more than
+        /// [`OBSERVATION_DEPTH`] epochs old.
+        pub(crate) fn prune_old_observations() -> Weight {
+            let state = ObservationPruneCursor::<T>::get();
+            let (next, weight) = Self::prune_page(
+                state,
+                OBSERVATION_DEPTH,
+                2,
+                |epoch, stage, limit, cursor| match stage {
+                    0 => Observations::<T>::clear_prefix((epoch,), limit, cursor),
+                    _ => KeeperDeviations::<T>::clear_prefix((epoch,), limit, cursor),
+                },
+            );
+            if let Some(next) = next {
+                ObservationPruneCursor::<T>::put(next);
+            }
+            weight
+        }
+
+        /// One page of a deletion track of `stages` maps keeping `depth` epochs: `clear` deletes at most `limit`
+        /// entries of map `stage` of `epoch` from `cursor`. Returns where the track stands after it (`None` if
+        /// nothing was due) and its weight.
+        fn prune_page(
+            state: Option<PruneState>,
+            depth: EpochIndex,
+            stages: u8,
+            clear: impl FnOnce(EpochIndex, u8, u32, Option<&[u8]>) -> sp_io::MultiRemovalResults,
+        ) -> (Option<PruneState>, Weight) {
             let Some(current) = CurrentEpoch::<T>::get() else {
-                return T::DbWeight::get().reads(1);
+                return (None, T::DbWeight::get().reads(1));
             };
             let PruneState {
                 epoch,
                 stage,
                 cursor,
-            } = PruneCursor::<T>::get().unwrap_or_default();
-            if epoch.saturating_add(T::HistoryDepth::get()) > current.index {
-                return T::DbWeight::get().reads(2);
+            } = state.unwrap_or_default();
+            if epoch.saturating_add(depth) > current.index {
+                return (None, T::DbWeight::get().reads(2));
             }
-            let limit = T::MaxPrunePerBlock::get();
-            let cursor = cursor.as_ref().map(|c| c.as_slice());
-            let result = match stage {
-                0 => Reports::<T>::clear_prefix(epoch, limit, cursor),
-                1 => Credits::<T>::clear_prefix(epoch, limit, cursor),
-                2 => Observations::<T>::clear_prefix((epoch,), limit, cursor),
-                3 => WorkScores::<T>::clear_prefix(epoch, limit, cursor),
-                4 => KeeperDeviations::<T>::clear_prefix((epoch,), limit, cursor),
-                5 => StorageProvers::<T>::clear_prefix(epoch, limit, cursor),
-                6 => {
-                    TotalWorkScore::<T>::remove(epoch);
-                    sp_io::MultiRemovalResults {
-                        maybe_cursor: None,
-                        backend: 1,
-                        unique: 1,
-                        loops: 1,
-                    }
-                }
-                7 => KeeperOversight::<T>::clear_prefix(epoch, limit, cursor),
-                8 => DeviationCount::<T>::clear_prefix(epoch, limit, cursor),
-                _ => ComputeCredits::<T>::clear_prefix(epoch, limit, cursor),
-            };
+            let result = clear(
+                epoch,
+                stage,
+                T::MaxPrunePerBlock::get(),
+                cursor.as_ref().map(|c| c.as_slice()),
+            );
             // A storage key is far shorter than the bound; a cursor that did not fit would restart the stage,
             // which is slower but still correct.
-            let next = match (result.maybe_cursor.map(BoundedVec::try_from), stage) {
-                (Some(cursor), _) => PruneState {
+            let next = match result.maybe_cursor.map(BoundedVec::try_from) {
+                Some(cursor) => PruneState {
                     epoch,
                     stage,
                     cursor: cursor.ok(),
                 },
-                (None, LAST_PRUNE_STAGE) => PruneState {
+                None if stage + 1 >= stages => PruneState {
                     epoch: epoch.saturating_add(1),
                     stage: 0,
                     cursor: None,
                 },
-                (None, _) => PruneState {
+                None => PruneState {
                     epoch,
                     stage: stage + 1,
                     cursor: None,
                 },
             };
-            PruneCursor::<T>::put(next);
-            T::WeightInfo::prune_old_epochs(result.backend)
+            (Some(next), T::WeightInfo::prune_old_epochs(result.backend))
         }
 
         /// The keepers assigned to `node` in `epoch`: `count` distinct keepers drawn by weight from the

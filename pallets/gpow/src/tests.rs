@@ -1054,6 +1054,38 @@ fn a_keepers_assigned_nodes_are_listed_in_one_call_as_each_node_names_them() {
 }
 
 #[test]
+fn observations_are_deleted_two_epochs_on_and_scores_kept_for_the_history_depth() {
+    let mut ext = new_test_ext();
+    ext.execute_with(|| {
+        let (assigned, _) = setup_keepers();
+        for keeper in &assigned {
+            assert_ok!(observe(*keeper, observation(node_id(7), 10, 100)));
+        }
+        assert_eq!(Observations::<Test>::iter_prefix((1,)).count(), 3);
+        // Epoch 3 starts at block 31: epoch 1's observation window closed long before.
+        run_to(30);
+        assert_eq!(Observations::<Test>::iter_prefix((1,)).count(), 3);
+    });
+    // One record per block (the mock's page), committed between blocks as a node does.
+    let mut left = Vec::new();
+    for block in 31..=34 {
+        ext.commit_all().unwrap();
+        left.push(ext.execute_with(|| {
+            run_to(block);
+            Observations::<Test>::iter_prefix((1,)).count()
+        }));
+    }
+    assert_eq!(left, vec![2, 1, 0, 0]);
+    ext.execute_with(|| {
+        assert!(WorkScores::<Test>::get(1, node_id(7)) > 0, "scores stay");
+        assert!(
+            crate::PruneCursor::<Test>::get().is_none_or(|state| state.epoch <= 1),
+            "epoch 1 is not older than the history depth yet"
+        );
+    });
+}
+
+#[test]
 fn a_keeper_cannot_observe_its_own_operators_node() {
     new_test_ext().execute_with(|| {
         setup_keepers();

@@ -53,8 +53,10 @@ impl pallet_gpow::Config for Runtime {
     type MaxObservationsPerCall = ConstU32<512>;
     type MaxReportsPerBlock = ConstU32<1000>;
     type MaxExpiriesPerBlock = ConstU32<500>;
-    /// A week of 1-hour epochs.
-    type HistoryDepth = ConstU32<168>;
+    /// A day of 1-hour epochs: settlement pays an epoch two epochs on and GPoS reads only the last scored one;
+    /// older records (about 550 bytes per node and epoch, docs/SCALING.md) are history for indexers, which
+    /// read it from events. Observations go after two epochs whatever this says.
+    type HistoryDepth = ConstU32<24>;
     type MaxPrunePerBlock = ConstU32<1000>;
     type MaxStorageSamples = ConstU32<16>;
     /// Most replicas a published content may ask for.
