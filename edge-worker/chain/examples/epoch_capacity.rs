@@ -20,17 +20,17 @@
 use std::{
     collections::{HashMap, VecDeque},
     path::{Path, PathBuf},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use enreach_edge_chain::{Chain, Wait};
+use enreach_edge_chain::{capabilities::CONTINENTS, registry::Registry, Chain, Wait};
 use enreach_node_process::{NodeConfig, NodeProcess};
 use enreach_primitives::{
-    content::chunk_proof, merkle::ReceiptProof, ClientKey, ComputeReceipt, ContentId,
+    content::chunk_proof, merkle::ReceiptProof, ClientKey, ComputeReceipt, ContentId, Continent,
     DeliveryReceipt, KeeperObservation, NodeId, ReceiptTree, SessionId, WorkReport,
 };
+use enreach_routing::{content_key, ClientHint, Coord, NodeInfo, Params, Router};
 use futures::{stream, StreamExt};
 use serde_json::json;
 use subxt::{
@@ -130,11 +130,22 @@ fn receipts(
     ReceiptTree::new(receipts).expect("distinct sessions")
 }
 
-fn capabilities() -> serde_json::Value {
+/// Where node `i` is: the inhabited continents in turn, each with a country of its own.
+const REGIONS: [(&str, &[u8; 2]); 6] = [
+    ("Europe", b"DE"),
+    ("NorthAmerica", b"US"),
+    ("Asia", b"JP"),
+    ("SouthAmerica", b"BR"),
+    ("Africa", b"ZA"),
+    ("Oceania", b"AU"),
+];
+
+fn capabilities(i: usize) -> serde_json::Value {
+    let (continent, country) = REGIONS[i % REGIONS.len()];
     json!({
-        "bandwidth_up_mbps": 1000, "bandwidth_down_mbps": 1000, "storage_gib": 100, "cpu_cores": 4,
-        "memory_mib": 8192, "gpu": null, "hvm": null,
-        "region": {"continent": "Europe", "country": [68, 69]},
+        "bandwidth_up_mbps": 100 + (i % 10) * 100, "bandwidth_down_mbps": 1000, "storage_gib": 100,
+        "cpu_cores": 4, "memory_mib": 8192, "gpu": null, "hvm": null,
+        "region": {"continent": continent, "country": country},
         "nat": "Public", "version": {"major": 0, "minor": 1, "patch": 0}
     })
 }
@@ -145,7 +156,7 @@ fn gpow_params(epoch_length: u32) -> serde_json::Value {
         "epoch_length": epoch_length, "submission_window": if epoch_length > 100 { 200 } else { 10 },
         "challenge_delay": 1, "answer_window": if epoch_length > 100 { 100 } else { 5 },
         "sample_size": 32, "compute_sample_size": 32, "keepers_per_node": KEEPERS_PER_NODE,
-        "keeper_tolerance_percent": 25, "max_bandwidth_mbps": 10000, "storage_samples": 4,
+        "keeper_tolerance_percent": 25, "max_bandwidth_mbps": 10000, "storage_samples": 2,
         "audit_percent": 5, "light_sample_size": 2
     })
 }
@@ -204,13 +215,12 @@ fn chain_spec(args: &Args, content: ContentId) -> PathBuf {
             region
         ]));
     }
-    let caps = capabilities();
     let nodes: Vec<serde_json::Value> = (0..args.nodes)
         .map(|i| {
             json!([
                 node_id(i).0,
                 ss58(&account("operator", i)),
-                caps,
+                capabilities(i),
                 [[content.0, CONTENT_LEN]]
             ])
         })
@@ -232,6 +242,8 @@ struct Tally {
     bytes: u64,
     transactions: u64,
     events: HashMap<String, u64>,
+    /// Per call: how many, and the block-equivalents of weight (after refunds) and of length they used.
+    calls: HashMap<String, (u64, f64, f64)>,
 }
 
 impl Tally {
@@ -245,6 +257,21 @@ struct Weight {
     ref_time: u64,
     #[allow(dead_code)]
     proof_size: u64,
+}
+
+/// `System.ExtrinsicSuccess`'s only field.
+#[derive(scale_decode::DecodeAsType)]
+struct Success {
+    dispatch_info: DispatchInfo,
+}
+
+#[derive(scale_decode::DecodeAsType)]
+struct DispatchInfo {
+    weight: Weight,
+    #[allow(dead_code)]
+    class: Value,
+    #[allow(dead_code)]
+    pays_fee: Value,
 }
 
 #[derive(scale_decode::DecodeAsType)]
@@ -307,10 +334,27 @@ impl Node {
         tally.fullness += weight_share.max(length_share);
         tally.bytes += bytes;
         tally.transactions += extrinsics.len().saturating_sub(1) as u64;
+        let mut calls = HashMap::new();
+        for extrinsic in at.extrinsics().fetch().await.expect("extrinsics").iter() {
+            let extrinsic = extrinsic.expect("extrinsic");
+            let call = format!("{}.{}", extrinsic.pallet_name(), extrinsic.call_name());
+            calls.insert(extrinsic.index() as u32, (call, extrinsic.bytes().len()));
+        }
         let mut reported = Vec::new();
         for event in at.events().fetch().await.expect("events").iter() {
             let event = event.expect("event");
             let name = format!("{}.{}", event.pallet_name(), event.event_name());
+            if let (subxt::events::Phase::ApplyExtrinsic(index), "System.ExtrinsicSuccess") =
+                (event.phase(), name.as_str())
+            {
+                let success: Success = event.decode_fields_unchecked_as().expect("dispatch info");
+                if let Some((call, len)) = calls.get(&index) {
+                    let entry = tally.calls.entry(call.clone()).or_default();
+                    entry.0 += 1;
+                    entry.1 += success.dispatch_info.weight.ref_time as f64 / NORMAL_REF_TIME;
+                    entry.2 += *len as f64 / NORMAL_LENGTH;
+                }
+            }
             if name == "Gpow.WorkReported" {
                 let mut id = [0u8; 32];
                 id.copy_from_slice(&event.field_bytes()[..32]);
@@ -375,12 +419,14 @@ impl<'a> Feeder<'a> {
         }
     }
 
-    /// Reads the blocks produced since the last call; returns the nodes whose reports they included.
-    async fn read_new_blocks(&mut self) -> Vec<NodeId> {
+    /// Reads the blocks produced since the last call; returns the nodes whose reports they included, with the
+    /// block that did.
+    async fn read_new_blocks(&mut self) -> Vec<(u32, NodeId)> {
         let best = self.node.best().await;
         let mut reported = Vec::new();
         while self.next_block <= best {
-            reported.extend(self.node.read_block(self.next_block, &mut self.tally).await);
+            let nodes = self.node.read_block(self.next_block, &mut self.tally).await;
+            reported.extend(nodes.into_iter().map(|node| (self.next_block, node)));
             self.next_block += 1;
         }
         reported
@@ -470,7 +516,7 @@ async fn main() {
     node.chain
         .submit(
             &alice,
-            ("Settlement", "open_account", (1_000_000u128 * UNIT,)),
+            ("Settlement", "open_account", (100_000u128 * UNIT,)),
             Wait::InBlock,
         )
         .await
@@ -557,18 +603,34 @@ async fn main() {
 
     let measured = Instant::now();
     let mut feeder = Feeder::new(&node).await;
-    let operators: Arc<Vec<Keypair>> =
-        Arc::new((0..args.nodes).map(|i| account("operator", i)).collect());
-    let keepers: Vec<Keypair> = (0..args.keepers).map(|j| account("keeper", j)).collect();
+    let operators: Vec<Keypair> = (0..args.nodes).map(|i| account("operator", i)).collect();
+    // The bench's keepers and the dev chain's own (Alice, Bob and Charlie keep from genesis).
+    let keepers: Vec<Keypair> = (0..args.keepers)
+        .map(|j| account("keeper", j))
+        .chain([dev::alice(), dev::bob(), dev::charlie()])
+        .collect();
 
     // Every keeper's observations of epoch 0, batched.
     let mut observation_batches: VecDeque<(usize, u64, Vec<KeeperObservation>)> = VecDeque::new();
-    for (j, keeper) in keepers.iter().enumerate() {
-        let assigned = node
-            .chain
-            .assigned_nodes(0, &ss58(keeper))
-            .await
-            .expect("assigned nodes");
+    // Each keeper asks for its nodes as `edge-worker`'s keeper does, two at a time (the node has two cores).
+    let assignments: Vec<(Vec<NodeId>, u64)> = stream::iter(&keepers)
+        .map(|keeper| async {
+            let assigned = node
+                .chain
+                .assigned_nodes(0, &ss58(keeper))
+                .await
+                .expect("assigned nodes");
+            let nonce: u64 = node
+                .rpc
+                .request("system_accountNextIndex", rpc_params![ss58(keeper)])
+                .await
+                .expect("nonce");
+            (assigned, nonce)
+        })
+        .buffered(2)
+        .collect()
+        .await;
+    for (j, (assigned, first_nonce)) in assignments.into_iter().enumerate() {
         for (n, batch) in assigned.chunks(OBSERVATIONS_PER_TRANSACTION).enumerate() {
             let observations = batch
                 .iter()
@@ -585,7 +647,7 @@ async fn main() {
                     replays_failed: 0,
                 })
                 .collect();
-            observation_batches.push_back((j, n as u64, observations));
+            observation_batches.push_back((j, first_nonce + n as u64, observations));
         }
     }
     let observations: u64 = observation_batches
@@ -607,9 +669,10 @@ async fn main() {
     let mut last_progress = (0u64, feeder.next_block);
     let per_round = 600usize;
     loop {
-        for node_reported in feeder.read_new_blocks().await {
-            if let Some(&i) = index_of.get(&node_reported) {
-                answers_due.push_back((feeder.next_block, i));
+        for (block, reported) in feeder.read_new_blocks().await {
+            if let Some(&i) = index_of.get(&reported) {
+                // The challenge is seeded by the next block and known once a block follows that one.
+                answers_due.push_back((block + 2, i));
             }
         }
         let verified = feeder.tally.count("Gpow.WorkVerified");
@@ -640,8 +703,8 @@ async fn main() {
         if (feeder.in_pool() as usize) < POOL_TARGET {
             let mut batch = Vec::new();
             // Answers first: they have a deadline.
-            while let Some(&(after, i)) = answers_due.front() {
-                if after > feeder.next_block.saturating_sub(1) || batch.len() >= per_round {
+            while let Some(&(due, i)) = answers_due.front() {
+                if due > feeder.next_block.saturating_sub(1) || batch.len() >= per_round {
                     break;
                 }
                 answers_due.pop_front();
@@ -739,6 +802,7 @@ async fn main() {
     let gpow = std::mem::take(&mut feeder.tally);
     let gpow_time = measured.elapsed();
     report("GPoW epoch", &gpow, args.nodes, gpow_time);
+    router_and_keeper(&node, &keepers[0]).await;
 
     // The baseline: transfers from the operators (their fourth transaction).
     let mut feeder = Feeder::new(&node).await;
@@ -793,6 +857,180 @@ async fn main() {
         "node database after the run: {:.0} MiB",
         state as f64 / (1 << 20) as f64
     );
+    // What `scripts/bench/scaling-model` projects from: each call's mean weight and length.
+    let calls: serde_json::Map<String, serde_json::Value> = gpow
+        .calls
+        .iter()
+        .chain(&transfers.calls)
+        .map(|(call, (count, weight, length))| {
+            let n = *count as f64;
+            (
+                call.clone(),
+                json!({
+                    "count": count,
+                    "weight_us": weight * NORMAL_REF_TIME / 1e6 / n,
+                    "bytes": length * NORMAL_LENGTH / n,
+                }),
+            )
+        })
+        .collect();
+    let result = json!({
+        "nodes": args.nodes,
+        "keepers": args.keepers + 3,
+        "keepers_per_node": KEEPERS_PER_NODE,
+        "full_blocks": gpow.fullness,
+        "blocks": gpow.blocks,
+        "transfers_per_block": 1.0 / per_transfer,
+        "normal_ref_time_us": NORMAL_REF_TIME / 1e6,
+        "normal_length_bytes": NORMAL_LENGTH,
+        "calls": calls,
+    });
+    let path = args.work.join("result.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&result).expect("json")).expect("write result");
+    println!("per-call costs: {}", path.display());
+}
+
+/// What a router and a keeper of this network do against the chain, timed, with the memory they take: the
+/// router's copy of the registry (one full read, then a block's events) and its engine over it, whose decisions
+/// are timed; the keeper's list of its nodes (one runtime call) and the entries it then reads.
+async fn router_and_keeper(node: &Node, keeper: &Keypair) {
+    let before = rss_kib();
+    let started = Instant::now();
+    let mut registry = Registry::default();
+    let full = registry.sync(&node.chain).await.expect("registry");
+    let full_took = started.elapsed();
+    let registry_kib = rss_kib().saturating_sub(before);
+    while node.chain.finalized_number().await.expect("finalized") < full.block + 1 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let started = Instant::now();
+    let step = registry.sync(&node.chain).await.expect("registry");
+    let step_took = started.elapsed();
+    println!(
+        "router: registry of {} nodes read whole in {full_took:.1?} ({:.0} MiB of memory); then {} blocks followed from their events in {step_took:.1?} ({} entries read again)",
+        registry.nodes().len(),
+        registry_kib as f64 / 1024.0,
+        step.block - full.block,
+        step.changed,
+    );
+
+    let before = rss_kib();
+    let started = Instant::now();
+    let mut engine = Router::new(Params::default());
+    for (id, record) in registry.nodes() {
+        let region = region_key(record.capabilities.region.continent);
+        let idx = engine.upsert(
+            NodeInfo {
+                key: id.0,
+                region,
+                coord: coord_near(region, &id.0),
+                capacity: record.capabilities.bandwidth_up_mbps,
+                score: 1,
+                runs_apps: false,
+            },
+            0,
+        );
+        engine.heartbeat(idx, 0);
+    }
+    engine.rebuild();
+    let built = started.elapsed();
+    let engine_kib = rss_kib().saturating_sub(before);
+    let decisions = 200_000u64;
+    let mut took = Vec::with_capacity(decisions as usize);
+    for r in 0..decisions {
+        let content = content_key(blake3::hash(&(r % 10_000).to_le_bytes()).as_bytes());
+        let region = region_key(REGION_CONTINENTS[(r % 6) as usize]);
+        let client = ClientHint {
+            region,
+            coord: Some(coord_near(
+                region,
+                blake3::hash(&r.to_be_bytes()).as_bytes(),
+            )),
+        };
+        let started = Instant::now();
+        let chosen = engine.route(content, &client, 4, 1);
+        took.push(started.elapsed());
+        assert!(!chosen.is_empty(), "the router found no node");
+    }
+    took.sort();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+    println!(
+        "router: engine over {} nodes built in {built:.1?} ({:.0} MiB); {decisions} decisions: p50 {:.1?}, p99 {:.1?}, max {:.1?}",
+        registry.nodes().len(),
+        engine_kib as f64 / 1024.0,
+        at(0.5),
+        at(0.99),
+        at(1.0),
+    );
+
+    let epoch = node
+        .chain
+        .current_epoch()
+        .await
+        .expect("epoch")
+        .expect("an epoch")
+        .index;
+    let started = Instant::now();
+    let assigned = node
+        .chain
+        .assigned_nodes(epoch, &ss58(keeper))
+        .await
+        .expect("assigned");
+    let listed = started.elapsed();
+    let read: usize = stream::iter(&assigned)
+        .map(|id| node.chain.node(*id))
+        .buffer_unordered(16)
+        .filter(|entry| futures::future::ready(matches!(entry, Ok(Some(_)))))
+        .count()
+        .await;
+    assert_eq!(read, assigned.len(), "every assigned node is registered");
+    println!(
+        "keeper: its {} nodes of epoch {epoch} listed in {listed:.1?} (one runtime call), their entries read in {:.1?}",
+        assigned.len(),
+        started.elapsed() - listed,
+    );
+}
+
+/// The continents of [`REGIONS`], as the registry records them.
+const REGION_CONTINENTS: [Continent; 6] = [
+    Continent::Europe,
+    Continent::NorthAmerica,
+    Continent::Asia,
+    Continent::SouthAmerica,
+    Continent::Africa,
+    Continent::Oceania,
+];
+
+/// The router role's region key of a continent.
+fn region_key(continent: Continent) -> u16 {
+    CONTINENTS
+        .iter()
+        .position(|(_, c)| *c == continent)
+        .unwrap_or(CONTINENTS.len()) as u16
+}
+
+/// A network coordinate within 20 ms of its region's centre (centres 100 ms apart), drawn from `seed`: what
+/// the router would have learnt from probes.
+fn coord_near(region: u16, seed: &[u8; 32]) -> Coord {
+    let jitter = |b: u8| (b as f32 / 255.0 - 0.5) * 20.0;
+    Coord::new(
+        region as f32 * 100.0 + jitter(seed[0]),
+        jitter(seed[1]),
+        1.0,
+    )
+}
+
+/// This process's resident memory, KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn report(what: &str, tally: &Tally, subjects: usize, took: Duration) {
@@ -806,6 +1044,15 @@ fn report(what: &str, tally: &Tally, subjects: usize, took: Duration) {
         tally.length_share,
         tally.bytes as f64 / (1 << 20) as f64,
     );
+    let mut calls: Vec<_> = tally.calls.iter().collect();
+    calls.sort_by(|a, b| a.0.cmp(b.0));
+    for (call, (count, weight, length)) in calls {
+        println!(
+            "  {call}: {count}, weight {weight:.2} and length {length:.2} block-equivalents ({:.1} us and {:.0} bytes each)",
+            weight * NORMAL_REF_TIME / 1e6 / *count as f64,
+            length * NORMAL_LENGTH / *count as f64
+        );
+    }
     let mut events: Vec<_> = tally
         .events
         .iter()

@@ -2,15 +2,15 @@
 
 //! Weights for `pallet_apps`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
-//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
+//! `Compiled`, chain `None`, CPU `Intel(R) Xeon(R) Processor`.
 //!
 //! Command:
-//! /root/.cache/enreach/target/debug/enreach-node
+//! /root/.cache/enreach/target/release/enreach-node
 //! benchmark
 //! pallet
 //! --runtime
-//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! /root/.cache/enreach/target/release/wbuild/enreach-runtime/enreach_runtime.wasm
 //! --genesis-builder
 //! runtime
 //! --genesis-builder-preset
@@ -25,6 +25,8 @@
 //! 10
 //! --wasm-execution
 //! compiled
+//! --output-analysis
+//! median-slopes
 //! --template
 //! scripts/weight-template.hbs
 //! --output
@@ -69,9 +71,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Apps::Codes` (r:1 w:1)
 	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	fn deploy() -> Weight {
-		// Proof size: measured `3389`, estimated `11114`.
-		// Minimum execution time: 733_033_000 picoseconds.
-		Weight::from_parts(784_330_000, 0)
+		// Proof size: measured `3464`, estimated `11114`.
+		// Minimum execution time: 158_680_000 picoseconds.
+		Weight::from_parts(179_192_000, 0)
 			.saturating_add(Weight::from_parts(0, 11114))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(6))
@@ -87,9 +89,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn upgrade() -> Weight {
-		// Proof size: measured `2589`, estimated `8583`.
-		// Minimum execution time: 246_077_000 picoseconds.
-		Weight::from_parts(258_396_000, 0)
+		// Proof size: measured `2778`, estimated `8583`.
+		// Minimum execution time: 57_857_000 picoseconds.
+		Weight::from_parts(82_104_000, 0)
 			.saturating_add(Weight::from_parts(0, 8583))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -102,18 +104,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Apps::CounterForApps` (r:1 w:1)
 	/// Proof: `Apps::CounterForApps` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Apps::AppsOf` (r:1 w:1)
-	/// Proof: `Apps::AppsOf` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
 	/// Storage: `Apps::Codes` (r:1 w:1)
 	/// Proof: `Apps::Codes` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
-	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Apps::AppsOf` (r:1 w:1)
+	/// Proof: `Apps::AppsOf` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
 	fn remove() -> Weight {
-		// Proof size: measured `5488`, estimated `5744`.
-		// Minimum execution time: 520_366_000 picoseconds.
-		Weight::from_parts(616_049_000, 0)
+		// Proof size: measured `5563`, estimated `5744`.
+		// Minimum execution time: 99_114_000 picoseconds.
+		Weight::from_parts(132_435_000, 0)
 			.saturating_add(Weight::from_parts(0, 5744))
-			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
 }

@@ -2,15 +2,15 @@
 
 //! Weights for `pallet_edge_nodes`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
-//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
+//! `Compiled`, chain `None`, CPU `Intel(R) Xeon(R) Processor`.
 //!
 //! Command:
-//! /root/.cache/enreach/target/debug/enreach-node
+//! /root/.cache/enreach/target/release/enreach-node
 //! benchmark
 //! pallet
 //! --runtime
-//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! /root/.cache/enreach/target/release/wbuild/enreach-runtime/enreach_runtime.wasm
 //! --genesis-builder
 //! runtime
 //! --genesis-builder-preset
@@ -25,6 +25,8 @@
 //! 10
 //! --wasm-execution
 //! compiled
+//! --output-analysis
+//! median-slopes
 //! --template
 //! scripts/weight-template.hbs
 //! --output
@@ -61,7 +63,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::CounterForNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::CounterForNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -73,96 +75,98 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
-		// Proof size: measured `545`, estimated `5563`.
-		// Minimum execution time: 646_524_000 picoseconds.
-		Weight::from_parts(725_012_000, 0)
+		// Proof size: measured `507`, estimated `5563`.
+		// Minimum execution time: 122_428_000 picoseconds.
+		Weight::from_parts(167_139_000, 0)
 			.saturating_add(Weight::from_parts(0, 5563))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn update_capabilities() -> Weight {
-		// Proof size: measured `1471`, estimated `4649`.
-		// Minimum execution time: 174_089_000 picoseconds.
-		Weight::from_parts(203_204_000, 0)
-			.saturating_add(Weight::from_parts(0, 4649))
+		// Proof size: measured `1434`, estimated `4656`.
+		// Minimum execution time: 26_336_000 picoseconds.
+		Weight::from_parts(40_250_000, 0)
+			.saturating_add(Weight::from_parts(0, 4656))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
-		// Proof size: measured `1471`, estimated `4649`.
-		// Minimum execution time: 166_168_000 picoseconds.
-		Weight::from_parts(177_715_000, 0)
-			.saturating_add(Weight::from_parts(0, 4649))
+		// Proof size: measured `1434`, estimated `4656`.
+		// Minimum execution time: 25_488_000 picoseconds.
+		Weight::from_parts(38_576_000, 0)
+			.saturating_add(Weight::from_parts(0, 4656))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::CounterForNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::CounterForNodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::OperatorNodes` (r:1 w:1)
 	/// Proof: `EdgeNodes::OperatorNodes` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Pins` (r:0 w:1)
-	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(11314), added: 13789, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::NodeHistory` (r:0 w:1)
 	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	fn withdraw_deposit() -> Weight {
-		// Proof size: measured `4342`, estimated `5563`.
-		// Minimum execution time: 546_125_000 picoseconds.
-		Weight::from_parts(554_357_000, 0)
+		// Proof size: measured `4381`, estimated `5563`.
+		// Minimum execution time: 125_715_000 picoseconds.
+		Weight::from_parts(156_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 5563))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(7))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn set_status() -> Weight {
-		// Proof size: measured `1471`, estimated `4649`.
-		// Minimum execution time: 159_808_000 picoseconds.
-		Weight::from_parts(166_979_000, 0)
-			.saturating_add(Weight::from_parts(0, 4649))
+		// Proof size: measured `1434`, estimated `4656`.
+		// Minimum execution time: 22_664_000 picoseconds.
+		Weight::from_parts(35_051_000, 0)
+			.saturating_add(Weight::from_parts(0, 4656))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Pins` (r:1 w:1)
-	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(11314), added: 13789, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn pin() -> Weight {
-		// Proof size: measured `11594`, estimated `13755`.
-		// Minimum execution time: 162_493_000 picoseconds.
-		Weight::from_parts(174_550_000, 0)
-			.saturating_add(Weight::from_parts(0, 13755))
-			.saturating_add(T::DbWeight::get().reads(2))
+		// Proof size: measured `12729`, estimated `14779`.
+		// Minimum execution time: 34_238_000 picoseconds.
+		Weight::from_parts(51_243_000, 0)
+			.saturating_add(Weight::from_parts(0, 14779))
+			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Pins` (r:1 w:1)
-	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(10290), added: 12765, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(11314), added: 13789, mode: `MaxEncodedLen`)
 	fn unpin() -> Weight {
-		// Proof size: measured `11634`, estimated `13755`.
-		// Minimum execution time: 159_267_000 picoseconds.
-		Weight::from_parts(171_176_000, 0)
-			.saturating_add(Weight::from_parts(0, 13755))
+		// Proof size: measured `12659`, estimated `14779`.
+		// Minimum execution time: 30_150_000 picoseconds.
+		Weight::from_parts(43_233_000, 0)
+			.saturating_add(Weight::from_parts(0, 14779))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}

@@ -2,15 +2,15 @@
 
 //! Weights for `pallet_gpos`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
-//! CLI 64.0.0, 2026-12-06, steps `20`, repeat `10`, wasm execution
-//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
+//! `Compiled`, chain `None`, CPU `Intel(R) Xeon(R) Processor`.
 //!
 //! Command:
-//! /root/.cache/enreach/target/debug/enreach-node
+//! /root/.cache/enreach/target/release/enreach-node
 //! benchmark
 //! pallet
 //! --runtime
-//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! /root/.cache/enreach/target/release/wbuild/enreach-runtime/enreach_runtime.wasm
 //! --genesis-builder
 //! runtime
 //! --genesis-builder-preset
@@ -25,6 +25,8 @@
 //! 10
 //! --wasm-execution
 //! compiled
+//! --output-analysis
+//! median-slopes
 //! --template
 //! scripts/weight-template.hbs
 //! --output
@@ -73,11 +75,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn bond() -> Weight {
 		// Proof size: measured `583`, estimated `4186`.
-		// Minimum execution time: 417_052_000 picoseconds.
-		Weight::from_parts(431_924_000, 0)
+		// Minimum execution time: 54_026_000 picoseconds.
+		Weight::from_parts(78_844_000, 0)
 			.saturating_add(Weight::from_parts(0, 4186))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -92,8 +94,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::CurrentEra` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size: measured `622`, estimated `6052`.
-		// Minimum execution time: 217_124_000 picoseconds.
-		Weight::from_parts(232_197_000, 0)
+		// Minimum execution time: 26_680_000 picoseconds.
+		Weight::from_parts(42_706_000, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -105,11 +107,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof size: measured `784`, estimated `4186`.
-		// Minimum execution time: 366_316_000 picoseconds.
-		Weight::from_parts(386_877_000, 0)
+		// Minimum execution time: 51_429_000 picoseconds.
+		Weight::from_parts(72_482_000, 0)
 			.saturating_add(Weight::from_parts(0, 4186))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -124,8 +126,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::CounterForCandidates` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn validate() -> Weight {
 		// Proof size: measured `415`, estimated `4186`.
-		// Minimum execution time: 199_577_000 picoseconds.
-		Weight::from_parts(207_970_000, 0)
+		// Minimum execution time: 24_272_000 picoseconds.
+		Weight::from_parts(38_920_000, 0)
 			.saturating_add(Weight::from_parts(0, 4186))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -136,8 +138,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::CounterForCandidates` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
 		// Proof size: measured `406`, estimated `3512`.
-		// Minimum execution time: 165_958_000 picoseconds.
-		Weight::from_parts(173_068_000, 0)
+		// Minimum execution time: 18_056_000 picoseconds.
+		Weight::from_parts(27_459_000, 0)
 			.saturating_add(Weight::from_parts(0, 3512))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -151,13 +153,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Gpos::Ledgers` (r:1 w:1)
 	/// Proof: `Gpos::Ledgers` (`max_values`: None, `max_size`: Some(721), added: 3196, mode: `MaxEncodedLen`)
 	fn guarantee() -> Weight {
 		// Proof size: measured `14589`, estimated `15795`.
-		// Minimum execution time: 572_844_000 picoseconds.
-		Weight::from_parts(606_875_000, 0)
+		// Minimum execution time: 115_651_000 picoseconds.
+		Weight::from_parts(145_021_000, 0)
 			.saturating_add(Weight::from_parts(0, 15795))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -172,8 +174,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn cut_guarantee() -> Weight {
 		// Proof size: measured `13547`, estimated `15795`.
-		// Minimum execution time: 260_979_000 picoseconds.
-		Weight::from_parts(276_262_000, 0)
+		// Minimum execution time: 63_921_000 picoseconds.
+		Weight::from_parts(83_228_000, 0)
 			.saturating_add(Weight::from_parts(0, 15795))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -193,10 +195,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 64]`.
 	fn payout_stakers(n: u32, ) -> Weight {
 		// Proof size: measured `687`, estimated `15859`.
-		// Minimum execution time: 384_514_000 picoseconds.
-		Weight::from_parts(399_118_903, 0)
+		// Minimum execution time: 59_012_000 picoseconds.
+		Weight::from_parts(75_433_615, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(89_165, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(256_538, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
@@ -205,10 +207,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 1000]`.
 	fn cancel_deferred_slash(s: u32, ) -> Weight {
 		// Proof size: measured `272`, estimated `49479`.
-		// Minimum execution time: 121_221_000 picoseconds.
-		Weight::from_parts(127_201_224, 0)
+		// Minimum execution time: 14_850_000 picoseconds.
+		Weight::from_parts(21_229_385, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(26_240, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(38_766, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -221,7 +223,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpos::Guarantees` (r:100 w:1)
 	/// Proof: `Gpos::Guarantees` (`max_values`: None, `max_size`: Some(12330), added: 14805, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:18 w:18)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
@@ -240,11 +242,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::ErasTotalStake` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 100]`.
 	fn new_era(c: u32, ) -> Weight {
-		// Proof size: measured `14630`, estimated `52126`.
-		// Minimum execution time: 5_457_790_000 picoseconds.
-		Weight::from_parts(5_423_534_838, 0)
+		// Proof size: measured `14592`, estimated `52126`.
+		// Minimum execution time: 874_252_000 picoseconds.
+		Weight::from_parts(915_275_000, 0)
 			.saturating_add(Weight::from_parts(0, 52126))
-			.saturating_add(Weight::from_parts(186_771_823, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(37_128_000, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(58))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(56))

@@ -3,14 +3,14 @@
 //! Weights for `pallet_gpow`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
 //! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
-//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//! `Compiled`, chain `None`, CPU `Intel(R) Xeon(R) Processor`.
 //!
 //! Command:
-//! /root/.cache/enreach/target/debug/enreach-node
+//! /root/.cache/enreach/target/release/enreach-node
 //! benchmark
 //! pallet
 //! --runtime
-//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! /root/.cache/enreach/target/release/wbuild/enreach-runtime/enreach_runtime.wasm
 //! --genesis-builder
 //! runtime
 //! --genesis-builder-preset
@@ -25,6 +25,8 @@
 //! 10
 //! --wasm-execution
 //! compiled
+//! --output-analysis
+//! median-slopes
 //! --template
 //! scripts/weight-template.hbs
 //! --output
@@ -45,7 +47,7 @@ pub trait WeightInfo {
 	fn submit_work_report() -> Weight;
 	/// Weight of `answer_challenge`.
 	fn answer_challenge(k: u32, c: u32, ) -> Weight;
-	/// Weight of `submit_observation`.
+	/// Weight of `submit_observations`.
 	fn submit_observations(f: u32, p: u32, ) -> Weight;
 	/// Weight of `refute_compute`.
 	fn refute_compute(p: u32, ) -> Weight;
@@ -65,9 +67,9 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Reports` (r:1 w:1)
@@ -75,9 +77,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
-		// Proof size: measured `470`, estimated `39479`.
-		// Minimum execution time: 239_317_000 picoseconds.
-		Weight::from_parts(365_165_000, 0)
+		// Proof size: measured `476`, estimated `39479`.
+		// Minimum execution time: 31_972_000 picoseconds.
+		Weight::from_parts(44_100_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -85,7 +87,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Reports` (r:1 w:1)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::BlockSeeds` (r:1 w:0)
 	/// Proof: `Gpow::BlockSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -102,57 +104,67 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochSeeds` (r:1 w:0)
+	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::EpochKeepers` (r:1 w:0)
+	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(40974), added: 43449, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Observations` (r:1 w:0)
+	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(164), added: 2639, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::ComputeCredits` (r:0 w:1)
 	/// Proof: `Gpow::ComputeCredits` (`max_values`: None, `max_size`: Some(2622), added: 5097, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 64]`.
 	/// The range of component `c` is `[0, 64]`.
 	fn answer_challenge(k: u32, c: u32, ) -> Weight {
-		// Proof size: measured `1001`, estimated `39479`.
-		// Minimum execution time: 10_641_391_000 picoseconds.
-		Weight::from_parts(2_008_811_056, 0)
-			.saturating_add(Weight::from_parts(0, 39479))
-			.saturating_add(Weight::from_parts(163_925_989, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(147_923_566, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(11))
+		// Proof size: measured `1308`, estimated `44439`.
+		// Minimum execution time: 5_886_189_000 picoseconds.
+		Weight::from_parts(260_022_952, 0)
+			.saturating_add(Weight::from_parts(0, 44439))
+			.saturating_add(Weight::from_parts(91_459_761, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(97_855_500, 0).saturating_mul(c.into()))
+			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(6))
-			.saturating_add(Weight::from_parts(0, 8).saturating_mul(c.into()))
-			.saturating_add(Weight::from_parts(0, 3).saturating_mul(k.into()))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::NodeHistory` (r:1 w:0)
-	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
-	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochSeeds` (r:1 w:0)
 	/// Proof: `Gpow::EpochSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::EpochKeepers` (r:1 w:0)
 	/// Proof: `Gpow::EpochKeepers` (`max_values`: None, `max_size`: Some(40974), added: 43449, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::Observations` (r:17 w:1)
+	/// Storage: `Gpow::NodeHistory` (r:512 w:0)
+	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
+	/// Storage: `EdgeNodes::Nodes` (r:512 w:0)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Observations` (r:4864 w:512)
 	/// Proof: `Gpow::Observations` (`max_values`: None, `max_size`: Some(164), added: 2639, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::WorkScores` (r:1 w:1)
+	/// Storage: `Gpow::WorkScores` (r:512 w:512)
 	/// Proof: `Gpow::WorkScores` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::KeeperOversight` (r:1002 w:1002)
+	/// Proof: `Gpow::KeeperOversight` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::KeeperDeviations` (r:512 w:0)
+	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::TotalWorkScore` (r:1 w:1)
 	/// Proof: `Gpow::TotalWorkScore` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::KeeperOversight` (r:16 w:16)
-	/// Proof: `Gpow::KeeperOversight` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::KeeperDeviations` (r:1 w:7)
-	/// Proof: `Gpow::KeeperDeviations` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
-	/// Storage: `Gpow::DeviationCount` (r:7 w:7)
-	/// Proof: `Gpow::DeviationCount` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// The range of component `o` is `[0, 15]`.
+	/// The range of component `f` is `[1, 256]`.
+	/// The range of component `p` is `[0, 256]`.
 	fn submit_observations(f: u32, p: u32, ) -> Weight {
-		Weight::from_parts(602_706_597, 0)
-			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(1_100_000_000, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(11))
+		// Proof size: measured `41323`, estimated `870777`.
+		// Minimum execution time: 21_110_929_000 picoseconds.
+		Weight::from_parts(0, 0)
+			.saturating_add(Weight::from_parts(0, 870777))
+			.saturating_add(Weight::from_parts(107_240_685, 0).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(295_149_313, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(347))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().reads((36_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(f.into())))
-			.saturating_add(T::DbWeight::get().writes((18_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((23_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(343))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(f.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 5278).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(0, 44863).saturating_mul(p.into()))
 	}
 	/// Storage: `Gpow::Reports` (r:1 w:1)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
@@ -163,7 +175,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Settlement::Usage` (r:64 w:64)
 	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:1)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::NodeHistory` (r:1 w:1)
@@ -176,11 +188,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpos::UnappliedSlashes` (`max_values`: None, `max_size`: Some(46014), added: 48489, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 64]`.
 	fn refute_compute(p: u32, ) -> Weight {
-		// Proof size: measured `1019`, estimated `49479`.
-		// Minimum execution time: 422_009_000 picoseconds.
-		Weight::from_parts(392_295_881, 0)
+		// Proof size: measured `1020`, estimated `49479`.
+		// Minimum execution time: 64_016_000 picoseconds.
+		Weight::from_parts(82_560_094, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(37_573_922, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(6_730_320, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -188,11 +200,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2623).saturating_mul(p.into()))
 	}
 	/// Storage: `Gpow::Params` (r:0 w:1)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 58_518_000 picoseconds.
-		Weight::from_parts(63_775_000, 0)
+		// Minimum execution time: 5_599_000 picoseconds.
+		Weight::from_parts(10_606_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -213,10 +225,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
 		// Proof size: measured `346`, estimated `15859`.
-		// Minimum execution time: 153_949_000 picoseconds.
-		Weight::from_parts(158_746_000, 0)
+		// Minimum execution time: 18_899_000 picoseconds.
+		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(83_039_715, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(9_636_229, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -229,7 +241,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Reports` (r:500 w:500)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:500 w:500)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::NodeHistory` (r:500 w:500)
@@ -243,22 +255,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
 		// Proof size: measured `599`, estimated `49479`.
-		// Minimum execution time: 66_759_000 picoseconds.
-		Weight::from_parts(66_939_000, 0)
+		// Minimum execution time: 8_360_000 picoseconds.
+		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(233_506_788, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(Weight::from_parts(50_059_325, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3659).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 3666).saturating_mul(n.into()))
 	}
 	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::NodeHistory` (r:1 w:0)
 	/// Proof: `Gpow::NodeHistory` (`max_values`: None, `max_size`: Some(67), added: 2542, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Nodes` (r:1 w:0)
-	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
+	/// Proof: `EdgeNodes::Nodes` (`max_values`: None, `max_size`: Some(1191), added: 3666, mode: `MaxEncodedLen`)
 	/// Storage: `EdgeNodes::Pins` (r:1 w:0)
 	/// Proof: `EdgeNodes::Pins` (`max_values`: None, `max_size`: Some(11314), added: 13789, mode: `MaxEncodedLen`)
 	/// Storage: `Settlement::Contents` (r:1 w:0)
@@ -268,32 +280,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::StorageProvers` (r:1 w:1)
 	/// Proof: `Gpow::StorageProvers` (`max_values`: None, `max_size`: Some(2110), added: 4585, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Params` (r:1 w:0)
-	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(37), added: 532, mode: `MaxEncodedLen`)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 16]`.
 	/// The range of component `d` is `[1, 12]`.
 	fn answer_storage_challenge(s: u32, d: u32, ) -> Weight {
-		// Proof size: measured `14661`, estimated `14779`.
-		// Minimum execution time: 390_833_000 picoseconds.
-		Weight::from_parts(266_621_676, 0)
+		// Proof size: measured `14667`, estimated `14779`.
+		// Minimum execution time: 110_663_000 picoseconds.
+		Weight::from_parts(3_721_314, 0)
 			.saturating_add(Weight::from_parts(0, 14779))
-			.saturating_add(Weight::from_parts(14_143_812, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(13_638_317, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(12_797_285, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(10_327_200, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
-	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
-	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::PruneCursor` (r:1 w:1)
 	/// Proof: `Gpow::PruneCursor` (`max_values`: Some(1), `max_size`: Some(264), added: 759, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::CurrentEpoch` (r:1 w:0)
+	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Gpow::Reports` (r:1000 w:1000)
 	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
 		// Proof size: measured `226`, estimated `1749`.
-		// Minimum execution time: 84_366_000 picoseconds.
-		Weight::from_parts(85_627_000, 0)
+		// Minimum execution time: 9_159_000 picoseconds.
+		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 1749))
-			.saturating_add(Weight::from_parts(6_477_264, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(1_263_361, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))

@@ -3,14 +3,14 @@
 //! Weights for `pallet_settlement`, generated from its FRAME v2 benchmarks by `scripts/bench/weights`; do not edit.
 //!
 //! CLI 64.0.0, 2026-12-07, steps `20`, repeat `10`, wasm execution
-//! `Compiled`, chain `None`, CPU `AMD EPYC`.
+//! `Compiled`, chain `None`, CPU `Intel(R) Xeon(R) Processor`.
 //!
 //! Command:
-//! /root/.cache/enreach/target/debug/enreach-node
+//! /root/.cache/enreach/target/release/enreach-node
 //! benchmark
 //! pallet
 //! --runtime
-//! /root/.cache/enreach/target/debug/wbuild/enreach-runtime/enreach_runtime.wasm
+//! /root/.cache/enreach/target/release/wbuild/enreach-runtime/enreach_runtime.wasm
 //! --genesis-builder
 //! runtime
 //! --genesis-builder-preset
@@ -25,6 +25,8 @@
 //! 10
 //! --wasm-execution
 //! compiled
+//! --output-analysis
+//! median-slopes
 //! --template
 //! scripts/weight-template.hbs
 //! --output
@@ -84,8 +86,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn open_account() -> Weight {
 		// Proof size: measured `321`, estimated `6196`.
-		// Minimum execution time: 624_662_000 picoseconds.
-		Weight::from_parts(643_600_000, 0)
+		// Minimum execution time: 92_498_000 picoseconds.
+		Weight::from_parts(127_311_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -96,8 +98,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size: measured `522`, estimated `8799`.
-		// Minimum execution time: 596_800_000 picoseconds.
-		Weight::from_parts(614_777_000, 0)
+		// Minimum execution time: 89_974_000 picoseconds.
+		Weight::from_parts(122_287_000, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -110,8 +112,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	fn authorize_client() -> Weight {
 		// Proof size: measured `290`, estimated `3594`.
-		// Minimum execution time: 159_729_000 picoseconds.
-		Weight::from_parts(164_656_000, 0)
+		// Minimum execution time: 21_217_000 picoseconds.
+		Weight::from_parts(31_834_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -124,8 +126,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn revoke_client() -> Weight {
 		// Proof size: measured `430`, estimated `3594`.
-		// Minimum execution time: 147_420_000 picoseconds.
-		Weight::from_parts(154_090_000, 0)
+		// Minimum execution time: 19_280_000 picoseconds.
+		Weight::from_parts(26_593_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -138,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::CurrentEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn request_withdrawal() -> Weight {
 		// Proof size: measured `293`, estimated `3594`.
-		// Minimum execution time: 158_146_000 picoseconds.
-		Weight::from_parts(163_915_000, 0)
+		// Minimum execution time: 19_472_000 picoseconds.
+		Weight::from_parts(29_795_000, 0)
 			.saturating_add(Weight::from_parts(0, 3594))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -158,8 +160,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof size: measured `648`, estimated `8766`.
-		// Minimum execution time: 639_904_000 picoseconds.
-		Weight::from_parts(656_790_000, 0)
+		// Minimum execution time: 90_880_000 picoseconds.
+		Weight::from_parts(123_513_000, 0)
 			.saturating_add(Weight::from_parts(0, 8766))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -170,8 +172,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Contents` (`max_values`: None, `max_size`: Some(372), added: 2847, mode: `MaxEncodedLen`)
 	fn publish_content() -> Weight {
 		// Proof size: measured `176`, estimated `3837`.
-		// Minimum execution time: 151_946_000 picoseconds.
-		Weight::from_parts(156_873_000, 0)
+		// Minimum execution time: 17_071_000 picoseconds.
+		Weight::from_parts(28_210_000, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -183,10 +185,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 512]`.
 	fn publish_collection(n: u32, ) -> Weight {
 		// Proof size: measured `176`, estimated `3837`.
-		// Minimum execution time: 178_827_000 picoseconds.
-		Weight::from_parts(123_801_265, 0)
+		// Minimum execution time: 25_417_000 picoseconds.
+		Weight::from_parts(26_849_955, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
-			.saturating_add(Weight::from_parts(23_626_265, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(4_314_871, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -201,8 +203,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Settlement::Accounts` (`max_values`: None, `max_size`: Some(129), added: 2604, mode: `MaxEncodedLen`)
 	fn unpublish_content() -> Weight {
 		// Proof size: measured `459`, estimated `3837`.
-		// Minimum execution time: 148_352_000 picoseconds.
-		Weight::from_parts(151_957_000, 0)
+		// Minimum execution time: 18_322_000 picoseconds.
+		Weight::from_parts(26_722_000, 0)
 			.saturating_add(Weight::from_parts(0, 3837))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -213,8 +215,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn claim_rewards() -> Weight {
 		// Proof size: measured `325`, estimated `6196`.
-		// Minimum execution time: 393_377_000 picoseconds.
-		Weight::from_parts(402_190_000, 0)
+		// Minimum execution time: 58_194_000 picoseconds.
+		Weight::from_parts(76_818_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -234,10 +236,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[0, 64]`.
 	fn accrue_storage(r: u32, ) -> Weight {
 		// Proof size: measured `553`, estimated `10160`.
-		// Minimum execution time: 144_716_000 picoseconds.
-		Weight::from_parts(179_315_545, 0)
+		// Minimum execution time: 20_630_000 picoseconds.
+		Weight::from_parts(37_181_571, 0)
 			.saturating_add(Weight::from_parts(0, 10160))
-			.saturating_add(Weight::from_parts(59_634_826, 0).saturating_mul(r.into()))
+			.saturating_add(Weight::from_parts(11_420_071, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -259,10 +261,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn charge_and_pay(n: u32, ) -> Weight {
 		// Proof size: measured `595`, estimated `11114`.
-		// Minimum execution time: 605_963_000 picoseconds.
-		Weight::from_parts(609_719_000, 0)
+		// Minimum execution time: 98_778_000 picoseconds.
+		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 11114))
-			.saturating_add(Weight::from_parts(253_635_616, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(51_573_989, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -288,10 +290,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn pay_subsidy(n: u32, ) -> Weight {
 		// Proof size: measured `624`, estimated `6052`.
-		// Minimum execution time: 433_277_000 picoseconds.
-		Weight::from_parts(438_324_000, 0)
+		// Minimum execution time: 77_663_000 picoseconds.
+		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 6052))
-			.saturating_add(Weight::from_parts(201_592_317, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(35_769_975, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -303,10 +305,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 500]`.
 	fn prune_usage(n: u32, ) -> Weight {
 		// Proof size: measured `79`, estimated `990`.
-		// Minimum execution time: 43_635_000 picoseconds.
-		Weight::from_parts(44_616_000, 0)
+		// Minimum execution time: 4_366_000 picoseconds.
+		Weight::from_parts(4_600_982, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			.saturating_add(Weight::from_parts(5_542_365, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(1_159_445, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2592).saturating_mul(n.into()))
