@@ -126,6 +126,59 @@ pub struct Pin {
 /// hash and length).
 pub type GenesisNode<AccountId> = (NodeId, AccountId, Capabilities, Vec<(ContentId, u64)>);
 
+/// Nodes a benchmark network generates at genesis instead of listing them: a chain spec listing 100 000 nodes is
+/// more than the runtime may allocate to read it. Node `i` has the id [`generated_node_id`]`(i)`, operator
+/// `operators[i / per_operator]`, capabilities [`generated_capabilities`]`(i)` and pins `pin` from epoch 0.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, serde::Serialize, serde::Deserialize,
+)]
+pub struct GeneratedNodes<AccountId> {
+    /// The operators, each running `per_operator` nodes.
+    pub operators: Vec<AccountId>,
+    /// Nodes per operator.
+    pub per_operator: u32,
+    /// The content every node pins, if any: BLAKE3 hash and length.
+    pub pin: Option<(ContentId, u64)>,
+}
+
+/// The id of generated node `i`.
+pub fn generated_node_id(i: u32) -> NodeId {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"enreach/generated-node/v1");
+    hasher.update(&i.to_le_bytes());
+    NodeId(*hasher.finalize().as_bytes())
+}
+
+/// What generated node `i` offers: the inhabited continents in turn, 100 to 1 000 Mbit/s up.
+pub fn generated_capabilities(i: u32) -> Capabilities {
+    use enreach_primitives::{Continent, NatType, Region, SoftwareVersion};
+    const REGIONS: [(Continent, [u8; 2]); 6] = [
+        (Continent::Europe, *b"DE"),
+        (Continent::NorthAmerica, *b"US"),
+        (Continent::Asia, *b"JP"),
+        (Continent::SouthAmerica, *b"BR"),
+        (Continent::Africa, *b"ZA"),
+        (Continent::Oceania, *b"AU"),
+    ];
+    let (continent, country) = REGIONS[i as usize % REGIONS.len()];
+    Capabilities {
+        bandwidth_up_mbps: 100 + (i % 10) * 100,
+        bandwidth_down_mbps: 1000,
+        storage_gib: 100,
+        cpu_cores: 4,
+        memory_mib: 8192,
+        gpu: None,
+        hvm: None,
+        region: Region { continent, country },
+        nat: NatType::Public,
+        version: SoftwareVersion {
+            major: 0,
+            minor: 1,
+            patch: 0,
+        },
+    }
+}
+
 /// What other pallets (GPoW, GPoS, settlement) need from the registry.
 pub trait NodeRegistry<AccountId> {
     /// The operator of `node` if it is registered.
@@ -278,54 +331,80 @@ pub mod pallet {
     pub struct GenesisConfig<T: Config> {
         /// Node, operator, capabilities, and the content it pins from epoch 0 on.
         pub nodes: Vec<GenesisNode<T::AccountId>>,
+        /// More nodes, generated rather than listed.
+        pub generated: Option<GeneratedNodes<T::AccountId>>,
     }
 
     #[pallet::genesis_build]
     impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
         fn build(&self) {
-            let deposit = T::RegistrationDeposit::get();
-            for (node, operator, capabilities, pins) in &self.nodes {
-                assert!(
-                    !Nodes::<T>::contains_key(node),
-                    "genesis node registered twice"
-                );
-                assert!(
-                    Nodes::<T>::count() < T::MaxNodes::get(),
-                    "more genesis nodes than MaxNodes"
-                );
-                assert!(
-                    capabilities.validate().is_ok(),
-                    "invalid genesis node capabilities"
-                );
-                OperatorNodes::<T>::try_mutate(operator, |nodes| nodes.try_push(*node))
-                    .expect("at most MaxNodesPerOperator genesis nodes per operator");
-                T::Currency::hold(&HoldReason::NodeDeposit.into(), operator, deposit)
-                    .expect("genesis operator has the deposit");
-                let pins: Vec<Pin> = pins
-                    .iter()
-                    .map(|&(content, len)| Pin {
-                        content,
-                        len,
-                        since: 0,
-                    })
-                    .collect();
-                Pins::<T>::insert(
-                    node,
-                    BoundedVec::<_, T::MaxPinsPerNode>::try_from(pins)
-                        .expect("at most MaxPinsPerNode genesis pins per node"),
-                );
-                Nodes::<T>::insert(
-                    node,
-                    NodeInfo {
-                        operator: operator.clone(),
-                        capabilities: capabilities.clone(),
-                        endpoints: Default::default(),
-                        deposit,
-                        status: NodeStatus::Active,
-                        registered_at: Zero::zero(),
-                    },
-                );
+            let generated = self.generated.iter().flat_map(|g| {
+                let count = g.operators.len() as u32 * g.per_operator;
+                (0..count).map(move |i| {
+                    (
+                        generated_node_id(i),
+                        g.operators[(i / g.per_operator) as usize].clone(),
+                        generated_capabilities(i),
+                        g.pin.into_iter().collect::<Vec<_>>(),
+                    )
+                })
+            });
+            for (node, operator, capabilities, pins) in self.nodes.iter().cloned().chain(generated)
+            {
+                Pallet::<T>::register_at_genesis(node, operator, capabilities, pins);
             }
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        /// Registers `node` for `operator` as genesis does: deposit held, active, pinning `pins` from epoch 0.
+        fn register_at_genesis(
+            node: NodeId,
+            operator: T::AccountId,
+            capabilities: Capabilities,
+            pins: Vec<(ContentId, u64)>,
+        ) {
+            let deposit = T::RegistrationDeposit::get();
+            assert!(
+                !Nodes::<T>::contains_key(node),
+                "genesis node registered twice"
+            );
+            assert!(
+                Nodes::<T>::count() < T::MaxNodes::get(),
+                "more genesis nodes than MaxNodes"
+            );
+            assert!(
+                capabilities.validate().is_ok(),
+                "invalid genesis node capabilities"
+            );
+            OperatorNodes::<T>::try_mutate(&operator, |nodes| nodes.try_push(node))
+                .expect("at most MaxNodesPerOperator genesis nodes per operator");
+            T::Currency::hold(&HoldReason::NodeDeposit.into(), &operator, deposit)
+                .expect("genesis operator has the deposit");
+            let pins: Vec<Pin> = pins
+                .into_iter()
+                .map(|(content, len)| Pin {
+                    content,
+                    len,
+                    since: 0,
+                })
+                .collect();
+            Pins::<T>::insert(
+                node,
+                BoundedVec::<_, T::MaxPinsPerNode>::try_from(pins)
+                    .expect("at most MaxPinsPerNode genesis pins per node"),
+            );
+            Nodes::<T>::insert(
+                node,
+                NodeInfo {
+                    operator,
+                    capabilities,
+                    endpoints: Default::default(),
+                    deposit,
+                    status: NodeStatus::Active,
+                    registered_at: Zero::zero(),
+                },
+            );
         }
     }
 

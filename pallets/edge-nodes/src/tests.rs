@@ -446,7 +446,7 @@ fn genesis_nodes_are_active_with_their_deposit_held_and_pins_from_epoch_zero() {
         .build_storage()
         .unwrap();
     pallet_balances::GenesisConfig::<Test> {
-        balances: vec![(1, 1000)],
+        balances: vec![(1, 1000), (2, 1000)],
         ..Default::default()
     }
     .assimilate_storage(&mut storage)
@@ -457,6 +457,11 @@ fn genesis_nodes_are_active_with_their_deposit_held_and_pins_from_epoch_zero() {
             (node_id(1), 1, caps(), vec![(content, 4096)]),
             (node_id(2), 1, caps(), vec![]),
         ],
+        generated: Some(crate::GeneratedNodes {
+            operators: vec![2],
+            per_operator: 2,
+            pin: Some((content, 4096)),
+        }),
     }
     .assimilate_storage(&mut storage)
     .unwrap();
@@ -480,6 +485,21 @@ fn genesis_nodes_are_active_with_their_deposit_held_and_pins_from_epoch_zero() {
             }]
         );
         assert_eq!(crate::OperatorNodes::<Test>::get(1).len(), 2);
+        // Generated nodes 0 and 1 are operator 2's, each pinning the content.
+        let generated: Vec<NodeId> = (0..2).map(crate::generated_node_id).collect();
+        assert_eq!(crate::OperatorNodes::<Test>::get(2).to_vec(), generated);
+        assert_eq!(held(2), 2 * DEPOSIT);
+        assert_eq!(Nodes::<Test>::count(), 4);
+        let second = Nodes::<Test>::get(generated[1]).unwrap();
+        assert_eq!(second.capabilities, crate::generated_capabilities(1));
+        assert_ne!(
+            crate::generated_capabilities(0).region,
+            crate::generated_capabilities(1).region
+        );
+        assert_eq!(
+            <Registry as NodeRegistry<u64>>::pins(&generated[1])[0].content,
+            content
+        );
     });
 }
 
@@ -491,6 +511,7 @@ fn genesis_nodes_need_their_operators_deposit() {
         .unwrap();
     crate::GenesisConfig::<Test> {
         nodes: vec![(node_id(1), 4, caps(), vec![])],
+        generated: None,
     }
     .assimilate_storage(&mut storage)
     .unwrap();
