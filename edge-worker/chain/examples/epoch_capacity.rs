@@ -34,6 +34,7 @@ use enreach_routing::{content_key, ClientHint, Coord, NodeInfo, Params, Router};
 use futures::{stream, StreamExt};
 use serde_json::json;
 use subxt::{
+    client::OnlineClientAtBlock,
     config::DefaultExtrinsicParamsBuilder,
     dynamic::{self, Value},
     rpcs::{rpc_params, RpcClient},
@@ -367,14 +368,20 @@ impl Node {
         reported
     }
 
-    /// `call` signed by `signer` with `nonce`, immortal, SCALE-encoded.
-    async fn sign(
-        &self,
-        signer: &Keypair,
-        nonce: u64,
-        call: impl subxt::transactions::Payload,
-    ) -> Vec<u8> {
-        let at = self.api.at_current_block().await.expect("current block");
+    /// The latest block, to sign a round of transactions against.
+    async fn at(&self) -> OnlineClientAtBlock<PolkadotConfig> {
+        self.api.at_current_block().await.expect("current block")
+    }
+}
+
+/// `call` signed by `signer` with `nonce`, immortal, SCALE-encoded, against `at`'s metadata and genesis.
+fn sign(
+    at: &OnlineClientAtBlock<PolkadotConfig>,
+    signer: &Keypair,
+    nonce: u64,
+    call: impl subxt::transactions::Payload,
+) -> Vec<u8> {
+    {
         let params = DefaultExtrinsicParamsBuilder::<PolkadotConfig>::new()
             .nonce(nonce)
             .immortal()
@@ -386,7 +393,9 @@ impl Node {
             .expect("signed")
             .into_encoded()
     }
+}
 
+impl Node {
     /// Submits without waiting; false if the pool refused it.
     async fn submit(&self, tx: Vec<u8>) -> bool {
         let hex = format!("0x{}", hex::encode(tx));
@@ -633,7 +642,7 @@ async fn main() {
                 .expect("nonce");
             (assigned, nonce)
         })
-        .buffered(2)
+        .buffered(4)
         .collect()
         .await;
     for (j, (assigned, first_nonce)) in assignments.into_iter().enumerate() {
@@ -708,18 +717,30 @@ async fn main() {
         }
         if (feeder.in_pool() as usize) < POOL_TARGET {
             let mut batch = Vec::new();
+            let at = node.at().await;
             // Answers first: they have a deadline.
+            let mut due_now = Vec::new();
             while let Some(&(due, i)) = answers_due.front() {
-                if due > feeder.next_block.saturating_sub(1) || batch.len() >= per_round {
+                if due > feeder.next_block.saturating_sub(1) || due_now.len() >= per_round {
                     break;
                 }
                 answers_due.pop_front();
-                let challenge = node
-                    .chain
-                    .open_challenge(node_id(i))
-                    .await
-                    .expect("challenge")
-                    .expect("an open challenge for a reported node");
+                due_now.push(i);
+            }
+            let chain = &node.chain;
+            let challenges: Vec<_> = stream::iter(due_now)
+                .map(|i| async move {
+                    let challenge = chain
+                        .open_challenge(node_id(i))
+                        .await
+                        .expect("challenge")
+                        .expect("an open challenge for a reported node");
+                    (i, challenge)
+                })
+                .buffered(16)
+                .collect()
+                .await;
+            for (i, challenge) in challenges {
                 let tree = receipts(genesis, i, args.receipts, content);
                 let answer: Vec<_> = challenge
                     .offsets
@@ -743,15 +764,21 @@ async fn main() {
                     ),
                 );
                 let o = operator_of(i);
-                batch.push(node.sign(&operators[o], nonces.next(o), call).await);
+                batch.push(sign(&at, &operators[o], nonces.next(o), call));
             }
             let end = (next_node + per_round / 2).min(args.nodes);
-            for i in next_node..end {
-                let challenges = node
-                    .chain
-                    .storage_challenges(node_id(i))
-                    .await
-                    .expect("storage challenges");
+            let storage: Vec<_> = stream::iter(next_node..end)
+                .map(|i| async move {
+                    let challenges = chain
+                        .storage_challenges(node_id(i))
+                        .await
+                        .expect("storage challenges");
+                    (i, challenges)
+                })
+                .buffered(16)
+                .collect()
+                .await;
+            for (i, challenges) in storage {
                 for challenge in challenges {
                     let proof: Vec<_> = challenge
                         .chunks
@@ -764,7 +791,7 @@ async fn main() {
                         (node_id(i), challenge.epoch, content, proof),
                     );
                     let o = operator_of(i);
-                    batch.push(node.sign(&operators[o], nonces.next(o), call).await);
+                    batch.push(sign(&at, &operators[o], nonces.next(o), call));
                 }
                 let (root, count, total) = roots[i];
                 let report = WorkReport {
@@ -778,14 +805,12 @@ async fn main() {
                     total_units: 0,
                 };
                 let o = operator_of(i);
-                batch.push(
-                    node.sign(
-                        &operators[o],
-                        nonces.next(o),
-                        dynamic::transaction("Gpow", "submit_work_report", (report,)),
-                    )
-                    .await,
-                );
+                batch.push(sign(
+                    &at,
+                    &operators[o],
+                    nonces.next(o),
+                    dynamic::transaction("Gpow", "submit_work_report", (report,)),
+                ));
             }
             next_node = end;
             // Keepers' batches go out as the nodes' transactions do, in proportion.
@@ -793,14 +818,12 @@ async fn main() {
             while sent_batches < due {
                 sent_batches += 1;
                 if let Some((j, nonce, batch_obs)) = observation_batches.pop_front() {
-                    batch.push(
-                        node.sign(
-                            &keepers[j],
-                            nonce,
-                            dynamic::transaction("Gpow", "submit_observations", (batch_obs,)),
-                        )
-                        .await,
-                    );
+                    batch.push(sign(
+                        &at,
+                        &keepers[j],
+                        nonce,
+                        dynamic::transaction("Gpow", "submit_observations", (batch_obs,)),
+                    ));
                 }
             }
             feeder.submit_all(batch).await;
@@ -823,6 +846,7 @@ async fn main() {
         if (feeder.in_pool() as usize) < POOL_TARGET && next < args.transfers {
             let end = (next + 2000).min(args.transfers);
             let mut batch = Vec::new();
+            let at = node.at().await;
             for i in next..end {
                 let call = dynamic::transaction(
                     "Balances",
@@ -836,7 +860,7 @@ async fn main() {
                     ),
                 );
                 let o = i % operators.len();
-                batch.push(node.sign(&operators[o], nonces.next(o), call).await);
+                batch.push(sign(&at, &operators[o], nonces.next(o), call));
             }
             next = end;
             feeder.submit_all(batch).await;
