@@ -678,6 +678,7 @@ async fn main() {
     // Each node's storage proof and report, then its challenge answer, signed by its operator in turn.
     let index_of: HashMap<NodeId, usize> = (0..args.nodes).map(|i| (node_id(i), i)).collect();
     let mut next_node = 0usize;
+    let mut next_report = 0usize;
     let mut answers_due: VecDeque<(u32, usize)> = VecDeque::new();
     let total_batches = observation_batches.len();
     let mut sent_batches = 0usize;
@@ -705,6 +706,7 @@ async fn main() {
         if progress != last_progress.0 {
             last_progress = (progress, feeder.next_block);
         } else if next_node == args.nodes
+            && next_report == args.nodes
             && observation_batches.is_empty()
             && answers_due.is_empty()
             && feeder.next_block > last_progress.1 + 20
@@ -766,6 +768,32 @@ async fn main() {
                 let o = operator_of(i);
                 batch.push(sign(&at, &operators[o], nonces.next(o), call));
             }
+            // Reports first, as a network's nodes all report when the window opens: 1 000 a round (a block
+            // takes at most `MaxReportsPerBlock` of them), so every one is in long before the window closes.
+            let reported_to = (next_report + 1_000).min(args.nodes);
+            for (i, &(root, count, total)) in
+                roots.iter().enumerate().take(reported_to).skip(next_report)
+            {
+                let report = WorkReport {
+                    node: node_id(i),
+                    epoch: 0,
+                    receipts_root: root,
+                    receipt_count: count,
+                    total_bytes: total,
+                    compute_root: [0; 32],
+                    compute_receipt_count: 0,
+                    total_units: 0,
+                };
+                let o = operator_of(i);
+                batch.push(sign(
+                    &at,
+                    &operators[o],
+                    nonces.next(o),
+                    dynamic::transaction("Gpow", "submit_work_report", (report,)),
+                ));
+            }
+            next_report = reported_to;
+            // Storage proofs of the current epoch, which stay open for this epoch and the next.
             let end = (next_node + per_round / 2).min(args.nodes);
             let storage: Vec<_> = stream::iter(next_node..end)
                 .map(|i| async move {
@@ -793,24 +821,6 @@ async fn main() {
                     let o = operator_of(i);
                     batch.push(sign(&at, &operators[o], nonces.next(o), call));
                 }
-                let (root, count, total) = roots[i];
-                let report = WorkReport {
-                    node: node_id(i),
-                    epoch: 0,
-                    receipts_root: root,
-                    receipt_count: count,
-                    total_bytes: total,
-                    compute_root: [0; 32],
-                    compute_receipt_count: 0,
-                    total_units: 0,
-                };
-                let o = operator_of(i);
-                batch.push(sign(
-                    &at,
-                    &operators[o],
-                    nonces.next(o),
-                    dynamic::transaction("Gpow", "submit_work_report", (report,)),
-                ));
             }
             next_node = end;
             // Keepers' batches go out as the nodes' transactions do, in proportion.
