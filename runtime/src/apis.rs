@@ -266,8 +266,10 @@ impl_runtime_apis! {
             Gpow::keepers_of(epoch, &node, count)
         }
 
-        fn assigned_nodes(epoch: EpochIndex, keeper: AccountId) -> Vec<NodeId> {
-            Gpow::assigned_nodes(epoch, &keeper)
+        fn epoch_assignments(
+            epoch: EpochIndex,
+        ) -> Option<pallet_gpow::runtime_api::EpochAssignments<AccountId>> {
+            Gpow::epoch_assignments(epoch)
         }
 
         fn storage_challenges(node: NodeId) -> Vec<pallet_gpow::runtime_api::StorageChallenge> {

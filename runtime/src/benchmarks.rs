@@ -8,6 +8,7 @@ pub use frame_system_benchmarking::{
 
 impl frame_system_benchmarking::Config for Runtime {}
 impl frame_benchmarking::baseline::Config for Runtime {}
+impl pallet_transaction_payment::BenchmarkConfig for Runtime {}
 
 frame_benchmarking::define_benchmarks!(
     [frame_benchmarking, BaselineBench::<Runtime>]
@@ -15,6 +16,7 @@ frame_benchmarking::define_benchmarks!(
     [frame_system_extensions, SystemExtensionsBench::<Runtime>]
     [pallet_balances, Balances]
     [pallet_timestamp, Timestamp]
+    [pallet_transaction_payment, TransactionPayment]
     [pallet_utility, Utility]
     [pallet_sudo, Sudo]
     [pallet_edge_nodes, EdgeNodes]

@@ -24,7 +24,9 @@ use std::{
 };
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use enreach_edge_chain::{capabilities::CONTINENTS, registry::Registry, Chain, Wait};
+use enreach_edge_chain::{
+    capabilities::region_key, observations, registry::Registry, Chain, EncodedCall, Wait,
+};
 use enreach_node_process::{NodeConfig, NodeProcess};
 use enreach_primitives::{
     content::chunk_proof, merkle::ReceiptProof, ClientKey, ComputeReceipt, ContentId, Continent,
@@ -51,8 +53,6 @@ const NORMAL_REF_TIME: f64 = 1.5e12;
 const NORMAL_LENGTH: f64 = 0.75 * 5.0 * 1024.0 * 1024.0;
 /// The published content every node pins.
 const CONTENT_LEN: usize = 1 << 20;
-/// Observations per `submit_observations`, as `edge-worker`'s keeper sends them.
-const OBSERVATIONS_PER_TRANSACTION: usize = 256;
 /// Transactions kept waiting in the node's pool: a few full blocks, so blocks stay full without the pool's
 /// revalidation of a huge backlog taking the node's CPU.
 const POOL_TARGET: usize = 6_000;
@@ -91,12 +91,9 @@ fn account(role: &str, i: usize) -> Keypair {
 /// Nodes per operator (the registry allows 64): 2 000 operators for 100 000 nodes.
 const NODES_PER_OPERATOR: usize = 50;
 
-/// Generated node `i` (`pallet_edge_nodes::generated_node_id`, which the genesis registers it under).
+/// Generated node `i`, as the genesis registers it.
 fn node_id(i: usize) -> NodeId {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"enreach/generated-node/v1");
-    hasher.update(&(i as u32).to_le_bytes());
-    NodeId(*hasher.finalize().as_bytes())
+    NodeId::generated(i as u32)
 }
 
 /// Each operator's next nonce, counted here: its transactions are signed ahead of their inclusion.
@@ -395,6 +392,14 @@ fn sign(
     }
 }
 
+/// `call` encoded against `at`'s metadata, for a batch.
+fn encode(
+    at: &OnlineClientAtBlock<PolkadotConfig>,
+    call: impl subxt::transactions::Payload,
+) -> EncodedCall {
+    EncodedCall::new(at, &call).expect("encodable call")
+}
+
 impl Node {
     /// Submits without waiting; false if the pool refused it.
     async fn submit(&self, tx: Vec<u8>) -> bool {
@@ -627,7 +632,8 @@ async fn main() {
 
     // Every keeper's observations of epoch 0, batched.
     let mut observation_batches: VecDeque<(usize, u64, Vec<KeeperObservation>)> = VecDeque::new();
-    // Each keeper asks for its nodes as `edge-worker`'s keeper does, two at a time (the node has two cores).
+    // Each keeper asks for its nodes as `edge-worker`'s keeper does: the first call draws the epoch's assignment,
+    // the others are served from the chain node's memory.
     let assignments: Vec<(Vec<NodeId>, u64)> = stream::iter(&keepers)
         .map(|keeper| async {
             let assigned = node
@@ -646,23 +652,27 @@ async fn main() {
         .collect()
         .await;
     for (j, (assigned, first_nonce)) in assignments.into_iter().enumerate() {
-        for (n, batch) in assigned.chunks(OBSERVATIONS_PER_TRANSACTION).enumerate() {
-            let observations = batch
-                .iter()
-                .map(|&node| KeeperObservation {
-                    node,
-                    epoch: 0,
-                    probes_answered: 12,
-                    probes_sent: 12,
-                    median_rtt_ms: 20,
-                    storage_passed: 2,
-                    storage_sent: 2,
-                    bandwidth_mbps: 800,
-                    replays_sent: 0,
-                    replays_failed: 0,
-                })
-                .collect();
-            observation_batches.push_back((j, first_nonce + n as u64, observations));
+        let observed: Vec<KeeperObservation> = assigned
+            .iter()
+            .map(|&node| KeeperObservation {
+                node,
+                epoch: 0,
+                probes_answered: 12,
+                probes_sent: 12,
+                median_rtt_ms: 20,
+                storage_passed: 2,
+                storage_sent: 2,
+                bandwidth_mbps: 800,
+                replays_sent: 0,
+                replays_failed: 0,
+            })
+            .collect();
+        // Packed as `edge-worker`'s keeper packs them.
+        for (n, batch) in observations::batches(&observed, KEEPERS_PER_NODE)
+            .into_iter()
+            .enumerate()
+        {
+            observation_batches.push_back((j, first_nonce + n as u64, batch));
         }
     }
     let observations: u64 = observation_batches
@@ -675,9 +685,8 @@ async fn main() {
         measured.elapsed()
     );
 
-    // Each node's storage proof and report, then its challenge answer, signed by its operator in turn.
+    // Each node's report with its storage proof, then its challenge answer, signed by its operator in turn.
     let index_of: HashMap<NodeId, usize> = (0..args.nodes).map(|i| (node_id(i), i)).collect();
-    let mut next_node = 0usize;
     let mut next_report = 0usize;
     let mut answers_due: VecDeque<(u32, usize)> = VecDeque::new();
     let total_batches = observation_batches.len();
@@ -705,8 +714,7 @@ async fn main() {
         let progress = verified + proven + observed;
         if progress != last_progress.0 {
             last_progress = (progress, feeder.next_block);
-        } else if next_node == args.nodes
-            && next_report == args.nodes
+        } else if next_report == args.nodes
             && observation_batches.is_empty()
             && answers_due.is_empty()
             && feeder.next_block > last_progress.1 + 20
@@ -769,33 +777,10 @@ async fn main() {
                 batch.push(sign(&at, &operators[o], nonces.next(o), call));
             }
             // Reports first, as a network's nodes all report when the window opens: 1 000 a round (a block
-            // takes at most `MaxReportsPerBlock` of them), so every one is in long before the window closes.
+            // takes at most `MaxReportsPerBlock` of them), so every one is in long before the window closes. Each
+            // goes in one transaction with the node's storage proofs of the epoch, as `edge-worker` sends them.
             let reported_to = (next_report + 1_000).min(args.nodes);
-            for (i, &(root, count, total)) in
-                roots.iter().enumerate().take(reported_to).skip(next_report)
-            {
-                let report = WorkReport {
-                    node: node_id(i),
-                    epoch: 0,
-                    receipts_root: root,
-                    receipt_count: count,
-                    total_bytes: total,
-                    compute_root: [0; 32],
-                    compute_receipt_count: 0,
-                    total_units: 0,
-                };
-                let o = operator_of(i);
-                batch.push(sign(
-                    &at,
-                    &operators[o],
-                    nonces.next(o),
-                    dynamic::transaction("Gpow", "submit_work_report", (report,)),
-                ));
-            }
-            next_report = reported_to;
-            // Storage proofs of the current epoch, which stay open for this epoch and the next.
-            let end = (next_node + per_round / 2).min(args.nodes);
-            let storage: Vec<_> = stream::iter(next_node..end)
+            let storage: Vec<_> = stream::iter(next_report..reported_to)
                 .map(|i| async move {
                     let challenges = chain
                         .storage_challenges(node_id(i))
@@ -807,24 +792,47 @@ async fn main() {
                 .collect()
                 .await;
             for (i, challenges) in storage {
+                let (root, count, total) = roots[i];
+                let report = WorkReport {
+                    node: node_id(i),
+                    epoch: 0,
+                    receipts_root: root,
+                    receipt_count: count,
+                    total_bytes: total,
+                    compute_root: [0; 32],
+                    compute_receipt_count: 0,
+                    total_units: 0,
+                };
+                let mut calls = vec![encode(
+                    &at,
+                    dynamic::transaction("Gpow", "submit_work_report", (report,)),
+                )];
                 for challenge in challenges {
                     let proof: Vec<_> = challenge
                         .chunks
                         .iter()
                         .map(|&chunk| chunk_proof(&blob, chunk).expect("chunk inside the content"))
                         .collect();
-                    let call = dynamic::transaction(
-                        "Gpow",
-                        "answer_storage_challenge",
-                        (node_id(i), challenge.epoch, content, proof),
-                    );
-                    let o = operator_of(i);
-                    batch.push(sign(&at, &operators[o], nonces.next(o), call));
+                    calls.push(encode(
+                        &at,
+                        dynamic::transaction(
+                            "Gpow",
+                            "answer_storage_challenge",
+                            (node_id(i), challenge.epoch, content, proof),
+                        ),
+                    ));
                 }
+                let o = operator_of(i);
+                batch.push(sign(
+                    &at,
+                    &operators[o],
+                    nonces.next(o),
+                    enreach_edge_chain::batch(calls),
+                ));
             }
-            next_node = end;
+            next_report = reported_to;
             // Keepers' batches go out as the nodes' transactions do, in proportion.
-            let due = (total_batches * end).div_ceil(args.nodes.max(1));
+            let due = (total_batches * next_report).div_ceil(args.nodes.max(1));
             while sent_batches < due {
                 sent_batches += 1;
                 if let Some((j, nonce, batch_obs)) = observation_batches.pop_front() {
@@ -844,7 +852,7 @@ async fn main() {
     let gpow = std::mem::take(&mut feeder.tally);
     let gpow_time = measured.elapsed();
     report("GPoW epoch", &gpow, args.nodes, gpow_time);
-    router_and_keeper(&node, &keepers[0]).await;
+    let mut engine = router_and_keeper(&node, &keepers[0]).await;
 
     // The baseline: transfers from the operators.
     let mut feeder = Feeder::new(&node).await;
@@ -925,12 +933,15 @@ async fn main() {
     let path = args.work.join("result.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&result).expect("json")).expect("write result");
     println!("per-call costs: {}", path.display());
+    process.kill();
+    time_decisions(&mut engine);
 }
 
 /// What a router and a keeper of this network do against the chain, timed, with the memory they take: the
 /// router's copy of the registry (one full read, then a block's events) and its engine over it, whose decisions
-/// are timed; the keeper's list of its nodes (one runtime call) and the entries it then reads.
-async fn router_and_keeper(node: &Node, keeper: &Keypair) {
+/// are timed once the node has stopped ([`time_decisions`]); the keeper's list of its nodes (one runtime call) and
+/// the entries it then reads.
+async fn router_and_keeper(node: &Node, keeper: &Keypair) -> Router {
     let before = rss_kib();
     let started = Instant::now();
     let mut registry = Registry::default();
@@ -972,32 +983,10 @@ async fn router_and_keeper(node: &Node, keeper: &Keypair) {
     engine.rebuild();
     let built = started.elapsed();
     let engine_kib = rss_kib().saturating_sub(before);
-    let decisions = 200_000u64;
-    let mut took = Vec::with_capacity(decisions as usize);
-    for r in 0..decisions {
-        let content = content_key(blake3::hash(&(r % 10_000).to_le_bytes()).as_bytes());
-        let region = region_key(REGION_CONTINENTS[(r % 6) as usize]);
-        let client = ClientHint {
-            region,
-            coord: Some(coord_near(
-                region,
-                blake3::hash(&r.to_be_bytes()).as_bytes(),
-            )),
-        };
-        let started = Instant::now();
-        let chosen = engine.route(content, &client, 4, 1);
-        took.push(started.elapsed());
-        assert!(!chosen.is_empty(), "the router found no node");
-    }
-    took.sort();
-    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
     println!(
-        "router: engine over {} nodes built in {built:.1?} ({:.0} MiB); {decisions} decisions: p50 {:.1?}, p99 {:.1?}, max {:.1?}",
+        "router: engine over {} nodes built in {built:.1?} ({:.0} MiB)",
         registry.nodes().len(),
         engine_kib as f64 / 1024.0,
-        at(0.5),
-        at(0.99),
-        at(1.0),
     );
 
     let epoch = node
@@ -1022,9 +1011,48 @@ async fn router_and_keeper(node: &Node, keeper: &Keypair) {
         .await;
     assert_eq!(read, assigned.len(), "every assigned node is registered");
     println!(
-        "keeper: its {} nodes of epoch {epoch} listed in {listed:.1?} (one runtime call), their entries read in {:.1?}",
+        "keeper: its {} nodes of epoch {epoch} listed in {listed:.1?} (the chain node drew the epoch's whole assignment, one runtime call, for every keeper), their entries read in {:.1?}",
         assigned.len(),
         started.elapsed() - listed,
+    );
+    engine
+}
+
+/// Times 200 000 of the router's decisions over `engine`, with nothing else running (the node stopped), beside
+/// a fixed computation of similar length timed the same way: what the machine itself adds to a p99 shows in
+/// the control.
+fn time_decisions(engine: &mut Router) {
+    let decisions = 200_000u64;
+    let mut took = Vec::with_capacity(decisions as usize);
+    let mut control = Vec::with_capacity(decisions as usize);
+    let block = [7u8; 4096];
+    for r in 0..decisions {
+        let content = content_key(blake3::hash(&(r % 10_000).to_le_bytes()).as_bytes());
+        let region = region_key(REGION_CONTINENTS[(r % 6) as usize]);
+        let client = ClientHint {
+            region,
+            coord: Some(coord_near(
+                region,
+                blake3::hash(&r.to_be_bytes()).as_bytes(),
+            )),
+        };
+        let started = Instant::now();
+        let chosen = engine.route(content, &client, 4, 1);
+        took.push(started.elapsed());
+        assert!(!chosen.is_empty(), "the router found no node");
+        let started = Instant::now();
+        std::hint::black_box(blake3::hash(std::hint::black_box(&block)));
+        control.push(started.elapsed());
+    }
+    let quantiles = |mut took: Vec<Duration>| {
+        took.sort();
+        let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+        (at(0.5), at(0.99), at(1.0))
+    };
+    let (p50, p99, max) = quantiles(took);
+    let (c50, c99, cmax) = quantiles(control);
+    println!(
+        "router: {decisions} decisions: p50 {p50:.1?}, p99 {p99:.1?}, max {max:.1?} (control, BLAKE3 of 4 KiB: p50 {c50:.1?}, p99 {c99:.1?}, max {cmax:.1?})"
     );
 }
 
@@ -1037,14 +1065,6 @@ const REGION_CONTINENTS: [Continent; 6] = [
     Continent::Africa,
     Continent::Oceania,
 ];
-
-/// The router role's region key of a continent.
-fn region_key(continent: Continent) -> u16 {
-    CONTINENTS
-        .iter()
-        .position(|(_, c)| *c == continent)
-        .unwrap_or(CONTINENTS.len()) as u16
-}
 
 /// A network coordinate within 20 ms of its region's centre (centres 100 ms apart), drawn from `seed`: what
 /// the router would have learnt from probes.

@@ -20,6 +20,14 @@ pub const CONTINENTS: [(&str, Continent); 7] = [
     ("south-america", Continent::SouthAmerica),
 ];
 
+/// The routing region of a continent: its position in [`CONTINENTS`] (past the end for none listed).
+pub fn region_key(continent: Continent) -> u16 {
+    CONTINENTS
+        .iter()
+        .position(|(_, c)| *c == continent)
+        .unwrap_or(CONTINENTS.len()) as u16
+}
+
 /// The continent named `name`, or an error listing the names.
 pub fn parse_continent(name: &str) -> Result<Continent, String> {
     CONTINENTS

@@ -31,6 +31,7 @@ use serde::{de::DeserializeOwned, Deserialize};
 use subxt::{
     client::OnlineClientAtBlock,
     dynamic,
+    extrinsics::ExtrinsicEvents,
     rpcs::{client::RpcParams, rpc_params, RpcClient},
     transactions::TransactionStatus,
     OnlineClient, PolkadotConfig,
@@ -44,6 +45,7 @@ use enreach_primitives::{ClientKey, EpochIndex, NodeId};
 use enreach_dts::store::ContentHash;
 
 pub mod capabilities;
+pub mod observations;
 pub mod operator;
 mod records;
 pub mod registration;
@@ -76,6 +78,38 @@ impl ChainError {
 
 fn rpc(e: impl std::fmt::Display) -> ChainError {
     ChainError::Rpc(e.to_string())
+}
+
+/// A call encoded for the chain ([`Chain::encode_call`]), placed as it is where a batch expects a runtime call
+/// ([`Chain::submit_batch`]).
+#[derive(Clone, Debug)]
+pub struct EncodedCall(Vec<u8>);
+
+impl EncodedCall {
+    /// `payload` encoded against the metadata of the runtime at `at`.
+    pub fn new(
+        at: &OnlineClientAtBlock<PolkadotConfig>,
+        payload: &impl subxt::transactions::Payload,
+    ) -> Result<Self, ChainError> {
+        at.transactions().call_data(payload).map(Self).map_err(rpc)
+    }
+}
+
+/// `calls` as the payload of one `Utility::force_batch` transaction: each dispatched on its own.
+pub fn batch(calls: Vec<EncodedCall>) -> impl subxt::transactions::Payload {
+    dynamic::transaction("Utility", "force_batch", (calls,))
+}
+
+impl subxt::ext::scale_encode::EncodeAsType for EncodedCall {
+    fn encode_as_type_to<R: subxt::ext::scale_encode::TypeResolver>(
+        &self,
+        _type_id: R::TypeId,
+        _types: &R,
+        out: &mut Vec<u8>,
+    ) -> Result<(), subxt::ext::scale_encode::Error> {
+        out.extend_from_slice(&self.0);
+        Ok(())
+    }
 }
 
 /// How long [`Chain::submit`] waits.
@@ -314,6 +348,24 @@ impl Chain {
             .await
     }
 
+    /// The epoch in progress at the latest finalized block.
+    pub async fn finalized_epoch(&self) -> Result<Option<Epoch>, ChainError> {
+        self.fetch(dynamic::storage::<(), Epoch>("Gpow", "CurrentEpoch"), ())
+            .await
+    }
+
+    /// How many keepers observe each node (`GpowParams::keepers_per_node`), if GPoW is configured.
+    pub async fn keepers_per_node(&self) -> Result<Option<u32>, ChainError> {
+        #[derive(DecodeAsType)]
+        struct Keeping {
+            keepers_per_node: u32,
+        }
+        Ok(self
+            .fetch(dynamic::storage::<(), Keeping>("Gpow", "Params"), ())
+            .await?
+            .map(|params| params.keepers_per_node))
+    }
+
     /// The registry entry of `node`, if it is registered.
     pub async fn node(&self, node: NodeId) -> Result<Option<NodeRecord>, ChainError> {
         self.read("EdgeNodes", "Nodes", node.0).await
@@ -389,7 +441,11 @@ impl Chain {
             let mut changed = Vec::new();
             for event in events.iter() {
                 let event = event.map_err(rpc)?;
-                if event.pallet_name() != "EdgeNodes" {
+                // Pins are kept apart from the entry: pinning, cheap and frequent, changes nothing a follower
+                // holds (and would otherwise let an operator's churn force full reads on every router).
+                if event.pallet_name() != "EdgeNodes"
+                    || matches!(event.event_name(), "Pinned" | "Unpinned")
+                {
                     continue;
                 }
                 let id = event
@@ -649,9 +705,78 @@ impl Chain {
     where
         Args: subxt::ext::scale_encode::EncodeAsFields,
     {
+        self.submit_payload(signer, dynamic::transaction(pallet, call, args), wait)
+            .await
+            .map(|_| ())
+    }
+
+    /// `call` (pallet, call name, arguments) encoded for the chain's runtime, to go into a batch.
+    pub async fn encode_call<Args>(
+        &self,
+        (pallet, call, args): (&str, &str, Args),
+    ) -> Result<EncodedCall, ChainError>
+    where
+        Args: subxt::ext::scale_encode::EncodeAsFields,
+    {
         let payload = dynamic::transaction(pallet, call, args);
+        self.retrying(|connection| {
+            let payload = &payload;
+            async move {
+                let at = connection.api.at_current_block().await.map_err(rpc)?;
+                EncodedCall::new(&at, payload)
+            }
+        })
+        .await
+    }
+
+    /// Submits `calls` as one transaction, `Utility::force_batch`: one extrinsic base, signature and fee for
+    /// all of them (a node's report and its storage proofs cost a third less block space together than apart),
+    /// each dispatched on its own so that one failing undoes none of the others. Returns each call's outcome,
+    /// in order, as [`Chain::submit`] would have for it alone.
+    pub async fn submit_batch(
+        &self,
+        signer: &Keypair,
+        calls: Vec<EncodedCall>,
+        wait: Wait,
+    ) -> Result<Vec<Result<(), ChainError>>, ChainError> {
+        let count = calls.len();
+        let (events, metadata) = self.submit_payload(signer, batch(calls), wait).await?;
+        let mut outcomes = Vec::with_capacity(count);
+        for event in events.iter() {
+            let event = event.map_err(rpc)?;
+            match (event.pallet_name(), event.event_name()) {
+                ("Utility", "ItemCompleted") => outcomes.push(Ok(())),
+                ("Utility", "ItemFailed") => outcomes.push(Err(ChainError::Dispatch(
+                    subxt::error::DispatchError::decode_from(event.field_bytes(), metadata.clone())
+                        .map_or_else(|e| e.to_string(), |e| e.to_string()),
+                ))),
+                _ => {}
+            }
+        }
+        if outcomes.len() != count {
+            return Err(ChainError::Rpc(format!(
+                "a batch of {count} calls reported {} outcomes",
+                outcomes.len()
+            )));
+        }
+        Ok(outcomes)
+    }
+
+    /// [`Chain::submit`] of any payload: its events once it dispatched, and the metadata to read them with.
+    async fn submit_payload<P: subxt::transactions::Payload>(
+        &self,
+        signer: &Keypair,
+        payload: P,
+        wait: Wait,
+    ) -> Result<
+        (
+            ExtrinsicEvents<PolkadotConfig>,
+            subxt::metadata::ArcMetadata,
+        ),
+        ChainError,
+    > {
         let account = signer.public_key().0;
-        let mut progress = self
+        let (mut progress, metadata) = self
             .retrying(|connection| {
                 let payload = &payload;
                 async move {
@@ -679,7 +804,7 @@ impl Chain {
                         Ok(_) => nonces.insert(account, nonce + 1),
                         Err(_) => nonces.remove(&account),
                     };
-                    submitted
+                    submitted.map(|progress| (progress, at.metadata()))
                 }
             })
             .await?;
@@ -709,7 +834,7 @@ impl Chain {
             let dispatched = included
                 .wait_for_success()
                 .await
-                .map(|_| ())
+                .map(|events| (events, metadata))
                 .map_err(|e| ChainError::Dispatch(e.to_string()));
             self.connection.read().await.forget_view();
             return dispatched;

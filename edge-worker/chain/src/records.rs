@@ -185,8 +185,8 @@ pub struct PinRecord {
     pub since: EpochIndex,
 }
 
-/// The epoch in progress, as `gpow_currentEpoch` reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+/// The epoch in progress, as `gpow_currentEpoch` reports it (at the best block) or `Gpow::CurrentEpoch` stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, DecodeAsType)]
 pub struct Epoch {
     /// Its index.
     pub index: EpochIndex,
@@ -269,11 +269,40 @@ impl GpowTiming {
         (self.submission_window + self.challenge_delay + 2 * self.answer_window)
             .min(self.epoch_length)
     }
+
+    /// The latest epoch whose work scores are final at block `now` of `current`: the previous one once its
+    /// observation window closed, the one before until then (the runtime's `WorkOracle::last_scored_epoch`).
+    pub fn last_scored_epoch(&self, current: &Epoch, now: u64) -> Option<EpochIndex> {
+        let closed = now >= u64::from(current.start) + u64::from(self.observation_window());
+        current.index.checked_sub(if closed { 1 } else { 2 })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Scores of the previous epoch arrive during the observation window: read before it closes, they are
+    /// empty, and a router that cached them would route to no one (or anyone) for the epoch.
+    #[test]
+    fn scores_are_final_for_the_previous_epoch_only_once_its_observations_closed() {
+        let timing = GpowTiming {
+            epoch_length: 100,
+            submission_window: 10,
+            challenge_delay: 2,
+            answer_window: 5,
+        };
+        let current = Epoch {
+            index: 7,
+            start: 700,
+        };
+        assert_eq!(timing.observation_window(), 22);
+        assert_eq!(timing.last_scored_epoch(&current, 700), Some(5));
+        assert_eq!(timing.last_scored_epoch(&current, 721), Some(5));
+        assert_eq!(timing.last_scored_epoch(&current, 722), Some(6));
+        let first = Epoch { index: 1, start: 0 };
+        assert_eq!(timing.last_scored_epoch(&first, 5), None);
+    }
 
     #[test]
     fn gateway_endpoints_name_their_url() {

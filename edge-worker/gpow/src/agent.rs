@@ -20,7 +20,7 @@ use enreach_dts::{
     network::announce_event,
     store::{parse_content_id, ContentStore},
 };
-use enreach_edge_chain::{Chain, ChainError, EncodeAsFields, StorageChallenge, Wait};
+use enreach_edge_chain::{Chain, ChainError, EncodeAsFields, EncodedCall, StorageChallenge, Wait};
 
 use crate::{
     collector::Collector,
@@ -41,6 +41,9 @@ const FINAL_STORAGE_ERRORS: [&str; 6] = [
 /// How often the agent looks at the chain: well within a block, so a challenge is answered the block after
 /// it is drawn.
 const POLL: Duration = Duration::from_secs(2);
+
+/// Most storage proofs sent in one transaction with a report: a node's usual pins, each proof about 3 KiB.
+const PROOFS_WITH_REPORT: usize = 4;
 
 /// Epochs of receipts kept in the ledger after their epoch ended (their challenges are over by then).
 const KEEP_EPOCHS: EpochIndex = 3;
@@ -130,8 +133,6 @@ impl Agent {
             }
             self.proven.retain(|(e, _)| *e >= old);
         }
-        // Last, and one pin per step: a work challenge (whose miss is slashed) never waits behind many
-        // storage proofs.
         self.prove_storage().await
     }
 
@@ -167,7 +168,9 @@ impl Agent {
         Ok(work_report(self.node, epoch, receipts, compute))
     }
 
-    /// Reports `epoch` once, if this node served receipted bytes in it.
+    /// Reports `epoch` once, if this node served receipted bytes in it, in one transaction with the storage
+    /// proofs the chain asks of this node now (up to [`PROOFS_WITH_REPORT`]): one extrinsic base, signature and
+    /// fee for what would be several, since both fall due when an epoch begins.
     async fn report(&mut self, epoch: EpochIndex) -> Result<(), AgentError> {
         if self.reported.contains(&epoch) {
             return Ok(());
@@ -182,14 +185,31 @@ impl Agent {
         if let Some(tree) = compute {
             self.compute.set(epoch, tree);
         }
-        let submitted = self
+        // The report never waits on a proof: whatever keeps them from being built, it goes alone.
+        let proofs = self
+            .storage_calls(PROOFS_WITH_REPORT)
+            .await
+            .unwrap_or_else(|e| {
+                warn!(%e, "storage proofs left for later: the report goes alone");
+                Vec::new()
+            });
+        let mut calls = vec![
+            self.chain
+                .encode_call(("Gpow", "submit_work_report", (report.clone(),)))
+                .await?,
+        ];
+        calls.extend(proofs.iter().map(|(_, call)| call.clone()));
+        let mut outcomes = self
             .chain
-            .submit(
-                &self.operator,
-                ("Gpow", "submit_work_report", (report.clone(),)),
-                Wait::InBlock,
-            )
-            .await;
+            .submit_batch(&self.operator, calls, Wait::InBlock)
+            .await?
+            .into_iter();
+        let submitted = outcomes.next().expect("one outcome per call");
+        for ((challenge, _), outcome) in proofs.into_iter().zip(outcomes) {
+            if let Err(e) = self.storage_outcome(challenge, outcome.map_err(AgentError::from)) {
+                warn!(%e, "storage proof to be tried again");
+            }
+        }
         match submitted {
             Ok(()) => {
                 info!(
@@ -283,41 +303,58 @@ impl Agent {
         Ok(())
     }
 
-    /// Proves the next content the chain challenges this node on in the current epoch that it has not proven
-    /// yet: the chunks its seed drew. Each answer names its epoch, so one that lands after the next epoch began
-    /// still counts. A pin that cannot be proven (not held here, or refused for good by the chain) is reported
-    /// and not tried again this epoch, so it never holds up the others or burns fees every block.
+    /// Proves the next content the chain challenges this node on that it has not proven yet (one pin per step,
+    /// after the report and the answer, so a work challenge whose miss is slashed never waits behind many
+    /// storage proofs). Each answer names its epoch, so one that lands after the next epoch began still counts.
     async fn prove_storage(&mut self) -> Result<(), AgentError> {
-        let Some(challenge) = self
+        let Some((challenge, call)) = self.storage_calls(1).await?.pop() else {
+            return Ok(());
+        };
+        let outcome = match self
+            .chain
+            .submit_batch(&self.operator, vec![call], Wait::InBlock)
+            .await?
+            .pop()
+        {
+            Some(outcome) => outcome.map_err(AgentError::from),
+            None => Err(ChainError::Rpc("no outcome for the storage proof".into()).into()),
+        };
+        self.storage_outcome(challenge, outcome)
+    }
+
+    /// The calls proving up to `most` of the contents the chain challenges this node on now and it has not
+    /// proven yet: the chunks each challenge's seed drew, with their paths. A pin that cannot be proven (not
+    /// held here) is reported and not tried again this epoch, so it never holds up the others or burns fees
+    /// every block; one whose proof cannot be built now (a read failed) is skipped until the next look.
+    async fn storage_calls(
+        &mut self,
+        most: usize,
+    ) -> Result<Vec<(StorageChallenge, EncodedCall)>, AgentError> {
+        let due: Vec<StorageChallenge> = self
             .chain
             .storage_challenges(self.node)
             .await?
             .into_iter()
-            .find(|c| !self.proven.contains(&(c.epoch, c.content.clone())))
-        else {
-            return Ok(());
-        };
-        let done = match self.prove_one(&challenge).await {
-            Ok(()) => true,
-            Err(AgentError::NotStored(content)) => {
-                warn!(epoch = challenge.epoch, %content, "pinned content not held: cannot prove it");
-                true
+            .filter(|c| !self.proven.contains(&(c.epoch, c.content.clone())))
+            .collect();
+        let mut calls = Vec::new();
+        for challenge in due {
+            if calls.len() == most {
+                break;
             }
-            Err(AgentError::Chain(e))
-                if FINAL_STORAGE_ERRORS.iter().any(|n| e.is_dispatch_error(n)) =>
-            {
-                warn!(epoch = challenge.epoch, content = %challenge.content, %e, "storage proof refused");
-                true
+            match self.storage_call(&challenge).await {
+                Ok(call) => calls.push((challenge, call)),
+                Err(e @ AgentError::NotStored(_)) => self.storage_outcome(challenge, Err(e))?,
+                Err(e) => {
+                    warn!(epoch = challenge.epoch, content = %challenge.content, %e, "storage proof not built")
+                }
             }
-            Err(e) => return Err(e),
-        };
-        if done {
-            self.proven.insert((challenge.epoch, challenge.content));
         }
-        Ok(())
+        Ok(calls)
     }
 
-    async fn prove_one(&self, challenge: &StorageChallenge) -> Result<(), AgentError> {
+    /// The call answering `challenge`.
+    async fn storage_call(&self, challenge: &StorageChallenge) -> Result<EncodedCall, AgentError> {
         let not_stored = || AgentError::NotStored(challenge.content.clone());
         let id = parse_content_id(&challenge.content).ok_or_else(not_stored)?;
         let blob = self
@@ -342,24 +379,40 @@ impl Agent {
         })??
         .ok_or_else(not_stored)?;
         info!(epoch = challenge.epoch, chunks = answer.len(), content = %challenge.content, "proving storage");
-        let submitted = self
-            .submit_announced(
-                (
-                    "Gpow",
-                    "answer_storage_challenge",
-                    (self.node, challenge.epoch, id.as_bytes(), answer),
-                ),
-                serde_json::json!({
-                    "event": "storage_proven",
-                    "epoch": challenge.epoch,
-                    "content": challenge.content,
-                }),
-            )
-            .await;
-        match submitted {
-            Ok(()) => {}
-            Err(e) => return Err(e.into()),
+        Ok(self
+            .chain
+            .encode_call((
+                "Gpow",
+                "answer_storage_challenge",
+                (self.node, challenge.epoch, id.as_bytes(), answer),
+            ))
+            .await?)
+    }
+
+    /// Takes the outcome of proving `challenge`: done when it landed or can never land this epoch (refused for
+    /// good, or not held here); anything else is tried again.
+    fn storage_outcome(
+        &mut self,
+        challenge: StorageChallenge,
+        outcome: Result<(), AgentError>,
+    ) -> Result<(), AgentError> {
+        match outcome {
+            Ok(()) => announce_event(serde_json::json!({
+                "event": "storage_proven",
+                "epoch": challenge.epoch,
+                "content": challenge.content,
+            })),
+            Err(AgentError::NotStored(content)) => {
+                warn!(epoch = challenge.epoch, %content, "pinned content not held: cannot prove it");
+            }
+            Err(AgentError::Chain(e))
+                if FINAL_STORAGE_ERRORS.iter().any(|n| e.is_dispatch_error(n)) =>
+            {
+                warn!(epoch = challenge.epoch, content = %challenge.content, %e, "storage proof refused");
+            }
+            Err(e) => return Err(e),
         }
+        self.proven.insert((challenge.epoch, challenge.content));
         Ok(())
     }
 

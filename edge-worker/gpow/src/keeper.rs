@@ -22,7 +22,9 @@ use enreach_dts::{
     store::{group_count, ContentStore},
     transfer::{get_groups, have},
 };
-use enreach_edge_chain::{Chain, ChainError, Epoch, PinRecord, ReportState, ReportStatus, Wait};
+use enreach_edge_chain::{
+    observations::batches, Chain, ChainError, Epoch, PinRecord, ReportState, ReportStatus, Wait,
+};
 
 use crate::replay::{Replayer, Replays, REPLAYS_AT_ONCE};
 
@@ -32,12 +34,11 @@ const PROBE_EVERY: Duration = Duration::from_secs(5);
 /// How long a probe waits for the node.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The runtime's `MaxKeepersPerNode`: the batch size assumed when the chain's parameters cannot be read.
+const MAX_KEEPERS_PER_NODE: u32 = 16;
+
 /// Groups fetched for the bandwidth sample (1 MiB).
 const BANDWIDTH_SAMPLE_GROUPS: u64 = 64;
-
-/// Most observations sent in one `submit_observations`: under the runtime's `MaxObservationsPerCall` (512), and
-/// a batch that takes a tenth of a block at most.
-const OBSERVATIONS_PER_TRANSACTION: usize = 256;
 
 /// Longest pin a keeper samples when no content record on chain bounds its length. The pin's length is the
 /// node's own claim and sampling allocates for it (a bitfield of its groups, sparse files): a node pinning an
@@ -177,8 +178,11 @@ impl Keeper {
         let Some(epoch) = self.chain.current_epoch().await? else {
             return Ok(());
         };
-        // The chain draws an epoch's keepers from the seed its second block records.
-        if self.epoch != Some(epoch.index) && self.chain.best_number().await? > epoch.start {
+        // The chain draws an epoch's keepers from the seed its second block records, and serves the assignment
+        // once that block is final.
+        if self.epoch != Some(epoch.index)
+            && self.chain.finalized_number().await? > u64::from(epoch.start)
+        {
             // What was not submitted of the epoch before is past its window now.
             self.unsent.clear();
             self.pending = match self.epoch.filter(|e| e + 1 == epoch.index) {
@@ -417,23 +421,27 @@ impl Keeper {
         }
     }
 
-    /// Submits the unsent observations, up to [`OBSERVATIONS_PER_TRANSACTION`] in each transaction (one per
-    /// keeper and epoch for most keepers: the chain scores a batch for a fraction of what single observations
-    /// cost), the transactions in parallel; keeps those that failed for a reason that may pass. The chain
-    /// refuses a single observation of a batch that cannot count with an event, not by failing the batch.
+    /// Submits the unsent observations in [`batches`] (a few per keeper and epoch: the chain scores a batch
+    /// for a fraction of what single observations cost), the transactions in parallel; keeps those that failed
+    /// for a reason that may pass. The chain refuses a single observation of a batch that cannot count with an
+    /// event, not by failing the batch.
     async fn submit(&mut self) {
         let observations = std::mem::take(&mut self.unsent);
-        let batches: Vec<&[KeeperObservation]> =
-            observations.chunks(OBSERVATIONS_PER_TRANSACTION).collect();
+        // Unknown, the batches are cut for the most keepers per node the runtime allows.
+        let keepers_per_node = match self.chain.keepers_per_node().await {
+            Ok(Some(k)) => k,
+            _ => MAX_KEEPERS_PER_NODE,
+        };
+        let batches = batches(&observations, keepers_per_node);
         let submissions = batches.iter().map(|batch| {
             self.chain.submit(
                 &self.account,
-                ("Gpow", "submit_observations", (batch.to_vec(),)),
+                ("Gpow", "submit_observations", (batch.clone(),)),
                 Wait::InBlock,
             )
         });
         let results = join_all(submissions).await;
-        for (batch, result) in batches.into_iter().zip(results) {
+        for (batch, result) in batches.iter().zip(results) {
             let epoch = batch.first().map_or(0, |o| o.epoch);
             match result {
                 Ok(()) => {

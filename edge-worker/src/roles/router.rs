@@ -48,7 +48,7 @@ use enreach_dts::{
     store::{parse_content_id, ContentHash},
 };
 use enreach_edge_chain::{
-    capabilities::{continent_name, parse_continent, CONTINENTS},
+    capabilities::{continent_name, parse_continent, region_key},
     registry::Registry,
     Chain, ChainError, NodeRecord,
 };
@@ -80,14 +80,6 @@ const PUBLISHED_TTL: Duration = Duration::from_secs(30);
 /// Most content ids whose publication is remembered; the memory is cleared when full (random ids only cost
 /// a chain read each).
 const PUBLISHED_CACHE: usize = 1 << 16;
-
-/// The routing region of a continent: its position in [`CONTINENTS`].
-fn region_key(continent: Continent) -> u16 {
-    CONTINENTS
-        .iter()
-        .position(|(_, c)| *c == continent)
-        .unwrap_or(CONTINENTS.len()) as u16
-}
 
 /// Where a request comes from, as clients state it.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -346,12 +338,19 @@ impl RouterService {
         }
     }
 
-    /// Last epoch's work scores, read again only when the epoch changes.
+    /// The work scores of the latest epoch whose observations closed, read again only when that epoch changes.
     async fn scores(&self) -> Result<Scores, ChainError> {
-        let Some(epoch) = self.chain.current_epoch().await? else {
+        // The scores are read at the finalized block: the epoch and its window are judged there too.
+        let (Some(epoch), Some(timing)) = (
+            self.chain.finalized_epoch().await?,
+            self.chain.gpow_timing().await?,
+        ) else {
             return Ok(Arc::default());
         };
-        let scored = epoch.index.saturating_sub(1);
+        let now = self.chain.finalized_number().await?;
+        let Some(scored) = timing.last_scored_epoch(&epoch, now) else {
+            return Ok(Arc::default());
+        };
         let mut cached = self.scores.lock().await;
         match &*cached {
             Some((at, scores)) if *at == scored => Ok(scores.clone()),

@@ -2,6 +2,7 @@
 //! account nonces (`system_accountNextIndex`, `system_dryRun`), fee queries (`payment_queryInfo`) and the
 //! trust layer ([`trust`]: `edgeNodes_*`, `gpow_*`; [`economy`]: `gpos_*`, `settlement_*`).
 
+mod assignments;
 pub mod economy;
 pub mod trust;
 
@@ -62,12 +63,17 @@ where
 /// Serves the trust-layer and economy RPC methods by calling runtime APIs at the best block.
 pub struct Queries<C> {
     client: Arc<C>,
+    /// `gpow_assignedNodes`' answers, too costly to compute per call.
+    assignments: assignments::AssignmentCache,
 }
 
 impl<C> Queries<C> {
     /// Serves queries against `client`'s best block.
     pub fn new(client: Arc<C>) -> Self {
-        Self { client }
+        Self {
+            client,
+            assignments: Default::default(),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 
-use super::{invalid_params, runtime_error, Queries};
+use super::{assignments::Refused, invalid_params, runtime_error, Queries};
 
 /// A registered edge node as `edgeNodes_nodeInfo` returns it.
 #[derive(Clone, Debug, Serialize)]
@@ -93,8 +93,10 @@ pub trait TrustApi {
     #[method(name = "gpow_keepers")]
     fn keepers(&self, epoch: EpochIndex, node: String) -> RpcResult<Vec<AccountId>>;
 
-    /// The nodes (hex) a keeper (SS58) is assigned to observe in an epoch.
-    #[method(name = "gpow_assignedNodes")]
+    /// The nodes (hex) a keeper (SS58) is assigned to observe in an epoch, the finalized one or the one before.
+    /// The node draws each epoch's assignment once, at the finalized block, on a blocking thread (it reads the
+    /// whole registry).
+    #[method(name = "gpow_assignedNodes", blocking)]
     fn assigned_nodes(&self, epoch: EpochIndex, keeper: AccountId) -> RpcResult<Vec<String>>;
 
     /// What a node must prove it stores this epoch: one challenge per content pinned before it began.
@@ -187,14 +189,33 @@ where
     }
 
     fn assigned_nodes(&self, epoch: EpochIndex, keeper: AccountId) -> RpcResult<Vec<String>> {
-        let (api, best) = self.at_best();
-        let nodes = api
-            .assigned_nodes(best, epoch, keeper)
-            .map_err(runtime_error)?;
-        Ok(nodes
-            .into_iter()
-            .map(|node| format!("0x{}", hex::encode(node.0)))
-            .collect())
+        // Drawn at the finalized block: an epoch's seed comes from its first block, which a fork can replace,
+        // and a list served from memory for the whole epoch must not be a fork's.
+        let api = self.client.runtime_api();
+        let finalized = self.client.info().finalized_hash;
+        let current = api
+            .current_epoch(finalized)
+            .map_err(runtime_error)?
+            .map_or(0, |(index, _)| index);
+        let lists = self
+            .assignments
+            .lists(epoch, current, || {
+                api.epoch_assignments(finalized, epoch)
+                    .map(|drawn| drawn.map(|assignments| assignments.by_keeper()))
+            })
+            .map_err(|refused| match refused {
+                Refused::NotServed { current } => invalid_params(format!(
+                    "assignments are served for the finalized epoch ({current}) and the one before only"
+                )),
+                Refused::NotDrawn => invalid_params(format!(
+                    "epoch {epoch} has no keeper snapshot at the finalized block yet"
+                )),
+                Refused::Runtime(error) => runtime_error(error),
+            })?;
+        Ok(lists
+            .get(&keeper)
+            .map(|nodes| nodes.iter().map(node_hex).collect())
+            .unwrap_or_default())
     }
 
     fn storage_challenges(&self, node: String) -> RpcResult<Vec<StorageChallenge>> {

@@ -127,7 +127,7 @@ pub struct Pin {
 pub type GenesisNode<AccountId> = (NodeId, AccountId, Capabilities, Vec<(ContentId, u64)>);
 
 /// Nodes a benchmark network generates at genesis instead of listing them: a chain spec listing 100 000 nodes is
-/// more than the runtime may allocate to read it. Node `i` has the id [`generated_node_id`]`(i)`, operator
+/// more than the runtime may allocate to read it. Node `i` has the id [`NodeId::generated`]`(i)`, operator
 /// `operators[i / per_operator]`, capabilities [`generated_capabilities`]`(i)` and pins `pin` from epoch 0.
 #[derive(
     Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, serde::Serialize, serde::Deserialize,
@@ -139,14 +139,6 @@ pub struct GeneratedNodes<AccountId> {
     pub per_operator: u32,
     /// The content every node pins, if any: BLAKE3 hash and length.
     pub pin: Option<(ContentId, u64)>,
-}
-
-/// The id of generated node `i`.
-pub fn generated_node_id(i: u32) -> NodeId {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"enreach/generated-node/v1");
-    hasher.update(&i.to_le_bytes());
-    NodeId(*hasher.finalize().as_bytes())
 }
 
 /// What generated node `i` offers: the inhabited continents in turn, 100 to 1 000 Mbit/s up.
@@ -342,7 +334,7 @@ pub mod pallet {
                 let count = g.operators.len() as u32 * g.per_operator;
                 (0..count).map(move |i| {
                     (
-                        generated_node_id(i),
+                        NodeId::generated(i),
                         g.operators[(i / g.per_operator) as usize].clone(),
                         generated_capabilities(i),
                         g.pin.into_iter().collect::<Vec<_>>(),

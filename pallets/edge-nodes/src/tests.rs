@@ -486,7 +486,7 @@ fn genesis_nodes_are_active_with_their_deposit_held_and_pins_from_epoch_zero() {
         );
         assert_eq!(crate::OperatorNodes::<Test>::get(1).len(), 2);
         // Generated nodes 0 and 1 are operator 2's, each pinning the content.
-        let generated: Vec<NodeId> = (0..2).map(crate::generated_node_id).collect();
+        let generated: Vec<NodeId> = (0..2).map(NodeId::generated).collect();
         assert_eq!(crate::OperatorNodes::<Test>::get(2).to_vec(), generated);
         assert_eq!(held(2), 2 * DEPOSIT);
         assert_eq!(Nodes::<Test>::count(), 4);

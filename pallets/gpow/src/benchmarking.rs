@@ -208,6 +208,69 @@ fn observation(node: NodeId, bandwidth: u32) -> KeeperObservation {
     }
 }
 
+/// Fills the challenges due at `deadline` up to one below the bound, with other nodes' entries first: the list a
+/// report appends to and an answer takes its entry out of is decoded and written whole.
+fn crowd_deadline<T: Config>(deadline: BlockNumberFor<T>) {
+    Deadlines::<T>::mutate(deadline, |due| {
+        let mut full: Vec<(EpochIndex, NodeId)> = (1..T::MaxReportsPerBlock::get())
+            .map(|i| {
+                let mut other = [0xff; 32];
+                other[..4].copy_from_slice(&i.to_le_bytes());
+                (1, NodeId(other))
+            })
+            .collect();
+        full.extend(due.iter().cloned());
+        *due = BoundedVec::truncate_from(full);
+    });
+}
+
+/// A report of node 0 challenged with `k` delivery and `c` compute samples (no compute part for none), and the
+/// answer to each: every sample answered by one receipt on the deepest path a tree may have.
+fn challenged_answer<T: Config>(k: u32, c: u32) -> (NodeId, AnswerOf<T>, ComputeAnswerOf<T>) {
+    in_submission_window::<T>(k);
+    Params::<T>::mutate(|params| {
+        if let Some(params) = params {
+            params.compute_sample_size = c.max(1);
+        }
+    });
+    let (node, operator) = active_node::<T>(0);
+    let receipt = signed_receipts::<T>(node, 1).remove(0);
+    let compute = signed_compute_receipt::<T>(node);
+    let (delivery_part, proof) = deepest_tree(&receipt);
+    let (compute_part, compute_proof) = deepest_tree(&compute);
+    let claim = report(
+        node,
+        delivery_part,
+        if c > 0 { compute_part } else { ([0; 32], 0, 0) },
+    );
+    Gpow::<T>::submit_work_report(RawOrigin::Signed(operator).into(), claim).expect("valid report");
+    let now = frame_system::Pallet::<T>::block_number();
+    let seed_block = now.saturating_add(One::one());
+    BlockSeeds::<T>::insert(seed_block, [5u8; 32]);
+    frame_system::Pallet::<T>::set_block_number(seed_block.saturating_add(One::one()));
+    let challenge = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
+    assert_eq!(
+        (challenge.offsets.len(), challenge.compute_offsets.len()),
+        (k as usize, c as usize)
+    );
+    crowd_deadline::<T>(challenge.deadline);
+    let answer: AnswerOf<T> = BoundedVec::truncate_from(
+        challenge
+            .offsets
+            .iter()
+            .map(|_| (receipt.clone(), proof.clone()))
+            .collect(),
+    );
+    let compute_answer: ComputeAnswerOf<T> = BoundedVec::truncate_from(
+        challenge
+            .compute_offsets
+            .iter()
+            .map(|_| (compute.clone(), compute_proof.clone()))
+            .collect(),
+    );
+    (node, answer, compute_answer)
+}
+
 #[benchmarks]
 mod benchmarks {
     use super::*;
@@ -218,6 +281,12 @@ mod benchmarks {
         let (node, operator) = active_node::<T>(0);
         let receipts = signed_receipts::<T>(node, 4);
         let report = report_of(node, &receipts);
+        let params = Params::<T>::get().expect("configured");
+        crowd_deadline::<T>(
+            frame_system::Pallet::<T>::block_number()
+                .saturating_add(params.challenge_delay)
+                .saturating_add(params.answer_window),
+        );
 
         #[extrinsic_call]
         _(RawOrigin::Signed(operator), report);
@@ -225,58 +294,35 @@ mod benchmarks {
         assert!(Reports::<T>::contains_key(0, node));
     }
 
-    /// `k` delivery and `c` compute samples (no compute part for none). `k` starts at 1 so every report claims
-    /// something; a compute-only answer is charged the fit's value at `k` = 0.
+    /// `k` delivery and `c` compute samples. `k` starts at 1 so every report claims something; a compute-only
+    /// answer is charged the fit's value at `k` = 0. A compute answer also reads the node's keepers and their
+    /// observations, whose cost the fit puts in its base: answers without compute are charged by
+    /// `answer_delivery` instead.
     #[benchmark]
     fn answer_challenge(
         k: Linear<1, { T::MaxSampleSize::get() }>,
         c: Linear<0, { T::MaxSampleSize::get() }>,
     ) {
-        in_submission_window::<T>(k);
-        Params::<T>::mutate(|params| {
-            if let Some(params) = params {
-                params.compute_sample_size = c.max(1);
-            }
-        });
-        let (node, operator) = active_node::<T>(0);
-        let receipt = signed_receipts::<T>(node, 1).remove(0);
-        let compute = signed_compute_receipt::<T>(node);
-        let (delivery_part, proof) = deepest_tree(&receipt);
-        let (compute_part, compute_proof) = deepest_tree(&compute);
-        let claim = report(
-            node,
-            delivery_part,
-            if c > 0 { compute_part } else { ([0; 32], 0, 0) },
-        );
-        Gpow::<T>::submit_work_report(RawOrigin::Signed(operator).into(), claim)
-            .expect("valid report");
-        let now = frame_system::Pallet::<T>::block_number();
-        let seed_block = now.saturating_add(One::one());
-        BlockSeeds::<T>::insert(seed_block, [5u8; 32]);
-        frame_system::Pallet::<T>::set_block_number(seed_block.saturating_add(One::one()));
-        let challenge = Gpow::<T>::challenge_of(0, &node).expect("challenge open");
-        assert_eq!(
-            (challenge.offsets.len(), challenge.compute_offsets.len()),
-            (k as usize, c as usize)
-        );
-        let answer: AnswerOf<T> = BoundedVec::truncate_from(
-            challenge
-                .offsets
-                .iter()
-                .map(|_| (receipt.clone(), proof.clone()))
-                .collect(),
-        );
-        let compute_answer: ComputeAnswerOf<T> = BoundedVec::truncate_from(
-            challenge
-                .compute_offsets
-                .iter()
-                .map(|_| (compute.clone(), compute_proof.clone()))
-                .collect(),
-        );
+        let (node, answer, compute_answer) = challenged_answer::<T>(k, c);
         let caller: T::AccountId = whitelisted_caller();
 
         #[extrinsic_call]
-        _(RawOrigin::Signed(caller), node, 0, answer, compute_answer);
+        answer_challenge(RawOrigin::Signed(caller), node, 0, answer, compute_answer);
+
+        assert_eq!(
+            Reports::<T>::get(0, node).map(|r| r.status),
+            Some(ReportStatus::Verified)
+        );
+    }
+
+    /// `k` delivery samples and no compute part: most answers (bandwidth only).
+    #[benchmark]
+    fn answer_delivery(k: Linear<1, { T::MaxSampleSize::get() }>) {
+        let (node, answer, compute_answer) = challenged_answer::<T>(k, 0);
+        let caller: T::AccountId = whitelisted_caller();
+
+        #[extrinsic_call]
+        answer_challenge(RawOrigin::Signed(caller), node, 0, answer, compute_answer);
 
         assert_eq!(
             Reports::<T>::get(0, node).map(|r| r.status),

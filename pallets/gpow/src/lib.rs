@@ -1227,15 +1227,21 @@ pub mod pallet {
 
     impl<T: Config> Pallet<T> {
         /// Weight of an answer of `k` delivery and `c` compute samples answered by `payers` distinct paying
-        /// dApps (at most one per sample before it runs): the benchmark (the deepest proofs, one paying dApp)
-        /// plus each payer's credit and settlement accruals (three reads and writes each).
+        /// dApps (at most one per sample before it runs): the benchmark (the deepest proofs, one paying dApp;
+        /// `answer_delivery` without compute) plus each further payer's credit and settlement accruals.
         pub fn answer_weight(k: u32, c: u32, payers: u32) -> Weight {
-            let payers = payers as u64;
-            let weight = T::WeightInfo::answer_challenge(k, c)
-                .saturating_add(T::DbWeight::get().reads_writes(3 * payers, 3 * payers));
+            // The benchmarks credit one payer; each further one is three more reads and writes (its credit,
+            // accrual and usage). They answer every sample from one client (and compute sample from one app
+            // code): a sample of another client, or code, reads its authorization too.
+            let extra_payers = payers.saturating_sub(1) as u64;
+            let lookups = k.saturating_add(c) as u64;
+            let extra = T::DbWeight::get()
+                .reads_writes(3 * extra_payers, 3 * extra_payers)
+                .saturating_add(T::DbWeight::get().reads(lookups));
             if c == 0 {
-                return weight;
+                return T::WeightInfo::answer_delivery(k).saturating_add(extra);
             }
+            let weight = T::WeightInfo::answer_challenge(k, c).saturating_add(extra);
             // A verified compute report is refuted at once if its keepers already said so
             // ([`Pallet::refute_if_replays_failed`]): the assignment, the observations, the refutation.
             // An observation of a fully observed node does the same assignment and reads as many observations.
@@ -1473,29 +1479,35 @@ pub mod pallet {
             Self::assign(epoch, node, T::Registry::operator(node), count)
         }
 
-        /// The nodes `keeper` is assigned to observe in `epoch`, in one call: a keeper of a large network would
-        /// otherwise ask [`Pallet::keepers_of`] of every node. Reads the whole registry and draws every node's
-        /// keepers from one snapshot (about a second for 100 000 nodes): for the runtime API only.
-        pub fn assigned_nodes(epoch: EpochIndex, keeper: &T::AccountId) -> Vec<NodeId> {
-            let (Some(params), Some(assignment)) =
-                (Params::<T>::get(), Assignment::<T>::load(epoch))
-            else {
-                return Vec::new();
-            };
-            if !assignment.keepers.iter().any(|k| &k.account == keeper) {
-                return Vec::new();
-            }
-            T::Registry::node_ids()
+        /// Every node active at `epoch`'s start with its keepers, as positions in the epoch's keeper snapshot: the
+        /// whole epoch's assignment in one call, from which the node serves each keeper its nodes
+        /// (`gpow_assignedNodes`); a keeper of a large network would otherwise ask [`Pallet::keepers_of`] of
+        /// every node. Reads the whole registry (seconds at 100 000 nodes): for the runtime API only. `None`
+        /// before the epoch has a keeper snapshot.
+        pub fn epoch_assignments(
+            epoch: EpochIndex,
+        ) -> Option<runtime_api::EpochAssignments<T::AccountId>> {
+            let params = Params::<T>::get()?;
+            let assignment = Assignment::<T>::load(epoch)?;
+            let nodes = T::Registry::node_ids()
                 .into_iter()
-                .filter(|node| {
-                    let operator = T::Registry::operator(node);
-                    operator.as_ref() != Some(keeper)
-                        && Self::node_state_at(node, epoch).active
-                        && assignment
-                            .keepers_for(node, operator.as_ref(), params.keepers_per_node)
-                            .contains(keeper)
+                .filter(|node| Self::node_state_at(node, epoch).active)
+                .map(|node| {
+                    let operator = T::Registry::operator(&node);
+                    let keepers = sampling::keeper_positions(
+                        &assignment.seed,
+                        &node,
+                        &assignment.keepers,
+                        operator.as_ref(),
+                        params.keepers_per_node as usize,
+                    );
+                    (node, keepers.into_iter().map(|i| i as u32).collect())
                 })
-                .collect()
+                .collect();
+            Some(runtime_api::EpochAssignments {
+                keepers: assignment.keepers.into_iter().map(|k| k.account).collect(),
+                nodes,
+            })
         }
 
         /// [`Pallet::keepers_of`] a node known to have been active at the epoch's start and operated by

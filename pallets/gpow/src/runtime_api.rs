@@ -1,7 +1,7 @@
 //! What dApps, operators and `edge-worker` ask the chain about GPoW, served by the node's `gpow_*` JSON-RPC
 //! methods.
 
-use alloc::vec::Vec;
+use alloc::{collections::BTreeMap, vec::Vec};
 use codec::{Codec, Decode, Encode};
 use enreach_primitives::{ContentId, EpochIndex, NodeId};
 use scale_info::TypeInfo;
@@ -35,6 +35,28 @@ pub struct StorageChallenge {
     pub chunks: Vec<u64>,
 }
 
+/// Which keepers observe which nodes in an epoch.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct EpochAssignments<AccountId> {
+    /// The epoch's keeper snapshot.
+    pub keepers: Vec<AccountId>,
+    /// Every node active at the epoch's start, with the positions in `keepers` of its keepers.
+    pub nodes: Vec<(NodeId, Vec<u32>)>,
+}
+
+impl<AccountId: Ord + Clone> EpochAssignments<AccountId> {
+    /// Each keeper's nodes, in registry order.
+    pub fn by_keeper(&self) -> BTreeMap<AccountId, Vec<NodeId>> {
+        let mut lists: BTreeMap<AccountId, Vec<NodeId>> = BTreeMap::new();
+        for (node, keepers) in &self.nodes {
+            for keeper in keepers.iter().filter_map(|&i| self.keepers.get(i as usize)) {
+                lists.entry(keeper.clone()).or_default().push(*node);
+            }
+        }
+        lists
+    }
+}
+
 sp_api::decl_runtime_apis! {
     /// GPoW queries.
     pub trait GpowApi<AccountId, BlockNumber> where AccountId: Codec, BlockNumber: Codec {
@@ -46,8 +68,9 @@ sp_api::decl_runtime_apis! {
         fn open_challenge(node: NodeId) -> Option<OpenChallenge<BlockNumber>>;
         /// The keepers assigned to `node` in `epoch`.
         fn keepers_of(epoch: EpochIndex, node: NodeId) -> Vec<AccountId>;
-        /// The nodes `keeper` is assigned to observe in `epoch`.
-        fn assigned_nodes(epoch: EpochIndex, keeper: AccountId) -> Vec<NodeId>;
+        /// Every keeper's nodes in `epoch`, once it has a keeper snapshot (the whole registry is read: a node
+        /// computes it once per epoch).
+        fn epoch_assignments(epoch: EpochIndex) -> Option<EpochAssignments<AccountId>>;
         /// What `node` must prove it stores in the current epoch: one challenge per content it pinned before
         /// the epoch began.
         fn storage_challenges(node: NodeId) -> Vec<StorageChallenge>;

@@ -87,16 +87,29 @@ pub fn assign_keepers<AccountId: Clone + PartialEq>(
     excluded: Option<&AccountId>,
     count: usize,
 ) -> Vec<AccountId> {
+    keeper_positions(seed, node, keepers, excluded, count)
+        .into_iter()
+        .map(|i| keepers[i].account.clone())
+        .collect()
+}
+
+/// [`assign_keepers`] as positions in `keepers`, in the order they are drawn.
+pub fn keeper_positions<AccountId: PartialEq>(
+    seed: &[u8; 32],
+    node: &NodeId,
+    keepers: &[KeeperCandidate<AccountId>],
+    excluded: Option<&AccountId>,
+    count: usize,
+) -> Vec<usize> {
     let mut draws = Draws::new(b"enreach/keeper-assignment/v2", seed, &node.0);
-    let mut chosen: Vec<AccountId> = Vec::with_capacity(count);
-    let mut pool: Vec<&KeeperCandidate<AccountId>> = keepers
-        .iter()
-        .filter(|k| Some(&k.account) != excluded)
+    let mut chosen: Vec<usize> = Vec::with_capacity(count);
+    let mut pool: Vec<usize> = (0..keepers.len())
+        .filter(|&i| Some(&keepers[i].account) != excluded)
         .collect();
     while chosen.len() < count && !pool.is_empty() {
         let total: u64 = pool
             .iter()
-            .map(|k| k.weight)
+            .map(|&i| keepers[i].weight)
             .fold(0u64, u64::saturating_add);
         if total == 0 {
             break;
@@ -104,16 +117,17 @@ pub fn assign_keepers<AccountId: Clone + PartialEq>(
         let mut target = draws.below(total);
         let position = pool
             .iter()
-            .position(|k| {
-                if target < k.weight {
+            .position(|&i| {
+                let weight = keepers[i].weight;
+                if target < weight {
                     true
                 } else {
-                    target -= k.weight;
+                    target -= weight;
                     false
                 }
             })
             .unwrap_or(pool.len() - 1);
-        chosen.push(pool.swap_remove(position).account.clone());
+        chosen.push(pool.swap_remove(position));
     }
     chosen
 }

@@ -1027,7 +1027,14 @@ fn a_keepers_assigned_nodes_are_listed_in_one_call_as_each_node_names_them() {
         register(2, 9);
         register(3, 10);
         run_to(21);
-        let listed = |keeper| Gpow::assigned_nodes(1, &keeper);
+        let listed = |keeper| {
+            Gpow::epoch_assignments(1)
+                .expect("epoch 1 has a snapshot")
+                .by_keeper()
+                .remove(&keeper)
+                .unwrap_or_default()
+        };
+        assert_eq!(Gpow::epoch_assignments(2), None, "not begun");
         for keeper in [11, 12, 13, 14, 2] {
             let expected: Vec<NodeId> = nodes
                 .into_iter()

@@ -27,12 +27,12 @@
 //! compiled
 //! --output-analysis
 //! median-slopes
-//! --template
-//! scripts/weight-template.hbs
 //! --output
 //! pallets/gpow/src/weights.rs
 //! --header
 //! scripts/license-header.txt
+//! --template
+//! scripts/weight-template.hbs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens)]
@@ -47,6 +47,8 @@ pub trait WeightInfo {
 	fn submit_work_report() -> Weight;
 	/// Weight of `answer_challenge`.
 	fn answer_challenge(k: u32, c: u32, ) -> Weight;
+	/// Weight of `answer_delivery`.
+	fn answer_delivery(k: u32, ) -> Weight;
 	/// Weight of `submit_observations`.
 	fn submit_observations(f: u32, p: u32, ) -> Weight;
 	/// Weight of `refute_compute`.
@@ -77,9 +79,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Gpow::Deadlines` (r:1 w:1)
 	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
 	fn submit_work_report() -> Weight {
-		// Proof size: measured `476`, estimated `39479`.
-		// Minimum execution time: 31_972_000 picoseconds.
-		Weight::from_parts(44_100_000, 0)
+		// Proof size: measured `36479`, estimated `39479`.
+		// Minimum execution time: 61_172_000 picoseconds.
+		Weight::from_parts(83_373_000, 0)
 			.saturating_add(Weight::from_parts(0, 39479))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -117,14 +119,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 64]`.
 	/// The range of component `c` is `[0, 64]`.
 	fn answer_challenge(k: u32, c: u32, ) -> Weight {
-		// Proof size: measured `1308`, estimated `44439`.
-		// Minimum execution time: 5_886_189_000 picoseconds.
-		Weight::from_parts(260_022_952, 0)
+		// Proof size: measured `37276`, estimated `44439`.
+		// Minimum execution time: 6_662_452_000 picoseconds.
+		Weight::from_parts(181_017_446, 0)
 			.saturating_add(Weight::from_parts(0, 44439))
-			.saturating_add(Weight::from_parts(91_459_761, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(97_855_500, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(103_655_538, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(105_910_600, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(15))
 			.saturating_add(T::DbWeight::get().writes(6))
+	}
+	/// Storage: `Gpow::Reports` (r:1 w:1)
+	/// Proof: `Gpow::Reports` (`max_values`: None, `max_size`: Some(226), added: 2701, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Params` (r:1 w:0)
+	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::BlockSeeds` (r:1 w:0)
+	/// Proof: `Gpow::BlockSeeds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Clients` (r:1 w:0)
+	/// Proof: `Settlement::Clients` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Credits` (r:1 w:1)
+	/// Proof: `Gpow::Credits` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Accruals` (r:1 w:1)
+	/// Proof: `Settlement::Accruals` (`max_values`: None, `max_size`: Some(148), added: 2623, mode: `MaxEncodedLen`)
+	/// Storage: `Settlement::Usage` (r:1 w:1)
+	/// Proof: `Settlement::Usage` (`max_values`: None, `max_size`: Some(117), added: 2592, mode: `MaxEncodedLen`)
+	/// Storage: `Gpow::Deadlines` (r:1 w:1)
+	/// Proof: `Gpow::Deadlines` (`max_values`: None, `max_size`: Some(36014), added: 38489, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 64]`.
+	fn answer_delivery(k: u32, ) -> Weight {
+		// Proof size: measured `36840`, estimated `39479`.
+		// Minimum execution time: 203_618_000 picoseconds.
+		Weight::from_parts(148_126_254, 0)
+			.saturating_add(Weight::from_parts(0, 39479))
+			.saturating_add(Weight::from_parts(103_947_118, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(9))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Gpow::Params` (r:1 w:0)
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
@@ -152,11 +182,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 256]`.
 	fn submit_observations(f: u32, p: u32, ) -> Weight {
 		// Proof size: measured `41323`, estimated `870777`.
-		// Minimum execution time: 21_110_929_000 picoseconds.
+		// Minimum execution time: 24_140_817_000 picoseconds.
 		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 870777))
-			.saturating_add(Weight::from_parts(107_240_685, 0).saturating_mul(f.into()))
-			.saturating_add(Weight::from_parts(295_149_313, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(129_637_075, 0).saturating_mul(f.into()))
+			.saturating_add(Weight::from_parts(329_900_527, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(347))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(f.into())))
 			.saturating_add(T::DbWeight::get().reads((23_u64).saturating_mul(p.into())))
@@ -189,10 +219,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 64]`.
 	fn refute_compute(p: u32, ) -> Weight {
 		// Proof size: measured `1020`, estimated `49479`.
-		// Minimum execution time: 64_016_000 picoseconds.
-		Weight::from_parts(82_560_094, 0)
+		// Minimum execution time: 68_027_000 picoseconds.
+		Weight::from_parts(80_866_733, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(6_730_320, 0).saturating_mul(p.into()))
+			.saturating_add(Weight::from_parts(6_685_733, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(10))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -203,8 +233,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Gpow::Params` (`max_values`: Some(1), `max_size`: Some(42), added: 537, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 5_599_000 picoseconds.
-		Weight::from_parts(10_606_000, 0)
+		// Minimum execution time: 5_737_000 picoseconds.
+		Weight::from_parts(11_023_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -225,10 +255,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1024]`.
 	fn start_epoch(n: u32, ) -> Weight {
 		// Proof size: measured `346`, estimated `15859`.
-		// Minimum execution time: 18_899_000 picoseconds.
+		// Minimum execution time: 20_905_000 picoseconds.
 		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 15859))
-			.saturating_add(Weight::from_parts(9_636_229, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(10_799_892, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -255,10 +285,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 500]`.
 	fn expire_challenges(n: u32, ) -> Weight {
 		// Proof size: measured `599`, estimated `49479`.
-		// Minimum execution time: 8_360_000 picoseconds.
+		// Minimum execution time: 8_805_000 picoseconds.
 		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 49479))
-			.saturating_add(Weight::from_parts(50_059_325, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(58_342_637, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -285,11 +315,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `d` is `[1, 12]`.
 	fn answer_storage_challenge(s: u32, d: u32, ) -> Weight {
 		// Proof size: measured `14667`, estimated `14779`.
-		// Minimum execution time: 110_663_000 picoseconds.
-		Weight::from_parts(3_721_314, 0)
+		// Minimum execution time: 152_998_000 picoseconds.
+		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 14779))
-			.saturating_add(Weight::from_parts(12_797_285, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(10_327_200, 0).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(23_261_500, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(21_099_000, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(8))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
@@ -302,10 +332,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 1000]`.
 	fn prune_old_epochs(n: u32, ) -> Weight {
 		// Proof size: measured `226`, estimated `1749`.
-		// Minimum execution time: 9_159_000 picoseconds.
+		// Minimum execution time: 12_595_000 picoseconds.
 		Weight::from_parts(0, 0)
 			.saturating_add(Weight::from_parts(0, 1749))
-			.saturating_add(Weight::from_parts(1_263_361, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(1_427_705, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1))

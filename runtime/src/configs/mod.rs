@@ -41,10 +41,10 @@ parameter_types! {
     pub const BlockHashCount: BlockNumber = 2400;
     /// The runtime version, as `frame_system` reports it.
     pub const Version: RuntimeVersion = VERSION;
-    /// Two seconds of compute per 6 s block.
-    pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
+    /// Two seconds of compute per 6 s block, with the empty block's and every transaction's fixed cost as
+    /// measured on the reference machine ([`crate::weights`]).
+    pub RuntimeBlockWeights: BlockWeights = block_weights(
         Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
-        NORMAL_DISPATCH_RATIO,
     );
     /// 5 MiB blocks.
     pub RuntimeBlockLength: BlockLength = BlockLength::builder()
@@ -53,6 +53,25 @@ parameter_types! {
         .build();
     /// Generic Substrate address format until EnReach registers its own prefix.
     pub const SS58Prefix: u16 = 42;
+}
+
+/// `BlockWeights::with_sensible_defaults` with the measured base weights in place of polkadot-sdk's.
+fn block_weights(max_block: Weight) -> BlockWeights {
+    let normal = NORMAL_DISPATCH_RATIO * max_block;
+    BlockWeights::builder()
+        .base_block(crate::weights::BlockExecutionWeight::get())
+        .for_class(DispatchClass::all(), |class| {
+            class.base_extrinsic = crate::weights::ExtrinsicBaseWeight::get();
+        })
+        .for_class(DispatchClass::Normal, |class| {
+            class.max_total = Some(normal);
+        })
+        .for_class(DispatchClass::Operational, |class| {
+            class.max_total = Some(max_block);
+            class.reserved = Some(max_block - normal);
+        })
+        .avg_block_initialization(Perbill::from_percent(10))
+        .build_or_panic()
 }
 
 #[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
@@ -70,6 +89,7 @@ impl frame_system::Config for Runtime {
     type AccountData = pallet_balances::AccountData<Balance>;
     type SS58Prefix = SS58Prefix;
     type MaxConsumers = ConstU32<16>;
+    type ExtensionsWeightInfo = crate::weights::ExtensionWeights<Runtime>;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -113,7 +133,7 @@ impl pallet_transaction_payment::Config for Runtime {
     type LengthToFee = IdentityFee<Balance>;
     type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
     type OperationalFeeMultiplier = ConstU8<5>;
-    type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_transaction_payment::WeightInfo<Runtime>;
 }
 
 parameter_types! {
