@@ -51,7 +51,7 @@ fn observation(i: u32, failed: bool) -> KeeperObservation {
 #[test]
 fn a_keepers_fullest_batch_fits_one_transaction_for_every_keepers_per_node() {
     assert_eq!(
-        <Runtime as pallet_gpow::Config>::MaxObservationsPerCall::get(),
+        <<Runtime as pallet_gpow::Config>::MaxObservationsPerCall as Get<u32>>::get(),
         BATCH,
         "the keeper's full batch is the call's limit"
     );
@@ -61,7 +61,8 @@ fn a_keepers_fullest_batch_fits_one_transaction_for_every_keepers_per_node() {
     let max = normal
         .max_extrinsic
         .expect("normal transactions are bounded");
-    let most_keepers = <Runtime as pallet_gpow::Config>::MaxKeepersPerNode::get();
+    let most_keepers: u32 =
+        <<Runtime as pallet_gpow::Config>::MaxKeepersPerNode as Get<u32>>::get();
     sp_io::TestExternalities::default().execute_with(|| {
         for keepers_per_node in 1..=most_keepers {
             pallet_gpow::Params::<Runtime>::put(pallet_gpow::GpowParams {
