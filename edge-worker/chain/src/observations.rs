@@ -62,7 +62,7 @@ mod tests {
     fn observation(i: u32, failed: bool) -> KeeperObservation {
         KeeperObservation {
             node: NodeId([0; 32]),
-            epoch: i.into(),
+            epoch: i,
             probes_answered: 0,
             probes_sent: 0,
             median_rtt_ms: 0,
