@@ -360,6 +360,15 @@ impl Node {
                 id.copy_from_slice(&event.field_bytes()[..32]);
                 reported.push(NodeId(id));
             }
+            // A call that failed inside a batch is counted by its error, so a run says why.
+            let name = if name == "Utility.ItemFailed" {
+                let error =
+                    subxt::error::DispatchError::decode_from(event.field_bytes(), at.metadata())
+                        .map_or_else(|e| e.to_string(), |e| e.to_string());
+                format!("{name} ({error})")
+            } else {
+                name
+            };
             *tally.events.entry(name).or_default() += 1;
         }
         reported
