@@ -980,7 +980,7 @@ async fn router_and_keeper(node: &Node, keeper: &Keypair) -> Router {
             NodeInfo {
                 key: id.0,
                 region,
-                coord: coord_near(region, &id.0),
+                coord: Coord::near_region(region, &id.0),
                 capacity: record.capabilities.bandwidth_up_mbps,
                 score: 1,
                 runs_apps: false,
@@ -1040,7 +1040,7 @@ fn time_decisions(engine: &mut Router) {
         let region = region_key(REGION_CONTINENTS[(r % 6) as usize]);
         let client = ClientHint {
             region,
-            coord: Some(coord_near(
+            coord: Some(Coord::near_region(
                 region,
                 blake3::hash(&r.to_be_bytes()).as_bytes(),
             )),
@@ -1074,17 +1074,6 @@ const REGION_CONTINENTS: [Continent; 6] = [
     Continent::Africa,
     Continent::Oceania,
 ];
-
-/// A network coordinate within 20 ms of its region's centre (centres 100 ms apart), drawn from `seed`: what
-/// the router would have learnt from probes.
-fn coord_near(region: u16, seed: &[u8; 32]) -> Coord {
-    let jitter = |b: u8| (b as f32 / 255.0 - 0.5) * 20.0;
-    Coord::new(
-        region as f32 * 100.0 + jitter(seed[0]),
-        jitter(seed[1]),
-        1.0,
-    )
-}
 
 /// This process's resident memory, KiB.
 fn rss_kib() -> u64 {

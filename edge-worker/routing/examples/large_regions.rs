@@ -23,16 +23,6 @@ fn bytes(seed: u64) -> [u8; 32] {
     out
 }
 
-/// A coordinate within 20 ms of `region`'s centre, drawn from `seed`, as the benchmark's `coord_near`.
-fn coord_near(region: u16, seed: &[u8; 32]) -> Coord {
-    let jitter = |b: u8| (b as f32 / 255.0 - 0.5) * 20.0;
-    Coord::new(
-        region as f32 * 100.0 + jitter(seed[0]),
-        jitter(seed[1]),
-        1.0,
-    )
-}
-
 fn main() {
     let args: Vec<u64> = std::env::args()
         .skip(1)
@@ -52,7 +42,7 @@ fn main() {
             NodeInfo {
                 key,
                 region,
-                coord: coord_near(region, &key),
+                coord: Coord::near_region(region, &key),
                 capacity: 100 + (i % 10) as u32 * 100,
                 score: 1,
                 runs_apps: false,
@@ -76,7 +66,7 @@ fn main() {
         let region = (r % regions) as u16;
         let client = ClientHint {
             region,
-            coord: Some(coord_near(region, &bytes(seed.rotate_left(32) ^ r))),
+            coord: Some(Coord::near_region(region, &bytes(seed.rotate_left(32) ^ r))),
         };
         let started = Instant::now();
         let chosen = engine.route(content, &client, 4, 1);

@@ -30,6 +30,17 @@ impl Coord {
         }
     }
 
+    /// A synthetic coordinate within 20 ms of synthetic region `region`'s centre (centres 100 ms apart), drawn
+    /// from `seed`: what a router would have learnt from probes, for benchmarks whose nodes are never probed.
+    pub fn near_region(region: u16, seed: &[u8; 32]) -> Self {
+        let jitter = |b: u8| (b as f32 / 255.0 - 0.5) * 20.0;
+        Self::new(
+            region as f32 * 100.0 + jitter(seed[0]),
+            jitter(seed[1]),
+            1.0,
+        )
+    }
+
     /// Predicted round-trip time to `other`, ms.
     pub fn rtt(&self, other: &Coord) -> f32 {
         ((self.x - other.x).powi(2) + (self.y - other.y).powi(2)).sqrt()
